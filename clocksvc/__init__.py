@@ -1,0 +1,14 @@
+# -*- test-case-name: tests.test_exports -*-
+"""
+clocksvc: a self-hostable HTTP time service on Twisted Web.
+
+Embed it in a Twisted application with L{listen}, which returns the
+L{IListeningPort<twisted.internet.interfaces.IListeningPort>}, or mount
+L{ClockPage} in a resource tree of your own.
+"""
+
+from ._page import ClockPage
+from ._site import listen
+from ._version import __version__
+
+__all__ = ["ClockPage", "__version__", "listen"]

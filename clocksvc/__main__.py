@@ -1,0 +1,11 @@
+"""
+C{python -m clocksvc}: serve the time over HTTP.
+"""
+
+import sys
+
+from twisted.internet.task import react
+
+from clocksvc._cli import main
+
+react(main, sys.argv[1:])

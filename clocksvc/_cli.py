@@ -1,0 +1,207 @@
+# -*- test-case-name: tests.test_cli -*-
+"""
+The command line: C{python -m clocksvc}.
+
+It serves until SIGINT or SIGTERM, which stop it with exit status 0. A
+problem it can name (a bad option, an endpoint that cannot be used) is one
+line on standard error and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import (
+    IAddress,
+    IListeningPort,
+    IReactorTime,
+    IStreamServerEndpoint,
+)
+from twisted.python import usage
+
+from ._site import buildSite
+from ._version import __version__
+
+__all__ = ["Options", "main", "run"]
+
+DEFAULT_ENDPOINT = "tcp:8880"
+
+
+class Options(usage.Options):
+    """
+    The options of C{python -m clocksvc}.
+    """
+
+    synopsis = "Usage: python -m clocksvc [options]"
+    longdesc = (
+        "Serve the current time over HTTP: the Twisted Web lesson's clock page "
+        "at /. Without --listen or --port, it listens on " + DEFAULT_ENDPOINT + "."
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+
+    def opt_listen(self, description: str) -> None:
+        """
+        Listen on a Twisted server endpoint description, such as
+        tcp:8080:interface=127.0.0.1 or unix:/run/clocksvc.sock (repeatable).
+        """
+        self["listen"].append(description)
+
+    def opt_port(self, port: str) -> None:
+        """
+        Listen on this TCP port on all interfaces (short for --listen tcp:PORT).
+        """
+        if not port.isdigit() or int(port) > 65535:
+            raise usage.UsageError(
+                f"--port needs a number from 0 to 65535, not {port!r}"
+            )
+        self["listen"].append(f"tcp:{int(port)}")
+
+    def opt_version(self) -> None:
+        """
+        Print the version and exit.
+        """
+        print(f"clocksvc {__version__}")
+        raise SystemExit(0)
+
+    def postOptions(self) -> None:
+        """
+        Listen on the default endpoint when none was given.
+        """
+        if not self["listen"]:
+            self["listen"] = [DEFAULT_ENDPOINT]
+
+
+class _Exit(Exception):
+    """
+    A problem to report in one line before exiting with status 2.
+    """
+
+
+def describeAddress(address: IAddress) -> str:
+    """
+    Say where a listening port can be reached.
+
+    @param address: the port's C{getHost()}.
+    @return: an URL for TCP, C{unix:PATH} for a UNIX socket.
+    """
+    if isinstance(address, IPv4Address):
+        return f"http://{address.host}:{address.port}/"
+    if isinstance(address, IPv6Address):
+        return f"http://[{address.host}]:{address.port}/"
+    if isinstance(address, UNIXAddress) and address.name is not None:
+        return "unix:" + os.fsdecode(address.name)
+    return str(address)
+
+
+def describeListenError(error: BaseException) -> str:
+    """
+    Say in a few words why an endpoint could not listen.
+
+    @param error: what listening raised.
+    @return: e.g. C{address already in use}.
+    """
+    if isinstance(error, CannotListenError) and isinstance(error.socketError, OSError):
+        socketError = error.socketError
+        if socketError.errno is not None:
+            return os.strerror(socketError.errno).lower()
+        return str(socketError)
+    return str(error) or type(error).__name__
+
+
+def parseEndpoints(
+    reactor: Any, descriptions: Sequence[str]
+) -> list[tuple[str, IStreamServerEndpoint]]:
+    """
+    Parse every endpoint description before listening on any, so that a typo
+    in the second one leaves nothing half started.
+
+    @param reactor: the reactor the endpoints listen with.
+    @param descriptions: the descriptions given on the command line.
+    @return: each description with its endpoint.
+    @raise _Exit: if a description cannot be parsed.
+    """
+    endpoints = []
+    for description in descriptions:
+        try:
+            endpoint = serverFromString(reactor, description)
+        except ValueError as e:
+            raise _Exit(f"invalid endpoint {description!r}: {e}") from e
+        except (TypeError, KeyError) as e:
+            # Twisted's parsers raise these for missing or unknown arguments,
+            # with messages about Python functions rather than endpoints.
+            raise _Exit(
+                f"invalid endpoint {description!r}: wrong or missing arguments"
+            ) from e
+        endpoints.append((description, endpoint))
+    return endpoints
+
+
+async def run(
+    reactor: Any, argv: Sequence[str], stdout: TextIO, stderr: TextIO
+) -> None:
+    """
+    Parse C{argv}, listen, and serve until the reactor stops.
+
+    @param reactor: the reactor to listen with and read the time from.
+    @param argv: the arguments, without the program name.
+    @param stdout: where to say where it is serving.
+    @param stderr: where to report problems.
+    @raise SystemExit: with status 2 after reporting a problem, or 0 after
+        C{--help} or C{--version}.
+    """
+    # The reactor installs its SIGINT and SIGTERM handlers as it starts: only
+    # then may the "serving" line tell a supervisor (or a test) that a signal
+    # will stop clocksvc cleanly.
+    running: Deferred[None] = Deferred()
+    reactor.callWhenRunning(running.callback, None)
+    await running
+    options = Options()
+    ports: list[IListeningPort] = []
+    try:
+        try:
+            options.parseOptions(list(argv))
+        except usage.UsageError as e:
+            raise _Exit(f"{e} (see --help)") from e
+        endpoints = parseEndpoints(reactor, options["listen"])
+        site = buildSite(IReactorTime(reactor))
+        for description, endpoint in endpoints:
+            try:
+                port = await endpoint.listen(site)
+            except Exception as e:
+                raise _Exit(
+                    f"cannot listen on {description}: {describeListenError(e)}"
+                ) from e
+            ports.append(port)
+            print(
+                f"clocksvc: serving {describeAddress(port.getHost())}",
+                file=stdout,
+                flush=True,
+            )
+    except _Exit as e:
+        for port in ports:
+            await maybeDeferred(port.stopListening)
+        print(f"clocksvc: {e}", file=stderr, flush=True)
+        raise SystemExit(2) from None
+    # Serve until SIGINT or SIGTERM stops the reactor, which closes the ports.
+    await Deferred()
+
+
+def main(reactor: Any, *argv: str) -> Deferred[None]:
+    """
+    The entry point for L{twisted.internet.task.react}.
+
+    @param reactor: the global reactor.
+    @param argv: the command-line arguments.
+    @return: a L{Deferred} that fires only on an error, or never.
+    """
+    return Deferred.fromCoroutine(run(reactor, argv, sys.stdout, sys.stderr))

@@ -1,0 +1,101 @@
+# -*- test-case-name: tests.test_site,tests.test_network -*-
+"""
+The clocksvc site: the resource tree behind every listening port, and
+L{listen}, which puts it on a TCP port of the caller's reactor.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource, Resource
+from twisted.web.server import Site
+
+from ._page import ClockPage
+from ._reactors import defaultReactor
+from ._resource import NotFound
+
+__all__ = ["buildRoot", "buildSite", "listen"]
+
+
+class _Root(Resource):
+    """
+    The root of the site: the clock page at C{/}, each endpoint as a child,
+    and C{404 Not Found} for every other path.
+    """
+
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
+        """
+        Answer every path no child claims with 404, instead of Twisted's
+        HTML error page.
+        """
+        return NotFound()
+
+    def getChildWithDefault(self, path: bytes, request: IRequest) -> IResource:
+        """
+        Look up the child for one path segment.
+
+        The clock page is a leaf mounted at the empty segment, so without this
+        it would also answer C{//}, C{//anything}: only C{/} itself is the page.
+        """
+        if path == b"" and request.postpath:
+            return NotFound()
+        child: IResource = super().getChildWithDefault(path, request)
+        return child
+
+
+def buildRoot(clock: IReactorTime) -> Resource:
+    """
+    Build clocksvc's resource tree.
+
+    @param clock: where every resource reads the time.
+    @return: the root resource.
+    """
+    root = _Root()
+    root.putChild(b"", ClockPage(clock))
+    return root
+
+
+def buildSite(clock: IReactorTime) -> Site:
+    """
+    Build the site that serves clocksvc's resource tree.
+
+    @param clock: where every resource reads the time; the site also runs its
+        connection timeouts on it, so that a test's clock drives them too.
+    @return: the site, ready to listen with.
+    """
+    return Site(buildRoot(clock), reactor=clock)
+
+
+def listen(
+    port: int = 8880,
+    interface: str = "",
+    *,
+    reactor: IReactorTCP | None = None,
+    clock: IReactorTime | None = None,
+) -> IListeningPort:
+    """
+    Serve clocksvc on a TCP port, as the lesson's C{reactor.listenTCP(8880,
+    factory)} does, but return the port: the caller owns the reactor, runs it
+    and can C{stopListening()}. Nothing here runs or stops the reactor, and
+    each call builds a server of its own.
+
+    @param port: the TCP port; C{0} lets the system pick a free one, which
+        C{listen(0).getHost().port} tells.
+    @param interface: the address to listen on; C{""} means all IPv4
+        interfaces, C{"::"} all IPv6 (and, where the system allows, IPv4)
+        ones.
+    @param reactor: the reactor to listen with; by default the global one.
+    @param clock: where the time comes from; by default C{reactor}.
+    @return: the listening port.
+    @raise twisted.internet.error.CannotListenError: if the port cannot be
+        bound, for example because it is in use.
+    """
+    if reactor is None:
+        reactor = defaultReactor()
+    if clock is None:
+        clock = IReactorTime(reactor)
+    site = buildSite(clock)
+    # Site is a ServerFactory, but Twisted 26.10 annotates its protocol
+    # attribute in a way mypy cannot match to listenTCP's parameter type.
+    return reactor.listenTCP(port, site, interface=interface)  # type: ignore[arg-type]

@@ -1,0 +1,93 @@
+"""
+Helpers shared by clocksvc's tests.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Protocol, cast
+
+from treq.response import _Response
+from treq.testing import StubTreq
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IListeningPort
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.resource import IResource
+
+__all__ = ["StubClient", "clockAt", "stubTreq", "urlOf", "useTimezone"]
+
+#: 2001-09-09T01:46:40Z, the instant unix time reached one billion seconds.
+BILLENNIUM = 1_000_000_000
+
+
+def clockAt(seconds: float) -> Clock:
+    """
+    @param seconds: seconds since the epoch.
+    @return: a L{Clock} that says it is C{seconds}.
+    """
+    clock = Clock()
+    clock.advance(seconds)
+    return clock
+
+
+def useTimezone(testCase: SynchronousTestCase, name: str) -> None:
+    """
+    Make the process's local time zone C{name} for the duration of a test, so
+    that C{time.ctime} gives a known string.
+
+    @param testCase: the test that needs it; the old zone is restored in its
+        cleanup.
+    @param name: an IANA zone name, such as C{"UTC"} or C{"Asia/Tokyo"}.
+    """
+    old = os.environ.get("TZ")
+
+    def restore() -> None:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+    os.environ["TZ"] = name
+    time.tzset()
+    testCase.addCleanup(restore)
+
+
+class StubClient(Protocol):
+    """
+    The part of L{StubTreq} that the tests use.
+    """
+
+    def get(self, url: str, **kwargs: Any) -> Deferred[_Response]: ...
+
+    def head(self, url: str, **kwargs: Any) -> Deferred[_Response]: ...
+
+    def post(self, url: str, **kwargs: Any) -> Deferred[_Response]: ...
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Deferred[_Response]: ...
+
+
+def stubTreq(resource: IResource) -> StubClient:
+    """
+    A treq client that talks to C{resource} in memory, through a real Agent
+    and a real Site.
+    """
+    # StubTreq sets its methods at run time, so mypy cannot see them.
+    return cast(StubClient, StubTreq(resource))
+
+
+def urlOf(port: IListeningPort, path: str = "/") -> str:
+    """
+    @param port: a port listening on TCP.
+    @param path: the path to add.
+    @return: the URL of C{path} on that port.
+    """
+    address = port.getHost()
+    if isinstance(address, IPv6Address):
+        return f"http://[{address.host}]:{address.port}{path}"
+    if not isinstance(address, IPv4Address):
+        raise TypeError(f"not a TCP port: {address!r}")
+    return f"http://{address.host}:{address.port}{path}"

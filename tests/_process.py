@@ -1,0 +1,86 @@
+"""
+Run C{python -m clocksvc} as a real child process, for the CLI tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ProcessDone, ProcessTerminated
+from twisted.internet.protocol import ProcessProtocol
+from twisted.python.failure import Failure
+
+import clocksvc
+
+__all__ = ["ClocksvcProcess", "spawnClocksvc"]
+
+# The child imports the same clocksvc the tests do, whether that is the
+# working copy or an installed wheel.
+_IMPORT_ROOT = str(Path(clocksvc.__file__).resolve().parent.parent)
+
+
+class ClocksvcProcess(ProcessProtocol):
+    """
+    A running C{python -m clocksvc}: its output so far, its first line, and
+    its exit.
+
+    @ivar stdout: everything written to standard output so far.
+    @ivar stderr: everything written to standard error so far.
+    @ivar firstLine: fires with the first line of standard output.
+    @ivar exited: fires with the exit status.
+    """
+
+    def __init__(self) -> None:
+        self.stdout = b""
+        self.stderr = b""
+        self.firstLine: Deferred[bytes] = Deferred()
+        self.exited: Deferred[int | None] = Deferred()
+
+    def outReceived(self, data: bytes) -> None:
+        self.stdout += data
+        if b"\n" in self.stdout and not self.firstLine.called:
+            self.firstLine.callback(self.stdout.split(b"\n", 1)[0])
+
+    def errReceived(self, data: bytes) -> None:
+        self.stderr += data
+
+    def processEnded(self, reason: Failure) -> None:
+        if not self.firstLine.called:
+            self.firstLine.callback(b"")
+        error = reason.value
+        exitCode = (
+            error.exitCode
+            if isinstance(error, (ProcessDone, ProcessTerminated))
+            else None
+        )
+        self.exited.callback(exitCode)
+
+    def signal(self, name: str) -> None:
+        """
+        Send a signal to the process, if it is still running.
+
+        @param name: C{"TERM"}, C{"INT"} or C{"KILL"}.
+        """
+        if self.transport is not None and self.transport.pid is not None:
+            self.transport.signalProcess(name)
+
+
+def spawnClocksvc(*args: str) -> ClocksvcProcess:
+    """
+    Start C{python -m clocksvc} with C{args}.
+
+    @return: the process; the caller makes sure it ends.
+    """
+    process = ClocksvcProcess()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
+    )
+    reactor.spawnProcess(
+        process, sys.executable, [sys.executable, "-m", "clocksvc", *args], env=env
+    )
+    return process

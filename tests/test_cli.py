@@ -1,0 +1,306 @@
+"""
+Tests for L{clocksvc._cli}: C{python -m clocksvc}.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import socket
+
+import treq
+from twisted.internet import reactor
+from twisted.internet.address import IPv6Address, UNIXAddress
+from twisted.internet.defer import Deferred
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web.client import HTTPConnectionPool
+
+from clocksvc import __version__
+from clocksvc._cli import describeAddress, describeListenError, run
+
+from ._process import ClocksvcProcess, spawnClocksvc
+
+
+class RunTests(SynchronousTestCase):
+    """
+    L{run} parses the command line and listens, in memory.
+    """
+
+    def run_(
+        self, *argv: str, reactor: MemoryReactorClock | None = None
+    ) -> tuple[Deferred[None], str, str]:
+        """
+        Call L{run} with a memory reactor.
+
+        @return: its L{Deferred}, and what it wrote to stdout and stderr.
+        """
+        stdout, stderr = io.StringIO(), io.StringIO()
+        self.reactor = MemoryReactorClock() if reactor is None else reactor
+        # As task.react does: run() waits for the reactor to be running.
+        self.reactor.run()
+        d = Deferred.fromCoroutine(run(self.reactor, argv, stdout, stderr))
+        return d, stdout.getvalue(), stderr.getvalue()
+
+    def assertExit(self, d: Deferred[None], code: int) -> None:
+        """
+        Assert that C{d} failed with C{SystemExit(code)}.
+        """
+        self.assertEqual(self.failureResultOf(d, SystemExit).value.code, code)
+
+    def test_waitsForReactor(self) -> None:
+        """
+        Nothing is parsed or listened to until the reactor runs, when its
+        signal handlers are in place.
+        """
+        stdout, stderr = io.StringIO(), io.StringIO()
+        reactor = MemoryReactorClock()
+        d = Deferred.fromCoroutine(run(reactor, ["--port", "8080"], stdout, stderr))
+        self.assertEqual((reactor.tcpServers, stdout.getvalue()), ([], ""))
+        reactor.run()
+        self.assertNoResult(d)
+        self.assertEqual(stdout.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
+
+    def test_default(self) -> None:
+        """
+        Without options it listens on TCP port 8880 on all interfaces, says
+        so, and keeps serving.
+        """
+        d, out, err = self.run_()
+        self.assertNoResult(d)
+        [(port, _, _, interface)] = self.reactor.tcpServers
+        self.assertEqual((port, interface), (8880, ""))
+        self.assertEqual(out, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "")
+
+    def test_listenRepeated(self) -> None:
+        """
+        C{--listen} takes endpoint descriptions and may be repeated; C{--port}
+        is short for a TCP one.
+        """
+        d, out, _ = self.run_(
+            "--listen",
+            "tcp:8080:interface=127.0.0.1",
+            "--port",
+            "9090",
+            "--listen=tcp6:7070:interface=\\:\\:1",
+        )
+        self.assertNoResult(d)
+        self.assertEqual(
+            [(port, interface) for port, _, _, interface in self.reactor.tcpServers],
+            [(8080, "127.0.0.1"), (9090, ""), (7070, "::1")],
+        )
+        # The memory reactor's ports say 0.0.0.0 for any IPv4 interface;
+        # ProcessTests sees the real addresses.
+        self.assertEqual(
+            out.splitlines(),
+            [
+                "clocksvc: serving http://0.0.0.0:8080/",
+                "clocksvc: serving http://0.0.0.0:9090/",
+                "clocksvc: serving http://[::1]:7070/",
+            ],
+        )
+
+    def test_unix(self) -> None:
+        """
+        A UNIX socket endpoint is reported by its path.
+        """
+        d, out, _ = self.run_("--listen", "unix:/run/clocksvc.sock")
+        self.assertNoResult(d)
+        self.assertEqual(self.reactor.unixServers[0][0], "/run/clocksvc.sock")
+        self.assertEqual(out, "clocksvc: serving unix:/run/clocksvc.sock\n")
+
+    def test_badOption(self) -> None:
+        """
+        An unknown option is one line on stderr and exit status 2.
+        """
+        d, out, err = self.run_("--frobnicate")
+        self.assertExit(d, 2)
+        self.assertEqual(
+            err, "clocksvc: option --frobnicate not recognized (see --help)\n"
+        )
+        self.assertEqual(out, "")
+
+    def test_badPort(self) -> None:
+        """
+        C{--port} needs a port number.
+        """
+        for value in ["http", "-1", "65536", ""]:
+            d, _, err = self.run_("--port", value)
+            self.assertExit(d, 2)
+            self.assertEqual(
+                err,
+                f"clocksvc: --port needs a number from 0 to 65535, not {value!r}"
+                " (see --help)\n",
+            )
+            self.assertEqual(self.reactor.tcpServers, [])
+
+    def test_badEndpoint(self) -> None:
+        """
+        An endpoint description Twisted cannot parse is reported, and nothing
+        listens, even on the good descriptions before it.
+        """
+        cases = {
+            "bogus:1": "clocksvc: invalid endpoint 'bogus:1': "
+            "Unknown endpoint type: 'bogus'\n",
+            "tcp": "clocksvc: invalid endpoint 'tcp': wrong or missing arguments\n",
+            "tcp:80:frob=1": "clocksvc: invalid endpoint 'tcp:80:frob=1': "
+            "wrong or missing arguments\n",
+        }
+        for description, message in cases.items():
+            d, _, err = self.run_("--port", "8080", "--listen", description)
+            self.assertExit(d, 2)
+            self.assertEqual(err, message)
+            self.assertEqual(self.reactor.tcpServers, [])
+
+    def test_cannotListen(self) -> None:
+        """
+        When an endpoint cannot listen, the problem is one line naming the
+        endpoint, and the ports already listening are stopped.
+        """
+
+        class SecondPortInUse(MemoryReactorClock):
+            def listenTCP(
+                self,
+                port: int,
+                factory: IProtocolFactory,
+                backlog: int = 50,
+                interface: str = "",
+            ) -> IListeningPort:
+                if self.tcpServers:
+                    raise CannotListenError(
+                        interface, port, OSError(errno.EADDRINUSE, "in use")
+                    )
+                listening: IListeningPort = super().listenTCP(
+                    port, factory, backlog, interface
+                )
+                # Record the stop rather than make one: mypy forbids assigning
+                # to a method, which is what a test double is for.
+                listening.stopListening = lambda: stopped.append(port)  # type: ignore[method-assign]
+                return listening
+
+        stopped: list[int] = []
+
+        reactor = SecondPortInUse()
+        d, out, err = self.run_("--port", "8080", "--port", "8081", reactor=reactor)
+        self.assertExit(d, 2)
+        self.assertEqual(
+            err, "clocksvc: cannot listen on tcp:8081: address already in use\n"
+        )
+        self.assertEqual(out, "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(stopped, [8080])
+
+    def test_describeAddress(self) -> None:
+        """
+        Addresses are described as URLs for TCP, by path for UNIX sockets, and
+        as Twisted prints them otherwise.
+        """
+        self.assertEqual(
+            describeAddress(IPv6Address("TCP", "::", 80)), "http://[::]:80/"
+        )
+        self.assertEqual(
+            describeAddress(UNIXAddress(b"/tmp/c.sock")), "unix:/tmp/c.sock"
+        )
+        self.assertEqual(describeAddress(UNIXAddress(None)), str(UNIXAddress(None)))
+
+    def test_describeListenError(self) -> None:
+        """
+        Listen errors are described by their cause, in lower case.
+        """
+        self.assertEqual(
+            describeListenError(CannotListenError("", 80, OSError(13, "x"))),
+            "permission denied",
+        )
+        self.assertEqual(
+            describeListenError(CannotListenError("", 80, OSError("odd"))), "odd"
+        )
+        self.assertEqual(describeListenError(RuntimeError("boom")), "boom")
+        self.assertEqual(describeListenError(RuntimeError()), "RuntimeError")
+
+
+class ProcessTests(TestCase):
+    """
+    C{python -m clocksvc} as a real child process.
+    """
+
+    timeout = 30
+
+    async def serve(self, *args: str) -> tuple[str, ClocksvcProcess]:
+        """
+        Start clocksvc on a free port of 127.0.0.1.
+
+        @return: its URL and the process, which is killed at cleanup if the
+            test has not ended it.
+        """
+        process = spawnClocksvc("--listen", "tcp:0:interface=127.0.0.1", *args)
+
+        async def kill() -> None:
+            process.signal("KILL")
+            await process.exited
+
+        self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
+        line = (await process.firstLine).decode()
+        prefix = "clocksvc: serving "
+        self.assertTrue(line.startswith(prefix), (line, process.stderr))
+        return line[len(prefix) :], process
+
+    async def test_serves(self) -> None:
+        """
+        It serves the lesson's page, and SIGTERM stops it with status 0.
+        """
+        url, process = await self.serve()
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        response = await treq.get(url, pool=pool)
+        body = await response.content()
+        self.assertEqual(response.code, 200)
+        self.assertRegex(
+            body,
+            rb"^<html><body>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}</body></html>$",
+        )
+        process.signal("TERM")
+        self.assertEqual(await process.exited, 0)
+
+    async def test_sigint(self) -> None:
+        """
+        SIGINT, as from Ctrl-C, stops it with status 0 too.
+        """
+        _, process = await self.serve()
+        process.signal("INT")
+        self.assertEqual(await process.exited, 0)
+        self.assertEqual(process.stderr, b"")
+
+    async def test_portInUse(self) -> None:
+        """
+        A port in use is one line on stderr and exit status 2, no traceback.
+        """
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        portNumber = taken.getsockname()[1]
+        description = f"tcp:{portNumber}:interface=127.0.0.1"
+        process = spawnClocksvc("--listen", description)
+        self.assertEqual(await process.exited, 2)
+        message = f"clocksvc: cannot listen on {description}: address already in use"
+        self.assertEqual(process.stderr, message.encode() + b"\n")
+        self.assertEqual(process.stdout, b"")
+
+    async def test_help(self) -> None:
+        """
+        C{--help} describes the options and exits 0.
+        """
+        process = spawnClocksvc("--help")
+        self.assertEqual(await process.exited, 0)
+        self.assertIn(b"Usage: python -m clocksvc [options]", process.stdout)
+        for option in [b"--listen=", b"--port=", b"--version", b"--help"]:
+            self.assertIn(option, process.stdout)
+
+    async def test_version(self) -> None:
+        """
+        C{--version} prints the version and exits 0.
+        """
+        process = spawnClocksvc("--version")
+        self.assertEqual(await process.exited, 0)
+        self.assertEqual(process.stdout, f"clocksvc {__version__}\n".encode())

@@ -1,0 +1,40 @@
+"""
+Tests for clocksvc's public names.
+"""
+
+from twisted.trial.unittest import SynchronousTestCase
+
+import clocksvc
+from clocksvc import _page, _site, _version
+
+
+class ExportsTests(SynchronousTestCase):
+    """
+    C{clocksvc} re-exports its private modules' objects, and only those.
+    """
+
+    def test_publicNames(self) -> None:
+        """
+        Each public name is the object defined in its private module.
+        """
+        self.assertIs(clocksvc.ClockPage, _page.ClockPage)
+        self.assertIs(clocksvc.listen, _site.listen)
+        self.assertIs(clocksvc.__version__, _version.__version__)
+
+    def test_all(self) -> None:
+        """
+        C{__all__} lists exactly the public names, each of which exists.
+        """
+        self.assertEqual(
+            sorted(clocksvc.__all__), ["ClockPage", "__version__", "listen"]
+        )
+        for name in clocksvc.__all__:
+            self.assertTrue(hasattr(clocksvc, name), name)
+
+    def test_version(self) -> None:
+        """
+        The version is a dotted string of numbers.
+        """
+        parts = clocksvc.__version__.split(".")
+        self.assertEqual(len(parts), 3)
+        self.assertTrue(all(part.isdigit() for part in parts), parts)

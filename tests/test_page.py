@@ -1,0 +1,182 @@
+"""
+Tests for L{clocksvc._page}: the lesson's clock page.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.internet import reactor
+from twisted.trial.unittest import SynchronousTestCase
+
+from clocksvc import ClockPage
+from clocksvc._page import clockPageBody
+
+from ._helpers import BILLENNIUM, clockAt, stubTreq, useTimezone
+
+# The last second of 9999, less a day, so that the local time stays within
+# year 9999 (which ctime and strptime can both spell) in any time zone.
+LAST_INSTANT = 253_402_300_799 - 86_400
+
+PAGE_SHAPE = re.compile(
+    rb"<html><body>[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
+    rb"</body></html>"
+)
+
+
+class ClockPageBodyTests(SynchronousTestCase):
+    """
+    L{clockPageBody} is the lesson's page for one instant.
+    """
+
+    def test_billennium(self) -> None:
+        """
+        In UTC, one billion seconds after the epoch is Sunday 9 September
+        2001, 01:46:40; ctime pads the day of the month with a space.
+        """
+        useTimezone(self, "UTC")
+        self.assertEqual(
+            clockPageBody(BILLENNIUM),
+            b"<html><body>Sun Sep  9 01:46:40 2001</body></html>",
+        )
+
+    def test_localTime(self) -> None:
+        """
+        The page shows local time, as the lesson's C{time.ctime()} does: Tokyo
+        is nine hours ahead of UTC.
+        """
+        useTimezone(self, "Asia/Tokyo")
+        self.assertEqual(
+            clockPageBody(BILLENNIUM),
+            b"<html><body>Sun Sep  9 10:46:40 2001</body></html>",
+        )
+
+    def test_fractionTruncated(self) -> None:
+        """
+        Fractions of a second are dropped, not rounded: 0.999 s before the
+        next second is still this second.
+        """
+        useTimezone(self, "UTC")
+        self.assertEqual(
+            clockPageBody(BILLENNIUM + 0.999),
+            b"<html><body>Sun Sep  9 01:46:40 2001</body></html>",
+        )
+
+    @given(st.integers(min_value=0, max_value=LAST_INSTANT))
+    def test_roundTrip(self, seconds: int) -> None:
+        """
+        For any instant from the epoch to the year 9999, the body has the
+        lesson's shape, and parsing its time gives back the local time of that
+        instant, to the second.
+        """
+        body = clockPageBody(seconds)
+        self.assertRegex(body, PAGE_SHAPE)
+        text = body[len(b"<html><body>") : -len(b"</body></html>")].decode()
+        parsed = time.strptime(text, "%a %b %d %H:%M:%S %Y")
+        self.assertEqual(parsed[:7], time.localtime(seconds)[:7])
+
+
+class ClockPageTests(SynchronousTestCase):
+    """
+    L{ClockPage} serves the lesson's page for its clock's time, over HTTP.
+    """
+
+    def setUp(self) -> None:
+        useTimezone(self, "UTC")
+        self.clock = clockAt(BILLENNIUM)
+        self.treq = stubTreq(ClockPage(self.clock))
+
+    def test_get(self) -> None:
+        """
+        GET answers 200 with the page for the clock's time, as HTML that no
+        cache may keep.
+        """
+        response = self.successResultOf(self.treq.get("http://clock.example/"))
+        self.assertEqual(response.code, 200)
+        self.assertEqual(
+            self.successResultOf(response.content()),
+            b"<html><body>Sun Sep  9 01:46:40 2001</body></html>",
+        )
+        self.assertEqual(
+            response.headers.getRawHeaders(b"content-type"),
+            [b"text/html; charset=utf-8"],
+        )
+        self.assertEqual(
+            response.headers.getRawHeaders(b"cache-control"), [b"no-store"]
+        )
+        self.assertFalse(self.clock.calls)
+
+    def test_followsClock(self) -> None:
+        """
+        Each GET reads the clock anew: after the clock moves on by a minute
+        and a half, so does the page.
+        """
+        self.clock.advance(90)
+        response = self.successResultOf(self.treq.get("http://clock.example/"))
+        self.assertEqual(
+            self.successResultOf(response.content()),
+            b"<html><body>Sun Sep  9 01:48:10 2001</body></html>",
+        )
+
+    def test_head(self) -> None:
+        """
+        HEAD answers GET's headers, including the length of the page it
+        leaves out, and no body.
+        """
+        response = self.successResultOf(self.treq.head("http://clock.example/"))
+        self.assertEqual(response.code, 200)
+        self.assertEqual(self.successResultOf(response.content()), b"")
+        self.assertEqual(response.headers.getRawHeaders(b"content-length"), [b"50"])
+        self.assertEqual(
+            response.headers.getRawHeaders(b"content-type"),
+            [b"text/html; charset=utf-8"],
+        )
+        self.assertEqual(
+            response.headers.getRawHeaders(b"cache-control"), [b"no-store"]
+        )
+
+    def test_otherMethods(self) -> None:
+        """
+        Every other method, standard or not, is 405 with an C{Allow} header
+        and a one-line body, where Twisted alone would answer 501 to the ones
+        it does not know.
+        """
+        for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "BREW"]:
+            response = self.successResultOf(
+                self.treq.request(method, "http://clock.example/", data=b"x")
+            )
+            self.assertEqual(response.code, 405, method)
+            self.assertEqual(response.headers.getRawHeaders(b"allow"), [b"GET, HEAD"])
+            self.assertEqual(
+                self.successResultOf(response.content()), b"405 Method Not Allowed\n"
+            )
+            self.assertEqual(
+                response.headers.getRawHeaders(b"content-type"),
+                [b"text/plain; charset=utf-8"],
+            )
+
+    def test_leaf(self) -> None:
+        """
+        Like the lesson's page, it is a leaf: it answers for every path below
+        the point it is mounted at.
+        """
+        response = self.successResultOf(self.treq.get("http://clock.example/a/b"))
+        self.assertEqual(
+            self.successResultOf(response.content()),
+            b"<html><body>Sun Sep  9 01:46:40 2001</body></html>",
+        )
+
+    def test_defaultClock(self) -> None:
+        """
+        Without a clock, the page reads the time from the global reactor.
+        """
+        before = time.time()
+        treq = stubTreq(ClockPage())
+        response = self.successResultOf(treq.get("http://clock.example/"))
+        after = time.time()
+        body = self.successResultOf(response.content())
+        self.assertIn(body, {clockPageBody(before), clockPageBody(after)})
+        self.assertIs(ClockPage()._clock, reactor)
