@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import Deferred, maybeDeferred
@@ -26,7 +26,7 @@ from twisted.internet.interfaces import (
 )
 from twisted.python import usage
 
-from ._site import buildSite
+from ._site import buildSite, resolveZone
 from ._version import __version__
 
 __all__ = ["Options", "main", "run"]
@@ -44,6 +44,16 @@ class Options(usage.Options):
         "Serve the current time over HTTP: the Twisted Web lesson's clock page "
         "at /. Without --listen or --port, it listens on " + DEFAULT_ENDPOINT + "."
     )
+
+    optParameters: ClassVar[list[list[str | None]]] = [
+        [
+            "timezone",
+            None,
+            "UTC",
+            "The IANA time zone of /now and of the time document at /, for "
+            "clients that name none (any letter case).",
+        ],
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,10 +85,15 @@ class Options(usage.Options):
 
     def postOptions(self) -> None:
         """
-        Listen on the default endpoint when none was given.
+        Listen on the default endpoint when none was given, and check the
+        time zone.
         """
         if not self["listen"]:
             self["listen"] = [DEFAULT_ENDPOINT]
+        try:
+            self["timezone"] = resolveZone(self["timezone"]).key
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
 
 
 class _Exit(Exception):
@@ -173,7 +188,7 @@ async def run(
         except usage.UsageError as e:
             raise _Exit(f"{e} (see --help)") from e
         endpoints = parseEndpoints(reactor, options["listen"])
-        site = buildSite(IReactorTime(reactor))
+        site = buildSite(IReactorTime(reactor), options["timezone"])
         for description, endpoint in endpoints:
             try:
                 port = await endpoint.listen(site)

@@ -1,7 +1,8 @@
-# -*- test-case-name: tests.test_site -*-
+# -*- test-case-name: tests.test_site,tests.test_api -*-
 """
 Building blocks shared by clocksvc's resources: method dispatch that answers
-405 rather than Twisted's 501, and short error responses.
+405 rather than Twisted's 501, and short error responses, in plain text for
+pages and in JSON for the API.
 
 Twisted's own error pages are HTML documents, and for an unknown method
 Twisted answers C{501 Not Implemented}; a time service answers any method it
@@ -11,13 +12,26 @@ keeps its error bodies short.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from twisted.web import http
 from twisted.web.iweb import IRequest
-from twisted.web.resource import Resource
+from twisted.web.resource import IResource, Resource
 
-__all__ = ["MethodResource", "NotFound", "plainError"]
+__all__ = [
+    "JSON_TYPE",
+    "TEXT_TYPE",
+    "MethodResource",
+    "NotFound",
+    "jsonError",
+    "plainError",
+    "sendJSON",
+    "sendText",
+]
+
+JSON_TYPE = b"application/json; charset=utf-8"
+TEXT_TYPE = b"text/plain; charset=utf-8"
 
 
 def plainError(request: IRequest, code: int) -> bytes:
@@ -29,8 +43,36 @@ def plainError(request: IRequest, code: int) -> bytes:
     @return: the body: the status code and its reason phrase on one line.
     """
     request.setResponseCode(code)
-    request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+    request.setHeader(b"content-type", TEXT_TYPE)
     return b"%d %s\n" % (code, http.RESPONSES[code])
+
+
+def sendJSON(request: IRequest, value: object, code: int = http.OK) -> bytes:
+    """
+    @return: C{value} as the compact JSON body of the response.
+    """
+    request.setResponseCode(code)
+    request.setHeader(b"content-type", JSON_TYPE)
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def sendText(request: IRequest, body: bytes, code: int = http.OK) -> bytes:
+    """
+    @return: C{body} as the plain-text body of the response.
+    """
+    request.setResponseCode(code)
+    request.setHeader(b"content-type", TEXT_TYPE)
+    return body
+
+
+def jsonError(request: IRequest, code: int, message: str, **detail: str) -> bytes:
+    """
+    Set up C{request} as a JSON error response: C{{"error": message}}, as
+    worldtimeapi.org answers, with any further fields in C{detail}.
+
+    @return: the body.
+    """
+    return sendJSON(request, {"error": message, **detail}, code)
 
 
 class MethodResource(Resource):
@@ -57,12 +99,29 @@ class MethodResource(Resource):
         method = request.method
         if method not in self.allowedMethods:
             request.setHeader(b"allow", b", ".join(self.allowedMethods))
-            return plainError(request, http.NOT_ALLOWED)
+            return self.renderError(request, http.NOT_ALLOWED, "method not allowed")
         if method == b"HEAD":
             method = b"GET"
         renderer = getattr(self, "render_" + method.decode("ascii"))
         body: bytes | int = renderer(request)
         return body
+
+    def renderError(self, request: IRequest, code: int, message: str) -> bytes:
+        """
+        Answer with an error; plain text unless a subclass says otherwise.
+
+        @param request: the request to answer.
+        @param code: the status code.
+        @param message: what went wrong, for formats that carry it.
+        @return: the body.
+        """
+        return plainError(request, code)
+
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
+        """
+        Answer any path below this resource with 404.
+        """
+        return NotFound()
 
 
 class NotFound(Resource):

@@ -6,14 +6,19 @@ L{listen}, which puts it on a TCP port of the caller's reactor.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Site
 
+from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
+from ._openapi import OpenAPI
 from ._page import ClockPage
 from ._reactors import defaultReactor
 from ._resource import NotFound
+from ._zones import ZoneCatalogue, defaultCatalogue
 
 __all__ = ["buildRoot", "buildSite", "listen"]
 
@@ -35,8 +40,8 @@ class _Root(Resource):
         """
         Look up the child for one path segment.
 
-        The clock page is a leaf mounted at the empty segment, so without this
-        it would also answer C{//}, C{//anything}: only C{/} itself is the page.
+        The page at C{/} is a leaf mounted at the empty segment, so without
+        this it would also answer C{//}, C{//anything}: only C{/} itself is.
         """
         if path == b"" and request.postpath:
             return NotFound()
@@ -44,27 +49,55 @@ class _Root(Resource):
         return child
 
 
-def buildRoot(clock: IReactorTime) -> Resource:
+def resolveZone(name: str, catalogue: ZoneCatalogue = defaultCatalogue) -> ZoneInfo:
+    """
+    @param name: a zone name in any letter case.
+    @return: the zone.
+    @raise ValueError: if there is no zone of that name.
+    """
+    zone = catalogue.zone(name)
+    if zone is None:
+        raise ValueError(f"unknown time zone {name!r}")
+    return zone
+
+
+def buildRoot(clock: IReactorTime, timezone: str = "UTC") -> Resource:
     """
     Build clocksvc's resource tree.
 
     @param clock: where every resource reads the time.
+    @param timezone: the zone of C{/now} and C{/} when a client names none.
     @return: the root resource.
+    @raise ValueError: if C{timezone} names no zone.
     """
+    catalogue = defaultCatalogue
+    defaultZone = resolveZone(timezone, catalogue)
+    now = Now(clock, catalogue, defaultZone)
+    api = APIDirectory()
+    api.putChild(b"timezone", Timezones(clock, catalogue))
+    api.putChild(b"timezone.txt", Timezones(clock, catalogue, "text"))
+
     root = _Root()
-    root.putChild(b"", ClockPage(clock))
+    root.putChild(b"", NegotiatedRoot(ClockPage(clock), now, clock))
+    root.putChild(b"now", now)
+    root.putChild(b"now.json", Now(clock, catalogue, defaultZone, "json"))
+    root.putChild(b"now.txt", Now(clock, catalogue, defaultZone, "text"))
+    root.putChild(b"api", api)
+    root.putChild(b"openapi.json", OpenAPI())
     return root
 
 
-def buildSite(clock: IReactorTime) -> Site:
+def buildSite(clock: IReactorTime, timezone: str = "UTC") -> Site:
     """
     Build the site that serves clocksvc's resource tree.
 
     @param clock: where every resource reads the time; the site also runs its
         connection timeouts on it, so that a test's clock drives them too.
+    @param timezone: the zone of C{/now} and C{/} when a client names none.
     @return: the site, ready to listen with.
+    @raise ValueError: if C{timezone} names no zone.
     """
-    return Site(buildRoot(clock), reactor=clock)
+    return Site(buildRoot(clock, timezone), reactor=clock)
 
 
 def listen(
@@ -73,6 +106,7 @@ def listen(
     *,
     reactor: IReactorTCP | None = None,
     clock: IReactorTime | None = None,
+    timezone: str = "UTC",
 ) -> IListeningPort:
     """
     Serve clocksvc on a TCP port, as the lesson's C{reactor.listenTCP(8880,
@@ -87,7 +121,10 @@ def listen(
         ones.
     @param reactor: the reactor to listen with; by default the global one.
     @param clock: where the time comes from; by default C{reactor}.
+    @param timezone: the zone of C{/now} and C{/} when a client names none,
+        as an IANA name in any letter case.
     @return: the listening port.
+    @raise ValueError: if C{timezone} names no zone.
     @raise twisted.internet.error.CannotListenError: if the port cannot be
         bound, for example because it is in use.
     """
@@ -95,7 +132,7 @@ def listen(
         reactor = defaultReactor()
     if clock is None:
         clock = IReactorTime(reactor)
-    site = buildSite(clock)
+    site = buildSite(clock, timezone)
     # Site is a ServerFactory, but Twisted 26.10 annotates its protocol
     # attribute in a way mypy cannot match to listenTCP's parameter type.
     return reactor.listenTCP(port, site, interface=interface)  # type: ignore[arg-type]

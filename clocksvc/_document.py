@@ -1,0 +1,141 @@
+# -*- test-case-name: tests.test_document -*-
+"""
+The time document: the current time in one zone, with worldtimeapi.org's
+field names and meanings, so that clients written for it work unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from ._periods import periodAround, stateAt
+
+__all__ = ["TimeDocument", "documentJSON", "documentText", "timeDocument"]
+
+#: A time document: field names to JSON values, in worldtimeapi's order.
+TimeDocument = dict[str, object]
+
+_UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+_ZERO = timedelta(0)
+
+
+def _seconds(delta: timedelta | None) -> int:
+    return 0 if delta is None else int(delta.total_seconds())
+
+
+def formatOffset(delta: timedelta) -> str:
+    """
+    @return: C{delta} as C{±HH:MM}, with C{:SS} added only for the odd local
+        mean times that need seconds.
+    """
+    sign = "-" if delta < _ZERO else "+"
+    total = abs(int(delta.total_seconds()))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}{hours:02d}:{minutes:02d}"
+    return text + f":{seconds:02d}" if seconds else text
+
+
+def _isoUTC(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, _UTC).isoformat()
+
+
+def _daylightSaving(
+    zone: ZoneInfo, seconds: int, dst: timedelta
+) -> tuple[timedelta, tuple[int | None, int | None] | None]:
+    """
+    Decide whether daylight saving is on, and for how much.
+
+    tzdata's main format describes Irish and Moroccan time with I{negative}
+    daylight saving: Irish summer time is the standard, and winter is a
+    saving of minus an hour. Clients expect the other view (tzdata's
+    "rearguard" format, and what the law calls summer time): so a negative
+    saving is reported as standard time, and the period next to one is
+    reported as daylight saving of the opposite amount.
+
+    @return: the daylight-saving amount (zero when off) and, when on, the
+        period it lasts.
+    """
+    if dst > _ZERO:
+        return dst, periodAround(zone, seconds)
+    if dst < _ZERO:
+        return _ZERO, None
+    began, ends = period = periodAround(zone, seconds)
+    neighbours = []
+    if began is not None:
+        neighbours.append(stateAt(zone, began - 1)[1] or _ZERO)
+    if ends is not None:
+        neighbours.append(stateAt(zone, ends)[1] or _ZERO)
+    negative = min(neighbours, default=_ZERO)
+    if negative < _ZERO:
+        return -negative, period
+    return _ZERO, None
+
+
+def timeDocument(seconds: float, zone: ZoneInfo, clientIP: str) -> TimeDocument:
+    """
+    Describe an instant in a zone.
+
+    @param seconds: the instant, in seconds since the epoch; it is rounded
+        down to the microsecond first, so that every field agrees on it.
+    @param zone: the zone; its C{key} is the C{timezone} field.
+    @param clientIP: the C{client_ip} field.
+    @return: the document.
+    """
+    micros = math.floor(seconds * 1_000_000)
+    whole = micros // 1_000_000
+    utc = _EPOCH + timedelta(microseconds=micros)
+    local = utc.astimezone(zone)
+    offset = local.utcoffset() or _ZERO
+    dstAmount, period = _daylightSaving(zone, whole, local.dst() or _ZERO)
+    began, ends = period if period is not None else (None, None)
+    return {
+        "abbreviation": local.tzname(),
+        "client_ip": clientIP,
+        "datetime": local.isoformat(timespec="microseconds"),
+        # ISO weekdays run Monday = 1 to Sunday = 7; worldtimeapi's run
+        # Sunday = 0 to Saturday = 6.
+        "day_of_week": local.isoweekday() % 7,
+        "day_of_year": local.timetuple().tm_yday,
+        "dst": period is not None,
+        "dst_from": None if began is None else _isoUTC(began),
+        "dst_offset": _seconds(dstAmount),
+        "dst_until": None if ends is None else _isoUTC(ends),
+        "raw_offset": _seconds(offset - dstAmount),
+        "timezone": zone.key,
+        "unixtime": whole,
+        "unixtime_ms": micros // 1000,
+        "utc_datetime": utc.isoformat(timespec="microseconds"),
+        "utc_offset": formatOffset(offset),
+        "week_number": local.isocalendar()[1],
+    }
+
+
+def documentJSON(document: TimeDocument) -> bytes:
+    """
+    @return: the document as compact JSON, as worldtimeapi sends it.
+    """
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def _textValue(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def documentText(document: TimeDocument) -> bytes:
+    """
+    @return: the document in worldtimeapi's text form: one C{key: value}
+        line per field, with C{true}/C{false} for booleans and nothing after
+        the colon for null.
+    """
+    return "".join(
+        f"{key}: {_textValue(value)}\n" for key, value in document.items()
+    ).encode()

@@ -1,0 +1,78 @@
+# -*- test-case-name: tests.test_negotiation -*-
+"""
+Content negotiation: which of the types a resource offers does the client's
+C{Accept} header prefer?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["preferredType"]
+
+
+def _parseAccept(header: str) -> list[tuple[str, str, float]]:
+    """
+    @return: each media range of an C{Accept} header as (type, subtype,
+        quality), skipping ranges that cannot be parsed.
+    """
+    ranges = []
+    for item in header.split(","):
+        mediaRange, *parameters = item.split(";")
+        kind, slash, subtype = mediaRange.strip().lower().partition("/")
+        if not slash or not kind or not subtype:
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = -1.0
+        if 0.0 <= quality <= 1.0:
+            ranges.append((kind, subtype, quality))
+    return ranges
+
+
+def _quality(offer: str, ranges: list[tuple[str, str, float]]) -> float:
+    """
+    @return: the quality the client gives C{offer}: that of the most specific
+        range that matches it (C{text/plain} before C{text/*} before C{*/*}),
+        or 0 if none does.
+    """
+    kind, _, subtype = offer.partition("/")
+    best = (-1, 0.0)
+    for rangeKind, rangeSubtype, quality in ranges:
+        if (rangeKind, rangeSubtype) == (kind, subtype):
+            specificity = 2
+        elif (rangeKind, rangeSubtype) == (kind, "*"):
+            specificity = 1
+        elif (rangeKind, rangeSubtype) == ("*", "*"):
+            specificity = 0
+        else:
+            continue
+        best = max(best, (specificity, quality), key=lambda pair: pair[0])
+    return best[1]
+
+
+def preferredType(accept: str | None, offers: Sequence[str]) -> str:
+    """
+    Choose the representation to send.
+
+    @param accept: the request's C{Accept} header, or L{None} without one.
+    @param offers: the media types the resource can send, the server's
+        favourite first; it wins ties.
+    @return: the offer the client rates highest. A client that accepts none
+        of them still gets the first: an answer it may be able to use beats
+        a 406 it surely cannot.
+    """
+    if not accept:
+        return offers[0]
+    ranges = _parseAccept(accept)
+    best, bestQuality = offers[0], 0.0
+    for offer in offers:
+        quality = _quality(offer, ranges)
+        if quality > bestQuality:
+            best, bestQuality = offer, quality
+    return best

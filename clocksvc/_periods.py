@@ -1,0 +1,108 @@
+# -*- test-case-name: tests.test_document -*-
+"""
+When a zone's current UTC offset began and when it ends.
+
+C{zoneinfo} answers "what is the offset at this instant" but does not list
+transitions, so they are found by probing: one probe a day across a calendar
+year, then bisection to the second wherever two probes differ. A year's
+transitions are cached, so a zone costs a few hundred probes once a year and a
+few lookups per request after that. A change and its reversal within one day
+would be missed; no zone has one since the 1940s.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+__all__ = ["Period", "periodAround", "stateAt"]
+
+_DAY = 86_400
+#: How many years either way to look for the end of a period: longer than any
+#: daylight-saving period in the database (the US's War Time lasted 3.6).
+SEARCH_YEARS = 5
+# datetime cannot go past the end of year 9999 nor before year 1.
+_FIRST = -62_135_596_800
+_LAST = 253_402_300_799
+
+#: A zone's state at an instant: its UTC offset and its daylight-saving amount.
+State = tuple[timedelta | None, timedelta | None]
+#: The instants, in whole seconds since the epoch, at which a period began
+#: and ends; L{None} where it is further away than the search reaches.
+Period = tuple[int | None, int | None]
+
+_UTC = timezone.utc
+
+
+def stateAt(zone: ZoneInfo, seconds: int) -> State:
+    """
+    @return: the zone's UTC offset and daylight-saving amount at C{seconds}.
+    """
+    local = datetime.fromtimestamp(seconds, _UTC).astimezone(zone)
+    return (local.utcoffset(), local.dst())
+
+
+def _yearStart(year: int) -> int:
+    if year > 9999:
+        return _LAST
+    return calendar.timegm((year, 1, 1, 0, 0, 0))
+
+
+@lru_cache(maxsize=8192)
+def transitionsIn(zone: ZoneInfo, year: int) -> tuple[int, ...]:
+    """
+    Find the zone's transitions in one UTC calendar year.
+
+    @return: each instant C{t}, in the year or at the first second of the
+        next, at which the state differs from the state a second earlier.
+    """
+    start, end = _yearStart(year), _yearStart(year + 1)
+    found = []
+    before = stateAt(zone, start)
+    probe = start
+    while probe < end:
+        nextProbe = min(probe + _DAY, end)
+        after = stateAt(zone, nextProbe)
+        if after != before:
+            # Invariant: the state at low is `before`, at high it is not.
+            low, high = probe, nextProbe
+            while high - low > 1:
+                middle = (low + high) // 2
+                if stateAt(zone, middle) == before:
+                    low = middle
+                else:
+                    high = middle
+            found.append(high)
+        before, probe = after, nextProbe
+    return tuple(found)
+
+
+def _utcYear(seconds: int) -> int:
+    return datetime.fromtimestamp(seconds, _UTC).year
+
+
+def periodAround(zone: ZoneInfo, seconds: int) -> Period:
+    """
+    Find the period of constant offset and daylight-saving amount that
+    contains an instant.
+
+    @param zone: the zone.
+    @param seconds: the instant, in whole seconds since the epoch.
+    @return: the instant the period began (at or before C{seconds}) and the
+        instant it ends (after C{seconds}).
+    """
+    year = _utcYear(seconds)
+    began = ends = None
+    for candidate in range(year, max(year - SEARCH_YEARS, 0), -1):
+        earlier = [t for t in transitionsIn(zone, candidate) if t <= seconds]
+        if earlier:
+            began = earlier[-1]
+            break
+    for candidate in range(year, min(year + SEARCH_YEARS, 9999) + 1):
+        later = [t for t in transitionsIn(zone, candidate) if t > seconds]
+        if later:
+            ends = later[0]
+            break
+    return (began, ends)
