@@ -7,7 +7,6 @@ field names and meanings, so that clients written for it work unchanged.
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -65,14 +64,15 @@ def _daylightSaving(
     if dst < _ZERO:
         return _ZERO, None
     began, ends = period = periodAround(zone, seconds)
-    neighbours = []
-    if began is not None:
-        neighbours.append(stateAt(zone, began - 1)[1] or _ZERO)
-    if ends is not None:
-        neighbours.append(stateAt(zone, ends)[1] or _ZERO)
-    negative = min(neighbours, default=_ZERO)
-    if negative < _ZERO:
-        return -negative, period
+    if began is None or ends is None:
+        return _ZERO, None
+    before = stateAt(zone, began - 1)[1] or _ZERO
+    after = stateAt(zone, ends)[1] or _ZERO
+    # Only a period between two negative savings is summer time: one that
+    # merely follows or precedes one is a change of standard time, as when
+    # Namibia kept +02 all year from 2017, or Ireland from 1968 to 1971.
+    if before < _ZERO and after < _ZERO:
+        return -after, period
     return _ZERO, None
 
 
@@ -81,12 +81,14 @@ def timeDocument(seconds: float, zone: ZoneInfo, clientIP: str) -> TimeDocument:
     Describe an instant in a zone.
 
     @param seconds: the instant, in seconds since the epoch; it is rounded
-        down to the microsecond first, so that every field agrees on it.
+        to the microsecond first, so that every field agrees on it.
     @param zone: the zone; its C{key} is the C{timezone} field.
     @param clientIP: the C{client_ip} field.
     @return: the document.
     """
-    micros = math.floor(seconds * 1_000_000)
+    # Rounded, as datetime.fromtimestamp does: a float such as
+    # 1098554253.192844 is a hair below its decimal value.
+    micros = round(seconds * 1_000_000)
     whole = micros // 1_000_000
     utc = _EPOCH + timedelta(microseconds=micros)
     local = utc.astimezone(zone)

@@ -23,9 +23,9 @@ _DAY = 86_400
 #: How many years either way to look for the end of a period: longer than any
 #: daylight-saving period in the database (the US's War Time lasted 3.6).
 SEARCH_YEARS = 5
-# datetime cannot go past the end of year 9999 nor before year 1.
-_FIRST = -62_135_596_800
-_LAST = 253_402_300_799
+# datetime cannot go past the end of year 9999: the search stops two days
+# short of it, so that no zone's local time of a probe overflows.
+_LAST = 253_402_300_799 - 2 * _DAY
 
 #: A zone's state at an instant: its UTC offset and its daylight-saving amount.
 State = tuple[timedelta | None, timedelta | None]
@@ -47,7 +47,7 @@ def stateAt(zone: ZoneInfo, seconds: int) -> State:
 def _yearStart(year: int) -> int:
     if year > 9999:
         return _LAST
-    return calendar.timegm((year, 1, 1, 0, 0, 0))
+    return min(calendar.timegm((year, 1, 1, 0, 0, 0)), _LAST)
 
 
 @lru_cache(maxsize=8192)
@@ -91,7 +91,8 @@ def periodAround(zone: ZoneInfo, seconds: int) -> Period:
     @param zone: the zone.
     @param seconds: the instant, in whole seconds since the epoch.
     @return: the instant the period began (at or before C{seconds}) and the
-        instant it ends (after C{seconds}).
+        instant it ends (after C{seconds}); either is L{None} when it lies more
+        than L{SEARCH_YEARS} away, or past the last days of year 9999.
     """
     year = _utcYear(seconds)
     began = ends = None
