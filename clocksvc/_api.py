@@ -6,6 +6,7 @@ worldtimeapi.org and time.akamai.com already parse.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ from ._document import TimeDocument, documentJSON, documentText, timeDocument
 from ._negotiation import preferredType
 from ._page import ClockPage
 from ._resource import (
+    JSON_TYPE,
     MethodResource,
     jsonError,
     sendJSON,
@@ -29,7 +31,19 @@ from ._resource import (
 )
 from ._zones import ZoneCatalogue
 
-__all__ = ["APIDirectory", "NegotiatedRoot", "Now", "Timezones", "timeHeaders"]
+__all__ = [
+    "ZONE_NAME",
+    "ZONE_SEGMENT",
+    "APIDirectory",
+    "NegotiatedRoot",
+    "Now",
+    "QueryError",
+    "TimeResource",
+    "Timezones",
+    "clientIP",
+    "timeHeaders",
+    "zoneFromQuery",
+]
 
 #: How a response is written: as JSON or as worldtimeapi's plain text.
 Format = Literal["json", "text"]
@@ -37,7 +51,10 @@ Format = Literal["json", "text"]
 _FORMATS: dict[str, Format] = {"application/json": "json", "text/plain": "text"}
 # What an IANA zone name can look like: letters, digits and "_+-" in up to
 # three "/"-separated parts. Anything else is malformed rather than unknown.
-_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]{1,40}(/[A-Za-z0-9_+\-]{1,40}){0,2}")
+# /openapi.json states the same patterns.
+ZONE_SEGMENT = r"[A-Za-z0-9_+\-]{1,40}"
+ZONE_NAME = f"{ZONE_SEGMENT}(/{ZONE_SEGMENT}){{0,2}}"
+_ZONE_NAME = re.compile(ZONE_NAME)
 
 
 def timeHeaders(request: IRequest) -> None:
@@ -71,38 +88,90 @@ def acceptHeader(request: IRequest) -> str | None:
     return None if accept is None else accept.decode("latin-1")
 
 
-class _BadParameter(Exception):
+class QueryError(Exception):
     """
-    A query parameter's value cannot be used.
+    A request's query cannot be answered.
 
-    @ivar name: the parameter.
-    @ivar reason: what a good value looks like.
+    @ivar code: the status code to answer with.
+    @ivar message: what went wrong, for the C{error} field.
+    @ivar detail: further fields for the JSON error, such as C{parameter}.
     """
 
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(name, reason)
-        self.name = name
-        self.reason = reason
+    def __init__(self, code: int, message: str, **detail: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+
+def badParameter(name: str, reason: str) -> QueryError:
+    """
+    @return: the 400 error for a malformed query parameter C{name}.
+    """
+    return QueryError(
+        http.BAD_REQUEST, f"invalid query parameter {name}: {reason}", parameter=name
+    )
 
 
 def queryValue(request: IRequest, name: str) -> str | None:
     """
     @return: the one value of query parameter C{name}, or L{None} if absent.
-    @raise _BadParameter: if it is given more than once or is not UTF-8.
+    @raise QueryError: if it is given more than once or is not UTF-8.
     """
     values = (request.args or {}).get(name.encode())
     if values is None:
         return None
     if len(values) != 1:
-        raise _BadParameter(name, "give it once")
+        raise badParameter(name, "give it once")
     try:
         value: str = values[0].decode("utf-8")
     except UnicodeDecodeError:
-        raise _BadParameter(name, "not UTF-8") from None
+        raise badParameter(name, "not UTF-8") from None
     return value
 
 
-class _TimeResource(MethodResource):
+# Milliseconds since the epoch: digits, with at most a microsecond fraction.
+_MILLISECONDS = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?")
+# The last millisecond that a time document can describe: the end of 9999.
+_LAST_MILLISECOND = 253_402_300_799_999
+
+
+def t1FromQuery(request: IRequest) -> int | float | None:
+    """
+    @return: the client's send time from the C{t1} query parameter, in
+        milliseconds since the epoch, as an C{int} if it was sent as one (so
+        it is echoed as sent); L{None} if absent.
+    @raise QueryError: 400 if C{t1} is not such a number.
+    """
+    text = queryValue(request, "t1")
+    if text is None:
+        return None
+    if _MILLISECONDS.fullmatch(text):
+        value = float(text) if "." in text else int(text)
+        if value <= _LAST_MILLISECOND:
+            return value
+    raise badParameter("t1", "milliseconds since the epoch, like 1700000000000.5")
+
+
+def zoneFromQuery(
+    request: IRequest, catalogue: ZoneCatalogue, defaultZone: ZoneInfo
+) -> ZoneInfo:
+    """
+    @return: the zone named by the C{tz} query parameter, or C{defaultZone}.
+    @raise QueryError: 400 if C{tz} is malformed, 404 if it names no zone.
+    """
+    name = queryValue(request, "tz")
+    if name is None:
+        return defaultZone
+    if not _ZONE_NAME.fullmatch(name):
+        raise badParameter("tz", "an IANA time zone name, like Europe/Berlin")
+    zone = catalogue.zone(name)
+    if zone is None:
+        raise QueryError(http.NOT_FOUND, "unknown location")
+    return zone
+
+
+class TimeResource(MethodResource):
     """
     Base of the API endpoints: the time headers on every response, and
     errors in the format of the answer.
@@ -143,6 +212,16 @@ class _TimeResource(MethodResource):
             return sendText(request, f"error: {message}\n".encode(), code)
         return jsonError(request, code, message, **detail)
 
+    def sendQueryError(
+        self, request: IRequest, format: Format, error: QueryError
+    ) -> bytes:
+        """
+        @return: the error body for C{error}.
+        """
+        return self.sendError(
+            request, format, error.code, error.message, **error.detail
+        )
+
     def sendDocument(
         self, request: IRequest, format: Format, document: TimeDocument
     ) -> bytes:
@@ -151,14 +230,14 @@ class _TimeResource(MethodResource):
         """
         if format == "text":
             return sendText(request, documentText(document))
-        request.setHeader(b"content-type", b"application/json; charset=utf-8")
+        request.setHeader(b"content-type", JSON_TYPE)
         return documentJSON(document)
 
     def getChild(self, path: bytes, request: IRequest) -> IResource:
         return _APINotFound()
 
 
-class _APINotFound(_TimeResource):
+class _APINotFound(TimeResource):
     """
     404 in JSON, for any path under the API that names nothing.
     """
@@ -170,7 +249,7 @@ class _APINotFound(_TimeResource):
         return jsonError(request, http.NOT_FOUND, "not found")
 
 
-class Now(_TimeResource):
+class Now(TimeResource):
     """
     C{/now}: the time document for C{?tz=NAME}, or for the default zone.
     """
@@ -188,27 +267,51 @@ class Now(_TimeResource):
         self._defaultZone = defaultZone
 
     def render_GET(self, request: IRequest) -> bytes:
+        received = self._clock.seconds()
         format = self.formatFor(request)
         try:
-            name = queryValue(request, "tz")
-            if name is not None and not _ZONE_NAME.fullmatch(name):
-                raise _BadParameter("tz", "an IANA time zone name, like Europe/Berlin")
-        except _BadParameter as e:
-            return self.sendError(
-                request,
-                format,
-                http.BAD_REQUEST,
-                f"invalid query parameter tz: {e.reason}",
-                parameter=e.name,
-            )
-        zone = self._defaultZone if name is None else self._catalogue.zone(name)
-        if zone is None:
-            return self.sendError(request, format, http.NOT_FOUND, "unknown location")
-        document = timeDocument(self._clock.seconds(), zone, clientIP(request))
-        return self.sendDocument(request, format, document)
+            zone = zoneFromQuery(request, self._catalogue, self._defaultZone)
+            t1 = t1FromQuery(request)
+        except QueryError as e:
+            return self.sendQueryError(request, format, e)
+        document = timeDocument(received, zone, clientIP(request))
+        if t1 is None:
+            return self.sendDocument(request, format, document)
+        return self._sendExchange(request, format, document, t1, received)
+
+    def _sendExchange(
+        self,
+        request: IRequest,
+        format: Format,
+        document: TimeDocument,
+        t1: float,
+        received: float,
+    ) -> bytes:
+        """
+        Answer one sample of an NTP-style exchange: the document, the
+        client's C{t1} echoed, the server's receive time C{t2} and its
+        transmit time C{t3}, all in milliseconds since the epoch.
+        """
+        t2 = received * 1000
+        document = {**document, "t1": t1, "t2": t2}
+        request.setHeader(b"timing-allow-origin", b"*")
+        if format == "text":
+            head = documentText(document)
+        else:
+            # Everything but the closing brace, so t3 can be added last.
+            head = documentJSON(document)[:-1]
+        # t3 is read after all the other work, just before Twisted writes the
+        # body, so that t3 - t2 covers everything the server spent.
+        t3 = self._clock.seconds() * 1000
+        request.setHeader(b"server-timing", b"app;dur=%.3f" % (t3 - t2,))
+        t3Text = json.dumps(t3).encode()
+        if format == "text":
+            return sendText(request, head + b"t3: " + t3Text + b"\n")
+        request.setHeader(b"content-type", JSON_TYPE)
+        return head + b',"t3":' + t3Text + b"}"
 
 
-class Timezones(_TimeResource):
+class Timezones(TimeResource):
     """
     worldtimeapi.org's C{/api/timezone} tree: every zone name at the top, the
     zones of an area at C{/api/timezone/AREA}, and a zone's time document at
@@ -237,9 +340,6 @@ class Timezones(_TimeResource):
     def render_GET(self, request: IRequest) -> bytes:
         format = self.formatFor(request)
         segments = list(request.postpath or [])
-        if segments == [b""]:
-            # /api/timezone/ lists the zones, as /api/timezone does.
-            segments = []
         if segments and self._forced is not None:
             # /api/timezone.txt has nothing below it.
             return self.sendError(request, format, http.NOT_FOUND, "unknown location")
@@ -323,18 +423,16 @@ def queryNames(request: IRequest) -> set[bytes]:
 
 def akamaiTime(seconds: float, names: set[bytes]) -> bytes:
     """
-    Answer as time.akamai.com does: epoch seconds, C{?ms} adds milliseconds,
-    C{?iso} gives ISO 8601 in UTC instead.
+    Answer as time.akamai.com does to C{?ms}, C{?iso} and C{?iso&ms}.
 
-    @return: e.g. C{1000000000}, C{1000000000.123}, C{2001-09-09T01:46:40Z}
-        or C{2001-09-09T01:46:40.123Z}.
+    @param seconds: the instant.
+    @param names: the query's names, C{b"iso"} or C{b"ms"} among them.
+    @return: epoch seconds with milliseconds, C{1000000000.123}; ISO 8601 in
+        UTC, C{2001-09-09T01:46:40Z}; or that with milliseconds,
+        C{2001-09-09T01:46:40.123Z}.
     """
-    millis = math.floor(seconds * 1000)
-    whole, fraction = divmod(millis, 1000)
-    withMillis = b"ms" in names
-    if b"iso" in names:
-        stamp = datetime.fromtimestamp(whole, timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%S"
-        )
-        return (stamp + (f".{fraction:03d}Z" if withMillis else "Z")).encode()
-    return f"{whole}.{fraction:03d}".encode() if withMillis else b"%d" % (whole,)
+    whole, fraction = divmod(math.floor(seconds * 1000), 1000)
+    if b"iso" not in names:
+        return f"{whole}.{fraction:03d}".encode()
+    stamp = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return (stamp + (f".{fraction:03d}Z" if b"ms" in names else "Z")).encode()

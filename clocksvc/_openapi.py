@@ -11,12 +11,17 @@ from typing import Any
 
 from twisted.web.iweb import IRequest
 
+from ._api import ZONE_NAME, ZONE_SEGMENT
 from ._resource import JSON_TYPE, MethodResource
 from ._version import __version__
 
 __all__ = ["OpenAPI", "openAPIDocument"]
 
-_ZONE_PART = "^[A-Za-z0-9_+\\-]{1,40}$"
+# What the server takes for a zone name: anything else is answered 400 (in
+# ?tz) or 404 (in the path), so the schemas say so, and fuzzers send such
+# values as invalid.
+_ZONE_PART = f"^{ZONE_SEGMENT}$"
+_ZONE_NAME = f"^{ZONE_NAME}$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -29,6 +34,23 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _text() -> dict[str, Any]:
     return {"text/plain": {"schema": {"type": "string"}}}
+
+
+def _documentOrExchange() -> dict[str, Any]:
+    """
+    @return: the schema of a time document that carries the exchange's times
+        exactly when the request gave C{t1}; as if/then/else rather than
+        oneOf, so a validator reports the one alternative that applies.
+    """
+    return {
+        "if": {"required": ["t1"]},
+        "then": _ref("ExchangeDocument"),
+        "else": _ref("TimeDocument"),
+    }
+
+
+def _html() -> dict[str, Any]:
+    return {"text/html": {"schema": {"type": "string"}}}
 
 
 def _error(description: str, text: bool = False) -> dict[str, Any]:
@@ -44,6 +66,30 @@ _TZ = {
     "required": False,
     "description": "An IANA time zone name, in any letter case; by default "
     "the server's zone (UTC unless it was started with --timezone).",
+    "schema": {"type": "string", "pattern": _ZONE_NAME, "example": "Europe/Berlin"},
+}
+
+_T1 = {
+    "name": "t1",
+    "in": "query",
+    "required": False,
+    "description": "The client's send time, in milliseconds since the epoch: "
+    "the answer then adds t1 (echoed), t2 (when the server received the "
+    "request) and t3 (when it answered), for an NTP-style offset estimate.",
+    "schema": {
+        "type": "string",
+        "pattern": "^[0-9]{1,15}(\\.[0-9]{1,6})?$",
+        "example": "1700000000000",
+    },
+}
+
+# At /, ?tz chooses the zone of the time document, as at /now (its 400 and 404
+# are /'s); the page and the ?iso and ?ms answers ignore it, whatever it
+# holds, so here it has no pattern that a fuzzer would expect enforced.
+_ROOT_TZ = {
+    **_TZ,
+    "description": "For the time document (Accept: application/json or "
+    "text/plain), as /now's tz; the page and ?iso, ?ms ignore it.",
     "schema": {"type": "string", "example": "Europe/Berlin"},
 }
 
@@ -93,7 +139,7 @@ def openAPIDocument() -> dict[str, Any]:
     """
     @return: the OpenAPI description, as a JSON-ready dictionary.
     """
-    timeDocument = {
+    timeDocument: dict[str, Any] = {
         "type": "object",
         "description": "The current time in one zone, with worldtimeapi.org's "
         "fields, plus unixtime_ms.",
@@ -142,9 +188,25 @@ def openAPIDocument() -> dict[str, Any]:
             "week_number": {"type": "integer", "minimum": 1, "maximum": 53},
         },
     }
+    milliseconds: dict[str, Any] = {"type": "number", "minimum": 0}
+    exchangeDocument = {
+        **timeDocument,
+        "description": "The time document with an NTP-style exchange's times, "
+        "in milliseconds since the epoch.",
+        "required": [*timeDocument["required"], "t1", "t2", "t3"],
+        "properties": {
+            **timeDocument["properties"],
+            "t1": {**milliseconds, "description": "The client's t1, echoed"},
+            "t2": {**milliseconds, "description": "When the server received it"},
+            "t3": {**milliseconds, "description": "When the server answered"},
+        },
+    }
     documentOrText = {
-        "description": "The time document",
-        "content": {**_json(_ref("TimeDocument")), **_text()},
+        "description": "The time document; with t1, the exchange's times too",
+        "content": {
+            **_json(_documentOrExchange()),
+            **_text(),
+        },
     }
     nowResponses = {
         "200": documentOrText,
@@ -169,8 +231,8 @@ def openAPIDocument() -> dict[str, Any]:
                     "200": {
                         "description": "The page, the document, or the time",
                         "content": {
-                            "text/html": {"schema": {"type": "string"}},
-                            **_json(_ref("TimeDocument")),
+                            **_html(),
+                            **_json(_documentOrExchange()),
                             **_text(),
                         },
                     },
@@ -190,11 +252,16 @@ def openAPIDocument() -> dict[str, Any]:
                         ("iso", "Answer ISO 8601 in UTC, as time.akamai.com/?iso"),
                         ("ms", "Add milliseconds, as time.akamai.com/?ms"),
                     ]
-                ],
+                ]
+                + [_ROOT_TZ, {**_T1, "schema": {"type": "string"}}],
             ),
-            "/now": _operation("The current time", nowResponses, [_TZ]),
-            "/now.json": _operation("The current time, in JSON", nowResponses, [_TZ]),
-            "/now.txt": _operation("The current time, as text", nowResponses, [_TZ]),
+            "/now": _operation("The current time", nowResponses, [_TZ, _T1]),
+            "/now.json": _operation(
+                "The current time, in JSON", nowResponses, [_TZ, _T1]
+            ),
+            "/now.txt": _operation(
+                "The current time, as text", nowResponses, [_TZ, _T1]
+            ),
             "/api/timezone": _operation("Every zone name", {"200": zoneList}),
             "/api/timezone.txt": _operation(
                 "Every zone name, one a line",
@@ -212,6 +279,80 @@ def openAPIDocument() -> dict[str, Any]:
             "/api/timezone/{area}/{location}/{region}.txt": _zonePath(
                 ["area", "location", "region"], True
             ),
+            "/timesync": {
+                "post": {
+                    "summary": "The npm timesync library's call: the server's "
+                    "time in milliseconds",
+                    "requestBody": {
+                        "required": True,
+                        "content": _json(_ref("TimesyncCall")),
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The server's time",
+                            "content": _json(_ref("TimesyncAnswer")),
+                        },
+                        "400": _error("Not a timesync call"),
+                        "413": _error("A body over 64 KiB"),
+                    },
+                },
+                "options": {
+                    "summary": "The CORS preflight for the POST",
+                    "responses": {"204": {"description": "POST is allowed"}},
+                },
+            },
+            "/.well-known/time": _operation(
+                "The time in the X-HTTPSTIME header",
+                {
+                    "204": {
+                        "description": "No body",
+                        "headers": {
+                            "X-HTTPSTIME": {
+                                "description": "Seconds since the epoch, with "
+                                "microseconds",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    }
+                },
+            ),
+            "/stream": _operation(
+                "Server-sent events: a tick event with the time document at "
+                "each second boundary",
+                {
+                    "200": {
+                        "description": "An endless event stream",
+                        "content": {
+                            "text/event-stream": {"schema": {"type": "string"}}
+                        },
+                    },
+                    "400": _error("A malformed query parameter"),
+                    "404": _error("No zone has that name"),
+                },
+                [_TZ],
+            ),
+            "/live": _operation(
+                "A page that shows the time and how far your clock is off",
+                {"200": {"description": "The page", "content": _html()}},
+            ),
+            "/live.js": _operation(
+                "The live page's script",
+                {
+                    "200": {
+                        "description": "JavaScript",
+                        "content": {"text/javascript": {"schema": {"type": "string"}}},
+                    }
+                },
+            ),
+            "/live.css": _operation(
+                "The live page's style sheet",
+                {
+                    "200": {
+                        "description": "CSS",
+                        "content": {"text/css": {"schema": {"type": "string"}}},
+                    }
+                },
+            ),
             "/openapi.json": _operation(
                 "This description",
                 {"200": {"description": "OpenAPI 3.1", "content": _json({})}},
@@ -220,7 +361,28 @@ def openAPIDocument() -> dict[str, Any]:
         "components": {
             "schemas": {
                 "TimeDocument": timeDocument,
+                "ExchangeDocument": exchangeDocument,
                 "ZoneList": {"type": "array", "items": {"type": "string"}},
+                "TimesyncCall": {
+                    "type": "object",
+                    "required": ["jsonrpc", "method"],
+                    "properties": {
+                        "jsonrpc": {"const": "2.0"},
+                        "id": {},
+                        "method": {"const": "timesync"},
+                        "params": {},
+                    },
+                },
+                "TimesyncAnswer": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["jsonrpc", "id", "result"],
+                    "properties": {
+                        "jsonrpc": {"const": "2.0"},
+                        "id": {},
+                        "result": {"type": "integer", "minimum": 0},
+                    },
+                },
                 "Error": {
                     "type": "object",
                     "required": ["error"],

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from twisted.web import http
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
+from twisted.web.server import NOT_DONE_YET
 
 __all__ = [
     "JSON_TYPE",
@@ -25,6 +26,7 @@ __all__ = [
     "MethodResource",
     "NotFound",
     "jsonError",
+    "noContent",
     "plainError",
     "sendJSON",
     "sendText",
@@ -45,6 +47,21 @@ def plainError(request: IRequest, code: int) -> bytes:
     request.setResponseCode(code)
     request.setHeader(b"content-type", TEXT_TYPE)
     return b"%d %s\n" % (code, http.RESPONSES[code])
+
+
+def noContent(request: IRequest) -> int:
+    """
+    Finish C{request} as C{204 No Content}.
+
+    Returning C{b""} from C{render} would make Twisted add
+    C{Content-Length: 0}, which RFC 9110 (section 8.6) forbids on a 204; so
+    the response is finished here instead.
+
+    @return: C{NOT_DONE_YET}, for C{render} to return.
+    """
+    request.setResponseCode(http.NO_CONTENT)
+    request.finish()
+    return NOT_DONE_YET
 
 
 def sendJSON(request: IRequest, value: object, code: int = http.OK) -> bytes:

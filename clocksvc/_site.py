@@ -14,10 +14,13 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.server import Site
 
 from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
+from ._live import LivePage, StaticFile
 from ._openapi import OpenAPI
 from ._page import ClockPage
 from ._reactors import defaultReactor
 from ._resource import NotFound
+from ._stream import Stream, Ticker
+from ._sync import Timesync, WellKnownTime
 from ._zones import ZoneCatalogue, defaultCatalogue
 
 __all__ = ["buildRoot", "buildSite", "listen"]
@@ -76,6 +79,8 @@ def buildRoot(clock: IReactorTime, timezone: str = "UTC") -> Resource:
     api = APIDirectory()
     api.putChild(b"timezone", Timezones(clock, catalogue))
     api.putChild(b"timezone.txt", Timezones(clock, catalogue, "text"))
+    wellKnown = APIDirectory()
+    wellKnown.putChild(b"time", WellKnownTime(clock))
 
     root = _Root()
     root.putChild(b"", NegotiatedRoot(ClockPage(clock), now, clock))
@@ -84,6 +89,12 @@ def buildRoot(clock: IReactorTime, timezone: str = "UTC") -> Resource:
     root.putChild(b"now.txt", Now(clock, catalogue, defaultZone, "text"))
     root.putChild(b"api", api)
     root.putChild(b"openapi.json", OpenAPI())
+    root.putChild(b"timesync", Timesync(clock))
+    root.putChild(b".well-known", wellKnown)
+    root.putChild(b"stream", Stream(Ticker(clock), catalogue, defaultZone))
+    root.putChild(b"live", LivePage(clock))
+    root.putChild(b"live.js", StaticFile("live.js", b"text/javascript; charset=utf-8"))
+    root.putChild(b"live.css", StaticFile("live.css", b"text/css; charset=utf-8"))
     return root
 
 

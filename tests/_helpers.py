@@ -12,12 +12,25 @@ from treq.response import _Response
 from treq.testing import StubTreq
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import IResource
+from twisted.web.server import Site
 
-__all__ = ["StubClient", "clockAt", "stubTreq", "urlOf", "useTimezone"]
+__all__ = [
+    "RawConnection",
+    "StubClient",
+    "clockAt",
+    "dechunk",
+    "siteOf",
+    "stubTreq",
+    "urlOf",
+    "useTimezone",
+]
 
 #: 2001-09-09T01:46:40Z, the instant unix time reached one billion seconds.
 BILLENNIUM = 1_000_000_000
@@ -91,3 +104,60 @@ def urlOf(port: IListeningPort, path: str = "/") -> str:
     if not isinstance(address, IPv4Address):
         raise TypeError(f"not a TCP port: {address!r}")
     return f"http://{address.host}:{address.port}{path}"
+
+
+def siteOf(reactor: MemoryReactorClock, index: int = 0) -> Site:
+    """
+    @return: the site behind the C{index}th port that listened on C{reactor}.
+    """
+    factory = reactor.tcpServers[index][1]
+    if not isinstance(factory, Site):
+        raise TypeError(f"not a Site: {factory!r}")
+    return factory
+
+
+class RawConnection:
+    """
+    One HTTP connection to a real L{Site}, over a L{StringTransport}: for
+    responses that stream, and for what happens when the client goes away.
+    """
+
+    def __init__(self, site: Site) -> None:
+        address = IPv4Address("TCP", "127.0.0.1", 54321)
+        self.protocol = site.buildProtocol(address)
+        self.transport = StringTransport(peerAddress=address)
+        self.protocol.makeConnection(self.transport)
+
+    def send(self, data: bytes) -> None:
+        """
+        Send C{data} to the server.
+        """
+        self.protocol.dataReceived(data)
+
+    def received(self) -> bytes:
+        """
+        @return: everything the server sent since the last call.
+        """
+        data: bytes = self.transport.value()
+        self.transport.clear()
+        return data
+
+    def disconnect(self) -> None:
+        """
+        Go away, as a client that closes its tab does.
+        """
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+
+
+def dechunk(data: bytes) -> bytes:
+    """
+    @param data: a run of complete chunks of a chunked body.
+    @return: the data they carry.
+    """
+    body = b""
+    while data:
+        size, _, rest = data.partition(b"\r\n")
+        length = int(size, 16)
+        body += rest[:length]
+        data = rest[length + 2 :]
+    return body

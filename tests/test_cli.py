@@ -21,6 +21,7 @@ from twisted.web.client import HTTPConnectionPool
 from clocksvc import __version__
 from clocksvc._cli import describeAddress, describeListenError, run
 
+from ._helpers import siteOf, stubTreq
 from ._process import ClocksvcProcess, spawnClocksvc
 
 
@@ -191,6 +192,28 @@ class RunTests(SynchronousTestCase):
         )
         self.assertEqual(out, "clocksvc: serving http://0.0.0.0:8080/\n")
         self.assertEqual(stopped, [8080])
+
+    def test_timezone(self) -> None:
+        """
+        C{--timezone} sets the default zone, in any letter case.
+        """
+        d, _, err = self.run_("--timezone", "asia/kathmandu")
+        self.assertNoResult(d)
+        self.assertEqual(err, "")
+        response = self.successResultOf(
+            stubTreq(siteOf(self.reactor).resource).get("http://clock.example/now.txt")
+        )
+        body = self.successResultOf(response.content())
+        self.assertIn(b"\ntimezone: Asia/Kathmandu\n", body)
+
+    def test_unknownTimezone(self) -> None:
+        """
+        An unknown C{--timezone} is one line on stderr and exit status 2.
+        """
+        d, _, err = self.run_("--timezone", "Mars/Base")
+        self.assertExit(d, 2)
+        self.assertEqual(err, "clocksvc: unknown time zone 'Mars/Base' (see --help)\n")
+        self.assertEqual(self.reactor.tcpServers, [])
 
     def test_describeAddress(self) -> None:
         """

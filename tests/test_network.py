@@ -11,6 +11,7 @@ from twisted.internet.defer import maybeDeferred
 from twisted.internet.interfaces import IListeningPort
 from twisted.trial.unittest import TestCase
 from twisted.web.client import HTTPConnectionPool
+from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 from zope.interface.verify import verifyObject
@@ -116,3 +117,87 @@ class ListenNetworkTests(TestCase):
         elsewhere = await treq.get(urlOf(port, "/other"), pool=self.pool)
         self.assertEqual(elsewhere.code, 404)
         await elsewhere.content()
+
+
+class APINetworkTests(TestCase):
+    """
+    The time API over a real socket: content negotiation, C{.txt}, HEAD and
+    CORS.
+    """
+
+    def setUp(self) -> None:
+        self.pool = HTTPConnectionPool(reactor, persistent=False)
+        self.addCleanup(self.pool.closeCachedConnections)
+        port = listen(
+            0, "127.0.0.1", clock=clockAt(BILLENNIUM), timezone="Asia/Kathmandu"
+        )
+        self.addCleanup(port.stopListening)
+        self.url = urlOf(port)
+
+    async def test_negotiation(self) -> None:
+        """
+        C{/} answers the page, JSON or text as C{Accept} asks, each marked as
+        varying with C{Accept} and readable by any origin.
+        """
+        expected = {
+            "text/html,*/*;q=0.8": (b"text/html; charset=utf-8", b"<html><body>"),
+            "application/json": (b"application/json; charset=utf-8", b'{"abbrev'),
+            "text/plain": (b"text/plain; charset=utf-8", b"abbreviation: +0545\n"),
+        }
+        for accept, (contentType, start) in expected.items():
+            response = await treq.get(
+                self.url, headers=Headers({"Accept": [accept]}), pool=self.pool
+            )
+            body = await response.content()
+            self.assertEqual(response.code, 200)
+            self.assertEqual(
+                response.headers.getRawHeaders(b"content-type"), [contentType]
+            )
+            self.assertTrue(body.startswith(start), body)
+            self.assertEqual(response.headers.getRawHeaders(b"vary"), [b"accept"])
+            self.assertEqual(
+                response.headers.getRawHeaders(b"access-control-allow-origin"), [b"*"]
+            )
+
+    async def test_text(self) -> None:
+        """
+        C{/now.txt} is worldtimeapi's text form for the default zone:
+        Kathmandu, 5 h 45 min ahead of UTC.
+        """
+        response = await treq.get(self.url + "now.txt", pool=self.pool)
+        body = await response.content()
+        self.assertEqual(response.code, 200)
+        self.assertIn(b"\ndatetime: 2001-09-09T07:31:40.000000+05:45\n", body)
+        self.assertIn(b"\ntimezone: Asia/Kathmandu\n", body)
+        self.assertIn(b"\nclient_ip: 127.0.0.1\n", body)
+
+    async def test_head(self) -> None:
+        """
+        HEAD on an API path gives GET's length and no body.
+        """
+        get = await treq.get(self.url + "api/timezone/Europe/Berlin", pool=self.pool)
+        body = await get.content()
+        head = await treq.head(self.url + "api/timezone/Europe/Berlin", pool=self.pool)
+        self.assertEqual(await head.content(), b"")
+        self.assertEqual(
+            head.headers.getRawHeaders(b"content-length"), [b"%d" % len(body)]
+        )
+        self.assertEqual(head.headers.getRawHeaders(b"cache-control"), [b"no-store"])
+
+    async def test_cors(self) -> None:
+        """
+        A cross-origin request, as a browser sends it, is answered with
+        C{Access-Control-Allow-Origin: *}, errors included.
+        """
+        for path in ["now", "api/timezone/Nowhere", "?iso"]:
+            response = await treq.get(
+                self.url + path,
+                headers=Headers({"Origin": ["https://player.example"]}),
+                pool=self.pool,
+            )
+            await response.content()
+            self.assertEqual(
+                response.headers.getRawHeaders(b"access-control-allow-origin"),
+                [b"*"],
+                path,
+            )

@@ -12,7 +12,7 @@ from twisted.web.server import Site
 from clocksvc import listen
 from clocksvc._site import buildRoot, buildSite
 
-from ._helpers import BILLENNIUM, clockAt, stubTreq, urlOf, useTimezone
+from ._helpers import BILLENNIUM, clockAt, siteOf, stubTreq, urlOf, useTimezone
 
 PAGE = b"<html><body>Sun Sep  9 01:46:40 2001</body></html>"
 
@@ -75,16 +75,6 @@ class BuildSiteTests(SynchronousTestCase):
         site = buildSite(clock)
         self.assertIsInstance(site, Site)
         self.assertIs(site.reactor, clock)
-
-
-def siteOf(reactor: MemoryReactorClock, index: int = 0) -> Site:
-    """
-    @return: the site behind the C{index}th port that listened on C{reactor}.
-    """
-    factory = reactor.tcpServers[index][1]
-    if not isinstance(factory, Site):
-        raise TypeError(f"not a Site: {factory!r}")
-    return factory
 
 
 class ListenTests(SynchronousTestCase):

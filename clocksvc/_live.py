@@ -1,0 +1,120 @@
+# -*- test-case-name: tests.test_live -*-
+"""
+C{/live}: a page that shows the server's time ticking and how far the
+visitor's own clock is off, with no third-party script, font or stylesheet.
+
+The page is rendered with the server's time in it, so without JavaScript it
+still tells the time; C{live.js} then keeps it ticking and measures the
+offset with C{/now?t1=} exchanges. Everything comes from this server, which
+is what lets the Content-Security-Policy be strict.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from html import escape
+from importlib.resources import files
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.web.iweb import IRequest
+
+from ._resource import MethodResource
+
+__all__ = ["LivePage", "StaticFile"]
+
+#: Only this server's own script, style and API; no inline code, no frames.
+CONTENT_SECURITY_POLICY = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; "
+    b"connect-src 'self'; img-src 'self'; base-uri 'none'; "
+    b"form-action 'none'; frame-ancestors 'none'"
+)
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Is my clock right? · clocksvc</title>
+<link rel="stylesheet" href="live.css">
+<noscript><meta http-equiv="refresh" content="10"></noscript>
+<script src="live.js" defer></script>
+</head>
+<body>
+<main>
+<h1>The server's time</h1>
+<p class="clock"><time id="server-time" datetime="{iso}" data-server-ms="{ms}">{clock}</time></p>
+<p id="server-date">{date}</p>
+<p id="zone">UTC</p>
+<p id="offset" aria-live="polite">Measuring your clock's offset needs JavaScript; this page reloads every 10 seconds.</p>
+<p id="detail"></p>
+</main>
+<footer><a href="now">/now</a> · <a href="stream">/stream</a> · <a href="openapi.json">API</a></footer>
+</body>
+</html>
+"""  # noqa: E501
+
+
+def pageHeaders(request: IRequest) -> None:
+    """
+    Set the headers of an HTML page: its type, a strict policy, no sniffing
+    and no referrer.
+    """
+    request.setHeader(b"content-type", b"text/html; charset=utf-8")
+    request.setHeader(b"content-security-policy", CONTENT_SECURITY_POLICY)
+    request.setHeader(b"x-content-type-options", b"nosniff")
+    request.setHeader(b"referrer-policy", b"no-referrer")
+
+
+def livePage(seconds: float) -> bytes:
+    """
+    @param seconds: the server's time.
+    @return: the page, showing that time in UTC.
+    """
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return _PAGE.format(
+        iso=escape(moment.isoformat(timespec="milliseconds")),
+        ms=int(seconds * 1000),
+        clock=moment.strftime("%H:%M:%S"),
+        date=escape(moment.strftime("%A %d %B %Y")),
+    ).encode()
+
+
+class LivePage(MethodResource):
+    """
+    C{/live}: the page.
+    """
+
+    isLeaf = True
+
+    def __init__(self, clock: IReactorTime) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def render_GET(self, request: IRequest) -> bytes:
+        pageHeaders(request)
+        request.setHeader(b"cache-control", b"no-store")
+        return livePage(self._clock.seconds())
+
+
+class StaticFile(MethodResource):
+    """
+    One of the page's files, read from the package once.
+    """
+
+    isLeaf = True
+
+    def __init__(self, name: str, contentType: bytes) -> None:
+        """
+        @param name: the file's name in C{clocksvc/_static}.
+        @param contentType: its C{Content-Type}.
+        """
+        super().__init__()
+        self._body = files(__package__).joinpath("_static", name).read_bytes()
+        self._contentType = contentType
+
+    def render_GET(self, request: IRequest) -> bytes:
+        request.setHeader(b"content-type", self._contentType)
+        request.setHeader(b"x-content-type-options", b"nosniff")
+        # Check back each time, so a new release's script is used at once.
+        request.setHeader(b"cache-control", b"no-cache")
+        return self._body

@@ -1,0 +1,155 @@
+# -*- test-case-name: tests.test_stream -*-
+"""
+C{/stream}: Server-Sent Events, one C{tick} event per wall-clock second.
+
+Every stream shares one L{Ticker}: a single timer, scheduled afresh for the
+next second boundary each time it fires, so it never drifts; it runs only
+while someone is listening.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.web.iweb import IRequest
+from twisted.web.server import NOT_DONE_YET
+
+from ._api import QueryError, TimeResource, clientIP, zoneFromQuery
+from ._document import documentJSON, timeDocument
+from ._zones import ZoneCatalogue
+
+__all__ = ["Stream", "Ticker"]
+
+#: A ticker's listener: called with the second (since the epoch) that has
+#: just begun.
+Listener = Callable[[int], None]
+
+
+class Ticker:
+    """
+    Calls its listeners at each wall-clock second boundary, on one timer.
+    """
+
+    def __init__(self, clock: IReactorTime) -> None:
+        """
+        @param clock: where the time and the timer come from.
+        """
+        self._clock = clock
+        self._listeners: dict[object, Listener] = {}
+        self._call: IDelayedCall | None = None
+        self._target = 0
+
+    def __len__(self) -> int:
+        return len(self._listeners)
+
+    def subscribe(self, key: object, listener: Listener) -> None:
+        """
+        Call C{listener} at every second boundary from now on.
+
+        @param key: what to unsubscribe it by.
+        @param listener: the listener.
+        """
+        self._listeners[key] = listener
+        if self._call is None:
+            self._schedule(math.floor(self._clock.seconds()) + 1)
+
+    def unsubscribe(self, key: object) -> None:
+        """
+        Stop calling the listener subscribed as C{key}; the timer stops with
+        the last one.
+        """
+        self._listeners.pop(key, None)
+        if not self._listeners and self._call is not None:
+            self._call.cancel()
+            self._call = None
+
+    def _schedule(self, target: int) -> None:
+        # Each delay is measured afresh from the clock to an absolute
+        # boundary, so the lateness of one tick never carries into the next.
+        self._target = target
+        self._call = self._clock.callLater(
+            max(target - self._clock.seconds(), 0), self._tick
+        )
+
+    def _tick(self) -> None:
+        second = self._target
+        # If the reactor was held up past further boundaries, skip them:
+        # the next tick is the next boundary still to come.
+        self._schedule(max(second, math.floor(self._clock.seconds())) + 1)
+        for listener in list(self._listeners.values()):
+            listener(second)
+
+
+class Stream(TimeResource):
+    """
+    C{/stream}: a C{text/event-stream} of the time document (for C{?tz=} or
+    the default zone), one C{tick} event at each second boundary, after a
+    first C{retry: 1000} that tells a reconnecting client not to wait long.
+
+    Each event is::
+
+        id: 1000000001
+        event: tick
+        data: {"abbreviation":"UTC",...,"unixtime":1000000001,...}
+
+    The document is for the boundary itself, so C{unixtime} equals C{id}.
+    """
+
+    def __init__(
+        self, ticker: Ticker, catalogue: ZoneCatalogue, defaultZone: ZoneInfo
+    ) -> None:
+        """
+        @param ticker: the ticker every stream shares.
+        @param catalogue: where C{?tz=} is looked up.
+        @param defaultZone: the zone without C{?tz=}.
+        """
+        super().__init__("json")
+        self._ticker = ticker
+        self._catalogue = catalogue
+        self._defaultZone = defaultZone
+        # Clients in the same zone at the same address get the same event:
+        # it is made once per tick.
+        self._eventSecond: int | None = None
+        self._events: dict[tuple[str, str], bytes] = {}
+
+    def render_GET(self, request: IRequest) -> bytes | int:
+        try:
+            zone = zoneFromQuery(request, self._catalogue, self._defaultZone)
+        except QueryError as e:
+            return self.sendQueryError(request, "json", e)
+        request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
+        # Ask proxies such as nginx to pass each event on as it comes.
+        request.setHeader(b"x-accel-buffering", b"no")
+        if request.method == b"HEAD":
+            return b""
+        address = clientIP(request)
+
+        def send(second: int) -> None:
+            request.write(self._event(second, zone, address))
+
+        def forget(result: object) -> None:
+            self._ticker.unsubscribe(request)
+
+        request.write(b"retry: 1000\n\n")
+        self._ticker.subscribe(request, send)
+        # Fires on a normal finish and errs when the client goes away: both
+        # forget the client at once, and the error needs no logging.
+        # IRequest does not declare notifyFinish, which every Twisted Web
+        # request (twisted.web.http.Request) has.
+        request.notifyFinish().addBoth(forget)  # type: ignore[attr-defined]
+        return NOT_DONE_YET
+
+    def _event(self, second: int, zone: ZoneInfo, address: str) -> bytes:
+        if second != self._eventSecond:
+            self._eventSecond = second
+            self._events.clear()
+        key = (zone.key, address)
+        event = self._events.get(key)
+        if event is None:
+            data = documentJSON(timeDocument(second, zone, address))
+            event = b"id: %d\nevent: tick\ndata: %s\n\n" % (second, data)
+            self._events[key] = event
+        return event

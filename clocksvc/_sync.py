@@ -1,0 +1,100 @@
+# -*- test-case-name: tests.test_sync -*-
+"""
+Clock synchronisation for programs that speak other protocols: the npm
+C{timesync} library's JSON-RPC call, and the time-over-HTTPS header.
+"""
+
+from __future__ import annotations
+
+import json
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.web import http
+from twisted.web.iweb import IRequest
+
+from ._api import TimeResource
+from ._resource import JSON_TYPE, MethodResource, jsonError, noContent
+
+__all__ = ["MAX_TIMESYNC_BODY", "Timesync", "WellKnownTime"]
+
+#: The largest timesync request body read: a real one is under 100 bytes.
+MAX_TIMESYNC_BODY = 64 * 1024
+
+
+class Timesync(TimeResource):
+    """
+    C{POST /timesync}: answers C{{"jsonrpc":"2.0","id":ID,"method":"timesync"}}
+    with C{{"jsonrpc":"2.0","id":ID,"result":MS}}, the server's time in
+    milliseconds, as the server of the npm package C{timesync} does; so a page
+    using its client syncs with C{timesync.create({server: "/timesync"})}.
+
+    Browsers send that POST cross-origin only after a CORS preflight, so
+    C{OPTIONS} answers one.
+    """
+
+    allowedMethods = (b"POST", b"OPTIONS")
+
+    def __init__(self, clock: IReactorTime) -> None:
+        super().__init__("json")
+        self._clock = clock
+
+    def render_POST(self, request: IRequest) -> bytes:
+        body = request.content.read(MAX_TIMESYNC_BODY + 1) if request.content else b""
+        if len(body) > MAX_TIMESYNC_BODY:
+            return jsonError(
+                request, http.REQUEST_ENTITY_TOO_LARGE, "request body too large"
+            )
+        try:
+            call = json.loads(body)
+        except (ValueError, RecursionError):
+            call = None
+        if (
+            not isinstance(call, dict)
+            or call.get("jsonrpc") != "2.0"
+            or call.get("method") != "timesync"
+        ):
+            return jsonError(
+                request,
+                http.BAD_REQUEST,
+                'expected {"jsonrpc": "2.0", "id": ..., "method": "timesync"}',
+            )
+        request.setHeader(b"content-type", JSON_TYPE)
+        answer = {
+            "jsonrpc": "2.0",
+            # The npm server answers null where the request has no id.
+            "id": call.get("id"),
+            # Read last, just before the answer goes out.
+            "result": round(self._clock.seconds() * 1000),
+        }
+        return json.dumps(answer, separators=(",", ":")).encode()
+
+    def render_OPTIONS(self, request: IRequest) -> int:
+        request.setHeader(b"access-control-allow-methods", b"POST")
+        request.setHeader(b"access-control-allow-headers", b"content-type")
+        request.setHeader(b"access-control-max-age", b"86400")
+        return noContent(request)
+
+
+class WellKnownTime(MethodResource):
+    """
+    C{/.well-known/time}: C{204 No Content} with the time in an
+    C{X-HTTPSTIME} header, in seconds since the epoch with a fraction, beside
+    the one-second C{Date} header; for tools that set a clock over HTTPS.
+    """
+
+    isLeaf = True
+
+    def __init__(self, clock: IReactorTime) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def render_GET(self, request: IRequest) -> int:
+        request.setHeader(b"cache-control", b"no-store")
+        request.setHeader(b"access-control-allow-origin", b"*")
+        request.setHeader(b"access-control-expose-headers", b"x-httpstime, date")
+        now = self._clock.seconds()
+        request.setHeader(b"x-httpstime", b"%.6f" % (now,))
+        # Twisted dates responses by the system clock; this one is dated by
+        # the same clock as X-HTTPSTIME, so the two always agree.
+        request.setHeader(b"date", http.datetimeToString(now))
+        return noContent(request)

@@ -1,0 +1,492 @@
+"""
+Tests for L{clocksvc._openapi}: C{/openapi.json} is valid OpenAPI 3.1 and
+describes every path the site serves; and for L{tests._openapi}, the checker
+that holds every HTTP test's responses to it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+from treq.response import _Response
+from twisted.trial.unittest import SynchronousTestCase
+
+from clocksvc._document import documentJSON, timeDocument
+from clocksvc._openapi import openAPIDocument
+from clocksvc._site import buildRoot
+from clocksvc._zones import defaultCatalogue
+
+from ._helpers import BILLENNIUM, StubClient, clockAt, stubTreq
+from ._openapi import SpecMismatch, _Spec, validateResponse
+
+#: A value for each path parameter, such that every path template names a
+#: zone or an area that exists.
+EXAMPLES: dict[tuple[str, ...], list[str]] = {
+    (): [],
+    ("area",): ["Europe"],
+    ("area", "location"): ["Europe", "Berlin"],
+    ("area", "location", "region"): ["America", "Argentina", "Salta"],
+}
+
+JSON = "application/json; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+
+
+def fetch(
+    testCase: SynchronousTestCase,
+    treq: StubClient,
+    method: str,
+    path: str,
+    **kwargs: Any,
+) -> tuple[_Response, bytes]:
+    """
+    @return: the response to C{method} on C{path} and its body, which
+        C{treq} gives at once: it talks to the site in memory.
+    """
+    response = testCase.successResultOf(
+        treq.request(method, "http://clock.example" + path, **kwargs)
+    )
+    return response, testCase.successResultOf(response.content())
+
+
+def contentType(response: _Response) -> str | None:
+    """
+    @return: the response's one C{Content-Type}, or L{None}.
+    """
+    values = response.headers.getRawHeaders("content-type")
+    return None if values is None else values[0]
+
+
+def check(method: str, path: str, response: _Response, body: bytes) -> None:
+    """
+    Validate a response against the document, with the path's query string
+    left out.
+    """
+    validateResponse(
+        method, path.partition("?")[0], response.code, contentType(response), body
+    )
+
+
+def berlinDocument() -> dict[str, Any]:
+    """
+    @return: the time document for Europe/Berlin at the billennium, parsed.
+    """
+    zone = defaultCatalogue.zone("Europe/Berlin")
+    assert zone is not None
+    parsed: dict[str, Any] = json.loads(
+        documentJSON(timeDocument(BILLENNIUM, zone, "127.0.0.1"))
+    )
+    return parsed
+
+
+class DocumentTests(SynchronousTestCase):
+    """
+    C{/openapi.json} serves L{openAPIDocument}, which is valid OpenAPI 3.1.
+    """
+
+    def setUp(self) -> None:
+        self.clock = clockAt(BILLENNIUM)
+        self.treq = stubTreq(buildRoot(self.clock))
+
+    def test_served(self) -> None:
+        """
+        C{/openapi.json} is L{openAPIDocument} as JSON.
+        """
+        response, body = fetch(self, self.treq, "GET", "/openapi.json")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(contentType(response), JSON)
+        self.assertEqual(json.loads(body), openAPIDocument())
+        check("GET", "/openapi.json", response, body)
+        self.assertFalse(self.clock.calls)
+
+    def test_valid(self) -> None:
+        """
+        The served document is valid OpenAPI 3.1.
+        """
+        _, body = fetch(self, self.treq, "GET", "/openapi.json")
+        document = json.loads(body)
+        self.assertEqual(document["openapi"], "3.1.0")
+        validate(document)
+
+    def test_validatorRejects(self) -> None:
+        """
+        The validator is no rubber stamp: the document with a path parameter
+        left undeclared is invalid.
+        """
+        document = copy.deepcopy(openAPIDocument())
+        del document["paths"]["/api/timezone/{area}"]["get"]["parameters"]
+        self.assertRaises(OpenAPIValidationError, validate, document)
+
+
+class EveryPathTests(SynchronousTestCase):
+    """
+    Every path the document describes is served as it says, and every path
+    the site serves is in the document.
+    """
+
+    def setUp(self) -> None:
+        self.treq = stubTreq(buildRoot(clockAt(BILLENNIUM)))
+
+    def test_everyTemplate(self) -> None:
+        """
+        Each path template, with example parameters, answers GET and HEAD
+        with success (204 for C{/.well-known/time}, 200 for the rest) and a
+        response the document describes.
+        """
+        templates = openAPIDocument()["paths"]
+        for template in templates:
+            names = tuple(re.findall(r"\{(\w+)\}", template))
+            path = template
+            for name, value in zip(names, EXAMPLES[names], strict=True):
+                path = path.replace("{" + name + "}", value)
+            # /timesync is POST only, and a GET of /stream never ends:
+            # TimesyncTests and StreamTests cover them.
+            methods = [m for m in ["GET", "HEAD"] if m.lower() in templates[template]]
+            if template == "/stream":
+                methods = ["HEAD"]
+            for method in methods:
+                response, body = fetch(self, self.treq, method, path)
+                expected = 204 if path == "/.well-known/time" else 200
+                self.assertEqual(response.code, expected, (method, path))
+                check(method, path, response, body)
+        self.assertEqual(len(templates), 19)
+
+    def test_everyEndpoint(self) -> None:
+        """
+        Each of the site's endpoints, with its query parameters, content
+        negotiation and errors, answers as the document says.
+        """
+        for method, path, accept, code, expectedType in [
+            ("GET", "/", "text/html", 200, "text/html; charset=utf-8"),
+            ("GET", "/", "application/json", 200, JSON),
+            ("GET", "/", "text/plain", 200, TEXT),
+            ("GET", "/?iso", None, 200, TEXT),
+            ("GET", "/?ms", None, 200, TEXT),
+            ("GET", "/?iso&ms", None, 200, TEXT),
+            ("GET", "/?tz=No/Where", "application/json", 404, JSON),
+            ("GET", "/now", None, 200, JSON),
+            ("GET", "/now", "text/plain", 200, TEXT),
+            ("GET", "/now?tz=Asia/Tokyo", None, 200, JSON),
+            ("GET", "/now?tz=bad!", None, 400, JSON),
+            ("GET", "/now?tz=UTC&tz=UTC", None, 400, JSON),
+            ("GET", "/now?tz=No/Where", None, 404, JSON),
+            ("GET", "/now.json", None, 200, JSON),
+            ("GET", "/now.txt", None, 200, TEXT),
+            ("GET", "/now.txt?tz=bad!", None, 400, TEXT),
+            ("GET", "/now.txt?tz=No/Where", None, 404, TEXT),
+            ("GET", "/api/timezone", None, 200, JSON),
+            ("GET", "/api/timezone.txt", None, 200, TEXT),
+            ("GET", "/api/timezone/Europe", None, 200, JSON),
+            ("GET", "/api/timezone/Nowhere", None, 404, JSON),
+            ("GET", "/api/timezone/Nowhere.txt", None, 404, TEXT),
+            ("GET", "/api/timezone/No/Where/At/All", None, 404, JSON),
+            ("GET", "/api/timezone/Europe/Berlin", None, 200, JSON),
+            ("GET", "/api/timezone/Europe/Berlin.txt", None, 200, TEXT),
+            ("GET", "/openapi.json", None, 200, JSON),
+            ("GET", "/nowhere", None, 404, TEXT),
+            ("HEAD", "/now?tz=bad!", None, 400, JSON),
+            ("HEAD", "/api/timezone/Nowhere", None, 404, JSON),
+            ("POST", "/", None, 405, TEXT),
+            ("POST", "/now", None, 405, JSON),
+            ("DELETE", "/api/timezone/Europe/Berlin.txt", None, 405, TEXT),
+            ("PUT", "/openapi.json", None, 405, TEXT),
+        ]:
+            headers = {} if accept is None else {"accept": [accept]}
+            response, body = fetch(self, self.treq, method, path, headers=headers)
+            self.assertEqual(
+                (response.code, contentType(response)),
+                (code, expectedType),
+                (method, path),
+            )
+            check(method, path, response, body)
+
+    def test_tzPattern(self) -> None:
+        """
+        The document's pattern for C{?tz} is the server's: a name it matches
+        is looked up (200 or 404), and a name it does not is 400.
+        """
+        pattern = re.compile(
+            openAPIDocument()["paths"]["/now"]["get"]["parameters"][0]["schema"][
+                "pattern"
+            ]
+        )
+        for name, code in [
+            ("Europe/Berlin", 200),
+            ("america/argentina/salta", 200),
+            ("Etc/GMT+5", 200),
+            ("No/Where", 404),
+            ("A/B/C", 404),
+            ("x" * 40, 404),
+            ("x" * 41, 400),
+            ("", 400),
+            ("A/B/C/D", 400),
+            ("Europe/", 400),
+            ("Europe Berlin", 400),
+            ("Europe.Berlin", 400),
+        ]:
+            response, _ = fetch(self, self.treq, "GET", "/now", params={"tz": name})
+            self.assertEqual(response.code, code, name)
+            self.assertEqual(bool(pattern.search(name)), code != 400, name)
+
+
+class ValidateResponseTests(SynchronousTestCase):
+    """
+    L{validateResponse} accepts what the document describes, and raises
+    L{SpecMismatch} with a one-line message for anything else.
+    """
+
+    def assertMismatch(
+        self,
+        message: str,
+        method: str,
+        path: str,
+        status: int,
+        contentType: str | None,
+        body: bytes,
+    ) -> None:
+        """
+        Assert that L{validateResponse} raises L{SpecMismatch} with
+        C{message}.
+        """
+        error = self.assertRaises(
+            SpecMismatch, validateResponse, method, path, status, contentType, body
+        )
+        self.assertEqual(str(error), message)
+
+    def test_accepts(self) -> None:
+        """
+        Responses the document describes pass.
+        """
+        document = json.dumps(berlinDocument()).encode()
+        for method, path, status, contentType, body in [
+            ("GET", "/api/timezone/Europe/Berlin", 200, JSON, document),
+            ("GET", "/now", 200, "Application/JSON", document),
+            ("GET", "/api/timezone/Europe", 200, JSON, b'["Europe/Berlin"]'),
+            ("GET", "/api/timezone/Europe.txt", 200, TEXT, b"Europe/Berlin\n"),
+            ("GET", "/now", 404, JSON, b'{"error": "unknown location"}'),
+            ("HEAD", "/now.json", 200, JSON, b""),
+        ]:
+            validateResponse(method, path, status, contentType, body)
+
+    def test_notFound(self) -> None:
+        """
+        A path the document does not describe may be answered 404, in any
+        form.
+        """
+        validateResponse("GET", "/nowhere", 404, TEXT, b"gone\n")
+
+    def test_unknownPath(self) -> None:
+        """
+        A path the document does not describe must not be answered 200.
+        """
+        self.assertMismatch(
+            "GET /nowhere 200: no path in the document matches",
+            "GET",
+            "/nowhere",
+            200,
+            TEXT,
+            b"here\n",
+        )
+
+    def test_parameterPattern(self) -> None:
+        """
+        A path parameter must match its pattern for the path to match: an
+        area with a dot in it is no path of the document's.
+        """
+        self.assertMismatch(
+            "GET /api/timezone/Eu.rope 200: no path in the document matches",
+            "GET",
+            "/api/timezone/Eu.rope",
+            200,
+            JSON,
+            b"[]",
+        )
+
+    def test_undocumentedMethod(self) -> None:
+        """
+        405 is the answer to a method the path does not document, whatever
+        the body; but a documented method must not be answered 405.
+        """
+        validateResponse("POST", "/now", 405, JSON, b'{"error": "no"}')
+        self.assertMismatch(
+            "GET /now 405: /now documents no response for status 405",
+            "GET",
+            "/now",
+            405,
+            JSON,
+            b'{"error": "method not allowed"}',
+        )
+
+    def test_undocumentedMethodOtherStatus(self) -> None:
+        """
+        A method the path does not document must not succeed.
+        """
+        self.assertMismatch(
+            "POST /now 200: /now documents no POST",
+            "POST",
+            "/now",
+            200,
+            JSON,
+            b"{}",
+        )
+
+    def test_wrongStatus(self) -> None:
+        """
+        A status code the operation does not document is a mismatch.
+        """
+        self.assertMismatch(
+            "GET /api/timezone 404: /api/timezone documents no response for status 404",
+            "GET",
+            "/api/timezone",
+            404,
+            JSON,
+            b'{"error": "unknown location"}',
+        )
+
+    def test_missingField(self) -> None:
+        """
+        A JSON body without a required field is a mismatch.
+        """
+        document = berlinDocument()
+        del document["unixtime_ms"]
+        self.assertMismatch(
+            "GET /now.json 200: body at $: 'unixtime_ms' is a required property",
+            "GET",
+            "/now.json",
+            200,
+            JSON,
+            json.dumps(document).encode(),
+        )
+
+    def test_missingFieldInOneOf(self) -> None:
+        """
+        Under C{oneOf}, the message names the field missing from the
+        alternative that came closest.
+        """
+        document = berlinDocument()
+        del document["utc_offset"]
+        self.assertMismatch(
+            "GET /api/timezone/Europe/Berlin 200: body at $: 'utc_offset' is a "
+            "required property",
+            "GET",
+            "/api/timezone/Europe/Berlin",
+            200,
+            JSON,
+            json.dumps(document).encode(),
+        )
+
+    def test_dateTime(self) -> None:
+        """
+        Formats are checked: C{utc_datetime} must be a date-time.
+        """
+        document = berlinDocument()
+        document["utc_datetime"] = "yesterday"
+        self.assertMismatch(
+            "GET /now 200: body at $.utc_datetime: 'yesterday' is not a 'date-time'",
+            "GET",
+            "/now",
+            200,
+            JSON,
+            json.dumps(document).encode(),
+        )
+
+    def test_notJSON(self) -> None:
+        """
+        A body labelled JSON must be JSON.
+        """
+        error = self.assertRaises(
+            SpecMismatch,
+            validateResponse,
+            "GET",
+            "/api/timezone",
+            200,
+            JSON,
+            b"Europe/Berlin\n",
+        )
+        self.assertTrue(
+            str(error).startswith("GET /api/timezone 200: body is not JSON: "),
+            str(error),
+        )
+        self.assertNotIn("\n", str(error))
+
+    def test_wrongContentType(self) -> None:
+        """
+        A media type the response does not document is a mismatch.
+        """
+        self.assertMismatch(
+            "GET /api/timezone/Europe/Berlin.txt 200: Content-Type "
+            "application/json; charset=utf-8 is not one of text/plain",
+            "GET",
+            "/api/timezone/Europe/Berlin.txt",
+            200,
+            JSON,
+            json.dumps(berlinDocument()).encode(),
+        )
+
+    def test_noContentType(self) -> None:
+        """
+        A response that documents a body must say what type it is.
+        """
+        self.assertMismatch(
+            "GET /now.txt 200: no Content-Type",
+            "GET",
+            "/now.txt",
+            200,
+            None,
+            b"abbreviation: CEST\n",
+        )
+
+    def test_headBody(self) -> None:
+        """
+        A response to HEAD has no body.
+        """
+        self.assertMismatch(
+            "HEAD /now.json 200: HEAD response has a body of 2 bytes",
+            "HEAD",
+            "/now.json",
+            200,
+            JSON,
+            b"{}",
+        )
+
+    def test_literalFirst(self) -> None:
+        """
+        A path matches a literal template before a templated one, and a
+        templated one with more literal text before one with less.
+        """
+
+        def pathItem(mediaType: str) -> dict[str, Any]:
+            return {
+                "get": {
+                    "responses": {
+                        "200": {"description": "", "content": {mediaType: {}}}
+                    }
+                }
+            }
+
+        spec = _Spec(
+            {
+                "paths": {
+                    "/things/{id}": pathItem("application/x-thing"),
+                    "/things/{id}.txt": pathItem("text/plain"),
+                    "/things/mine": pathItem("application/x-mine"),
+                }
+            }
+        )
+        spec.validate("GET", "/things/mine", 200, "application/x-mine", b"m")
+        spec.validate("GET", "/things/1", 200, "application/x-thing", b"t")
+        spec.validate("GET", "/things/1.txt", 200, "text/plain", b"t")
+        self.assertRaises(
+            SpecMismatch,
+            spec.validate,
+            "GET",
+            "/things/mine",
+            200,
+            "application/x-thing",
+            b"t",
+        )
