@@ -5,18 +5,27 @@ requests made with treq.
 
 from __future__ import annotations
 
+import json
+import time
+
 import treq
+from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import maybeDeferred
-from twisted.internet.interfaces import IListeningPort
+from twisted.internet.endpoints import UNIXClientEndpoint, UNIXServerEndpoint
+from twisted.internet.interfaces import IListeningPort, IReactorTime
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
-from twisted.web.client import HTTPConnectionPool
+from twisted.web.client import URI, Agent, HTTPConnectionPool
 from twisted.web.http_headers import Headers
+from twisted.web.iweb import IAgentEndpointFactory
 from twisted.web.resource import Resource
 from twisted.web.server import Site
+from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from clocksvc import ClockPage, listen
+from clocksvc._site import buildSite
 
 from ._helpers import BILLENNIUM, clockAt, urlOf, useTimezone
 
@@ -201,3 +210,120 @@ class APINetworkTests(TestCase):
                 [b"*"],
                 path,
             )
+
+
+class SyncNetworkTests(TestCase):
+    """
+    Clock synchronisation over a real socket, with the real clock.
+    """
+
+    def setUp(self) -> None:
+        self.pool = HTTPConnectionPool(reactor, persistent=False)
+        self.addCleanup(self.pool.closeCachedConnections)
+        port = listen(0, "127.0.0.1")
+        self.addCleanup(port.stopListening)
+        self.url = urlOf(port)
+
+    async def test_exchange(self) -> None:
+        """
+        Under the real clock, the server's receive and transmit times fall
+        between the client's send and receive times: t1 <= t2 <= t3 <= t4.
+        """
+        t1 = time.time() * 1000
+        response = await treq.get(self.url + f"now?t1={t1:.3f}", pool=self.pool)
+        answer = json.loads(await response.content())
+        t4 = time.time() * 1000
+        self.assertEqual(answer["t1"], round(t1, 3))
+        self.assertLessEqual(answer["t1"], answer["t2"])
+        self.assertLessEqual(answer["t2"], answer["t3"])
+        self.assertLessEqual(answer["t3"], t4)
+
+    async def test_keepAlive(self) -> None:
+        """
+        Samples go over one kept-alive connection: a new connection per
+        sample would skew the estimate.
+        """
+        pool = HTTPConnectionPool(reactor, persistent=True)
+        self.addCleanup(pool.closeCachedConnections)
+        for _ in range(3):
+            response = await treq.get(self.url + "now?t1=0", pool=pool)
+            await response.content()
+            self.assertIsNone(response.headers.getRawHeaders(b"connection"))
+        self.assertEqual(sum(len(c) for c in pool._connections.values()), 1)
+
+    async def test_stream(self) -> None:
+        """
+        C{/stream} delivers tick events over a real connection, with ids one
+        second apart, each carrying the document of its own second; when
+        the client hangs up, the server's ticker stops.
+        """
+        received = b""
+
+        class Enough(Exception):
+            """
+            Two ticks are in: treq closes the connection on a collector's
+            error.
+            """
+
+        def collect(data: bytes) -> None:
+            nonlocal received
+            received += data
+            if received.count(b"event: tick") >= 2:
+                raise Enough()
+
+        response = await treq.get(self.url + "stream", pool=self.pool, unbuffered=True)
+        self.assertEqual(
+            response.headers.getRawHeaders(b"content-type"),
+            [b"text/event-stream; charset=utf-8"],
+        )
+        with self.assertRaises(Enough):
+            await treq.collect(response, collect)
+        self.assertTrue(received.startswith(b"retry: 1000\n\n"), received[:40])
+        ticks = [block for block in received.split(b"\n\n") if b"event: tick" in block]
+        ids = [int(block.split(b"\n")[0].removeprefix(b"id: ")) for block in ticks]
+        self.assertEqual(ids[1], ids[0] + 1)
+        document = json.loads(ticks[0].split(b"data: ", 1)[1])
+        self.assertEqual(document["unixtime"], ids[0])
+        # The server learns of the hang-up on a later turn of the reactor.
+        for _ in range(200):
+            if not [
+                call
+                for call in reactor.getDelayedCalls()
+                # IDelayedCall does not declare func, which DelayedCall has.
+                if getattr(getattr(call, "func", None), "__qualname__", "")
+                == "Ticker._tick"
+            ]:
+                break
+            await deferLater(reactor, 0.01)
+        else:
+            self.fail("the ticker still runs after its last client left")
+
+    async def test_unixSocket(self) -> None:
+        """
+        Over a UNIX socket, the document's C{client_ip} is empty: the client
+        has no IP address.
+        """
+        path = self.mktemp()
+        site = buildSite(IReactorTime(reactor))
+        port = await UNIXServerEndpoint(reactor, path).listen(site)
+        self.addCleanup(port.stopListening)
+        agent = Agent.usingEndpointFactory(
+            reactor, _UNIXEndpoints(path), pool=self.pool
+        )
+        response = await HTTPClient(agent).get("http://localhost/now")
+        document = json.loads(await response.content())
+        self.assertEqual(document["client_ip"], "")
+        self.assertEqual(document["timezone"], "UTC")
+
+
+@implementer(IAgentEndpointFactory)
+class _UNIXEndpoints:
+    """
+    Connects every request to one UNIX socket.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def endpointForURI(self, uri: URI) -> UNIXClientEndpoint:
+        return UNIXClientEndpoint(reactor, self._path)

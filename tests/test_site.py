@@ -46,6 +46,7 @@ class RootTests(SynchronousTestCase):
             ("GET", "//"),
             ("GET", "//x"),
             ("GET", "/%00"),
+            ("GET", "/openapi.json/more"),
             ("HEAD", "/nope"),
             ("POST", "/nope"),
         ]:
