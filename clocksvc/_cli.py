@@ -10,6 +10,7 @@ line on standard error and exit status 2, never a traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, ClassVar, TextIO
@@ -26,6 +27,8 @@ from twisted.internet.interfaces import (
 )
 from twisted.python import usage
 
+from ._limits import Limits
+from ._shutdown import GracefulShutdown
 from ._site import buildSite, resolveZone
 from ._version import __version__
 
@@ -57,7 +60,13 @@ class Options(usage.Options):
 
     def __init__(self) -> None:
         super().__init__()
+        # usage.Options keeps the docstrings' line breaks and indentation,
+        # which --help's re-wrapping would show as runs of spaces.
+        self.docs = {
+            name: " ".join(doc.split()) for name, doc in self.docs.items() if doc
+        }
         self["listen"] = []
+        self["shutdown-timeout"] = 10.0
 
     def opt_listen(self, description: str) -> None:
         """
@@ -75,6 +84,48 @@ class Options(usage.Options):
                 f"--port needs a number from 0 to 65535, not {port!r}"
             )
         self["listen"].append(f"tcp:{int(port)}")
+
+    def opt_header_timeout(self, value: str) -> None:
+        """
+        Seconds a client has to send a whole request, from its first byte or
+        from connecting (default 10); then 408 and close.
+        """
+        self["header-timeout"] = _positive("--header-timeout", value)
+
+    def opt_idle_timeout(self, value: str) -> None:
+        """
+        Seconds a kept-alive connection may sit idle (default 15).
+        """
+        self["idle-timeout"] = _positive("--idle-timeout", value)
+
+    def opt_max_connections(self, value: str) -> None:
+        """
+        Connections served at once (default: the file-descriptor limit less
+        64); beyond it, new connections get 503 and are closed.
+        """
+        if not value.isdigit() or int(value) < 1:
+            raise usage.UsageError(
+                f"--max-connections needs a whole number above 0, not {value!r}"
+            )
+        self["max-connections"] = int(value)
+
+    def opt_shutdown_timeout(self, value: str) -> None:
+        """
+        Seconds that SIGTERM lets requests in flight finish before they are
+        dropped (default 10).
+        """
+        self["shutdown-timeout"] = _positive("--shutdown-timeout", value)
+
+    def limits(self) -> Limits:
+        """
+        @return: the limits the options ask for.
+        """
+        chosen = {
+            "headerTimeout": self.get("header-timeout"),
+            "idleTimeout": self.get("idle-timeout"),
+            "maxConnections": self.get("max-connections"),
+        }
+        return Limits(**{k: v for k, v in chosen.items() if v is not None})
 
     def opt_version(self) -> None:
         """
@@ -94,6 +145,22 @@ class Options(usage.Options):
             self["timezone"] = resolveZone(self["timezone"]).key
         except ValueError as e:
             raise usage.UsageError(str(e)) from None
+
+
+def _positive(option: str, value: str) -> float:
+    """
+    @return: C{value} as a number of seconds above 0.
+    @raise usage.UsageError: if it is not one.
+    """
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 86400 * 365:
+        raise usage.UsageError(
+            f"{option} needs a number of seconds above 0, not {value!r}"
+        )
+    return seconds
 
 
 class _Exit(Exception):
@@ -162,17 +229,24 @@ def parseEndpoints(
 
 
 async def run(
-    reactor: Any, argv: Sequence[str], stdout: TextIO, stderr: TextIO
+    reactor: Any,
+    argv: Sequence[str],
+    stdout: TextIO,
+    stderr: TextIO,
+    handleSignals: bool = False,
 ) -> None:
     """
-    Parse C{argv}, listen, and serve until the reactor stops.
+    Parse C{argv}, listen, and serve until the reactor stops; then drain.
 
     @param reactor: the reactor to listen with and read the time from.
     @param argv: the arguments, without the program name.
     @param stdout: where to say where it is serving.
     @param stderr: where to report problems.
-    @raise SystemExit: with status 2 after reporting a problem, or 0 after
-        C{--help} or C{--version}.
+    @param handleSignals: whether SIGTERM and SIGINT are to start a graceful
+        shutdown, and a second one to force it: for the real process only.
+    @raise SystemExit: with status 2 after reporting a problem, 0 after
+        C{--help} or C{--version}, 1 after a shutdown that had to drop
+        connections.
     """
     # The reactor installs its SIGINT and SIGTERM handlers as it starts: only
     # then may the "serving" line tell a supervisor (or a test) that a signal
@@ -188,7 +262,7 @@ async def run(
         except usage.UsageError as e:
             raise _Exit(f"{e} (see --help)") from e
         endpoints = parseEndpoints(reactor, options["listen"])
-        site = buildSite(IReactorTime(reactor), options["timezone"])
+        site = buildSite(IReactorTime(reactor), options["timezone"], options.limits())
         for description, endpoint in endpoints:
             try:
                 port = await endpoint.listen(site)
@@ -207,8 +281,24 @@ async def run(
             await maybeDeferred(port.stopListening)
         print(f"clocksvc: {e}", file=stderr, flush=True)
         raise SystemExit(2) from None
-    # Serve until SIGINT or SIGTERM stops the reactor, which closes the ports.
-    await Deferred()
+    shutdown = GracefulShutdown(
+        reactor, site, ports, options["shutdown-timeout"], stdout
+    )
+    reactor.addSystemEventTrigger(
+        "before", "shutdown", lambda: Deferred.fromCoroutine(shutdown.drain())
+    )
+    if handleSignals:
+        # In place of the reactor's handlers, which would only stop it: the
+        # second signal must force the drain it started.
+        def onSignal(signum: int, frame: object) -> None:
+            reactor.callFromThread(shutdown.requested)
+
+        signal.signal(signal.SIGTERM, onSignal)
+        signal.signal(signal.SIGINT, onSignal)
+    # Serve until the reactor shuts down and the drain is over.
+    status = await shutdown.finished
+    if status:
+        raise SystemExit(status)
 
 
 def main(reactor: Any, *argv: str) -> Deferred[None]:
@@ -217,6 +307,8 @@ def main(reactor: Any, *argv: str) -> Deferred[None]:
 
     @param reactor: the global reactor.
     @param argv: the command-line arguments.
-    @return: a L{Deferred} that fires only on an error, or never.
+    @return: a L{Deferred} that fires when clocksvc has stopped.
     """
-    return Deferred.fromCoroutine(run(reactor, argv, sys.stdout, sys.stderr))
+    return Deferred.fromCoroutine(
+        run(reactor, argv, sys.stdout, sys.stderr, handleSignals=True)
+    )

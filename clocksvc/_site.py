@@ -11,14 +11,15 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
-from twisted.web.server import Site
 
 from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
+from ._limits import Limits
 from ._live import LivePage, StaticFile
 from ._openapi import OpenAPI
 from ._page import ClockPage
 from ._reactors import defaultReactor
 from ._resource import NotFound
+from ._server import ClockSite
 from ._stream import Stream, Ticker
 from ._sync import Timesync, WellKnownTime
 from ._zones import ZoneCatalogue, defaultCatalogue
@@ -64,15 +65,19 @@ def resolveZone(name: str, catalogue: ZoneCatalogue = defaultCatalogue) -> ZoneI
     return zone
 
 
-def buildRoot(clock: IReactorTime, timezone: str = "UTC") -> Resource:
+def buildRoot(
+    clock: IReactorTime, timezone: str = "UTC", limits: Limits | None = None
+) -> Resource:
     """
     Build clocksvc's resource tree.
 
     @param clock: where every resource reads the time.
     @param timezone: the zone of C{/now} and C{/} when a client names none.
+    @param limits: the limits, of which the stream keeps one.
     @return: the root resource.
     @raise ValueError: if C{timezone} names no zone.
     """
+    limits = Limits() if limits is None else limits
     catalogue = defaultCatalogue
     defaultZone = resolveZone(timezone, catalogue)
     now = Now(clock, catalogue, defaultZone)
@@ -91,24 +96,35 @@ def buildRoot(clock: IReactorTime, timezone: str = "UTC") -> Resource:
     root.putChild(b"openapi.json", OpenAPI())
     root.putChild(b"timesync", Timesync(clock))
     root.putChild(b".well-known", wellKnown)
-    root.putChild(b"stream", Stream(Ticker(clock), catalogue, defaultZone))
+    root.putChild(
+        b"stream",
+        Stream(Ticker(clock), catalogue, defaultZone, limits.stalledStreamSeconds),
+    )
     root.putChild(b"live", LivePage(clock))
     root.putChild(b"live.js", StaticFile("live.js", b"text/javascript; charset=utf-8"))
     root.putChild(b"live.css", StaticFile("live.css", b"text/css; charset=utf-8"))
     return root
 
 
-def buildSite(clock: IReactorTime, timezone: str = "UTC") -> Site:
+def buildSite(
+    clock: IReactorTime, timezone: str = "UTC", limits: Limits | None = None
+) -> ClockSite:
     """
     Build the site that serves clocksvc's resource tree.
 
     @param clock: where every resource reads the time; the site also runs its
         connection timeouts on it, so that a test's clock drives them too.
     @param timezone: the zone of C{/now} and C{/} when a client names none.
+    @param limits: the limits to keep; by default L{Limits}'s defaults.
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
-    return Site(buildRoot(clock, timezone), reactor=clock)
+    limits = Limits() if limits is None else limits
+    root = buildRoot(clock, timezone, limits)
+    site = ClockSite(root, clock, limits)
+    stream = root.getStaticEntity(b"stream")
+    site.whenDraining(stream.closeAll)
+    return site
 
 
 def listen(

@@ -11,17 +11,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import (
+    IDelayedCall,
+    IPushProducer,
+    IReactorTime,
+    ITCPTransport,
+)
+from twisted.web.http import Request
 from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
+from zope.interface import implementer
 
 from ._api import QueryError, TimeResource, clientIP, zoneFromQuery
 from ._document import documentJSON, timeDocument
 from ._zones import ZoneCatalogue
 
-__all__ = ["Stream", "Ticker"]
+__all__ = ["SHUTDOWN_EVENT", "Stream", "Ticker"]
 
 #: A ticker's listener: called with the second (since the epoch) that has
 #: just begun.
@@ -83,6 +91,63 @@ class Ticker:
             listener(second)
 
 
+#: The last event of a stream, when the server shuts down: an EventSource
+#: then reconnects after C{retry}, to another replica if there is one.
+SHUTDOWN_EVENT = b'event: shutdown\ndata: {"reason":"server shutting down"}\n\n'
+
+
+@implementer(IPushProducer)
+class _StreamClient:
+    """
+    One client of a stream. Twisted pauses it when the client stops reading
+    (its send buffer is full): ticks are then skipped rather than queued, and
+    a client that stays stalled is dropped.
+    """
+
+    paused = False
+
+    def __init__(
+        self, stream: Stream, request: Request, zone: ZoneInfo, address: str
+    ) -> None:
+        self._stream = stream
+        self._request = request
+        self._zone = zone
+        self._address = address
+        self._stalledTicks = 0
+
+    def tick(self, second: int) -> None:
+        if not self.paused:
+            self._request.write(self._stream.event(second, self._zone, self._address))
+            return
+        self._stalledTicks += 1
+        if self._stalledTicks > self._stream.stalledSeconds:
+            # Nothing more can be sent to it, the goodbye included.
+            self._stream.forget(self)
+            # Every stream transport Twisted gives a server can abort.
+            transport = cast(ITCPTransport, self._request.channel.transport)
+            transport.abortConnection()
+
+    def close(self) -> None:
+        """
+        End the stream with L{SHUTDOWN_EVENT}.
+        """
+        self._stream.forget(self)
+        self._request.unregisterProducer()
+        self._request.write(SHUTDOWN_EVENT)
+        self._request.finish()
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+        self._stalledTicks = 0
+
+    def stopProducing(self) -> None:
+        # The connection is going; notifyFinish tells the stream.
+        pass
+
+
 class Stream(TimeResource):
     """
     C{/stream}: a C{text/event-stream} of the time document (for C{?tz=} or
@@ -96,20 +161,30 @@ class Stream(TimeResource):
         data: {"abbreviation":"UTC",...,"unixtime":1000000001,...}
 
     The document is for the boundary itself, so C{unixtime} equals C{id}.
+
+    @ivar stalledSeconds: how many ticks a client that has stopped reading
+        may miss before it is dropped.
     """
 
     def __init__(
-        self, ticker: Ticker, catalogue: ZoneCatalogue, defaultZone: ZoneInfo
+        self,
+        ticker: Ticker,
+        catalogue: ZoneCatalogue,
+        defaultZone: ZoneInfo,
+        stalledSeconds: int = 30,
     ) -> None:
         """
         @param ticker: the ticker every stream shares.
         @param catalogue: where C{?tz=} is looked up.
         @param defaultZone: the zone without C{?tz=}.
+        @param stalledSeconds: see L{stalledSeconds}.
         """
         super().__init__("json")
         self._ticker = ticker
         self._catalogue = catalogue
         self._defaultZone = defaultZone
+        self.stalledSeconds = stalledSeconds
+        self._clients: set[_StreamClient] = set()
         # Clients in the same zone at the same address get the same event:
         # it is made once per tick.
         self._eventSecond: int | None = None
@@ -125,24 +200,38 @@ class Stream(TimeResource):
         request.setHeader(b"x-accel-buffering", b"no")
         if request.method == b"HEAD":
             return b""
-        address = clientIP(request)
-
-        def send(second: int) -> None:
-            request.write(self._event(second, zone, address))
-
-        def forget(result: object) -> None:
-            self._ticker.unsubscribe(request)
-
+        # IRequest leaves out the producer methods and notifyFinish that
+        # every request Twisted Web renders (twisted.web.http.Request) has.
+        httpRequest = cast(Request, request)
+        client = _StreamClient(self, httpRequest, zone, clientIP(request))
         request.write(b"retry: 1000\n\n")
-        self._ticker.subscribe(request, send)
+        httpRequest.registerProducer(client, True)
+        self._clients.add(client)
+        self._ticker.subscribe(client, client.tick)
         # Fires on a normal finish and errs when the client goes away: both
         # forget the client at once, and the error needs no logging.
-        # IRequest does not declare notifyFinish, which every Twisted Web
-        # request (twisted.web.http.Request) has.
-        request.notifyFinish().addBoth(forget)  # type: ignore[attr-defined]
+        httpRequest.notifyFinish().addBoth(lambda _: self.forget(client))
         return NOT_DONE_YET
 
-    def _event(self, second: int, zone: ZoneInfo, address: str) -> bytes:
+    def forget(self, client: _StreamClient) -> None:
+        """
+        Stop sending to C{client}.
+        """
+        self._clients.discard(client)
+        self._ticker.unsubscribe(client)
+
+    def closeAll(self) -> None:
+        """
+        End every stream with L{SHUTDOWN_EVENT}: the server is shutting down.
+        """
+        for client in list(self._clients):
+            client.close()
+
+    def event(self, second: int, zone: ZoneInfo, address: str) -> bytes:
+        """
+        @return: the tick event for C{second}, for a client in C{zone} at
+            C{address}.
+        """
         if second != self._eventSecond:
             self._eventSecond = second
             self._events.clear()

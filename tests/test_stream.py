@@ -130,11 +130,11 @@ class StreamTests(SynchronousTestCase):
 
     def assertOnlyIdleTimeout(self) -> None:
         """
-        Assert that no tick is scheduled: the only call is Twisted's idle
-        timeout for the kept-alive connection, 60 seconds from now.
+        Assert that no tick is scheduled: the only call is the idle timeout
+        of the kept-alive connection, 15 seconds from now.
         """
         self.assertEqual(
-            [call.getTime() for call in self.clock.calls], [BILLENNIUM + 0.25 + 60]
+            [call.getTime() for call in self.clock.calls], [BILLENNIUM + 0.25 + 15]
         )
 
     def connect(self, request: bytes = STREAM_REQUEST) -> RawConnection:

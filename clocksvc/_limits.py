@@ -1,0 +1,60 @@
+# -*- test-case-name: tests.test_server -*-
+"""
+The limits that keep broken and hostile clients from wearing the server down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Limits", "defaultMaxConnections"]
+
+# File descriptors kept back from the connection cap: for listening sockets,
+# log files, and the zone files that zoneinfo opens.
+_RESERVED_DESCRIPTORS = 64
+
+
+def defaultMaxConnections() -> int:
+    """
+    @return: how many connections the process can hold open: its
+        file-descriptor limit, less a reserve for everything else.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover (not POSIX)
+        return 1000
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:  # pragma: no cover (no limit set)
+        return 65536
+    return max(soft - _RESERVED_DESCRIPTORS, 16)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """
+    The server's limits, each with the default the command line uses.
+
+    @ivar maxBodySize: the largest request body taken, in bytes; a larger one
+        is answered C{413} without being read (or written anywhere).
+    @ivar headerTimeout: seconds a client has, from the first byte of a
+        request (or from connecting), to send all of it; then C{408}.
+    @ivar idleTimeout: seconds a kept-alive connection may sit idle between
+        requests before it is closed.
+    @ivar maxConnections: connections served at once; beyond that, new ones
+        get C{503} and are closed.
+    @ivar maxRequestLine: the longest request line, in bytes; then C{414}.
+    @ivar maxHeaderSize: the most bytes of request line and headers; then
+        C{431}.
+    @ivar maxHeaders: the most header fields in one request; then C{431}.
+    @ivar stalledStreamSeconds: how long an event stream whose client has
+        stopped reading is kept before it is dropped.
+    """
+
+    maxBodySize: int = 64 * 1024
+    headerTimeout: float = 10.0
+    idleTimeout: float = 15.0
+    maxConnections: int = field(default_factory=defaultMaxConnections)
+    maxRequestLine: int = 8 * 1024
+    maxHeaderSize: int = 16 * 1024
+    maxHeaders: int = 100
+    stalledStreamSeconds: int = 30

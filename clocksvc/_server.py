@@ -1,0 +1,446 @@
+# -*- test-case-name: tests.test_server,tests.test_hardening -*-
+"""
+clocksvc's HTTP/1.1 server: Twisted Web's, with what a public endpoint needs
+and Twisted leaves to the application.
+
+Twisted's parser is strict where it matters most, but it never checks
+C{Host}, spools large bodies to disk, lets a client trickle its headers
+forever (its timeout is an idle timer that every byte resets), has no
+connection cap, keeps answering pipelined requests for a client that never
+reads, and on shutdown drops requests in flight. L{ClockSite},
+L{ClockChannel} and L{ClockRequest} close those gaps, within L{Limits}.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from io import BytesIO
+from typing import Any, cast
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IReactorTime,
+    ITCPTransport,
+)
+from twisted.internet.protocol import Protocol
+from twisted.python.failure import Failure
+from twisted.web import http, server
+from twisted.web.resource import IResource
+
+from ._limits import Limits
+
+__all__ = ["SERVER_HEADER", "ClockChannel", "ClockRequest", "ClockSite"]
+
+#: The Server header: the product, without a version to look up exploits for.
+SERVER_HEADER = b"clocksvc"
+
+#: RFC 6585's status, which Twisted 26.10 does not name.
+REQUEST_HEADER_FIELDS_TOO_LARGE = 431
+_REASONS = {
+    **http.RESPONSES,
+    REQUEST_HEADER_FIELDS_TOO_LARGE: b"Request Header Fields Too Large",
+}
+
+# host [ ":" port ] (RFC 9110 section 7.2): an IP literal in brackets, or
+# reg-name characters (which cover IPv4 addresses and names).
+_HOST = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(:[0-9]{0,5})?")
+# An absolute-form request target (RFC 9112 section 3.2.2).
+_ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?")
+
+
+def _head(pending: bytes) -> bytes:
+    """
+    @param pending: bytes the line parser has yet to take, which start at
+        the start of a line.
+    @return: those that belong to the request head: up to its empty line.
+    """
+    if pending.startswith(b"\r\n"):
+        return b""
+    end = pending.find(b"\r\n\r\n")
+    return pending if end < 0 else pending[:end]
+
+
+def _bareLF(data: bytes) -> bool:
+    """
+    @return: whether C{data} holds an LF that no CR comes before.
+    """
+    return data.count(b"\n") != data.count(b"\r\n")
+
+
+def rawResponse(code: int) -> bytes:
+    """
+    @return: a complete response with status C{code}, a one-line body, and
+        C{Connection: close}: for answering on the connection itself, when
+        there is no request to answer through.
+    """
+    reason = _REASONS[code]
+    body = b"%d %s\n" % (code, reason)
+    return (
+        b"HTTP/1.1 %d %s\r\nServer: %s\r\nContent-Type: text/plain; charset=utf-8"
+        b"\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+        % (code, reason, SERVER_HEADER, len(body), body)
+    )
+
+
+class ClockRequest(server.Request):
+    """
+    A request that checks C{Host}, keeps its body in memory within the
+    limit, understands absolute-form targets, and names no version in its
+    C{Server} header.
+    """
+
+    channel: ClockChannel
+    content: BytesIO
+
+    def gotLength(self, length: int | None) -> None:
+        # A body over the limit is refused before it is read, so every body
+        # fits in memory; Twisted would spool those over 100 kB to disk.
+        self.content = BytesIO()
+
+    def handleContentChunk(self, data: bytes) -> None:
+        # A chunked body has no length up front: count as it comes.
+        if self.content.tell() + len(data) > self.channel.limits.maxBodySize:
+            self.channel.refuse(http.REQUEST_ENTITY_TOO_LARGE)
+            return
+        self.content.write(data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        # In absolute-form, http://host/path?query, only /path?query names
+        # the resource; Twisted would take the scheme for a path segment.
+        absolute = _ABSOLUTE_FORM.fullmatch(path)
+        if absolute is not None:
+            path = absolute.group("rest") or b"/"
+            if path.startswith(b"?"):
+                path = b"/" + path
+        super().requestReceived(command, path, version)
+
+    def process(self) -> None:
+        if self._badHost():
+            # Answer 400 the way Site would answer anything, then close.
+            self.site = self.channel.site
+            self.setHeader(b"server", SERVER_HEADER)
+            self.setHeader(b"connection", b"close")
+            self.channel.persistent = False
+            self.setResponseCode(http.BAD_REQUEST)
+            self.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            body = b"400 Bad Request\n"
+            self.setHeader(b"content-length", b"%d" % len(body))
+            if self.method != b"HEAD":
+                self.write(body)
+            self.finish()
+            return
+        super().process()
+
+    def _badHost(self) -> bool:
+        """
+        @return: whether C{Host} is missing (in HTTP/1.1), repeated, or not a
+            host name; RFC 9112 section 3.2 asks for 400 for all three.
+        """
+        hosts = self.requestHeaders.getRawHeaders(b"host", [])
+        if len(hosts) > 1 or (self.clientproto == b"HTTP/1.1" and not hosts):
+            return True
+        return any(_HOST.fullmatch(host) is None for host in hosts)
+
+    def render(self, resrc: IResource) -> None:
+        self.setHeader(b"server", SERVER_HEADER)
+        super().render(resrc)
+
+    def _handleStar(self) -> None:
+        # OPTIONS * is answered by Twisted without rendering anything.
+        self.setHeader(b"server", SERVER_HEADER)
+        super()._handleStar()
+
+
+class ClockChannel(http.HTTPChannel):
+    """
+    Twisted's HTTP/1.1 channel within clocksvc's L{Limits}:
+
+      - the whole request (head and body) must arrive within
+        C{headerTimeout} of its first byte, or of connecting: 408;
+      - request lines over C{maxRequestLine}: 414; header sections over
+        C{maxHeaderSize} or C{maxHeaders}: 431;
+      - bodies over C{maxBodySize}: 413, unread; transfer codings other than
+        chunked (Twisted ignores C{identity}, leaving its body to be read as
+        the next request): 501;
+      - a client that stops reading its responses gets no more of its
+        pipelined requests answered until it reads again;
+      - while the site drains, the connection closes after its request.
+
+    Each refusal is a complete response with C{Connection: close}, after
+    which the connection is closed, and aborted if the client will not let
+    the response out.
+    """
+
+    site: ClockSite
+    limits: Limits
+    _deadline: IDelayedCall | None = None
+    _abort: IDelayedCall | None = None
+    _refused = False
+    _draining = False
+    _receiving = False
+    _headLines = 0
+
+    def connectionMade(self) -> None:
+        self.limits = self.site.limits
+        # LineReceiver's limit on any line; longer header lines get 431.
+        self.MAX_LENGTH = self.limits.maxRequestLine
+        self.totalHeadersSize = self.limits.maxHeaderSize
+        self.maxHeaders = self.limits.maxHeaders
+        super().connectionMade()
+        self.site.channelOpened(self)
+        self._startDeadline()
+
+    def _startDeadline(self) -> None:
+        self._deadline = self.callLater(
+            self.limits.headerTimeout, self._deadlineReached
+        )
+
+    def _cancelDeadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _deadlineReached(self) -> None:
+        self._deadline = None
+        self.refuse(http.REQUEST_TIMEOUT)
+
+    def refuse(self, code: int) -> None:
+        """
+        Answer C{code} on the connection and close it: the request cannot be
+        taken.
+        """
+        if self._refused:
+            return
+        self._refused = True
+        self._cancelDeadline()
+        self.setTimeout(None)
+        transport = self._tcp()
+        transport.write(rawResponse(code))
+        self.loseConnection()
+        # A client that does not read keeps the connection from closing:
+        # give the response as long as Twisted gives a timed-out one.
+        self._abort = self.callLater(self.abortTimeout, transport.abortConnection)
+
+    def _tcp(self) -> ITCPTransport:
+        # Connected whenever this is called; every stream transport Twisted
+        # gives a server (TCP, TLS, UNIX) can abortConnection.
+        return cast(ITCPTransport, self.transport)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._refused:
+            return
+        if not self._handlingRequest:
+            if self._deadline is None:
+                # The first byte of a new request starts its clock.
+                self._startDeadline()
+            self._receiving = self._receiving or bool(data)
+        if self.line_mode and b"\n" in data and _bareLF(_head(self._buffer + data)):
+            # RFC 9112 section 2.2 lets a server reject a bare LF line end;
+            # Twisted would wait for a CRLF that never comes.
+            self.refuse(http.BAD_REQUEST)
+            return
+        super().dataReceived(data)
+
+    def lineReceived(self, line: bytes) -> None:
+        if self._refused:
+            return
+        if self._receivedHeaderSize + len(line) > self.totalHeadersSize:
+            self.refuse(REQUEST_HEADER_FIELDS_TOO_LARGE)
+            return
+        self._headLines += 1
+        super().lineReceived(line)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        if self._headLines == 0:
+            self.refuse(http.REQUEST_URI_TOO_LONG)
+        else:
+            self.refuse(REQUEST_HEADER_FIELDS_TOO_LARGE)
+
+    def rawDataReceived(self, data: bytes) -> None:
+        if not self._refused:
+            super().rawDataReceived(data)
+
+    def headerReceived(self, line: bytes) -> bool:
+        if self._receivedHeaderCount >= self.maxHeaders:
+            self.refuse(REQUEST_HEADER_FIELDS_TOO_LARGE)
+            return False
+        ok: bool = super().headerReceived(line)
+        return ok
+
+    def _maybeChooseTransferDecoder(self, header: bytes, data: bytes) -> bool:
+        # Twisted's hook for the headers that frame the body.
+        if header == b"Transfer-Encoding" and data.lower() != b"chunked":
+            self.refuse(http.NOT_IMPLEMENTED)
+            self.length = None
+            return False
+        if (
+            header == b"Content-Length"
+            and data.isdigit()
+            and int(data) > self.limits.maxBodySize
+        ):
+            self.refuse(http.REQUEST_ENTITY_TOO_LARGE)
+            self.length = None
+            return False
+        chosen: bool = super()._maybeChooseTransferDecoder(header, data)
+        return chosen
+
+    def _respondToBadRequestAndDisconnect(self) -> None:
+        # Twisted's answer to what it cannot parse is a bare status line.
+        self.refuse(http.BAD_REQUEST)
+
+    def allHeadersReceived(self) -> None:
+        self._headLines = 0
+        super().allHeadersReceived()
+
+    def allContentReceived(self) -> None:
+        self._cancelDeadline()
+        self._receiving = False
+        super().allContentReceived()
+
+    def checkPersistence(self, request: Any, version: bytes) -> bool:
+        if self._draining:
+            request.responseHeaders.setRawHeaders(b"connection", [b"close"])
+            return False
+        persistent: bool = super().checkPersistence(request, version)
+        return persistent
+
+    def pauseProducing(self) -> None:
+        # The transport's send buffer is full: the client is not reading.
+        # Stop parsing its pipelined requests too, so that what is queued for
+        # it stays within one buffer.
+        super().pauseProducing()
+        self.paused = True
+
+    def resumeProducing(self) -> None:
+        super().resumeProducing()
+        if self.paused and not self._refused:
+            self.paused = False
+            # Parse what was held back.
+            self.dataReceived(b"")
+
+    def drain(self) -> None:
+        """
+        Close the connection as soon as no request is under way on it: now if
+        it is idle, else once its response is complete.
+        """
+        self._draining = True
+        self.persistent = False
+        if not self._handlingRequest and not self._receiving:
+            self.loseConnection()
+
+    def requestDone(self, request: http.Request) -> None:
+        if self._draining:
+            self.persistent = False
+        super().requestDone(request)
+
+    def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
+        self._cancelDeadline()
+        if self._abort is not None and self._abort.active():
+            self._abort.cancel()
+        super().connectionLost(reason)
+        self.site.channelClosed(self)
+
+
+class _Overloaded(Protocol):
+    """
+    What a connection beyond the cap gets: 503 and a close.
+    """
+
+    def connectionMade(self) -> None:
+        transport = cast(ITCPTransport, self.transport)
+        transport.write(rawResponse(http.SERVICE_UNAVAILABLE))
+        transport.loseConnection()
+
+
+def _clockChannelFactory(site: ClockSite) -> Any:
+    # Twisted's own factory, with ClockChannel for HTTPChannel: the generic
+    # wrapper is what lets an ALPN handshake switch a TLS connection to
+    # HTTP/2.
+    return http._GenericHTTPChannelProtocol(ClockChannel())
+
+
+class ClockSite(server.Site):
+    """
+    A L{Site} of L{ClockChannel}s and L{ClockRequest}s, that caps its
+    connections and can drain them for a graceful shutdown.
+
+    @ivar limits: the limits its channels keep.
+    """
+
+    protocol = _clockChannelFactory
+    requestFactory = ClockRequest
+
+    def __init__(
+        self, resource: IResource, clock: IReactorTime, limits: Limits
+    ) -> None:
+        """
+        @param resource: the root resource.
+        @param clock: what the timeouts run on.
+        @param limits: the limits.
+        """
+        super().__init__(resource, reactor=clock, timeout=limits.idleTimeout)
+        self.limits = limits
+        self._channels: set[ClockChannel] = set()
+        self._drained: Deferred[None] | None = None
+        self._onDrain: list[Callable[[], None]] = []
+
+    @property
+    def openConnections(self) -> int:
+        """
+        The number of connections open now.
+        """
+        return len(self._channels)
+
+    def buildProtocol(self, addr: IAddress | None) -> Any:
+        if len(self._channels) >= self.limits.maxConnections or self._drained:
+            return _Overloaded()
+        return super().buildProtocol(addr)
+
+    def channelOpened(self, channel: ClockChannel) -> None:
+        """
+        Count C{channel} as open.
+        """
+        self._channels.add(channel)
+
+    def channelClosed(self, channel: ClockChannel) -> None:
+        """
+        Count C{channel} as closed; the last one to close ends a drain.
+        """
+        self._channels.discard(channel)
+        if self._drained is not None and not self._channels:
+            drained, self._drained = self._drained, None
+            drained.callback(None)
+
+    def whenDraining(self, callback: Callable[[], None]) -> None:
+        """
+        Call C{callback} when a drain begins: for resources with responses
+        that never end, such as event streams, to end them.
+        """
+        self._onDrain.append(callback)
+
+    def drain(self) -> Deferred[None]:
+        """
+        Stop taking requests: idle connections close now, the others once
+        their request is answered, and never-ending responses are ended.
+
+        @return: fires once every connection is closed.
+        """
+        if not self._channels:
+            return succeed(None)
+        drained: Deferred[None] = Deferred()
+        self._drained = drained
+        for callback in self._onDrain:
+            callback()
+        for channel in list(self._channels):
+            channel.drain()
+        return drained
+
+    def abortAll(self) -> None:
+        """
+        Drop every connection at once: the drain took too long.
+        """
+        for channel in list(self._channels):
+            channel._tcp().abortConnection()

@@ -1,0 +1,91 @@
+# -*- test-case-name: tests.test_shutdown -*-
+"""
+Graceful shutdown: on the first SIGTERM (or SIGINT), stop accepting
+connections at once, let the requests in flight finish, end event streams with
+a last event, and stop; a second signal, or the shutdown timeout, drops what
+is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
+from twisted.internet.interfaces import IDelayedCall, IListeningPort
+
+from ._server import ClockSite
+
+__all__ = ["GracefulShutdown"]
+
+
+class GracefulShutdown:
+    """
+    Drains a site when the reactor shuts down.
+
+    @ivar finished: fires with the exit status once the drain is over: 0 if
+        every connection closed in time, 1 if some had to be dropped.
+    """
+
+    def __init__(
+        self,
+        reactor: Any,
+        site: ClockSite,
+        ports: Sequence[IListeningPort],
+        timeout: float,
+        stdout: TextIO,
+    ) -> None:
+        """
+        @param reactor: the reactor, to stop and to time the drain with.
+        @param site: the site to drain.
+        @param ports: the ports to stop listening on.
+        @param timeout: how long the drain may take.
+        @param stdout: where to say what is happening.
+        """
+        self._reactor = reactor
+        self._site = site
+        self._ports = list(ports)
+        self._timeout = timeout
+        self._stdout = stdout
+        self._requested = False
+        self._forced = False
+        self.finished: Deferred[int] = Deferred()
+
+    def requested(self) -> None:
+        """
+        A signal asked to stop: the first one shuts down gracefully, a second
+        one forces it.
+        """
+        if self._requested:
+            self.force()
+            return
+        self._requested = True
+        self._reactor.stop()
+
+    def force(self) -> None:
+        """
+        Drop every connection now.
+        """
+        self._forced = True
+        self._site.abortAll()
+
+    async def drain(self) -> None:
+        """
+        Shut down gracefully; the reactor's "before shutdown" trigger, which
+        it waits for.
+        """
+        self._requested = True
+        await gatherResults([maybeDeferred(port.stopListening) for port in self._ports])
+        self._say(
+            f"stopping: draining {self._site.openConnections} connection(s) "
+            f"for up to {self._timeout:g} s"
+        )
+        timer: IDelayedCall = self._reactor.callLater(self._timeout, self.force)
+        await self._site.drain()
+        if timer.active():
+            timer.cancel()
+        self._say("stopped" if not self._forced else "stopped, dropping connections")
+        self.finished.callback(1 if self._forced else 0)
+
+    def _say(self, message: str) -> None:
+        print(f"clocksvc: {message}", file=self._stdout, flush=True)
