@@ -284,9 +284,7 @@ async def run(
     shutdown = GracefulShutdown(
         reactor, site, ports, options["shutdown-timeout"], stdout
     )
-    reactor.addSystemEventTrigger(
-        "before", "shutdown", lambda: Deferred.fromCoroutine(shutdown.drain())
-    )
+    reactor.addSystemEventTrigger("before", "shutdown", shutdown.drainNow)
     if handleSignals:
         # In place of the reactor's handlers, which would only stop it: the
         # second signal must force the drain it started.

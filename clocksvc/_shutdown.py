@@ -69,11 +69,16 @@ class GracefulShutdown:
         self._forced = True
         self._site.abortAll()
 
-    async def drain(self) -> None:
+    def drainNow(self) -> Deferred[None]:
         """
-        Shut down gracefully; the reactor's "before shutdown" trigger, which
+        Shut down gracefully: the reactor's "before shutdown" trigger, which
         it waits for.
+
+        @return: fires when the drain is over.
         """
+        return Deferred.fromCoroutine(self._drain())
+
+    async def _drain(self) -> None:
         self._requested = True
         await gatherResults([maybeDeferred(port.stopListening) for port in self._ports])
         self._say(

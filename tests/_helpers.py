@@ -21,6 +21,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import IResource
 from twisted.web.server import Site
 
+from clocksvc._server import ClockSite
+
 __all__ = [
     "RawConnection",
     "StubClient",
@@ -106,12 +108,12 @@ def urlOf(port: IListeningPort, path: str = "/") -> str:
     return f"http://{address.host}:{address.port}{path}"
 
 
-def siteOf(reactor: MemoryReactorClock, index: int = 0) -> Site:
+def siteOf(reactor: MemoryReactorClock, index: int = 0) -> ClockSite:
     """
     @return: the site behind the C{index}th port that listened on C{reactor}.
     """
     factory = reactor.tcpServers[index][1]
-    if not isinstance(factory, Site):
+    if not isinstance(factory, ClockSite):
         raise TypeError(f"not a Site: {factory!r}")
     return factory
 

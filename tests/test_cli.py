@@ -20,6 +20,7 @@ from twisted.web.client import HTTPConnectionPool
 
 from clocksvc import __version__
 from clocksvc._cli import describeAddress, describeListenError, run
+from clocksvc._limits import Limits
 
 from ._helpers import siteOf, stubTreq
 from ._process import ClocksvcProcess, spawnClocksvc
@@ -214,6 +215,52 @@ class RunTests(SynchronousTestCase):
         self.assertExit(d, 2)
         self.assertEqual(err, "clocksvc: unknown time zone 'Mars/Base' (see --help)\n")
         self.assertEqual(self.reactor.tcpServers, [])
+
+    def test_limits(self) -> None:
+        """
+        The limit options reach the site; the others keep their defaults.
+        """
+        d, _, err = self.run_(
+            "--header-timeout",
+            "2.5",
+            "--idle-timeout",
+            "30",
+            "--max-connections",
+            "7",
+        )
+        self.assertNoResult(d)
+        self.assertEqual(err, "")
+        limits = siteOf(self.reactor).limits
+        self.assertEqual(
+            (limits.headerTimeout, limits.idleTimeout, limits.maxConnections),
+            (2.5, 30.0, 7),
+        )
+        self.assertEqual(limits.maxBodySize, Limits().maxBodySize)
+
+    def test_badLimits(self) -> None:
+        """
+        A limit that is not a positive number is one line and exit status 2.
+        """
+        for option, value, message in [
+            ("--header-timeout", "soon", "a number of seconds above 0, not 'soon'"),
+            ("--idle-timeout", "0", "a number of seconds above 0, not '0'"),
+            ("--shutdown-timeout", "-1", "a number of seconds above 0, not '-1'"),
+            ("--max-connections", "0", "a whole number above 0, not '0'"),
+            ("--max-connections", "lots", "a whole number above 0, not 'lots'"),
+        ]:
+            d, _, err = self.run_(option, value)
+            self.assertExit(d, 2)
+            self.assertEqual(err, f"clocksvc: {option} needs {message} (see --help)\n")
+
+    def test_drainsOnShutdown(self) -> None:
+        """
+        The reactor's shutdown drains the site, and then run() returns.
+        """
+        d, _, _ = self.run_("--port", "8080", "--shutdown-timeout", "3")
+        [trigger] = self.reactor.triggers["before"]["shutdown"]
+        function, args, kwargs = trigger
+        self.successResultOf(function(*args, **kwargs))
+        self.assertIsNone(self.successResultOf(d))
 
     def test_describeAddress(self) -> None:
         """
