@@ -18,7 +18,7 @@ from importlib.resources import files
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
-from ._resource import MethodResource
+from ._resource import MethodResource, pageHeaders
 
 __all__ = ["LivePage", "StaticFile"]
 
@@ -54,17 +54,6 @@ _PAGE = """<!DOCTYPE html>
 """  # noqa: E501
 
 
-def pageHeaders(request: IRequest) -> None:
-    """
-    Set the headers of an HTML page: its type, a strict policy, no sniffing
-    and no referrer.
-    """
-    request.setHeader(b"content-type", b"text/html; charset=utf-8")
-    request.setHeader(b"content-security-policy", CONTENT_SECURITY_POLICY)
-    request.setHeader(b"x-content-type-options", b"nosniff")
-    request.setHeader(b"referrer-policy", b"no-referrer")
-
-
 def livePage(seconds: float) -> bytes:
     """
     @param seconds: the server's time.
@@ -91,7 +80,7 @@ class LivePage(MethodResource):
         self._clock = clock
 
     def render_GET(self, request: IRequest) -> bytes:
-        pageHeaders(request)
+        pageHeaders(request, CONTENT_SECURITY_POLICY)
         request.setHeader(b"cache-control", b"no-store")
         return livePage(self._clock.seconds())
 

@@ -15,7 +15,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
 from ._reactors import defaultClock
-from ._resource import MethodResource
+from ._resource import MethodResource, pageHeaders
 
 __all__ = ["ClockPage", "clockPageBody"]
 
@@ -57,7 +57,7 @@ class ClockPage(MethodResource):
         @param request: the request to answer.
         @return: the page.
         """
-        request.setHeader(b"content-type", b"text/html; charset=utf-8")
+        pageHeaders(request)
         # The page is the time now: a cached copy is a wrong answer.
         request.setHeader(b"cache-control", b"no-store")
         return clockPageBody(self._clock.seconds())

@@ -22,11 +22,13 @@ from twisted.web.server import NOT_DONE_YET
 
 __all__ = [
     "JSON_TYPE",
+    "STRICTEST_POLICY",
     "TEXT_TYPE",
     "MethodResource",
     "NotFound",
     "jsonError",
     "noContent",
+    "pageHeaders",
     "plainError",
     "sendJSON",
     "sendText",
@@ -47,6 +49,25 @@ def plainError(request: IRequest, code: int) -> bytes:
     request.setResponseCode(code)
     request.setHeader(b"content-type", TEXT_TYPE)
     return b"%d %s\n" % (code, http.RESPONSES[code])
+
+
+#: For pages that load nothing at all, such as the lesson's.
+STRICTEST_POLICY = (
+    b"default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def pageHeaders(request: IRequest, policy: bytes = STRICTEST_POLICY) -> None:
+    """
+    Set the headers of an HTML page: its type, a Content-Security-Policy, no
+    type sniffing and no referrer.
+
+    @param policy: the page's Content-Security-Policy.
+    """
+    request.setHeader(b"content-type", b"text/html; charset=utf-8")
+    request.setHeader(b"content-security-policy", policy)
+    request.setHeader(b"x-content-type-options", b"nosniff")
+    request.setHeader(b"referrer-policy", b"no-referrer")
 
 
 def noContent(request: IRequest) -> int:
