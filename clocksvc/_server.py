@@ -47,16 +47,23 @@ _REASONS = {
 # host [ ":" port ] (RFC 9110 section 7.2): an IP literal in brackets, or
 # reg-name characters (which cover IPv4 addresses and names).
 _HOST = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(:[0-9]{0,5})?")
+# Bytes that are not visible ASCII, which no request target holds.
+_NOT_VISIBLE = re.compile(rb"[^\x21-\x7e]")
 # An absolute-form request target (RFC 9112 section 3.2.2).
 _ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?")
 
 
-def _head(pending: bytes) -> bytes:
+def _head(pending: bytes, started: bool) -> bytes:
     """
     @param pending: bytes the line parser has yet to take, which start at
         the start of a line.
+    @param started: whether lines of this request's head came before them.
     @return: those that belong to the request head: up to its empty line.
     """
+    if not started:
+        # One empty line before a request is tolerated, as Twisted does
+        # (some clients send one after a POST body); the head follows it.
+        pending = pending.removeprefix(b"\r\n")
     if pending.startswith(b"\r\n"):
         return b""
     end = pending.find(b"\r\n\r\n")
@@ -108,6 +115,11 @@ class ClockRequest(server.Request):
         self.content.write(data)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if _NOT_VISIBLE.search(path):
+            # RFC 9112 section 3.2: a target is visible ASCII. Twisted lets
+            # DEL and bytes up to 0xB0 through.
+            self.channel.refuse(http.BAD_REQUEST)
+            return
         # In absolute-form, http://host/path?query, only /path?query names
         # the resource; Twisted would take the scheme for a path segment.
         absolute = _ABSOLUTE_FORM.fullmatch(path)
@@ -237,7 +249,11 @@ class ClockChannel(http.HTTPChannel):
                 # The first byte of a new request starts its clock.
                 self._startDeadline()
             self._receiving = self._receiving or bool(data)
-        if self.line_mode and b"\n" in data and _bareLF(_head(self._buffer + data)):
+        if (
+            self.line_mode
+            and b"\n" in data
+            and _bareLF(_head(self._buffer + data, self._headLines > 0))
+        ):
             # RFC 9112 section 2.2 lets a server reject a bare LF line end;
             # Twisted would wait for a CRLF that never comes.
             self.refuse(http.BAD_REQUEST)
@@ -296,6 +312,11 @@ class ClockChannel(http.HTTPChannel):
         super().allHeadersReceived()
 
     def allContentReceived(self) -> None:
+        if self._refused:
+            # Twisted's chunked decoder finishes the read it was in, even
+            # after a chunk crossed the body limit: the refused request must
+            # not reach the application.
+            return
         self._cancelDeadline()
         self._receiving = False
         super().allContentReceived()

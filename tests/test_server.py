@@ -351,6 +351,36 @@ class SizeTests(ServerTestCase):
         connection.send(b"GET / HTTP/1.1\nHost: x\n\n")
         self.assertRefused(connection, b"400 Bad Request")
 
+    def test_bareLFAfterEmptyLine(self) -> None:
+        """
+        The one empty line tolerated before a request does not hide bare LFs
+        after it.
+        """
+        connection = self.connect()
+        connection.send(b"\r\nGET / HTTP/1.1\nHost: x\n\n")
+        self.assertRefused(connection, b"400 Bad Request")
+
+    def test_invisibleTarget(self) -> None:
+        """
+        A target with DEL or a byte above ASCII is 400, not a lookup.
+        """
+        for target in [b"/now\x7f", b"/now\xb0", b"/\x80"]:
+            connection = self.connect()
+            connection.send(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertRefused(connection, b"400 Bad Request")
+
+    def test_chunkOverLimitNotServed(self) -> None:
+        """
+        A chunked body that crosses the limit gets its 413 and nothing else,
+        even with the rest of the request in the same read.
+        """
+        connection = self.connect()
+        connection.send(
+            b"GET /now HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"10001\r\n" + b"a" * 0x10001 + b"\r\n0\r\n\r\n"
+        )
+        self.assertRefused(connection, b"413 Request Entity Too Large")
+
     def test_LFInBody(self) -> None:
         """
         An LF in a body is no bare line end, even when the body comes with
