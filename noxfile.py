@@ -5,6 +5,9 @@ C{nox -s NAME} runs one.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
@@ -53,3 +56,36 @@ def typecheck(session: nox.Session) -> None:
     """
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
     session.run("mypy")
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """
+    End-to-end tests with real third-party clients: headless Chromium on
+    /live and the npm timesync client. Needs Debian's chromium and
+    chromium-driver, and node with npm; not in the default sessions.
+
+    CLOCKSVC_E2E=1 makes a missing tool fail the tests rather than skip them,
+    and npm's installs are kept in nox's cache between runs.
+    """
+    missing = [
+        name
+        for name in ("/usr/bin/chromium", "/usr/bin/chromedriver", "node", "npm")
+        if shutil.which(name) is None
+    ]
+    if missing:
+        session.error(
+            f"e2e needs {', '.join(missing)}: apt-get install chromium "
+            "chromium-driver, and node with npm"
+        )
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "tests", "e2e"))
+    session.run(
+        "python",
+        "-m",
+        "twisted.trial",
+        *(session.posargs or ["tests.e2e"]),
+        env={
+            "CLOCKSVC_E2E": "1",
+            "CLOCKSVC_E2E_NODE": str(Path(session.cache_dir) / "e2e-node"),
+        },
+    )
