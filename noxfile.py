@@ -89,3 +89,16 @@ def e2e(session: nox.Session) -> None:
             "CLOCKSVC_E2E_NODE": str(Path(session.cache_dir) / "e2e-node"),
         },
     )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """
+    The soak test: a million requests mixed across the endpoints, with zero
+    errors and flat memory (bench/soak.py; a count as argument runs fewer).
+    Needs wrk (apt-get install wrk); not in the default sessions.
+    """
+    if shutil.which("wrk") is None:
+        session.error("bench needs wrk: apt-get install wrk")
+    session.install(".")
+    session.run("python", "bench/soak.py", *session.posargs)
