@@ -25,11 +25,13 @@ from twisted.internet.interfaces import (
     IReactorTime,
     IStreamServerEndpoint,
 )
+from twisted.logger import globalLogBeginner
 from twisted.python import usage
 
 from ._limits import Limits
+from ._logging import JSONLinesObserver, ThreadedWriter, serviceLog
 from ._shutdown import GracefulShutdown
-from ._site import buildSite, resolveZone
+from ._site import buildAdminSite, buildSite, resolveZone
 from ._version import __version__
 
 __all__ = ["Options", "main", "run"]
@@ -66,6 +68,8 @@ class Options(usage.Options):
             name: " ".join(doc.split()) for name, doc in self.docs.items() if doc
         }
         self["listen"] = []
+        self["admin-listen"] = []
+        self["access-log"] = "-"
         self["shutdown-timeout"] = 10.0
 
     def opt_listen(self, description: str) -> None:
@@ -126,6 +130,21 @@ class Options(usage.Options):
             "maxConnections": self.get("max-connections"),
         }
         return Limits(**{k: v for k, v in chosen.items() if v is not None})
+
+    def opt_admin_listen(self, description: str) -> None:
+        """
+        Serve /healthz and /metrics on this endpoint (repeatable) instead of
+        on the public ones.
+        """
+        self["admin-listen"].append(description)
+
+    def opt_access_log(self, value: str) -> None:
+        """
+        Where the log goes, one JSON object a line: a file's path, - for
+        standard output (the default), or off for no access log (service
+        events and errors then go to standard error).
+        """
+        self["access-log"] = value
 
     def opt_version(self) -> None:
         """
@@ -228,6 +247,29 @@ def parseEndpoints(
     return endpoints
 
 
+def logDestination(
+    value: str, stdout: TextIO, stderr: TextIO
+) -> tuple[TextIO | str, bool]:
+    """
+    Check where C{--access-log} sends the log.
+
+    @return: the stream, or the path of the file (checked to be writable),
+        that the log goes to; and whether the access log is on.
+    @raise _Exit: if the file cannot be written.
+    """
+    if value == "off":
+        return stderr, False
+    if value == "-":
+        return stdout, True
+    try:
+        open(value, "a", encoding="utf-8").close()
+    except OSError as e:
+        raise _Exit(
+            f"cannot open access log {value}: {os.strerror(e.errno or 0).lower()}"
+        ) from e
+    return value, True
+
+
 async def run(
     reactor: Any,
     argv: Sequence[str],
@@ -262,19 +304,46 @@ async def run(
         except usage.UsageError as e:
             raise _Exit(f"{e} (see --help)") from e
         endpoints = parseEndpoints(reactor, options["listen"])
-        site = buildSite(IReactorTime(reactor), options["timezone"], options.limits())
-        for description, endpoint in endpoints:
+        adminEndpoints = parseEndpoints(reactor, options["admin-listen"])
+        destination, accessLogOn = logDestination(options["access-log"], stdout, stderr)
+        site = buildSite(
+            IReactorTime(reactor),
+            options["timezone"],
+            options.limits(),
+            accessLog=accessLogOn,
+            adminResources=not adminEndpoints,
+        )
+        if handleSignals:
+            if isinstance(destination, str):
+                # The writer closes it, after the last line at shutdown.
+                writer = ThreadedWriter(
+                    open(destination, "a", encoding="utf-8"),  # noqa: SIM115
+                    closeFile=True,
+                )
+            else:
+                writer = ThreadedWriter(destination)
+            globalLogBeginner.beginLoggingTo(
+                [JSONLinesObserver(writer.write, access=accessLogOn)],
+                redirectStandardIO=False,
+            )
+            reactor.addSystemEventTrigger("after", "shutdown", writer.close)
+        targets = [(description, endpoint, site) for description, endpoint in endpoints]
+        if adminEndpoints:
+            adminSite = buildAdminSite(site)
+            targets += [(d, endpoint, adminSite) for d, endpoint in adminEndpoints]
+        for description, endpoint, serving in targets:
             try:
-                port = await endpoint.listen(site)
+                port = await endpoint.listen(serving)
             except Exception as e:
                 raise _Exit(
                     f"cannot listen on {description}: {describeListenError(e)}"
                 ) from e
             ports.append(port)
-            print(
-                f"clocksvc: serving {describeAddress(port.getHost())}",
-                file=stdout,
-                flush=True,
+            where = describeAddress(port.getHost())
+            what = "serving" if serving is site else "admin on"
+            print(f"clocksvc: {what} {where}", file=stdout, flush=True)
+            serviceLog.info(
+                "{what} {address}", event="listening", what=what, address=where
             )
     except _Exit as e:
         for port in ports:

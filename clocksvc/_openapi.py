@@ -353,6 +353,26 @@ def openAPIDocument() -> dict[str, Any]:
                     }
                 },
             ),
+            "/healthz": _operation(
+                "Whether this server takes requests: for load balancers and "
+                "orchestrators (moved to the admin listener by --admin-listen)",
+                {
+                    "200": {"description": "Serving", "content": _json(_ref("Health"))},
+                    "503": {
+                        "description": "Shutting down: send traffic elsewhere",
+                        "content": _json(_ref("Health")),
+                    },
+                },
+            ),
+            "/metrics": _operation(
+                "Prometheus metrics (moved to the admin listener by --admin-listen)",
+                {
+                    "200": {
+                        "description": "The Prometheus text format",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            ),
             "/openapi.json": _operation(
                 "This description",
                 {"200": {"description": "OpenAPI 3.1", "content": _json({})}},
@@ -363,6 +383,12 @@ def openAPIDocument() -> dict[str, Any]:
                 "TimeDocument": timeDocument,
                 "ExchangeDocument": exchangeDocument,
                 "ZoneList": {"type": "array", "items": {"type": "string"}},
+                "Health": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["status"],
+                    "properties": {"status": {"enum": ["ok", "draining"]}},
+                },
                 "TimesyncCall": {
                     "type": "object",
                     "required": ["jsonrpc", "method"],

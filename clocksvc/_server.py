@@ -31,6 +31,8 @@ from twisted.web import http, server
 from twisted.web.resource import IResource
 
 from ._limits import Limits
+from ._logging import accessLog
+from ._metrics import SiteMetrics
 
 __all__ = ["SERVER_HEADER", "ClockChannel", "ClockRequest", "ClockSite"]
 
@@ -114,7 +116,11 @@ class ClockRequest(server.Request):
             return
         self.content.write(data)
 
+    #: When the request was taken up, by the site's clock: for its latency.
+    startedAt: float | None = None
+
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        self.startedAt = self.channel.site.reactor.seconds()
         if _NOT_VISIBLE.search(path):
             # RFC 9112 section 3.2: a target is visible ASCII. Twisted lets
             # DEL and bytes up to 0xB0 through.
@@ -227,6 +233,7 @@ class ClockChannel(http.HTTPChannel):
         if self._refused:
             return
         self._refused = True
+        self.site.refused(code)
         self._cancelDeadline()
         self.setTimeout(None)
         transport = self._tcp()
@@ -370,7 +377,11 @@ class _Overloaded(Protocol):
     What a connection beyond the cap gets: 503 and a close.
     """
 
+    def __init__(self, site: ClockSite) -> None:
+        self._site = site
+
     def connectionMade(self) -> None:
+        self._site.refused(http.SERVICE_UNAVAILABLE)
         transport = cast(ITCPTransport, self.transport)
         transport.write(rawResponse(http.SERVICE_UNAVAILABLE))
         transport.loseConnection()
@@ -394,19 +405,65 @@ class ClockSite(server.Site):
     protocol = _clockChannelFactory
     requestFactory = ClockRequest
 
+    #: Whether a drain has begun; it never ends but with the process.
+    draining = False
+
     def __init__(
-        self, resource: IResource, clock: IReactorTime, limits: Limits
+        self,
+        resource: IResource,
+        clock: IReactorTime,
+        limits: Limits,
+        metrics: SiteMetrics | None = None,
+        accessLog: bool = False,
     ) -> None:
         """
         @param resource: the root resource.
         @param clock: what the timeouts run on.
         @param limits: the limits.
+        @param metrics: where requests are counted, if anywhere.
+        @param accessLog: whether each answered request is logged.
         """
         super().__init__(resource, reactor=clock, timeout=limits.idleTimeout)
         self.limits = limits
+        self.metrics = metrics
+        self.accessLog = accessLog
         self._channels: set[ClockChannel] = set()
         self._drained: Deferred[None] | None = None
         self._onDrain: list[Callable[[], None]] = []
+        if metrics is not None:
+            metrics.connections.set_function(lambda: len(self._channels))
+
+    def log(self, request: Any) -> None:
+        """
+        Count and log a finished request, in place of Twisted's access log,
+        which formats a line for every request whether anyone reads it or
+        not.
+        """
+        now = self.reactor.seconds()
+        started = getattr(request, "startedAt", None)
+        seconds = 0.0 if started is None else now - started
+        if self.metrics is not None:
+            self.metrics.requestDone(request, seconds)
+        if self.accessLog:
+            address = request.getClientAddress()
+            accessLog.info(
+                "{method} {path} {status}",
+                when=now,
+                client=getattr(address, "host", ""),
+                method=request.method.decode("latin-1"),
+                path=request.uri.decode("latin-1"),
+                status=request.code,
+                bytes=request.sentLength,
+                duration_ms=round(seconds * 1000, 3),
+                user_agent=(request.getHeader(b"user-agent") or b"").decode("latin-1"),
+            )
+
+    def refused(self, code: int) -> None:
+        """
+        Count a request refused on the connection, before any endpoint.
+        """
+        if self.metrics is not None:
+            self.metrics.refused.labels(str(code)).inc()
 
     @property
     def openConnections(self) -> int:
@@ -416,8 +473,8 @@ class ClockSite(server.Site):
         return len(self._channels)
 
     def buildProtocol(self, addr: IAddress | None) -> Any:
-        if len(self._channels) >= self.limits.maxConnections or self._drained:
-            return _Overloaded()
+        if len(self._channels) >= self.limits.maxConnections or self.draining:
+            return _Overloaded(self)
         return super().buildProtocol(addr)
 
     def channelOpened(self, channel: ClockChannel) -> None:
@@ -449,6 +506,7 @@ class ClockSite(server.Site):
 
         @return: fires once every connection is closed.
         """
+        self.draining = True
         if not self._channels:
             return succeed(None)
         drained: Deferred[None] = Deferred()

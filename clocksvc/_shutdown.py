@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.interfaces import IDelayedCall, IListeningPort
 
+from ._logging import serviceLog
 from ._server import ClockSite
 
 __all__ = ["GracefulShutdown"]
@@ -94,3 +95,4 @@ class GracefulShutdown:
 
     def _say(self, message: str) -> None:
         print(f"clocksvc: {message}", file=self._stdout, flush=True)
+        serviceLog.info("{message}", event="shutdown", message=message)

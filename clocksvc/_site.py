@@ -13,8 +13,10 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 
 from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
+from ._health import Health
 from ._limits import Limits
 from ._live import LivePage, StaticFile
+from ._metrics import MetricsPage, SiteMetrics
 from ._openapi import OpenAPI
 from ._page import ClockPage
 from ._reactors import defaultReactor
@@ -24,7 +26,7 @@ from ._stream import Stream, Ticker
 from ._sync import Timesync, WellKnownTime
 from ._zones import ZoneCatalogue, defaultCatalogue
 
-__all__ = ["buildRoot", "buildSite", "listen"]
+__all__ = ["buildAdminSite", "buildRoot", "buildSite", "listen"]
 
 
 class _Root(Resource):
@@ -107,7 +109,12 @@ def buildRoot(
 
 
 def buildSite(
-    clock: IReactorTime, timezone: str = "UTC", limits: Limits | None = None
+    clock: IReactorTime,
+    timezone: str = "UTC",
+    limits: Limits | None = None,
+    *,
+    accessLog: bool = False,
+    adminResources: bool = True,
 ) -> ClockSite:
     """
     Build the site that serves clocksvc's resource tree.
@@ -116,15 +123,41 @@ def buildSite(
         connection timeouts on it, so that a test's clock drives them too.
     @param timezone: the zone of C{/now} and C{/} when a client names none.
     @param limits: the limits to keep; by default L{Limits}'s defaults.
+    @param accessLog: whether each answered request is logged.
+    @param adminResources: whether C{/healthz} and C{/metrics} are served
+        here; if not, serve them with L{buildAdminSite}.
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
     limits = Limits() if limits is None else limits
     root = buildRoot(clock, timezone, limits)
-    site = ClockSite(root, clock, limits)
+    site = ClockSite(root, clock, limits, SiteMetrics(), accessLog)
     stream = root.getStaticEntity(b"stream")
     site.whenDraining(stream.closeAll)
+    if site.metrics is not None:
+        site.metrics.streamClients.set_function(lambda: stream.clientCount)
+    if adminResources:
+        _addAdminResources(root, site)
     return site
+
+
+def _addAdminResources(root: Resource, site: ClockSite) -> None:
+    root.putChild(b"healthz", Health(lambda: site.draining))
+    if site.metrics is not None:
+        root.putChild(b"metrics", MetricsPage(site.metrics))
+
+
+def buildAdminSite(site: ClockSite) -> ClockSite:
+    """
+    Build a site of its own for C{site}'s C{/healthz} and C{/metrics}, so
+    that they need not be public.
+
+    @param site: the site they describe.
+    @return: the admin site.
+    """
+    root = _Root()
+    _addAdminResources(root, site)
+    return ClockSite(root, site.reactor, site.limits)
 
 
 def listen(

@@ -213,6 +213,13 @@ class Stream(TimeResource):
         httpRequest.notifyFinish().addBoth(lambda _: self.forget(client))
         return NOT_DONE_YET
 
+    @property
+    def clientCount(self) -> int:
+        """
+        The number of clients streaming now.
+        """
+        return len(self._clients)
+
     def forget(self, client: _StreamClient) -> None:
         """
         Stop sending to C{client}.

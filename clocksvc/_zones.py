@@ -6,11 +6,13 @@ looked up case-insensitively and answered in the canonical spelling.
 
 from __future__ import annotations
 
+import importlib
 import zoneinfo
 from bisect import bisect_left
 from collections.abc import Iterable
+from pathlib import Path
 
-__all__ = ["ZoneCatalogue", "defaultCatalogue"]
+__all__ = ["ZoneCatalogue", "defaultCatalogue", "tzdataVersion"]
 
 # Names that zoneinfo.available_timezones() can list but that name no place:
 # the system's own link to its configured zone, zic's rule template, and the
@@ -90,3 +92,25 @@ class ZoneCatalogue:
 #: The catalogue shared by every site in the process: the zone database is
 #: the same for all of them, so it is read once.
 defaultCatalogue = ZoneCatalogue()
+
+
+def tzdataVersion() -> tuple[str, str]:
+    """
+    Say which zone database C{zoneinfo} reads: the system's zone files where
+    it finds them (it looks there first), else the C{tzdata} package.
+
+    @return: C{("system", "2025b")} or C{("tzdata", "2026f")}; the version is
+        C{"unknown"} where the files do not say.
+    """
+    for directory in map(Path, zoneinfo.TZPATH):
+        if (directory / "UTC").is_file():
+            for name in ("tzdata.zi", "+VERSION"):
+                try:
+                    first = (directory / name).read_text().splitlines()[0]
+                except (OSError, IndexError, UnicodeDecodeError):
+                    continue
+                return ("system", first.removeprefix("# version").strip())
+            return ("system", "unknown")
+    # The tzdata package has no type information; import it by name.
+    package = importlib.import_module("tzdata")
+    return ("tzdata", str(package.IANA_VERSION))

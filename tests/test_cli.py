@@ -262,6 +262,52 @@ class RunTests(SynchronousTestCase):
         self.successResultOf(function(*args, **kwargs))
         self.assertIsNone(self.successResultOf(d))
 
+    def test_adminListen(self) -> None:
+        """
+        C{--admin-listen} serves C{/healthz} and C{/metrics} on a listener
+        of their own, and takes them off the public one.
+        """
+        d, out, _ = self.run_("--port", "8080", "--admin-listen", "tcp:9100")
+        self.assertNoResult(d)
+        self.assertEqual(
+            out.splitlines(),
+            [
+                "clocksvc: serving http://0.0.0.0:8080/",
+                "clocksvc: admin on http://0.0.0.0:9100/",
+            ],
+        )
+        public, admin = siteOf(self.reactor, 0), siteOf(self.reactor, 1)
+        self.assertIsNone(public.resource.getStaticEntity(b"healthz"))
+        self.assertIsNotNone(admin.resource.getStaticEntity(b"healthz"))
+        self.assertIsNotNone(admin.resource.getStaticEntity(b"metrics"))
+
+    def test_accessLog(self) -> None:
+        """
+        The access log is on by default, and off with C{--access-log off}.
+        """
+        path = self.mktemp()
+        for argv, on in [
+            ((), True),
+            (("--access-log", "off"), False),
+            (("--access-log", path), True),
+        ]:
+            d, _, err = self.run_(*argv)
+            self.assertNoResult(d)
+            self.assertEqual(err, "")
+            self.assertEqual(siteOf(self.reactor).accessLog, on, argv)
+
+    def test_accessLogUnwritable(self) -> None:
+        """
+        An access log that cannot be opened is one line and exit status 2.
+        """
+        d, _, err = self.run_("--access-log", "/nonexistent/dir/access.log")
+        self.assertExit(d, 2)
+        self.assertEqual(
+            err,
+            "clocksvc: cannot open access log /nonexistent/dir/access.log: "
+            "no such file or directory\n",
+        )
+
     def test_describeAddress(self) -> None:
         """
         Addresses are described as URLs for TCP, by path for UNIX sockets, and

@@ -18,7 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._document import documentJSON, timeDocument
 from clocksvc._openapi import openAPIDocument
-from clocksvc._site import buildRoot
+from clocksvc._site import buildSite
 from clocksvc._zones import defaultCatalogue
 
 from ._helpers import BILLENNIUM, StubClient, clockAt, stubTreq
@@ -91,7 +91,7 @@ class DocumentTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.clock = clockAt(BILLENNIUM)
-        self.treq = stubTreq(buildRoot(self.clock))
+        self.treq = stubTreq(buildSite(self.clock).resource)
 
     def test_served(self) -> None:
         """
@@ -130,7 +130,7 @@ class EveryPathTests(SynchronousTestCase):
     """
 
     def setUp(self) -> None:
-        self.treq = stubTreq(buildRoot(clockAt(BILLENNIUM)))
+        self.treq = stubTreq(buildSite(clockAt(BILLENNIUM)).resource)
 
     def test_everyTemplate(self) -> None:
         """
@@ -154,7 +154,7 @@ class EveryPathTests(SynchronousTestCase):
                 expected = 204 if path == "/.well-known/time" else 200
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 19)
+        self.assertEqual(len(templates), 21)
 
     def test_everyEndpoint(self) -> None:
         """

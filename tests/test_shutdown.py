@@ -6,6 +6,7 @@ child process.
 from __future__ import annotations
 
 import io
+import json
 import socket
 
 from twisted.internet import reactor
@@ -104,6 +105,21 @@ class GracefulShutdownTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(self.shutdown.finished), 1)
 
 
+def humanAndLog(stdout: bytes) -> tuple[list[str], list[dict[str, object]]]:
+    """
+    Split clocksvc's standard output into the lines it says to a person and
+    the JSON events of its log (with the default C{--access-log -}, both go
+    there).
+    """
+    said, logged = [], []
+    for line in stdout.decode().splitlines():
+        if line.startswith("{"):
+            logged.append(json.loads(line))
+        else:
+            said.append(line)
+    return said, logged
+
+
 def _connect(port: int, request: bytes) -> socket.socket:
     client = socket.create_connection(("127.0.0.1", port), timeout=10)
     client.sendall(request)
@@ -171,8 +187,18 @@ class ShutdownProcessTests(TestCase):
         )
         self.assertTrue(events.endswith(b"\r\n0\r\n\r\n"), events[-40:])
         self.assertEqual(await process.exited, 0)
-        self.assertIn(b"clocksvc: stopping: draining 2 connection(s)", process.stdout)
-        self.assertTrue(process.stdout.endswith(b"clocksvc: stopped\n"), process.stdout)
+        said, logged = humanAndLog(process.stdout)
+        self.assertEqual(
+            said[-2:],
+            [
+                "clocksvc: stopping: draining 2 connection(s) for up to 10 s",
+                "clocksvc: stopped",
+            ],
+        )
+        self.assertEqual(
+            [event["message"] for event in logged if event.get("event") == "shutdown"],
+            ["stopping: draining 2 connection(s) for up to 10 s", "stopped"],
+        )
         self.assertEqual(process.stderr, b"")
 
     async def test_secondSignal(self) -> None:
@@ -198,8 +224,12 @@ class ShutdownProcessTests(TestCase):
         await deferLater(reactor, 0.2)
         process.signal("TERM")
         self.assertEqual(await process.exited, 1)
-        self.assertIn(
-            b"for up to 0.5 s\nclocksvc: stopped, dropping connections\n",
-            process.stdout,
+        said, _ = humanAndLog(process.stdout)
+        self.assertEqual(
+            said[-2:],
+            [
+                "clocksvc: stopping: draining 1 connection(s) for up to 0.5 s",
+                "clocksvc: stopped, dropping connections",
+            ],
         )
         partial.close()

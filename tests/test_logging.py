@@ -1,0 +1,172 @@
+"""
+Tests for L{clocksvc._logging}: the JSON-lines log and its writer thread, and
+the access log as a site emits it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import cast
+
+from twisted.logger import ILogObserver, LogLevel, globalLogPublisher
+from twisted.logger import Logger as TwistedLogger
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from clocksvc._logging import JSONLinesObserver, ThreadedWriter, accessLog, serviceLog
+from clocksvc._site import buildSite
+
+from ._helpers import BILLENNIUM, RawConnection, clockAt
+
+
+class JSONLinesObserverTests(SynchronousTestCase):
+    """
+    L{JSONLinesObserver} writes clocksvc's events and others' warnings.
+    """
+
+    def setUp(self) -> None:
+        self.lines: list[str] = []
+        self.observer = JSONLinesObserver(self.lines.append)
+        globalLogPublisher.addObserver(self.observer)
+        self.addCleanup(globalLogPublisher.removeObserver, self.observer)
+
+    def written(self) -> list[dict[str, object]]:
+        return [json.loads(line) for line in self.lines]
+
+    def test_access(self) -> None:
+        """
+        An access event is one line with the request's fields, timed by the
+        site's clock.
+        """
+        accessLog.info(
+            "{method} {path} {status}",
+            when=BILLENNIUM + 0.25,
+            client="127.0.0.1",
+            method="GET",
+            path="/now",
+            status=200,
+            bytes=357,
+            duration_ms=0.5,
+            user_agent="curl/8",
+        )
+        self.assertEqual(
+            self.lines,
+            [
+                '{"time":"2001-09-09T01:46:40.250+00:00","client":"127.0.0.1",'
+                '"method":"GET","path":"/now","status":200,"bytes":357,'
+                '"duration_ms":0.5,"user_agent":"curl/8"}\n'
+            ],
+        )
+
+    def test_accessOff(self) -> None:
+        """
+        With the access log off, access events are not written.
+        """
+        observer = JSONLinesObserver(self.lines.append, access=False)
+        observer({"log_namespace": "clocksvc.access", "when": 0})
+        self.assertEqual(self.lines, [])
+
+    def test_service(self) -> None:
+        """
+        Service events carry their kind and their formatted message.
+        """
+        serviceLog.info("serving {address}", event="listening", address="x:1")
+        [line] = self.written()
+        self.assertEqual(
+            (line["level"], line["event"], line["message"]),
+            ("info", "listening", "serving x:1"),
+        )
+
+    def test_othersQuiet(self) -> None:
+        """
+        Twisted's own informational chatter is left out; its warnings and
+        errors are kept, errors with their traceback.
+        """
+        other = TwistedLogger(namespace="twisted.web.http")
+        other.info("Timing out client")
+        self.assertEqual(self.lines, [])
+        other.warn("something odd")
+        try:
+            1 / 0  # noqa: B018
+        except ZeroDivisionError:
+            other.failure("it broke", Failure())
+        [warning, error] = self.written()
+        self.assertEqual(
+            (warning["level"], warning["message"]), ("warn", "something odd")
+        )
+        self.assertEqual((error["level"], error["message"]), ("critical", "it broke"))
+        self.assertIn("ZeroDivisionError", str(error["traceback"]))
+        # trial fails a test that logs an error, unless the test takes it.
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
+
+
+class ThreadedWriterTests(SynchronousTestCase):
+    """
+    L{ThreadedWriter} writes lines in order from its own thread.
+    """
+
+    def test_writes(self) -> None:
+        """
+        Every line queued is written, in order, by the time it is closed.
+        """
+        out = io.StringIO()
+        writer = ThreadedWriter(out)
+        for n in range(1000):
+            writer.write(f"{n}\n")
+        writer.close()
+        self.assertEqual(out.getvalue(), "".join(f"{n}\n" for n in range(1000)))
+        self.assertFalse(out.closed)
+
+    def test_closesItsFile(self) -> None:
+        """
+        Told the file is its own, the writer closes it after the last line.
+        """
+        out = io.StringIO()
+        lines: list[str] = []
+        # Record what the file held when closed: mypy forbids assigning to
+        # a method, which is how this test double is made.
+        out.close = lambda: lines.append(out.getvalue())  # type: ignore[method-assign]
+        writer = ThreadedWriter(out, closeFile=True)
+        writer.write("last\n")
+        writer.close()
+        self.assertEqual(lines, ["last\n"])
+
+
+class SiteAccessLogTests(SynchronousTestCase):
+    """
+    A site with its access log on emits one event per answered request.
+    """
+
+    def test_events(self) -> None:
+        """
+        Each answered request is logged with its client, method, path,
+        status, size, duration and user agent; with the log off, none is.
+        """
+        events: list[dict[str, object]] = []
+        # Any callable taking an event observes; zope cannot tell mypy so.
+        observer = cast(ILogObserver, events.append)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        for accessLogOn in [True, False]:
+            site = buildSite(clockAt(BILLENNIUM), accessLog=accessLogOn)
+            connection = RawConnection(site)
+            connection.send(
+                b"GET /?iso HTTP/1.1\r\nHost: x\r\nUser-Agent: tester/1\r\n\r\n"
+            )
+        [event] = [e for e in events if e.get("log_namespace") == "clocksvc.access"]
+        self.assertEqual(
+            {k: event[k] for k in ["when", "client", "method", "path", "status"]},
+            {
+                "when": BILLENNIUM,
+                "client": "127.0.0.1",
+                "method": "GET",
+                "path": "/?iso",
+                "status": 200,
+            },
+        )
+        self.assertEqual(
+            (event["bytes"], event["duration_ms"], event["user_agent"]),
+            (20, 0.0, "tester/1"),
+        )
+        self.assertEqual(event["log_level"], LogLevel.info)

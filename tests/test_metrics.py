@@ -1,0 +1,193 @@
+"""
+Tests for L{clocksvc._metrics} and L{clocksvc._health}: C{/metrics} and
+C{/healthz}, and the admin site that can hold them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from clocksvc._metrics import endpointOf
+from clocksvc._site import buildAdminSite, buildSite
+from clocksvc._zones import tzdataVersion
+
+from ._helpers import BILLENNIUM, RawConnection, clockAt, stubTreq
+
+URL = "http://clock.example"
+
+
+class EndpointOfTests(SynchronousTestCase):
+    """
+    L{endpointOf} maps paths to a fixed set of labels.
+    """
+
+    def test_labels(self) -> None:
+        """
+        Known endpoints are named; anything else is "other", so clients
+        cannot grow the label set.
+        """
+        for path, label in [
+            (b"/", "/"),
+            (b"/?iso", "/"),
+            (b"/now?tz=UTC", "/now"),
+            (b"/api/timezone/Europe/Berlin.txt", "/api/timezone"),
+            (b"/.well-known/time", "/.well-known/time"),
+            (b"/wp-admin/setup.php", "other"),
+            (b"/%00", "other"),
+        ]:
+            self.assertEqual(endpointOf(path), label, path)
+
+
+class HealthTests(SynchronousTestCase):
+    """
+    C{/healthz} says whether the server takes requests.
+    """
+
+    def test_serving(self) -> None:
+        """
+        While serving: 200 C{{"status": "ok"}}, uncached.
+        """
+        site = buildSite(clockAt(BILLENNIUM))
+        response = self.successResultOf(stubTreq(site.resource).get(URL + "/healthz"))
+        self.assertEqual(response.code, 200)
+        self.assertEqual(
+            json.loads(self.successResultOf(response.content())), {"status": "ok"}
+        )
+        self.assertEqual(
+            response.headers.getRawHeaders(b"cache-control"), [b"no-store"]
+        )
+
+    def test_draining(self) -> None:
+        """
+        Once a drain begins: 503 C{{"status": "draining"}}, so that load
+        balancers send traffic elsewhere.
+        """
+        site = buildSite(clockAt(BILLENNIUM))
+        site.drain()
+        response = self.successResultOf(stubTreq(site.resource).get(URL + "/healthz"))
+        self.assertEqual(response.code, 503)
+        self.assertEqual(
+            json.loads(self.successResultOf(response.content())),
+            {"status": "draining"},
+        )
+
+
+class MetricsTests(SynchronousTestCase):
+    """
+    C{/metrics} counts requests, refusals, connections and stream clients.
+    """
+
+    def setUp(self) -> None:
+        self.clock = clockAt(BILLENNIUM)
+        self.site = buildSite(self.clock)
+
+    def metrics(self) -> dict[str, float]:
+        """
+        @return: each sample of C{/metrics}, by its name and labels.
+        """
+        response = self.successResultOf(
+            stubTreq(self.site.resource).get(URL + "/metrics")
+        )
+        self.assertEqual(
+            response.headers.getRawHeaders(b"content-type"),
+            [b"text/plain; version=1.0.0; charset=utf-8"],
+        )
+        text = self.successResultOf(response.content()).decode()
+        samples = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                samples[name] = float(value)
+        return samples
+
+    def test_requests(self) -> None:
+        """
+        Requests are counted by endpoint and status, with their latency.
+        """
+        connection = RawConnection(self.site)
+        connection.send(b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n")
+        connection.send(b"GET /now?tz=Nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+        connection.send(b"GET /no/such/thing HTTP/1.1\r\nHost: x\r\n\r\n")
+        samples = self.metrics()
+        self.assertEqual(
+            samples['clocksvc_requests_total{endpoint="/now",status="200"}'], 1
+        )
+        self.assertEqual(
+            samples['clocksvc_requests_total{endpoint="/now",status="404"}'], 1
+        )
+        self.assertEqual(
+            samples['clocksvc_requests_total{endpoint="other",status="404"}'], 1
+        )
+        self.assertEqual(
+            samples['clocksvc_request_duration_seconds_count{endpoint="/now"}'], 2
+        )
+        self.assertEqual(
+            samples[
+                'clocksvc_request_duration_seconds_bucket{endpoint="/now",le="0.0005"}'
+            ],
+            2,
+        )
+
+    def test_gauges(self) -> None:
+        """
+        Open connections and stream clients are read when scraped.
+        """
+        streaming = RawConnection(self.site)
+        streaming.send(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        RawConnection(self.site)
+        samples = self.metrics()
+        self.assertEqual(samples["clocksvc_open_connections"], 2)
+        self.assertEqual(samples["clocksvc_stream_clients"], 1)
+        streaming.disconnect()
+        samples = self.metrics()
+        self.assertEqual(samples["clocksvc_open_connections"], 1)
+        self.assertEqual(samples["clocksvc_stream_clients"], 0)
+
+    def test_refused(self) -> None:
+        """
+        Requests refused on the connection are counted by status.
+        """
+        RawConnection(self.site).send(b"\x16\x03\x01\x02\x00\r\n\r\n")
+        RawConnection(self.site).send(b"GET /" + b"a" * 9000)
+        samples = self.metrics()
+        self.assertEqual(samples['clocksvc_refused_requests_total{status="400"}'], 1)
+        self.assertEqual(samples['clocksvc_refused_requests_total{status="414"}'], 1)
+
+    def test_tzdata(self) -> None:
+        """
+        The zone database in use is named, with its version.
+        """
+        source, version = tzdataVersion()
+        self.assertIn(source, {"system", "tzdata"})
+        self.assertRegex(version, r"^(\d{4}[a-z]|unknown)$")
+        samples = self.metrics()
+        self.assertEqual(
+            samples[f'clocksvc_tzdata_info{{source="{source}",version="{version}"}}'], 1
+        )
+
+
+class AdminSiteTests(SynchronousTestCase):
+    """
+    L{buildAdminSite} moves C{/healthz} and C{/metrics} off the public site.
+    """
+
+    def test_moved(self) -> None:
+        """
+        The admin site serves them, about the public site; the public one no
+        longer does, and the admin site serves nothing else.
+        """
+        site = buildSite(clockAt(BILLENNIUM), adminResources=False)
+        admin = buildAdminSite(site)
+        public, private = stubTreq(site.resource), stubTreq(admin.resource)
+        for path in ["/healthz", "/metrics"]:
+            response = self.successResultOf(public.get(URL + path))
+            self.assertEqual(response.code, 404, path)
+            response = self.successResultOf(private.get(URL + path))
+            self.assertEqual(response.code, 200, path)
+        response = self.successResultOf(private.get(URL + "/now"))
+        self.assertEqual(response.code, 404)
+        site.drain()
+        response = self.successResultOf(private.get(URL + "/healthz"))
+        self.assertEqual(response.code, 503)
