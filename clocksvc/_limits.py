@@ -48,6 +48,10 @@ class Limits:
     @ivar maxHeaders: the most header fields in one request; then C{431}.
     @ivar stalledStreamSeconds: how long an event stream whose client has
         stopped reading is kept before it is dropped.
+    @ivar socketSendBuffer: the kernel's send buffer for each TCP
+        connection, in bytes. Fixing it stops Linux from growing it to
+        megabytes for a client that does not read, where answers would pile
+        up unseen by Twisted's backpressure; answers here are small.
     """
 
     maxBodySize: int = 64 * 1024
@@ -58,3 +62,4 @@ class Limits:
     maxHeaderSize: int = 16 * 1024
     maxHeaders: int = 100
     stalledStreamSeconds: int = 30
+    socketSendBuffer: int = 32 * 1024

@@ -14,6 +14,7 @@ L{ClockChannel} and L{ClockRequest} close those gaps, within L{Limits}.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any, cast
@@ -208,8 +209,21 @@ class ClockChannel(http.HTTPChannel):
         self.totalHeadersSize = self.limits.maxHeaderSize
         self.maxHeaders = self.limits.maxHeaders
         super().connectionMade()
+        self._fixSendBuffer()
         self.site.channelOpened(self)
         self._startDeadline()
+
+    def _fixSendBuffer(self) -> None:
+        # Only a TCP transport's handle is a socket (TLS's is an OpenSSL
+        # connection, whose socket Twisted keeps to itself).
+        handle = getattr(self.transport, "getHandle", lambda: None)()
+        if isinstance(handle, socket.socket) and handle.family in (
+            socket.AF_INET,
+            socket.AF_INET6,
+        ):
+            handle.setsockopt(
+                socket.SOL_SOCKET, socket.SO_SNDBUF, self.limits.socketSendBuffer
+            )
 
     def _startDeadline(self) -> None:
         self._deadline = self.callLater(

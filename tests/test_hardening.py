@@ -1,0 +1,1375 @@
+"""
+Tests for clocksvc's HTTP server (L{clocksvc._server}) against broken and
+hostile clients, over real sockets on 127.0.0.1: a corpus of malformed and
+smuggling requests from RFC 9112/9110 and request-smuggling research, a
+hypothesis property over generated request bytes, slow and silent clients,
+and the connection cap.
+
+The clients are blocking sockets (L{tests._rawhttp}) run in worker threads
+while the reactor serves; every socket has a timeout, so nothing hangs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.internet import reactor
+from twisted.internet.address import IPv4Address
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
+from twisted.logger import Logger
+from twisted.trial.unittest import TestCase
+from twisted.web import http
+from twisted.web.iweb import IRequest
+from twisted.web.resource import Resource
+
+from clocksvc._limits import Limits
+from clocksvc._server import ClockSite, rawResponse
+from clocksvc._site import buildSite
+
+from ._rawhttp import Address, exchange, get, parseResponses, receive, statusCodes
+
+log = Logger()
+
+#: The statuses of the server's refusals, each a complete response with a
+#: one-line body after which the connection is closed.
+REFUSALS = frozenset({400, 408, 413, 414, 431, 501, 503})
+
+#: What must never reach a client: signs of a traceback or of a Python repr.
+LEAKS = (b"Traceback", b"object at 0x", b'File "')
+
+
+class _Canary(Resource):
+    """
+    A resource that counts its requests: mounted at C{/smuggled}, it tells
+    whether a request hidden in another one's body was taken as a request.
+    """
+
+    isLeaf = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits = 0
+
+    def render(self, request: IRequest) -> bytes:
+        self.hits += 1
+        return b"smuggled\n"
+
+
+@dataclass
+class _Server:
+    """
+    A clocksvc site on a port of 127.0.0.1, with a canary at C{/smuggled}.
+    """
+
+    site: ClockSite
+    address: Address
+    canary: _Canary
+
+
+async def _settled(site: ClockSite, seconds: float = 10.0) -> None:
+    """
+    Wait until every connection the site has open is closed, so that trial
+    finds the reactor clean.
+    """
+    deadline = time.monotonic() + seconds
+    while site.openConnections and time.monotonic() < deadline:
+        await deferLater(reactor, 0.01)
+
+
+def serve(testCase: TestCase, limits: Limits) -> _Server:
+    """
+    Serve clocksvc, under the real clock and C{limits}, until C{testCase}
+    ends.
+    """
+    site = buildSite(reactor, limits=limits)
+    canary = _Canary()
+    # The root is a Resource, which IResource declares putChild for.
+    site.resource.putChild(b"smuggled", canary)
+    # The same Site annotation gap as in clocksvc._site.listen.
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
+    # Cleanups run last first: stop listening, then wait for the
+    # connections to go.
+    testCase.addCleanup(_settled, site)
+    testCase.addCleanup(port.stopListening)
+    host = port.getHost()
+    if not isinstance(host, IPv4Address):
+        raise TypeError(f"not a TCP port: {host!r}")
+    return _Server(site, (host.host, host.port), canary)
+
+
+def leaks(data: bytes) -> list[bytes]:
+    """
+    @return: the signs of a traceback or repr in C{data}.
+    """
+    return [leak for leak in LEAKS if leak in data]
+
+
+# The corpus.
+
+Statuses = int | frozenset[int]
+
+
+def anyOf(*statuses: int) -> frozenset[int]:
+    """
+    @return: a set of statuses, any of which is right.
+    """
+    return frozenset(statuses)
+
+
+@dataclass(frozen=True)
+class Case:
+    """
+    One raw request (or several, pipelined) and what it must get.
+
+    @ivar name: what the request is, for failure reports.
+    @ivar data: the bytes to send.
+    @ivar statuses: the status of each response expected, in order: an
+        exact status or a set of acceptable ones; no response at all is C{()}.
+    @ivar canary: how many requests to C{/smuggled} the server should take.
+    @ivar heads: how many of the requests are C{HEAD}s, which come first.
+    """
+
+    name: str
+    data: bytes
+    statuses: tuple[Statuses, ...]
+    canary: int = 0
+    heads: int = 0
+
+
+HOST = b"Host: 127.0.0.1\r\n"
+GET = b"GET /now HTTP/1.1\r\n" + HOST
+POST = b"POST /now HTTP/1.1\r\n" + HOST
+CLOSE = b"Connection: close\r\n"
+CHUNKED = b"Transfer-Encoding: chunked\r\n"
+#: A request that, taken as one, would hit the canary.
+SMUGGLED = b"GET /smuggled HTTP/1.1\r\n" + HOST + b"\r\n"
+#: The smuggled request as a chunked body.
+SMUGGLED_CHUNKED = b"%x\r\n%s\r\n0\r\n\r\n" % (len(SMUGGLED), SMUGGLED)
+
+
+def withLength(head: bytes, body: bytes) -> bytes:
+    """
+    @return: the request head C{head} (without its empty line) with a
+        C{Content-Length} for C{body}, and C{body}.
+    """
+    return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+REQUEST_LINES = [
+    Case("HTTP/1.0 without Host", b"GET /now HTTP/1.0\r\n\r\n", (200,)),
+    Case("HTTP/1.1 without Host", b"GET /now HTTP/1.1\r\n\r\n", (400,)),
+    Case("HTTP/0.9 simple request", b"GET /now\r\n", (400,)),
+    Case("HTTP/0.9 with headers", b"GET /now\r\n" + HOST + b"\r\n", (400,)),
+    # RFC 9110 section 2.5 would have a higher minor version served as
+    # HTTP/1.1; Twisted refuses every version but 1.0 and 1.1, which is safe.
+    Case("HTTP/1.2", b"GET /now HTTP/1.2\r\n" + HOST + b"\r\n", (anyOf(200, 400),)),
+    # 505 would say why; but HTTP/2 and /3 have no request line to answer.
+    Case("HTTP/2.0", b"GET /now HTTP/2.0\r\n" + HOST + b"\r\n", (400,)),
+    Case("HTTP/3", b"GET /now HTTP/3\r\n" + HOST + b"\r\n", (400,)),
+    Case("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", (400,)),
+    Case("lowercase version", b"GET /now http/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("version with spaces", b"GET /now HTTP/ 1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("two spaces", b"GET  /now HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("tab separator", b"GET\t/now HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("trailing space", b"GET /now HTTP/1.1 \r\n" + HOST + b"\r\n", (400,)),
+    Case("leading space", b" GET /now HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("extra word", b"GET /now HTTP/1.1 x\r\n" + HOST + b"\r\n", (400,)),
+    Case("no target", b"GET HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("empty method", b" /now HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("method not a token", b"G(T /now HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    # RFC 9112 section 2.2: one empty line before a request is ignored.
+    Case("one empty line first", b"\r\n" + GET + CLOSE + b"\r\n", (200,)),
+    Case("two empty lines first", b"\r\n\r\n" + GET + b"\r\n", (400,)),
+    Case("NUL in target", b"GET /now\x00 HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("space in target", b"GET /n ow HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("control in target", b"GET /now\x1b HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    # RFC 9112 section 3.2: a target is visible ASCII (URI characters).
+    Case("DEL in target", b"GET /now\x7f HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("byte 0x80 in target", b"GET /now\x80 HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("byte 0xff in target", b"GET /now\xff HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    # An unknown method is 405 from the application, as any it does not
+    # support (clocksvc._resource); the request itself is well formed.
+    Case("unknown method", b"FOO /now HTTP/1.1\r\n" + HOST + CLOSE + b"\r\n", (405,)),
+    Case(
+        "request line at the limit",
+        b"GET /" + b"a" * (8192 - 14) + b" HTTP/1.1\r\n" + HOST + CLOSE + b"\r\n",
+        (404,),
+    ),
+    Case(
+        "request line over the limit",
+        b"GET /" + b"a" * (8192 - 13) + b" HTTP/1.1\r\n" + HOST + b"\r\n",
+        (414,),
+    ),
+    Case("endless request line", b"GET /" + b"a" * 20000, (414,)),
+]
+
+TARGETS = [
+    Case(
+        "absolute-form",
+        b"GET http://x/now HTTP/1.1\r\n" + HOST + CLOSE + b"\r\n",
+        (200,),
+    ),
+    Case(
+        "absolute-form https with query",
+        b"GET https://example.com:8443/now?tz=UTC HTTP/1.1\r\n"
+        + HOST
+        + CLOSE
+        + b"\r\n",
+        (200,),
+    ),
+    # RFC 9112 section 3.2.2: the target's authority wins over Host.
+    Case(
+        "absolute-form, other Host",
+        b"GET http://a.example/now HTTP/1.1\r\nHost: b.example\r\n" + CLOSE + b"\r\n",
+        (200,),
+    ),
+    Case(
+        "absolute-form to /smuggled",
+        b"GET http://x/smuggled HTTP/1.1\r\n" + HOST + CLOSE + b"\r\n",
+        (200,),
+        canary=1,
+    ),
+    Case(
+        "asterisk-form OPTIONS",
+        b"OPTIONS * HTTP/1.1\r\n" + HOST + CLOSE + b"\r\n",
+        (200,),
+    ),
+    Case("asterisk-form GET", b"GET * HTTP/1.1\r\n" + HOST + b"\r\n", (405,)),
+    Case(
+        "HEAD",
+        b"HEAD /now HTTP/1.1\r\n" + HOST + CLOSE + b"\r\n",
+        (200,),
+        heads=1,
+    ),
+]
+
+LINE_ENDS = [
+    Case("bare LF throughout", b"GET /now HTTP/1.1\nHost: 127.0.0.1\n\n", (400,)),
+    Case("bare LF after a header", GET + b"X-A: b\n\r\n", (400,)),
+    Case("bare LF ends the head", GET + b"\n", (400,)),
+    Case(
+        "bare LF in request line", b"GET /now\nX HTTP/1.1\r\n" + HOST + b"\r\n", (400,)
+    ),
+    Case("bare CR ends a header", GET + b"X-A: b\rX-B: c\r\n\r\n", (400,)),
+    Case(
+        "bare CR in request line", b"GET /now\r HTTP/1.1\r\n" + HOST + b"\r\n", (400,)
+    ),
+    Case("bare CR in a name", GET + b"X\rA: b\r\n\r\n", (400,)),
+    Case("LF CR line ends", b"GET /now HTTP/1.1\n\rHost: 127.0.0.1\n\r\n\r", (400,)),
+    # The one empty line tolerated before a request must not hide what
+    # follows it.
+    Case(
+        "empty line, then bare LFs",
+        b"\r\nGET /now HTTP/1.1\nHost: 127.0.0.1\n\n",
+        (400,),
+    ),
+]
+
+HEADERS = [
+    # RFC 9112 section 5.2: obs-fold may be replaced by a space.
+    Case("obs-fold", GET + b"X-A: a\r\n b\r\n" + CLOSE + b"\r\n", (200,)),
+    Case("obs-fold with tab", GET + b"X-A: a\r\n\tb\r\n" + CLOSE + b"\r\n", (200,)),
+    # RFC 9112 section 2.2: whitespace before the first field: reject.
+    Case(
+        "fold before the first field",
+        b"GET /now HTTP/1.1\r\n " + HOST + b"\r\n",
+        (400,),
+    ),
+    # Folded into Host, a Content-Length is no longer one, and Host is bad.
+    Case(
+        "Content-Length folded into Host",
+        b"POST /now HTTP/1.1\r\nHost: 127.0.0.1\r\n Content-Length: 40\r\n\r\n"
+        + SMUGGLED,
+        (400,),
+    ),
+    # RFC 9112 section 5.1: whitespace before the colon MUST be 400.
+    Case("space before colon", GET + b"X-A : b\r\n\r\n", (400,)),
+    Case("tab before colon", GET + b"X-A\t: b\r\n\r\n", (400,)),
+    Case("empty name", GET + b": b\r\n\r\n", (400,)),
+    Case("no colon", GET + b"X-A b\r\n\r\n", (400,)),
+    Case("name with parenthesis", GET + b"X(A): b\r\n\r\n", (400,)),
+    Case("name with @", GET + b"X@A: b\r\n\r\n", (400,)),
+    Case("name with slash", GET + b"X/A: b\r\n\r\n", (400,)),
+    Case("NUL in name", GET + b"X\x00A: b\r\n\r\n", (400,)),
+    Case("non-ASCII name", GET + b"X-\xc3\xa9: b\r\n\r\n", (400,)),
+    # RFC 9110 section 5.5: NUL, CR and LF in a value MUST be rejected (or
+    # replaced); other controls MAY be kept, and obs-text is allowed.
+    Case("NUL in value", GET + b"X-A: b\x00c\r\n\r\n", (400,)),
+    Case("control in value", GET + b"X-A: b\x01c\r\n" + CLOSE + b"\r\n", (200,)),
+    Case("obs-text in value", GET + b"X-A: caf\xe9\r\n" + CLOSE + b"\r\n", (200,)),
+    Case("empty value", GET + b"X-A:\r\n" + CLOSE + b"\r\n", (200,)),
+    Case("tab around value", GET + b"X-A:\tb\t\r\n" + CLOSE + b"\r\n", (200,)),
+    Case(
+        "header line over the limit",
+        GET + b"X-A: " + b"a" * 8200 + b"\r\n\r\n",
+        (431,),
+    ),
+    Case(
+        "head over the limit",
+        GET + b"".join(b"X-%d: %s\r\n" % (i, b"a" * 6000) for i in range(3)) + b"\r\n",
+        (431,),
+    ),
+    Case(
+        "100 fields",
+        GET + CLOSE + b"".join(b"X-%d: a\r\n" % i for i in range(98)) + b"\r\n",
+        (200,),
+    ),
+    Case(
+        "101 fields",
+        GET + CLOSE + b"".join(b"X-%d: a\r\n" % i for i in range(99)) + b"\r\n",
+        (431,),
+    ),
+]
+
+HOSTS = [
+    Case("duplicate Host", GET + HOST + b"\r\n", (400,)),
+    Case(
+        "duplicate Host, HTTP/1.0",
+        b"GET /now HTTP/1.0\r\n" + HOST + HOST + b"\r\n",
+        (400,),
+    ),
+    Case("two values in one Host", b"GET /now HTTP/1.1\r\nHost: a, b\r\n\r\n", (400,)),
+    # RFC 9112 section 3.2: an empty Host is how a target without an
+    # authority is sent.
+    Case("empty Host", b"GET /now HTTP/1.1\r\nHost:\r\n" + CLOSE + b"\r\n", (200,)),
+    Case("Host with space", b"GET /now HTTP/1.1\r\nHost: a b\r\n\r\n", (400,)),
+    Case("Host with path", b"GET /now HTTP/1.1\r\nHost: a/b\r\n\r\n", (400,)),
+    Case("Host with userinfo", b"GET /now HTTP/1.1\r\nHost: u@a\r\n\r\n", (400,)),
+    Case("Host with bad port", b"GET /now HTTP/1.1\r\nHost: a:b\r\n\r\n", (400,)),
+    Case(
+        "Host IPv6 literal",
+        b"GET /now HTTP/1.1\r\nHost: [::1]:80\r\n" + CLOSE + b"\r\n",
+        (200,),
+    ),
+    Case("absolute-form without Host", b"GET http://x/now HTTP/1.1\r\n\r\n", (400,)),
+]
+
+CONTENT_LENGTHS = [
+    Case(
+        "body is not a request",
+        withLength(POST, SMUGGLED),
+        (405,),
+    ),
+    Case(
+        "GET with a body",
+        withLength(GET, SMUGGLED),
+        (200,),
+    ),
+    # Positive control: a request after a body is a pipelined request.
+    Case(
+        "pipelined after a body",
+        withLength(POST, b"abc") + SMUGGLED,
+        (405, 200),
+        canary=1,
+    ),
+    Case(
+        "duplicate Content-Length",
+        POST + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc" + SMUGGLED,
+        (400,),
+    ),
+    Case(
+        "conflicting Content-Length",
+        POST + b"Content-Length: 3\r\nContent-Length: 40\r\n\r\nabc" + SMUGGLED,
+        (400,),
+    ),
+    Case("Content-Length list", POST + b"Content-Length: 3, 3\r\n\r\nabc", (400,)),
+    Case("negative Content-Length", POST + b"Content-Length: -3\r\n\r\nabc", (400,)),
+    Case("signed Content-Length", POST + b"Content-Length: +3\r\n\r\nabc", (400,)),
+    Case("hex Content-Length", POST + b"Content-Length: 0x3\r\n\r\nabc", (400,)),
+    Case("empty Content-Length", POST + b"Content-Length:\r\n\r\n", (400,)),
+    Case("spaced Content-Length", POST + b"Content-Length: 1 2\r\n\r\nabc", (400,)),
+    Case("Content-Length with NUL", POST + b"Content-Length: 3\x00\r\n\r\nabc", (400,)),
+    Case(
+        "non-ASCII digit Content-Length",
+        POST + b"Content-Length: \xd9\xa3\r\n\r\nabc",
+        (400,),
+    ),
+    Case(
+        "Content-Length space before colon",
+        POST + b"Content-Length : 40\r\n\r\n" + SMUGGLED,
+        (400,),
+    ),
+    Case(
+        "overflowing Content-Length",
+        POST + b"Content-Length: 99999999999999999999999999\r\n\r\n" + SMUGGLED,
+        (413,),
+    ),
+    Case(
+        "Content-Length over the limit",
+        POST + b"Content-Length: 65537\r\n\r\n" + SMUGGLED,
+        (413,),
+    ),
+    Case(
+        "body at the limit",
+        withLength(POST + CLOSE, b"a" * 65536),
+        (405,),
+    ),
+]
+
+TRANSFER_ENCODINGS = [
+    Case("chunked GET", GET + CHUNKED + b"\r\n" + SMUGGLED_CHUNKED, (200,)),
+    Case("chunked POST", POST + CHUNKED + b"\r\n" + SMUGGLED_CHUNKED, (405,)),
+    Case(
+        "chunked, uppercase",
+        GET + b"Transfer-Encoding: CHUNKED\r\n\r\n" + SMUGGLED_CHUNKED,
+        (200,),
+    ),
+    Case(
+        "chunked, tab before value",
+        GET + b"Transfer-Encoding:\tchunked\r\n\r\n" + SMUGGLED_CHUNKED,
+        (200,),
+    ),
+    Case(
+        "chunked, obs-folded",
+        GET + b"Transfer-Encoding:\r\n chunked\r\n\r\n" + SMUGGLED_CHUNKED,
+        (200,),
+    ),
+    # RFC 9112 section 6.1: unknown transfer codings SHOULD get 501.
+    Case(
+        "identity",
+        POST + b"Transfer-Encoding: identity\r\n\r\n" + SMUGGLED,
+        (501,),
+    ),
+    Case(
+        "identity with Content-Length",
+        POST
+        + b"Transfer-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc"
+        + SMUGGLED,
+        (501,),
+    ),
+    Case("gzip", POST + b"Transfer-Encoding: gzip\r\n\r\n" + SMUGGLED, (501,)),
+    Case("gzip, chunked", POST + b"Transfer-Encoding: gzip, chunked\r\n\r\n", (501,)),
+    Case(
+        "chunked, chunked",
+        POST + b"Transfer-Encoding: chunked, chunked\r\n\r\n" + SMUGGLED_CHUNKED,
+        (501,),
+    ),
+    Case(
+        "chunked twice",
+        POST + CHUNKED + CHUNKED + b"\r\n" + SMUGGLED_CHUNKED,
+        (400,),
+    ),
+    Case(
+        "chunked then identity",
+        POST + CHUNKED + b"Transfer-Encoding: identity\r\n\r\n" + SMUGGLED_CHUNKED,
+        (501,),
+    ),
+    Case("xchunked", POST + b"Transfer-Encoding: xchunked\r\n\r\n" + SMUGGLED, (501,)),
+    Case(
+        "chunked with vertical tab",
+        POST + b"Transfer-Encoding: \x0bchunked\r\n\r\n" + SMUGGLED,
+        (501,),
+    ),
+    Case(
+        "Transfer-Encoding space before colon",
+        POST + b"Transfer-Encoding : chunked\r\n\r\n" + SMUGGLED_CHUNKED,
+        (400,),
+    ),
+    # Not a Transfer-Encoding at all: the chunk is the next request.
+    Case(
+        "Transfer_Encoding",
+        GET + b"Transfer_Encoding: chunked\r\n\r\n0\r\n\r\n",
+        (200, 400),
+    ),
+    # RFC 9112 section 6.3: a server MAY reject both; CL.TE and TE.CL.
+    Case(
+        "Content-Length then chunked",
+        POST + b"Content-Length: 4\r\n" + CHUNKED + b"\r\n" + SMUGGLED_CHUNKED,
+        (400,),
+    ),
+    Case(
+        "chunked then Content-Length",
+        POST + CHUNKED + b"Content-Length: 60\r\n\r\n" + SMUGGLED_CHUNKED,
+        (400,),
+    ),
+    Case(
+        "chunked then Content-Length: 0",
+        POST + CHUNKED + b"Content-Length: 0\r\n\r\n" + SMUGGLED_CHUNKED,
+        (400,),
+    ),
+    # RFC 9112 section 6.1: HTTP/1.0 with Transfer-Encoding: close after.
+    Case(
+        "chunked in HTTP/1.0",
+        b"GET /now HTTP/1.0\r\n" + CHUNKED + b"\r\n0\r\n\r\n" + SMUGGLED,
+        (200,),
+    ),
+]
+
+CHUNKS = [
+    Case("chunk size not hex", GET + CHUNKED + b"\r\nzz\r\n" + SMUGGLED, (400,)),
+    Case("negative chunk size", GET + CHUNKED + b"\r\n-1\r\nabc\r\n0\r\n\r\n", (400,)),
+    Case("0x chunk size", GET + CHUNKED + b"\r\n0x3\r\nabc\r\n0\r\n\r\n", (400,)),
+    Case(
+        "space before chunk size", GET + CHUNKED + b"\r\n 3\r\nabc\r\n0\r\n\r\n", (400,)
+    ),
+    Case("empty chunk size", GET + CHUNKED + b"\r\n\r\nabc\r\n0\r\n\r\n", (400,)),
+    Case(
+        "chunk size line over 1 KiB",
+        GET + CHUNKED + b"\r\n" + b"0" * 2000 + b"3\r\nabc\r\n0\r\n\r\n",
+        (400,),
+    ),
+    Case(
+        "chunk extension",
+        GET + CHUNKED + CLOSE + b"\r\n3;a=b\r\nabc\r\n0;c\r\n\r\n",
+        (200,),
+    ),
+    Case(
+        "quoted chunk extension",
+        GET + CHUNKED + CLOSE + b'\r\n3;a="b c"\r\nabc\r\n0\r\n\r\n',
+        (200,),
+    ),
+    # RFC 9112 section 7.1.1 allows BWS before ";"; Twisted refuses it,
+    # which is the safer reading of an ambiguous chunk line.
+    Case(
+        "space before chunk extension",
+        GET + CHUNKED + CLOSE + b"\r\n3 ;a=b\r\nabc\r\n0\r\n\r\n",
+        (anyOf(200, 400),),
+    ),
+    Case(
+        "NUL in chunk extension",
+        GET + CHUNKED + b"\r\n3;a\x00\r\nabc\r\n0\r\n\r\n",
+        (400,),
+    ),
+    Case(
+        "LF in chunk extension",
+        GET + CHUNKED + b"\r\n3;a\nb\r\nabc\r\n0\r\n\r\n",
+        (400,),
+    ),
+    Case(
+        "chunk longer than its size",
+        GET + CHUNKED + b"\r\n3\r\nabcdef\r\n0\r\n\r\n",
+        (400,),
+    ),
+    Case(
+        "chunk without CRLF",
+        GET + CHUNKED + b"\r\n3\r\nabc0\r\n\r\n" + SMUGGLED,
+        (400,),
+    ),
+    Case("trailer fields", GET + CHUNKED + CLOSE + b"\r\n0\r\nX-T: 1\r\n\r\n", (200,)),
+    # Without its empty line, what follows the last chunk is its trailer.
+    Case("request in the trailer", GET + CHUNKED + b"\r\n0\r\n" + SMUGGLED, (200,)),
+    Case(
+        "chunked body over the limit",
+        GET
+        + CHUNKED
+        + b"\r\n"
+        + (b"1000\r\n" + b"a" * 0x1000 + b"\r\n") * 17
+        + b"0\r\n\r\n"
+        + SMUGGLED,
+        (413,),
+    ),
+    Case(
+        "chunk over the limit",
+        GET + CHUNKED + b"\r\n11000\r\n" + b"a" * 0x11000 + b"\r\n0\r\n\r\n" + SMUGGLED,
+        (413,),
+    ),
+    # The same two, with the refused request itself for the canary: it must
+    # never reach the application, even once its whole body has come.
+    Case(
+        "chunked body over the limit, to /smuggled",
+        b"GET /smuggled HTTP/1.1\r\n"
+        + HOST
+        + CHUNKED
+        + b"\r\n"
+        + (b"1000\r\n" + b"a" * 0x1000 + b"\r\n") * 17
+        + b"0\r\n\r\n",
+        (413,),
+    ),
+    Case(
+        "chunked POST over the limit, to /smuggled",
+        b"POST /smuggled HTTP/1.1\r\n"
+        + HOST
+        + CHUNKED
+        + b"\r\n11000\r\n"
+        + b"a" * 0x11000
+        + b"\r\n0\r\n\r\n",
+        (413,),
+    ),
+]
+
+PIPELINES = [
+    # Positive control: pipelined requests are served, canary included.
+    Case(
+        "pipelined",
+        GET + b"\r\n" + SMUGGLED + GET + CLOSE + b"\r\n",
+        (200, 200, 200),
+        canary=1,
+    ),
+    Case(
+        "pipelined then junk",
+        GET + b"\r\n" + GET + b"\r\nJUNK\r\n\r\n" + SMUGGLED,
+        (200, 200, 400),
+    ),
+    Case("junk then request", b"JUNK\r\n\r\n" + SMUGGLED, (400,)),
+    Case("bad Host then request", b"GET /now HTTP/1.1\r\n\r\n" + SMUGGLED, (400,)),
+    Case(
+        "bare LF after a request",
+        GET + b"\r\nGET /now HTTP/1.1\n\n" + SMUGGLED,
+        (200, 400),
+    ),
+    Case("Connection: close then request", GET + CLOSE + b"\r\n" + SMUGGLED, (200,)),
+    Case("HTTP/1.0 then request", b"GET /now HTTP/1.0\r\n\r\n" + SMUGGLED, (200,)),
+    Case(
+        "HTTP/1.0 keep-alive then request",
+        b"GET /now HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" + SMUGGLED,
+        (200,),
+    ),
+    Case(
+        "Expect: 100-continue",
+        withLength(POST + CLOSE + b"Expect: 100-continue\r\n", b"abc"),
+        (405,),
+    ),
+]
+
+TIMEOUTS = [
+    Case("silence", b"", (408,)),
+    Case("half a request line", b"GET /no", (408,)),
+    Case("head without its end", GET, (408,)),
+    Case("body shorter than Content-Length", withLength(POST, b"abc")[:-1], (408,)),
+    Case("chunked body without its end", GET + CHUNKED + b"\r\n3\r\nabc\r\n", (408,)),
+    # The chunk's size is over the body limit, but the server counts what
+    # arrives, not what is announced: 408 when the rest never comes. (413 at
+    # the size line would be as right, and sooner.)
+    Case(
+        "chunk size far over what comes",
+        GET + CHUNKED + b"\r\nffffffffffffffffffff\r\nabc",
+        (408,),
+    ),
+]
+
+CORPUS = (
+    REQUEST_LINES
+    + TARGETS
+    + LINE_ENDS
+    + HEADERS
+    + HOSTS
+    + CONTENT_LENGTHS
+    + TRANSFER_ENCODINGS
+    + CHUNKS
+    + PIPELINES
+    + TIMEOUTS
+)
+
+
+def _matches(status: int, expected: Statuses) -> bool:
+    if isinstance(expected, int):
+        return status == expected
+    return status in expected
+
+
+def _show(expected: tuple[Statuses, ...]) -> str:
+    return repr([e if isinstance(e, int) else sorted(e) for e in expected])
+
+
+def check(server: _Server, case: Case) -> list[str]:
+    """
+    Send C{case} to C{server} and check what comes back, then that the
+    server still serves; blocking, for a worker thread.
+
+    @return: what went wrong, each line naming the case.
+    """
+    before = server.canary.hits
+    result = exchange(
+        server.address, case.data, expect=len(case.statuses), heads=case.heads
+    )
+    problems = []
+    statuses = result.statuses
+    if len(statuses) != len(case.statuses) or not all(
+        _matches(status, expected)
+        for status, expected in zip(statuses, case.statuses, strict=True)
+    ):
+        problems.append(f"got {statuses}, expected {_show(case.statuses)}")
+    if result.rest:
+        problems.append(f"bytes that are no response: {result.rest[:80]!r}")
+    for response in result.responses:
+        if response.status >= 500 and not (
+            response.status == 501 and any(_matches(501, e) for e in case.statuses)
+        ):
+            problems.append(f"server error {response.status}")
+        if response.status in REFUSALS:
+            body = b"%d %s\n" % (response.status, response.reason)
+            if response.body != body:
+                problems.append(f"refusal body {response.body[:80]!r}")
+            if response.header(b"connection") != [b"close"]:
+                problems.append(f"{response.status} without Connection: close")
+    if statuses and statuses[-1] in REFUSALS and not result.closed:
+        problems.append(f"still open after {statuses[-1]}")
+    for leak in leaks(result.raw):
+        problems.append(f"{leak!r} in the response")
+    after = get(server.address)
+    if after != 200:
+        problems.append(f"then GET /now got {after}")
+    hits = server.canary.hits - before
+    if hits != case.canary:
+        problems.append(f"/smuggled taken {hits} times, expected {case.canary}")
+    return [f"{case.name!r}: {problem}" for problem in problems]
+
+
+class CorpusTests(TestCase):
+    """
+    Each request of the corpus gets the right status, and only the responses
+    it should; nothing leaks, nothing is smuggled through, and the server
+    serves on.
+    """
+
+    def setUp(self) -> None:
+        self.server = serve(self, Limits(headerTimeout=0.5))
+
+    async def corpus(self, cases: list[Case]) -> None:
+        """
+        Check every case, and fail once, naming every case that failed.
+        """
+
+        def checkAll() -> list[str]:
+            return [problem for case in cases for problem in check(self.server, case)]
+
+        problems = await deferToThread(checkAll)
+        if problems:
+            self.fail("\n".join(problems))
+
+    def test_size(self) -> None:
+        """
+        The corpus has at least 60 requests, each with its own name.
+        """
+        self.assertGreaterEqual(len(CORPUS), 60)
+        self.assertEqual(len({case.name for case in CORPUS}), len(CORPUS))
+
+    async def test_requestLines(self) -> None:
+        """
+        Malformed request lines and versions are 400, long ones 414.
+        """
+        await self.corpus(REQUEST_LINES)
+
+    async def test_targets(self) -> None:
+        """
+        Absolute-form targets are served by their path, and OPTIONS * is 200.
+        """
+        await self.corpus(TARGETS)
+
+    async def test_lineEnds(self) -> None:
+        """
+        Bare LF and bare CR line ends are 400.
+        """
+        await self.corpus(LINE_ENDS)
+
+    async def test_headers(self) -> None:
+        """
+        Invalid field names and values are 400; too many or too large, 431.
+        """
+        await self.corpus(HEADERS)
+
+    async def test_hosts(self) -> None:
+        """
+        A missing, repeated or invalid Host is 400.
+        """
+        await self.corpus(HOSTS)
+
+    async def test_contentLengths(self) -> None:
+        """
+        Duplicate, conflicting or invalid Content-Length is 400; too large,
+        413; a body is never taken for a request.
+        """
+        await self.corpus(CONTENT_LENGTHS)
+
+    async def test_transferEncodings(self) -> None:
+        """
+        Only chunked is taken; other codings are 501, ambiguous framing 400.
+        """
+        await self.corpus(TRANSFER_ENCODINGS)
+
+    async def test_chunks(self) -> None:
+        """
+        Bad chunk sizes and extensions are 400; too much data, 413.
+        """
+        await self.corpus(CHUNKS)
+
+    async def test_pipelines(self) -> None:
+        """
+        Pipelined requests are served in order, up to the first bad one.
+        """
+        await self.corpus(PIPELINES)
+
+    async def test_timeouts(self) -> None:
+        """
+        A request not complete within the header timeout is 408.
+        """
+        await self.corpus(TIMEOUTS)
+
+
+# Generated requests.
+
+CRLF = b"\r\n"
+METHODS = [b"GET", b"GET", b"HEAD", b"POST", b"PUT", b"OPTIONS", b"DELETE"]
+ODD_METHODS = [b"PRI", b"get", b"G(T", b"CONNECT", b"TRACE", b""]
+PATHS = [
+    b"/now",
+    b"/",
+    b"/now.json",
+    b"/now.txt",
+    b"/now?tz=Asia/Tokyo",
+    b"/now?tz=Nowhere",
+    b"/api/timezone",
+    b"/openapi.json",
+    b"/timesync",
+    b"/.well-known/time",
+    b"/live",
+    b"/missing",
+    b"*",
+    b"http://x/now",
+]
+ODD_VERSIONS = [b"HTTP/1.0", b"HTTP/1.2", b"HTTP/2.0", b"http/1.1", b"HTTP/1.1 ", b""]
+ODD_LINE_ENDS = [b"\n", b"\r", b"\n\r", b"\r\r\n"]
+ODD_SPACES = [b"  ", b"\t", b"", b" \x0b"]
+NAMES = [b"Accept", b"Connection", b"Expect", b"X-A", b"Cookie"]
+ODD_NAMES = [b"Host", b"Content-Length ", b"transfer-encoding", b"X A", b"", b"X\x00"]
+VALUES = [
+    b"*/*",
+    b"close",
+    b"keep-alive",
+    b"100-continue",
+    b"application/json",
+    b"127.0.0.1",
+    b"",
+]
+ODD_VALUES = [b"chunked", b"identity", b"gzip, chunked", b"-1", b"65537", b"a, b"]
+ODD_SEPARATORS = [b":", b" : ", b":\t", b"::", b"; "]
+#: Bytes that parsers trip on, for the mutations to insert.
+AWKWARD = [b"\r", b"\n", b"\r\n", b"\x00", b" ", b"\t", b":", b";", b"\x7f", b"\xff"]
+#: A chunked body far over the 64 KiB limit.
+HUGE_CHUNKED = b"10001\r\n" + b"a" * 0x10001 + b"\r\n0\r\n\r\n"
+
+
+def usually(draw: st.DrawFn, usual: bytes, odd: list[bytes], odds: int = 16) -> bytes:
+    """
+    @return: C{usual}, except one time in C{odds} one of C{odd}; shrinking
+        leads back to C{usual}.
+    """
+    if draw(st.integers(0, odds - 1)) < odds - 1:
+        return usual
+    return draw(st.sampled_from(odd))
+
+
+@st.composite
+def chunkedBodies(draw: st.DrawFn) -> bytes:
+    """
+    A chunked body: well-formed chunks, sometimes with a wrong size, a chunk
+    extension, or no end.
+    """
+    chunks = draw(st.lists(st.binary(min_size=1, max_size=40), max_size=3))
+    body = b""
+    for chunk in chunks:
+        size = len(chunk) + draw(st.sampled_from([0] * 8 + [-1, 1]))
+        extension = usually(draw, b"", [b";a=b", b" ;a", b";\x00"])
+        body += b"%x%s\r\n%s\r\n" % (max(size, 0), extension, chunk)
+    return body + usually(draw, b"0\r\n\r\n", [b"0\r\n", b"", b"0\r\nX-T: 1\r\n\r\n"])
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> bytes:
+    """
+    One request of a plausible grammar: mostly well formed, with now and
+    then an odd choice in one of its parts.
+    """
+    end = usually(draw, CRLF, ODD_LINE_ENDS, 16)
+    line = b"%s%s%s%s%s%s" % (
+        usually(draw, draw(st.sampled_from(METHODS)), ODD_METHODS, 12),
+        usually(draw, b" ", ODD_SPACES, 16),
+        draw(st.sampled_from(PATHS)),
+        usually(draw, b" ", ODD_SPACES, 16),
+        usually(draw, b"HTTP/1.1", ODD_VERSIONS, 12),
+        end,
+    )
+    fields = [b"Host: 127.0.0.1" + end] if usually(draw, b"y", [b""]) else []
+    for _ in range(draw(st.integers(0, 3))):
+        fields.append(
+            usually(draw, draw(st.sampled_from(NAMES)), ODD_NAMES)
+            + usually(draw, b": ", ODD_SEPARATORS)
+            + usually(draw, draw(st.sampled_from(VALUES)), ODD_VALUES)
+            + end
+        )
+    # Both Content-Length and chunked is always 400: the rarest framing.
+    framing = draw(st.sampled_from(["none"] * 3 + ["length", "chunked"] * 2 + ["both"]))
+    body = draw(st.binary(max_size=60)) if framing != "none" else b""
+    if framing in ("length", "both"):
+        length = len(body) + draw(st.sampled_from([0] * 8 + [-1, 1, 70000]))
+        fields.append(b"Content-Length: %d" % length + end)
+    if framing in ("chunked", "both"):
+        fields.append(b"Transfer-Encoding: chunked" + end)
+        body = usually(draw, draw(chunkedBodies()), [HUGE_CHUNKED], 16)
+    return line + b"".join(draw(st.permutations(fields))) + end + body
+
+
+@st.composite
+def mutated(draw: st.DrawFn, data: bytes) -> bytes:
+    """
+    C{data}, or one time in four C{data} with a few bytes inserted, deleted
+    or replaced, or cut short.
+    """
+    if draw(st.integers(0, 3)) < 3:
+        return data
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(data)))
+        kind = draw(st.sampled_from(["insert", "delete", "replace", "cut"]))
+        if kind == "insert":
+            insert = draw(st.one_of(st.sampled_from(AWKWARD), st.binary(max_size=4)))
+            data = data[:at] + insert + data[at:]
+        elif kind == "delete":
+            data = data[:at] + data[at + draw(st.integers(1, 4)) :]
+        elif kind == "replace":
+            data = data[:at] + draw(st.binary(min_size=1, max_size=1)) + data[at + 1 :]
+        else:
+            data = data[:at]
+    return data
+
+
+@st.composite
+def rawRequests(draw: st.DrawFn) -> bytes:
+    """
+    What a client might send on one connection: one to three generated
+    requests, perhaps after an empty line, perhaps mutated; or, one time in
+    ten, random bytes.
+    """
+    if draw(st.integers(0, 9)) == 9:
+        return draw(st.binary(max_size=200))
+    data = usually(draw, b"", [CRLF]) + b"".join(
+        draw(st.lists(requests(), min_size=1, max_size=3))
+    )
+    return draw(mutated(data))
+
+
+def unexpected(data: bytes, received: bytes) -> list[str]:
+    """
+    @param data: what a client sent.
+    @param received: what it got back.
+    @return: what was wrong with the answer: a server error (other than 501
+        for a Transfer-Encoding), or a traceback or repr.
+    """
+    problems = []
+    for status in statusCodes(received):
+        if status >= 500 and not (
+            status == 501 and b"transfer-encoding" in data.lower()
+        ):
+            problems.append(f"status {status}")
+    problems.extend(f"{leak!r} in the response" for leak in leaks(received))
+    return problems
+
+
+@dataclass
+class _Lingering:
+    """
+    A connection the property left open, for the server to close in its own
+    time.
+    """
+
+    data: bytes
+    sock: socket.socket
+    received: bytes
+    closed: bool
+
+
+class GeneratedRequestTests(TestCase):
+    """
+    Whatever bytes a client sends, the server answers without a server error
+    or a traceback, closes the connection within its timeouts, and goes on
+    serving.
+    """
+
+    #: Short, so that requests cut short end quickly.
+    limits = Limits(headerTimeout=0.3, idleTimeout=0.3)
+
+    def setUp(self) -> None:
+        self.server = serve(self, self.limits)
+        self.lingering: list[_Lingering] = []
+        self.addCleanup(self._closeAll)
+
+    def _closeAll(self) -> None:
+        for connection in self.lingering:
+            connection.sock.close()
+
+    @settings(max_examples=100, deadline=None)
+    @given(rawRequests())
+    def _property(self, data: bytes) -> None:
+        """
+        Send C{data} on a new connection and check what has come back once
+        the server falls quiet; then that a normal request is served.
+
+        Connections the server has not closed yet are left to it: each is
+        checked again in L{_drain}, so that the timeouts of all of them run
+        at once rather than one after another.
+        """
+        sock = socket.create_connection(self.server.address, timeout=2.0)
+        # The server may refuse and close before taking everything.
+        with contextlib.suppress(OSError):
+            sock.sendall(data)
+        received, closed = receive(sock, time.monotonic() + 2.0, quiet=0.05)
+        self.lingering.append(_Lingering(data, sock, received, closed))
+        # Trial does not show the falsifying example hypothesis notes down.
+        sent = f"after sending {data!r}"
+        self.assertEqual(unexpected(data, received), [], sent)
+        self.assertEqual(get(self.server.address), 200, sent)
+
+    def _drain(self) -> list[str]:
+        """
+        Read every lingering connection to its end.
+
+        @return: what went wrong, each with the bytes that were sent.
+        """
+        # The header timeout ends a request cut short, the idle timeout a
+        # connection between requests; either closes within this.
+        deadline = (
+            time.monotonic() + self.limits.headerTimeout + self.limits.idleTimeout + 1.5
+        )
+        problems: list[str] = []
+        for connection in self.lingering:
+            received, closed = connection.received, connection.closed
+            if not closed:
+                more, closed = receive(connection.sock, deadline, quiet=60.0)
+                received += more
+            connection.sock.close()
+            connection.received, connection.closed = received, closed
+            found = unexpected(connection.data, received)
+            if not closed:
+                found.append("still open")
+            problems.extend(f"{connection.data!r}: {problem}" for problem in found)
+        return problems
+
+    async def test_generatedRequests(self) -> None:
+        """
+        Generated requests get no server error and leak nothing, and the
+        server still serves after each.
+        """
+        await deferToThread(self._property)
+        problems = await deferToThread(self._drain)
+        if problems:
+            self.fail("\n".join(problems))
+        self.assertEqual(await deferToThread(get, self.server.address), 200)
+
+
+# Slow and silent clients.
+
+#: A request that, a byte every 0.2 seconds, would take 11 seconds to send.
+TRICKLED = GET + CLOSE + b"\r\n"
+#: What each client that never reads sends: 400 requests at once.
+PIPELINED = (GET + b"\r\n") * 400
+#: An ordinary request on a connection of its own.
+ORDINARY = GET + CLOSE + b"\r\n"
+
+
+@dataclass
+class _Slow:
+    """
+    One of a crowd of slow clients.
+
+    @ivar kind: C{"trickle"} or C{"silent"}.
+    @ivar opened: when it connected (L{time.monotonic}).
+    @ivar sent: how many bytes of L{TRICKLED} it has sent.
+    @ivar received: what the server sent it.
+    @ivar closed: how long after connecting the server closed it, if it did.
+    """
+
+    kind: str
+    sock: socket.socket
+    opened: float
+    sent: int = 0
+    received: bytes = b""
+    closed: float | None = None
+
+
+class _Ordinary:
+    """
+    A normal client that, while slow clients crowd the server, makes 20
+    requests one after another, a tenth of a second apart, each on a new
+    connection.
+
+    @ivar latencies: how long each took.
+    @ivar statuses: the statuses each got.
+    """
+
+    def __init__(self, address: Address) -> None:
+        self.address = address
+        self.ready = threading.Event()
+        self.latencies: list[float] = []
+        self.statuses: list[list[int]] = []
+
+    def run(self) -> None:
+        """
+        Once C{ready} is set, make the requests; blocking.
+        """
+        self.ready.wait(30)
+        for _ in range(20):
+            result = exchange(self.address, ORDINARY, expect=1, quiet=0.05)
+            self.statuses.append(result.statuses)
+            self.latencies.append(result.seconds)
+            time.sleep(0.1)
+
+
+class SlowClientTests(TestCase):
+    """
+    Clients that trickle their requests, say nothing, or never read their
+    responses cost the server a bounded part of its attention: a normal
+    client is served promptly meanwhile.
+    """
+
+    limits = Limits(headerTimeout=1.0, idleTimeout=2.0)
+    #: How long after its header timeout a connection may take to close.
+    slack = 1.5
+
+    def setUp(self) -> None:
+        self.server = serve(self, self.limits)
+        self.sockets: list[socket.socket] = []
+        self.addCleanup(self._closeAll)
+        self.ordinary = _Ordinary(self.server.address)
+
+    def _closeAll(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+    def _connect(self, count: int) -> list[tuple[socket.socket, float]]:
+        """
+        Connect C{count} clients, 25 at a time, each batch once the server
+        has accepted the one before.
+
+        A client's connect() returns once the kernel completes the handshake,
+        which it does even when the listen backlog (Twisted's default, 50)
+        is full; the server then accepts the connection only when the
+        kernel's retransmissions get it in, a second or more later, and its
+        timeouts start that much after the client's.
+
+        @return: the sockets, each with when it connected.
+        """
+        socks: list[tuple[socket.socket, float]] = []
+        while len(socks) < count:
+            for _ in range(min(25, count - len(socks))):
+                sock = socket.create_connection(self.server.address, timeout=5.0)
+                self.sockets.append(sock)
+                socks.append((sock, time.monotonic()))
+            deadline = time.monotonic() + 0.5
+            while (
+                self.server.site.openConnections < len(self.sockets)
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.001)
+        return socks
+
+    def _crowd(self) -> list[_Slow]:
+        """
+        Connect 100 clients that send nothing and 200 that trickle a request
+        a byte every 0.2 seconds; watch them in one loop until the server
+        has closed them all, or they overstay.
+
+        @return: the clients.
+        """
+        selector = selectors.DefaultSelector()
+        clients = []
+        for kind, count in [("silent", 100), ("trickle", 200)]:
+            for sock, opened in self._connect(count):
+                client = _Slow(kind, sock, opened)
+                sock.setblocking(False)
+                selector.register(sock, selectors.EVENT_READ, client)
+                clients.append(client)
+        self.ordinary.ready.set()
+        giveUp = clients[-1].opened + self.limits.headerTimeout + self.slack + 1
+
+        def close(client: _Slow, now: float) -> None:
+            client.closed = now - client.opened
+            selector.unregister(client.sock)
+
+        while time.monotonic() < giveUp and any(c.closed is None for c in clients):
+            for key, _ in selector.select(timeout=0.02):
+                client = key.data
+                try:
+                    data = client.sock.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                client.received += data
+                if not data:
+                    close(client, time.monotonic())
+            now = time.monotonic()
+            for client in clients:
+                due = client.opened + 0.2 * client.sent
+                if client.kind == "trickle" and client.closed is None and now >= due:
+                    try:
+                        client.sock.send(TRICKLED[client.sent : client.sent + 1])
+                    except OSError:
+                        # Sent into the server's close: it closed first.
+                        close(client, now)
+                    client.sent += 1
+        selector.close()
+        return clients
+
+    async def test_slowClients(self) -> None:
+        """
+        Clients that trickle their requests or send nothing are each closed
+        within the header timeout (and some slack), with a 408 when they are
+        still listening; a normal client is served promptly throughout.
+        """
+        ordinary = deferToThread(self.ordinary.run)
+        clients = await deferToThread(self._crowd)
+        await ordinary
+
+        # A starvation check, not a benchmark: alone, each takes milliseconds.
+        self.assertEqual(self.ordinary.statuses, [[200]] * 20)
+        self.assertLess(max(self.ordinary.latencies), 2.0)
+        overstayed = [
+            (c.kind, c.closed)
+            for c in clients
+            if c.closed is None or c.closed > self.limits.headerTimeout + self.slack
+        ]
+        self.assertEqual(overstayed, [])
+        # A trickling client whose next byte crossed the 408 on the wire may
+        # get a reset instead, and lose the 408 with it.
+        self.assertEqual({c.received for c in clients} - {rawResponse(408), b""}, set())
+        closes = [c.closed or 0.0 for c in clients]
+        log.info(
+            "slow clients: ordinary requests took at most {slowest:.3f}s; "
+            "silent and trickling clients closed after {first:.2f}-{last:.2f}s, "
+            "{refused} of {count} with a 408",
+            slowest=max(self.ordinary.latencies),
+            first=min(closes),
+            last=max(closes),
+            refused=sum(1 for c in clients if c.received),
+            count=len(clients),
+        )
+
+    def _unread(self) -> tuple[list[int], int]:
+        """
+        Connect 50 clients that each pipeline 400 requests and never read;
+        after 1.5 seconds, once the server has stopped producing, count the
+        responses it finished for each, and let one of them read, for the
+        first time, what has reached it.
+
+        @return: the count for each client, and how many complete responses
+            the one that read found.
+        """
+        # A small receive buffer, so that what the server has produced is in
+        # its own buffers rather than the client's.
+        socks = []
+        for _ in range(50):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(5.0)
+            sock.connect(self.server.address)
+            sock.sendall(PIPELINED)
+            socks.append(sock)
+        self.ordinary.ready.set()
+        ports = [sock.getsockname()[1] for sock in socks]
+        # Wait until the server stops producing (it has 20,000 requests to
+        # get through, if it answers them all), or gives up.
+        time.sleep(1.5)
+        produced: list[int] = []
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            before, produced = produced, [self.finished[port] for port in ports]
+            if produced == before:
+                break
+            time.sleep(0.3)
+        socks[0].setblocking(False)
+        try:
+            available = socks[0].recv(1 << 24)
+        except BlockingIOError:
+            available = b""
+        return produced, len(parseResponses(available, False)[0])
+
+    # clocksvc bug, found here: each client sends 400 times
+    # b"GET /now HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" and never reads, and the
+    # server answers all 400 (about 228 KB) within a second or two: 20,000
+    # responses in all, during which an ordinary request waits up to 2.4 s.
+    # (With 3,000 requests on one connection, all 3,000 are answered: 1.7 MB
+    # sits in the kernel's send buffer, grown to 3.9 MB, and none in
+    # Twisted's, so ClockChannel.pauseProducing is never in force for long.)
+    # ClockChannel's docstring promises that such a client "gets no more of
+    # its pipelined requests answered until it reads again". Pinning the
+    # accepted socket's SO_SNDBUF (32 KiB) makes this test pass: 115 answered
+    # each, the ordinary client's worst wait 0.75 s.
+    async def test_unreadPipelines(self) -> None:
+        """
+        Clients that pipeline 400 requests and never read get only a part of
+        them answered, and a normal client is served promptly meanwhile.
+        """
+        # Count, for each client port, the responses the server finished:
+        # Request.finish tells the site's log once the whole response is
+        # written to the transport, whether or not it has left it.
+        self.finished: Counter[int] = Counter()
+        siteLog = self.server.site.log
+
+        def countingLog(request: http.Request) -> None:
+            address = request.getClientAddress()
+            if isinstance(address, IPv4Address):
+                self.finished[address.port] += 1
+            siteLog(request)
+
+        # An attribute of this site alone, not of ClockSite.
+        self.server.site.log = countingLog  # type: ignore[method-assign]
+
+        ordinary = deferToThread(self.ordinary.run)
+        produced, available = await deferToThread(self._unread)
+        await ordinary
+        log.info(
+            "unread pipelines: ordinary requests took at most {slowest:.3f}s; "
+            "{fewest}-{most} of each client's 400 requests answered before "
+            "it read, and one found {available} to read",
+            slowest=max(self.ordinary.latencies),
+            fewest=min(produced),
+            most=max(produced),
+            available=available,
+        )
+        self.assertEqual(self.ordinary.statuses, [[200]] * 20)
+        self.assertLess(max(self.ordinary.latencies), 2.0)
+        # Without backpressure each gets all 400 answered within a second.
+        self.assertLess(max(produced), 200)
+        self.assertLess(available, 200)
+
+
+class ConnectionCapTests(TestCase):
+    """
+    Connections over the cap get 503 and are closed, and a place freed is
+    taken again.
+    """
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """
+        Wait, within 5 seconds, for C{condition} to hold.
+        """
+        deadline = time.monotonic() + 5
+        while not condition():
+            if time.monotonic() > deadline:
+                self.fail("waited 5 seconds in vain")
+            await deferLater(reactor, 0.01)
+
+    async def test_cap(self) -> None:
+        """
+        With 5 connections open and the cap at 5, a 6th gets a complete 503
+        and is closed; once one of the 5 closes, a new one is served.
+        """
+        server = serve(self, Limits(maxConnections=5, headerTimeout=10.0))
+        held = [
+            await deferToThread(socket.create_connection, server.address, 5.0)
+            for _ in range(5)
+        ]
+        for sock in held:
+            self.addCleanup(sock.close)
+        await self.until(lambda: server.site.openConnections == 5)
+
+        sixth = await deferToThread(exchange, server.address, b"", expect=1)
+        self.assertEqual(sixth.statuses, [503])
+        self.assertEqual(sixth.responses[0].body, b"503 Service Unavailable\n")
+        self.assertEqual(sixth.responses[0].header(b"connection"), [b"close"])
+        self.assertTrue(sixth.closed)
+        self.assertEqual(sixth.rest, b"")
+
+        held[0].close()
+        await self.until(lambda: server.site.openConnections == 4)
+        self.assertEqual(await deferToThread(get, server.address), 200)
