@@ -237,6 +237,12 @@ def parseEndpoints(
             endpoint = serverFromString(reactor, description)
         except ValueError as e:
             raise _Exit(f"invalid endpoint {description!r}: {e}") from e
+        except IndexError as e:
+            # What Twisted's systemd parser raises when no socket was passed.
+            raise _Exit(
+                f"invalid endpoint {description!r}: no socket was passed at that "
+                "index (systemd passes them in LISTEN_FDS)"
+            ) from e
         except (TypeError, KeyError) as e:
             # Twisted's parsers raise these for missing or unknown arguments,
             # with messages about Python functions rather than endpoints.
@@ -328,8 +334,8 @@ async def run(
             )
             reactor.addSystemEventTrigger("after", "shutdown", writer.close)
         targets = [(description, endpoint, site) for description, endpoint in endpoints]
-        if adminEndpoints:
-            adminSite = buildAdminSite(site)
+        adminSite = buildAdminSite(site) if adminEndpoints else None
+        if adminSite is not None:
             targets += [(d, endpoint, adminSite) for d, endpoint in adminEndpoints]
         for description, endpoint, serving in targets:
             try:
@@ -350,8 +356,15 @@ async def run(
             await maybeDeferred(port.stopListening)
         print(f"clocksvc: {e}", file=stderr, flush=True)
         raise SystemExit(2) from None
+    # The admin listeners stay open through the drain, so that probes see
+    # /healthz say "draining" rather than find nothing there.
     shutdown = GracefulShutdown(
-        reactor, site, ports, options["shutdown-timeout"], stdout
+        reactor,
+        site,
+        ports[: len(endpoints)],
+        options["shutdown-timeout"],
+        stdout,
+        adminPorts=ports[len(endpoints) :],
     )
     reactor.addSystemEventTrigger("before", "shutdown", shutdown.drainNow)
     if handleSignals:

@@ -35,17 +35,21 @@ class GracefulShutdown:
         ports: Sequence[IListeningPort],
         timeout: float,
         stdout: TextIO,
+        adminPorts: Sequence[IListeningPort] = (),
     ) -> None:
         """
         @param reactor: the reactor, to stop and to time the drain with.
         @param site: the site to drain.
-        @param ports: the ports to stop listening on.
+        @param ports: the ports to stop listening on at once.
         @param timeout: how long the drain may take.
         @param stdout: where to say what is happening.
+        @param adminPorts: the ports to stop listening on after the drain:
+            those of C{/healthz}, which says "draining" meanwhile.
         """
         self._reactor = reactor
         self._site = site
         self._ports = list(ports)
+        self._adminPorts = list(adminPorts)
         self._timeout = timeout
         self._stdout = stdout
         self._requested = False
@@ -90,6 +94,9 @@ class GracefulShutdown:
         await self._site.drain()
         if timer.active():
             timer.cancel()
+        await gatherResults(
+            [maybeDeferred(port.stopListening) for port in self._adminPorts]
+        )
         self._say("stopped" if not self._forced else "stopped, dropping connections")
         self.finished.callback(1 if self._forced else 0)
 

@@ -150,6 +150,9 @@ class RunTests(SynchronousTestCase):
             "tcp": "clocksvc: invalid endpoint 'tcp': wrong or missing arguments\n",
             "tcp:80:frob=1": "clocksvc: invalid endpoint 'tcp:80:frob=1': "
             "wrong or missing arguments\n",
+            "systemd:domain=INET:index=7": "clocksvc: invalid endpoint "
+            "'systemd:domain=INET:index=7': no socket was passed at that index "
+            "(systemd passes them in LISTEN_FDS)\n",
         }
         for description, message in cases.items():
             d, _, err = self.run_("--port", "8080", "--listen", description)

@@ -90,6 +90,39 @@ class GracefulShutdownTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(self.shutdown.finished), 1)
         self.assertIn("clocksvc: stopped, dropping connections\n", self.out.getvalue())
 
+    def test_adminPortsLast(self) -> None:
+        """
+        The admin ports stop only after the drain, so probes can see
+        C{/healthz} say "draining" meanwhile.
+        """
+        stopped: list[str] = []
+
+        class Port:
+            def __init__(self, name: str) -> None:
+                self.name = name
+
+            def stopListening(self) -> None:
+                stopped.append(self.name)
+
+        # Stand-ins that only record being stopped, all a port needs here;
+        # they do not declare IListeningPort, hence the ignores.
+        shutdown = GracefulShutdown(
+            self.reactor,
+            self.site,
+            [Port("public")],  # type: ignore[list-item]
+            10,
+            self.out,
+            adminPorts=[Port("admin")],  # type: ignore[list-item]
+        )
+        connection = RawConnection(self.site)
+        connection.send(b"GET /?iso HTTP/1.1\r\n")
+        drained = shutdown.drainNow()
+        self.assertEqual(stopped, ["public"])
+        connection.send(b"Host: x\r\n\r\n")
+        connection.disconnect()
+        self.successResultOf(drained)
+        self.assertEqual(stopped, ["public", "admin"])
+
     def test_secondSignal(self) -> None:
         """
         A second signal drops what is open at once.

@@ -1,0 +1,495 @@
+"""
+Tests for the deployment files under C{deploy/}: that they parse, and that
+the values in them which must agree with the code, and with each other, do:
+the port, the health check's path, the user, and the shutdown timings.
+
+Nothing here runs a container, a cluster or systemd; the files are read as
+their tools would read them, closely enough to find the values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from twisted.internet.endpoints import (
+    AdoptedStreamServerEndpoint,
+    _SystemdParser,
+    serverFromString,
+)
+from twisted.internet.protocol import Factory
+from twisted.internet.testing import MemoryReactor
+from twisted.python.systemd import ListenFDs
+from twisted.trial.unittest import SynchronousTestCase
+
+from clocksvc._cli import DEFAULT_ENDPOINT, Options
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+
+
+def tcpPort(description: str) -> int:
+    """
+    @return: the port that a C{tcp:} endpoint description listens on, as
+        Twisted's own parser reads it.
+    """
+    reactor = MemoryReactor()
+    serverFromString(reactor, description).listen(Factory())
+    [(port, _, _, _)] = reactor.tcpServers
+    return port
+
+
+DEFAULT_PORT = tcpPort(DEFAULT_ENDPOINT)
+
+
+def parseArguments(arguments: list[str]) -> Options:
+    """
+    @return: C{python -m clocksvc}'s options for C{arguments}, parsed as the
+        command line parses them.
+    """
+    options = Options()
+    options.parseOptions(arguments)
+    return options
+
+
+def containerInstructions(text: str) -> list[tuple[str, str]]:
+    """
+    Split a Containerfile into its instructions, as the builders do: comment
+    lines are dropped (inside a continued instruction too), and a line that
+    ends with a backslash continues on the next.
+
+    @return: each instruction's keyword, upper case, and its arguments.
+    """
+    instructions = []
+    pending = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        keyword, _, arguments = (pending + stripped).partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+        pending = ""
+    if pending:
+        raise ValueError(f"unfinished instruction: {pending!r}")
+    return instructions
+
+
+def unitSections(text: str) -> dict[str, dict[str, list[str]]]:
+    """
+    Read a systemd unit file: C{[Section]} headers and C{Key=value} lines,
+    where a key may repeat, a trailing backslash continues a line, and lines
+    starting with C{#} or C{;} are comments.
+
+    @return: each section's keys, each with its values in order.
+    """
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] | None = None
+    pending = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not pending and (not stripped or stripped[0] in "#;"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        logical, pending = pending + stripped, ""
+        if logical.startswith("[") and logical.endswith("]"):
+            current = sections.setdefault(logical[1:-1], {})
+            continue
+        key, equals, value = logical.partition("=")
+        if current is None or not equals:
+            raise ValueError(f"not in a section, or not Key=value: {logical!r}")
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def only(values: list[str]) -> str:
+    """
+    @return: the single value of a key that must appear once.
+    """
+    [value] = values
+    return value
+
+
+def listenStreamFamily(listen: str) -> socket.AddressFamily:
+    """
+    @return: the address family of the socket that systemd makes for a
+        C{ListenStream=} value: a bare port number is an IPv6 socket (with
+        IPv4 mapped onto it), C{[ADDRESS]:PORT} too, C{ADDRESS:PORT} IPv4.
+    """
+    if listen.isdigit() or listen.startswith("["):
+        return socket.AF_INET6
+    return socket.AF_INET
+
+
+def systemdSeconds(value: str) -> float:
+    """
+    @return: a systemd time span such as C{15}, C{15s} or C{1min 30s}, in
+        seconds.
+    """
+    units = {"": 1, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600}
+    total = 0.0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)\s*([a-z]*)", value):
+        total += float(number) * units[unit]
+    return total
+
+
+class ContainerfileTests(SynchronousTestCase):
+    """
+    C{deploy/Containerfile} builds a small image that runs clocksvc as it
+    should be run.
+    """
+
+    def setUp(self) -> None:
+        self.instructions = containerInstructions(
+            (DEPLOY / "Containerfile").read_text(encoding="utf-8")
+        )
+
+    def arguments(self, keyword: str) -> list[str]:
+        """
+        @return: the arguments of every instruction with this keyword.
+        """
+        return [arguments for k, arguments in self.instructions if k == keyword]
+
+    def test_continuations(self) -> None:
+        """
+        The parser joins continued lines and drops comments, even within an
+        instruction.
+        """
+        self.assertEqual(
+            containerInstructions("# c\nrun a \\\n  # c\n  && b\nUSER 1\n"),
+            [("RUN", "a  && b"), ("USER", "1")],
+        )
+
+    def test_stages(self) -> None:
+        """
+        A builder stage makes the wheel, and the runtime stage starts again
+        from the slim Python 3.12 image.
+        """
+        defaults = dict(argument.split("=", 1) for argument in self.arguments("ARG"))
+        froms = self.arguments("FROM")
+        self.assertGreaterEqual(len(froms), 2)
+        images = [
+            re.sub(r"\$\{(\w+)\}", lambda m: defaults[m[1]], f.split()[0])
+            for f in froms
+        ]
+        self.assertEqual(images, ["docker.io/library/python:3.12-slim"] * len(froms))
+        self.assertTrue(froms[0].endswith(" AS builder"), froms[0])
+        self.assertNotIn(" AS ", froms[-1])
+
+    def test_wheelOnly(self) -> None:
+        """
+        The builder builds clocksvc's wheel without its dependencies, and the
+        runtime stage installs that wheel with the http2 extra.
+        """
+        runs = self.arguments("RUN")
+        self.assertIn("pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .", runs)
+        [install] = [run for run in runs if "pip install" in run]
+        self.assertIn("from=builder,source=/wheels", install)
+        self.assertIn('"$1[http2]"', install)
+
+    def test_user(self) -> None:
+        """
+        The image runs as a fixed numeric user and group that are not root.
+        """
+        [user] = self.arguments("USER")
+        self.assertEqual(user, "10001:10001")
+        self.assertNotIn("0", user.split(":"))
+
+    def test_expose(self) -> None:
+        """
+        The image exposes clocksvc's default port.
+        """
+        self.assertEqual(self.arguments("EXPOSE"), [str(DEFAULT_PORT)])
+
+    def test_stopSignal(self) -> None:
+        """
+        Stopping the container sends the signal that starts the drain.
+        """
+        self.assertEqual(self.arguments("STOPSIGNAL"), ["SIGTERM"])
+
+    def test_healthcheck(self) -> None:
+        """
+        The health check asks for /healthz on the default port with Python
+        alone (slim images have no curl), in code that compiles.
+        """
+        [healthcheck] = self.arguments("HEALTHCHECK")
+        _, cmd, command = healthcheck.partition(" CMD ")
+        self.assertEqual(cmd, " CMD ")
+        python, flag, code = json.loads(command)
+        self.assertEqual((python, flag), ("python", "-c"))
+        compile(code, "<HEALTHCHECK>", "exec")
+        [url] = re.findall(r"http://[^'\"\s]+", code)
+        parts = urlsplit(url)
+        self.assertEqual(
+            (parts.hostname, parts.port, parts.path),
+            ("127.0.0.1", DEFAULT_PORT, "/healthz"),
+        )
+
+    def test_entrypoint(self) -> None:
+        """
+        The exec-form entry point runs clocksvc as PID 1; the default
+        arguments listen on the default endpoint.
+        """
+        [entrypoint] = self.arguments("ENTRYPOINT")
+        self.assertEqual(json.loads(entrypoint), ["python", "-m", "clocksvc"])
+        [cmd] = self.arguments("CMD")
+        self.assertEqual(parseArguments(json.loads(cmd))["listen"], [DEFAULT_ENDPOINT])
+
+
+class KubernetesTests(SynchronousTestCase):
+    """
+    C{deploy/kubernetes.yaml} runs three replicas behind a Service, probes
+    /healthz, and gives a drain time to finish.
+    """
+
+    def setUp(self) -> None:
+        with (DEPLOY / "kubernetes.yaml").open(encoding="utf-8") as f:
+            documents: list[dict[str, Any]] = list(yaml.safe_load_all(f))
+        self.documents = {document["kind"]: document for document in documents}
+        self.assertEqual(len(self.documents), len(documents))
+        self.deployment = self.documents["Deployment"]
+        self.pod = self.deployment["spec"]["template"]["spec"]
+        [self.container] = self.pod["containers"]
+        self.options = parseArguments(self.container["args"])
+
+    def resolvePort(self, port: int | str) -> int:
+        """
+        @return: a port given by number or by the name of a container port.
+        """
+        if isinstance(port, int):
+            return port
+        [number] = [
+            p["containerPort"] for p in self.container["ports"] if p["name"] == port
+        ]
+        return int(number)
+
+    def test_documents(self) -> None:
+        """
+        The file holds a Deployment, a Service and a PodDisruptionBudget,
+        all named clocksvc.
+        """
+        self.assertEqual(
+            sorted(self.documents), ["Deployment", "PodDisruptionBudget", "Service"]
+        )
+        for document in self.documents.values():
+            self.assertEqual(document["metadata"]["name"], "clocksvc")
+
+    def test_image(self) -> None:
+        """
+        The image is the documented placeholder, run with its own entry
+        point.
+        """
+        self.assertEqual(self.container["image"], "ghcr.io/OWNER/clocksvc:VERSION")
+        self.assertNotIn("command", self.container)
+
+    def test_containerPort(self) -> None:
+        """
+        The container port is the port that the arguments listen on, which
+        is clocksvc's default.
+        """
+        [port] = self.container["ports"]
+        self.assertEqual(port["containerPort"], DEFAULT_PORT)
+        self.assertEqual(self.options["listen"], [DEFAULT_ENDPOINT])
+
+    def test_probes(self) -> None:
+        """
+        Both probes ask for /healthz on the container's port; readiness gives
+        up at the first failure, liveness only after more than a drain.
+        """
+        readiness = self.container["readinessProbe"]
+        liveness = self.container["livenessProbe"]
+        for probe in readiness, liveness:
+            self.assertEqual(probe["httpGet"]["path"], "/healthz")
+            self.assertEqual(self.resolvePort(probe["httpGet"]["port"]), DEFAULT_PORT)
+        self.assertEqual(readiness["failureThreshold"], 1)
+        self.assertGreater(
+            liveness["periodSeconds"] * liveness["failureThreshold"],
+            self.options["shutdown-timeout"],
+        )
+
+    def test_service(self) -> None:
+        """
+        The Service sends port 80 to the container's port, and selects the
+        pods that the Deployment makes.
+        """
+        service = self.documents["Service"]["spec"]
+        [port] = service["ports"]
+        self.assertEqual(port["port"], 80)
+        self.assertEqual(self.resolvePort(port["targetPort"]), DEFAULT_PORT)
+        labels = self.deployment["spec"]["template"]["metadata"]["labels"]
+        self.assertEqual(service["selector"], labels)
+        self.assertEqual(self.deployment["spec"]["selector"]["matchLabels"], labels)
+
+    def test_rollingUpdate(self) -> None:
+        """
+        Three replicas, replaced one at a time without ever having fewer
+        ready.
+        """
+        spec = self.deployment["spec"]
+        self.assertEqual(spec["replicas"], 3)
+        self.assertEqual(spec["strategy"]["type"], "RollingUpdate")
+        self.assertEqual(spec["strategy"]["rollingUpdate"]["maxUnavailable"], 0)
+
+    def test_gracePeriod(self) -> None:
+        """
+        The grace period covers the preStop sleep and then a whole drain,
+        whose timeout the arguments spell out.
+        """
+        self.assertIn("--shutdown-timeout", self.container["args"])
+        timeout = self.options["shutdown-timeout"]
+        self.assertEqual(timeout, 10.0)
+        self.assertGreaterEqual(timeout, Options()["shutdown-timeout"])
+        sleep = self.container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        self.assertEqual(sleep, 5)
+        grace = self.pod["terminationGracePeriodSeconds"]
+        self.assertEqual(grace, 20)
+        self.assertGreater(grace, sleep + timeout)
+
+    def test_securityContext(self) -> None:
+        """
+        The pod runs as the Containerfile's user, with a read-only root and
+        no capabilities.
+        """
+        [user] = [
+            arguments
+            for keyword, arguments in containerInstructions(
+                (DEPLOY / "Containerfile").read_text(encoding="utf-8")
+            )
+            if keyword == "USER"
+        ]
+        uid, gid = (int(n) for n in user.split(":"))
+        pod = self.pod["securityContext"]
+        self.assertIs(pod["runAsNonRoot"], True)
+        self.assertEqual((pod["runAsUser"], pod["runAsGroup"]), (uid, gid))
+        container = self.container["securityContext"]
+        self.assertIs(container["readOnlyRootFilesystem"], True)
+        self.assertIs(container["allowPrivilegeEscalation"], False)
+        self.assertEqual(container["capabilities"], {"drop": ["ALL"]})
+
+
+class SystemdTests(SynchronousTestCase):
+    """
+    C{deploy/systemd/} runs clocksvc on a socket that systemd holds, in a
+    sandbox, and stops it with a drain.
+    """
+
+    def setUp(self) -> None:
+        self.socket = unitSections(
+            (DEPLOY / "systemd" / "clocksvc.socket").read_text(encoding="utf-8")
+        )
+        self.service = unitSections(
+            (DEPLOY / "systemd" / "clocksvc.service").read_text(encoding="utf-8")
+        )
+        self.argv = shlex.split(only(self.service["Service"]["ExecStart"]))
+        self.options = parseArguments(self.argv[3:])
+
+    def test_parser(self) -> None:
+        """
+        The parser keeps repeated keys in order, joins continued lines and
+        skips comments.
+        """
+        self.assertEqual(
+            unitSections("; c\n[A]\nK=1\n# c\nK=2 \\\n  3\n[B]\nL = x=y\n"),
+            {"A": {"K": ["1", "2  3"]}, "B": {"L": ["x=y"]}},
+        )
+
+    def test_listenStream(self) -> None:
+        """
+        The socket listens on clocksvc's default port, with IPv4 as the
+        default endpoint does, and passes one socket to one service.
+        """
+        section = self.socket["Socket"]
+        listen = only(section["ListenStream"])
+        self.assertEqual(listen, f"0.0.0.0:{DEFAULT_PORT}")
+        self.assertEqual(section["Accept"], ["no"])
+        self.assertNotIn("Service", section)
+
+    def test_execStart(self) -> None:
+        """
+        The service runs clocksvc from its virtualenv, on the socket that
+        systemd passes.
+        """
+        self.assertEqual(self.argv[:3], ["/opt/clocksvc/bin/python", "-m", "clocksvc"])
+        self.assertEqual(self.options["listen"], ["systemd:domain=INET:index=0"])
+
+    def test_systemdEndpoint(self) -> None:
+        """
+        Twisted parses the endpoint description into one that adopts the
+        first socket passed, with the address family of the socket that the
+        socket unit makes.
+        """
+        # As systemd passes it: LISTEN_FDS=1 puts the socket on descriptor 3,
+        # and LISTEN_FDNAMES names it after the socket unit. Twisted reads
+        # the environment once, at import, hence the patch. The endpoint is
+        # only parsed: listening would close descriptor 3, which in this
+        # process is not a socket of ours.
+        self.patch(_SystemdParser, "_sddaemon", ListenFDs([3], ("clocksvc.socket",)))
+        [description] = self.options["listen"]
+        endpoint = serverFromString(MemoryReactor(), description)
+        self.assertIsInstance(endpoint, AdoptedStreamServerEndpoint)
+        family = listenStreamFamily(only(self.socket["Socket"]["ListenStream"]))
+        self.assertEqual((endpoint.fileno, endpoint.addressFamily), (3, family))
+
+    def test_listenStreamFamily(self) -> None:
+        """
+        A bare port or a bracketed address makes an IPv6 socket, a dotted
+        one an IPv4 socket.
+        """
+        self.assertEqual(listenStreamFamily("8880"), socket.AF_INET6)
+        self.assertEqual(listenStreamFamily("[::]:8880"), socket.AF_INET6)
+        self.assertEqual(listenStreamFamily("0.0.0.0:8880"), socket.AF_INET)
+
+    def test_stop(self) -> None:
+        """
+        Stopping sends SIGTERM and waits longer than the drain may take.
+        """
+        section = self.service["Service"]
+        self.assertEqual(section["KillSignal"], ["SIGTERM"])
+        timeout = self.options["shutdown-timeout"]
+        self.assertEqual(timeout, 10.0)
+        self.assertGreaterEqual(timeout, Options()["shutdown-timeout"])
+        stop = systemdSeconds(only(section["TimeoutStopSec"]))
+        self.assertEqual(stop, 15)
+        self.assertGreater(stop, timeout)
+
+    def test_systemdSeconds(self) -> None:
+        """
+        Time spans are read with their units.
+        """
+        self.assertEqual(systemdSeconds("15"), 15)
+        self.assertEqual(systemdSeconds("1min 30s"), 90)
+
+    def test_socketActivation(self) -> None:
+        """
+        The service needs its socket, and is restarted only after a failure.
+        """
+        self.assertEqual(self.service["Unit"]["Requires"], ["clocksvc.socket"])
+        section = self.service["Service"]
+        self.assertEqual(section["Restart"], ["on-failure"])
+        self.assertEqual(self.service["Install"]["Also"], ["clocksvc.socket"])
+
+    def test_sandbox(self) -> None:
+        """
+        The service runs as a user made for it, with a read-only system and
+        only the address families it serves on.
+        """
+        section = self.service["Service"]
+        expected = {
+            "DynamicUser": ["yes"],
+            "NoNewPrivileges": ["yes"],
+            "ProtectSystem": ["strict"],
+            "ProtectHome": ["yes"],
+            "PrivateTmp": ["yes"],
+            "CapabilityBoundingSet": [""],
+            "RestrictAddressFamilies": ["AF_INET AF_INET6 AF_UNIX"],
+        }
+        self.assertEqual({key: section.get(key) for key in expected}, expected)
