@@ -25,9 +25,9 @@ def tests(session: nox.Session) -> None:
     The suite runs against the working copy (trial is started from the
     checkout), and so do the child processes the CLI tests start.
     """
-    session.install(*nox.project.dependency_groups(PYPROJECT, "tests"))
-    # Always the working copy's wheel, even over an installed one of the same
-    # version: the twist plugin's test runs it from there.
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "tests"))
+    # Then the working copy's wheel again, over the installed one of the
+    # same version that pip would keep: the twist plugin's test runs it.
     session.install("--force-reinstall", "--no-deps", ".")
     session.run("coverage", "erase")
     session.run(
