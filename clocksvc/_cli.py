@@ -188,17 +188,19 @@ class _Exit(Exception):
     """
 
 
-def describeAddress(address: IAddress) -> str:
+def describeAddress(address: IAddress, tls: bool = False) -> str:
     """
     Say where a listening port can be reached.
 
     @param address: the port's C{getHost()}.
+    @param tls: whether the port speaks TLS.
     @return: an URL for TCP, C{unix:PATH} for a UNIX socket.
     """
+    scheme = "https" if tls else "http"
     if isinstance(address, IPv4Address):
-        return f"http://{address.host}:{address.port}/"
+        return f"{scheme}://{address.host}:{address.port}/"
     if isinstance(address, IPv6Address):
-        return f"http://[{address.host}]:{address.port}/"
+        return f"{scheme}://[{address.host}]:{address.port}/"
     if isinstance(address, UNIXAddress) and address.name is not None:
         return "unix:" + os.fsdecode(address.name)
     return str(address)
@@ -345,7 +347,7 @@ async def run(
                     f"cannot listen on {description}: {describeListenError(e)}"
                 ) from e
             ports.append(port)
-            where = describeAddress(port.getHost())
+            where = describeAddress(port.getHost(), description.startswith("ssl:"))
             what = "serving" if serving is site else "admin on"
             print(f"clocksvc: {what} {where}", file=stdout, flush=True)
             serviceLog.info(

@@ -110,10 +110,27 @@ class ClockRequest(server.Request):
         # fits in memory; Twisted would spool those over 100 kB to disk.
         self.content = BytesIO()
 
+    #: Over HTTP/2, where the connection is not ours to refuse on, the
+    #: status to answer once the request is complete, if it is refused.
+    _refusal: int | None = None
+
+    def _refuse(self, code: int) -> None:
+        """
+        Refuse the request: over HTTP/1.1 on the connection at once; over
+        HTTP/2, where other streams share the connection, by answering the
+        request with C{code} once it is complete.
+        """
+        if isinstance(self.channel, ClockChannel):
+            self.channel.refuse(code)
+        elif self._refusal is None:
+            self._refusal = code
+
     def handleContentChunk(self, data: bytes) -> None:
         # A chunked body has no length up front: count as it comes.
-        if self.content.tell() + len(data) > self.channel.limits.maxBodySize:
-            self.channel.refuse(http.REQUEST_ENTITY_TOO_LARGE)
+        if self._refusal is not None:
+            return
+        if self.content.tell() + len(data) > self.channel.site.limits.maxBodySize:
+            self._refuse(http.REQUEST_ENTITY_TOO_LARGE)
             return
         self.content.write(data)
 
@@ -125,8 +142,10 @@ class ClockRequest(server.Request):
         if _NOT_VISIBLE.search(path):
             # RFC 9112 section 3.2: a target is visible ASCII. Twisted lets
             # DEL and bytes up to 0xB0 through.
-            self.channel.refuse(http.BAD_REQUEST)
-            return
+            self._refuse(http.BAD_REQUEST)
+            if self._refusal is None:
+                return
+            path = b"/"
         # In absolute-form, http://host/path?query, only /path?query names
         # the resource; Twisted would take the scheme for a path segment.
         absolute = _ABSOLUTE_FORM.fullmatch(path)
@@ -137,21 +156,24 @@ class ClockRequest(server.Request):
         super().requestReceived(command, path, version)
 
     def process(self) -> None:
-        if self._badHost():
-            # Answer 400 the way Site would answer anything, then close.
-            self.site = self.channel.site
-            self.setHeader(b"server", SERVER_HEADER)
+        if self._refusal is None and self._badHost():
+            self._refusal = http.BAD_REQUEST
+        if self._refusal is None:
+            super().process()
+            return
+        # Answer the way Site would answer anything; over HTTP/1.1, close.
+        self.site = self.channel.site
+        self.setHeader(b"server", SERVER_HEADER)
+        if isinstance(self.channel, ClockChannel):
             self.setHeader(b"connection", b"close")
             self.channel.persistent = False
-            self.setResponseCode(http.BAD_REQUEST)
-            self.setHeader(b"content-type", b"text/plain; charset=utf-8")
-            body = b"400 Bad Request\n"
-            self.setHeader(b"content-length", b"%d" % len(body))
-            if self.method != b"HEAD":
-                self.write(body)
-            self.finish()
-            return
-        super().process()
+        self.setResponseCode(self._refusal)
+        self.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        body = b"%d %s\n" % (self._refusal, _REASONS[self._refusal])
+        self.setHeader(b"content-length", b"%d" % len(body))
+        if self.method != b"HEAD":
+            self.write(body)
+        self.finish()
 
     def _badHost(self) -> bool:
         """
@@ -363,6 +385,18 @@ class ClockChannel(http.HTTPChannel):
             # Parse what was held back.
             self.dataReceived(b"")
 
+    #: Set when ALPN chose HTTP/2, and Twisted's HTTP/2 connection took over
+    #: the connection: this channel then only stands for it in the count.
+    _replaced = False
+
+    def replacedByHTTP2(self) -> None:
+        """
+        Twisted's HTTP/2 connection took the connection over: the request
+        deadline is this channel's, and must not fire into HTTP/2.
+        """
+        self._replaced = True
+        self._cancelDeadline()
+
     def drain(self) -> None:
         """
         Close the connection as soon as no request is under way on it: now if
@@ -370,7 +404,11 @@ class ClockChannel(http.HTTPChannel):
         """
         self._draining = True
         self.persistent = False
-        if not self._handlingRequest and not self._receiving:
+        if self._replaced:
+            # HTTP/2 streams end with the connection; event streams have had
+            # their last event already.
+            self._tcp().loseConnection()
+        elif not self._handlingRequest and not self._receiving:
             self.loseConnection()
 
     def requestDone(self, request: http.Request) -> None:
@@ -401,11 +439,36 @@ class _Overloaded(Protocol):
         transport.loseConnection()
 
 
+class _ClockHTTPProtocol(http._GenericHTTPChannelProtocol):
+    """
+    Twisted's protocol that switches a TLS connection to HTTP/2 when ALPN
+    chooses it (the base class is private to Twisted), keeping the site's
+    count of the connection right across the switch: Twisted drops the
+    HTTP/1.1 channel without a word.
+    """
+
+    def __init__(self, channel: ClockChannel) -> None:
+        super().__init__(channel)
+        self._http1 = channel
+
+    def dataReceived(self, data: bytes) -> None:
+        # Typed loosely: Twisted annotates _channel as the HTTP/2 connection.
+        before: object = self._channel
+        super().dataReceived(data)
+        now: object = self._channel
+        if before is self._http1 and now is not before:
+            self._http1.replacedByHTTP2()
+
+    def connectionLost(self, reason: Failure) -> None:
+        super().connectionLost(reason)
+        now: object = self._channel
+        if now is not self._http1:
+            self._http1.site.channelClosed(self._http1)
+
+
 def _clockChannelFactory(site: ClockSite) -> Any:
-    # Twisted's own factory, with ClockChannel for HTTPChannel: the generic
-    # wrapper is what lets an ALPN handshake switch a TLS connection to
-    # HTTP/2.
-    return http._GenericHTTPChannelProtocol(ClockChannel())
+    # Twisted's own factory, with ClockChannel for HTTPChannel.
+    return _ClockHTTPProtocol(ClockChannel())
 
 
 class ClockSite(server.Site):

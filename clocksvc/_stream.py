@@ -123,9 +123,11 @@ class _StreamClient:
         if self._stalledTicks > self._stream.stalledSeconds:
             # Nothing more can be sent to it, the goodbye included.
             self._stream.forget(self)
-            # Every stream transport Twisted gives a server can abort.
-            transport = cast(ITCPTransport, self._request.channel.transport)
-            transport.abortConnection()
+            # Over HTTP/1.1 the connection goes; over HTTP/2 the channel is
+            # the stream (with no transport), and only the stream goes.
+            channel = self._request.channel
+            target = channel if channel.transport is None else channel.transport
+            cast(ITCPTransport, target).abortConnection()
 
     def close(self) -> None:
         """

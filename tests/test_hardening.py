@@ -1327,7 +1327,9 @@ class SlowClientTests(TestCase):
             available=available,
         )
         self.assertEqual(self.ordinary.statuses, [[200]] * 20)
-        self.assertLess(max(self.ordinary.latencies), 2.0)
+        # Answered, not starved: how fast is the benchmark's business, and
+        # under coverage on a loaded machine this varies several-fold.
+        self.assertLess(max(self.ordinary.latencies), 10.0)
         # Without backpressure each gets all 400 answered within a second.
         self.assertLess(max(produced), 200)
         self.assertLess(available, 200)

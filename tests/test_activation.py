@@ -1,0 +1,312 @@
+"""
+Tests for the ways clocksvc gets its socket other than a TCP port of its
+own, run as a user runs them: C{--listen unix:PATH}, and systemd socket
+activation (C{--listen systemd:...}) with this test standing in for
+systemd, which holds the listening socket and passes it to each start of
+the service as descriptor 3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import sys
+import tempfile
+
+from treq.client import HTTPClient
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import UNIXClientEndpoint
+from twisted.python.reflect import qual
+from twisted.trial.unittest import FailTest, TestCase
+from twisted.web.client import URI, Agent, HTTPConnectionPool
+from twisted.web.iweb import IAgentEndpointFactory
+from zope.interface import implementer
+
+from ._openapi import validateResponse
+from ._process import _IMPORT_ROOT, ClocksvcProcess, spawnClocksvc
+from .test_tls import curl, within
+
+#: The lesson's page for any instant.
+PAGE = re.compile(
+    rb"<html><body>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}</body></html>"
+)
+
+#: What systemd runs, as a wrapper must run it: LISTEN_PID has to be the PID
+#: of the process that adopts the socket, so the shell sets it to its own
+#: and then becomes Python with exec, keeping that PID. ("$0" is Python,
+#: "$@" its arguments.)
+_WRAPPER = 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"'
+
+
+class _Stopper:
+    """
+    Ends the child processes a test started and has not ended itself.
+    """
+
+    def __init__(self, testCase: TestCase) -> None:
+        self._processes: list[ClocksvcProcess] = []
+        testCase.addCleanup(lambda: Deferred.fromCoroutine(self._killAll()))
+
+    def add(self, process: ClocksvcProcess) -> ClocksvcProcess:
+        self._processes.append(process)
+        return process
+
+    async def _killAll(self) -> None:
+        for process in self._processes:
+            process.signal("KILL")
+            await process.exited
+
+
+def socketPath(testCase: TestCase) -> str:
+    """
+    @return: a path for a UNIX socket in a new directory, removed with all
+        in it when the test ends. Not under trial's temporary directory,
+        whose paths can outgrow the 108 bytes a socket's path may have.
+    """
+    directory = tempfile.mkdtemp(prefix="clocksvc-test-")
+    testCase.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+    return os.path.join(directory, "clocksvc.sock")
+
+
+async def firstLine(process: ClocksvcProcess) -> str:
+    """
+    @return: the first line the process writes, within 10 s.
+    """
+    return (await within(process.firstLine, 10, "the first line")).decode()
+
+
+async def stop(testCase: TestCase, process: ClocksvcProcess) -> None:
+    """
+    Stop the process with SIGTERM, as systemd does, and check that it
+    exits 0 within 5 s.
+    """
+    process.signal("TERM")
+    testCase.assertEqual(await within(process.exited, 5, "exit"), 0, process.stderr)
+
+
+class UNIXSocketTests(TestCase):
+    """
+    C{python -m clocksvc --listen unix:PATH}.
+    """
+
+    timeout = 20
+
+    def setUp(self) -> None:
+        self.stopper = _Stopper(self)
+        self.path = socketPath(self)
+
+    async def test_serves(self) -> None:
+        """
+        It says where it serves, answers curl there with a time document
+        whose C{client_ip} is empty (a UNIX socket's client has no IP
+        address), and answers treq with the lesson's page; SIGTERM stops it
+        with status 0 and removes the socket.
+        """
+        process = self.stopper.add(
+            spawnClocksvc("--access-log", "off", "--listen", f"unix:{self.path}")
+        )
+        self.assertEqual(
+            await firstLine(process), f"clocksvc: serving unix:{self.path}"
+        )
+        now = await curl("--unix-socket", self.path, "http://localhost/now")
+        self.assertEqual((now.exitCode, now.status), (0, 200), now.stderr)
+        document = json.loads(now.body)
+        self.assertEqual(document["client_ip"], "")
+        self.assertEqual(document["timezone"], "UTC")
+        validateResponse("GET", "/now", 200, now.contentType(), now.body)
+
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        self.addCleanup(pool.closeCachedConnections)
+        agent = Agent.usingEndpointFactory(
+            reactor, _UNIXEndpoints(self.path), pool=pool
+        )
+        response = await HTTPClient(agent).get("http://localhost/")
+        self.assertEqual(response.code, 200)
+        self.assertRegex(await response.content(), PAGE)
+
+        await stop(self, process)
+        self.assertFalse(os.path.exists(self.path))
+
+    async def test_afterCrash(self) -> None:
+        """
+        After a clocksvc killed outright, which leaves its socket file
+        behind, the next one takes the path over.
+        """
+        description = f"unix:{self.path}"
+        crashed = self.stopper.add(
+            spawnClocksvc("--access-log", "off", "--listen", description)
+        )
+        await firstLine(crashed)
+        crashed.signal("KILL")
+        await within(crashed.exited, 5, "exit after SIGKILL")
+        self.assertTrue(stat.S_ISSOCK(os.stat(self.path).st_mode))
+
+        process = self.stopper.add(
+            spawnClocksvc("--access-log", "off", "--listen", description)
+        )
+        self.assertEqual(
+            await firstLine(process), f"clocksvc: serving {description}", process.stderr
+        )
+        now = await curl("--unix-socket", self.path, "http://localhost/now")
+        self.assertEqual(now.status, 200)
+        await stop(self, process)
+
+
+class SystemdTests(TestCase):
+    """
+    Socket activation: the test holds a listening socket, as systemd does,
+    and starts clocksvc with it as descriptor 3 and C{LISTEN_FDS},
+    C{LISTEN_FDNAMES} and C{LISTEN_PID} set as systemd sets them.
+    """
+
+    timeout = 20
+
+    def setUp(self) -> None:
+        self.stopper = _Stopper(self)
+
+    def listeningSocket(
+        self, family: socket.AddressFamily, address: str | tuple[str, int]
+    ) -> socket.socket:
+        """
+        @return: a socket listening on C{address}, closed when the test
+            ends.
+        """
+        held = socket.socket(family, socket.SOCK_STREAM)
+        self.addCleanup(held.close)
+        held.bind(address)
+        held.listen(16)
+        return held
+
+    def activate(self, held: socket.socket, *args: str) -> ClocksvcProcess:
+        """
+        Start C{python -m clocksvc} with C{args}, as systemd starts a service
+        for the socket C{held}, named C{clocksvc}.
+        """
+        process = ClocksvcProcess()
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("LISTEN_")
+        }
+        env["PYTHONPATH"] = os.pathsep.join(
+            [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
+        )
+        # Twisted adopts descriptors only when the count and the names
+        # agree, as they do from systemd 227 on.
+        env["LISTEN_FDS"] = "1"
+        env["LISTEN_FDNAMES"] = "clocksvc"
+        reactor.spawnProcess(
+            process,
+            "/bin/sh",
+            ["sh", "-c", _WRAPPER, sys.executable, "-m", "clocksvc", *args],
+            env=env,
+            childFDs={0: "w", 1: "r", 2: "r", 3: held.fileno()},
+        )
+        return self.stopper.add(process)
+
+    async def test_tcp(self) -> None:
+        """
+        clocksvc serves on the TCP socket it is given and says so; SIGTERM
+        stops it with status 0, leaving the socket to systemd, which queues
+        new connections until the next start answers them.
+        """
+        held = self.listeningSocket(socket.AF_INET, ("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        args = ["--access-log", "off", "--listen"]
+        first = self.activate(held, *args, "systemd:domain=INET:index=0")
+        self.assertEqual(
+            await firstLine(first),
+            f"clocksvc: serving http://127.0.0.1:{port}/",
+            first.stderr,
+        )
+        page = await curl(f"http://127.0.0.1:{port}/")
+        self.assertEqual((page.exitCode, page.status), (0, 200), page.stderr)
+        self.assertRegex(page.body, PAGE)
+        await stop(self, first)
+
+        # Between two starts the socket still listens: a request made now
+        # waits in its queue.
+        waiting = Deferred.fromCoroutine(curl(f"http://127.0.0.1:{port}/now"))
+        second = self.activate(held, *args, "systemd:domain=INET:name=clocksvc")
+        await firstLine(second)
+        now = await waiting
+        self.assertEqual((now.exitCode, now.status), (0, 200), now.stderr)
+        self.assertEqual(json.loads(now.body)["client_ip"], "127.0.0.1")
+        await stop(self, second)
+
+    async def test_unix(self) -> None:
+        """
+        clocksvc serves on the UNIX socket it is given.
+        """
+        path = socketPath(self)
+        held = self.listeningSocket(socket.AF_UNIX, path)
+        process = self.activate(
+            held, "--access-log", "off", "--listen", "systemd:domain=UNIX:index=0"
+        )
+        self.assertEqual(await firstLine(process), f"clocksvc: serving unix:{path}")
+        now = await curl("--unix-socket", path, "http://localhost/now")
+        self.assertEqual((now.exitCode, now.status), (0, 200), now.stderr)
+        self.assertEqual(json.loads(now.body)["client_ip"], "")
+        await stop(self, process)
+
+    async def test_unixSocketLeftAlone(self) -> None:
+        """
+        The UNIX socket is systemd's: clocksvc keeps the permissions it was
+        made with (C{SocketMode=0660}) and leaves it in place when it stops,
+        so that the service's next start serves on it again.
+        """
+        path = socketPath(self)
+        held = self.listeningSocket(socket.AF_UNIX, path)
+        os.chmod(path, 0o660)
+        args = ["--access-log", "off", "--listen", "systemd:domain=UNIX:index=0"]
+        first = self.activate(held, *args)
+        self.assertEqual(await firstLine(first), f"clocksvc: serving unix:{path}")
+        self.assertEqual(oct(stat.S_IMODE(os.stat(path).st_mode)), oct(0o660))
+        await stop(self, first)
+        self.assertTrue(os.path.exists(path), "the socket file was removed")
+        second = self.activate(held, *args)
+        line = await firstLine(second)
+        self.assertEqual(line, f"clocksvc: serving unix:{path}", second.stderr)
+
+    # Trial reads the todo off the method, which mypy cannot know functions
+    # to have; only a failed assertion is expected.
+    test_unixSocketLeftAlone.todo = (  # type: ignore[attr-defined]
+        [qual(FailTest)],
+        "clocksvc bug (through Twisted's adopted unix.Port): an adopted UNIX "
+        "socket is chmod'ed to 0666 on start and unlinked on stop, so a "
+        "restarted service exits 2 (cannot listen: no such file) and clients "
+        "get ENOENT until the .socket unit restarts",
+    )
+
+    async def test_noSocket(self) -> None:
+        """
+        C{systemd:} without a socket from systemd is an endpoint clocksvc
+        cannot use: one line on standard error and exit status 2, which
+        C{RestartPreventExitStatus=2} keeps systemd from restarting.
+        """
+        process = self.stopper.add(
+            spawnClocksvc("--listen", "systemd:domain=INET:index=0")
+        )
+        code = await within(process.exited, 10, "exit")
+        self.assertNotIn(b"Traceback", process.stderr)
+        self.assertEqual(process.stderr.count(b"\n"), 1, process.stderr)
+        self.assertTrue(process.stderr.startswith(b"clocksvc: "), process.stderr)
+        self.assertEqual(code, 2)
+
+
+@implementer(IAgentEndpointFactory)
+class _UNIXEndpoints:
+    """
+    Connects every request to one UNIX socket.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def endpointForURI(self, uri: URI) -> UNIXClientEndpoint:
+        return UNIXClientEndpoint(reactor, self._path)

@@ -1,0 +1,571 @@
+"""
+Tests for clocksvc over TLS, as a user serves it with C{--listen ssl:...}:
+HTTPS with certificates from a throwaway CA, and HTTP/2, which ALPN
+negotiates on the same port when the C{h2} package is installed.
+
+The HTTPS tests run the site in this process and ask with treq; the HTTP/2
+ones run C{python -m clocksvc} as a child and ask with curl (and h2load,
+where it is installed), since treq speaks only HTTP/1.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import treq
+import trustme
+from treq.client import HTTPClient
+from twisted.internet import reactor
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred, TimeoutError
+from twisted.internet.endpoints import quoteStringArgument, serverFromString
+from twisted.internet.error import ProcessDone, ProcessTerminated
+from twisted.internet.interfaces import IListeningPort
+from twisted.internet.protocol import ProcessProtocol
+from twisted.internet.ssl import Certificate
+from twisted.internet.task import deferLater
+from twisted.python.failure import Failure
+from twisted.trial.unittest import FailTest, SkipTest, TestCase
+from twisted.web import http
+from twisted.web.client import (
+    Agent,
+    BrowserLikePolicyForHTTPS,
+    HTTPConnectionPool,
+    ResponseNeverReceived,
+)
+
+from clocksvc._site import buildSite
+
+from ._helpers import BILLENNIUM, clockAt, useTimezone
+from ._openapi import validateResponse
+from ._process import ClocksvcProcess, spawnClocksvc
+
+__all__ = ["Credentials", "ProcessResult", "curl", "makeCredentials", "within"]
+
+T = TypeVar("T")
+
+PAGE = b"<html><body>Sun Sep  9 01:46:40 2001</body></html>"
+
+#: Where curl is; every test that needs it skips without it.
+CURL = shutil.which("curl")
+
+#: Separates curl's --write-out from the body it follows.
+_MARK = b"\n@@curl@@ "
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """
+    A throwaway CA and a server certificate it issued for C{localhost} and
+    C{127.0.0.1}, written to files.
+
+    @ivar caFile: the CA's certificate (PEM), for clients to trust.
+    @ivar caPEM: the same, in memory.
+    @ivar keyFile: the server's private key (PEM).
+    @ivar certFile: the server's certificate chain (PEM).
+    """
+
+    caFile: str
+    caPEM: bytes
+    keyFile: str
+    certFile: str
+
+    def endpoint(self, port: int = 0) -> str:
+        """
+        @return: the C{ssl:} endpoint description that serves with these
+            credentials on 127.0.0.1.
+        """
+        return (
+            f"ssl:{port}:interface=127.0.0.1"
+            f":privateKey={quoteStringArgument(self.keyFile)}"
+            f":certKey={quoteStringArgument(self.certFile)}"
+        )
+
+
+def makeCredentials(directory: str) -> Credentials:
+    """
+    Make a CA, and a certificate it issues, in C{directory} (created here).
+    """
+    os.makedirs(directory)
+    ca = trustme.CA()
+    leaf = ca.issue_cert("localhost", "127.0.0.1")
+    caFile = os.path.join(directory, "ca.pem")
+    keyFile = os.path.join(directory, "key.pem")
+    certFile = os.path.join(directory, "cert.pem")
+    ca.cert_pem.write_to_path(caFile)
+    leaf.private_key_pem.write_to_path(keyFile)
+    with open(certFile, "wb") as f:
+        for pem in leaf.cert_chain_pems:
+            f.write(pem.bytes())
+    return Credentials(caFile, ca.cert_pem.bytes(), keyFile, certFile)
+
+
+def httpsClient(testCase: TestCase, caPEM: bytes) -> HTTPClient:
+    """
+    @return: a treq client that trusts only the CA of C{caPEM}, with no
+        connection left open when C{testCase} ends.
+    """
+    pool = HTTPConnectionPool(reactor, persistent=False)
+    testCase.addCleanup(pool.closeCachedConnections)
+    policy = BrowserLikePolicyForHTTPS(trustRoot=Certificate.loadPEM(caPEM))
+    return HTTPClient(Agent(reactor, contextFactory=policy, pool=pool))
+
+
+async def within(d: Deferred[T], seconds: float, what: str) -> T:
+    """
+    Wait for C{d}, which others may wait for too, at most C{seconds}.
+
+    @param what: what is awaited, for the failure's message.
+    @raise FailTest: if it takes longer; C{d} itself is left as it is, so
+        that a cleanup can still wait for it.
+    """
+    copy: Deferred[T] = Deferred()
+
+    def relay(result: Any) -> Any:
+        if not copy.called:
+            copy.callback(result)
+        return result
+
+    d.addBoth(relay)
+    copy.addTimeout(seconds, reactor)
+    try:
+        return await copy
+    except TimeoutError:
+        raise FailTest(f"{what}: nothing after {seconds:g} s") from None
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """
+    How a process ended and what it wrote.
+    """
+
+    code: int | None
+    stdout: bytes
+    stderr: bytes
+
+
+class _Collect(ProcessProtocol):
+    def __init__(self) -> None:
+        self.stdout = b""
+        self.stderr = b""
+        self.ended: Deferred[ProcessResult] = Deferred()
+
+    def outReceived(self, data: bytes) -> None:
+        self.stdout += data
+
+    def errReceived(self, data: bytes) -> None:
+        self.stderr += data
+
+    def processEnded(self, reason: Failure) -> None:
+        error = reason.value
+        code = (
+            error.exitCode
+            if isinstance(error, (ProcessDone, ProcessTerminated))
+            else None
+        )
+        self.ended.callback(ProcessResult(code, self.stdout, self.stderr))
+
+
+async def runProcess(argv: Sequence[str], seconds: float) -> ProcessResult:
+    """
+    Run a program to its end, without holding up the reactor, which may be
+    serving it: killed if it runs over C{seconds}.
+    """
+    protocol = _Collect()
+    transport = reactor.spawnProcess(protocol, argv[0], list(argv), env=os.environ)
+    kill = reactor.callLater(seconds, transport.signalProcess, "KILL")
+    result = await protocol.ended
+    if kill.active():
+        kill.cancel()
+    return result
+
+
+@dataclass(frozen=True)
+class CurlResult:
+    """
+    One curl run: its exit status, and the response it got.
+
+    @ivar version: the HTTP version used: C{"2"}, C{"1.1"}, or C{"0"} for
+        none.
+    @ivar headers: the response's fields, by lower-case name (the last of
+        each).
+    """
+
+    exitCode: int | None
+    version: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    stderr: bytes
+
+    def contentType(self) -> str | None:
+        """
+        @return: the C{Content-Type}, if any.
+        """
+        return self.headers.get("content-type")
+
+
+async def curl(*args: str, seconds: float = 5) -> CurlResult:
+    """
+    Run curl with C{args}, never using a proxy, for at most C{seconds}.
+    """
+    if CURL is None:
+        raise SkipTest("curl is not installed")
+    result = await runProcess(
+        [
+            CURL,
+            "--silent",
+            "--show-error",
+            "--noproxy",
+            "*",
+            "--include",
+            "--connect-timeout",
+            "3",
+            "--max-time",
+            f"{seconds:g}",
+            "--write-out",
+            _MARK.decode() + "%{http_version} %{response_code}",
+            *args,
+        ],
+        seconds + 5,
+    )
+    output, _, written = result.stdout.rpartition(_MARK)
+    version, _, status = written.decode().partition(" ")
+    head, _, body = output.partition(b"\r\n\r\n")
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return CurlResult(
+        result.code, version, int(status or 0), headers, body, result.stderr
+    )
+
+
+def assertTimeDocument(testCase: TestCase, body: bytes) -> dict[str, Any]:
+    """
+    Check that C{body} is a time document for now, for a client at
+    127.0.0.1, in UTC.
+
+    @return: the document.
+    """
+    document: dict[str, Any] = json.loads(body)
+    testCase.assertEqual(document["timezone"], "UTC")
+    testCase.assertEqual(document["client_ip"], "127.0.0.1")
+    testCase.assertLess(abs(document["unixtime"] - time.time()), 5)
+    return document
+
+
+class HTTPSTests(TestCase):
+    """
+    clocksvc's site on an C{ssl:} endpoint of this process, asked with treq
+    over HTTPS.
+    """
+
+    timeout = 20
+
+    def setUp(self) -> None:
+        useTimezone(self, "UTC")
+        self.credentials = makeCredentials(self.mktemp())
+        self.client = httpsClient(self, self.credentials.caPEM)
+
+    async def listen(self) -> int:
+        """
+        Serve the site, its clock set to the billennium, with TLS on a free
+        port of 127.0.0.1, until the test ends.
+
+        @return: the port number.
+        """
+        site = buildSite(clockAt(BILLENNIUM))
+        endpoint = serverFromString(reactor, self.credentials.endpoint())
+        port: IListeningPort = await endpoint.listen(site)
+        self.addCleanup(port.stopListening)
+        address = port.getHost()
+        assert isinstance(address, IPv4Address)
+        return address.port
+
+    async def test_now(self) -> None:
+        """
+        C{/now} over HTTPS, by IP address, answers the time document of the
+        site's clock: the certificate names 127.0.0.1 too.
+        """
+        response = await self.client.get(f"https://127.0.0.1:{await self.listen()}/now")
+        body = await response.content()
+        self.assertEqual(response.code, 200)
+        contentType = response.headers.getRawHeaders(b"content-type")
+        self.assertEqual(contentType, [b"application/json; charset=utf-8"])
+        document = json.loads(body)
+        # The clock is set to the billennium, 2001-09-09T01:46:40Z.
+        self.assertEqual(document["unixtime"], BILLENNIUM)
+        self.assertEqual(document["utc_datetime"], "2001-09-09T01:46:40.000000+00:00")
+        self.assertEqual(document["client_ip"], "127.0.0.1")
+        validateResponse("GET", "/now", 200, contentType[0].decode(), body)
+
+    async def test_page(self) -> None:
+        """
+        C{/} over HTTPS, by host name, is the lesson's page, byte for byte.
+        """
+        response = await self.client.get(f"https://localhost:{await self.listen()}/")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(await response.content(), PAGE)
+
+    async def test_untrusted(self) -> None:
+        """
+        A client that trusts another CA refuses the server's certificate, so
+        the tests above did check it.
+        """
+        port = await self.listen()
+        client = httpsClient(self, trustme.CA().cert_pem.bytes())
+        with self.assertRaises(ResponseNeverReceived) as caught:
+            await client.get(f"https://127.0.0.1:{port}/now")
+        reasons = [str(reason.value) for reason in caught.exception.reasons]
+        self.assertIn("certificate verify failed", " ".join(reasons))
+
+
+class ProcessTLSTests(TestCase):
+    """
+    C{python -m clocksvc --listen ssl:...} as a child process: HTTPS, and
+    HTTP/2 negotiated with ALPN.
+    """
+
+    timeout = 20
+
+    def setUp(self) -> None:
+        if not http.H2_ENABLED:
+            raise SkipTest("the h2 package is not installed")
+        self.credentials = makeCredentials(self.mktemp())
+
+    async def serve(self, *args: str) -> tuple[int, ClocksvcProcess]:
+        """
+        Start clocksvc on a free port of 127.0.0.1 with TLS.
+
+        @return: the port and the process, which is killed at cleanup if the
+            test has not ended it.
+        """
+        process = spawnClocksvc(
+            "--access-log", "off", "--listen", self.credentials.endpoint(), *args
+        )
+
+        async def kill() -> None:
+            process.signal("KILL")
+            await process.exited
+
+        self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
+        line = (await within(process.firstLine, 10, "the serving line")).decode()
+        # The line says http:// for TLS too; test_servingLineScheme wants
+        # https://, and this accepts either meanwhile.
+        found = re.fullmatch(r"clocksvc: serving https?://127\.0\.0\.1:(\d+)/", line)
+        self.assertIsNotNone(found, (line, process.stderr))
+        assert found is not None
+        return int(found.group(1)), process
+
+    def url(self, port: int, path: str) -> list[str]:
+        """
+        @return: curl's arguments for C{path} on the server: the name
+            C{localhost} pinned to 127.0.0.1, and the CA to trust.
+        """
+        return [
+            "--cacert",
+            self.credentials.caFile,
+            "--resolve",
+            f"localhost:{port}:127.0.0.1",
+            f"https://localhost:{port}{path}",
+        ]
+
+    async def test_serves(self) -> None:
+        """
+        It serves HTTPS with the certificate it was given, and SIGTERM stops
+        it with status 0.
+        """
+        port, process = await self.serve()
+        client = httpsClient(self, self.credentials.caPEM)
+        response = await client.get(f"https://127.0.0.1:{port}/now")
+        body = await response.content()
+        self.assertEqual(response.code, 200)
+        assertTimeDocument(self, body)
+        process.signal("TERM")
+        self.assertEqual(await within(process.exited, 5, "exit"), 0)
+
+    async def test_servingLineScheme(self) -> None:
+        """
+        The serving line gives the URL to ask: https:// on a TLS endpoint.
+        """
+        _, process = await self.serve()
+        self.assertEqual(
+            process.stdout.split(b"\n")[0].split(b"://")[0],
+            b"clocksvc: serving https",
+        )
+
+    async def test_http2(self) -> None:
+        """
+        curl negotiates HTTP/2 and gets the time document; a path that does
+        not exist is 404 and a method that is not allowed 405, each a whole
+        answer; HEAD gives GET's headers without the body.
+        """
+        port, _ = await self.serve()
+        now = await curl("--http2", *self.url(port, "/now"))
+        self.assertEqual((now.exitCode, now.version, now.status), (0, "2", 200))
+        assertTimeDocument(self, now.body)
+        validateResponse("GET", "/now", 200, now.contentType(), now.body)
+
+        missing = await curl("--http2", *self.url(port, "/nope"))
+        self.assertEqual((missing.version, missing.status), ("2", 404))
+        self.assertEqual(missing.body, b"404 Not Found\n")
+
+        post = await curl("--http2", "--request", "POST", *self.url(port, "/now"))
+        self.assertEqual((post.version, post.status), ("2", 405))
+        self.assertEqual(post.headers["allow"], "GET, HEAD")
+        self.assertEqual(json.loads(post.body), {"error": "method not allowed"})
+        validateResponse("POST", "/now", 405, post.contentType(), post.body)
+
+        head = await curl("--http2", "--head", *self.url(port, "/now"))
+        self.assertEqual((head.exitCode, head.version, head.status), (0, "2", 200))
+        self.assertEqual(head.body, b"")
+        self.assertEqual(head.headers["content-length"], now.headers["content-length"])
+
+    async def test_http11(self) -> None:
+        """
+        A client that asks for HTTP/1.1 over TLS still gets it.
+        """
+        port, _ = await self.serve()
+        now = await curl("--http1.1", *self.url(port, "/now"))
+        self.assertEqual((now.exitCode, now.version, now.status), (0, "1.1", 200))
+        assertTimeDocument(self, now.body)
+
+    async def test_http2Stream(self) -> None:
+        """
+        C{/stream} over HTTP/2 sends C{retry: 1000}, then a tick at each
+        second, carrying the document of that second; curl stops it at its
+        time limit (exit status 28).
+        """
+        port, _ = await self.serve()
+        stream = await curl("--http2", "-N", *self.url(port, "/stream"), seconds=2.5)
+        self.assertEqual((stream.exitCode, stream.version), (28, "2"), stream.stderr)
+        self.assertEqual(stream.status, 200)
+        self.assertEqual(stream.contentType(), "text/event-stream; charset=utf-8")
+        self.assertTrue(stream.body.startswith(b"retry: 1000\n\n"), stream.body)
+        ticks = [b for b in stream.body.split(b"\n\n") if b"\nevent: tick\n" in b]
+        self.assertGreaterEqual(len(ticks), 1, stream.body)
+        second = int(ticks[0].split(b"\n")[0].removeprefix(b"id: "))
+        data = ticks[0].split(b"\ndata: ", 1)[1]
+        self.assertEqual(assertTimeDocument(self, data)["unixtime"], second)
+
+    async def test_http2Body(self) -> None:
+        """
+        C{POST /timesync} with its JSON body over HTTP/2 is answered as over
+        HTTP/1.1.
+        """
+        port, _ = await self.serve()
+        call = await curl(
+            "--http2",
+            "--header",
+            "content-type: application/json",
+            "--data",
+            '{"jsonrpc":"2.0","id":"7","method":"timesync"}',
+            *self.url(port, "/timesync"),
+        )
+        self.assertEqual((call.version, call.status), ("2", 200), call.stderr)
+        answer = json.loads(call.body)
+        self.assertEqual((answer["jsonrpc"], answer["id"]), ("2.0", "7"))
+        self.assertLess(abs(answer["result"] / 1000 - time.time()), 5)
+
+    async def test_http2BodyLimit(self) -> None:
+        """
+        A body over the limit is refused over HTTP/2 too: 413.
+        """
+        port, _ = await self.serve()
+        call = await curl(
+            "--http2", "--data-binary", "x" * 100_000, *self.url(port, "/timesync")
+        )
+        self.assertEqual((call.version, call.status), ("2", 413), call.stderr)
+
+    async def test_http2StreamOutlivesHeaderTimeout(self) -> None:
+        """
+        The header timeout bounds receiving a request, not a response: an
+        HTTP/2 event stream goes on past it.
+        """
+        port, _ = await self.serve("--header-timeout", "1")
+        stream = await curl("--http2", "-N", *self.url(port, "/stream"), seconds=3)
+        ticks = stream.body.count(b"\nevent: tick\n")
+        self.assertEqual((stream.exitCode, stream.version), (28, "2"), stream.stderr)
+        self.assertGreaterEqual(ticks, 2)
+
+    async def test_http2ConnectionsCounted(self) -> None:
+        """
+        An HTTP/2 connection stops counting as open once the client has
+        gone: C{/metrics} on the admin port says 0.
+        """
+        port, process = await self.serve("--admin-listen", "tcp:0:interface=127.0.0.1")
+        for _ in range(100):
+            if process.stdout.count(b"\n") >= 2:
+                break
+            await deferLater(reactor, 0.02)
+        admin = process.stdout.split(b"\n")[1].decode()
+        self.assertRegex(admin, r"^clocksvc: admin on http://127\.0\.0\.1:\d+/$")
+        metrics = admin.removeprefix("clocksvc: admin on ") + "metrics"
+        now = await curl("--http2", *self.url(port, "/now"))
+        self.assertEqual((now.version, now.status), ("2", 200))
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        self.addCleanup(pool.closeCachedConnections)
+        # The server learns of the hang-up on a later turn of its reactor.
+        count = b""
+        for _ in range(20):
+            response = await treq.get(metrics, pool=pool)
+            found = re.search(
+                rb"^clocksvc_open_connections (\S+)$",
+                await response.content(),
+                re.MULTILINE,
+            )
+            assert found is not None
+            count = found.group(1)
+            if count == b"0.0":
+                break
+            await deferLater(reactor, 0.05)
+        self.assertEqual(count, b"0.0")
+
+    async def test_shutdownAfterHTTP2(self) -> None:
+        """
+        SIGTERM stops clocksvc with status 0 after it has served HTTP/2,
+        well within the shutdown timeout.
+        """
+        port, process = await self.serve("--shutdown-timeout", "1")
+        now = await curl("--http2", *self.url(port, "/now"))
+        self.assertEqual((now.version, now.status), ("2", 200))
+        process.signal("TERM")
+        self.assertEqual(await within(process.exited, 4, "exit after SIGTERM"), 0)
+
+    async def test_h2load(self) -> None:
+        """
+        h2load's requests over HTTP/2 connections are all answered 2xx.
+        """
+        h2load = shutil.which("h2load")
+        if h2load is None:
+            raise SkipTest("h2load (Debian's nghttp2-client) is not installed")
+        port, _ = await self.serve()
+        result = await runProcess(
+            [
+                h2load,
+                "-n",
+                "200",
+                "-c",
+                "4",
+                "-m",
+                "8",
+                f"https://127.0.0.1:{port}/now",
+            ],
+            10,
+        )
+        output = result.stdout.decode()
+        self.assertEqual(result.code, 0, output + result.stderr.decode())
+        self.assertIn("Application protocol: h2", output)
+        self.assertIn(
+            "requests: 200 total, 200 started, 200 done, 200 succeeded", output
+        )
+        self.assertIn("status codes: 200 2xx,", output)
