@@ -12,20 +12,25 @@ from treq.response import _Response
 from treq.testing import StubTreq
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.client import URI
+from twisted.web.iweb import IAgentEndpointFactory
 from twisted.web.resource import IResource
 from twisted.web.server import Site
+from zope.interface import implementer
 
 from clocksvc._server import ClockSite
 
 __all__ = [
     "RawConnection",
     "StubClient",
+    "UNIXEndpoints",
     "clockAt",
     "dechunk",
     "siteOf",
@@ -163,3 +168,19 @@ def dechunk(data: bytes) -> bytes:
         body += rest[:length]
         data = rest[length + 2 :]
     return body
+
+
+@implementer(IAgentEndpointFactory)
+class UNIXEndpoints:
+    """
+    An Agent's endpoint factory that connects every request to one UNIX
+    socket, for treq against a server on C{unix:PATH}.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def endpointForURI(self, uri: URI) -> UNIXClientEndpoint:
+        from twisted.internet import reactor
+
+        return UNIXClientEndpoint(reactor, self._path)

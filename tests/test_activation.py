@@ -20,13 +20,11 @@ import tempfile
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
-from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.python.reflect import qual
 from twisted.trial.unittest import FailTest, TestCase
-from twisted.web.client import URI, Agent, HTTPConnectionPool
-from twisted.web.iweb import IAgentEndpointFactory
-from zope.interface import implementer
+from twisted.web.client import Agent, HTTPConnectionPool
 
+from ._helpers import UNIXEndpoints
 from ._openapi import validateResponse
 from ._process import _IMPORT_ROOT, ClocksvcProcess, spawnClocksvc
 from .test_tls import curl, within
@@ -122,9 +120,7 @@ class UNIXSocketTests(TestCase):
 
         pool = HTTPConnectionPool(reactor, persistent=False)
         self.addCleanup(pool.closeCachedConnections)
-        agent = Agent.usingEndpointFactory(
-            reactor, _UNIXEndpoints(self.path), pool=pool
-        )
+        agent = Agent.usingEndpointFactory(reactor, UNIXEndpoints(self.path), pool=pool)
         response = await HTTPClient(agent).get("http://localhost/")
         self.assertEqual(response.code, 200)
         self.assertRegex(await response.content(), PAGE)
@@ -297,16 +293,3 @@ class SystemdTests(TestCase):
         self.assertEqual(process.stderr.count(b"\n"), 1, process.stderr)
         self.assertTrue(process.stderr.startswith(b"clocksvc: "), process.stderr)
         self.assertEqual(code, 2)
-
-
-@implementer(IAgentEndpointFactory)
-class _UNIXEndpoints:
-    """
-    Connects every request to one UNIX socket.
-    """
-
-    def __init__(self, path: str) -> None:
-        self._path = path
-
-    def endpointForURI(self, uri: URI) -> UNIXClientEndpoint:
-        return UNIXClientEndpoint(reactor, self._path)

@@ -12,22 +12,20 @@ import treq
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import maybeDeferred
-from twisted.internet.endpoints import UNIXClientEndpoint, UNIXServerEndpoint
+from twisted.internet.endpoints import UNIXServerEndpoint
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
-from twisted.web.client import URI, Agent, HTTPConnectionPool
+from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IAgentEndpointFactory
 from twisted.web.resource import Resource
 from twisted.web.server import Site
-from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from clocksvc import ClockPage, listen
 from clocksvc._site import buildSite
 
-from ._helpers import BILLENNIUM, clockAt, urlOf, useTimezone
+from ._helpers import BILLENNIUM, UNIXEndpoints, clockAt, urlOf, useTimezone
 
 PAGE = b"<html><body>Sun Sep  9 01:46:40 2001</body></html>"
 
@@ -307,23 +305,8 @@ class SyncNetworkTests(TestCase):
         site = buildSite(IReactorTime(reactor))
         port = await UNIXServerEndpoint(reactor, path).listen(site)
         self.addCleanup(port.stopListening)
-        agent = Agent.usingEndpointFactory(
-            reactor, _UNIXEndpoints(path), pool=self.pool
-        )
+        agent = Agent.usingEndpointFactory(reactor, UNIXEndpoints(path), pool=self.pool)
         response = await HTTPClient(agent).get("http://localhost/now")
         document = json.loads(await response.content())
         self.assertEqual(document["client_ip"], "")
         self.assertEqual(document["timezone"], "UTC")
-
-
-@implementer(IAgentEndpointFactory)
-class _UNIXEndpoints:
-    """
-    Connects every request to one UNIX socket.
-    """
-
-    def __init__(self, path: str) -> None:
-        self._path = path
-
-    def endpointForURI(self, uri: URI) -> UNIXClientEndpoint:
-        return UNIXClientEndpoint(reactor, self._path)
