@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -96,6 +97,8 @@ def soak(total: int, roundSeconds: int = 30) -> dict[str, object]:
 
     @return: the report.
     """
+    logDirectory = tempfile.TemporaryDirectory()
+    logPath = Path(logDirectory.name) / "access.log"
     server = subprocess.Popen(
         pinned(
             0,
@@ -107,6 +110,10 @@ def soak(total: int, roundSeconds: int = 30) -> dict[str, object]:
                 "tcp:0:interface=127.0.0.1",
                 "--max-connections",
                 "1000",
+                # The access log on, to a file, as deployed; the pipe below
+                # is read for the first line only.
+                "--access-log",
+                str(logPath),
             ],
         ),
         stdout=subprocess.PIPE,
@@ -138,6 +145,8 @@ def soak(total: int, roundSeconds: int = 30) -> dict[str, object]:
     finally:
         server.terminate()
         server.wait(15)
+        logLines = sum(1 for _ in logPath.open()) if logPath.exists() else 0
+        logDirectory.cleanup()
     final = float(rounds[-1]["rss_mb"])
     return {
         "requests": done,
@@ -148,6 +157,7 @@ def soak(total: int, roundSeconds: int = 30) -> dict[str, object]:
         "rss_after_soak_mb": final,
         "rss_growth_mb": round(final - baseline, 1),
         "rounds": rounds,
+        "access_log_lines": logLines,
         "exit_status": server.returncode,
     }
 

@@ -88,9 +88,18 @@ class JSONLinesObserver:
 class ThreadedWriter:
     """
     Writes lines to a file from a thread of its own.
+
+    The queue between the reactor and the thread is bounded: if the file
+    stops taking lines (a pipe nobody reads, a full disk), lines are dropped
+    and counted rather than kept in memory without end, and a line saying
+    how many were lost is written once the file takes lines again.
     """
 
     _STOP = None
+    #: The most lines held for the writer: at ~250 bytes a line, ~25 MB.
+    MAX_QUEUED = 100_000
+    #: The most lines written at once.
+    MAX_BATCH = 1000
 
     def __init__(self, file: IO[str], closeFile: bool = False) -> None:
         """
@@ -99,7 +108,9 @@ class ThreadedWriter:
         """
         self._file = file
         self._closeFile = closeFile
-        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._queue: queue.Queue[str | None] = queue.Queue(self.MAX_QUEUED)
+        self._dropped = 0
+        self._droppedLock = threading.Lock()
         self._thread = threading.Thread(
             target=self._run, name="clocksvc-log-writer", daemon=True
         )
@@ -107,9 +118,18 @@ class ThreadedWriter:
 
     def write(self, line: str) -> None:
         """
-        Queue C{line}; it is written soon, in order.
+        Queue C{line}; it is written soon, in order, unless the queue is full.
         """
-        self._queue.put(line)
+        try:
+            self._queue.put_nowait(line)
+        except queue.Full:
+            with self._droppedLock:
+                self._dropped += 1
+
+    def _takeDropped(self) -> int:
+        with self._droppedLock:
+            dropped, self._dropped = self._dropped, 0
+        return dropped
 
     def _run(self) -> None:
         while True:
@@ -117,9 +137,18 @@ class ThreadedWriter:
             batch = []
             while line is not self._STOP:
                 batch.append(line)
-                if self._queue.empty():
+                # A bounded batch: lines beyond it wait in the bounded queue.
+                if self._queue.empty() or len(batch) >= self.MAX_BATCH:
                     break
                 line = self._queue.get()
+            dropped = self._takeDropped()
+            if dropped:
+                batch.append(
+                    json.dumps(
+                        {"level": "warn", "event": "log_dropped", "lines": dropped}
+                    )
+                    + "\n"
+                )
             if batch:
                 self._file.write("".join(batch))
                 self._file.flush()
@@ -130,7 +159,10 @@ class ThreadedWriter:
         """
         Write what is queued, then stop the thread.
         """
-        self._queue.put(self._STOP)
+        try:
+            self._queue.put(self._STOP, timeout=timeout)
+        except queue.Full:
+            return
         self._thread.join(timeout)
         if self._closeFile:
             self._file.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from typing import cast
 
 from twisted.logger import ILogObserver, LogLevel, globalLogPublisher
@@ -117,6 +118,35 @@ class ThreadedWriterTests(SynchronousTestCase):
         writer.close()
         self.assertEqual(out.getvalue(), "".join(f"{n}\n" for n in range(1000)))
         self.assertFalse(out.closed)
+
+    def test_boundedWhenStuck(self) -> None:
+        """
+        When the file stops taking lines, the writer holds at most
+        C{MAX_QUEUED} lines and one batch, and counts the rest as dropped;
+        once the file takes lines again, a line says how many were lost.
+        """
+        release = threading.Event()
+
+        class Stuck(io.StringIO):
+            def write(self, text: str) -> int:
+                release.wait(10)
+                return super().write(text)
+
+        out = Stuck()
+        writer = ThreadedWriter(out)
+        # More than the queue and one batch can hold while the file is stuck.
+        total = ThreadedWriter.MAX_QUEUED + 2 * ThreadedWriter.MAX_BATCH
+        for n in range(total):
+            writer.write(f"{n}\n")
+        self.assertLessEqual(writer._queue.qsize(), ThreadedWriter.MAX_QUEUED)
+        release.set()
+        writer.close()
+        lines = out.getvalue().splitlines()
+        [dropped] = [json.loads(line) for line in lines if line.startswith("{")]
+        self.assertEqual(dropped["event"], "log_dropped")
+        self.assertGreaterEqual(dropped["lines"], ThreadedWriter.MAX_BATCH)
+        # Every line was either written or counted as dropped.
+        self.assertEqual(len(lines) - 1 + dropped["lines"], total)
 
     def test_closesItsFile(self) -> None:
         """
