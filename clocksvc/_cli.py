@@ -29,7 +29,7 @@ from twisted.logger import globalLogBeginner
 from twisted.python import usage
 
 from ._limits import Limits
-from ._logging import JSONLinesObserver, ThreadedWriter, serviceLog
+from ._logging import JSONLinesObserver, ThreadedWriter, say, serviceLog
 from ._shutdown import GracefulShutdown
 from ._site import buildAdminSite, buildSite, resolveZone
 from ._version import __version__
@@ -349,14 +349,14 @@ async def run(
             ports.append(port)
             where = describeAddress(port.getHost(), description.startswith("ssl:"))
             what = "serving" if serving is site else "admin on"
-            print(f"clocksvc: {what} {where}", file=stdout, flush=True)
+            say(stdout, f"clocksvc: {what} {where}")
             serviceLog.info(
                 "{what} {address}", event="listening", what=what, address=where
             )
     except _Exit as e:
         for port in ports:
             await maybeDeferred(port.stopListening)
-        print(f"clocksvc: {e}", file=stderr, flush=True)
+        say(stderr, f"clocksvc: {e}")
         raise SystemExit(2) from None
     # The admin listeners stay open through the drain, so that probes see
     # /healthz say "draining" rather than find nothing there.

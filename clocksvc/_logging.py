@@ -21,7 +21,7 @@ from typing import IO, Any
 from twisted.logger import ILogObserver, LogLevel, formatEvent
 from zope.interface import implementer
 
-__all__ = ["JSONLinesObserver", "ThreadedWriter", "accessLog", "serviceLog"]
+__all__ = ["JSONLinesObserver", "ThreadedWriter", "accessLog", "say", "serviceLog"]
 
 from twisted.logger import Logger
 
@@ -39,6 +39,16 @@ _ACCESS_FIELDS = (
     "duration_ms",
     "user_agent",
 )
+
+
+def say(stream: IO[str], line: str) -> None:
+    """
+    Write one line for people to C{stream}, in a single write: the writer
+    thread may write JSON lines to the same stream, and C{print}'s separate
+    write of the newline would let one of them land mid-line.
+    """
+    stream.write(line + "\n")
+    stream.flush()
 
 
 def _isoTime(seconds: float) -> str:

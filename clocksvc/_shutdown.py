@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.interfaces import IDelayedCall, IListeningPort
 
-from ._logging import serviceLog
+from ._logging import say, serviceLog
 from ._server import ClockSite
 
 __all__ = ["GracefulShutdown"]
@@ -101,5 +101,5 @@ class GracefulShutdown:
         self.finished.callback(1 if self._forced else 0)
 
     def _say(self, message: str) -> None:
-        print(f"clocksvc: {message}", file=self._stdout, flush=True)
+        say(self._stdout, f"clocksvc: {message}")
         serviceLog.info("{message}", event="shutdown", message=message)
