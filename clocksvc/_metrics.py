@@ -8,8 +8,6 @@ so that two servers in one application (or in one test run) count apart.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -22,9 +20,6 @@ from twisted.web.iweb import IRequest
 
 from ._resource import MethodResource
 from ._zones import tzdataVersion
-
-if TYPE_CHECKING:
-    from ._server import ClockRequest
 
 __all__ = ["MetricsPage", "SiteMetrics", "endpointOf"]
 
@@ -101,6 +96,7 @@ class SiteMetrics:
             "Clients of /stream now.",
             registry=self.registry,
         )
+        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         source, version = tzdataVersion()
         Gauge(
             "clocksvc_tzdata_info",
@@ -109,16 +105,27 @@ class SiteMetrics:
             registry=self.registry,
         ).labels(source, version).set(1)
 
-    def requestDone(self, request: ClockRequest, seconds: float) -> None:
+    def requestDone(self, target: bytes, status: int, seconds: float) -> None:
         """
         Count a finished request.
 
-        @param request: the request.
+        @param target: its request target.
+        @param status: the status code it was answered with.
         @param seconds: how long it took.
         """
-        endpoint = endpointOf(request.uri)
-        self.requests.labels(endpoint, str(request.code)).inc()
-        self.latency.labels(endpoint).observe(seconds)
+        key = (endpointOf(target), status)
+        children = self._children.get(key)
+        if children is None:
+            # labels() hashes and validates its arguments on every call; the
+            # set of endpoints and codes is small and fixed, so look each
+            # pair up once.
+            endpoint = key[0]
+            children = self._children[key] = (
+                self.requests.labels(endpoint, str(status)),
+                self.latency.labels(endpoint),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class MetricsPage(MethodResource):
