@@ -19,6 +19,7 @@ from collections.abc import Callable
 from io import BytesIO
 from typing import Any, cast
 
+from twisted.internet import tcp
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import (
     IAddress,
@@ -31,6 +32,7 @@ from twisted.python.failure import Failure
 from twisted.web import http, server
 from twisted.web.resource import IResource
 
+from ._fastpath import VALID_HOST, QuickHead, httpDate, parseQuickHead
 from ._limits import Limits
 from ._logging import accessLog
 from ._metrics import SiteMetrics
@@ -40,6 +42,10 @@ __all__ = ["SERVER_HEADER", "ClockChannel", "ClockRequest", "ClockSite"]
 #: The Server header: the product, without a version to look up exploits for.
 SERVER_HEADER = b"clocksvc"
 
+# Read once: twisted.web.http is wrapped in a deprecation proxy that makes
+# every attribute lookup on it a Python call.
+_OK = http.OK
+
 #: RFC 6585's status, which Twisted 26.10 does not name.
 REQUEST_HEADER_FIELDS_TOO_LARGE = 431
 _REASONS = {
@@ -47,9 +53,6 @@ _REASONS = {
     REQUEST_HEADER_FIELDS_TOO_LARGE: b"Request Header Fields Too Large",
 }
 
-# host [ ":" port ] (RFC 9110 section 7.2): an IP literal in brackets, or
-# reg-name characters (which cover IPv4 addresses and names).
-_HOST = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(:[0-9]{0,5})?")
 # Bytes that are not visible ASCII, which no request target holds.
 _NOT_VISIBLE = re.compile(rb"[^\x21-\x7e]")
 # An absolute-form request target (RFC 9112 section 3.2.2).
@@ -183,10 +186,13 @@ class ClockRequest(server.Request):
         hosts = self.requestHeaders.getRawHeaders(b"host", [])
         if len(hosts) > 1 or (self.clientproto == b"HTTP/1.1" and not hosts):
             return True
-        return any(_HOST.fullmatch(host) is None for host in hosts)
+        return any(VALID_HOST.fullmatch(host) is None for host in hosts)
 
     def render(self, resrc: IResource) -> None:
         self.setHeader(b"server", SERVER_HEADER)
+        # Twisted dates the response by the system's clock; clocksvc's time,
+        # the Date header included, comes from the site's clock.
+        self.setHeader(b"date", httpDate(self.channel.site.reactor.seconds()))
         super().render(resrc)
 
     def _handleStar(self) -> None:
@@ -284,9 +290,106 @@ class ClockChannel(http.HTTPChannel):
         # gives a server (TCP, TLS, UNIX) can abortConnection.
         return cast(ITCPTransport, self.transport)
 
+    def _canAnswerQuickly(self) -> bool:
+        """
+        @return: whether the channel is between requests, with nothing of the
+            next one parsed and nothing that would change how it is answered.
+        """
+        return (
+            bool(self.line_mode)
+            and not self._busyReceiving
+            and not self._handlingRequest
+            and self._headLines == 0
+            and not self.requests
+            and not self.paused
+            and not self._draining
+            and bool(self.persistent)
+        )
+
+    def _answerQuickly(
+        self, answer: Callable[[QuickHead], tuple[bytes, int] | None], pending: bytes
+    ) -> bytes:
+        """
+        Answer the requests at the start of C{pending} that the fast path can.
+
+        @param answer: the site's fast path.
+        @param pending: the bytes received and not yet parsed.
+        @return: the bytes that remain, for the general path.
+        """
+        answered = False
+        clock = self.site.reactor
+        while not self.paused:
+            end = pending.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            head = parseQuickHead(pending[:end], self.limits)
+            if head is None:
+                break
+            started = clock.seconds()
+            response = answer(head)
+            if response is None:
+                break
+            sentAll = self._writeNow(response[0])
+            self.site.answeredQuickly(self, head, response[1], started)
+            pending = pending[end + 4 :]
+            answered = True
+            if not sentAll:
+                # The client is not reading as fast as it asks: the general
+                # path, which holds back pipelined requests for a client that
+                # does not read, takes the rest.
+                break
+        if answered:
+            # As after any complete request: the next one starts its own
+            # deadline with its first byte.
+            self._cancelDeadline()
+            self._receiving = False
+        return pending
+
+    def _writeNow(self, data: bytes) -> bool:
+        """
+        Write C{data} to the connection, sending it at once when nothing is
+        waiting to be sent before it.
+
+        @return: whether all of it was sent at once.
+
+        Twisted's TCP transport only buffers a write and sends it when the
+        reactor next finds the socket writable: one more trip round the
+        reactor, and two more epoll calls, for every response. A response of
+        a few hundred bytes to a client that reads fits the socket's buffer,
+        so the fast path sends it right away; whatever the socket does not
+        take (or any error, which the reactor then finds and handles as
+        usual) goes to the transport as before, behind nothing.
+        """
+        transport = self.transport
+        if (
+            type(transport) is tcp.Server
+            and not transport.TLS
+            and transport.connected
+            and not transport.disconnecting
+            # FileDescriptor's buffers, which must go out first.
+            and not transport.dataBuffer
+            and not transport._tempDataBuffer
+        ):
+            try:
+                sent = transport.socket.send(data)
+            except OSError:
+                sent = 0
+            if sent == len(data):
+                return True
+            data = data[sent:]
+        self._tcp().write(data)
+        return False
+
     def dataReceived(self, data: bytes) -> None:
         if self._refused:
             return
+        answer = self.site.quickAnswer
+        if answer is not None and self._canAnswerQuickly():
+            data = self._answerQuickly(answer, self._buffer + data)
+            self._buffer = b""
+            if not data:
+                self.resetTimeout()
+                return
         if not self._handlingRequest:
             if self._deadline is None:
                 # The first byte of a new request starts its clock.
@@ -415,6 +518,15 @@ class ClockChannel(http.HTTPChannel):
         if self._draining:
             self.persistent = False
         super().requestDone(request)
+        # A request answered at once leaves the rest of its read to the line
+        # parser directly, past dataReceived's check for bare LFs.
+        if (
+            self.line_mode
+            and not self._refused
+            and b"\n" in self._buffer
+            and _bareLF(_head(self._buffer, False))
+        ):
+            self.refuse(http.BAD_REQUEST)
 
     def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
         self._cancelDeadline()
@@ -510,29 +622,71 @@ class ClockSite(server.Site):
         if metrics is not None:
             metrics.connections.set_function(lambda: len(self._channels))
 
+    #: The fast path (L{clocksvc._fastpath}): the complete response to a
+    #: request it can answer, and the length of its body; or L{None} to leave
+    #: the request to the resource tree. Set by L{clocksvc.buildSite}, which
+    #: knows what its tree answers.
+    quickAnswer: Callable[[QuickHead], tuple[bytes, int] | None] | None = None
+
     def log(self, request: Any) -> None:
         """
         Count and log a finished request, in place of Twisted's access log,
         which formats a line for every request whether anyone reads it or
         not.
         """
-        now = self.reactor.seconds()
         started = getattr(request, "startedAt", None)
+        self._answered(
+            request.getClientAddress(),
+            request.method,
+            request.uri,
+            request.code,
+            request.sentLength,
+            request.getHeader(b"user-agent"),
+            started,
+        )
+
+    def answeredQuickly(
+        self, channel: ClockChannel, head: QuickHead, bodyLength: int, started: float
+    ) -> None:
+        """
+        Count and log a request the fast path answered, as L{log} does one
+        the resource tree answered.
+        """
+        self._answered(
+            channel._tcp().getPeer() if self.accessLog else None,
+            head.method,
+            b"/",
+            _OK,
+            bodyLength,
+            head.userAgent,
+            started,
+        )
+
+    def _answered(
+        self,
+        client: IAddress | None,
+        method: bytes,
+        target: bytes,
+        status: int,
+        bodyLength: int,
+        userAgent: bytes | None,
+        started: float | None,
+    ) -> None:
+        now = self.reactor.seconds()
         seconds = 0.0 if started is None else now - started
         if self.metrics is not None:
-            self.metrics.requestDone(request, seconds)
+            self.metrics.requestDone(target, status, seconds)
         if self.accessLog:
-            address = request.getClientAddress()
             accessLog.info(
                 "{method} {path} {status}",
                 when=now,
-                client=getattr(address, "host", ""),
-                method=request.method.decode("latin-1"),
-                path=request.uri.decode("latin-1"),
-                status=request.code,
-                bytes=request.sentLength,
+                client=getattr(client, "host", ""),
+                method=method.decode("latin-1"),
+                path=target.decode("latin-1"),
+                status=status,
+                bytes=bodyLength,
                 duration_ms=round(seconds * 1000, 3),
-                user_agent=(request.getHeader(b"user-agent") or b"").decode("latin-1"),
+                user_agent=(userAgent or b"").decode("latin-1"),
             )
 
     def refused(self, code: int) -> None:

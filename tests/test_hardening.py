@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Union
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,8 +33,9 @@ from twisted.web import http
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 
+from clocksvc._fastpath import QuickHead
 from clocksvc._limits import Limits
-from clocksvc._server import ClockSite, rawResponse
+from clocksvc._server import ClockChannel, ClockSite, rawResponse
 from clocksvc._site import buildSite
 
 from ._rawhttp import Address, exchange, get, parseResponses, receive, statusCodes
@@ -116,7 +118,8 @@ def leaks(data: bytes) -> list[bytes]:
 
 # The corpus.
 
-Statuses = int | frozenset[int]
+# Union, not |: the alias is evaluated at run time, and PyPy's Python is 3.9.
+Statuses = Union[int, frozenset[int]]
 
 
 def anyOf(*statuses: int) -> frozenset[int]:
@@ -266,6 +269,18 @@ LINE_ENDS = [
     ),
     Case("bare CR in a name", GET + b"X\rA: b\r\n\r\n", (400,)),
     Case("LF CR line ends", b"GET /now HTTP/1.1\n\rHost: 127.0.0.1\n\r\n\r", (400,)),
+    # Found by tests.test_fastpath: a second request in the same read was
+    # parsed without the check, and Twisted waited for a CRLF until 408.
+    Case(
+        "bare LFs in a pipelined request",
+        GET + b"\r\nGET /now HTTP/1.1\nHost: 127.0.0.1\n\n",
+        (200, 400),
+    ),
+    Case(
+        "bare LFs in a pipelined request after the page",
+        b"GET / HTTP/1.1\r\n" + HOST + b"\r\nGET / HTTP/1.1\nHost: 127.0.0.1\n\n",
+        (200, 400),
+    ),
     # The one empty line tolerated before a request must not hide what
     # follows it.
     Case(
@@ -686,7 +701,8 @@ def check(server: _Server, case: Case) -> list[str]:
     statuses = result.statuses
     if len(statuses) != len(case.statuses) or not all(
         _matches(status, expected)
-        for status, expected in zip(statuses, case.statuses, strict=True)
+        # The lengths are compared first (zip's strict= is 3.10's).
+        for status, expected in zip(statuses, case.statuses)
     ):
         problems.append(f"got {statuses}, expected {_show(case.statuses)}")
     if result.rest:
@@ -1244,15 +1260,15 @@ class SlowClientTests(TestCase):
             count=len(clients),
         )
 
-    def _unread(self) -> tuple[list[int], int]:
+    def _unread(self, pipelined: bytes) -> tuple[list[int], int, int]:
         """
         Connect 50 clients that each pipeline 400 requests and never read;
         after 1.5 seconds, once the server has stopped producing, count the
         responses it finished for each, and let one of them read, for the
         first time, what has reached it.
 
-        @return: the count for each client, and how many complete responses
-            the one that read found.
+        @return: the count for each client, how many complete responses the
+            one that read found, and their size in bytes.
         """
         # A small receive buffer, so that what the server has produced is in
         # its own buffers rather than the client's.
@@ -1263,7 +1279,7 @@ class SlowClientTests(TestCase):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.settimeout(5.0)
             sock.connect(self.server.address)
-            sock.sendall(PIPELINED)
+            sock.sendall(pipelined)
             socks.append(sock)
         self.ordinary.ready.set()
         ports = [sock.getsockname()[1] for sock in socks]
@@ -1282,7 +1298,7 @@ class SlowClientTests(TestCase):
             available = socks[0].recv(1 << 24)
         except BlockingIOError:
             available = b""
-        return produced, len(parseResponses(available, False)[0])
+        return produced, len(parseResponses(available, False)[0]), len(available)
 
     # clocksvc bug, found here: each client sends 400 times
     # b"GET /now HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" and never reads, and the
@@ -1300,11 +1316,26 @@ class SlowClientTests(TestCase):
         Clients that pipeline 400 requests and never read get only a part of
         them answered, and a normal client is served promptly meanwhile.
         """
+        await self._unreadPipelines(PIPELINED, "unread pipelines")
+
+    async def test_unreadPipelinesOfPages(self) -> None:
+        """
+        The same holds for requests for the lesson's page, which the fast
+        path answers while the client reads (L{clocksvc._fastpath}).
+        """
+        await self._unreadPipelines(
+            (b"GET / HTTP/1.1\r\n" + HOST + b"\r\n") * 400,
+            "unread pipelines of /",
+        )
+
+    async def _unreadPipelines(self, pipelined: bytes, what: str) -> None:
         # Count, for each client port, the responses the server finished:
         # Request.finish tells the site's log once the whole response is
-        # written to the transport, whether or not it has left it.
+        # written to the transport, whether or not it has left it; the fast
+        # path tells answeredQuickly.
         self.finished: Counter[int] = Counter()
-        siteLog = self.server.site.log
+        site = self.server.site
+        siteLog, siteQuickly = site.log, site.answeredQuickly
 
         def countingLog(request: http.Request) -> None:
             address = request.getClientAddress()
@@ -1312,14 +1343,23 @@ class SlowClientTests(TestCase):
                 self.finished[address.port] += 1
             siteLog(request)
 
-        # An attribute of this site alone, not of ClockSite.
-        self.server.site.log = countingLog  # type: ignore[method-assign]
+        def countingQuickly(
+            channel: ClockChannel, head: QuickHead, bodyLength: int, started: float
+        ) -> None:
+            address = channel.transport.getPeer()  # type: ignore[union-attr]
+            if isinstance(address, IPv4Address):
+                self.finished[address.port] += 1
+            siteQuickly(channel, head, bodyLength, started)
+
+        # Attributes of this site alone, not of ClockSite.
+        site.log = countingLog  # type: ignore[method-assign]
+        site.answeredQuickly = countingQuickly  # type: ignore[method-assign]
 
         ordinary = deferToThread(self.ordinary.run)
-        produced, available = await deferToThread(self._unread)
+        produced, available, size = await deferToThread(self._unread, pipelined)
         await ordinary
         log.info(
-            "unread pipelines: ordinary requests took at most {slowest:.3f}s; "
+            what + ": ordinary requests took at most {slowest:.3f}s; "
             "{fewest}-{most} of each client's 400 requests answered before "
             "it read, and one found {available} to read",
             slowest=max(self.ordinary.latencies),
@@ -1331,9 +1371,16 @@ class SlowClientTests(TestCase):
         # Answered, not starved: how fast is the benchmark's business, and
         # under coverage on a loaded machine this varies several-fold.
         self.assertLess(max(self.ordinary.latencies), 10.0)
-        # Without backpressure each gets all 400 answered within a second.
-        self.assertLess(max(produced), 200)
-        self.assertLess(available, 200)
+        # Something was answered, or the counting missed a path...
+        self.assertGreater(available, 0)
+        # ...but not all: without backpressure each gets all 400 answered
+        # within a second. What is answered fits the kernel's send buffer
+        # (Linux doubles the size asked for) and Twisted's (64 KiB, after
+        # which it pauses the channel), and a response that crosses them.
+        responseSize = size / available
+        bound = 2 * self.limits.socketSendBuffer + 65536 + responseSize
+        self.assertLessEqual(max(produced) * responseSize, bound)
+        self.assertLess(max(produced), 400)
 
 
 class ConnectionCapTests(TestCase):

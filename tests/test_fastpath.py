@@ -1,0 +1,467 @@
+"""
+Tests for L{clocksvc._fastpath}: which requests the fast path takes, and that
+what it answers is, byte for byte, what the general path answers.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Any, cast
+
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.internet.threads import deferToThread
+from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web.resource import Resource
+from twisted.web.static import Data
+
+from clocksvc._fastpath import QuickHead, httpDate, parseQuickHead
+from clocksvc._limits import Limits
+from clocksvc._site import buildSite
+
+from ._helpers import BILLENNIUM, RawConnection, clockAt, useTimezone
+from ._rawhttp import exchange
+from .test_hardening import serve
+
+LIMITS = Limits()
+PAGE = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+FIREFOX_ACCEPT = (
+    b"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+    b"image/webp,*/*;q=0.8"
+)
+
+
+def head(*lines: bytes) -> bytes:
+    """
+    @return: a request head of C{lines}, without its final empty line.
+    """
+    return b"\r\n".join(lines)
+
+
+class ParseQuickHeadTests(SynchronousTestCase):
+    """
+    L{parseQuickHead} takes plain C{GET /} and C{HEAD /} requests and leaves
+    everything else to the general path.
+    """
+
+    def test_plain(self) -> None:
+        """
+        A GET or HEAD of / over HTTP/1.1 with a Host is taken, with its
+        Accept and User-Agent fields.
+        """
+        self.assertEqual(
+            parseQuickHead(head(b"GET / HTTP/1.1", b"Host: a"), LIMITS),
+            QuickHead(b"GET", None, None),
+        )
+        self.assertEqual(
+            parseQuickHead(
+                head(
+                    b"HEAD / HTTP/1.1",
+                    b"host:\t[::1]:8880 ",
+                    b"Accept: " + FIREFOX_ACCEPT,
+                    b"User-Agent:  Mozilla/5.0 (X11; Linux x86_64)\t",
+                    b"Accept-Language: en-GB,en;q=0.5",
+                    b"Sec-Fetch-Mode: navigate",
+                    b"Cookie: a=b",
+                ),
+                LIMITS,
+            ),
+            QuickHead(b"HEAD", FIREFOX_ACCEPT, b"Mozilla/5.0 (X11; Linux x86_64)"),
+        )
+
+    def test_emptyValues(self) -> None:
+        """
+        Empty field values are fine, except for Host, which must name a
+        host; an empty Host is valid syntax, as the general path sees it.
+        """
+        self.assertEqual(
+            parseQuickHead(head(b"GET / HTTP/1.1", b"Host:", b"Accept:"), LIMITS),
+            QuickHead(b"GET", b"", None),
+        )
+
+    def test_otherRequestLines(self) -> None:
+        """
+        Every other request line goes to the general path: other targets,
+        methods, versions, spellings and spacing.
+        """
+        for line in [
+            b"GET /now HTTP/1.1",
+            b"GET /?iso HTTP/1.1",
+            b"GET // HTTP/1.1",
+            b"GET http://a/ HTTP/1.1",
+            b"GET / HTTP/1.0",
+            b"GET / HTTP/2.0",
+            b"POST / HTTP/1.1",
+            b"OPTIONS / HTTP/1.1",
+            b"get / HTTP/1.1",
+            b"GET  / HTTP/1.1",
+            b"GET / HTTP/1.1 ",
+            b"GET /\tHTTP/1.1",
+            b"",
+        ]:
+            self.assertIsNone(
+                parseQuickHead(head(line, b"Host: a"), LIMITS), repr(line)
+            )
+
+    def test_fieldsForTheGeneralPath(self) -> None:
+        """
+        Requests with a body, an expectation, a connection option or an
+        upgrade go to the general path, in any letter case.
+        """
+        for field in [
+            b"Content-Length: 0",
+            b"Transfer-Encoding: chunked",
+            b"Expect: 100-continue",
+            b"Connection: close",
+            b"connection: keep-alive",
+            b"Upgrade: h2c",
+        ]:
+            self.assertIsNone(
+                parseQuickHead(head(b"GET / HTTP/1.1", b"Host: a", field), LIMITS),
+                repr(field),
+            )
+
+    def test_hosts(self) -> None:
+        """
+        Only one Host, and a valid one, is taken: the general path refuses
+        the others with 400.
+        """
+        for fields in [
+            [],
+            [b"Host: a", b"Host: a"],
+            [b"Host: a b"],
+            [b"Host: a/b"],
+            [b"Host: a:80:80"],
+            [b"Host: [::1"],
+            [b"Host: a@b"],
+        ]:
+            self.assertIsNone(
+                parseQuickHead(head(b"GET / HTTP/1.1", *fields), LIMITS), repr(fields)
+            )
+
+    def test_malformedFields(self) -> None:
+        """
+        Anything outside the strict field grammar goes to the general path:
+        folded lines, bytes that are not visible ASCII, bad names, a second
+        Accept (whose meaning depends on joining the two).
+        """
+        for field in [
+            b" folded",
+            b"\tfolded",
+            b"X-A: caf\xc3\xa9",
+            b"X-A: a\x00b",
+            b"X-A: a\rb",
+            b"X-A: a\nb",
+            b"X-A: a\x7fb",
+            b"X A: b",
+            b"X-A : b",
+            b": b",
+            b"X-(A): b",
+            b"no colon",
+            b"",
+            b"Accept: text/html\r\nAccept: */*",
+        ]:
+            self.assertIsNone(
+                parseQuickHead(head(b"GET / HTTP/1.1", b"Host: a", field), LIMITS),
+                repr(field),
+            )
+
+    def test_limits(self) -> None:
+        """
+        Heads beyond the limits go to the general path, which refuses them
+        with 431.
+        """
+        limits = Limits(maxHeaders=3, maxHeaderSize=100)
+        self.assertIsNotNone(
+            parseQuickHead(
+                head(b"GET / HTTP/1.1", b"Host: a", b"A: 1", b"B: 2"), limits
+            )
+        )
+        self.assertIsNone(
+            parseQuickHead(
+                head(b"GET / HTTP/1.1", b"Host: a", b"A: 1", b"B: 2", b"C: 3"), limits
+            )
+        )
+        self.assertIsNone(
+            parseQuickHead(
+                head(b"GET / HTTP/1.1", b"Host: a", b"A: " + b"x" * 90), limits
+            )
+        )
+
+
+class HTTPDateTests(SynchronousTestCase):
+    """
+    L{httpDate} gives the C{Date} header of an instant.
+    """
+
+    def test_date(self) -> None:
+        """
+        The instant's second, in RFC 9110's IMF-fixdate; a new second gives a
+        new date.
+        """
+        self.assertEqual(httpDate(BILLENNIUM + 0.999), b"Sun, 09 Sep 2001 01:46:40 GMT")
+        self.assertEqual(httpDate(BILLENNIUM + 1), b"Sun, 09 Sep 2001 01:46:41 GMT")
+
+
+TIMESYNC = b'{"jsonrpc":"2.0","id":1,"method":"timesync"}'
+#: Requests for the general path and the fast path alike, in pieces to
+#: pipeline: each is a whole request.
+REQUESTS = [
+    PAGE,
+    b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: " + FIREFOX_ACCEPT + b"\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nUser-Agent: curl/8.5\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/plain;q=0.5, text/html\r\n\r\n",
+    # The document, not the page: the fast path declines these.
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    # Not the fast path's at all.
+    b"GET /now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /?ms HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC), TIMESYNC),
+    # The IE blank line after a request, which Twisted tolerates once.
+    b"\r\n",
+]
+#: Requests after which the connection is closed.
+LAST_REQUESTS = [
+    b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    b"GET / HTTP/1.0\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX: \x80\r\n\r\n",
+    b"GET / HTTP/1.1\nHost: a\n\n",
+]
+
+
+class Server:
+    """
+    A site in memory on a fixed clock, with or without its fast path, and a
+    record of what the fast path answered.
+    """
+
+    def __init__(self, fast: bool, accessLog: bool = False) -> None:
+        self.clock = clockAt(BILLENNIUM + 0.25)
+        self.site = buildSite(self.clock, accessLog=accessLog)
+        self.quick: list[QuickHead] = []
+        answer = self.site.quickAnswer
+        assert answer is not None
+        if fast:
+
+            def recording(head: QuickHead) -> tuple[bytes, int] | None:
+                response = answer(head)
+                if response is not None:
+                    self.quick.append(head)
+                return response
+
+            self.site.quickAnswer = recording
+        else:
+            self.site.quickAnswer = None
+
+    def exchange(self, chunks: list[bytes]) -> tuple[bytes, list[float]]:
+        """
+        Send C{chunks} in turn on one connection.
+
+        @return: every byte sent back, and the times of what is left
+            scheduled.
+        """
+        connection = RawConnection(self.site)
+        for chunk in chunks:
+            connection.send(chunk)
+        return (
+            connection.received(),
+            sorted(call.getTime() for call in self.clock.getDelayedCalls()),
+        )
+
+    def count(self, status: str) -> float | None:
+        """
+        @return: the requests at C{/} counted with C{status}.
+        """
+        assert self.site.metrics is not None
+        return self.site.metrics.registry.get_sample_value(
+            "clocksvc_requests_total", {"endpoint": "/", "status": status}
+        )
+
+
+def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
+    """
+    @return: C{data} cut at each of C{cuts} (positions, in any order).
+    """
+    points = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
+    return [data[points[i] : points[i + 1]] for i in range(len(points) - 1)]
+
+
+class EquivalenceTests(SynchronousTestCase):
+    """
+    The fast path answers as the general path does: the same bytes, the
+    same timers left, the same counts and log events.
+    """
+
+    def setUp(self) -> None:
+        useTimezone(self, "UTC")
+
+    def assertSame(self, chunks: list[bytes]) -> Server:
+        """
+        Send C{chunks} to a server with its fast path and to one without,
+        and check that each sends back the same bytes and leaves the same
+        timers.
+
+        @return: the server with the fast path.
+        """
+        fast, general = Server(fast=True), Server(fast=False)
+        self.assertEqual(fast.exchange(chunks), general.exchange(chunks))
+        self.assertEqual(fast.count("200"), general.count("200"))
+        return fast
+
+    def test_page(self) -> None:
+        """
+        The fast path answers GET / with the lesson's page, and the general
+        path would have sent the same bytes.
+        """
+        fast = self.assertSame([PAGE])
+        self.assertEqual(fast.quick, [QuickHead(b"GET", None, None)])
+        response, _ = fast.exchange([PAGE])
+        self.assertTrue(
+            response.startswith(
+                b"HTTP/1.1 200 OK\r\nServer: clocksvc\r\n"
+                # BILLENNIUM, on the fixed clock, in the Date header too.
+                b"Date: Sun, 09 Sep 2001 01:46:40 GMT\r\n"
+            )
+        )
+        self.assertTrue(
+            response.endswith(
+                b"\r\n\r\n<html><body>Sun Sep  9 01:46:40 2001</body></html>"
+            )
+        )
+
+    def test_eachRequest(self) -> None:
+        """
+        Each request alone, and as the last one on its connection, gets the
+        same answer from both; the fast path takes the plain requests for
+        the page and no others.
+        """
+        for request in REQUESTS + LAST_REQUESTS:
+            fast = self.assertSame([request])
+            self.assertEqual(len(fast.quick), request in REQUESTS[:5], request)
+
+    def test_nextSecond(self) -> None:
+        """
+        The fast path's response is for the second it is sent in.
+        """
+        fast, general = Server(fast=True), Server(fast=False)
+        for server in (fast, general):
+            server.exchange([PAGE])
+            server.clock.advance(1)
+        self.assertEqual(fast.exchange([PAGE]), general.exchange([PAGE]))
+        self.assertIn(b"01:46:41 2001", fast.exchange([PAGE])[0])
+
+    @given(
+        st.lists(st.sampled_from(REQUESTS), max_size=8),
+        st.sampled_from([*LAST_REQUESTS, b""]),
+        st.lists(st.integers(min_value=0), max_size=6),
+    )
+    def test_pipelines(
+        self, requests: list[bytes], last: bytes, cuts: list[int]
+    ) -> None:
+        """
+        Any run of requests on one connection, pipelined and cut into any
+        pieces, gets the same bytes back from both.
+        """
+        self.assertSame(pieces(b"".join(requests) + last, cuts))
+
+    def test_accessLog(self) -> None:
+        """
+        The access log has the same event for a request either path answers.
+        """
+        events: list[dict[str, Any]] = []
+
+        def observe(event: dict[str, Any]) -> None:
+            if event.get("log_namespace") == "clocksvc.access":
+                events.append(event)
+
+        observer = cast(ILogObserver, observe)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        request = b"HEAD / HTTP/1.1\r\nHost: a\r\nUser-Agent: probe/1\r\n\r\n"
+        fast, general = Server(fast=True, accessLog=True), Server(False, True)
+        fast.exchange([request, PAGE])
+        self.assertEqual(len(fast.quick), 2)
+        fastEvents, events[:] = events[:], []
+        general.exchange([request, PAGE])
+        keys = ["when", "client", "method", "path", "status", "bytes"]
+        keys += ["duration_ms", "user_agent"]
+        self.assertEqual(
+            [{key: event[key] for key in keys} for event in fastEvents],
+            [{key: event[key] for key in keys} for event in events],
+        )
+        self.assertEqual(
+            [
+                (event["method"], event["bytes"], event["user_agent"])
+                for event in events
+            ],
+            [("HEAD", 0, "probe/1"), ("GET", 50, "")],
+        )
+
+    def test_anotherPage(self) -> None:
+        """
+        A resource mounted at / in place of clocksvc's answers there: the
+        fast path steps aside.
+        """
+        fast = Server(fast=True)
+        root = fast.site.resource
+        assert isinstance(root, Resource)
+        root.putChild(b"", Data(b"mine", "text/plain"))
+        response, _ = fast.exchange([PAGE])
+        self.assertEqual(fast.quick, [])
+        self.assertTrue(response.endswith(b"\r\n\r\nmine"), response)
+
+
+class NetworkTests(TestCase):
+    """
+    The fast path over a real socket, where it sends at once.
+    """
+
+    def setUp(self) -> None:
+        server = serve(self, LIMITS)
+        self.site, self.address = server.site, server.address
+
+    async def test_pipelined(self) -> None:
+        """
+        2,000 requests pipelined at once, more than the socket's buffers hold
+        in answers, all get the page, in order, once each.
+        """
+        result = await deferToThread(
+            exchange, self.address, PAGE * 2000, expect=2000, timeout=30.0
+        )
+        self.assertEqual(result.statuses, [200] * 2000)
+        self.assertEqual(
+            {response.body[:12] for response in result.responses}, {b"<html><body>"}
+        )
+        self.assertEqual(result.rest, b"")
+        assert self.site.metrics is not None
+        count = self.site.metrics.registry.get_sample_value(
+            "clocksvc_requests_total", {"endpoint": "/", "status": "200"}
+        )
+        self.assertEqual(count, 2000)
+
+    async def test_clientGone(self) -> None:
+        """
+        A client that sends and resets at once costs the server nothing: the
+        next client is served.
+        """
+
+        def sendAndReset() -> None:
+            with socket.create_connection(self.address, timeout=5) as sock:
+                # Linger on, for no time: close sends a reset.
+                sock.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                sock.sendall(PAGE * 50)
+
+        for _ in range(20):
+            await deferToThread(sendAndReset)
+        result = await deferToThread(exchange, self.address, PAGE, expect=1)
+        self.assertEqual(result.statuses, [200])
