@@ -27,6 +27,7 @@ from zope.interface import implementer
 
 from ._api import QueryError, TimeResource, clientIP, zoneFromQuery
 from ._document import documentJSON, timeDocument
+from ._server import ClockRequest, frameChunk
 from ._zones import ZoneCatalogue
 
 __all__ = ["SHUTDOWN_EVENT", "Stream", "Ticker"]
@@ -111,13 +112,29 @@ class _StreamClient:
     ) -> None:
         self._stream = stream
         self._request = request
-        self._zone = zone
-        self._address = address
+        self.zone = zone
+        self.address = address
+        #: Clients with the same key get the same events.
+        self.key = (zone.key, address)
         self._stalledTicks = 0
+        # Twisted's write frames each chunk for each client; ClockRequest
+        # can take one already framed, made once for every client alike.
+        self._writeFramed = (
+            request.writeFramed if isinstance(request, ClockRequest) else None
+        )
 
-    def tick(self, second: int) -> None:
+    def send(self, event: bytes, framed: bytes) -> None:
+        """
+        Send one tick's event, unless the client has stopped reading.
+
+        @param event: the event.
+        @param framed: the event as one chunk of a chunked body.
+        """
         if not self.paused:
-            self._request.write(self._stream.event(second, self._zone, self._address))
+            if self._writeFramed is not None:
+                self._writeFramed(event, framed)
+            else:
+                self._request.write(event)
             return
         self._stalledTicks += 1
         if self._stalledTicks > self._stream.stalledSeconds:
@@ -208,8 +225,9 @@ class Stream(TimeResource):
         client = _StreamClient(self, httpRequest, zone, clientIP(request))
         request.write(b"retry: 1000\n\n")
         httpRequest.registerProducer(client, True)
+        if not self._clients:
+            self._ticker.subscribe(self, self._tick)
         self._clients.add(client)
-        self._ticker.subscribe(client, client.tick)
         # Fires on a normal finish and errs when the client goes away: both
         # forget the client at once, and the error needs no logging.
         httpRequest.notifyFinish().addBoth(lambda _: self.forget(client))
@@ -227,7 +245,8 @@ class Stream(TimeResource):
         Stop sending to C{client}.
         """
         self._clients.discard(client)
-        self._ticker.unsubscribe(client)
+        if not self._clients:
+            self._ticker.unsubscribe(self)
 
     def closeAll(self) -> None:
         """
@@ -235,6 +254,17 @@ class Stream(TimeResource):
         """
         for client in list(self._clients):
             client.close()
+
+    def _tick(self, second: int) -> None:
+        # One stream, one listener: the fan-out to thousands of clients is a
+        # loop that does little besides send, for the last client's sake.
+        framedEvents: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+        for client in list(self._clients):
+            both = framedEvents.get(client.key)
+            if both is None:
+                event = self.event(second, client.zone, client.address)
+                both = framedEvents[client.key] = (event, frameChunk(event))
+            client.send(*both)
 
     def event(self, second: int, zone: ZoneInfo, address: str) -> bytes:
         """
