@@ -8,14 +8,25 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
+from datetime import datetime, timezone
 from typing import cast
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.logger import ILogObserver, LogLevel, globalLogPublisher
 from twisted.logger import Logger as TwistedLogger
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._logging import JSONLinesObserver, ThreadedWriter, accessLog, serviceLog
+from clocksvc._logging import (
+    JSONLinesObserver,
+    ThreadedWriter,
+    _accessLine,
+    _isoTime,
+    accessLog,
+    serviceLog,
+)
 from clocksvc._site import buildSite
 
 from ._helpers import BILLENNIUM, RawConnection, clockAt
@@ -102,6 +113,77 @@ class JSONLinesObserverTests(SynchronousTestCase):
         self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
 
 
+class AccessLineTests(SynchronousTestCase):
+    """
+    The access line's own formatter writes what C{json.dumps} would.
+    """
+
+    @given(st.floats(min_value=-1e10, max_value=253402300799.0))
+    def test_isoTime(self, seconds: float) -> None:
+        """
+        L{_isoTime} gives what C{datetime.isoformat} gives, to the
+        millisecond.
+        """
+        self.assertEqual(
+            _isoTime(seconds),
+            datetime.fromtimestamp(seconds, timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
+        )
+
+    @given(
+        st.floats(min_value=0, max_value=2e9),
+        st.text(),
+        st.text(),
+        st.text(),
+        st.integers(),
+        st.integers(),
+        st.floats(),
+        st.text(),
+    )
+    def test_line(
+        self,
+        when: float,
+        client: str,
+        method: str,
+        path: str,
+        status: int,
+        length: int,
+        duration: float,
+        agent: str,
+    ) -> None:
+        """
+        Whatever the fields hold, the line is C{json.dumps}'s compact form of
+        them, timed by C{when}.
+        """
+        fields = {
+            "client": client,
+            "method": method,
+            "path": path,
+            "status": status,
+            "bytes": length,
+            "duration_ms": duration,
+            "user_agent": agent,
+        }
+        self.assertEqual(
+            _accessLine({"when": when, **fields}),
+            json.dumps({"time": _isoTime(when), **fields}, separators=(",", ":"))
+            + "\n",
+        )
+
+    def test_otherTypes(self) -> None:
+        """
+        Fields of other types than a site gives, from someone else's event
+        in the namespace, are written by C{json.dumps} all the same.
+        """
+        self.assertEqual(
+            _accessLine({"when": 0, "status": "200", "bytes": None}),
+            '{"time":"1970-01-01T00:00:00.000+00:00","client":null,"method":null,'
+            '"path":null,"status":"200","bytes":null,"duration_ms":null,'
+            '"user_agent":null}\n',
+        )
+
+
 class ThreadedWriterTests(SynchronousTestCase):
     """
     L{ThreadedWriter} writes lines in order from its own thread.
@@ -122,8 +204,9 @@ class ThreadedWriterTests(SynchronousTestCase):
     def test_boundedWhenStuck(self) -> None:
         """
         When the file stops taking lines, the writer holds at most
-        C{MAX_QUEUED} lines and one batch, and counts the rest as dropped;
-        once the file takes lines again, a line says how many were lost.
+        C{MAX_QUEUED} lines besides the batch it is writing, and counts the
+        rest as dropped; once the file takes lines again, a line says how
+        many were lost.
         """
         release = threading.Event()
 
@@ -134,19 +217,26 @@ class ThreadedWriterTests(SynchronousTestCase):
 
         out = Stuck()
         writer = ThreadedWriter(out)
-        # More than the queue and one batch can hold while the file is stuck.
-        total = ThreadedWriter.MAX_QUEUED + 2 * ThreadedWriter.MAX_BATCH
+        writer.write("first\n")
+        # Once the thread has taken the first line, it is stuck writing it.
+        deadline = time.monotonic() + 10
+        while writer.queued and time.monotonic() < deadline:
+            time.sleep(0.001)
+        total = ThreadedWriter.MAX_QUEUED + 1000
         for n in range(total):
             writer.write(f"{n}\n")
-        self.assertLessEqual(writer._queue.qsize(), ThreadedWriter.MAX_QUEUED)
+        self.assertEqual(writer.queued, ThreadedWriter.MAX_QUEUED)
         release.set()
         writer.close()
         lines = out.getvalue().splitlines()
         [dropped] = [json.loads(line) for line in lines if line.startswith("{")]
         self.assertEqual(dropped["event"], "log_dropped")
-        self.assertGreaterEqual(dropped["lines"], ThreadedWriter.MAX_BATCH)
-        # Every line was either written or counted as dropped.
-        self.assertEqual(len(lines) - 1 + dropped["lines"], total)
+        self.assertEqual(dropped["lines"], 1000)
+        # The first line, then those that fitted, in order, then the count.
+        self.assertEqual(
+            lines[:-1],
+            ["first"] + [str(n) for n in range(ThreadedWriter.MAX_QUEUED)],
+        )
 
     def test_closesItsFile(self) -> None:
         """
