@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 __all__ = ["Period", "periodAround", "stateAt"]
@@ -27,11 +28,13 @@ SEARCH_YEARS = 5
 # short of it, so that no zone's local time of a probe overflows.
 _LAST = 253_402_300_799 - 2 * _DAY
 
+# These aliases are evaluated at run time, where PyPy's Python 3.9 has no
+# X | Y: hence Optional.
 #: A zone's state at an instant: its UTC offset and its daylight-saving amount.
-State = tuple[timedelta | None, timedelta | None]
+State = tuple[Optional[timedelta], Optional[timedelta]]
 #: The instants, in whole seconds since the epoch, at which a period began
 #: and ends; L{None} where it is further away than the search reaches.
-Period = tuple[int | None, int | None]
+Period = tuple[Optional[int], Optional[int]]
 
 _UTC = timezone.utc
 
