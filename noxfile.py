@@ -42,6 +42,34 @@ def tests(session: nox.Session) -> None:
     session.run("coverage", "report")
 
 
+@nox.session(python="pypy3" if shutil.which("pypy3") else False)
+def pypy(session: nox.Session) -> None:
+    """
+    Run the test suite on PyPy, without coverage; not in the default
+    sessions. Needs pypy3 (apt-get install pypy3).
+
+    Debian's pypy3 is Python 3.9, so Twisted is 26.4, the newest for 3.9.
+    Its tls extra cannot install there (see pyproject.toml's tests group):
+    the TLS tests skip, and treq, which requires it, is installed without
+    its dependencies.
+    """
+    if session.python is False:
+        session.error("pypy needs pypy3 on the PATH: apt-get install pypy3")
+    tests = nox.project.dependency_groups(PYPROJECT, "tests")
+    session.install(".", *tests)
+    session.install("--force-reinstall", "--no-deps", ".")
+    # treq's own dependencies are Twisted's, and multipart.
+    treq = [r.split(";")[0] for r in tests if r.startswith("treq")]
+    session.install("--no-deps", *treq, "multipart")
+    session.run(
+        "python",
+        "-m",
+        "twisted.trial",
+        *(session.posargs or ["tests"]),
+        env={"CI": "1"} if "CI" not in session.env else {},
+    )
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """
