@@ -14,12 +14,18 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.web import http
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 
-from ._document import TimeDocument, documentJSON, documentText, timeDocument
+from ._document import (
+    TimeDocument,
+    documentJSON,
+    documentJSONAt,
+    documentText,
+    timeDocument,
+)
 from ._negotiation import preferredType
 from ._page import ClockPage
 from ._resource import (
@@ -40,6 +46,7 @@ __all__ = [
     "QueryError",
     "TimeResource",
     "Timezones",
+    "addressIP",
     "clientIP",
     "timeHeaders",
     "zoneFromQuery",
@@ -71,7 +78,13 @@ def clientIP(request: IRequest) -> str:
     @return: the client's IP address, IPv4-mapped IPv6 addresses unmapped;
         empty for clients that have none, such as those on a UNIX socket.
     """
-    address = request.getClientAddress()
+    return addressIP(request.getClientAddress())
+
+
+def addressIP(address: IAddress) -> str:
+    """
+    @return: the IP address of C{address}, as L{clientIP} gives it.
+    """
     if isinstance(address, (IPv4Address, IPv6Address)):
         host = address.host
         return host.removeprefix("::ffff:") if "." in host else host
@@ -274,6 +287,9 @@ class Now(TimeResource):
             t1 = t1FromQuery(request)
         except QueryError as e:
             return self.sendQueryError(request, format, e)
+        if t1 is None and format == "json":
+            request.setHeader(b"content-type", JSON_TYPE)
+            return documentJSONAt(received, zone, clientIP(request))
         document = timeDocument(received, zone, clientIP(request))
         if t1 is None:
             return self.sendDocument(request, format, document)

@@ -12,7 +12,13 @@ from zoneinfo import ZoneInfo
 
 from ._periods import periodAround, stateAt
 
-__all__ = ["TimeDocument", "documentJSON", "documentText", "timeDocument"]
+__all__ = [
+    "TimeDocument",
+    "documentJSON",
+    "documentJSONAt",
+    "documentText",
+    "timeDocument",
+]
 
 #: A time document: field names to JSON values, in worldtimeapi's order.
 TimeDocument = dict[str, object]
@@ -122,6 +128,72 @@ def documentJSON(document: TimeDocument) -> bytes:
     @return: the document as compact JSON, as worldtimeapi sends it.
     """
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+# The fields of a document that change within a second, and those after
+# them, in worldtimeapi's order; the others are the same all second long.
+_MIDDLE_FIELDS = (
+    "day_of_week",
+    "day_of_year",
+    "dst",
+    "dst_from",
+    "dst_offset",
+    "dst_until",
+    "raw_offset",
+    "timezone",
+    "unixtime",
+)
+_LAST_FIELDS = ("utc_offset", "week_number")
+#: A second's JSON in pieces: before client_ip; the local and UTC date and
+#: time to the second; the local offset; the fields in between; and after.
+_Pieces = tuple[str, str, str, str, str, str]
+_pieces: dict[tuple[ZoneInfo, int], _Pieces] = {}
+#: How many (zone, second) pieces are kept; a few zones' worth of seconds.
+_PIECES_KEPT = 512
+
+
+def _secondPieces(zone: ZoneInfo, whole: int) -> _Pieces:
+    document = timeDocument(whole, zone, "")
+    local = str(document["datetime"])
+    utc = str(document["utc_datetime"])
+
+    def fields(names: tuple[str, ...]) -> str:
+        return ",".join(f'"{name}":{json.dumps(document[name])}' for name in names)
+
+    # isoformat's date and time are 19 characters (the year has 4 digits),
+    # then ".000000", then the offset.
+    return (
+        '{"abbreviation":' + json.dumps(document["abbreviation"]) + ',"client_ip":',
+        local[:19],
+        local[26:],
+        utc[:19],
+        fields(_MIDDLE_FIELDS),
+        fields(_LAST_FIELDS) + "}",
+    )
+
+
+def documentJSONAt(seconds: float, zone: ZoneInfo, clientIP: str) -> bytes:
+    """
+    C{documentJSON(timeDocument(seconds, zone, clientIP))}, made from the
+    pieces that stay the same all second long: every request asks for the
+    current second's, and only the microsecond and the address differ.
+
+    @return: the document as compact JSON.
+    """
+    micros = round(seconds * 1_000_000)
+    whole, fraction = divmod(micros, 1_000_000)
+    key = (zone, whole)
+    pieces = _pieces.get(key)
+    if pieces is None:
+        if len(_pieces) >= _PIECES_KEPT:
+            _pieces.clear()
+        pieces = _pieces[key] = _secondPieces(zone, whole)
+    head, local, offset, utc, middle, last = pieces
+    return (
+        f'{head}{json.dumps(clientIP)},"datetime":"{local}.{fraction:06d}{offset}",'
+        f'{middle},"unixtime_ms":{micros // 1000},'
+        f'"utc_datetime":"{utc}.{fraction:06d}+00:00",{last}'
+    ).encode()
 
 
 def _textValue(value: object) -> str:

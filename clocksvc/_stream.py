@@ -26,7 +26,7 @@ from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
 from ._api import QueryError, TimeResource, clientIP, zoneFromQuery
-from ._document import documentJSON, timeDocument
+from ._document import documentJSONAt
 from ._server import ClockRequest, frameChunk
 from ._zones import ZoneCatalogue
 
@@ -277,7 +277,7 @@ class Stream(TimeResource):
         key = (zone.key, address)
         event = self._events.get(key)
         if event is None:
-            data = documentJSON(timeDocument(second, zone, address))
+            data = documentJSONAt(second, zone, address)
             event = b"id: %d\nevent: tick\ndata: %s\n\n" % (second, data)
             self._events[key] = event
         return event

@@ -22,6 +22,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from clocksvc._document import (
     TimeDocument,
     documentJSON,
+    documentJSONAt,
     documentText,
     formatOffset,
     timeDocument,
@@ -809,6 +810,30 @@ class DocumentPropertyTests(SynchronousTestCase):
         )
         self.assertEqual(document["week_number"], localDate.isocalendar()[1])
         self.assertEqual((document["timezone"], document["client_ip"]), (name, CLIENT))
+
+
+class DocumentJSONAtTests(SynchronousTestCase):
+    """
+    L{documentJSONAt} writes what L{documentJSON} writes of L{timeDocument}.
+    """
+
+    @given(
+        seconds=st.floats(min_value=-(2**31), max_value=LAST_INSTANT),
+        name=st.sampled_from(ZONE_NAMES),
+        clientIP=st.sampled_from([CLIENT, "2001:db8::1", "", '"\\\u00e9']),
+    )
+    @example(seconds=1_000_000_000.9999996, name="UTC", clientIP=CLIENT)
+    @example(seconds=-0.5, name="Europe/Dublin", clientIP=CLIENT)
+    @example(seconds=1_711_846_799.999999, name="Europe/Berlin", clientIP=CLIENT)
+    def test_same(self, seconds: float, name: str, clientIP: str) -> None:
+        """
+        For any instant, zone and address, the two are the same bytes, and
+        so again from the pieces kept for that second.
+        """
+        zone = ZoneInfo(name)
+        expected = documentJSON(timeDocument(seconds, zone, clientIP))
+        self.assertEqual(documentJSONAt(seconds, zone, clientIP), expected)
+        self.assertEqual(documentJSONAt(seconds, zone, clientIP), expected)
 
 
 class PeriodTests(SynchronousTestCase):
