@@ -22,27 +22,34 @@ is built once per second and method.
 from __future__ import annotations
 
 import re
-import time
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.web.http import datetimeToString
 from twisted.web.resource import Resource
 
+from ._api import addressIP
+from ._document import documentJSONAt
 from ._limits import Limits
 from ._negotiation import preferredType
+from ._page import clockPageBody
 from ._resource import STRICTEST_POLICY
 
 __all__ = [
     "VALID_HOST",
+    "QuickAnswers",
     "QuickHead",
-    "RootPageResponses",
     "httpDate",
     "parseQuickHead",
 ]
 
-#: The only request lines the fast path takes.
-_REQUEST_LINES = {b"GET / HTTP/1.1": b"GET", b"HEAD / HTTP/1.1": b"HEAD"}
+#: The only request lines the fast path takes: their method and target.
+_REQUEST_LINES = {
+    b"%s %s HTTP/1.1" % (method, target): (method, target)
+    for method in (b"GET", b"HEAD")
+    for target in (b"/", b"/now", b"/now.json")
+}
 
 # field-name ":" OWS field-value OWS (RFC 9110 section 5), in visible ASCII
 # only: obs-fold, obs-text and control characters go to the general path.
@@ -69,12 +76,14 @@ class QuickHead(NamedTuple):
     A request head the fast path can answer.
 
     @ivar method: C{b"GET"} or C{b"HEAD"}.
+    @ivar target: C{b"/"}, C{b"/now"} or C{b"/now.json"}.
     @ivar accept: the C{Accept} field, if there is one.
     @ivar userAgent: the C{User-Agent} field, if there is one, for the
         access log.
     """
 
     method: bytes
+    target: bytes
     accept: bytes | None
     userAgent: bytes | None
 
@@ -91,11 +100,13 @@ def parseQuickHead(head: bytes, limits: Limits) -> QuickHead | None:
     if len(head) > limits.maxHeaderSize:
         return None
     lines = head.split(b"\r\n")
-    method = _REQUEST_LINES.get(lines[0])
-    if method is None or len(lines) - 1 > limits.maxHeaders:
+    requestLine = _REQUEST_LINES.get(lines[0])
+    if requestLine is None or len(lines) - 1 > limits.maxHeaders:
         return None
     host = accept = userAgent = None
     for line in lines[1:]:
+        if len(line) > limits.maxRequestLine:
+            return None
         field = _FIELD.fullmatch(line)
         if field is None:
             return None
@@ -114,7 +125,7 @@ def parseQuickHead(head: bytes, limits: Limits) -> QuickHead | None:
             return None
     if host is None or VALID_HOST.fullmatch(host) is None:
         return None
-    return QuickHead(method, accept, userAgent)
+    return QuickHead(requestLine[0], requestLine[1], accept, userAgent)
 
 
 _lastDate: tuple[int, bytes] = (-1, b"")
@@ -133,89 +144,129 @@ def httpDate(seconds: float) -> bytes:
     return _lastDate[1]
 
 
-class RootPageResponses:
+class _Negotiator:
     """
-    The complete responses to C{GET /} and C{HEAD /} from browsers (or
-    anything else the negotiation at C{/} gives the lesson's page), kept for
-    the second they are true in.
+    Content negotiation with its answers kept: there are a handful of
+    distinct C{Accept} fields in real traffic.
     """
 
-    #: The offers of L{clocksvc._api.NegotiatedRoot}, favourite first.
-    _OFFERS = ("text/html", "application/json", "text/plain")
-    #: How many distinct C{Accept} fields the negotiation cache holds; there
-    #: are a handful in real traffic, and a client cannot grow it past this.
-    _ACCEPT_CACHE_SIZE = 64
+    #: How many distinct C{Accept} fields it keeps answers for: a client
+    #: cannot grow it past this.
+    _SIZE = 64
 
-    def __init__(self, clock: IReactorTime, root: Resource) -> None:
+    def __init__(self, offers: tuple[str, ...]) -> None:
+        self._offers = offers
+        self._chosen: dict[bytes, str] = {}
+
+    def choose(self, accept: bytes | None) -> str:
+        """
+        @return: the offer that C{accept} prefers, as L{preferredType}
+            chooses it.
+        """
+        if accept is None:
+            return self._offers[0]
+        chosen = self._chosen.get(accept)
+        if chosen is None:
+            if len(self._chosen) >= self._SIZE:
+                self._chosen.clear()
+            chosen = preferredType(accept.decode("latin-1"), self._offers)
+            self._chosen[accept] = chosen
+        return chosen
+
+
+class QuickAnswers:
+    """
+    The fast path's answers, for clocksvc's own resource tree: the lesson's
+    page at C{/} (for browsers, and anything else the negotiation there
+    gives the page), and the time document in JSON at C{/now} and
+    C{/now.json} for the default zone. Each is answered only while the
+    resource it stands in for is still mounted where it was.
+    """
+
+    def __init__(self, clock: IReactorTime, root: Resource, zone: ZoneInfo) -> None:
         """
         @param clock: where the time comes from.
-        @param root: the root of the resource tree, whose child at C{/} these
-            are the answers of: while that child is there.
+        @param root: the root of clocksvc's resource tree.
+        @param zone: the default zone of C{/now}.
         """
         self._clock = clock
         self._children = root.children
-        self._page = root.children[b""]
+        self._mounted = {
+            segment: root.children[segment] for segment in (b"", b"now", b"now.json")
+        }
+        self._zone = zone
+        # The offers of NegotiatedRoot and of Now, favourite first.
+        self._root = _Negotiator(("text/html", "application/json", "text/plain"))
+        self._now = _Negotiator(("application/json", "text/plain"))
         self._second = -1
-        self._get = self._head = b""
-        self._pageFor: dict[bytes, bool] = {}
+        self._pageGet = self._pageHead = b""
 
-    def answer(self, head: QuickHead) -> tuple[bytes, int] | None:
+    def answer(self, head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
         """
         The site's fast path.
 
+        @param head: the request.
+        @param peer: the client's address.
         @return: the complete response to C{head} and the length of its body;
-            or L{None} for a request that does not get the page, or if
-            someone mounted another resource at C{/}.
+            or L{None} to leave the request to the resource tree.
         """
-        if self._children.get(b"") is not self._page or not self.wantsPage(head.accept):
+        target = head.target
+        if self._children.get(target[1:]) is not self._mounted[target[1:]]:
             return None
-        return self.response(head.method)
+        if target == b"/":
+            if self._root.choose(head.accept) != "text/html":
+                return None
+            return self._page(head.method)
+        vary = target == b"/now"
+        if vary and self._now.choose(head.accept) != "application/json":
+            return None
+        return self._document(head.method, vary, peer)
 
-    def wantsPage(self, accept: bytes | None) -> bool:
-        """
-        @return: whether a request with this C{Accept} field gets the page.
-        """
-        if accept is None:
-            return True
-        page = self._pageFor.get(accept)
-        if page is None:
-            if len(self._pageFor) >= self._ACCEPT_CACHE_SIZE:
-                self._pageFor.clear()
-            chosen = preferredType(accept.decode("latin-1"), self._OFFERS)
-            page = self._pageFor[accept] = chosen == "text/html"
-        return page
-
-    def response(self, method: bytes) -> tuple[bytes, int]:
-        """
-        @param method: C{b"GET"} or C{b"HEAD"}.
-        @return: the whole response for now, and the length of its body.
-        """
+    def _page(self, method: bytes) -> tuple[bytes, int]:
         now = self._clock.seconds()
         if int(now) != self._second:
-            self._build(now)
+            # The page and its date change once a second: so does this.
+            self._second = int(now)
+            body = clockPageBody(now)
+            # The general path's headers, in its order: Server and Date from
+            # ClockRequest, then NegotiatedRoot's, then ClockPage's, then the
+            # length Twisted adds.
+            self._pageHead = (
+                b"HTTP/1.1 200 OK\r\n"
+                b"Server: clocksvc\r\n"
+                b"Date: %s\r\n"
+                b"Cache-Control: no-store\r\n"
+                b"Access-Control-Allow-Origin: *\r\n"
+                b"Vary: accept\r\n"
+                b"Content-Type: text/html; charset=utf-8\r\n"
+                b"Content-Security-Policy: %s\r\n"
+                b"X-Content-Type-Options: nosniff\r\n"
+                b"Referrer-Policy: no-referrer\r\n"
+                b"Content-Length: %d\r\n"
+                b"\r\n" % (httpDate(now), STRICTEST_POLICY, len(body))
+            )
+            self._pageGet = self._pageHead + body
         if method == b"HEAD":
-            return self._head, 0
-        return self._get, len(self._get) - len(self._head)
+            return self._pageHead, 0
+        return self._pageGet, len(self._pageGet) - len(self._pageHead)
 
-    def _build(self, now: float) -> None:
-        self._second = int(now)
-        # The lesson's page (clocksvc._page.clockPageBody), for this second.
-        body = b"<html><body>" + time.ctime(now).encode() + b"</body></html>"
-        # The general path's headers, in its order: Server and Date from
-        # ClockRequest, then NegotiatedRoot's, then ClockPage's, then the
-        # length Twisted adds.
-        self._head = (
+    def _document(self, method: bytes, vary: bool, peer: IAddress) -> tuple[bytes, int]:
+        now = self._clock.seconds()
+        # The document has the microsecond and the client's address in it:
+        # it is made for each request, as Now makes it.
+        body = documentJSONAt(now, self._zone, addressIP(peer))
+        # Now's headers, in the general path's order.
+        head = (
             b"HTTP/1.1 200 OK\r\n"
             b"Server: clocksvc\r\n"
             b"Date: %s\r\n"
             b"Cache-Control: no-store\r\n"
             b"Access-Control-Allow-Origin: *\r\n"
-            b"Vary: accept\r\n"
-            b"Content-Type: text/html; charset=utf-8\r\n"
-            b"Content-Security-Policy: %s\r\n"
-            b"X-Content-Type-Options: nosniff\r\n"
-            b"Referrer-Policy: no-referrer\r\n"
+            b"%s"
+            b"Content-Type: application/json; charset=utf-8\r\n"
             b"Content-Length: %d\r\n"
-            b"\r\n" % (httpDate(now), STRICTEST_POLICY, len(body))
+            b"\r\n" % (httpDate(now), b"Vary: accept\r\n" if vary else b"", len(body))
         )
-        self._get = self._head + body
+        if method == b"HEAD":
+            return head, 0
+        return head + body, len(body)

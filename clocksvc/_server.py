@@ -354,7 +354,9 @@ class ClockChannel(http.HTTPChannel):
         )
 
     def _answerQuickly(
-        self, answer: Callable[[QuickHead], tuple[bytes, int] | None], pending: bytes
+        self,
+        answer: Callable[[QuickHead, IAddress], tuple[bytes, int] | None],
+        pending: bytes,
     ) -> bytes:
         """
         Answer the requests at the start of C{pending} that the fast path can.
@@ -373,7 +375,7 @@ class ClockChannel(http.HTTPChannel):
             if head is None:
                 break
             started = clock.seconds()
-            response = answer(head)
+            response = answer(head, self._tcp().getPeer())
             if response is None:
                 break
             sentAll = self.writeNow(response[0])
@@ -673,7 +675,7 @@ class ClockSite(server.Site):
     #: request it can answer, and the length of its body; or L{None} to leave
     #: the request to the resource tree. Set by L{clocksvc.buildSite}, which
     #: knows what its tree answers.
-    quickAnswer: Callable[[QuickHead], tuple[bytes, int] | None] | None = None
+    quickAnswer: Callable[[QuickHead, IAddress], tuple[bytes, int] | None] | None = None
 
     def log(self, request: Any) -> None:
         """
@@ -702,7 +704,7 @@ class ClockSite(server.Site):
         self._answered(
             channel._tcp().getPeer() if self.accessLog else None,
             head.method,
-            b"/",
+            head.target,
             _OK,
             bodyLength,
             head.userAgent,

@@ -13,7 +13,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 
 from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
-from ._fastpath import RootPageResponses
+from ._fastpath import QuickAnswers
 from ._health import Health
 from ._limits import Limits
 from ._live import LivePage, StaticFile
@@ -133,7 +133,7 @@ def buildSite(
     limits = Limits() if limits is None else limits
     root = buildRoot(clock, timezone, limits)
     site = ClockSite(root, clock, limits, SiteMetrics(), accessLog)
-    site.quickAnswer = RootPageResponses(clock, root).answer
+    site.quickAnswer = QuickAnswers(clock, root, resolveZone(timezone)).answer
     stream = root.getStaticEntity(b"stream")
     site.whenDraining(stream.closeAll)
     if site.metrics is not None:

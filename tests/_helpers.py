@@ -14,7 +14,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IListeningPort
+from twisted.internet.interfaces import IAddress, IListeningPort
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
@@ -129,8 +129,13 @@ class RawConnection:
     responses that stream, and for what happens when the client goes away.
     """
 
-    def __init__(self, site: Site) -> None:
-        address = IPv4Address("TCP", "127.0.0.1", 54321)
+    def __init__(self, site: Site, address: IAddress | None = None) -> None:
+        """
+        @param site: the site to connect to.
+        @param address: the client's address; by default 127.0.0.1.
+        """
+        if address is None:
+            address = IPv4Address("TCP", "127.0.0.1", 54321)
         self.protocol = site.buildProtocol(address)
         self.transport = StringTransport(peerAddress=address)
         self.protocol.makeConnection(self.transport)

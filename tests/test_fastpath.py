@@ -11,6 +11,8 @@ from typing import Any, cast
 
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet.address import IPv6Address, UNIXAddress
+from twisted.internet.interfaces import IAddress
 from twisted.internet.threads import deferToThread
 from twisted.logger import ILogObserver, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
@@ -53,7 +55,7 @@ class ParseQuickHeadTests(SynchronousTestCase):
         """
         self.assertEqual(
             parseQuickHead(head(b"GET / HTTP/1.1", b"Host: a"), LIMITS),
-            QuickHead(b"GET", None, None),
+            QuickHead(b"GET", b"/", None, None),
         )
         self.assertEqual(
             parseQuickHead(
@@ -68,8 +70,23 @@ class ParseQuickHeadTests(SynchronousTestCase):
                 ),
                 LIMITS,
             ),
-            QuickHead(b"HEAD", FIREFOX_ACCEPT, b"Mozilla/5.0 (X11; Linux x86_64)"),
+            QuickHead(
+                b"HEAD", b"/", FIREFOX_ACCEPT, b"Mozilla/5.0 (X11; Linux x86_64)"
+            ),
         )
+
+    def test_targets(self) -> None:
+        """
+        The page and the time document for the default zone are taken.
+        """
+        for target in [b"/now", b"/now.json"]:
+            for method in [b"GET", b"HEAD"]:
+                self.assertEqual(
+                    parseQuickHead(
+                        head(method + b" " + target + b" HTTP/1.1", b"Host: a"), LIMITS
+                    ),
+                    QuickHead(method, target, None, None),
+                )
 
     def test_emptyValues(self) -> None:
         """
@@ -78,7 +95,7 @@ class ParseQuickHeadTests(SynchronousTestCase):
         """
         self.assertEqual(
             parseQuickHead(head(b"GET / HTTP/1.1", b"Host:", b"Accept:"), LIMITS),
-            QuickHead(b"GET", b"", None),
+            QuickHead(b"GET", b"/", b"", None),
         )
 
     def test_otherRequestLines(self) -> None:
@@ -87,7 +104,10 @@ class ParseQuickHeadTests(SynchronousTestCase):
         methods, versions, spellings and spacing.
         """
         for line in [
-            b"GET /now HTTP/1.1",
+            b"GET /now?tz=UTC HTTP/1.1",
+            b"GET /now.txt HTTP/1.1",
+            b"GET /now/ HTTP/1.1",
+            b"GET /NOW HTTP/1.1",
             b"GET /?iso HTTP/1.1",
             b"GET // HTTP/1.1",
             b"GET http://a/ HTTP/1.1",
@@ -173,6 +193,12 @@ class ParseQuickHeadTests(SynchronousTestCase):
         Heads beyond the limits go to the general path, which refuses them
         with 431.
         """
+        self.assertIsNone(
+            parseQuickHead(
+                head(b"GET / HTTP/1.1", b"Host: a", b"A: " + b"x" * 30),
+                Limits(maxRequestLine=32),
+            )
+        )
         limits = Limits(maxHeaders=3, maxHeaderSize=100)
         self.assertIsNotNone(
             parseQuickHead(
@@ -206,19 +232,30 @@ class HTTPDateTests(SynchronousTestCase):
 
 
 TIMESYNC = b'{"jsonrpc":"2.0","id":1,"method":"timesync"}'
-#: Requests for the general path and the fast path alike, in pieces to
-#: pipeline: each is a whole request.
-REQUESTS = [
+#: Requests the fast path answers.
+QUICK_REQUESTS = [
     PAGE,
     b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: a\r\nAccept: " + FIREFOX_ACCEPT + b"\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nUser-Agent: curl/8.5\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/plain;q=0.5, text/html\r\n\r\n",
-    # The document, not the page: the fast path declines these.
+    b"GET /now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /now HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
+    b"GET /now HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+    b"GET /now.json HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    b"HEAD /now.json HTTP/1.1\r\nHost: a\r\n\r\n",
+]
+#: Requests for the general path and the fast path alike, in pieces to
+#: pipeline: each is a whole request.
+REQUESTS = [
+    *QUICK_REQUESTS,
+    # The document, not the page, or text: the fast path declines these.
     b"GET / HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    b"GET /now HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
     # Not the fast path's at all.
-    b"GET /now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=Europe/Berlin HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?ms HTTP/1.1\r\nHost: a\r\n\r\n",
     b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
     b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
@@ -243,16 +280,18 @@ class Server:
     record of what the fast path answered.
     """
 
-    def __init__(self, fast: bool, accessLog: bool = False) -> None:
+    def __init__(
+        self, fast: bool, accessLog: bool = False, timezone: str = "UTC"
+    ) -> None:
         self.clock = clockAt(BILLENNIUM + 0.25)
-        self.site = buildSite(self.clock, accessLog=accessLog)
+        self.site = buildSite(self.clock, timezone, accessLog=accessLog)
         self.quick: list[QuickHead] = []
         answer = self.site.quickAnswer
         assert answer is not None
         if fast:
 
-            def recording(head: QuickHead) -> tuple[bytes, int] | None:
-                response = answer(head)
+            def recording(head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
+                response = answer(head, peer)
                 if response is not None:
                     self.quick.append(head)
                 return response
@@ -261,14 +300,16 @@ class Server:
         else:
             self.site.quickAnswer = None
 
-    def exchange(self, chunks: list[bytes]) -> tuple[bytes, list[float]]:
+    def exchange(
+        self, chunks: list[bytes], client: IAddress | None = None
+    ) -> tuple[bytes, list[float]]:
         """
-        Send C{chunks} in turn on one connection.
+        Send C{chunks} in turn on one connection, from C{client}.
 
         @return: every byte sent back, and the times of what is left
             scheduled.
         """
-        connection = RawConnection(self.site)
+        connection = RawConnection(self.site, client)
         for chunk in chunks:
             connection.send(chunk)
         return (
@@ -276,14 +317,19 @@ class Server:
             sorted(call.getTime() for call in self.clock.getDelayedCalls()),
         )
 
-    def count(self, status: str) -> float | None:
+    def counts(self) -> list[float | None]:
         """
-        @return: the requests at C{/} counted with C{status}.
+        @return: the requests counted at each endpoint the fast path
+            answers, with each status.
         """
         assert self.site.metrics is not None
-        return self.site.metrics.registry.get_sample_value(
-            "clocksvc_requests_total", {"endpoint": "/", "status": status}
-        )
+        return [
+            self.site.metrics.registry.get_sample_value(
+                "clocksvc_requests_total", {"endpoint": endpoint, "status": status}
+            )
+            for endpoint in ("/", "/now", "/now.json")
+            for status in ("200", "400", "405", "406")
+        ]
 
 
 def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -303,17 +349,21 @@ class EquivalenceTests(SynchronousTestCase):
     def setUp(self) -> None:
         useTimezone(self, "UTC")
 
-    def assertSame(self, chunks: list[bytes]) -> Server:
+    def assertSame(
+        self, chunks: list[bytes], client: IAddress | None = None, zone: str = "UTC"
+    ) -> Server:
         """
         Send C{chunks} to a server with its fast path and to one without,
-        and check that each sends back the same bytes and leaves the same
-        timers.
+        and check that each sends back the same bytes, leaves the same
+        timers and counts the same.
 
         @return: the server with the fast path.
         """
-        fast, general = Server(fast=True), Server(fast=False)
-        self.assertEqual(fast.exchange(chunks), general.exchange(chunks))
-        self.assertEqual(fast.count("200"), general.count("200"))
+        fast, general = Server(True, timezone=zone), Server(False, timezone=zone)
+        self.assertEqual(
+            fast.exchange(chunks, client), general.exchange(chunks, client)
+        )
+        self.assertEqual(fast.counts(), general.counts())
         return fast
 
     def test_page(self) -> None:
@@ -322,7 +372,7 @@ class EquivalenceTests(SynchronousTestCase):
         path would have sent the same bytes.
         """
         fast = self.assertSame([PAGE])
-        self.assertEqual(fast.quick, [QuickHead(b"GET", None, None)])
+        self.assertEqual(fast.quick, [QuickHead(b"GET", b"/", None, None)])
         response, _ = fast.exchange([PAGE])
         self.assertTrue(
             response.startswith(
@@ -345,7 +395,29 @@ class EquivalenceTests(SynchronousTestCase):
         """
         for request in REQUESTS + LAST_REQUESTS:
             fast = self.assertSame([request])
-            self.assertEqual(len(fast.quick), request in REQUESTS[:5], request)
+            self.assertEqual(len(fast.quick), request in QUICK_REQUESTS, request)
+
+    def test_clients(self) -> None:
+        """
+        The document names the client as the general path does, whatever its
+        address.
+        """
+        for client in [
+            IPv6Address("TCP", "::ffff:192.0.2.1", 1),
+            IPv6Address("TCP", "2001:db8::1", 1),
+            UNIXAddress(None),
+        ]:
+            fast = self.assertSame(QUICK_REQUESTS[5:], client)
+            self.assertEqual(len(fast.quick), 5)
+
+    def test_defaultZone(self) -> None:
+        """
+        The document is for the server's default zone.
+        """
+        fast = self.assertSame(QUICK_REQUESTS[5:], zone="america/sao_paulo")
+        self.assertIn(
+            b'"timezone":"America/Sao_Paulo"', fast.exchange([QUICK_REQUESTS[5]])[0]
+        )
 
     def test_nextSecond(self) -> None:
         """
@@ -386,7 +458,7 @@ class EquivalenceTests(SynchronousTestCase):
         globalLogPublisher.addObserver(observer)
         self.addCleanup(globalLogPublisher.removeObserver, observer)
         request = b"HEAD / HTTP/1.1\r\nHost: a\r\nUser-Agent: probe/1\r\n\r\n"
-        fast, general = Server(fast=True, accessLog=True), Server(False, True)
+        fast, general = Server(True, accessLog=True), Server(False, accessLog=True)
         fast.exchange([request, PAGE])
         self.assertEqual(len(fast.quick), 2)
         fastEvents, events[:] = events[:], []
