@@ -53,9 +53,6 @@ CLOCKSVC = "clocksvc"
 CLOCKSVC_PYPY = "clocksvc (PyPy)"
 AIOHTTP = "aiohttp"
 UVICORN = "uvicorn (ASGI)"
-#: What clocksvc needs on PyPy, less clocksvc itself; pip picks the newest
-#: release of each that supports PyPy's Python.
-PYPY_DEPENDENCIES = ["twisted", "tzdata", "prometheus_client"]
 #: PyPy's JIT compiles the hot paths during the first seconds of load; a
 #: long-running service is past that, so PyPy rows get a longer warm-up.
 PYPY_WARMUP_FACTOR = 3
@@ -105,6 +102,16 @@ def setUpPyPy(envDir: Path, source: Path | None) -> PyPy:
     out whether clocksvc runs there: installed from the working copy, or from
     C{source} when given.
     """
+    # tomllib is 3.11's; ruff sorts imports for PyPy's 3.9, where it is not
+    # the standard library's.
+    import tomllib
+
+    # What clocksvc needs, less clocksvc itself: its dependencies as
+    # pyproject.toml lists them, whose markers pip reads for PyPy's Python
+    # (Debian's is 3.9: Twisted 26.4, the newest for it). The lesson needs
+    # Twisted only.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dependencies: list[str] = project["dependencies"]
     pypy = PyPy()
     pypy3 = shutil.which("pypy3")
     if pypy3 is None:
@@ -116,17 +123,17 @@ def setUpPyPy(envDir: Path, source: Path | None) -> PyPy:
         if not python.exists():
             print(f"bench: making a PyPy virtualenv in {envDir}", flush=True)
             subprocess.run([pypy3, "-m", "venv", str(envDir)], check=True, timeout=300)
-        if not marker.exists() or marker.read_text() != " ".join(PYPY_DEPENDENCIES):
+        if not marker.exists() or marker.read_text() != " ".join(dependencies):
             print("bench: installing clocksvc's dependencies on PyPy", flush=True)
             installed = subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", *PYPY_DEPENDENCIES],
+                [str(python), "-m", "pip", "install", "-q", *dependencies],
                 capture_output=True,
                 text=True,
                 timeout=900,
             )
             if installed.returncode:
                 raise OSError(lastLine(installed.stderr))
-            marker.write_text(" ".join(PYPY_DEPENDENCIES))
+            marker.write_text(" ".join(dependencies))
     except (subprocess.SubprocessError, OSError) as e:
         pypy.notes.append(f"PyPy: not measured, its virtualenv failed: {e}")
         return pypy
@@ -187,6 +194,7 @@ def setUpPyPy(envDir: Path, source: Path | None) -> PyPy:
         failure = importable({})
         if failure is None:
             pypy.clocksvcEnv = {}
+            pypy.notes.append("clocksvc (PyPy): the working copy, installed")
             return pypy
         pypy.notes.append(f"clocksvc (PyPy): installed, but import fails: {failure}")
         return pypy
