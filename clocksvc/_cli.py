@@ -9,11 +9,12 @@ line on standard error and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, ClassVar, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import Deferred, maybeDeferred
@@ -33,6 +34,9 @@ from ._logging import JSONLinesObserver, ThreadedWriter, say, serviceLog
 from ._shutdown import GracefulShutdown
 from ._site import buildAdminSite, buildSite, resolveZone
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._workers import Worker
 
 __all__ = ["Options", "main", "run"]
 
@@ -71,6 +75,9 @@ class Options(usage.Options):
         self["admin-listen"] = []
         self["access-log"] = "-"
         self["shutdown-timeout"] = 10.0
+        self["workers"] = 1
+        self["worker-fds"] = None
+        self["worker-link-fd"] = None
 
     def opt_listen(self, description: str) -> None:
         """
@@ -146,6 +153,57 @@ class Options(usage.Options):
         """
         self["access-log"] = value
 
+    def opt_workers(self, value: str) -> None:
+        """
+        Serve with this many processes, sharing the listening sockets
+        (default 1), or auto for one per CPU; with more than one, this
+        process starts and supervises them.
+        """
+        if value == "auto":
+            from ._workers import availableCPUs
+
+            self["workers"] = availableCPUs()
+            return
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
+            raise usage.UsageError(
+                f"--workers needs a whole number above 0, or auto, not {value!r}"
+            )
+        self["workers"] = int(value)
+
+    def opt_worker_fds(self, value: str) -> None:
+        """
+        (The supervisor's, for a worker: the inherited descriptor of each
+        --listen, then each --admin-listen, or - for one it does not serve.)
+        """
+        try:
+            self["worker-fds"] = [
+                None if fd == "-" else int(fd) for fd in value.split(",")
+            ]
+        except ValueError:
+            raise usage.UsageError(f"bad --worker-fds {value!r}") from None
+
+    def opt_worker_link_fd(self, value: str) -> None:
+        """
+        (The supervisor's, for a worker: the descriptor of its link to the
+        supervisor.)
+        """
+        if not value.isdigit():
+            raise usage.UsageError(f"bad --worker-link-fd {value!r}")
+        self["worker-link-fd"] = int(value)
+
+    def getUsage(self, width: int | None = None) -> str:
+        """
+        The usage, less the options that only the supervisor gives its
+        workers.
+        """
+        everyOption = self.longOpt
+        self.longOpt = [o for o in everyOption if not o.startswith("worker-")]
+        try:
+            shown: str = super().getUsage(width)
+        finally:
+            self.longOpt = everyOption
+        return shown
+
     def opt_version(self) -> None:
         """
         Print the version and exit.
@@ -160,6 +218,8 @@ class Options(usage.Options):
         """
         if not self["listen"]:
             self["listen"] = [DEFAULT_ENDPOINT]
+        if (self["worker-fds"] is None) != (self["worker-link-fd"] is None):
+            raise usage.UsageError("--worker-fds and --worker-link-fd go together")
         try:
             self["timezone"] = resolveZone(self["timezone"]).key
         except ValueError as e:
@@ -306,23 +366,33 @@ async def run(
     await running
     options = Options()
     ports: list[IListeningPort] = []
+    worker: Worker | None = None
+    # Where the lines for people go: a worker leaves them to its supervisor.
+    peopleOut = stdout
     try:
         try:
             options.parseOptions(list(argv))
         except usage.UsageError as e:
             raise _Exit(f"{e} (see --help)") from e
-        endpoints = parseEndpoints(reactor, options["listen"])
-        adminEndpoints = parseEndpoints(reactor, options["admin-listen"])
+        if options["worker-fds"] is not None:
+            from ._workers import Worker
+
+            worker = Worker(reactor, options["worker-fds"], options["worker-link-fd"])
+            endpoints, adminEndpoints = worker.endpoints(
+                options["listen"], options["admin-listen"]
+            )
+            peopleOut = io.StringIO()
+        else:
+            endpoints = parseEndpoints(reactor, options["listen"])
+            adminEndpoints = parseEndpoints(reactor, options["admin-listen"])
         destination, accessLogOn = logDestination(options["access-log"], stdout, stderr)
-        site = buildSite(
-            IReactorTime(reactor),
-            options["timezone"],
-            options.limits(),
-            accessLog=accessLogOn,
-            adminResources=not adminEndpoints,
-        )
+        supervising = worker is None and options["workers"] > 1
         if handleSignals:
-            if isinstance(destination, str):
+            if worker is not None or supervising:
+                from ._workers import openSharedLog
+
+                writer = ThreadedWriter(openSharedLog(destination), closeFile=True)
+            elif isinstance(destination, str):
                 # The writer closes it, after the last line at shutdown.
                 writer = ThreadedWriter(
                     open(destination, "a", encoding="utf-8"),  # noqa: SIM115
@@ -335,6 +405,30 @@ async def run(
                 redirectStandardIO=False,
             )
             reactor.addSystemEventTrigger("after", "shutdown", writer.close)
+        if supervising:
+            from ._workers import supervise
+
+            status = await supervise(
+                reactor,
+                options,
+                argv,
+                endpoints,
+                adminEndpoints,
+                stdout,
+                stderr,
+                handleSignals,
+            )
+            if status:
+                raise SystemExit(status)
+            return
+        site = buildSite(
+            IReactorTime(reactor),
+            options["timezone"],
+            options.limits(),
+            accessLog=accessLogOn,
+            # Not adminEndpoints: a worker other than the first has none.
+            adminResources=not options["admin-listen"],
+        )
         targets = [(description, endpoint, site) for description, endpoint in endpoints]
         adminSite = buildAdminSite(site) if adminEndpoints else None
         if adminSite is not None:
@@ -347,6 +441,8 @@ async def run(
                     f"cannot listen on {description}: {describeListenError(e)}"
                 ) from e
             ports.append(port)
+            if worker is not None:
+                continue
             where = describeAddress(port.getHost(), description.startswith("ssl:"))
             what = "serving" if serving is site else "admin on"
             say(stdout, f"clocksvc: {what} {where}")
@@ -365,11 +461,13 @@ async def run(
         site,
         ports[: len(endpoints)],
         options["shutdown-timeout"],
-        stdout,
+        peopleOut,
         adminPorts=ports[len(endpoints) :],
     )
     reactor.addSystemEventTrigger("before", "shutdown", shutdown.drainNow)
-    if handleSignals:
+    if worker is not None:
+        worker.serving(shutdown.requested, handleSignals)
+    elif handleSignals:
         # In place of the reactor's handlers, which would only stop it: the
         # second signal must force the drain it started.
         def onSignal(signum: int, frame: object) -> None:
@@ -391,6 +489,12 @@ def main(reactor: Any, *argv: str) -> Deferred[None]:
     @param argv: the command-line arguments.
     @return: a L{Deferred} that fires when clocksvc has stopped.
     """
+    if any(arg.startswith("--worker-fds") for arg in argv):
+        # A worker of --workers. Ctrl-C sends SIGINT to every process of the
+        # terminal's foreground group, and the supervisor forwards it as
+        # SIGTERM, so workers ignore it; from before the reactor runs, which
+        # then leaves it ignored.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     return Deferred.fromCoroutine(
         run(reactor, argv, sys.stdout, sys.stderr, handleSignals=True)
     )
