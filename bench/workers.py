@@ -1,0 +1,337 @@
+"""
+The workers benchmark: C{python -m clocksvc --workers 1} against
+C{--workers 2}, on C{/}.
+
+Run it with C{python bench/workers.py [--quick]} from the checkout, with wrk
+on the PATH. Each server runs alone with its access log off, loaded by wrk
+(2 threads, 50 connections): a warm-up, then a measured run. The two take
+turns in rounds, each round starting with the other, and each figure
+reported is the median over the rounds.
+
+Unlike bench/run.py, nothing is pinned: the point of workers is to use
+every core, so the server may use both of this 2-core machine's, and wrk
+shares them with it. So req/s here measures the machine, load generator
+included; the CPU time per request (utime and stime from /proc, summed over
+the supervisor and all its workers, over the measured run) is what says
+whether a worker costs more per request than a single process does.
+
+It writes bench/workers.json: the settings, the machine, every round, and
+the medians, with each worker's share of the CPU time (how evenly the
+connections were spread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from _servers import cpuSeconds, freePort, stop, waitUntilServing
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORKERS = (1, 2)
+PATH = "/"
+CONNECTIONS = 50
+THREADS = 2
+
+Result = dict[str, Any]
+
+
+def processTree(pid: int) -> list[int]:
+    """
+    @return: C{pid} and its children: a supervisor and its workers.
+    """
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces; the fields after it do
+        # not. The parent is field 4.
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            children.append(int(entry))
+    return [pid, *sorted(children)]
+
+
+@contextmanager
+def clocksvc(workers: int, readyTimeout: float = 60.0) -> Iterator[tuple[int, int]]:
+    """
+    Run C{python -m clocksvc --workers N}, from the checkout and not pinned,
+    until the block ends, once every worker serves.
+
+    @return: the port, and the supervisor's PID (the process's, for 1).
+    """
+    port = freePort()
+    command = [
+        sys.executable,
+        "-m",
+        "clocksvc",
+        "--workers",
+        str(workers),
+        "--listen",
+        f"tcp:{port}:interface=127.0.0.1",
+        "--access-log",
+        "off",
+    ]
+    with tempfile.TemporaryDirectory(prefix="clocksvc-bench-") as tmp:
+        out, log = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        with out.open("wb") as stdout, log.open("wb") as stderr:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                cwd=ROOT,
+            )
+        try:
+            # The serving line comes once every worker serves.
+            deadline = time.monotonic() + readyTimeout
+            while b"clocksvc: serving " not in out.read_bytes():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"{' '.join(command)}: not serving:\n{log.read_text()}"
+                    )
+                time.sleep(0.05)
+            waitUntilServing(process, port, readyTimeout, log)
+            yield port, process.pid
+        finally:
+            stop(process)
+
+
+_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
+_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def wrk(port: int, seconds: int) -> Result:
+    """
+    Load C{/} with wrk, not pinned, for C{seconds}.
+
+    @return: requests, requests per second, p50 and p99 latency in ms, and
+        errors (non-2xx/3xx answers and socket errors).
+    """
+    output = subprocess.run(
+        [
+            "wrk",
+            f"-t{THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "--latency",
+            f"http://127.0.0.1:{port}{PATH}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    ).stdout
+    requests = re.search(r"(\d+) requests in", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if requests is None or rate is None:
+        raise RuntimeError(f"cannot read wrk's output:\n{output}")
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socketErrors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "requests": int(requests.group(1)),
+        "requests_per_second": float(rate.group(1)),
+        **{
+            f"p{p}_ms": round(float(value) * _TO_MS[unit], 3)
+            for p, value, unit in _LATENCY.findall(output)
+        },
+        "errors": (int(failed.group(1)) if failed else 0)
+        + (sum(int(n) for n in socketErrors.groups()) if socketErrors else 0),
+    }
+
+
+def measure(workers: int, seconds: int, warmup: int) -> Result:
+    """
+    Start clocksvc with C{workers}, warm it up, and load it.
+
+    @return: wrk's figures, the CPU time per request of the whole process
+        tree, and each worker's share of the workers' CPU time.
+    """
+    with clocksvc(workers) as (port, pid):
+        wrk(port, warmup)
+        tree = processTree(pid)
+        before = [cpuSeconds(p) for p in tree]
+        result = wrk(port, seconds)
+        spent = [cpuSeconds(p) - b for p, b in zip(tree, before)]
+    result["processes"] = len(tree)
+    result["cpu_us_per_request"] = round(
+        sum(spent) * 1e6 / max(result["requests"], 1), 1
+    )
+    result["supervisor_cpu_seconds"] = round(spent[0], 3) if workers > 1 else None
+    workersSpent = spent[1:] if workers > 1 else spent
+    result["worker_cpu_shares"] = [
+        round(s / max(sum(workersSpent), 1e-9), 3) for s in workersSpent
+    ]
+    return result
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def summarise(rounds: list[dict[str, Result]]) -> dict[str, Result]:
+    """
+    @return: for each number of workers, the median of each figure over the
+        rounds; and the ratios of 2 workers to 1, each taken within a round.
+    """
+    summary: dict[str, Result] = {}
+    for workers in WORKERS:
+        runs = [r[str(workers)] for r in rounds]
+        summary[str(workers)] = {
+            key: round(median([run[key] for run in runs]), 3)
+            for key in ("requests_per_second", "cpu_us_per_request", "p50_ms", "p99_ms")
+        }
+        summary[str(workers)]["errors"] = sum(run["errors"] for run in runs)
+    for key in ("requests_per_second", "cpu_us_per_request"):
+        summary[f"ratio_2_to_1_{key}"] = {
+            "median": round(median([r["2"][key] / r["1"][key] for r in rounds]), 3)
+        }
+    return summary
+
+
+def machine() -> Result:
+    """
+    @return: what the figures were measured on.
+    """
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "clocksvc"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    wrkVersion = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    import twisted  # only for its version
+
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "twisted": twisted.__version__,
+        "wrk": wrkVersion.stdout.split(" [")[0].strip(),
+        "clocksvc_commit": (commit + (" with changes" if dirty else "")) or None,
+    }
+
+
+NOTE = (
+    "Nothing is pinned: clocksvc and wrk share this machine's {nproc} cores, "
+    "so req/s is the machine's with its load generator; on a machine with "
+    "cores to spare for the workers, throughput grows about linearly with "
+    "--workers up to the number of cores."
+)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 round of 3 s runs")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10, help="each measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds before each")
+    parser.add_argument("--output", type=Path, default=HERE / "workers.json")
+    options = parser.parse_args(argv)
+    if options.quick:
+        options.rounds, options.seconds = 1, 3
+    if shutil.which("wrk") is None:
+        print("bench: wrk is missing: apt-get install wrk", file=sys.stderr)
+        return 2
+
+    machineInfo = machine()
+    rounds: list[dict[str, Result]] = []
+    started = time.monotonic()
+    for n in range(options.rounds):
+        # Each round starts with the other, so that neither is always first.
+        order = WORKERS if n % 2 == 0 else WORKERS[::-1]
+        results = {}
+        for workers in order:
+            print(
+                f"bench: round {n + 1}/{options.rounds}: --workers {workers}",
+                flush=True,
+            )
+            results[str(workers)] = measure(workers, options.seconds, options.warmup)
+        rounds.append(results)
+
+    summary = summarise(rounds)
+    note = NOTE.format(nproc=machineInfo["nproc"])
+    report = {
+        "machine": machineInfo,
+        "settings": {
+            "rounds": options.rounds,
+            "seconds": options.seconds,
+            "warmup_seconds": options.warmup,
+            "connections": CONNECTIONS,
+            "wrk_threads": THREADS,
+            "path": PATH,
+            "access_log": "off",
+            "pinned": False,
+        },
+        "summary": summary,
+        "note": note,
+        "rounds": rounds,
+        "elapsed_seconds": round(time.monotonic() - started, 1),
+    }
+    options.output.write_text(json.dumps(report, indent=2) + "\n")
+
+    print()
+    print(f"{'workers':<8} {'req/s':>8} {'CPU us/req':>11} {'p50 ms':>7} {'p99 ms':>7}")
+    for workers in WORKERS:
+        row = summary[str(workers)]
+        print(
+            f"{workers:<8} {row['requests_per_second']:>8,.0f} "
+            f"{row['cpu_us_per_request']:>11.1f} {row['p50_ms']:>7.2f} "
+            f"{row['p99_ms']:>7.2f}"
+        )
+    print()
+    for key, what in [
+        ("requests_per_second", "req/s"),
+        ("cpu_us_per_request", "CPU per request"),
+    ]:
+        ratio = summary[f"ratio_2_to_1_{key}"]["median"]
+        print(f"{what}, 2 workers over 1: {ratio:.2f}x (median of per-round ratios)")
+    shares = [r["2"]["worker_cpu_shares"] for r in rounds]
+    print(f"each worker's share of the workers' CPU time, by round: {shares}")
+    print(f"note: {note}")
+    errors = {
+        w: summary[str(w)]["errors"] for w in WORKERS if summary[str(w)]["errors"]
+    }
+    if errors:
+        print(f"warning: wrk counted errors, which skew those rows: {errors}")
+    print(f"bench: wrote {options.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
