@@ -43,7 +43,7 @@ from typing import IO, Any, TextIO, cast
 
 from twisted.internet import tcp, unix
 from twisted.internet.abstract import isIPv6Address
-from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import (
     Deferred,
     fail,
@@ -350,8 +350,8 @@ def _tcpSockets(
     socket wait for that worker; when it dies, they wait for the one started
     in its place, on the same socket, which the supervisor keeps open.
 
-    Where C{SO_REUSEPORT} does not spread connections (it is Linux's, from
-    3.9; BSDs hand them all to the last socket bound), it is one shared
+    Where C{SO_REUSEPORT} does not spread connections (Linux's does, from
+    3.9; elsewhere one socket of the group gets them all), it is one shared
     socket.
 
     Every socket of the group has to set C{SO_REUSEPORT} before it binds, and
@@ -412,7 +412,6 @@ _SPREADS_REUSEPORT = sys.platform.startswith("linux") and hasattr(
 
 
 async def _bind(
-    reactor: Any,
     description: str,
     endpoint: IStreamServerEndpoint,
     count: int,
@@ -472,8 +471,6 @@ def _addressOf(held: socket.socket) -> IAddress:
     @return: where C{held} listens, as Twisted's ports say it.
     """
     if held.family == socket.AF_UNIX:
-        from twisted.internet.address import UNIXAddress
-
         name = held.getsockname()
         return UNIXAddress(os.fsencode(name) if isinstance(name, str) else name)
     host, port = held.getsockname()[:2]
@@ -483,7 +480,6 @@ def _addressOf(held: socket.socket) -> IAddress:
 
 
 async def bindListeners(
-    reactor: Any,
     endpoints: Sequence[tuple[str, IStreamServerEndpoint]],
     adminEndpoints: Sequence[tuple[str, IStreamServerEndpoint]],
     workers: int,
@@ -502,9 +498,7 @@ async def bindListeners(
         for description, endpoint, admin in targets:
             try:
                 listeners.append(
-                    await _bind(
-                        reactor, description, endpoint, 1 if admin else workers, admin
-                    )
+                    await _bind(description, endpoint, 1 if admin else workers, admin)
                 )
             except _Exit:
                 raise
@@ -895,9 +889,7 @@ async def supervise(
     @return: the exit status.
     @raise _Exit: if an endpoint cannot be listened on.
     """
-    listeners = await bindListeners(
-        reactor, endpoints, adminEndpoints, options["workers"]
-    )
+    listeners = await bindListeners(endpoints, adminEndpoints, options["workers"])
     supervisor = Supervisor(
         reactor,
         options["workers"],

@@ -672,7 +672,7 @@ class BindListenersTests(TestCase):
             ("tcp:0:interface=127.0.0.1", TCP4ServerEndpoint(reactor, 0)),
         ]
         admin = [("tcp:0:interface=127.0.0.1", TCP4ServerEndpoint(reactor, 0))]
-        public, adminListener = await bindListeners(reactor, endpoints, admin, 2)
+        public, adminListener = await bindListeners(endpoints, admin, 2)
         self.addCleanup(adminListener.close)
         self.addCleanup(public.close)
         fds = [public.fdFor(0), public.fdFor(1)]
@@ -690,7 +690,7 @@ class BindListenersTests(TestCase):
         path = socketPath(self)
         description = f"unix:{path}:mode=640"
         [listener] = await bindListeners(
-            reactor, [(description, serverFromString(reactor, description))], [], 2
+            [(description, serverFromString(reactor, description))], [], 2
         )
         self.assertEqual(listener.fdFor(0), listener.fdFor(1))
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o640)
@@ -714,7 +714,7 @@ class BindListenersTests(TestCase):
             (busy, serverFromString(reactor, busy)),
         ]
         with self.assertRaises(_Exit) as raised:
-            await bindListeners(reactor, endpoints, [], 2)
+            await bindListeners(endpoints, [], 2)
         self.assertEqual(
             str(raised.exception), f"cannot listen on {busy}: address already in use"
         )
@@ -728,7 +728,7 @@ class BindListenersTests(TestCase):
         self.patch(_workers, "_wouldListen", lambda description: None)
         endpoints = [("other:1", TCP4ServerEndpoint(reactor, 0))]
         with self.assertRaises(_Exit) as raised:
-            await bindListeners(reactor, endpoints, [], 2)
+            await bindListeners(endpoints, [], 2)
         self.assertEqual(
             str(raised.exception),
             "--workers cannot share 'other:1': only tcp:, tcp6:, ssl:, unix: and "
