@@ -478,6 +478,12 @@ class ClockChannel(http.HTTPChannel):
         if self._receivedHeaderCount >= self.maxHeaders:
             self.refuse(REQUEST_HEADER_FIELDS_TOO_LARGE)
             return False
+        # No CR or LF in a field (RFC 9110 section 5.5): Twisted 26.10 refuses
+        # them in a value, but 26.4, the newest for Python 3.9 (PyPy), only
+        # NUL.
+        if b"\r" in line or b"\n" in line:
+            self.refuse(http.BAD_REQUEST)
+            return False
         ok: bool = super().headerReceived(line)
         return ok
 
