@@ -135,27 +135,29 @@ def bench(session: nox.Session) -> None:
        targets, and fails only if it cannot measure.
     2. The soak (bench/soak.py): a million requests mixed across the
        endpoints, with zero errors and flat memory.
-    3. The /stream scale test (bench/stream.py): 10,000 clients, every tick
+    3. --workers (bench/workers.py): 1 process against 2, unpinned, for the
+       CPU time per request summed over every process.
+    4. The /stream scale test (bench/stream.py): 10,000 clients, every tick
        within 100 ms of its second; last, so that its verdict stops nothing.
 
     Arguments: C{--quick} runs one short round of the comparison and nothing
-    else; C{--no-soak} and C{--no-stream} leave those out; a number is the
-    soak's count of requests; any other option goes to bench/run.py (see
-    C{python bench/run.py --help}).
+    else; C{--no-soak}, C{--no-workers} and C{--no-stream} leave those out;
+    a number is the soak's count of requests; any other option goes to
+    bench/run.py (see C{python bench/run.py --help}).
     """
     if shutil.which("wrk") is None:
         session.error("bench needs wrk: apt-get install wrk")
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "bench"))
     # A number is the soak's, unless it is the value of run.py's option
     # before it (--rounds 5).
-    flags = ("--quick", "--no-soak", "--no-stream", "--no-pypy")
+    flags = ("--quick", "--no-soak", "--no-workers", "--no-stream", "--no-pypy")
     soakArgs, runArgs = [], []
     for i, arg in enumerate(session.posargs):
         previous = session.posargs[i - 1] if i else ""
         optionValue = previous.startswith("--") and "=" not in previous
         if arg.isdigit() and not (optionValue and previous not in flags):
             soakArgs.append(arg)
-        elif arg not in ("--no-soak", "--no-stream"):
+        elif arg not in ("--no-soak", "--no-workers", "--no-stream"):
             runArgs.append(arg)
     quick = "--quick" in session.posargs
     # All from the checkout, so that they run the working copy, as the tests
@@ -163,5 +165,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/run.py", *runArgs)
     if not quick and "--no-soak" not in session.posargs:
         session.run("python", "bench/soak.py", *soakArgs)
+    if not quick and "--no-workers" not in session.posargs:
+        session.run("python", "bench/workers.py")
     if not quick and "--no-stream" not in session.posargs:
         session.run("python", "bench/stream.py")
