@@ -135,8 +135,9 @@ def bench(session: nox.Session) -> None:
        targets, and fails only if it cannot measure.
     2. The soak (bench/soak.py): a million requests mixed across the
        endpoints, with zero errors and flat memory.
-    3. --workers (bench/workers.py): 1 process against 2, unpinned, for the
-       CPU time per request summed over every process.
+    3. --workers (bench/workers.py): 1 process against 2, for the CPU time
+       per request summed over every process: unpinned, then with every
+       clocksvc process on one core and wrk on the other.
     4. The /stream scale test (bench/stream.py): 10,000 clients, every tick
        within 100 ms of its second; last, so that its verdict stops nothing.
 
@@ -167,5 +168,6 @@ def bench(session: nox.Session) -> None:
         session.run("python", "bench/soak.py", *soakArgs)
     if not quick and "--no-workers" not in session.posargs:
         session.run("python", "bench/workers.py")
+        session.run("python", "bench/workers.py", "--pin")
     if not quick and "--no-stream" not in session.posargs:
         session.run("python", "bench/stream.py")

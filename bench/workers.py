@@ -2,22 +2,27 @@
 The workers benchmark: C{python -m clocksvc --workers 1} against
 C{--workers 2}, on C{/}.
 
-Run it with C{python bench/workers.py [--quick]} from the checkout, with wrk
-on the PATH. Each server runs alone with its access log off, loaded by wrk
-(2 threads, 50 connections): a warm-up, then a measured run. The two take
-turns in rounds, each round starting with the other, and each figure
+Run it with C{python bench/workers.py [--quick] [--pin]} from the checkout,
+with wrk on the PATH. Each server runs alone with its access log off, loaded
+by wrk (2 threads, 50 connections): a warm-up, then a measured run. The two
+take turns in rounds, each round starting with the other, and each figure
 reported is the median over the rounds.
 
-Unlike bench/run.py, nothing is pinned: the point of workers is to use
-every core, so the server may use both of this 2-core machine's, and wrk
-shares them with it. So req/s here measures the machine, load generator
-included; the CPU time per request (utime and stime from /proc, summed over
-the supervisor and all its workers, over the measured run) is what says
-whether a worker costs more per request than a single process does.
+Without C{--pin}, unlike in bench/run.py, nothing is pinned: the point of
+workers is to use every core, so the server may use both of this 2-core
+machine's, and wrk shares them with it. So req/s here measures the machine,
+load generator included; the CPU time per request (utime and stime from
+/proc, summed over the supervisor and all its workers, over the measured
+run) says whether a worker costs more per request than a single process
+does, though with three busy processes on two cores it includes their
+taking turns. It writes bench/workers.json: the settings, the machine, every
+round, and the medians, with each worker's share of the CPU time (how evenly
+the connections were spread).
 
-It writes bench/workers.json: the settings, the machine, every round, and
-the medians, with each worker's share of the CPU time (how evenly the
-connections were spread).
+With C{--pin}, every clocksvc process runs on core 0 and wrk on core 1, and
+the report goes to bench/workers-pinned.json: both settings then have the
+same one core, so any difference in CPU time per request is the cost of
+several processes as such, without wrk competing for the cores.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from _servers import cpuSeconds, freePort, stop, waitUntilServing
+from _servers import cpuSeconds, freePort, pinned, stop, waitUntilServing
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -71,10 +76,13 @@ def processTree(pid: int) -> list[int]:
 
 
 @contextmanager
-def clocksvc(workers: int, readyTimeout: float = 60.0) -> Iterator[tuple[int, int]]:
+def clocksvc(
+    workers: int, pin: bool, readyTimeout: float = 60.0
+) -> Iterator[tuple[int, int]]:
     """
-    Run C{python -m clocksvc --workers N}, from the checkout and not pinned,
-    until the block ends, once every worker serves.
+    Run C{python -m clocksvc --workers N}, from the checkout, until the block
+    ends, once every worker serves; with C{pin}, all its processes on core 0
+    (taskset's affinity is inherited).
 
     @return: the port, and the supervisor's PID (the process's, for 1).
     """
@@ -94,7 +102,7 @@ def clocksvc(workers: int, readyTimeout: float = 60.0) -> Iterator[tuple[int, in
         out, log = Path(tmp) / "stdout", Path(tmp) / "stderr"
         with out.open("wb") as stdout, log.open("wb") as stderr:
             process = subprocess.Popen(
-                command,
+                pinned(0, command) if pin else command,
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=stderr,
@@ -119,24 +127,25 @@ _LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
 _TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def wrk(port: int, seconds: int) -> Result:
+def wrk(port: int, seconds: int, pin: bool) -> Result:
     """
-    Load C{/} with wrk, not pinned, for C{seconds}.
+    Load C{/} with wrk for C{seconds}; with C{pin}, on core 1.
 
     @return: requests, requests per second, p50 and p99 latency in ms, and
         errors (non-2xx/3xx answers and socket errors).
     """
+    command = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "--latency",
+        f"http://127.0.0.1:{port}{PATH}",
+    ]
     output = subprocess.run(
-        [
-            "wrk",
-            f"-t{THREADS}",
-            f"-c{CONNECTIONS}",
-            f"-d{seconds}s",
-            "--timeout",
-            "5s",
-            "--latency",
-            f"http://127.0.0.1:{port}{PATH}",
-        ],
+        pinned(1, command) if pin else command,
         capture_output=True,
         text=True,
         check=True,
@@ -162,18 +171,18 @@ def wrk(port: int, seconds: int) -> Result:
     }
 
 
-def measure(workers: int, seconds: int, warmup: int) -> Result:
+def measure(workers: int, seconds: int, warmup: int, pin: bool) -> Result:
     """
     Start clocksvc with C{workers}, warm it up, and load it.
 
     @return: wrk's figures, the CPU time per request of the whole process
         tree, and each worker's share of the workers' CPU time.
     """
-    with clocksvc(workers) as (port, pid):
-        wrk(port, warmup)
+    with clocksvc(workers, pin) as (port, pid):
+        wrk(port, warmup, pin)
         tree = processTree(pid)
         before = [cpuSeconds(p) for p in tree]
-        result = wrk(port, seconds)
+        result = wrk(port, seconds, pin)
         spent = [cpuSeconds(p) - b for p, b in zip(tree, before)]
     result["processes"] = len(tree)
     result["cpu_us_per_request"] = round(
@@ -253,6 +262,12 @@ NOTE = (
     "cores to spare for the workers, throughput grows about linearly with "
     "--workers up to the number of cores."
 )
+PINNED_NOTE = (
+    "Pinned: every clocksvc process on core 0 and wrk on core 1, so that both "
+    "settings have the same one core; what differs is the cost of the "
+    "processes themselves (supervisor, sockets, several reactors taking "
+    "turns), not throughput."
+)
 
 
 def main(argv: list[str]) -> int:
@@ -261,10 +276,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="each measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds before each")
-    parser.add_argument("--output", type=Path, default=HERE / "workers.json")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="every clocksvc process on core 0 and wrk on core 1",
+    )
+    parser.add_argument("--output", type=Path)
     options = parser.parse_args(argv)
     if options.quick:
         options.rounds, options.seconds = 1, 3
+    if options.output is None:
+        options.output = HERE / (
+            "workers-pinned.json" if options.pin else "workers.json"
+        )
     if shutil.which("wrk") is None:
         print("bench: wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
@@ -281,11 +305,13 @@ def main(argv: list[str]) -> int:
                 f"bench: round {n + 1}/{options.rounds}: --workers {workers}",
                 flush=True,
             )
-            results[str(workers)] = measure(workers, options.seconds, options.warmup)
+            results[str(workers)] = measure(
+                workers, options.seconds, options.warmup, options.pin
+            )
         rounds.append(results)
 
     summary = summarise(rounds)
-    note = NOTE.format(nproc=machineInfo["nproc"])
+    note = PINNED_NOTE if options.pin else NOTE.format(nproc=machineInfo["nproc"])
     report = {
         "machine": machineInfo,
         "settings": {
@@ -296,7 +322,7 @@ def main(argv: list[str]) -> int:
             "wrk_threads": THREADS,
             "path": PATH,
             "access_log": "off",
-            "pinned": False,
+            "pinned": options.pin,
         },
         "summary": summary,
         "note": note,
