@@ -39,6 +39,12 @@ class Options(_cli.Options):
 
     def postOptions(self) -> None:
         super().postOptions()
+        if self["workers"] != 1:
+            # twist runs one process; the supervisor is python -m clocksvc's.
+            raise usage.UsageError(
+                "twist clocksvc runs one process; for several, use "
+                "python -m clocksvc --workers"
+            )
         reactor = defaultReactor()
         for description in [*self["listen"], *self["admin-listen"]]:
             try:

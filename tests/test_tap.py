@@ -57,6 +57,20 @@ class OptionsTests(SynchronousTestCase):
         )
 
 
+    def test_workers(self) -> None:
+        """
+        C{--workers} other than 1 is a usage error: twist runs one process.
+        """
+        _tap.Options().parseOptions(["--workers", "1"])
+        with self.assertRaises(UsageError) as raised:
+            _tap.Options().parseOptions(["--workers", "2"])
+        self.assertEqual(
+            str(raised.exception),
+            "twist clocksvc runs one process; for several, use "
+            "python -m clocksvc --workers",
+        )
+
+
 class MakeServiceTests(SynchronousTestCase):
     """
     L{_tap.makeService} builds one listening service per endpoint, and the
