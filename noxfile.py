@@ -139,7 +139,7 @@ def bench(session: nox.Session) -> None:
        per request summed over every process: unpinned, then with every
        clocksvc process on one core and wrk on the other.
     4. The /stream scale test (bench/stream.py): 10,000 clients, every tick
-       within 100 ms of its second; last, so that its verdict stops nothing.
+       within 100 ms of its second; it reports a miss, and by how much.
 
     Arguments: C{--quick} runs one short round of the comparison and nothing
     else; C{--no-soak}, C{--no-workers} and C{--no-stream} leave those out;

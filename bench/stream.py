@@ -13,8 +13,9 @@ sockets: it is an upper bound on clocksvc's (the client's CPU share is
 reported to tell).
 
 It prints the lateness distribution, the ticks missed, and clocksvc's memory
-per connection, writes bench/stream.json, and exits non-zero if a client
-missed a tick or got one more than 100 ms late.
+per connection, writes bench/stream.json, and says whether every client got
+every tick within 100 ms, or by how much it missed; it exits non-zero only if
+it measured nothing.
 """
 
 from __future__ import annotations
@@ -294,20 +295,23 @@ def main(argv: list[str]) -> int:
     result = run(options.clients, options.ramp, options.seconds)
     options.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    ok = (
-        result.get("clients_with_every_tick_in_time") == options.clients
-        and result.get("events", 0) > 0
-    )
-    print(
-        "stream: "
-        + (
-            "passed"
-            if ok
-            else f"{options.clients - result.get('clients_with_every_tick_in_time', 0)}"
-            " client(s) missed a tick or got one late"
+    if not result.get("events"):
+        print("stream: no events were measured", file=sys.stderr)
+        return 1
+    late = options.clients - result.get("clients_with_every_tick_in_time", 0)
+    if late == 0:
+        print("stream: target met: every client got every tick within 100 ms")
+    else:
+        p99 = result.get("lateness_p99_s") or 0.0
+        print(
+            f"stream: target missed: {late} of {options.clients} clients missed "
+            f"a tick or got one late; p99 lateness {p99 * 1000:.0f} ms, "
+            f"{p99 / ALLOWED_LATENESS:.1f}x the {ALLOWED_LATENESS * 1000:.0f} ms "
+            "allowed (why: README, Performance)"
         )
-    )
-    return 0 if ok else 1
+    # Like bench/run.py, it fails only if it cannot measure: a missed target
+    # is a finding to report, not a broken benchmark.
+    return 0
 
 
 if __name__ == "__main__":
