@@ -383,9 +383,10 @@ class ClockChannel(http.HTTPChannel):
             pending = pending[end + 4 :]
             answered = True
             if not sentAll:
-                # The client is not reading as fast as it asks: the general
-                # path, which holds back pipelined requests for a client that
-                # does not read, takes the rest.
+                # The client is not reading as fast as it asks (or the
+                # transport buffers everything): the general path, which
+                # holds back pipelined requests for a client that does not
+                # read, takes the rest.
                 break
         if answered:
             # As after any complete request: the next one starts its own
@@ -399,15 +400,17 @@ class ClockChannel(http.HTTPChannel):
         Write C{data} to the connection, sending it at once when nothing is
         waiting to be sent before it.
 
-        @return: whether all of it was sent at once.
-
         Twisted's TCP transport only buffers a write and sends it when the
         reactor next finds the socket writable: one more trip round the
         reactor, and two more epoll calls, for every response. A response of
         a few hundred bytes to a client that reads fits the socket's buffer,
         so the fast path sends it right away; whatever the socket does not
         take (or any error, which the reactor then finds and handles as
-        usual) goes to the transport as before, behind nothing.
+        usual) goes to the transport as before, behind nothing. Other
+        transports (TLS, UNIX sockets) are written to as Twisted writes.
+
+        @return: whether all of it was sent at once; if not, the rest is in
+            the transport's buffer.
         """
         transport = self.transport
         if (
