@@ -56,7 +56,6 @@ class OptionsTests(SynchronousTestCase):
             "invalid endpoint 'bogus:1': Unknown endpoint type: 'bogus'",
         )
 
-
     def test_workers(self) -> None:
         """
         C{--workers} other than 1 is a usage error: twist runs one process.
