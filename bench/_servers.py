@@ -11,25 +11,32 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CLOCK_TICKS",
     "cpuSeconds",
     "freePort",
     "getOK",
+    "machine",
+    "parseWrk",
     "peakRSSMB",
     "pinned",
     "rssMB",
     "running",
     "stop",
     "waitUntilServing",
+    "wrk",
 ]
 
 #: The unit of utime and stime in /proc/PID/stat.
@@ -188,3 +195,107 @@ def rssMB(pid: int) -> float:
     @return: the resident set size of process C{pid} now, in MiB.
     """
     return _status(pid, "VmRSS")
+
+
+_LATENCY = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
+_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def parseWrk(output: str) -> dict[str, Any]:
+    """
+    Read wrk's summary.
+
+    @return: requests, requests per second, the latency percentiles it
+        printed (with C{--latency}) in ms, and errors (non-2xx/3xx answers
+        and socket errors).
+    @raise RuntimeError: if C{output} has no summary.
+    """
+    requests = re.search(r"(\d+) requests in", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if requests is None or rate is None:
+        raise RuntimeError(f"cannot read wrk's output:\n{output}")
+    latency = {
+        f"p{p}_ms": round(float(value) * _TO_MS[unit], 3)
+        for p, value, unit in _LATENCY.findall(output)
+    }
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socketErrors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "requests": int(requests.group(1)),
+        "requests_per_second": float(rate.group(1)),
+        **latency,
+        "errors": (int(failed.group(1)) if failed else 0)
+        + (sum(int(n) for n in socketErrors.groups()) if socketErrors else 0),
+    }
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    *,
+    threads: int = 2,
+    connections: int = 50,
+    pin: bool = True,
+    options: Sequence[str] = ("--latency",),
+) -> dict[str, Any]:
+    """
+    Load C{url} with wrk for C{seconds}; with C{pin}, on core 1.
+
+    @param options: more of wrk's options, such as C{-s script.lua}.
+    @return: what L{parseWrk} reads of its summary.
+    """
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        *options,
+        url,
+    ]
+    output = subprocess.run(
+        pinned(1, command) if pin else command,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    ).stdout
+    return parseWrk(output)
+
+
+def machine(root: Path) -> dict[str, Any]:
+    """
+    @param root: the checkout the measured clocksvc comes from.
+    @return: what the figures were measured on, and which clocksvc: the
+        checkout's commit, and whether its clocksvc/ differed from it.
+    """
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=root
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "clocksvc")
+    wrkVersion = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    import twisted  # only for its version
+
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "twisted": twisted.__version__,
+        "wrk": wrkVersion.stdout.split(" [")[0].strip(),
+        "clocksvc_commit": (commit + (" with changes" if dirty else "")) or None,
+    }

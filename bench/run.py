@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -36,11 +34,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from _servers import cpuSeconds, freePort, peakRSSMB, pinned, running
+from _servers import cpuSeconds, freePort, peakRSSMB, running
+from _servers import machine as describeMachine
+from _servers import wrk as runWrk
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -261,53 +260,16 @@ def servers(pypy: PyPy) -> list[Server]:
     return chosen
 
 
-_LATENCY = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
-_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
 def wrk(port: int, path: str, seconds: int) -> Result:
     """
     Load C{path} with wrk, pinned to core 1, for C{seconds}.
-
-    @return: requests, requests per second, latency percentiles in ms, and
-        errors (non-2xx/3xx answers and socket errors).
     """
-    command = [
-        "wrk",
-        f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
-        f"-d{seconds}s",
-        "--timeout",
-        "5s",
-        "--latency",
+    return runWrk(
         f"http://127.0.0.1:{port}{path}",
-    ]
-    output = subprocess.run(
-        pinned(1, command),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 60,
-    ).stdout
-    requests = re.search(r"(\d+) requests in", output)
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if requests is None or rate is None:
-        raise RuntimeError(f"cannot read wrk's output:\n{output}")
-    latency = {
-        f"p{p}_ms": round(float(value) * _TO_MS[unit], 3)
-        for p, value, unit in _LATENCY.findall(output)
-    }
-    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socketErrors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+        seconds,
+        threads=THREADS,
+        connections=CONNECTIONS,
     )
-    return {
-        "requests": int(requests.group(1)),
-        "requests_per_second": float(rate.group(1)),
-        **latency,
-        "errors": (int(failed.group(1)) if failed else 0)
-        + (sum(int(n) for n in socketErrors.groups()) if socketErrors else 0),
-    }
 
 
 def measureServer(server: Server, seconds: int, warmup: int) -> dict[str, Result]:
@@ -451,43 +413,7 @@ def machine(pypy: PyPy) -> Result:
     """
     @return: what the figures were measured on.
     """
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    wrkVersion = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
-    # Which clocksvc was measured: the checkout's commit, and whether its
-    # clocksvc/ differed from it.
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "clocksvc"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
-    import twisted  # only for its version
-
-    return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "twisted": twisted.__version__,
-        "pypy": pypy.version,
-        "pypy_twisted": pypy.twisted,
-        "wrk": wrkVersion.stdout.split(" [")[0].strip(),
-        "clocksvc_commit": (commit + (" with changes" if dirty else "")) or None,
-    }
+    return {**describeMachine(ROOT), "pypy": pypy.version, "pypy_twisted": pypy.twisted}
 
 
 def printTable(summary: dict[str, dict[str, Result]]) -> None:

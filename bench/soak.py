@@ -11,8 +11,6 @@ or memory grew by more than the allowance.
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,73 +18,30 @@ import tempfile
 import time
 from pathlib import Path
 
+from _servers import pinned, rssMB
+from _servers import wrk as runWrk
+
 HERE = Path(__file__).resolve().parent
 # RSS after all the requests may exceed RSS after the warm-up by this much.
 ALLOWED_GROWTH_MB = 10.0
 WARMUP = 10_000
 
 
-def rssMB(pid: int) -> float:
-    """
-    @return: the resident set size of process C{pid}, in MiB.
-    """
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
-
-
-def pinned(cpu: int, command: list[str]) -> list[str]:
-    """
-    @return: C{command}, pinned to C{cpu} when taskset is there and the
-        machine has that core.
-    """
-    if shutil.which("taskset") and (os.cpu_count() or 1) > cpu:
-        return ["taskset", "-c", str(cpu), *command]
-    return command
-
-
 def wrk(
     url: str, seconds: int, threads: int = 2, connections: int = 50
 ) -> dict[str, float]:
     """
-    Load clocksvc with the soak mix for C{seconds}, and read wrk's summary.
+    Load clocksvc with the soak mix for C{seconds}, pinned to core 1.
 
     @return: requests made, failed requests, and requests per second.
     """
-    output = subprocess.run(
-        pinned(
-            1,
-            [
-                "wrk",
-                f"-t{threads}",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--timeout",
-                "5s",
-                "-s",
-                str(HERE / "soak.lua"),
-                url,
-            ],
-        ),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    requests = re.search(r"(\d+) requests in", output)
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if requests is None or rate is None:
-        raise RuntimeError(f"cannot read wrk's output:\n{output}")
-    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socketErrors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    return runWrk(
+        url,
+        seconds,
+        threads=threads,
+        connections=connections,
+        options=("-s", str(HERE / "soak.lua")),
     )
-    return {
-        "requests": int(requests.group(1)),
-        "requests_per_second": float(rate.group(1)),
-        "errors": (int(failed.group(1)) if failed else 0)
-        + (sum(int(n) for n in socketErrors.groups()) if socketErrors else 0),
-    }
 
 
 def soak(total: int, roundSeconds: int = 30) -> dict[str, object]:

@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -40,11 +38,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from _servers import cpuSeconds, freePort, pinned, stop, waitUntilServing
+from _servers import machine as describeMachine
+from _servers import wrk as runWrk
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -123,55 +122,22 @@ def clocksvc(
             stop(process)
 
 
-_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
-_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-def wrk(port: int, seconds: int, pin: bool) -> Result:
+def wrk(port: int, seconds: int, pin: bool, connections: int = CONNECTIONS) -> Result:
     """
     Load C{/} with wrk for C{seconds}; with C{pin}, on core 1.
-
-    @return: requests, requests per second, p50 and p99 latency in ms, and
-        errors (non-2xx/3xx answers and socket errors).
     """
-    command = [
-        "wrk",
-        f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
-        f"-d{seconds}s",
-        "--timeout",
-        "5s",
-        "--latency",
+    return runWrk(
         f"http://127.0.0.1:{port}{PATH}",
-    ]
-    output = subprocess.run(
-        pinned(1, command) if pin else command,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 60,
-    ).stdout
-    requests = re.search(r"(\d+) requests in", output)
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if requests is None or rate is None:
-        raise RuntimeError(f"cannot read wrk's output:\n{output}")
-    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socketErrors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+        seconds,
+        threads=THREADS,
+        connections=connections,
+        pin=pin,
     )
-    return {
-        "requests": int(requests.group(1)),
-        "requests_per_second": float(rate.group(1)),
-        **{
-            f"p{p}_ms": round(float(value) * _TO_MS[unit], 3)
-            for p, value, unit in _LATENCY.findall(output)
-        },
-        "errors": (int(failed.group(1)) if failed else 0)
-        + (sum(int(n) for n in socketErrors.groups()) if socketErrors else 0),
-    }
 
 
-def measure(workers: int, seconds: int, warmup: int, pin: bool) -> Result:
+def measure(
+    workers: int, seconds: int, warmup: int, pin: bool, connections: int
+) -> Result:
     """
     Start clocksvc with C{workers}, warm it up, and load it.
 
@@ -179,10 +145,10 @@ def measure(workers: int, seconds: int, warmup: int, pin: bool) -> Result:
         tree, and each worker's share of the workers' CPU time.
     """
     with clocksvc(workers, pin) as (port, pid):
-        wrk(port, warmup, pin)
+        wrk(port, warmup, pin, connections)
         tree = processTree(pid)
         before = [cpuSeconds(p) for p in tree]
-        result = wrk(port, seconds, pin)
+        result = wrk(port, seconds, pin, connections)
         spent = [cpuSeconds(p) - b for p, b in zip(tree, before)]
     result["processes"] = len(tree)
     result["cpu_us_per_request"] = round(
@@ -224,36 +190,7 @@ def machine() -> Result:
     """
     @return: what the figures were measured on.
     """
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "clocksvc"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
-    wrkVersion = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
-    import twisted  # only for its version
-
-    return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "twisted": twisted.__version__,
-        "wrk": wrkVersion.stdout.split(" [")[0].strip(),
-        "clocksvc_commit": (commit + (" with changes" if dirty else "")) or None,
-    }
+    return describeMachine(ROOT)
 
 
 NOTE = (
@@ -281,6 +218,12 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="every clocksvc process on core 0 and wrk on core 1",
     )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=CONNECTIONS,
+        help="wrk's connections: few keep the server from saturating",
+    )
     parser.add_argument("--output", type=Path)
     options = parser.parse_args(argv)
     if options.quick:
@@ -306,7 +249,11 @@ def main(argv: list[str]) -> int:
                 flush=True,
             )
             results[str(workers)] = measure(
-                workers, options.seconds, options.warmup, options.pin
+                workers,
+                options.seconds,
+                options.warmup,
+                options.pin,
+                options.connections,
             )
         rounds.append(results)
 
@@ -318,7 +265,7 @@ def main(argv: list[str]) -> int:
             "rounds": options.rounds,
             "seconds": options.seconds,
             "warmup_seconds": options.warmup,
-            "connections": CONNECTIONS,
+            "connections": options.connections,
             "wrk_threads": THREADS,
             "path": PATH,
             "access_log": "off",
