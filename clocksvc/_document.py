@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from ._periods import periodAround, stateAt
 
 __all__ = [
+    "FIELDS",
     "TimeDocument",
     "documentJSON",
     "documentJSONAt",
@@ -22,6 +23,26 @@ __all__ = [
 
 #: A time document: field names to JSON values, in worldtimeapi's order.
 TimeDocument = dict[str, object]
+
+#: The document's fields, in worldtimeapi's (alphabetical) order.
+FIELDS = (
+    "abbreviation",
+    "client_ip",
+    "datetime",
+    "day_of_week",
+    "day_of_year",
+    "dst",
+    "dst_from",
+    "dst_offset",
+    "dst_until",
+    "raw_offset",
+    "timezone",
+    "unixtime",
+    "unixtime_ms",
+    "utc_datetime",
+    "utc_offset",
+    "week_number",
+)
 
 _UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
@@ -130,20 +151,10 @@ def documentJSON(document: TimeDocument) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-# The fields of a document that change within a second, and those after
-# them, in worldtimeapi's order; the others are the same all second long.
-_MIDDLE_FIELDS = (
-    "day_of_week",
-    "day_of_year",
-    "dst",
-    "dst_from",
-    "dst_offset",
-    "dst_until",
-    "raw_offset",
-    "timezone",
-    "unixtime",
-)
-_LAST_FIELDS = ("utc_offset", "week_number")
+# Of FIELDS, those between the ones that change within a second (client_ip,
+# datetime; unixtime_ms, utc_datetime), and those after them.
+_MIDDLE_FIELDS = FIELDS[3:12]
+_LAST_FIELDS = FIELDS[14:]
 #: A second's JSON in pieces: before client_ip; the local and UTC date and
 #: time to the second; the local offset; the fields in between; and after.
 _Pieces = tuple[str, str, str, str, str, str]

@@ -12,6 +12,7 @@ from typing import Any
 from twisted.web.iweb import IRequest
 
 from ._api import ZONE_NAME, ZONE_SEGMENT
+from ._document import FIELDS
 from ._resource import JSON_TYPE, MethodResource
 from ._version import __version__
 
@@ -144,24 +145,7 @@ def openAPIDocument() -> dict[str, Any]:
         "description": "The current time in one zone, with worldtimeapi.org's "
         "fields, plus unixtime_ms.",
         "additionalProperties": False,
-        "required": [
-            "abbreviation",
-            "client_ip",
-            "datetime",
-            "day_of_week",
-            "day_of_year",
-            "dst",
-            "dst_from",
-            "dst_offset",
-            "dst_until",
-            "raw_offset",
-            "timezone",
-            "unixtime",
-            "unixtime_ms",
-            "utc_datetime",
-            "utc_offset",
-            "week_number",
-        ],
+        "required": list(FIELDS),
         "properties": {
             "abbreviation": {"type": "string", "example": "CET"},
             "client_ip": {"type": "string"},
