@@ -692,15 +692,15 @@ class ClockSite(server.Site):
         which formats a line for every request whether anyone reads it or
         not.
         """
-        started = getattr(request, "startedAt", None)
+        logged = self.accessLog
         self._answered(
-            request.getClientAddress(),
+            request.getClientAddress() if logged else None,
             request.method,
             request.uri,
             request.code,
             request.sentLength,
-            request.getHeader(b"user-agent"),
-            started,
+            request.getHeader(b"user-agent") if logged else None,
+            getattr(request, "startedAt", None),
         )
 
     def answeredQuickly(
