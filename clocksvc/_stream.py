@@ -204,10 +204,6 @@ class Stream(TimeResource):
         self._defaultZone = defaultZone
         self.stalledSeconds = stalledSeconds
         self._clients: set[_StreamClient] = set()
-        # Clients in the same zone at the same address get the same event:
-        # it is made once per tick.
-        self._eventSecond: int | None = None
-        self._events: dict[tuple[str, str], bytes] = {}
 
     def render_GET(self, request: IRequest) -> bytes | int:
         try:
@@ -258,26 +254,21 @@ class Stream(TimeResource):
     def _tick(self, second: int) -> None:
         # One stream, one listener: the fan-out to thousands of clients is a
         # loop that does little besides send, for the last client's sake.
-        framedEvents: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+        # Clients in the same zone at the same address get the same event:
+        # it is made, and framed as a chunk, once per tick.
+        events: dict[tuple[str, str], tuple[bytes, bytes]] = {}
         for client in list(self._clients):
-            both = framedEvents.get(client.key)
+            both = events.get(client.key)
             if both is None:
-                event = self.event(second, client.zone, client.address)
-                both = framedEvents[client.key] = (event, frameChunk(event))
+                event = tickEvent(second, client.zone, client.address)
+                both = events[client.key] = (event, frameChunk(event))
             client.send(*both)
 
-    def event(self, second: int, zone: ZoneInfo, address: str) -> bytes:
-        """
-        @return: the tick event for C{second}, for a client in C{zone} at
-            C{address}.
-        """
-        if second != self._eventSecond:
-            self._eventSecond = second
-            self._events.clear()
-        key = (zone.key, address)
-        event = self._events.get(key)
-        if event is None:
-            data = documentJSONAt(second, zone, address)
-            event = b"id: %d\nevent: tick\ndata: %s\n\n" % (second, data)
-            self._events[key] = event
-        return event
+
+def tickEvent(second: int, zone: ZoneInfo, address: str) -> bytes:
+    """
+    @return: the tick event for C{second}, for a client in C{zone} at
+        C{address}.
+    """
+    data = documentJSONAt(second, zone, address)
+    return b"id: %d\nevent: tick\ndata: %s\n\n" % (second, data)
