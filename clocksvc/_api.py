@@ -38,6 +38,8 @@ from ._resource import (
 from ._zones import ZoneCatalogue
 
 __all__ = [
+    "DOCUMENT_OFFERS",
+    "ROOT_OFFERS",
     "ZONE_NAME",
     "ZONE_SEGMENT",
     "APIDirectory",
@@ -56,6 +58,10 @@ __all__ = [
 Format = Literal["json", "text"]
 
 _FORMATS: dict[str, Format] = {"application/json": "json", "text/plain": "text"}
+#: What the API's negotiated endpoints offer, favourite first.
+DOCUMENT_OFFERS = tuple(_FORMATS)
+#: What C{/} offers, favourite first: the lesson's page, then the document.
+ROOT_OFFERS = ("text/html", *DOCUMENT_OFFERS)
 # What an IANA zone name can look like: letters, digits and "_+-" in up to
 # three "/"-separated parts. Anything else is malformed rather than unknown.
 # /openapi.json states the same patterns.
@@ -209,7 +215,7 @@ class TimeResource(MethodResource):
         if self._forced is not None:
             return self._forced
         request.setHeader(b"vary", b"accept")
-        return _FORMATS[preferredType(acceptHeader(request), list(_FORMATS))]
+        return _FORMATS[preferredType(acceptHeader(request), DOCUMENT_OFFERS)]
 
     def renderError(self, request: IRequest, code: int, message: str) -> bytes:
         return self.sendError(request, self.formatFor(request), code, message)
@@ -403,7 +409,6 @@ class NegotiatedRoot(MethodResource):
     """
 
     isLeaf = True
-    _offers = ("text/html", "application/json", "text/plain")
 
     def __init__(self, page: ClockPage, now: Now, clock: IReactorTime) -> None:
         """
@@ -422,7 +427,7 @@ class NegotiatedRoot(MethodResource):
         if b"iso" in names or b"ms" in names:
             return sendText(request, akamaiTime(self._clock.seconds(), names))
         request.setHeader(b"vary", b"accept")
-        chosen = preferredType(acceptHeader(request), self._offers)
+        chosen = preferredType(acceptHeader(request), ROOT_OFFERS)
         if chosen == "text/html":
             return self._page.render_GET(request)
         return self._now.render_GET(request)

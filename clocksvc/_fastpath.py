@@ -1,22 +1,23 @@
 # -*- test-case-name: tests.test_fastpath -*-
 """
-The fast path: the lesson's page at C{/} answered without Twisted's request
-machinery, for the request that most clients send and that a time service
-gets most of.
+The fast path: the lesson's page at C{/}, and the time document at C{/now}
+and C{/now.json}, answered without Twisted's request machinery, for the
+requests that most clients send and that a time service gets most of.
 
 Twisted parses a request line by line, builds a L{Request} with header
 objects, traverses the resource tree, and writes the response header by
-header; for a page that changes once a second that is most of the work. A
-request qualifies for the fast path only when it is a C{GET} or C{HEAD} of
-C{/} over HTTP/1.1 whose head arrived whole, in the strict grammar of RFC
-9112, with one valid C{Host}, no body and nothing that changes how the
+header; for a page that changes once a second, or a document made in a
+couple of microseconds, that is most of the work. A request qualifies for
+the fast path only when it is a C{GET} or C{HEAD} of one of those targets
+over HTTP/1.1 whose head arrived whole, in the strict grammar of RFC 9112,
+with one valid C{Host}, no query, no body and nothing that changes how the
 connection is handled. Anything else, including anything malformed, goes to
 the general path, which answers or refuses it as before: this module only
 has to recognise the plain case, never to judge the others.
 
 The response is the one the general path gives for the same request at the
-same second, byte for byte (L{tests.test_fastpath} compares the two), and it
-is built once per second and method.
+same instant, byte for byte (L{tests.test_fastpath} compares the two); the
+page's is built once per second.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.web.http import datetimeToString
 from twisted.web.resource import Resource
 
-from ._api import addressIP
+from ._api import DOCUMENT_OFFERS, ROOT_OFFERS, addressIP
 from ._document import documentJSONAt
 from ._limits import Limits
 from ._negotiation import preferredType
@@ -195,9 +196,8 @@ class QuickAnswers:
             segment: root.children[segment] for segment in (b"", b"now", b"now.json")
         }
         self._zone = zone
-        # The offers of NegotiatedRoot and of Now, favourite first.
-        self._root = _Negotiator(("text/html", "application/json", "text/plain"))
-        self._now = _Negotiator(("application/json", "text/plain"))
+        self._root = _Negotiator(ROOT_OFFERS)
+        self._now = _Negotiator(DOCUMENT_OFFERS)
         self._second = -1
         self._pageGet = self._pageHead = b""
 
