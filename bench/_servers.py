@@ -9,6 +9,7 @@ killed when its C{with} block ends, however it ends.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
@@ -25,6 +26,7 @@ from typing import Any
 
 __all__ = [
     "CLOCK_TICKS",
+    "addRoundOptions",
     "cpuSeconds",
     "freePort",
     "getOK",
@@ -299,3 +301,14 @@ def machine(root: Path) -> dict[str, Any]:
         "wrk": wrkVersion.stdout.split(" [")[0].strip(),
         "clocksvc_commit": (commit + (" with changes" if dirty else "")) or None,
     }
+
+
+def addRoundOptions(parser: argparse.ArgumentParser) -> None:
+    """
+    Add the options of a benchmark that measures in rounds: C{--quick},
+    C{--rounds}, C{--seconds} and C{--warmup}.
+    """
+    parser.add_argument("--quick", action="store_true", help="1 round of 3 s runs")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10, help="each measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds before each")

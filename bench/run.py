@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _servers import cpuSeconds, freePort, peakRSSMB, running
+from _servers import addRoundOptions, cpuSeconds, freePort, peakRSSMB, running
 from _servers import machine as describeMachine
 from _servers import wrk as runWrk
 
@@ -493,10 +493,7 @@ def chart(summary: dict[str, dict[str, Result]], path: Path, title: str) -> None
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1 round of 3 s runs")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=10, help="each measured run")
-    parser.add_argument("--warmup", type=int, default=2, help="seconds before each")
+    addRoundOptions(parser)
     parser.add_argument("--starts", type=int, default=5, help="start-ups to time")
     parser.add_argument("--no-pypy", action="store_true", help="leave PyPy out")
     parser.add_argument(

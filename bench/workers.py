@@ -41,7 +41,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from _servers import cpuSeconds, freePort, pinned, stop, waitUntilServing
+from _servers import (
+    addRoundOptions,
+    cpuSeconds,
+    freePort,
+    pinned,
+    stop,
+    waitUntilServing,
+)
 from _servers import machine as describeMachine
 from _servers import wrk as runWrk
 
@@ -209,10 +216,7 @@ PINNED_NOTE = (
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1 round of 3 s runs")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=10, help="each measured run")
-    parser.add_argument("--warmup", type=int, default=2, help="seconds before each")
+    addRoundOptions(parser)
     parser.add_argument(
         "--pin",
         action="store_true",
