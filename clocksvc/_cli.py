@@ -31,6 +31,7 @@ from twisted.python import usage
 
 from ._limits import Limits
 from ._logging import JSONLinesObserver, ThreadedWriter, say, serviceLog
+from ._server import ClockSite
 from ._shutdown import GracefulShutdown
 from ._site import buildAdminSite, buildSite, resolveZone
 from ._version import __version__
@@ -137,6 +138,20 @@ class Options(usage.Options):
             "maxConnections": self.get("max-connections"),
         }
         return Limits(**{k: v for k, v in chosen.items() if v is not None})
+
+    def site(self, clock: IReactorTime) -> ClockSite:
+        """
+        @param clock: where the site reads the time.
+        @return: the site the options ask for; C{/healthz} and C{/metrics}
+            are on it unless C{--admin-listen} moves them.
+        """
+        return buildSite(
+            clock,
+            self["timezone"],
+            self.limits(),
+            accessLog=self["access-log"] != "off",
+            adminResources=not self["admin-listen"],
+        )
 
     def opt_admin_listen(self, description: str) -> None:
         """
@@ -421,14 +436,9 @@ async def run(
             if status:
                 raise SystemExit(status)
             return
-        site = buildSite(
-            IReactorTime(reactor),
-            options["timezone"],
-            options.limits(),
-            accessLog=accessLogOn,
-            # Not adminEndpoints: a worker other than the first has none.
-            adminResources=not options["admin-listen"],
-        )
+        # By --admin-listen, not adminEndpoints: a worker other than the
+        # first has none.
+        site = options.site(IReactorTime(reactor))
         targets = [(description, endpoint, site) for description, endpoint in endpoints]
         adminSite = buildAdminSite(site) if adminEndpoints else None
         if adminSite is not None:

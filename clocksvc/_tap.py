@@ -24,7 +24,7 @@ from . import _cli
 from ._logging import JSONLinesObserver, ThreadedWriter
 from ._reactors import defaultReactor
 from ._server import ClockSite
-from ._site import buildAdminSite, buildSite
+from ._site import buildAdminSite
 
 __all__ = ["Options", "makeService"]
 
@@ -95,14 +95,7 @@ def makeService(options: Options) -> service.IService:
     @return: a service that serves clocksvc on every endpoint.
     """
     reactor: Any = defaultReactor()
-    accessLogOn = options["access-log"] != "off"
-    site = buildSite(
-        IReactorTime(reactor),
-        options["timezone"],
-        options.limits(),
-        accessLog=accessLogOn,
-        adminResources=not options["admin-listen"],
-    )
+    site = options.site(IReactorTime(reactor))
     top = service.MultiService()
     if options["access-log"] not in ("-", "off"):
         writer = ThreadedWriter(
