@@ -27,6 +27,7 @@ from typing import Any
 __all__ = [
     "CLOCK_TICKS",
     "addRoundOptions",
+    "contextSwitches",
     "cpuSeconds",
     "freePort",
     "getOK",
@@ -182,6 +183,21 @@ def _status(pid: int, key: str) -> float:
         if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no {key} for {pid}")
+
+
+def contextSwitches(pid: int) -> tuple[int, int]:
+    """
+    @return: how many times the main thread of process C{pid} (a reactor's)
+        gave up the CPU to wait, as epoll_wait does when nothing is ready,
+        and how many times it was made to: voluntary and involuntary
+        context switches.
+    """
+    counts = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"):
+            counts[key] = int(value)
+    return counts["voluntary_ctxt_switches"], counts["nonvoluntary_ctxt_switches"]
 
 
 def peakRSSMB(pid: int) -> float:

@@ -43,6 +43,7 @@ from typing import Any
 
 from _servers import (
     addRoundOptions,
+    contextSwitches,
     cpuSeconds,
     freePort,
     pinned,
@@ -149,18 +150,31 @@ def measure(
     Start clocksvc with C{workers}, warm it up, and load it.
 
     @return: wrk's figures, the CPU time per request of the whole process
-        tree, and each worker's share of the workers' CPU time.
+        tree, its reactors' wake-ups and preemptions per request, and each
+        worker's share of the workers' CPU time.
     """
     with clocksvc(workers, pin) as (port, pid):
         wrk(port, warmup, pin, connections)
         tree = processTree(pid)
         before = [cpuSeconds(p) for p in tree]
+        switchesBefore = [contextSwitches(p) for p in tree]
         result = wrk(port, seconds, pin, connections)
         spent = [cpuSeconds(p) - b for p, b in zip(tree, before)]
+        switches = [
+            (v - vb, n - nb)
+            for (v, n), (vb, nb) in zip(
+                [contextSwitches(p) for p in tree], switchesBefore
+            )
+        ]
     result["processes"] = len(tree)
     result["cpu_us_per_request"] = round(
         sum(spent) * 1e6 / max(result["requests"], 1), 1
     )
+    # A reactor that waits in epoll_wait gives up the CPU: voluntary switches
+    # count its wake-ups, and requests over them how many each one answers.
+    requests = max(result["requests"], 1)
+    result["wakeups_per_request"] = round(sum(v for v, _ in switches) / requests, 3)
+    result["preemptions_per_request"] = round(sum(n for _, n in switches) / requests, 3)
     result["supervisor_cpu_seconds"] = round(spent[0], 3) if workers > 1 else None
     workersSpent = spent[1:] if workers > 1 else spent
     result["worker_cpu_shares"] = [
@@ -183,7 +197,14 @@ def summarise(rounds: list[dict[str, Result]]) -> dict[str, Result]:
         runs = [r[str(workers)] for r in rounds]
         summary[str(workers)] = {
             key: round(median([run[key] for run in runs]), 3)
-            for key in ("requests_per_second", "cpu_us_per_request", "p50_ms", "p99_ms")
+            for key in (
+                "requests_per_second",
+                "cpu_us_per_request",
+                "wakeups_per_request",
+                "preemptions_per_request",
+                "p50_ms",
+                "p99_ms",
+            )
         }
         summary[str(workers)]["errors"] = sum(run["errors"] for run in runs)
     for key in ("requests_per_second", "cpu_us_per_request"):
@@ -283,12 +304,17 @@ def main(argv: list[str]) -> int:
     options.output.write_text(json.dumps(report, indent=2) + "\n")
 
     print()
-    print(f"{'workers':<8} {'req/s':>8} {'CPU us/req':>11} {'p50 ms':>7} {'p99 ms':>7}")
+    print(
+        f"{'workers':<8} {'req/s':>8} {'CPU us/req':>11} {'wake-ups/req':>13} "
+        f"{'preempted/req':>14} {'p50 ms':>7} {'p99 ms':>7}"
+    )
     for workers in WORKERS:
         row = summary[str(workers)]
         print(
             f"{workers:<8} {row['requests_per_second']:>8,.0f} "
-            f"{row['cpu_us_per_request']:>11.1f} {row['p50_ms']:>7.2f} "
+            f"{row['cpu_us_per_request']:>11.1f} "
+            f"{row['wakeups_per_request']:>13.3f} "
+            f"{row['preemptions_per_request']:>14.3f} {row['p50_ms']:>7.2f} "
             f"{row['p99_ms']:>7.2f}"
         )
     print()
