@@ -153,6 +153,32 @@ class UNIXSocketTests(TestCase):
         await stop(self, process)
 
 
+def spawnActivated(held: socket.socket, *args: str) -> ClocksvcProcess:
+    """
+    Start C{python -m clocksvc} with C{args}, as systemd starts a service
+    for the socket C{held}, named C{clocksvc}.
+    """
+    process = ClocksvcProcess()
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("LISTEN_")
+    }
+    env["PYTHONPATH"] = os.pathsep.join(
+        [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
+    )
+    # Twisted adopts descriptors only when the count and the names agree, as
+    # they do from systemd 227 on.
+    env["LISTEN_FDS"] = "1"
+    env["LISTEN_FDNAMES"] = "clocksvc"
+    reactor.spawnProcess(
+        process,
+        "/bin/sh",
+        ["sh", "-c", _WRAPPER, sys.executable, "-m", "clocksvc", *args],
+        env=env,
+        childFDs={0: "w", 1: "r", 2: "r", 3: held.fileno()},
+    )
+    return process
+
+
 class SystemdTests(TestCase):
     """
     Socket activation: the test holds a listening socket, as systemd does,
@@ -181,29 +207,9 @@ class SystemdTests(TestCase):
     def activate(self, held: socket.socket, *args: str) -> ClocksvcProcess:
         """
         Start C{python -m clocksvc} with C{args}, as systemd starts a service
-        for the socket C{held}, named C{clocksvc}.
+        for the socket C{held}, named C{clocksvc}; stopped when the test ends.
         """
-        process = ClocksvcProcess()
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("LISTEN_")
-        }
-        env["PYTHONPATH"] = os.pathsep.join(
-            [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
-        )
-        # Twisted adopts descriptors only when the count and the names
-        # agree, as they do from systemd 227 on.
-        env["LISTEN_FDS"] = "1"
-        env["LISTEN_FDNAMES"] = "clocksvc"
-        reactor.spawnProcess(
-            process,
-            "/bin/sh",
-            ["sh", "-c", _WRAPPER, sys.executable, "-m", "clocksvc", *args],
-            env=env,
-            childFDs={0: "w", 1: "r", 2: "r", 3: held.fileno()},
-        )
-        return self.stopper.add(process)
+        return self.stopper.add(spawnActivated(held, *args))
 
     async def test_tcp(self) -> None:
         """

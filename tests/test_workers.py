@@ -18,7 +18,6 @@ import re
 import signal
 import socket
 import stat
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -63,8 +62,8 @@ from clocksvc._workers import (
     openSharedLog,
 )
 
-from ._process import _IMPORT_ROOT, ClocksvcProcess, spawnClocksvc
-from .test_activation import _WRAPPER, socketPath
+from ._process import ClocksvcProcess, spawnClocksvc
+from .test_activation import socketPath, spawnActivated
 from .test_tls import TLS_MISSING, curl, makeCredentials, within
 
 #: The lesson's page for any instant.
@@ -1387,21 +1386,10 @@ class ProcessTests(TestCase):
         held.bind(("127.0.0.1", 0))
         held.listen(16)
         port = held.getsockname()[1]
-        process = ClocksvcProcess()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")}
-        env["PYTHONPATH"] = os.pathsep.join(
-            [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
-        )
-        env["LISTEN_FDS"] = "1"
-        env["LISTEN_FDNAMES"] = "clocksvc"
-        args = ["--workers", "2", "--access-log", "off"]
-        args += ["--listen", "systemd:domain=INET:index=0"]
-        reactor.spawnProcess(
-            process,
-            "/bin/sh",
-            ["sh", "-c", _WRAPPER, sys.executable, "-m", "clocksvc", *args],
-            env=env,
-            childFDs={0: "w", 1: "r", 2: "r", 3: held.fileno()},
+        process = spawnActivated(
+            held,
+            *["--workers", "2", "--access-log", "off"],
+            *["--listen", "systemd:domain=INET:index=0"],
         )
 
         async def kill() -> None:
