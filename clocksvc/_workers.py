@@ -19,8 +19,12 @@ The supervisor:
     still there a while after C{--shutdown-timeout}, gets SIGKILL;
   - starts a worker anew when one exits while the rest serve, on the same
     sockets, which it keeps open meanwhile: connections wait in the queue
-    rather than being refused. A worker that exits before it ever served
-    would only fail again, so then it stops the rest and exits 1.
+    rather than being refused. At once if the worker had served a while;
+    if it died soon after it began to serve, after a wait that doubles with
+    each such death, as C{twisted.runner.procmon} does, so that a worker
+    that crashes on every start (or on every request) is not restarted in
+    a tight loop. A worker that exits before it ever served would only fail
+    again, so then it stops the rest and exits 1.
 
 Each worker is linked to the supervisor by a socket pair: a worker says
 C{ready} on it once it serves, and stops gracefully if the supervisor goes
@@ -92,6 +96,26 @@ __all__ = [
 #: before it kills it: by then each worker has dropped what it had left, and
 #: needs only to write its last log lines and exit.
 GRACE_SECONDS = 5.0
+
+#: How long the supervisor waits before it starts a worker in the place of
+#: one that died less than C{RESTART_THRESHOLD} after it began to serve; the
+#: wait doubles with each such death of the same worker, up to
+#: C{MAX_RESTART_DELAY} (C{minRestartDelay} and C{maxRestartDelay} of
+#: L{twisted.runner.procmon.ProcessMonitor}).
+MIN_RESTART_DELAY = 0.1
+
+#: The longest wait before a worker is started anew: a worker that keeps
+#: crashing is still tried twice a minute, so that it serves again soon
+#: after whatever it lacked (a file, a backend) is back.
+MAX_RESTART_DELAY = 30.0
+
+#: How long a worker has to have served for its death to be taken as a
+#: mishap rather than a crash loop: it is then started anew at once, and the
+#: next wait is C{MIN_RESTART_DELAY} again. Counted from when it said it
+#: serves, not from its start, so that a slow start-up does not count as
+#: serving (C{threshold} of L{twisted.runner.procmon.ProcessMonitor} counts
+#: from the start).
+RESTART_THRESHOLD = 10.0
 
 #: What a worker says on its link to the supervisor once it serves.
 READY = b"ready\n"
@@ -535,16 +559,24 @@ class _WorkerProcess(ProcessProtocol):
 
     @ivar index: which worker it is, from 0: a worker started in the place
         of one that exited has the same.
-    @ivar ready: whether it has said it serves.
+    @ivar readyAt: when it said it serves, by the supervisor's clock; or
+        C{None}, not yet.
     @ivar pid: its process ID, kept after it has exited.
     """
 
     def __init__(self, supervisor: Supervisor, index: int) -> None:
         self._supervisor = supervisor
         self.index = index
-        self.ready = False
+        self.readyAt: float | None = None
         self.process: IProcessTransport | None = None
         self.pid: int | None = None
+
+    @property
+    def ready(self) -> bool:
+        """
+        Whether it has said it serves.
+        """
+        return self.readyAt is not None
 
     def signal(self, name: str) -> None:
         """
@@ -565,6 +597,9 @@ class _WorkerLink(Protocol):
     """
 
     def __init__(self, worker: _WorkerProcess, ready: Callable[[], None]) -> None:
+        """
+        @param ready: notes the time on C{worker}, which makes it ready.
+        """
         self._worker = worker
         self._ready = ready
         self._received = b""
@@ -572,7 +607,6 @@ class _WorkerLink(Protocol):
     def dataReceived(self, data: bytes) -> None:
         self._received += data
         if not self._worker.ready and READY in self._received:
-            self._worker.ready = True
             self._ready()
 
 
@@ -608,10 +642,13 @@ class Supervisor:
         stderr: TextIO,
         executable: str = sys.executable,
         environ: Mapping[str, str] = os.environ,
+        minRestartDelay: float = MIN_RESTART_DELAY,
+        maxRestartDelay: float = MAX_RESTART_DELAY,
+        restartThreshold: float = RESTART_THRESHOLD,
     ) -> None:
         """
         @param reactor: the reactor to spawn processes with, to time the
-            shutdown with, and to stop.
+            shutdown and the restarts with, and to stop.
         @param count: how many workers to run.
         @param listeners: the sockets they serve.
         @param argv: the command line's options, passed on to each worker.
@@ -620,6 +657,12 @@ class Supervisor:
         @param stderr: where to report problems.
         @param executable: the Python to run C{-m clocksvc} with.
         @param environ: the workers' environment, less systemd's variables.
+        @param minRestartDelay: the first wait before a worker that died
+            soon after it began to serve is started anew.
+        @param maxRestartDelay: the longest such wait.
+        @param restartThreshold: how long a worker has to have served for
+            its death not to count as soon: it is started anew at once, and
+            the wait is back to C{minRestartDelay}.
         """
         self._reactor = reactor
         self._count = count
@@ -632,7 +675,14 @@ class Supervisor:
         self._environ = {
             k: v for k, v in environ.items() if k not in _SYSTEMD_VARIABLES
         }
+        self._minRestartDelay = minRestartDelay
+        self._maxRestartDelay = maxRestartDelay
+        self._restartThreshold = restartThreshold
         self._workers: dict[int, _WorkerProcess] = {}
+        # For each worker index: the wait before it is next started anew,
+        # should it die soon; and the restart it waits for, if any.
+        self._restartDelays: dict[int, float] = {}
+        self._restarts: dict[int, IDelayedCall] = {}
         self._announced = False
         self._stopRequested = False
         self._stopping = False
@@ -719,6 +769,7 @@ class Supervisor:
             theirs.close()
 
     def _ready(self, worker: _WorkerProcess) -> None:
+        worker.readyAt = self._reactor.seconds()
         if self._stopping or self._workers.get(worker.index) is not worker:
             return
         if self._announced:
@@ -768,17 +819,59 @@ class Supervisor:
                 self._finish()
             return
         how = _describeEnd(reason)
-        if not worker.ready:
+        if worker.readyAt is None:
             self._problem(
                 f"worker {worker.index} (pid {worker.pid}) {how} before it "
                 "served; stopping"
             )
             self._fail()
             return
-        self._problem(
-            f"worker {worker.index} (pid {worker.pid}) {how}; starting another"
+        delay = self._nextRestartDelay(
+            worker.index, self._reactor.seconds() - worker.readyAt
         )
-        self._spawn(worker.index)
+        when = f"in {delay:g} s" if delay else "at once"
+        self._problem(
+            f"worker {worker.index} (pid {worker.pid}) {how}; starting another {when}"
+        )
+        if delay:
+            self._restarts[worker.index] = self._reactor.callLater(
+                delay, self._restart, worker.index
+            )
+        else:
+            self._spawn(worker.index)
+
+    def _nextRestartDelay(self, index: int, served: float) -> float:
+        """
+        As L{twisted.runner.procmon.ProcessMonitor} does: a worker that
+        served a while is started anew at once, and the wait for its index
+        goes back to the shortest; one that died soon waits the current
+        wait, and the next one doubles, up to the longest.
+
+        @param index: the worker that died, having served.
+        @param served: for how long it served, in seconds.
+        @return: how long to wait before starting it anew, in seconds.
+        """
+        if served >= self._restartThreshold:
+            self._restartDelays[index] = self._minRestartDelay
+            return 0
+        delay = self._restartDelays.get(index, self._minRestartDelay)
+        self._restartDelays[index] = min(delay * 2, self._maxRestartDelay)
+        return delay
+
+    def _restart(self, index: int) -> None:
+        """
+        Start worker C{index} anew, once its wait is over.
+        """
+        del self._restarts[index]
+        self._spawn(index)
+
+    def _cancelRestarts(self) -> None:
+        """
+        Start no worker anew: the supervisor is stopping.
+        """
+        for restart in self._restarts.values():
+            restart.cancel()
+        self._restarts.clear()
 
     def requested(self) -> None:
         """
@@ -789,6 +882,7 @@ class Supervisor:
             self.force()
             return
         self._stopRequested = True
+        self._cancelRestarts()
         self._reactor.stop()
 
     def _fail(self) -> None:
@@ -796,6 +890,7 @@ class Supervisor:
         Stop with exit status 1.
         """
         self._status = 1
+        self._cancelRestarts()
         if not self._stopRequested:
             self._stopRequested = True
             self._reactor.stop()
@@ -813,6 +908,7 @@ class Supervisor:
             return self._stopped
         self._stopRequested = True
         self._stopping = True
+        self._cancelRestarts()
         self._stopped = Deferred()
         self._closing = [
             listener.close() for listener in self._listeners if not listener.admin

@@ -20,6 +20,7 @@ import socket
 import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,11 @@ from clocksvc._cli import Options, _Exit, run
 from clocksvc._server import ClockSite
 from clocksvc._workers import (
     GRACE_SECONDS,
+    MAX_RESTART_DELAY,
+    MIN_RESTART_DELAY,
     PIPE_BUF,
     READY,
+    RESTART_THRESHOLD,
     LineFile,
     Supervisor,
     Worker,
@@ -330,16 +334,19 @@ class SupervisorTests(SynchronousTestCase):
 
     def test_restart(self) -> None:
         """
-        A worker that exits while the others serve is started anew, on the
-        same sockets, and that is said.
+        A worker that exits after it has served a while is started anew at
+        once, on the same sockets, and that is said.
         """
         supervisor = self.supervisor()
         self.reactor.ready(0)
         self.reactor.ready(1)
+        # Served a while: RESTART_THRESHOLD from 0 is that exactly.
+        self.reactor.advance(RESTART_THRESHOLD)
         self.reactor.spawned[1].end(killedBy(signal.SIGKILL))
         self.assertEqual(
             self.stderr.getvalue(),
-            "clocksvc: worker 1 (pid 4001) was killed by SIGKILL; starting another\n",
+            "clocksvc: worker 1 (pid 4001) was killed by SIGKILL; starting another"
+            " at once\n",
         )
         anew = self.reactor.spawned[2]
         self.assertEqual((anew.childFDs[3], anew.args[-2]), (21, "--worker-fds=3"))
@@ -350,6 +357,165 @@ class SupervisorTests(SynchronousTestCase):
         )
         self.assertEqual(supervisor.pids, [4000, 4002])
         self.assertEqual(self.reactor.stops, 0)
+
+    def crash(self, index: int, served: float = 0) -> str:
+        """
+        The C{index}th process spawned, which serves, exits after
+        C{served} seconds; the worker started in its place serves.
+
+        @return: the wait before it was started anew, as the supervisor
+            said it.
+        """
+        crashing = self.reactor.spawned[index]
+        spawned = len(self.reactor.spawned)
+        self.reactor.advance(served)
+        crashing.end(exited(70))
+        found = re.fullmatch(
+            r"clocksvc: worker \d \(pid \d+\) exited with status 70; "
+            r"starting another (?:in (.+) s|(at once))",
+            self.stderr.getvalue().splitlines()[-1],
+        )
+        assert found is not None, self.stderr.getvalue()
+        if found.group(2) is None:
+            delay = float(found.group(1))
+            # Nothing before the wait said is over, then one worker: 1 ms
+            # either side, far wider than the rounding of the sums of time.
+            self.reactor.advance(delay - 0.001)
+            self.assertEqual(len(self.reactor.spawned), spawned)
+            self.reactor.advance(0.002)
+        self.assertEqual(len(self.reactor.spawned), spawned + 1)
+        self.assertEqual(self.reactor.spawned[-1].args, crashing.args)
+        self.reactor.ready(spawned)
+        return found.group(1) or found.group(2)
+
+    def test_restartBackoff(self) -> None:
+        """
+        A worker that dies soon after it began to serve is started anew
+        after a wait that doubles with each such death, up to
+        C{MAX_RESTART_DELAY}; one that served C{RESTART_THRESHOLD} is
+        started anew at once, and the wait starts over.
+        """
+        self.supervisor()
+        self.reactor.ready(0)
+        self.reactor.ready(1)
+        # Worker 1 each time: the one spawned last.
+        waits = [self.crash(1)]
+        waits += [self.crash(len(self.reactor.spawned) - 1) for _ in range(10)]
+        self.assertEqual(
+            waits,
+            [
+                "0.1",
+                "0.2",
+                "0.4",
+                "0.8",
+                "1.6",
+                "3.2",
+                "6.4",
+                "12.8",
+                "25.6",
+                "30",
+                "30",
+            ],
+        )
+        self.assertEqual((MIN_RESTART_DELAY, MAX_RESTART_DELAY), (0.1, 30))
+        # Worker 1 is spawned[12]; each crash spawns the next.
+        self.assertEqual(len(self.reactor.spawned), 13)
+        # 1 ms short of the threshold is still soon; 1 ms over, a while (at
+        # the threshold itself, the sums of time round either way).
+        self.assertEqual(self.crash(12, RESTART_THRESHOLD - 0.001), "30")
+        self.assertEqual(self.crash(13, RESTART_THRESHOLD + 0.001), "at once")
+        self.assertEqual(self.crash(14), "0.1")
+        self.assertEqual(self.crash(15), "0.2")
+        # Worker 0 has served since the start; the one started in its place
+        # has a wait of its own, not worker 1's.
+        self.assertEqual(self.crash(0), "at once")
+        self.assertEqual(self.crash(17), "0.1")
+        self.assertEqual(self.reactor.stops, 0)
+        self.assertFalse(self.reactor.getDelayedCalls())
+
+    def test_stopDuringBackoff(self) -> None:
+        """
+        A signal while a worker waits to be started anew cancels that: no
+        worker is started, no timer is left, and the status is 0.
+        """
+        supervisor = self.supervisor()
+        self.reactor.ready(0)
+        self.reactor.ready(1)
+        self.reactor.spawned[1].end(killedBy(signal.SIGSEGV))
+        self.assertEqual(len(self.reactor.getDelayedCalls()), 1)
+        supervisor.requested()
+        self.assertFalse(self.reactor.getDelayedCalls())
+        supervisor.stop()
+        self.assertEqual(
+            self.stdout.getvalue().splitlines()[-1],
+            "clocksvc: stopping: 1 worker(s) draining for up to 10 s",
+        )
+        self.reactor.spawned[0].end(exited(0))
+        self.assertEqual(self.successResultOf(supervisor.finished), 0)
+        self.reactor.advance(MAX_RESTART_DELAY)
+        self.assertEqual(len(self.reactor.spawned), 2)
+        self.assertFalse(self.reactor.getDelayedCalls())
+
+    def test_stopAllInBackoff(self) -> None:
+        """
+        Stopping while every worker waits to be started anew stops at once.
+        """
+        supervisor = self.supervisor()
+        self.reactor.ready(0)
+        self.reactor.ready(1)
+        self.reactor.spawned[0].end(killedBy(signal.SIGSEGV))
+        self.reactor.spawned[1].end(killedBy(signal.SIGSEGV))
+        self.successResultOf(supervisor.stop())
+        self.assertEqual(self.successResultOf(supervisor.finished), 0)
+        self.assertEqual(
+            self.stdout.getvalue().splitlines()[-2:],
+            [
+                "clocksvc: stopping: 0 worker(s) draining for up to 10 s",
+                "clocksvc: stopped",
+            ],
+        )
+        self.assertEqual(len(self.reactor.spawned), 2)
+        self.assertFalse(self.reactor.getDelayedCalls())
+
+    def test_failDuringBackoff(self) -> None:
+        """
+        A worker that exits before it served stops the supervisor, with
+        status 1, and the worker waiting to be started anew is not.
+        """
+        supervisor = self.supervisor(count=3)
+        self.reactor.ready(0)
+        self.reactor.ready(1)
+        self.reactor.spawned[1].end(killedBy(signal.SIGSEGV))
+        self.reactor.spawned[2].end(exited(2))
+        self.assertEqual(self.reactor.stops, 1)
+        self.assertFalse(self.reactor.getDelayedCalls())
+        supervisor.stop()
+        self.reactor.spawned[0].end(exited(0))
+        self.assertEqual(self.successResultOf(supervisor.finished), 1)
+        self.assertEqual(len(self.reactor.spawned), 3)
+        self.assertFalse(self.reactor.getDelayedCalls())
+
+    def test_restartedDiesBeforeServing(self) -> None:
+        """
+        A worker started anew that exits before it served would only fail
+        again, as one started first: the supervisor stops, with status 1.
+        """
+        supervisor = self.supervisor()
+        self.reactor.ready(0)
+        self.reactor.ready(1)
+        self.reactor.spawned[1].end(killedBy(signal.SIGSEGV))
+        self.reactor.advance(MIN_RESTART_DELAY)
+        self.reactor.spawned[2].end(exited(2))
+        self.assertEqual(
+            self.stderr.getvalue().splitlines()[-1],
+            "clocksvc: worker 1 (pid 4002) exited with status 2 before it served;"
+            " stopping",
+        )
+        self.assertEqual(self.reactor.stops, 1)
+        supervisor.stop()
+        self.reactor.spawned[0].end(exited(0))
+        self.assertEqual(self.successResultOf(supervisor.finished), 1)
+        self.assertEqual(len(self.reactor.spawned), 3)
 
     def test_diesBeforeServing(self) -> None:
         """
@@ -1178,11 +1344,12 @@ class ProcessTests(TestCase):
         await eventually(
             lambda: b"started anew" in process.stdout, PATIENCE, "a new worker"
         )
+        # Killed as soon as it served: the shortest wait.
         self.assertEqual(
             peopleLines(process.stderr),
             [
                 f"clocksvc: worker 0 (pid {pids[0]}) was killed by SIGKILL; "
-                "starting another"
+                f"starting another in {MIN_RESTART_DELAY:g} s"
             ],
         )
         line = peopleLines(process.stdout)[-1]
@@ -1197,6 +1364,59 @@ class ProcessTests(TestCase):
             self.assertEqual(response.code, 200)
             await response.content()
         await self.stop(process, [anew, pids[1]])
+
+    async def test_restartBackoff(self) -> None:
+        """
+        A worker killed each time it begins to serve is started anew after
+        a wait that doubles: each new worker is spawned no sooner than that
+        wait after the last one was killed.
+        """
+        _, _, process, pids = await self.serve("--access-log", "off")
+        assert process.transport is not None
+        supervisor = process.transport.pid
+        doomed, other = pids
+
+        def spawnedBeside(known: set[int]) -> bool:
+            return bool(childrenOf(supervisor) - known)
+
+        def servingAnew(count: int) -> bool:
+            return process.stdout.count(b" started anew, pid ") == count
+
+        killed: list[int] = []
+        waits: list[float] = []
+        for count in range(1, 5):
+            killed.append(doomed)
+            before = time.monotonic()
+            os.kill(doomed, signal.SIGKILL)
+            await eventually(
+                partial(spawnedBeside, {doomed, other}),
+                PATIENCE,
+                "a worker spawned anew",
+            )
+            # From the kill to the spawn seen: the supervisor's wait, and
+            # more on a slow machine, never less; no more is asserted of it.
+            waits.append(time.monotonic() - before)
+            # Killed again only once it serves: one that dies before it
+            # serves stops the supervisor. It serves for far less than
+            # RESTART_THRESHOLD before that, so the waits go on doubling.
+            await eventually(
+                partial(servingAnew, count), PATIENCE, "the worker anew serving"
+            )
+            line = peopleLines(process.stdout)[-1]
+            found = re.fullmatch(r"clocksvc: worker 0 started anew, pid (\d+)", line)
+            assert found is not None, line
+            doomed = int(found.group(1))
+        self.assertEqual(
+            peopleLines(process.stderr),
+            [
+                f"clocksvc: worker 0 (pid {pid}) was killed by SIGKILL; starting"
+                f" another in {delay} s"
+                for pid, delay in zip(killed, ["0.1", "0.2", "0.4", "0.8"])
+            ],
+        )
+        for n, wait in enumerate(waits):
+            self.assertGreaterEqual(wait, MIN_RESTART_DELAY * 2**n, waits)
+        await self.stop(process, [doomed, other])
 
     async def test_secondSignal(self) -> None:
         """
