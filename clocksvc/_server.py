@@ -13,8 +13,11 @@ L{ClockChannel} and L{ClockRequest} close those gaps, within L{Limits}.
 
 from __future__ import annotations
 
+import fcntl
 import re
 import socket
+import sys
+import termios
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any, cast
@@ -33,6 +36,7 @@ from twisted.web import http, server
 from twisted.web.resource import IResource
 
 from ._fastpath import VALID_HOST, QuickHead, httpDate, parseQuickHead
+from ._grammar import ChunkedDecoder, connectionOptions, contentLength
 from ._limits import Limits
 from ._logging import accessLog
 from ._metrics import SiteMetrics
@@ -289,16 +293,46 @@ class ClockChannel(http.HTTPChannel):
         self._startDeadline()
 
     def _fixSendBuffer(self) -> None:
-        # Only a TCP transport's handle is a socket (TLS's is an OpenSSL
-        # connection, whose socket Twisted keeps to itself).
-        handle = getattr(self.transport, "getHandle", lambda: None)()
-        if isinstance(handle, socket.socket) and handle.family in (
-            socket.AF_INET,
-            socket.AF_INET6,
-        ):
-            handle.setsockopt(
+        sock = self.socket()
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(
                 socket.SOL_SOCKET, socket.SO_SNDBUF, self.limits.socketSendBuffer
             )
+
+    def socket(self) -> socket.socket | None:
+        """
+        @return: the connection's socket, under any TLS: a TCP or UNIX
+            transport's handle is its socket; TLS's is an OpenSSL connection
+            over memory buffers, and the socket is that of the transport it
+            wraps.
+        """
+        transport: object = self.transport
+        for _ in range(3):
+            handle = getattr(transport, "getHandle", lambda: None)()
+            if isinstance(handle, socket.socket):
+                return handle
+            transport = getattr(transport, "transport", None)
+        return None
+
+    def unsentBytes(self) -> int:
+        """
+        @return: how many bytes written to the connection its client has not
+            yet taken into its own buffers: those in the kernel's send queue,
+            not yet acknowledged (Linux's C{SIOCOUTQ}); 0 where that cannot be
+            told. A client that reads keeps this at zero between writes,
+            however slowly data is written; one that has stopped reading
+            keeps it above zero once its receive buffer is full, and
+            whatever Twisted holds for it waits behind those bytes.
+        """
+        sock = self.socket()
+        if sock is None or sock.fileno() < 0:
+            return 0
+        out = bytearray(4)
+        try:
+            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, out)
+        except OSError:  # pragma: no cover (a socket that has no queue)
+            return 0
+        return int.from_bytes(out, sys.byteorder)
 
     def _startDeadline(self) -> None:
         self._deadline = self.callLater(
@@ -496,15 +530,30 @@ class ClockChannel(http.HTTPChannel):
             self.refuse(http.NOT_IMPLEMENTED)
             self.length = None
             return False
-        if (
-            header == b"Content-Length"
-            and data.isdigit()
-            and int(data) > self.limits.maxBodySize
-        ):
-            self.refuse(http.REQUEST_ENTITY_TOO_LARGE)
-            self.length = None
-            return False
+        if header == b"Content-Length":
+            length = contentLength(data, self.limits.maxBodySize)
+            if length is not None and length > self.limits.maxBodySize:
+                self.refuse(http.REQUEST_ENTITY_TOO_LARGE)
+                self.length = None
+                return False
+            if length is not None:
+                # Twisted would convert the digits as they came, and Python
+                # refuses a number of thousands of them with an exception.
+                data = b"%d" % length
         chosen: bool = super()._maybeChooseTransferDecoder(header, data)
+        if chosen and header == b"Transfer-Encoding":
+            # clocksvc's own reader of chunked bodies, in place of Twisted's,
+            # which takes a bare LF in the trailer section for part of a
+            # field, reads trailers up to 64 KiB, and waits for all of a
+            # chunk it would then refuse as too large.
+            self._transferDecoder = ChunkedDecoder(
+                self.requests[-1].handleContentChunk,
+                self._finishRequestBody,
+                self.refuse,
+                self.limits.maxBodySize,
+                self.limits.maxHeaderSize,
+                self.limits.maxHeaders,
+            )
         return chosen
 
     def _respondToBadRequestAndDisconnect(self) -> None:
@@ -526,7 +575,12 @@ class ClockChannel(http.HTTPChannel):
         super().allContentReceived()
 
     def checkPersistence(self, request: Any, version: bytes) -> bool:
-        if self._draining:
+        # Twisted reads only the first Connection line, split at spaces: it
+        # misses "close, TE", "keep-alive,close" and a second line.
+        options = connectionOptions(
+            request.requestHeaders.getRawHeaders(b"connection", [])
+        )
+        if self._draining or (version == b"HTTP/1.1" and b"close" in options):
             request.responseHeaders.setRawHeaders(b"connection", [b"close"])
             return False
         persistent: bool = super().checkPersistence(request, version)
@@ -670,7 +724,15 @@ class ClockSite(server.Site):
         @param metrics: where requests are counted, if anywhere.
         @param accessLog: whether each answered request is logged.
         """
-        super().__init__(resource, reactor=clock, timeout=limits.idleTimeout)
+        # No form parsing: nothing in clocksvc reads form arguments, and
+        # Twisted's parser (the email package's) takes quadratic time and
+        # raises on some bodies, for any POST with a form's content type.
+        super().__init__(
+            resource,
+            reactor=clock,
+            timeout=limits.idleTimeout,
+            parsePOSTFormSubmission=False,
+        )
         self.limits = limits
         self.metrics = metrics
         self.accessLog = accessLog

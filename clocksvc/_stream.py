@@ -27,7 +27,7 @@ from zope.interface import implementer
 
 from ._api import QueryError, TimeResource, clientIP, zoneFromQuery
 from ._document import documentJSONAt
-from ._server import ClockRequest, frameChunk
+from ._server import ClockChannel, ClockRequest, frameChunk
 from ._zones import ZoneCatalogue
 
 __all__ = ["SHUTDOWN_EVENT", "Stream", "Ticker"]
@@ -100,9 +100,15 @@ SHUTDOWN_EVENT = b'event: shutdown\ndata: {"reason":"server shutting down"}\n\n'
 @implementer(IPushProducer)
 class _StreamClient:
     """
-    One client of a stream. Twisted pauses it when the client stops reading
-    (its send buffer is full): ticks are then skipped rather than queued, and
-    a client that stays stalled is dropped.
+    One client of a stream. A client that has stopped reading is stalled:
+    its ticks are skipped rather than queued, and one that stays stalled for
+    the stream's C{stalledSeconds} is dropped.
+
+    It is stalled while Twisted has paused it (its buffer is full), and,
+    over clocksvc's own channel, while the kernel still holds bytes of
+    earlier events that the client has not taken: an event is a few hundred
+    bytes a second, so a client that never reads would otherwise fill the
+    kernel's buffers and Twisted's for minutes before the pause came.
     """
 
     paused = False
@@ -122,6 +128,10 @@ class _StreamClient:
         self._writeFramed = (
             request.writeFramed if isinstance(request, ClockRequest) else None
         )
+        channel = request.channel
+        self._unsent = (
+            channel.unsentBytes if isinstance(channel, ClockChannel) else None
+        )
 
     def send(self, event: bytes, framed: bytes) -> None:
         """
@@ -130,7 +140,9 @@ class _StreamClient:
         @param event: the event.
         @param framed: the event as one chunk of a chunked body.
         """
-        if not self.paused:
+        stalled = self.paused or (self._unsent is not None and self._unsent() > 0)
+        if not stalled:
+            self._stalledTicks = 0
             if self._writeFramed is not None:
                 self._writeFramed(event, framed)
             else:
@@ -159,8 +171,8 @@ class _StreamClient:
         self.paused = True
 
     def resumeProducing(self) -> None:
+        # Still stalled until the next tick finds everything taken.
         self.paused = False
-        self._stalledTicks = 0
 
     def stopProducing(self) -> None:
         # The connection is going; notifyFinish tells the stream.

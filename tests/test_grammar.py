@@ -1,0 +1,218 @@
+"""
+Tests for L{clocksvc._grammar}: the chunked body reader, C{Content-Length}
+and C{Connection} values, as pure functions of bytes.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.trial.unittest import SynchronousTestCase
+
+from clocksvc._grammar import ChunkedDecoder, connectionOptions, contentLength
+
+
+class _Decoded:
+    """
+    What a L{ChunkedDecoder} gave: the data, the rest after the body, and
+    any refusal.
+    """
+
+    def __init__(
+        self, maxBodySize: int = 1024, maxHeaderSize: int = 256, maxHeaders: int = 4
+    ) -> None:
+        self.data = b""
+        self.rest: bytes | None = None
+        self.refusals: list[int] = []
+        self.decoder = ChunkedDecoder(
+            self._data,
+            self._finish,
+            self.refusals.append,
+            maxBodySize,
+            maxHeaderSize,
+            maxHeaders,
+        )
+
+    def _data(self, data: bytes) -> None:
+        self.data += data
+
+    def _finish(self, rest: bytes) -> None:
+        self.rest = rest
+
+    def feed(self, data: bytes, pieces: int = 1) -> _Decoded:
+        """
+        Give the decoder C{data}, in C{pieces} about equal pieces, as the
+        channel does: once the body is complete, what comes after it is the
+        channel's, and is added to the rest here.
+        """
+        size = max(1, -(-len(data) // pieces))
+        for start in range(0, len(data), size):
+            if self.rest is not None:
+                self.rest += data[start:]
+                break
+            self.decoder.dataReceived(data[start : start + size])
+        return self
+
+
+def chunked(body: bytes, sizes: list[int], trailers: bytes = b"") -> bytes:
+    """
+    @return: C{body} in chunks of C{sizes} (cycled), then the last chunk,
+        C{trailers} and the empty line.
+    """
+    out, start, index = b"", 0, 0
+    while start < len(body):
+        size = sizes[index % len(sizes)]
+        piece = body[start : start + size]
+        out += b"%x\r\n%s\r\n" % (len(piece), piece)
+        start += size
+        index += 1
+    return out + b"0\r\n" + trailers + b"\r\n"
+
+
+class ChunkedDecoderTests(SynchronousTestCase):
+    """
+    L{ChunkedDecoder} reads RFC 9112's chunked bodies, and refuses what is
+    ambiguous or over the limits.
+    """
+
+    @given(
+        body=st.binary(max_size=600),
+        sizes=st.lists(st.integers(1, 70), min_size=1, max_size=5),
+        pieces=st.integers(1, 40),
+        rest=st.binary(max_size=20),
+    )
+    def test_roundTrip(
+        self, body: bytes, sizes: list[int], pieces: int, rest: bytes
+    ) -> None:
+        """
+        Any body, in any chunks, fed in any pieces, comes out whole, and the
+        bytes after it are handed on.
+        """
+        decoded = _Decoded().feed(chunked(body, sizes, b"X-T: 1\r\n") + rest, pieces)
+        self.assertEqual(decoded.refusals, [])
+        self.assertEqual(decoded.data, body)
+        self.assertEqual(decoded.rest, rest)
+
+    def test_extensions(self) -> None:
+        """
+        Chunk extensions are read past; hex digits of either case and
+        leading zeros are sizes.
+        """
+        decoded = _Decoded().feed(b"00A;x=1;y\r\n0123456789\r\n0;z\r\n\r\n")
+        self.assertEqual((decoded.data, decoded.rest), (b"0123456789", b""))
+
+    def test_bareLineEnds(self) -> None:
+        """
+        A bare LF or CR anywhere a line ends is 400, and nothing more is
+        read.
+        """
+        for data in [
+            b"3\nabc\r\n0\r\n\r\n",
+            b"3\r\nabc\r\n0\r\nX: y\n\r\n",
+            b"3\r\nabc\r\n0\r\nX: y\r\n\n",
+            b"0\r\nX: y\rZ: 1\r\n\r\n",
+            b"3\r\nabc\n\r0\r\n\r\n",
+        ]:
+            decoded = _Decoded().feed(data, 3)
+            self.assertEqual(decoded.refusals, [400], data)
+            self.assertIsNone(decoded.rest, data)
+
+    def test_badSizes(self) -> None:
+        """
+        Sizes that are not bare hex digits, and size lines over 1 KiB, are
+        400.
+        """
+        for data in [b"0x3\r\n", b"+3\r\n", b" 3\r\n", b"3 ;x\r\n", b"\r\n", b"g\r\n"]:
+            self.assertEqual(_Decoded().feed(data).refusals, [400], data)
+        self.assertEqual(_Decoded().feed(b"1;" + b"x" * 1100).refusals, [400])
+
+    def test_overLimitAtOnce(self) -> None:
+        """
+        A chunk whose size would take the body over its limit is 413 as soon
+        as its size line is read, however many digits the size has.
+        """
+        for data in [b"401\r\n", b"FFFFFFFFFFFFFFFF0\r\n", b"0" * 900 + b"401\r\n"]:
+            decoded = _Decoded(maxBodySize=1024).feed(data)
+            self.assertEqual(decoded.refusals, [413], data[:20])
+        decoded = _Decoded(maxBodySize=1024).feed(
+            b"200\r\n" + b"a" * 512 + b"\r\n201\r\n"
+        )
+        self.assertEqual(decoded.refusals, [413])
+        decoded = _Decoded(maxBodySize=1024).feed(
+            b"400\r\n" + b"a" * 1024 + b"\r\n0\r\n\r\n"
+        )
+        self.assertEqual((decoded.refusals, len(decoded.data)), ([], 1024))
+
+    def test_chunkEnd(self) -> None:
+        """
+        Chunk data not followed by CRLF is 400.
+        """
+        self.assertEqual(_Decoded().feed(b"3\r\nabcd\r\n").refusals, [400])
+        self.assertEqual(_Decoded().feed(b"3\r\nabc\rx").refusals, [400])
+
+    def test_trailerLimits(self) -> None:
+        """
+        The trailer section is kept to the head's limits in size and count
+        (431), and each line must be a field line (400).
+        """
+        self.assertEqual(
+            _Decoded(maxHeaders=4).feed(b"0\r\n" + b"X: 1\r\n" * 5 + b"\r\n").refusals,
+            [431],
+        )
+        self.assertEqual(
+            _Decoded(maxHeaders=4).feed(b"0\r\n" + b"X: 1\r\n" * 4 + b"\r\n").refusals,
+            [],
+        )
+        self.assertEqual(
+            _Decoded(maxHeaderSize=256).feed(b"0\r\nX: " + b"y" * 300).refusals, [431]
+        )
+        for line in [b"X", b"X : 1", b": 1", b"GET / HTTP/1.1", b"X\x00: 1"]:
+            decoded = _Decoded().feed(b"0\r\n" + line + b"\r\n\r\n")
+            self.assertEqual(decoded.refusals, [400], line)
+
+    def test_afterRefusal(self) -> None:
+        """
+        Once refused, nothing more is read or called.
+        """
+        decoded = _Decoded().feed(b"3\nabc")
+        decoded.feed(b"0\r\n\r\n")
+        self.assertEqual(
+            (decoded.refusals, decoded.data, decoded.rest), ([400], b"", None)
+        )
+
+
+class ContentLengthTests(SynchronousTestCase):
+    """
+    L{contentLength} reads C{1*DIGIT} without converting what no limit
+    allows.
+    """
+
+    def test_values(self) -> None:
+        """
+        Digits are a length; leading zeros are allowed; anything else is
+        L{None}; more digits than the limit has is just over the limit.
+        """
+        self.assertEqual(contentLength(b"42", 100), 42)
+        self.assertEqual(contentLength(b"0" * 5000 + b"7", 100), 7)
+        self.assertEqual(contentLength(b"0", 100), 0)
+        self.assertEqual(contentLength(b"9" * 5000, 100), 101)
+        self.assertEqual(contentLength(b"101", 100), 101)
+        for value in [b"", b"-1", b"+1", b"1 2", b"0x1", b"\xd9\xa3", b"1.0"]:
+            self.assertIsNone(contentLength(value, 100), value)
+
+
+class ConnectionOptionsTests(SynchronousTestCase):
+    """
+    L{connectionOptions} reads C{Connection}'s list across field lines.
+    """
+
+    def test_lists(self) -> None:
+        """
+        Options are comma-separated, with optional white space, in any case,
+        across lines; empty elements are ignored.
+        """
+        self.assertEqual(
+            connectionOptions([b"keep-alive,Close", b" TE , ,upgrade\t"]),
+            {b"keep-alive", b"close", b"te", b"upgrade"},
+        )
+        self.assertEqual(connectionOptions([]), frozenset())
