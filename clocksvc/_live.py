@@ -17,8 +17,9 @@ from importlib.resources import files
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource
 
-from ._resource import MethodResource, pageHeaders
+from ._resource import MethodResource, NotFound, pageHeaders
 
 __all__ = ["LivePage", "StaticFile"]
 
@@ -35,9 +36,9 @@ _PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Is my clock right? · clocksvc</title>
-<link rel="stylesheet" href="live.css">
+<link rel="stylesheet" href="/live.css">
 <noscript><meta http-equiv="refresh" content="10"></noscript>
-<script src="live.js" defer></script>
+<script src="/live.js" defer></script>
 </head>
 <body>
 <main>
@@ -48,7 +49,7 @@ _PAGE = """<!DOCTYPE html>
 <p id="offset" aria-live="polite">Measuring your clock's offset needs JavaScript; this page reloads every 10 seconds.</p>
 <p id="detail"></p>
 </main>
-<footer><a href="now">/now</a> · <a href="stream">/stream</a> · <a href="openapi.json">API</a></footer>
+<footer><a href="/now">/now</a> · <a href="/stream">/stream</a> · <a href="/openapi.json">API</a></footer>
 </body>
 </html>
 """  # noqa: E501
@@ -68,12 +69,22 @@ def livePage(seconds: float) -> bytes:
     ).encode()
 
 
-class LivePage(MethodResource):
+class _Exact(MethodResource):
     """
-    C{/live}: the page.
+    A resource that answers its own path only: C{/live/} and anything below
+    it is C{404}, where a leaf would serve the page again, and the browser
+    would resolve its asset URLs under C{/live/}.
     """
 
-    isLeaf = True
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
+        return NotFound()
+
+
+class LivePage(_Exact):
+    """
+    C{/live}: the page. Its URLs are absolute, so that it works wherever a
+    link to it leads.
+    """
 
     def __init__(self, clock: IReactorTime) -> None:
         super().__init__()
@@ -85,12 +96,10 @@ class LivePage(MethodResource):
         return livePage(self._clock.seconds())
 
 
-class StaticFile(MethodResource):
+class StaticFile(_Exact):
     """
     One of the page's files, read from the package once.
     """
-
-    isLeaf = True
 
     def __init__(self, name: str, contentType: bytes) -> None:
         """

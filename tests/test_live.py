@@ -70,15 +70,16 @@ class LivePageTests(SynchronousTestCase):
 
     def test_onlyOwnFiles(self) -> None:
         """
-        Scripts and styles come from this server by relative URL; nothing is
-        inline and nothing is third-party.
+        Scripts and styles come from this server by absolute path, so that
+        they load wherever the page is; nothing is inline and nothing is
+        third-party.
         """
         self.assertEqual(
-            re.findall(r'<script[^>]*src="([^"]+)"', self.page), ["live.js"]
+            re.findall(r'<script[^>]*src="([^"]+)"', self.page), ["/live.js"]
         )
         self.assertEqual(
             re.findall(r'<link rel="stylesheet" href="([^"]+)"', self.page),
-            ["live.css"],
+            ["/live.css"],
         )
         self.assertNotIn("<style", self.page)
         self.assertNotIn(" style=", self.page)
@@ -123,7 +124,18 @@ class LivePageTests(SynchronousTestCase):
         """
         response = self.successResultOf(self.treq.get(URL + "live.js"))
         script = self.successResultOf(response.content()).decode()
-        self.assertIn('fetch("now?t1=" + t1, { cache: "no-store" })', script)
+        self.assertIn('fetch("/now?t1=" + t1, { cache: "no-store" })', script)
         self.assertIn("next.rtt < best.rtt", script)
         self.assertIn("offsetElement.dataset.offsetMs", script)
         self.assertIn("offsetElement.dataset.rttMs", script)
+
+    def test_onlyItsOwnPath(self) -> None:
+        """
+        The page and its files answer their own paths only: below them, 404,
+        not the page again with its assets resolving under it.
+        """
+        for path in ["live/", "live/anything", "live/live.js", "live.js/", "live.css/x"]:
+            response = self.successResultOf(self.treq.get(URL + path))
+            self.assertEqual(response.code, 404, path)
+            body = self.successResultOf(response.content())
+            self.assertNotIn(b"<html", body, path)

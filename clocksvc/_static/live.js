@@ -33,7 +33,7 @@
 
   async function sample() {
     const t1 = Date.now();
-    const response = await fetch("now?t1=" + t1, { cache: "no-store" });
+    const response = await fetch("/now?t1=" + t1, { cache: "no-store" });
     if (!response.ok) {
       throw new Error("HTTP " + response.status);
     }
