@@ -7,6 +7,7 @@ C{timesync} library's JSON-RPC call, and the time-over-HTTPS header.
 from __future__ import annotations
 
 import json
+import math
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.web import http
@@ -19,6 +20,24 @@ __all__ = ["MAX_TIMESYNC_BODY", "Timesync", "WellKnownTime"]
 
 #: The largest timesync request body read: a real one is under 100 bytes.
 MAX_TIMESYNC_BODY = 64 * 1024
+
+
+def _refuseConstant(name: str) -> float:
+    """
+    Refuse C{Infinity}, C{-Infinity} and C{NaN}, which are not JSON.
+    """
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finiteFloat(text: str) -> float:
+    """
+    @return: the number C{text}, if it is finite as a float.
+    @raise ValueError: if it overflows, as C{1e999} does.
+    """
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:20]} is out of range")
+    return number
 
 
 class Timesync(TimeResource):
@@ -45,7 +64,12 @@ class Timesync(TimeResource):
                 request, http.REQUEST_ENTITY_TOO_LARGE, "request body too large"
             )
         try:
-            call = json.loads(body)
+            # JSON has no Infinity or NaN (RFC 8259 section 6), though
+            # Python's reader takes them, and 1e999 overflows to infinity:
+            # an id that cannot be echoed as JSON is refused.
+            call = json.loads(
+                body, parse_constant=_refuseConstant, parse_float=_finiteFloat
+            )
         except (ValueError, RecursionError):
             call = None
         if (
@@ -66,7 +90,7 @@ class Timesync(TimeResource):
             # Read last, just before the answer goes out.
             "result": round(self._clock.seconds() * 1000),
         }
-        return json.dumps(answer, separators=(",", ":")).encode()
+        return json.dumps(answer, separators=(",", ":"), allow_nan=False).encode()
 
     def render_OPTIONS(self, request: IRequest) -> int:
         request.setHeader(b"access-control-allow-methods", b"POST")
