@@ -8,17 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["preferredType"]
+__all__ = ["MAX_MEDIA_RANGES", "preferredType"]
+
+#: The most media ranges of an C{Accept} field that are read: browsers send
+#: under ten, and a field of thousands would otherwise cost milliseconds.
+MAX_MEDIA_RANGES = 32
+# Likewise the parameters of each (q among them, which comes after the
+# media type's own).
+_MAX_PARAMETERS = 8
 
 
 def _parseAccept(header: str) -> list[tuple[str, str, float]]:
     """
-    @return: each media range of an C{Accept} header as (type, subtype,
-        quality), skipping ranges that cannot be parsed.
+    @return: each of the first L{MAX_MEDIA_RANGES} media ranges of an
+        C{Accept} header as (type, subtype, quality), skipping ranges that
+        cannot be parsed.
     """
     ranges = []
-    for item in header.split(","):
-        mediaRange, *parameters = item.split(";")
+    # Those past the limit are left in one piece, unread.
+    for item in header.split(",", MAX_MEDIA_RANGES)[:MAX_MEDIA_RANGES]:
+        mediaRange, *parameters = item.split(";", _MAX_PARAMETERS)[:_MAX_PARAMETERS]
         kind, slash, subtype = mediaRange.strip().lower().partition("/")
         if not slash or not kind or not subtype:
             continue

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._negotiation import preferredType
+from clocksvc._negotiation import MAX_MEDIA_RANGES, preferredType
 
 JSON = "application/json"
 TEXT = "text/plain"
@@ -164,3 +164,16 @@ class PreferredTypeTests(SynchronousTestCase):
         Any header at all gets one of the offers, without an error.
         """
         self.assertIn(preferredType(accept, (HTML, JSON, TEXT)), (HTML, JSON, TEXT))
+
+    def test_boundedRanges(self) -> None:
+        """
+        Only the first L{MAX_MEDIA_RANGES} media ranges are read, and the
+        first few parameters of each: a field of thousands costs no more
+        than one of a few dozen. A preference stated past them is not heard.
+        """
+        filler = "x/y;q=0.1, " * (MAX_MEDIA_RANGES - 1)
+        self.assertEqual(preferredType(filler + JSON, (TEXT, JSON)), JSON)
+        self.assertEqual(preferredType(filler + "x/y, " + JSON, (TEXT, JSON)), TEXT)
+        many = JSON + ";a=b" * 2000 + ";q=0"
+        self.assertEqual(preferredType(many, (TEXT, JSON)), JSON)
+        self.assertEqual(preferredType(JSON + ";a=b;q=0", (TEXT, JSON)), TEXT)
