@@ -1,7 +1,12 @@
 # -*- test-case-name: tests.test_openapi -*-
 """
-C{/openapi.json}: an OpenAPI 3.1 description of every endpoint, so that
+C{/openapi.json}: an OpenAPI 3.2 description of every endpoint, so that
 clients can be generated, and fuzzers check the server against it.
+
+3.2 rather than 3.1 for C{/stream}: 3.2's C{itemSchema} describes each
+server-sent event, where 3.1 has only a schema for the whole body. The
+tools that check this document know 3.2: openapi-spec-validator (from
+0.8.2) validates it, and schemathesis 4 checks each event against it.
 """
 
 from __future__ import annotations
@@ -136,6 +141,57 @@ def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
     )
 
 
+def _jsonData(schema: dict[str, Any]) -> dict[str, Any]:
+    """
+    @return: the schema of an event's C{data} that holds JSON valid against
+        C{schema}.
+    """
+    return {
+        "type": "string",
+        "contentMediaType": "application/json",
+        "contentSchema": schema,
+    }
+
+
+def _streamEvent() -> dict[str, Any]:
+    """
+    @return: the schema of one of C{/stream}'s events, as the HTML standard
+        parses them (and OpenAPI 3.2's generic C{text/event-stream} schema
+        reads them): C{event}, C{id}, C{retry} and C{data}, each a string but
+        C{retry}. A block without C{data} is no event, so the stream's first
+        block (C{retry: 1000}) is not one; C{id} carries on to the events
+        after it that set none, as it does to C{shutdown}.
+    """
+    return {
+        "type": "object",
+        "description": "A tick (its id and the document's unixtime are the "
+        "second that began) or, last, the shutdown notice.",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"enum": ["tick", "shutdown"]},
+            "id": {"type": "string", "pattern": "^[0-9]+$"},
+            "retry": {"type": "integer", "minimum": 0},
+            "data": {"type": "string"},
+        },
+        "additionalProperties": False,
+        # As if/then rather than oneOf, so that a validator reports what is
+        # wrong with the data of the event it is, not that none matched.
+        "allOf": [
+            {
+                "if": {"properties": {"event": {"const": "tick"}}},
+                "then": {
+                    "required": ["id"],
+                    "properties": {"data": _jsonData(_ref("TimeDocument"))},
+                },
+            },
+            {
+                "if": {"properties": {"event": {"const": "shutdown"}}},
+                "then": {"properties": {"data": _jsonData(_ref("ShutdownNotice"))}},
+            },
+        ],
+    }
+
+
 def openAPIDocument() -> dict[str, Any]:
     """
     @return: the OpenAPI description, as a JSON-ready dictionary.
@@ -199,7 +255,7 @@ def openAPIDocument() -> dict[str, Any]:
     }
     zoneList = {"description": "Zone names", "content": _json(_ref("ZoneList"))}
     return {
-        "openapi": "3.1.0",
+        "openapi": "3.2.0",
         "info": {
             "title": "clocksvc",
             "version": __version__,
@@ -305,9 +361,14 @@ def openAPIDocument() -> dict[str, Any]:
                 "each second boundary",
                 {
                     "200": {
-                        "description": "An endless event stream",
+                        "description": "An endless event stream: first a "
+                        "retry of 1000 ms for reconnecting clients, then a "
+                        "tick event each second; a shutdown event ends it "
+                        "when the server stops",
+                        # No schema: in 3.2 it would describe the whole
+                        # stream, which never ends; itemSchema is each event.
                         "content": {
-                            "text/event-stream": {"schema": {"type": "string"}}
+                            "text/event-stream": {"itemSchema": _ref("StreamEvent")}
                         },
                     },
                     "400": _error("A malformed query parameter"),
@@ -359,7 +420,7 @@ def openAPIDocument() -> dict[str, Any]:
             ),
             "/openapi.json": _operation(
                 "This description",
-                {"200": {"description": "OpenAPI 3.1", "content": _json({})}},
+                {"200": {"description": "OpenAPI 3.2", "content": _json({})}},
             ),
         },
         "components": {
@@ -367,6 +428,13 @@ def openAPIDocument() -> dict[str, Any]:
                 "TimeDocument": timeDocument,
                 "ExchangeDocument": exchangeDocument,
                 "ZoneList": {"type": "array", "items": {"type": "string"}},
+                "StreamEvent": _streamEvent(),
+                "ShutdownNotice": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["reason"],
+                    "properties": {"reason": {"type": "string"}},
+                },
                 "Health": {
                     "type": "object",
                     "additionalProperties": False,

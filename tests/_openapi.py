@@ -4,15 +4,17 @@ HTTP test also proves that C{/openapi.json} tells the truth.
 
 L{validateResponse} finds the path template, the operation, the response
 for the status code and the media type the document gives, and validates a
-JSON body against its schema, formats (C{date-time}) included. Anything the
-document does not describe raises L{SpecMismatch}.
+JSON body against its schema, formats (C{date-time}) included; and each
+event of a C{text/event-stream} body against its C{itemSchema}, with the
+JSON that an event's C{data} holds checked against its C{contentSchema}.
+Anything the document does not describe raises L{SpecMismatch}.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -22,12 +24,16 @@ from urllib.parse import unquote
 from jsonschema import (  # type: ignore[import-untyped]
     Draft202012Validator,
     FormatChecker,
+    validators,
 )
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+from jsonschema.exceptions import (  # type: ignore[import-untyped]
+    ValidationError,
+    best_match,
+)
 
 from clocksvc._openapi import openAPIDocument
 
-__all__ = ["SpecMismatch", "validateResponse"]
+__all__ = ["SpecMismatch", "serverSentEvents", "validateResponse"]
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _TEMPLATE_PARAMETER = re.compile(r"\{([^{}/]+)\}")
@@ -37,6 +43,33 @@ class SpecMismatch(AssertionError):
     """
     A response that the OpenAPI document does not describe.
     """
+
+
+def _contentSchema(
+    validator: Any, contentSchema: Any, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[Any]:
+    """
+    Hold a string whose C{contentMediaType} is JSON to its C{contentSchema}.
+
+    JSON Schema 2020-12 makes both keywords annotations that a validator
+    need not check; OpenAPI 3.2 describes an event's JSON C{data} with them,
+    and schemathesis checks them, so the tests do too.
+    """
+    if schema.get("contentMediaType") != "application/json" or not isinstance(
+        instance, str
+    ):
+        return
+    try:
+        content = json.loads(instance)
+    except ValueError as e:
+        yield ValidationError(f"{instance[:40]!r}... is not JSON: {e}")
+        return
+    yield from validator.descend(content, contentSchema, schema_path="contentSchema")
+
+
+#: Draft 2020-12 with C{contentSchema} checked, for JSON content.
+_Validator = validators.extend(Draft202012Validator, {"contentSchema": _contentSchema})
+_EVENT_STREAM = "text/event-stream"
 
 
 @dataclass(frozen=True)
@@ -128,7 +161,7 @@ class _Spec:
 
     document: Mapping[str, Any]
     routes: list[_Route] = field(init=False)
-    _validators: dict[tuple[str, str, str, str], Any] = field(init=False)
+    _validators: dict[tuple[str, str, str, str, str], Any] = field(init=False)
 
     def __post_init__(self) -> None:
         routes = [
@@ -151,15 +184,24 @@ class _Spec:
                 operation = route.pathItem.get(method, {})
                 for status, response in operation.get("responses", {}).items():
                     for mediaType, media in response.get("content", {}).items():
-                        if "schema" not in media:
-                            continue
-                        # Wrapped so that "#/components/..." references
-                        # resolve against the wrapper's copy of components.
-                        schema = {"allOf": [media["schema"]], "components": components}
-                        Draft202012Validator.check_schema(schema)
-                        self._validators[route.template, method, status, mediaType] = (
-                            Draft202012Validator(schema, format_checker=FormatChecker())
-                        )
+                        # OpenAPI 3.2: itemSchema describes each item of a
+                        # sequential media type, such as an event stream's
+                        # events; schema, the whole body.
+                        for keyword in ("schema", "itemSchema"):
+                            if keyword not in media:
+                                continue
+                            # Wrapped so that "#/components/..." references
+                            # resolve against the wrapper's copy of
+                            # components.
+                            schema = {
+                                "allOf": [media[keyword]],
+                                "components": components,
+                            }
+                            _Validator.check_schema(schema)
+                            key = (route.template, method, status, mediaType, keyword)
+                            self._validators[key] = _Validator(
+                                schema, format_checker=FormatChecker()
+                            )
 
     def validate(
         self,
@@ -217,12 +259,19 @@ class _Spec:
             raise mismatch(
                 f"Content-Type {contentType} is not one of {', '.join(content)}"
             )
-        validator = self._validators.get(
-            (route.template, method.lower(), statusKey, mediaType)
-        )
-        if method.upper() == "HEAD" or validator is None:
+        if method.upper() == "HEAD":
             return
-        if not _isJSON(mediaType):
+        key = (route.template, method.lower(), statusKey, mediaType)
+        itemValidator = self._validators.get((*key, "itemSchema"))
+        if itemValidator is not None and mediaType.lower() == _EVENT_STREAM:
+            for index, event in enumerate(serverSentEvents(body)):
+                error = best_match(itemValidator.iter_errors(event))
+                if error is not None:
+                    raise mismatch(
+                        f"event {index} at {error.json_path}: {error.message}"
+                    )
+        validator = self._validators.get((*key, "schema"))
+        if validator is None or not _isJSON(mediaType):
             return
         try:
             instance = json.loads(body)
@@ -234,6 +283,54 @@ class _Spec:
         error = best_match(validator.iter_errors(instance))
         if error is not None:
             raise mismatch(f"body at {error.json_path}: {error.message}")
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_RETRY = re.compile(r"[0-9]+")
+
+
+def serverSentEvents(body: bytes) -> list[dict[str, Any]]:
+    """
+    Parse an event stream as the HTML standard does, into the objects that
+    OpenAPI 3.2's C{itemSchema} describes.
+
+    An event is a block of lines that ends with an empty line and has
+    C{data}: its lines joined with newlines. C{event} is C{"message"}
+    unless the block names one. C{id} is the last one the stream set, if
+    any (one with a NUL in it is ignored). C{retry} is an integer, and only
+    for its own block. Comment lines (C{:}) are skipped, and so is a last
+    block that no empty line ends.
+
+    @param body: the stream's bytes, UTF-8.
+    @return: the events, in order.
+    """
+    events: list[dict[str, Any]] = []
+    lastID: str | None = None
+    fields: dict[str, Any] = {}
+    data: list[str] = []
+    for line in _LINE_BREAK.split(body.decode("utf-8").removeprefix("\ufeff")):
+        if not line:
+            if data:
+                event = {**fields, "data": "\n".join(data)}
+                event["event"] = fields.get("event") or "message"
+                if lastID is not None:
+                    event["id"] = lastID
+                events.append(event)
+            fields, data = {}, []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            fields["event"] = value
+        elif name == "id" and "\0" not in value:
+            lastID = value
+        elif name == "retry" and _RETRY.fullmatch(value):
+            fields["retry"] = int(value)
+    return events
 
 
 def _isJSON(mediaType: str) -> bool:

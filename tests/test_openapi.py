@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._openapi}: C{/openapi.json} is valid OpenAPI 3.1 and
+Tests for L{clocksvc._openapi}: C{/openapi.json} is valid OpenAPI 3.2 and
 describes every path the site serves; and for L{tests._openapi}, the checker
 that holds every HTTP test's responses to it.
 """
@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from openapi_spec_validator import validate
+from openapi_spec_validator import OpenAPIV32SpecValidator, validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from treq.response import _Response
 from twisted.trial.unittest import SynchronousTestCase
@@ -21,8 +21,8 @@ from clocksvc._openapi import openAPIDocument
 from clocksvc._site import buildSite
 from clocksvc._zones import defaultCatalogue
 
-from ._helpers import BILLENNIUM, StubClient, clockAt, stubTreq
-from ._openapi import SpecMismatch, _Spec, validateResponse
+from ._helpers import BILLENNIUM, RawConnection, StubClient, clockAt, dechunk, stubTreq
+from ._openapi import SpecMismatch, _Spec, serverSentEvents, validateResponse
 
 #: A value for each path parameter, such that every path template names a
 #: zone or an area that exists.
@@ -35,6 +35,7 @@ EXAMPLES: dict[tuple[str, ...], list[str]] = {
 
 JSON = "application/json; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+EVENTS = "text/event-stream; charset=utf-8"
 
 
 def fetch(
@@ -86,7 +87,7 @@ def berlinDocument() -> dict[str, Any]:
 
 class DocumentTests(SynchronousTestCase):
     """
-    C{/openapi.json} serves L{openAPIDocument}, which is valid OpenAPI 3.1.
+    C{/openapi.json} serves L{openAPIDocument}, which is valid OpenAPI 3.2.
     """
 
     def setUp(self) -> None:
@@ -106,12 +107,22 @@ class DocumentTests(SynchronousTestCase):
 
     def test_valid(self) -> None:
         """
-        The served document is valid OpenAPI 3.1.
+        The served document is valid OpenAPI 3.2, the first version with
+        C{itemSchema} for C{/stream}'s events.
         """
         _, body = fetch(self, self.treq, "GET", "/openapi.json")
         document = json.loads(body)
-        self.assertEqual(document["openapi"], "3.1.0")
-        validate(document)
+        self.assertEqual(document["openapi"], "3.2.0")
+        validate(document, cls=OpenAPIV32SpecValidator)
+
+    def test_itemSchemaNeeds32(self) -> None:
+        """
+        The validator knows C{itemSchema} as 3.2's: the same document
+        labelled 3.1 is invalid.
+        """
+        document = copy.deepcopy(openAPIDocument())
+        document["openapi"] = "3.1.0"
+        self.assertRaises(OpenAPIValidationError, validate, document)
 
     def test_validatorRejects(self) -> None:
         """
@@ -490,4 +501,130 @@ class ValidateResponseTests(SynchronousTestCase):
             200,
             "application/x-thing",
             b"t",
+        )
+
+
+class StreamEventTests(SynchronousTestCase):
+    """
+    Each event of C{/stream} is as the document's C{itemSchema} says, the
+    time document in its C{data} included; and L{validateResponse} holds an
+    event stream to it.
+    """
+
+    def setUp(self) -> None:
+        self.clock = clockAt(BILLENNIUM + 0.25)
+        self.site = buildSite(self.clock)
+
+    def streamBody(self) -> bytes:
+        """
+        @return: a whole C{/stream} body from the site: the retry, two
+            ticks, and the shutdown event that ends it.
+        """
+        connection = RawConnection(self.site)
+        connection.send(b"GET /stream?tz=Europe/Berlin HTTP/1.1\r\nHost: x\r\n\r\n")
+        head, _, chunks = connection.received().partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head)
+        self.clock.advance(0.75)
+        self.clock.advance(1)
+        self.site.resource.getStaticEntity(b"stream").closeAll()
+        chunks += connection.received()
+        # The last chunk, of size 0, ends the body.
+        self.assertTrue(chunks.endswith(b"0\r\n\r\n"), chunks[-20:])
+        return dechunk(chunks)
+
+    def test_served(self) -> None:
+        """
+        A real stream's events pass, and there are the events expected:
+        two ticks and the shutdown, which keeps the last tick's id.
+        """
+        body = self.streamBody()
+        validateResponse("GET", "/stream", 200, EVENTS, body)
+        self.assertEqual(
+            [(event["event"], event["id"]) for event in serverSentEvents(body)],
+            [
+                ("tick", "1000000001"),
+                ("tick", "1000000002"),
+                ("shutdown", "1000000002"),
+            ],
+        )
+
+    def test_dataChecked(self) -> None:
+        """
+        A tick whose time document lacks a field is a mismatch, found in
+        the JSON of its C{data}.
+        """
+        body = re.sub(rb'"unixtime_ms":[0-9]+,', b"", self.streamBody(), count=1)
+        self.assertMismatch(
+            "GET /stream 200: event 0 at $.data: 'unixtime_ms' is a required property",
+            body,
+        )
+
+    def test_dataNotJSON(self) -> None:
+        """
+        A tick whose C{data} is not JSON is a mismatch.
+        """
+        error = self.assertRaises(
+            SpecMismatch,
+            validateResponse,
+            "GET",
+            "/stream",
+            200,
+            EVENTS,
+            b"id: 1\nevent: tick\ndata: {\n\n",
+        )
+        self.assertTrue(
+            str(error).startswith("GET /stream 200: event 0 at $.data: '{'"),
+            str(error),
+        )
+
+    def test_unknownEvent(self) -> None:
+        """
+        An event the document does not name is a mismatch, and so is a tick
+        without an id.
+        """
+        self.assertMismatch(
+            "GET /stream 200: event 0 at $.event: 'message' is not one of "
+            "['tick', 'shutdown']",
+            b'data: {"reason": "x"}\n\n',
+        )
+        self.assertMismatch(
+            "GET /stream 200: event 0 at $: 'id' is a required property",
+            b'event: tick\ndata: {"reason": "x"}\n\n',
+        )
+
+    def assertMismatch(self, message: str, body: bytes) -> None:
+        """
+        Assert that L{validateResponse} finds C{message} wrong with the
+        event stream C{body}.
+        """
+        error = self.assertRaises(
+            SpecMismatch, validateResponse, "GET", "/stream", 200, EVENTS, body
+        )
+        self.assertEqual(str(error), message)
+
+
+class ServerSentEventsTests(SynchronousTestCase):
+    """
+    L{serverSentEvents} parses an event stream as the HTML standard does.
+    """
+
+    def test_parse(self) -> None:
+        """
+        A block without C{data} is no event, but its C{id} carries on;
+        C{data} lines join; C{event} defaults to C{message}; C{retry} is an
+        integer of its own block; comments, an id with a NUL and a block
+        that no empty line ends are left out; any line break ends a line.
+        """
+        body = (
+            b"retry: 1000\nid: 7\n\n"
+            b": a comment\r\ndata: a\r\ndata:b\r\n\r\n"
+            b"id: 8\x00\revent: tick\rretry: 5\rdata\r\r"
+            b"data: unfinished"
+        )
+        self.assertEqual(
+            serverSentEvents(body),
+            [
+                {"event": "message", "id": "7", "data": "a\nb"},
+                {"event": "tick", "id": "7", "retry": 5, "data": ""},
+            ],
         )
