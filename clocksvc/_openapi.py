@@ -115,6 +115,15 @@ def _operation(
     return {"get": get, "head": head}
 
 
+#: An existing area or zone for each number of path segments, as examples:
+#: so that a client or fuzzer trying them out meets a 200, not only 404s.
+_ZONE_EXAMPLES = {
+    1: ["Europe"],
+    2: ["Europe", "Berlin"],
+    3: ["America", "Argentina", "Salta"],
+}
+
+
 def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
     names = ", ".join(parts)
     parameters = [
@@ -123,8 +132,9 @@ def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
             "in": "path",
             "required": True,
             "schema": {"type": "string", "pattern": _ZONE_PART},
+            "example": example,
         }
-        for part in parts
+        for part, example in zip(parts, _ZONE_EXAMPLES[len(parts)])
     ]
     body: dict[str, Any]
     if text:
