@@ -5,7 +5,12 @@ C{nox -s NAME} runs one.
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import nox
@@ -87,6 +92,140 @@ def typecheck(session: nox.Session) -> None:
     """
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
     session.run("mypy")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """
+    Fuzz a live clocksvc against its own /openapi.json with schemathesis:
+    every check, at a fixed seed and a bounded number of examples, so that
+    a run is repeatable and takes a couple of minutes; not in the default
+    sessions. Any failure fails the session, and so does an error or
+    critical line in the server's log (a traceback).
+
+    The server is the working copy (started from the checkout), a child
+    process on 127.0.0.1 at a port the system picks; SIGTERM stops it at
+    the end, pass or fail. Its log is .nox/fuzz/tmp/access.log. Arguments
+    go to C{st run}, after the defaults: another C{--seed}, or
+    C{--max-examples 200}.
+    """
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "fuzz"))
+    tmp = Path(session.create_tmp())
+    serverLog, accessLog = tmp / "server.log", tmp / "access.log"
+    accessLog.unlink(missing_ok=True)
+    config = tmp / "schemathesis.toml"
+    config.write_text(
+        # Each GET /stream is read until this many events have come (one a
+        # second) or the request times out: the default of 20 would spend
+        # 10 s on each, and one tick is enough to check an event's schema.
+        "max-stream-events = 1\n"
+        # No cache of past runs' requests, replayed at the start of the
+        # next run, in .schemathesis/ in the checkout: a seed alone decides
+        # what is sent.
+        "[cache]\n"
+        "enabled = false\n"
+    )
+    with serverLog.open("w") as out:
+        server = subprocess.Popen(
+            [
+                str(Path(session.bin) / "python"),
+                "-m",
+                "clocksvc",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--access-log",
+                str(accessLog),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = _serving(session, server, serverLog)
+        session.run(
+            "st",
+            "--config-file",
+            str(config),
+            "run",
+            url + "openapi.json",
+            "--checks",
+            "all",
+            "--seed",
+            "20261130",
+            # Per operation (41 of them): some 1,600 requests, about a
+            # minute on 2 cores.
+            "--max-examples",
+            "50",
+            # One worker: more would not be much faster against a
+            # single-threaded server, and on Python 3.11 hypothesis's
+            # ast.parse in several threads at once can crash
+            # (SystemError: AST constructor recursion depth mismatch).
+            "--workers",
+            "1",
+            # No database of examples from past runs either.
+            "--generation-database",
+            "none",
+            *session.posargs,
+            # Straight to the server, whatever proxy the environment names.
+            env={"no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"},
+        )
+    finally:
+        _stop(session, server)
+    errors = re.findall(
+        r'^.*"level":"(?:error|critical)".*$', accessLog.read_text(), re.M
+    )
+    if errors:
+        session.error("the server logged errors:\n" + "\n".join(errors))
+
+
+def _serving(session: nox.Session, server: subprocess.Popen[bytes], log: Path) -> str:
+    """
+    Wait for a clocksvc just started to say where it serves, then for it to
+    answer there.
+
+    @param session: the session, to fail.
+    @param server: the server's process.
+    @param log: where its standard output goes.
+    @return: its URL, such as C{http://127.0.0.1:40123/}.
+    """
+    # Generous: a busy 2-core machine can take many seconds to import
+    # Twisted and start; polled, so a quick start costs nothing.
+    deadline = time.monotonic() + 120
+    url = None
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            session.error(
+                f"clocksvc exited with {server.returncode}:\n{log.read_text()}"
+            )
+        if url is None:
+            found = re.search(
+                r"^clocksvc: serving (http://\S+/)$", log.read_text(), re.M
+            )
+            url = found.group(1) if found else None
+        if url is not None:
+            try:
+                with direct.open(url + "healthz", timeout=10) as response:
+                    if response.status == 200:
+                        return url
+            except OSError:
+                pass
+        time.sleep(0.1)
+    session.error(f"clocksvc did not answer in 120 s:\n{log.read_text()}")
+
+
+def _stop(session: nox.Session, server: subprocess.Popen[bytes]) -> None:
+    """
+    Stop a clocksvc with SIGTERM, as a supervisor would; kill it if it is
+    still there after its drain (10 s) and then some.
+    """
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+        session.warn("clocksvc did not stop on SIGTERM in 60 s: killed")
 
 
 @nox.session
