@@ -22,7 +22,14 @@ from typing import IO, Any
 from twisted.logger import ILogObserver, LogLevel, formatEvent
 from zope.interface import implementer
 
-__all__ = ["JSONLinesObserver", "ThreadedWriter", "accessLog", "say", "serviceLog"]
+__all__ = [
+    "MAX_FIELD_CHARS",
+    "JSONLinesObserver",
+    "ThreadedWriter",
+    "accessLog",
+    "say",
+    "serviceLog",
+]
 
 from twisted.logger import Logger
 
@@ -77,8 +84,21 @@ def _isoTime(seconds: float) -> str:
     return f"{_lastSecond[1]}.{microseconds // 1000:03d}+00:00"
 
 
+#: The most characters of the request's method, path and C{User-Agent} that
+#: an access line carries. A request line of 8 KiB and 16 KiB of headers
+#: (clocksvc's limits), decoded as Latin-1 and escaped for JSON at
+#: up to six bytes a character, would make a line of ~150 KiB; cut to this,
+#: a line is at most ~19 KiB. Real paths of clocksvc's API are tens of
+#: characters and real user agents a few hundred, so nothing useful is lost;
+#: longer ones are probes, and their first KiB says what they were.
+MAX_FIELD_CHARS = 1024
+# The fields that come from the request as the client wrote it: the client's
+# address and the numbers are short by nature.
+_CAPPED_FIELDS = ("method", "path", "user_agent")
+
 # The access line, in json.dumps's compact form, for events whose fields
-# have the usual types; any other event goes through json.dumps itself.
+# have the usual types and lengths; any other event goes through json.dumps
+# itself.
 _ACCESS_LINE = (
     '{"time":"%s","client":%s,"method":%s,"path":%s,"status":%d,"bytes":%d,'
     '"duration_ms":%r,"user_agent":%s}\n'
@@ -88,7 +108,11 @@ _quoted = json.encoder.encode_basestring_ascii
 
 def _accessLine(event: dict[str, Any]) -> str:
     """
-    @return: the JSON line for an access event.
+    @return: the JSON line for an access event. A method, path or user agent
+        longer than L{MAX_FIELD_CHARS} is cut to that, and the line then ends
+        with a C{"truncated"} object giving each cut field's full length in
+        characters, as C{"truncated":{"path":16384}}; a line without it is
+        whole.
     """
     fields = [event.get(name) for name in _ACCESS_FIELDS]
     client, method, path, status, length, duration, agent = fields
@@ -101,6 +125,9 @@ def _accessLine(event: dict[str, Any]) -> str:
         and type(duration) is float
         and type(agent) is str
         and math.isfinite(duration)
+        and len(method) <= MAX_FIELD_CHARS
+        and len(path) <= MAX_FIELD_CHARS
+        and len(agent) <= MAX_FIELD_CHARS
     ):
         return _ACCESS_LINE % (
             _isoTime(event["when"]),
@@ -114,6 +141,14 @@ def _accessLine(event: dict[str, Any]) -> str:
         )
     line: dict[str, Any] = {"time": _isoTime(event["when"])}
     line.update(zip(_ACCESS_FIELDS, fields))
+    truncated = {}
+    for name in _CAPPED_FIELDS:
+        value = line[name]
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            line[name] = value[:MAX_FIELD_CHARS]
+            truncated[name] = len(value)
+    if truncated:
+        line["truncated"] = truncated
     return json.dumps(line, separators=(",", ":")) + "\n"
 
 

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._logging import (
+    MAX_FIELD_CHARS,
     JSONLinesObserver,
     ThreadedWriter,
     _accessLine,
@@ -113,6 +114,13 @@ class JSONLinesObserverTests(SynchronousTestCase):
         self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
 
 
+#: Text of any length, and text around L{MAX_FIELD_CHARS}, where the access
+#: line cuts the request's fields.
+_requestText = st.text() | st.text(
+    min_size=MAX_FIELD_CHARS - 1, max_size=MAX_FIELD_CHARS + 1
+)
+
+
 class AccessLineTests(SynchronousTestCase):
     """
     The access line's own formatter writes what C{json.dumps} would.
@@ -134,12 +142,12 @@ class AccessLineTests(SynchronousTestCase):
     @given(
         st.floats(min_value=0, max_value=2e9),
         st.text(),
-        st.text(),
-        st.text(),
+        _requestText,
+        _requestText,
         st.integers(),
         st.integers(),
         st.floats(),
-        st.text(),
+        _requestText,
     )
     def test_line(
         self,
@@ -154,9 +162,11 @@ class AccessLineTests(SynchronousTestCase):
     ) -> None:
         """
         Whatever the fields hold, the line is C{json.dumps}'s compact form of
-        them, timed by C{when}.
+        them, timed by C{when}; with the method, path and user agent cut to
+        L{MAX_FIELD_CHARS}, and their full lengths under C{"truncated"} if
+        any was cut.
         """
-        fields = {
+        fields: dict[str, object] = {
             "client": client,
             "method": method,
             "path": path,
@@ -165,11 +175,81 @@ class AccessLineTests(SynchronousTestCase):
             "duration_ms": duration,
             "user_agent": agent,
         }
+        written = {"time": _isoTime(when), **fields}
+        truncated = {}
+        for name, value in [("method", method), ("path", path), ("user_agent", agent)]:
+            if len(value) > MAX_FIELD_CHARS:
+                written[name] = value[:MAX_FIELD_CHARS]
+                truncated[name] = len(value)
+        if truncated:
+            written["truncated"] = truncated
         self.assertEqual(
             _accessLine({"when": when, **fields}),
-            json.dumps({"time": _isoTime(when), **fields}, separators=(",", ":"))
-            + "\n",
+            json.dumps(written, separators=(",", ":")) + "\n",
         )
+
+    def test_truncated(self) -> None:
+        """
+        A request line and headers at clocksvc's limits, of characters JSON
+        escapes at six bytes each, make an access line that holds the first
+        L{MAX_FIELD_CHARS} of the method, path and user agent, says how long
+        each was, and is a few KiB rather than a hundred.
+        """
+        # As the site decodes them: Latin-1, one character a byte.
+        method = "\x01" * (8 * 1024)
+        path = "/" + "\x7f" * (8 * 1024 - 1)
+        agent = "\xff" * (16 * 1024)
+        line = _accessLine(
+            {
+                "when": 0.0,
+                "client": "127.0.0.1",
+                "method": method,
+                "path": path,
+                "status": 414,
+                "bytes": 0,
+                "duration_ms": 0.0,
+                "user_agent": agent,
+            }
+        )
+        written = json.loads(line)
+        self.assertEqual(
+            (written["method"], written["path"], written["user_agent"]),
+            (
+                method[:MAX_FIELD_CHARS],
+                path[:MAX_FIELD_CHARS],
+                agent[:MAX_FIELD_CHARS],
+            ),
+        )
+        self.assertEqual(
+            written["truncated"],
+            {"method": 8 * 1024, "path": 8 * 1024, "user_agent": 16 * 1024},
+        )
+        # Three fields of six-byte escapes, and the rest of the line.
+        self.assertLess(len(line), 3 * 6 * MAX_FIELD_CHARS + 300)
+        self.assertEqual(line.count("\n"), 1)
+
+    def test_notTruncated(self) -> None:
+        """
+        Fields of L{MAX_FIELD_CHARS} are written whole, without
+        C{"truncated"}.
+        """
+        path = "/" + "p" * (MAX_FIELD_CHARS - 1)
+        written = json.loads(
+            _accessLine(
+                {
+                    "when": 0.0,
+                    "client": "::1",
+                    "method": "GET",
+                    "path": path,
+                    "status": 404,
+                    "bytes": 9,
+                    "duration_ms": 0.0,
+                    "user_agent": "a" * MAX_FIELD_CHARS,
+                }
+            )
+        )
+        self.assertEqual(written["path"], path)
+        self.assertNotIn("truncated", written)
 
     def test_otherTypes(self) -> None:
         """
