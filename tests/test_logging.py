@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 from datetime import datetime, timezone
-from typing import cast
+from typing import IO, cast
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,6 +30,7 @@ from clocksvc._logging import (
     serviceLog,
 )
 from clocksvc._site import buildSite
+from clocksvc._workers import LineFile
 
 from ._helpers import BILLENNIUM, RawConnection, clockAt
 
@@ -284,9 +286,9 @@ class ThreadedWriterTests(SynchronousTestCase):
     def test_boundedWhenStuck(self) -> None:
         """
         When the file stops taking lines, the writer holds at most
-        C{MAX_QUEUED} lines besides the batch it is writing, and counts the
-        rest as dropped; once the file takes lines again, a line says how
-        many were lost.
+        C{MAX_QUEUED} lines, the batch it is writing included, and counts
+        the rest as dropped; once the file takes lines again, a line says
+        how many were lost.
         """
         release = threading.Event()
 
@@ -305,18 +307,73 @@ class ThreadedWriterTests(SynchronousTestCase):
         total = ThreadedWriter.MAX_QUEUED + 1000
         for n in range(total):
             writer.write(f"{n}\n")
-        self.assertEqual(writer.queued, ThreadedWriter.MAX_QUEUED)
+        # The first line is held too, in the batch being written.
+        fitted = ThreadedWriter.MAX_QUEUED - 1
+        self.assertEqual(writer.queued, fitted)
+        self.assertEqual(writer.dropped, total - fitted)
         release.set()
         writer.close()
         lines = out.getvalue().splitlines()
         [dropped] = [json.loads(line) for line in lines if line.startswith("{")]
         self.assertEqual(dropped["event"], "log_dropped")
-        self.assertEqual(dropped["lines"], 1000)
+        self.assertEqual(dropped["lines"], total - fitted)
         # The first line, then those that fitted, in order, then the count.
+        self.assertEqual(lines[:-1], ["first"] + [str(n) for n in range(fitted)])
+
+    def test_boundedInBytes(self) -> None:
+        """
+        When the file stops taking lines, long lines fill
+        C{MAX_QUEUED_BYTES} long before C{MAX_QUEUED} lines: the writer never
+        holds more bytes than that, the batch it is writing included, and
+        counts the lines beyond as dropped.
+        """
+        release = threading.Event()
+
+        class Stuck(io.StringIO):
+            def write(self, text: str) -> int:
+                release.wait(10)
+                return super().write(text)
+
+        out = Stuck()
+        writer = ThreadedWriter(out)
+        # As long as an access line for a 16 KiB request was before
+        # truncation: JSON escapes of the path and the user agent.
+        huge = "x" * (64 * 1024 - 1) + "\n"
+        writer.write(huge)
+        deadline = time.monotonic() + 10
+        while writer.queued and time.monotonic() < deadline:
+            time.sleep(0.001)
+        most = 0
+        for _ in range(1000):
+            writer.write(huge)
+            most = max(most, writer.heldBytes)
+        self.assertLessEqual(most, ThreadedWriter.MAX_QUEUED_BYTES)
+        # 16 MiB holds 256 such lines, the one being written among them.
+        fitted = ThreadedWriter.MAX_QUEUED_BYTES // len(huge) - 1
+        self.assertEqual(writer.queued, fitted)
+        self.assertEqual(writer.dropped, 1000 - fitted)
+        release.set()
+        writer.close()
+        lines = out.getvalue().splitlines()
+        self.assertEqual(lines[:-1], [huge[:-1]] * (1 + fitted))
         self.assertEqual(
-            lines[:-1],
-            ["first"] + [str(n) for n in range(ThreadedWriter.MAX_QUEUED)],
+            json.loads(lines[-1]),
+            {"level": "warn", "event": "log_dropped", "lines": 1000 - fitted},
         )
+        self.assertEqual(writer.heldBytes, 0)
+
+    def test_lineFile(self) -> None:
+        """
+        A file object with no C{fileno}, as the workers' L{LineFile}, is
+        written with its own C{write}.
+        """
+        readEnd, writeEnd = os.pipe()
+        self.addCleanup(os.close, readEnd)
+        writer = ThreadedWriter(cast(IO[str], LineFile(writeEnd)), closeFile=True)
+        writer.write("one\n")
+        writer.write("two\n")
+        writer.close()
+        self.assertEqual(os.read(readEnd, 100), b"one\ntwo\n")
 
     def test_closesItsFile(self) -> None:
         """
