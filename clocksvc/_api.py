@@ -39,6 +39,7 @@ from ._zones import ZoneCatalogue
 
 __all__ = [
     "DOCUMENT_OFFERS",
+    "MILLISECONDS",
     "ROOT_OFFERS",
     "ZONE_NAME",
     "ZONE_SEGMENT",
@@ -50,6 +51,7 @@ __all__ = [
     "Timezones",
     "addressIP",
     "clientIP",
+    "notAbove",
     "timeHeaders",
     "zoneFromQuery",
 ]
@@ -149,10 +151,33 @@ def queryValue(request: IRequest, name: str) -> str | None:
     return value
 
 
-# Milliseconds since the epoch: digits, with at most a microsecond fraction.
-_MILLISECONDS = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?")
-# The last millisecond that a time document can describe: the end of 9999.
+def notAbove(bound: int) -> str:
+    """
+    @param bound: a number, 0 or more.
+    @return: a regular expression for the runs of decimal digits, leading
+        zeros and all, that are no longer than C{bound} and whose value is at
+        most C{bound}.
+    """
+    digits = str(bound)
+    # Shorter than the bound: any. As long: the bound's digits up to some
+    # place, a smaller digit there and any digits after it; or the bound.
+    branches = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for place, digit in enumerate(digits):
+        if digit != "0":
+            after = len(digits) - place - 1
+            branches.append(f"{digits[:place]}[0-{int(digit) - 1}][0-9]{{{after}}}")
+    branches.append(digits)
+    return "|".join(branches)
+
+
+# The last whole millisecond that a time document can describe: the end of
+# 9999.
 _LAST_MILLISECOND = 253_402_300_799_999
+#: What C{t1} takes: milliseconds since the epoch before the year 10000, with
+#: at most a microsecond fraction. A pattern, decided on the digits rather
+#: than a float's rounding, so that /openapi.json states the very rule.
+MILLISECONDS = rf"(?:{notAbove(_LAST_MILLISECOND)})(?:\.[0-9]{{1,6}})?"
+_MILLISECONDS = re.compile(MILLISECONDS)
 
 
 def t1FromQuery(request: IRequest) -> int | float | None:
@@ -166,9 +191,7 @@ def t1FromQuery(request: IRequest) -> int | float | None:
     if text is None:
         return None
     if _MILLISECONDS.fullmatch(text):
-        value = float(text) if "." in text else int(text)
-        if value <= _LAST_MILLISECOND:
-            return value
+        return float(text) if "." in text else int(text)
     raise badParameter("t1", "milliseconds since the epoch, like 1700000000000.5")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from twisted.web.iweb import IRequest
 
-from ._api import ZONE_NAME, ZONE_SEGMENT
+from ._api import MILLISECONDS, ZONE_NAME, ZONE_SEGMENT
 from ._document import FIELDS
 from ._resource import JSON_TYPE, MethodResource
 from ._version import __version__
@@ -79,12 +79,15 @@ _T1 = {
     "name": "t1",
     "in": "query",
     "required": False,
-    "description": "The client's send time, in milliseconds since the epoch: "
-    "the answer then adds t1 (echoed), t2 (when the server received the "
-    "request) and t3 (when it answered), for an NTP-style offset estimate.",
+    "description": "The client's send time, in milliseconds since the epoch "
+    "(before the year 10000, to the microsecond at most): the answer then adds "
+    "t1 (echoed), t2 (when the server received the request) and t3 (when it "
+    "answered), for an NTP-style offset estimate.",
+    # The server's own pattern: digits up to 253402300799999, so that a
+    # fuzzer's 15-digit t1 past the year 9999 counts as invalid, as it is.
     "schema": {
         "type": "string",
-        "pattern": "^[0-9]{1,15}(\\.[0-9]{1,6})?$",
+        "pattern": f"^{MILLISECONDS}$",
         "example": "1700000000000",
     },
 }

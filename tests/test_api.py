@@ -6,13 +6,16 @@ C{/openapi.json}.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from urllib.parse import urlsplit
 
 from treq.response import _Response
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._api import notAbove
 from clocksvc._site import buildRoot
 from clocksvc._zones import defaultCatalogue
 
@@ -630,3 +633,42 @@ class ExchangeTests(APITestCase):
         self.assertEqual(response.code, 200)
         response, _ = self.request("/now?t1=253402300800000")
         self.assertEqual(response.code, 400)
+
+    def test_lastMillisecondFraction(self) -> None:
+        """
+        Every fraction of the last millisecond is still before the year 10000,
+        and taken: the rule is on the digits, not on what a float rounds
+        them to (which took .01 but not .5).
+        """
+        for fraction in ["0", "01", "5", "999999"]:
+            response, body = self.request("/now?t1=253402300799999." + fraction)
+            self.assertEqual(response.code, 200, fraction)
+            self.assertEqual(
+                json.loads(body)["t1"], float("253402300799999." + fraction)
+            )
+        response, _ = self.request("/now?t1=253402300800000.0")
+        self.assertEqual(response.code, 400)
+
+
+class NotAboveTests(SynchronousTestCase):
+    """
+    L{notAbove} matches the digit runs no longer than its bound and no
+    greater.
+    """
+
+    def test_everyRun(self) -> None:
+        """
+        For several bounds, every run of digits up to one longer than the
+        bound, leading zeros included, matches exactly when it is in range.
+        """
+        for bound in [0, 7, 10, 205, 3050]:
+            pattern = re.compile(f"(?:{notAbove(bound)})")
+            width = len(str(bound))
+            for length in range(1, width + 2):
+                for run in itertools.product("0123456789", repeat=length):
+                    digits = "".join(run)
+                    self.assertEqual(
+                        bool(pattern.fullmatch(digits)),
+                        length <= width and int(digits) <= bound,
+                        (bound, digits),
+                    )

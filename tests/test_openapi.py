@@ -243,6 +243,40 @@ class EveryPathTests(SynchronousTestCase):
             self.assertEqual(response.code, code, name)
             self.assertEqual(bool(pattern.search(name)), code != 400, name)
 
+    def test_t1Pattern(self) -> None:
+        """
+        The document's pattern for C{?t1} is the server's: a value it
+        matches is taken (200), and one it does not is 400, up to the last
+        millisecond of the year 9999.
+        """
+        [t1] = [
+            parameter
+            for parameter in openAPIDocument()["paths"]["/now"]["get"]["parameters"]
+            if parameter["name"] == "t1"
+        ]
+        pattern = re.compile(t1["schema"]["pattern"])
+        for value, code in [
+            ("0", 200),
+            ("1700000000000.5", 200),
+            ("99999999999999", 200),
+            ("099999999999999", 200),
+            ("253402300799999", 200),
+            ("253402300799999.999999", 200),
+            ("253402300799990.5", 200),
+            ("253402300800000", 400),
+            ("604904755295145", 400),
+            ("999999999999999", 400),
+            ("1000000000000000", 400),
+            ("1.1234567", 400),
+            ("1.", 400),
+            ("-1", 400),
+            ("1e3", 400),
+            ("", 400),
+        ]:
+            response, _ = fetch(self, self.treq, "GET", "/now", params={"t1": value})
+            self.assertEqual(response.code, code, value)
+            self.assertEqual(bool(pattern.search(value)), code == 200, value)
+
 
 class ValidateResponseTests(SynchronousTestCase):
     """
