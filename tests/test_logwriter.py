@@ -114,15 +114,16 @@ class WriteFailureTests(SynchronousTestCase):
             raise SkipTest("no mount(8) to make a small filesystem with")
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
+        page = os.sysconf("SC_PAGE_SIZE")
         try:
             subprocess.run(
-                [mount, "-t", "tmpfs", "-o", "size=64k", "tmpfs", directory],
+                [mount, "-t", "tmpfs", "-o", f"size={16 * page}", "tmpfs", directory],
                 check=True,
                 capture_output=True,
             )
         except subprocess.CalledProcessError as e:
             raise SkipTest(
-                "cannot mount a 64 KiB tmpfs to fill (needs root, or "
+                "cannot mount a small tmpfs to fill (needs root, or "
                 f"CAP_SYS_ADMIN): {e.stderr.decode(errors='replace').strip()}"
             ) from e
         self.addCleanup(subprocess.run, [umount, directory], check=True)
@@ -132,28 +133,27 @@ class WriteFailureTests(SynchronousTestCase):
         log.write('{"n":0}\n')
         log.flush()
         # tmpfs counts whole pages: full, it still lets the log's first page
-        # take 4088 more bytes, and no more.
+        # take the rest of the page, and no more.
         filler = os.path.join(directory, "filler")
         fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             with self.assertRaises(OSError) as raised:
                 while True:
-                    os.write(fd, b"x" * 4096)
+                    os.write(fd, b"x" * page)
         finally:
             os.close(fd)
         self.assertEqual(raised.exception.errno, errno.ENOSPC)
         told = _Told()
         gate = _Gate()
         writer = ThreadedWriter(log, closeFile=True, stderr=told, sleep=gate)
-        long = json.dumps({"n": 1, "pad": "x" * 6000}) + "\n"
+        long = json.dumps({"n": 1, "pad": "x" * page}) + "\n"
         writer.write(long)
         writer.write('{"n":2}\n')
         gate.open.set()
         self.assertTrue(told.told.wait(10))
         # The disk took part of the long line, and then nothing.
         with open(path, "rb") as f:
-            self.assertEqual(f.read(), b'{"n":0}\n' + long[:4088].encode())
-        told.told.clear()
+            self.assertEqual(f.read(), b'{"n":0}\n' + long[: page - 8].encode())
         os.remove(filler)
         writer.write('{"n":3}\n')
         writer.close()
