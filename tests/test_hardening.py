@@ -12,7 +12,6 @@ while the reactor serves; every socket has a timeout, so nothing hangs.
 from __future__ import annotations
 
 import contextlib
-import platform
 import selectors
 import socket
 import threading
@@ -29,7 +28,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
-from twisted.trial.unittest import SkipTest, TestCase
+from twisted.trial.unittest import TestCase
 from twisted.web import http
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
@@ -1245,13 +1244,20 @@ class _Ordinary:
     requests one after another, a tenth of a second apart, each on a new
     connection.
 
+    @ivar started: when it started, once C{ready} was set (L{time.monotonic}).
     @ivar latencies: how long each took.
     @ivar statuses: the statuses each got.
     """
 
+    #: How long it waits for each response: longer than any bound a test
+    #: sets on its latency, so that a slow answer fails that bound, saying
+    #: how slow, rather than arriving too late to be seen.
+    timeout = 30.0
+
     def __init__(self, address: Address) -> None:
         self.address = address
         self.ready = threading.Event()
+        self.started = 0.0
         self.latencies: list[float] = []
         self.statuses: list[list[int]] = []
 
@@ -1260,10 +1266,16 @@ class _Ordinary:
         Once C{ready} is set, make the requests; blocking.
         """
         self.ready.wait(30)
+        self.started = time.monotonic()
         for _ in range(20):
-            result = exchange(self.address, ORDINARY, expect=1, quiet=0.05)
+            result = exchange(
+                self.address, ORDINARY, expect=1, quiet=0.05, timeout=self.timeout
+            )
             self.statuses.append(result.statuses)
             self.latencies.append(result.seconds)
+            if not result.responses:
+                # Unanswered in all that time: the rest would only be slower.
+                break
             time.sleep(0.1)
 
 
@@ -1274,15 +1286,37 @@ class SlowClientTests(TestCase):
     client is served promptly meanwhile.
     """
 
-    limits = Limits(headerTimeout=1.0, idleTimeout=2.0)
-    #: How long after its header timeout a connection may take to close.
-    slack = 1.5
+    #: The limits under test, for slow clients. The ordinary client, which
+    #: sends each request whole as it connects, is far from the header
+    #: timeout: the reactor, which only reads a byte now and then from each
+    #: slow client, gets to it within a tenth of a second, even under
+    #: coverage with a core kept busy. The idle timeout is longer than a
+    #: slow client may stay (C{headerTimeout + slack}), so that only the
+    #: header timeout can close one in time.
+    limits = Limits(headerTimeout=1.0, idleTimeout=10.0)
+    #: How long after its header timeout a connection may take to close: the
+    #: reactor runs its timers late when busy (by up to 1.9 s measured, on
+    #: PyPy with a core kept busy, while its JIT compiles), and a trickling
+    #: client, were its bytes to reset the timeout, would stay 11 seconds.
+    slack = 3.0
+    #: The limits for clients that pipeline and never read, where no
+    #: connection is meant to time out: the ordinary client's request may
+    #: wait, unread, for the reactor to get through thousands of pipelined
+    #: requests, seconds on a busy machine, and must get its 200 or fail the
+    #: latency check, never a 408. Longer than the ordinary client waits
+    #: (L{_Ordinary.timeout}); the clients close before the server would.
+    patient = Limits(headerTimeout=60.0, idleTimeout=60.0)
 
-    def setUp(self) -> None:
-        self.server = serve(self, self.limits)
-        self.sockets: list[socket.socket] = []
-        self.addCleanup(self._closeAll)
+    def _serve(self, limits: Limits) -> None:
+        """
+        Serve clocksvc under C{limits}, with an ordinary client ready for it.
+        """
+        self.server = serve(self, limits)
         self.ordinary = _Ordinary(self.server.address)
+        self.sockets: list[socket.socket] = []
+        # Cleanups run last first: the clients close before serve's cleanup
+        # waits for the server's connections to go.
+        self.addCleanup(self._closeAll)
 
     def _closeAll(self) -> None:
         for sock in self.sockets:
@@ -1369,6 +1403,7 @@ class SlowClientTests(TestCase):
         within the header timeout (and some slack), with a 408 when they are
         still listening; a normal client is served promptly throughout.
         """
+        self._serve(self.limits)
         ordinary = deferToThread(self.ordinary.run)
         clients = await deferToThread(self._crowd)
         await ordinary
@@ -1398,15 +1433,12 @@ class SlowClientTests(TestCase):
             count=len(clients),
         )
 
-    def _unread(self, pipelined: bytes) -> tuple[list[int], int, int]:
+    def _pipeline(self, pipelined: bytes) -> list[socket.socket]:
         """
-        Connect 50 clients that each pipeline 400 requests and never read;
-        after 1.5 seconds, once the server has stopped producing, count the
-        responses it finished for each, and let one of them read, for the
-        first time, what has reached it.
+        Connect 50 clients that each pipeline C{pipelined} and never read,
+        then let the ordinary client start.
 
-        @return: the count for each client, how many complete responses the
-            one that read found, and their size in bytes.
+        @return: their sockets.
         """
         # A small receive buffer, so that what the server has produced is in
         # its own buffers rather than the client's.
@@ -1420,23 +1452,36 @@ class SlowClientTests(TestCase):
             sock.sendall(pipelined)
             socks.append(sock)
         self.ordinary.ready.set()
-        ports = [sock.getsockname()[1] for sock in socks]
-        # Wait until the server stops producing (it has 20,000 requests to
-        # get through, if it answers them all), or gives up.
-        time.sleep(1.5)
+        return socks
+
+    async def _stopped(self, ports: list[int]) -> list[int]:
+        """
+        Wait until the server has stopped answering the clients at C{ports}
+        (it has 20,000 requests to get through, if it answers them all): each
+        has had a response, and no count has moved for 5 turns of the
+        reactor, each of which reads and writes every socket ready for it,
+        nor for 0.3 seconds, for what the kernel does between turns.
+
+        Counted in turns, a reactor that a busy machine holds up is not
+        taken for one that has stopped; it has a minute to stop.
+
+        @return: the count of finished responses for each client.
+        """
+        giveUp = time.monotonic() + 60
         produced: list[int] = []
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
-            before, produced = produced, [self.finished[port] for port in ports]
-            if produced == before:
-                break
-            time.sleep(0.3)
-        socks[0].setblocking(False)
-        try:
-            available = socks[0].recv(1 << 24)
-        except BlockingIOError:
-            available = b""
-        return produced, len(parseResponses(available, False)[0]), len(available)
+        quietSince = time.monotonic()
+        quietTurns = 0
+        while time.monotonic() < giveUp:
+            await deferLater(reactor, 0.01)
+            now = [self.finished[port] for port in ports]
+            if now != produced:
+                produced, quietSince, quietTurns = now, time.monotonic(), 0
+                continue
+            quietTurns += 1
+            quiet = time.monotonic() - quietSince
+            if min(produced) > 0 and quietTurns >= 5 and quiet >= 0.3:
+                return produced
+        self.fail(f"not stopped, or not started, after a minute: {produced}")
 
     # clocksvc bug, found here: each client sends 400 times
     # b"GET /now HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" and never reads, and the
@@ -1467,20 +1512,13 @@ class SlowClientTests(TestCase):
         )
 
     async def _unreadPipelines(self, pipelined: bytes, what: str) -> None:
-        if platform.python_implementation() == "PyPy":
-            # Measured: the longest reactor iteration is 1.4-2.3 s when the
-            # JIT is cold, 0.16-0.3 s once warm (CPython: 0.3 s).
-            raise SkipTest(
-                "PyPy's JIT compiles the request path during this burst of "
-                "20,000 pipelined requests: one reactor iteration then takes "
-                "over the 1 s header timeout, and the ordinary client's "
-                "request, waiting unread, gets 408"
-            )
+        self._serve(self.patient)
         # Count, for each client port, the responses the server finished:
         # Request.finish tells the site's log once the whole response is
         # written to the transport, whether or not it has left it; the fast
-        # path tells answeredQuickly.
+        # path tells answeredQuickly. When each client last had one, too.
         self.finished: Counter[int] = Counter()
+        self.answeredAt: dict[int, float] = {}
         site = self.server.site
         siteLog, siteQuickly = site.log, site.answeredQuickly
 
@@ -1488,6 +1526,7 @@ class SlowClientTests(TestCase):
             address = request.getClientAddress()
             if isinstance(address, IPv4Address):
                 self.finished[address.port] += 1
+                self.answeredAt[address.port] = time.monotonic()
             siteLog(request)
 
         def countingQuickly(
@@ -1496,6 +1535,7 @@ class SlowClientTests(TestCase):
             address = channel.transport.getPeer()  # type: ignore[union-attr]
             if isinstance(address, IPv4Address):
                 self.finished[address.port] += 1
+                self.answeredAt[address.port] = time.monotonic()
             siteQuickly(channel, head, bodyLength, started)
 
         # Attributes of this site alone, not of ClockSite.
@@ -1503,21 +1543,38 @@ class SlowClientTests(TestCase):
         site.answeredQuickly = countingQuickly  # type: ignore[method-assign]
 
         ordinary = deferToThread(self.ordinary.run)
-        produced, available, size = await deferToThread(self._unread, pipelined)
+        socks = await deferToThread(self._pipeline, pipelined)
+        ports = [sock.getsockname()[1] for sock in socks]
+        produced = await self._stopped(ports)
+        # How long the server was answering pipelined requests after the
+        # ordinary client started.
+        busy = max(self.answeredAt[port] for port in ports) - self.ordinary.started
+        # Let one client read, for the first time, what has reached it.
+        socks[0].setblocking(False)
+        try:
+            received = socks[0].recv(1 << 24)
+        except BlockingIOError:
+            received = b""
+        available, size = len(parseResponses(received, False)[0]), len(received)
         await ordinary
         log.info(
-            what + ": ordinary requests took at most {slowest:.3f}s; "
+            what + ": ordinary requests took at most {slowest:.3f}s, while "
+            "pipelined ones were answered for {busy:.3f}s; "
             "{fewest}-{most} of each client's 400 requests answered before "
             "it read, and one found {available} to read",
             slowest=max(self.ordinary.latencies),
+            busy=busy,
             fewest=min(produced),
             most=max(produced),
             available=available,
         )
         self.assertEqual(self.ordinary.statuses, [[200]] * 20)
-        # Answered, not starved: how fast is the benchmark's business, and
-        # under coverage on a loaded machine this varies several-fold.
-        self.assertLess(max(self.ordinary.latencies), 10.0)
+        # Answered, not starved: within 10 seconds, or, where the pipelined
+        # requests the server was already answering take longer (up to 12 s
+        # measured, under coverage with a core kept busy, the first ordinary
+        # request waiting behind them all), within a second of the last of
+        # them (0.12 s measured). How fast is the benchmark's business.
+        self.assertLess(max(self.ordinary.latencies), max(10.0, busy + 1.0))
         # Something was answered, or the counting missed a path...
         self.assertGreater(available, 0)
         # ...but not all: without backpressure each gets all 400 answered
@@ -1525,7 +1582,7 @@ class SlowClientTests(TestCase):
         # (Linux doubles the size asked for) and Twisted's (64 KiB, after
         # which it pauses the channel), and a response that crosses them.
         responseSize = size / available
-        bound = 2 * self.limits.socketSendBuffer + 65536 + responseSize
+        bound = 2 * self.patient.socketSendBuffer + 65536 + responseSize
         self.assertLessEqual(max(produced) * responseSize, bound)
         self.assertLess(max(produced), 400)
 
