@@ -156,7 +156,7 @@ def setUpPyPy(envDir: Path, source: Path | None) -> PyPy:
     def importable(env: dict[str, str]) -> str | None:
         # From bench/, where no clocksvc folder shadows the one to test.
         check = subprocess.run(
-            [pypy.python or "", "-c", "import clocksvc._cli"],
+            [pypy.python or "", "-c", "import clocksvc._run._cli"],
             capture_output=True,
             text=True,
             cwd=HERE,

@@ -7,8 +7,7 @@ L{IListeningPort<twisted.internet.interfaces.IListeningPort>}, or mount
 L{ClockPage} in a resource tree of your own.
 """
 
-from ._page import ClockPage
-from ._site import listen
 from ._version import __version__
+from ._web import ClockPage, listen
 
 __all__ = ["ClockPage", "__version__", "listen"]

@@ -6,6 +6,6 @@ import sys
 
 from twisted.internet.task import react
 
-from clocksvc._cli import main
+from clocksvc._run import main
 
 react(main, sys.argv[1:])

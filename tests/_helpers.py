@@ -25,7 +25,7 @@ from twisted.web.resource import IResource
 from twisted.web.server import Site
 from zope.interface import implementer
 
-from clocksvc._server import ClockSite
+from clocksvc._http import ClockSite
 
 __all__ = [
     "RawConnection",

@@ -31,7 +31,7 @@ from jsonschema.exceptions import (  # type: ignore[import-untyped]
     best_match,
 )
 
-from clocksvc._openapi import openAPIDocument
+from clocksvc._web._openapi import openAPIDocument
 
 __all__ = ["SpecMismatch", "serverSentEvents", "validateResponse"]
 

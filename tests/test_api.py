@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._api}: the time API, in memory through L{StubTreq}, at
+Tests for L{clocksvc._web._api}: the time API, in memory through L{StubTreq}, at
 instants fixed with L{task.Clock}. Every response is also checked against
 C{/openapi.json}.
 """
@@ -15,9 +15,9 @@ from treq.response import _Response
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._api import notAbove
-from clocksvc._site import buildRoot
-from clocksvc._zones import defaultCatalogue
+from clocksvc._time._zones import defaultCatalogue
+from clocksvc._web._api import notAbove
+from clocksvc._web._site import buildRoot
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq, useTimezone
 from ._openapi import validateResponse

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._cli}: C{python -m clocksvc}.
+Tests for L{clocksvc._run._cli}: C{python -m clocksvc}.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
 
 from clocksvc import __version__
-from clocksvc._cli import describeAddress, describeListenError, run
-from clocksvc._limits import Limits
+from clocksvc._http import Limits
+from clocksvc._run._cli import run
+from clocksvc._run._endpoints import describeAddress, describeListenError
+from clocksvc._web import accessLogged
 
 from ._helpers import siteOf, stubTreq
 from ._process import ClocksvcProcess, spawnClocksvc
@@ -297,7 +299,7 @@ class RunTests(SynchronousTestCase):
             d, _, err = self.run_(*argv)
             self.assertNoResult(d)
             self.assertEqual(err, "")
-            self.assertEqual(siteOf(self.reactor).accessLog, on, argv)
+            self.assertEqual(accessLogged(siteOf(self.reactor)), on, argv)
 
     def test_accessLogUnwritable(self) -> None:
         """

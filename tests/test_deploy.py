@@ -28,7 +28,7 @@ from twisted.internet.testing import MemoryReactor
 from twisted.python.systemd import ListenFDs
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._cli import DEFAULT_ENDPOINT, Options
+from clocksvc._run._options import DEFAULT_ENDPOINT, Options
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 

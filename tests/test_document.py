@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._document} and L{clocksvc._periods}: the time document
+Tests for L{clocksvc._time._document} and L{clocksvc._time._periods}: the time document
 at chosen instants in awkward zones, its two serialisations, and the search
 for the transitions that bound a period.
 
@@ -19,7 +19,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._document import (
+from clocksvc._time._document import (
     TimeDocument,
     documentJSON,
     documentJSONAt,
@@ -27,7 +27,7 @@ from clocksvc._document import (
     formatOffset,
     timeDocument,
 )
-from clocksvc._periods import periodAround, stateAt, transitionsIn
+from clocksvc._time._periods import periodAround, stateAt, transitionsIn
 
 #: A client address from TEST-NET-1 (RFC 5737).
 CLIENT = "192.0.2.1"
@@ -37,7 +37,7 @@ CLIENT = "192.0.2.1"
 LAST_INSTANT = 253_370_764_799
 
 #: Every zone name a client may ask for: C{available_timezones} less the
-#: three names that are not places (as in L{clocksvc._zones}).
+#: three names that are not places (as in L{clocksvc._time._zones}).
 ZONE_NAMES = sorted(
     zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"}
 )

@@ -2,10 +2,13 @@
 Tests for clocksvc's public names.
 """
 
+from importlib import metadata
+
 from twisted.trial.unittest import SynchronousTestCase
 
 import clocksvc
-from clocksvc import _page, _site, _version
+from clocksvc import _version
+from clocksvc._web import _page, _site
 
 
 class ExportsTests(SynchronousTestCase):
@@ -33,8 +36,10 @@ class ExportsTests(SynchronousTestCase):
 
     def test_version(self) -> None:
         """
-        The version is a dotted string of numbers.
+        The version is a dotted string of numbers, and the installed
+        distribution's.
         """
         parts = clocksvc.__version__.split(".")
         self.assertEqual(len(parts), 3)
         self.assertTrue(all(part.isdigit() for part in parts), parts)
+        self.assertEqual(metadata.version("clocksvc"), clocksvc.__version__)

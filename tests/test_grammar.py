@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._grammar}: the chunked body reader, C{Content-Length}
+Tests for L{clocksvc._http._grammar}: the chunked body reader, C{Content-Length}
 and C{Connection} values, as pure functions of bytes.
 """
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._grammar import ChunkedDecoder, connectionOptions, contentLength
+from clocksvc._http._grammar import ChunkedDecoder, connectionOptions, contentLength
 
 
 class _Decoded:

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._live}: the C{/live} page and its files, in memory.
+Tests for L{clocksvc._web._live}: the C{/live} page and its files, in memory.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._site import buildRoot
+from clocksvc._web._site import buildRoot
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq
 
@@ -134,7 +134,13 @@ class LivePageTests(SynchronousTestCase):
         The page and its files answer their own paths only: below them, 404,
         not the page again with its assets resolving under it.
         """
-        for path in ["live/", "live/anything", "live/live.js", "live.js/", "live.css/x"]:
+        for path in [
+            "live/",
+            "live/anything",
+            "live/live.js",
+            "live.js/",
+            "live.css/x",
+        ]:
             response = self.successResultOf(self.treq.get(URL + path))
             self.assertEqual(response.code, 404, path)
             body = self.successResultOf(response.content())

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._logging}: the JSON-lines log and its writer thread, and
+Tests for L{clocksvc._run._logging}: the JSON-lines log and its writer thread, and
 the access log as a site emits it.
 """
 
@@ -20,7 +20,7 @@ from twisted.logger import Logger as TwistedLogger
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._logging import (
+from clocksvc._run._logging import (
     MAX_FIELD_CHARS,
     JSONLinesObserver,
     ThreadedWriter,
@@ -29,8 +29,8 @@ from clocksvc._logging import (
     accessLog,
     serviceLog,
 )
-from clocksvc._site import buildSite
-from clocksvc._workers import LineFile
+from clocksvc._run._sharedlog import LineFile
+from clocksvc._web._site import buildSite
 
 from ._helpers import BILLENNIUM, RawConnection, clockAt
 

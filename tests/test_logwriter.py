@@ -21,7 +21,7 @@ from twisted.internet.defer import Deferred
 from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
 
-from clocksvc._logging import ThreadedWriter, say
+from clocksvc._run._logging import ThreadedWriter, say
 
 from ._process import ClocksvcProcess, spawnClocksvc
 

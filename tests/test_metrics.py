@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._metrics} and L{clocksvc._health}: C{/metrics} and
+Tests for L{clocksvc._web._metrics} and L{clocksvc._web._health}: C{/metrics} and
 C{/healthz}, and the admin site that can hold them.
 """
 
@@ -9,9 +9,10 @@ import json
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._metrics import endpointOf
-from clocksvc._site import buildAdminSite, buildSite
-from clocksvc._zones import tzdataVersion
+from clocksvc._time._zones import tzdataVersion
+from clocksvc._web._metrics import SiteMetrics
+from clocksvc._web._routes import metricLabels
+from clocksvc._web._site import buildAdminSite, buildSite
 
 from ._helpers import BILLENNIUM, RawConnection, clockAt, stubTreq
 
@@ -20,7 +21,8 @@ URL = "http://clock.example"
 
 class EndpointOfTests(SynchronousTestCase):
     """
-    L{endpointOf} maps paths to a fixed set of labels.
+    L{SiteMetrics.endpointOf} maps paths to a fixed set of labels, those of
+    the route table.
     """
 
     def test_labels(self) -> None:
@@ -37,7 +39,7 @@ class EndpointOfTests(SynchronousTestCase):
             (b"/wp-admin/setup.php", "other"),
             (b"/%00", "other"),
         ]:
-            self.assertEqual(endpointOf(path), label, path)
+            self.assertEqual(SiteMetrics(metricLabels()).endpointOf(path), label, path)
 
 
 class HealthTests(SynchronousTestCase):

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._negotiation}: choosing a representation from the
+Tests for L{clocksvc._web._negotiation}: choosing a representation from the
 C{Accept} header.
 """
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._negotiation import MAX_MEDIA_RANGES, preferredType
+from clocksvc._web._negotiation import MAX_MEDIA_RANGES, preferredType
 
 JSON = "application/json"
 TEXT = "text/plain"

@@ -23,7 +23,7 @@ from twisted.web.server import Site
 from zope.interface.verify import verifyObject
 
 from clocksvc import ClockPage, listen
-from clocksvc._site import buildSite
+from clocksvc._web._site import buildSite
 
 from ._helpers import BILLENNIUM, UNIXEndpoints, clockAt, urlOf, useTimezone
 
@@ -115,7 +115,7 @@ class ListenNetworkTests(TestCase):
         """
         root = Resource()
         root.putChild(b"clock", ClockPage(self.clock))
-        # The same Site annotation gap as in clocksvc._site.listen.
+        # The same Site annotation gap as in clocksvc._web._site.listen.
         port = reactor.listenTCP(0, Site(root), interface="127.0.0.1")  # type: ignore[arg-type]
         self.addCleanup(port.stopListening)
         response = await treq.get(urlOf(port, "/clock"), pool=self.pool)

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._openapi}: C{/openapi.json} is valid OpenAPI 3.2 and
+Tests for L{clocksvc._web._openapi}: C{/openapi.json} is valid OpenAPI 3.2 and
 describes every path the site serves; and for L{tests._openapi}, the checker
 that holds every HTTP test's responses to it.
 """
@@ -11,18 +11,27 @@ import json
 import re
 from typing import Any
 
-from openapi_spec_validator import OpenAPIV32SpecValidator, validate
+from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from treq.response import _Response
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from clocksvc._document import documentJSON, timeDocument
-from clocksvc._openapi import openAPIDocument
-from clocksvc._site import buildSite
-from clocksvc._zones import defaultCatalogue
+from clocksvc._time._document import documentJSON, timeDocument
+from clocksvc._time._zones import defaultCatalogue
+from clocksvc._web._openapi import openAPIDocument
+from clocksvc._web._site import buildSite
 
 from ._helpers import BILLENNIUM, RawConnection, StubClient, clockAt, dechunk, stubTreq
 from ._openapi import SpecMismatch, _Spec, serverSentEvents, validateResponse
+
+try:
+    from openapi_spec_validator import OpenAPIV32SpecValidator
+except ImportError:  # pragma: no cover (PyPy 3.9)
+    # 0.8.2, the first release that validates OpenAPI 3.2, needs Python 3.10:
+    # Debian's PyPy 3.9 has 0.7, and checks responses, not the document.
+    NO_32: str | None = "openapi-spec-validator cannot validate OpenAPI 3.2 here"
+else:
+    NO_32 = None
 
 JSON = "application/json; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -101,6 +110,8 @@ class DocumentTests(SynchronousTestCase):
         The served document is valid OpenAPI 3.2, the first version with
         C{itemSchema} for C{/stream}'s events.
         """
+        if NO_32 is not None:
+            raise SkipTest(NO_32)
         _, body = fetch(self, self.treq, "GET", "/openapi.json")
         document = json.loads(body)
         self.assertEqual(document["openapi"], "3.2.0")
@@ -111,6 +122,8 @@ class DocumentTests(SynchronousTestCase):
         The validator knows C{itemSchema} as 3.2's: the same document
         labelled 3.1 is invalid.
         """
+        if NO_32 is not None:
+            raise SkipTest(NO_32)
         document = copy.deepcopy(openAPIDocument())
         document["openapi"] = "3.1.0"
         self.assertRaises(OpenAPIValidationError, validate, document)
@@ -120,6 +133,8 @@ class DocumentTests(SynchronousTestCase):
         The validator is no rubber stamp: the document with a path parameter
         left undeclared is invalid.
         """
+        if NO_32 is not None:
+            raise SkipTest(NO_32)
         document = copy.deepcopy(openAPIDocument())
         del document["paths"]["/api/timezone/{area}"]["get"]["parameters"]
         self.assertRaises(OpenAPIValidationError, validate, document)

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._page}: the lesson's clock page.
+Tests for L{clocksvc._web._page}: the lesson's clock page.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from twisted.internet import reactor
 from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc import ClockPage
-from clocksvc._page import clockPageBody
+from clocksvc._time import clockPageBody
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq, useTimezone
 

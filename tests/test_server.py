@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._server}: the limits and checks of the HTTP/1.1 server,
+Tests for L{clocksvc._http}: the limits and checks of the HTTP/1.1 server,
 driven in memory over a L{StringTransport} with a L{task.Clock}.
 """
 
@@ -12,9 +12,8 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._limits import Limits, defaultMaxConnections
-from clocksvc._server import ClockSite
-from clocksvc._site import buildSite
+from clocksvc._http import ClockSite, Limits, defaultMaxConnections
+from clocksvc._web._site import buildSite
 
 from ._helpers import BILLENNIUM, RawConnection, clockAt, dechunk
 

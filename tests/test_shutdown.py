@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._shutdown}: draining on SIGTERM, in memory and in a real
+Tests for L{clocksvc._run._shutdown}: draining on SIGTERM, in memory and in a real
 child process.
 """
 
@@ -15,9 +15,9 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from clocksvc._limits import Limits
-from clocksvc._shutdown import GracefulShutdown
-from clocksvc._site import buildSite
+from clocksvc._http import Limits
+from clocksvc._run._shutdown import GracefulShutdown
+from clocksvc._web._site import buildSite
 
 from ._helpers import RawConnection
 from ._process import ClocksvcProcess, spawnClocksvc

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._site}: the resource tree and L{clocksvc.listen}, in
+Tests for L{clocksvc._web._site}: the resource tree and L{clocksvc.listen}, in
 memory.
 """
 
@@ -10,7 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Site
 
 from clocksvc import listen
-from clocksvc._site import buildRoot, buildSite
+from clocksvc._web._site import buildRoot, buildSite
 
 from ._helpers import BILLENNIUM, clockAt, siteOf, stubTreq, urlOf, useTimezone
 

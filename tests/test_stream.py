@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._stream}: the shared second ticker and C{/stream}.
+Tests for L{clocksvc._web._stream}: the shared second ticker and C{/stream}.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._site import buildSite
-from clocksvc._stream import Ticker
+from clocksvc._web._site import buildSite
+from clocksvc._web._stream import Ticker
 
 from ._helpers import BILLENNIUM, RawConnection, clockAt, dechunk
 

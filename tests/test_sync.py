@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._sync}: the npm timesync protocol and
+Tests for L{clocksvc._web._sync}: the npm timesync protocol and
 C{/.well-known/time}.
 """
 
@@ -10,8 +10,8 @@ import json
 from treq.response import _Response
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._site import buildRoot
-from clocksvc._sync import MAX_TIMESYNC_BODY
+from clocksvc._web._site import buildRoot
+from clocksvc._web._sync import MAX_TIMESYNC_BODY
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq
 from ._openapi import validateResponse

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._tap} and the twist plugin: C{twist clocksvc}.
+Tests for L{clocksvc._run._tap} and the twist plugin: C{twist clocksvc}.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import cast
 
-from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import IServiceMaker, MultiService
+from twisted.application.service import IServiceMaker
+from twisted.internet.testing import MemoryReactorClock
 from twisted.plugin import getPlugins
 from twisted.python.usage import UsageError
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from clocksvc import _cli, _tap
-from clocksvc._server import ClockSite
+from clocksvc._http import ClockSite
+from clocksvc._run import _options, _tap
+from clocksvc._run._service import ClockService
+from clocksvc._web import accessLogged
 
 
 class OptionsTests(SynchronousTestCase):
@@ -36,7 +38,7 @@ class OptionsTests(SynchronousTestCase):
         """
         It is the CLI's parser, so the two cannot drift apart.
         """
-        self.assertTrue(issubclass(_tap.Options, _cli.Options))
+        self.assertTrue(issubclass(_tap.Options, _options.Options))
         options = _tap.Options()
         options.parseOptions(
             ["--listen", "tcp:0:interface=127.0.0.1", "--timezone", "asia/tokyo"]
@@ -72,13 +74,13 @@ class OptionsTests(SynchronousTestCase):
 
 class MakeServiceTests(SynchronousTestCase):
     """
-    L{_tap.makeService} builds one listening service per endpoint, and the
-    drain.
+    L{_tap.makeService} builds clocksvc's one service, which listens on each
+    endpoint as it starts.
     """
 
     def test_services(self) -> None:
         """
-        Each endpoint gets a service; the public ones share the site, the
+        Each endpoint is listened on; the public ones share the site, the
         admin ones another.
         """
         options = _tap.Options()
@@ -94,21 +96,23 @@ class MakeServiceTests(SynchronousTestCase):
                 "off",
             ]
         )
-        top = _tap.makeService(options)
-        self.assertIsInstance(top, MultiService)
-        listeners = [
-            s
-            for s in cast(MultiService, top)
-            if isinstance(s, StreamServerEndpointService)
-        ]
-        self.assertEqual(len(listeners), 3)
-        public, second, admin = (s.factory for s in listeners)
+        memory = MemoryReactorClock()
+        top = _tap.makeService(options, memory)
+        self.assertIsInstance(top, ClockService)
+        top.startService()
+        self.assertEqual(len(memory.tcpServers), 3)
+        public, second, admin = (server[1] for server in memory.tcpServers)
         self.assertIs(public, second)
         self.assertIsInstance(public, ClockSite)
         self.assertIsNot(admin, public)
         site = cast(ClockSite, public)
-        self.assertFalse(site.accessLog)
+        self.assertFalse(accessLogged(site))
         self.assertIsNone(site.resource.getStaticEntity(b"healthz"))
+        self.assertIsNotNone(
+            cast(ClockSite, admin).resource.getStaticEntity(b"healthz")
+        )
+        stopped = top.stopService()
+        self.assertIsNone(self.successResultOf(stopped))
 
     def test_plugin(self) -> None:
         """

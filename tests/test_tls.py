@@ -40,7 +40,7 @@ from twisted.web.client import (
     ResponseNeverReceived,
 )
 
-from clocksvc._site import buildSite
+from clocksvc._web._site import buildSite
 
 from ._helpers import BILLENNIUM, clockAt, useTimezone
 from ._openapi import validateResponse

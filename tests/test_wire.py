@@ -18,20 +18,19 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import SSL4ClientEndpoint, serverFromString
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import Factory, Protocol
-from twisted.internet.ssl import Certificate, optionsForClientTLS
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import SkipTest, TestCase
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 
-from clocksvc._limits import Limits
-from clocksvc._server import ClockChannel, ClockSite
-from clocksvc._site import buildSite
+from clocksvc._http import ClockChannel, ClockSite, Limits
+from clocksvc._web._site import buildSite
 
+from ._corpus import CLOSE, FORM, GET, HOST, QUADRATIC_PART, withLength
 from ._helpers import BILLENNIUM, clockAt
 from ._rawhttp import exchange
-from .test_hardening import CLOSE, FORM, GET, HOST, QUADRATIC_PART, serve, withLength
+from .test_hardening import serve
 from .test_tls import TLS_MISSING, makeCredentials
 
 
@@ -248,6 +247,9 @@ class TLSSendBufferTests(TestCase):
         The socket under a TLS connection has the limits' send buffer (which
         Linux doubles, for its own bookkeeping).
         """
+        # Here, not above: PyPy 3.9 has no pyOpenSSL (see tests.test_tls).
+        from twisted.internet.ssl import Certificate, optionsForClientTLS
+
         credentials = makeCredentials(self.mktemp())
         limits = Limits(socketSendBuffer=16 * 1024)
         site = buildSite(clockAt(BILLENNIUM), limits=limits)
@@ -280,3 +282,35 @@ class TLSSendBufferTests(TestCase):
 def _channels(site: ClockSite) -> list[ClockChannel]:
     # The site's own set of its open channels.
     return list(site._channels)
+
+
+class HeldUpReactorTests(TestCase):
+    """
+    A request that arrived whole before its deadline is answered, even when
+    the reactor was held up past the deadline before it could read it:
+    Twisted runs its timers before it reads.
+    """
+
+    async def test_readBeforeRefusing(self) -> None:
+        """
+        The deadline passes while the request sits unread in the socket: it
+        is read and answered, not refused with 408.
+        """
+        clock = clockAt(BILLENNIUM)
+        site = buildSite(clock, limits=Limits(headerTimeout=1.0))
+        port = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
+        self.addCleanup(port.stopListening)
+        host = port.getHost()
+        assert isinstance(host, IPv4Address)
+        sock = socket.create_connection((host.host, host.port), timeout=5)
+        self.addCleanup(sock.close)
+        while not site.openConnections:
+            await deferLater(reactor, 0.001)
+        sock.sendall(GET + CLOSE + b"\r\n")
+        # The reactor has not run since: the request is in the socket, unread,
+        # when the deadline comes.
+        clock.advance(1)
+        received = await deferToThread(sock.recv, 65536)
+        self.assertTrue(received.startswith(b"HTTP/1.1 200 OK\r\n"), received[:40])
+        while site.openConnections:
+            await deferLater(reactor, 0.001)

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._workers}: C{python -m clocksvc --workers N}.
+Tests for L{clocksvc._run._supervisor}: C{python -m clocksvc --workers N}.
 
 The supervisor's decisions are tested in memory, with a reactor that records
 the processes it is asked to spawn; the sockets and the worker's side with
@@ -44,27 +44,28 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import FailTest, SkipTest, SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
 
-from clocksvc import _workers
-from clocksvc._cli import Options, _Exit, run
-from clocksvc._server import ClockSite
-from clocksvc._workers import (
+from clocksvc._http import ClockSite
+from clocksvc._run import _sockets
+from clocksvc._run._cli import run
+from clocksvc._run._endpoints import Problem
+from clocksvc._run._options import Options, availableCPUs
+from clocksvc._run._sharedlog import PIPE_BUF, LineFile, openSharedLog
+from clocksvc._run._sockets import (
+    InheritedEndpoint,
+    Listener,
+    _tcpSockets,
+    bindListeners,
+)
+from clocksvc._run._supervisor import (
     GRACE_SECONDS,
     MAX_RESTART_DELAY,
     MIN_RESTART_DELAY,
-    PIPE_BUF,
-    READY,
     RESTART_THRESHOLD,
-    LineFile,
     Supervisor,
-    Worker,
     _describeEnd,
-    _InheritedEndpoint,
-    _Listener,
-    _tcpSockets,
-    availableCPUs,
-    bindListeners,
-    openSharedLog,
 )
+from clocksvc._run._worker import READY, Worker
+from clocksvc._run._workermain import parseWorkerArguments
 
 from ._process import ClocksvcProcess, spawnClocksvc
 from .test_activation import socketPath, spawnActivated
@@ -117,27 +118,28 @@ class OptionsTests(SynchronousTestCase):
                 f"--workers needs a whole number above 0, or auto, not {value!r}",
             )
 
-    def test_workerOptionsHidden(self) -> None:
+    def test_workerOptionsPrivate(self) -> None:
         """
-        C{--help} shows C{--workers}, but not the options only the supervisor
-        gives its workers, which still parse.
+        C{--help} shows C{--workers}, and nothing that only the supervisor
+        gives its workers, which is not an option at all: the worker's own
+        entry point takes it.
         """
-        usage = str(Options())
-        self.assertIn("--workers=", usage)
-        self.assertNotIn("--worker-", usage)
-        options = self.parse("--worker-fds", "3,-,5", "--worker-link-fd", "6")
-        self.assertEqual(
-            (options["worker-fds"], options["worker-link-fd"]), ([3, None, 5], 6)
-        )
+        shown = str(Options())
+        self.assertIn("--workers=", shown)
+        self.assertNotIn("--worker-", shown)
+        self.assertRaises(usage.UsageError, self.parse, "--worker-fds", "3")
 
-    def test_workerOptionsTogether(self) -> None:
+    def test_workerArguments(self) -> None:
         """
-        A worker needs its sockets and its link to the supervisor, or neither.
+        A worker's entry point takes its descriptors (C{-} for one it does
+        not serve) and its link to the supervisor before the options.
         """
-        for argv in [("--worker-fds", "3"), ("--worker-link-fd", "4")]:
-            self.assertRaises(usage.UsageError, self.parse, *argv)
-        for argv in [("--worker-fds", "3,x"), ("--worker-link-fd", "x")]:
-            self.assertRaises(usage.UsageError, self.parse, *argv)
+        self.assertEqual(
+            parseWorkerArguments(["3,-,5", "6", "--listen", "tcp:80"]),
+            ([3, None, 5], 6, ["--listen", "tcp:80"]),
+        )
+        for argv in [["3"], ["3", "x"], ["3,x", "4"], []]:
+            self.assertRaises(Problem, parseWorkerArguments, argv)
 
 
 class FakeProcess:
@@ -250,7 +252,7 @@ class SupervisorTests(SynchronousTestCase):
         self, count: int = 2, admin: bool = False, timeout: float = 10
     ) -> Supervisor:
         listeners = [
-            _Listener(
+            Listener(
                 "tcp:8080",
                 IPv4Address("TCP", "127.0.0.1", 8080),
                 # One SO_REUSEPORT socket for each worker.
@@ -260,7 +262,7 @@ class SupervisorTests(SynchronousTestCase):
         ]
         if admin:
             listeners.append(
-                _Listener(
+                Listener(
                     "unix:/run/admin.sock",
                     UNIXAddress(b"/run/admin.sock"),
                     [30],
@@ -296,15 +298,15 @@ class SupervisorTests(SynchronousTestCase):
             [
                 "/usr/bin/python3",
                 "-m",
-                "clocksvc",
+                "clocksvc._run._workermain",
+                "3,4",
+                "5",
                 "--listen",
                 "tcp:8080",
-                "--worker-fds=3,4",
-                "--worker-link-fd=5",
             ],
         )
         # The admin socket is worker 0's only.
-        self.assertEqual(second.args[-2:], ["--worker-fds=3,-", "--worker-link-fd=4"])
+        self.assertEqual(second.args[3:5], ["3,-", "4"])
         self.assertEqual(
             {k: v for k, v in first.childFDs.items() if k},
             {1: 1, 2: 2, 3: 20, 4: 30, 5: first.childFDs[5]},
@@ -349,7 +351,7 @@ class SupervisorTests(SynchronousTestCase):
             " at once\n",
         )
         anew = self.reactor.spawned[2]
-        self.assertEqual((anew.childFDs[3], anew.args[-2]), (21, "--worker-fds=3"))
+        self.assertEqual((anew.childFDs[3], anew.args[3]), (21, "3"))
         self.reactor.ready(2)
         self.assertEqual(
             self.stdout.getvalue().splitlines()[-1],
@@ -878,7 +880,7 @@ class BindListenersTests(TestCase):
             (f"unix:{path}", serverFromString(reactor, f"unix:{path}")),
             (busy, serverFromString(reactor, busy)),
         ]
-        with self.assertRaises(_Exit) as raised:
+        with self.assertRaises(Problem) as raised:
             await bindListeners(endpoints, [], 2)
         self.assertEqual(
             str(raised.exception), f"cannot listen on {busy}: address already in use"
@@ -890,9 +892,9 @@ class BindListenersTests(TestCase):
         An endpoint that is not TCP, TLS, a UNIX socket or systemd's is
         refused.
         """
-        self.patch(_workers, "_wouldListen", lambda description: None)
+        self.patch(_sockets, "wouldListen", lambda description: None)
         endpoints = [("other:1", TCP4ServerEndpoint(reactor, 0))]
-        with self.assertRaises(_Exit) as raised:
+        with self.assertRaises(Problem) as raised:
             await bindListeners(endpoints, [], 2)
         self.assertEqual(
             str(raised.exception),
@@ -942,7 +944,7 @@ class InheritedEndpointTests(TestCase):
         """
         _, [held] = _tcpSockets("127.0.0.1", 0, 50, 1)
         self.addCleanup(held.close)
-        port = await _InheritedEndpoint(reactor, os.dup(held.fileno())).listen(
+        port = await InheritedEndpoint(reactor, os.dup(held.fileno())).listen(
             Factory.forProtocol(Accepted)
         )
         address = held.getsockname()
@@ -967,7 +969,7 @@ class InheritedEndpointTests(TestCase):
         os.chmod(path, 0o600)
         held.listen(5)
         held.setblocking(False)
-        port = await _InheritedEndpoint(reactor, os.dup(held.fileno())).listen(
+        port = await InheritedEndpoint(reactor, os.dup(held.fileno())).listen(
             Factory.forProtocol(Accepted)
         )
 
@@ -996,7 +998,7 @@ class InheritedEndpointTests(TestCase):
         self.addCleanup(os.close, written)
         self.addCleanup(os.close, read)
         with self.assertRaises(OSError):
-            await _InheritedEndpoint(reactor, read).listen(Factory())
+            await InheritedEndpoint(reactor, read).listen(Factory())
 
 
 class WorkerTests(SynchronousTestCase):
@@ -1023,7 +1025,7 @@ class WorkerTests(SynchronousTestCase):
         """
         for fds in ([3], [3, 4, 5]):
             worker = Worker(MemoryReactorClock(), fds, 9)
-            self.assertRaises(_Exit, worker.endpoints, ["tcp:80"], ["tcp:9100"])
+            self.assertRaises(Problem, worker.endpoints, ["tcp:80"], ["tcp:9100"])
 
     def test_link(self) -> None:
         """
@@ -1049,17 +1051,17 @@ class WorkerTests(SynchronousTestCase):
 
 class RunTests(SynchronousTestCase):
     """
-    L{run} hands C{--workers} and C{--worker-fds} over to L{_workers}, in
-    memory.
+    L{run} hands C{--workers} over to the supervisor, and serves a worker's
+    inherited sockets, in memory.
     """
 
     def run_(
-        self, reactor: MemoryReactorClock, *argv: str
+        self, reactor: MemoryReactorClock, *argv: str, worker: Worker | None = None
     ) -> tuple[Deferred[None], io.StringIO, io.StringIO]:
         stdout, stderr = io.StringIO(), io.StringIO()
         reactor.run()
         return (
-            Deferred.fromCoroutine(run(reactor, argv, stdout, stderr)),
+            Deferred.fromCoroutine(run(reactor, argv, stdout, stderr, worker=worker)),
             stdout,
             stderr,
         )
@@ -1100,8 +1102,8 @@ class RunTests(SynchronousTestCase):
         self.assertNoResult(d)
         self.assertEqual((memory.tcpServers, len(memory.spawned)), ([], 2))
         for spawned in memory.spawned:
-            self.assertEqual(spawned.args[1:3], ["-m", "clocksvc"])
-            self.assertEqual(spawned.args[3:7], argv)
+            self.assertEqual(spawned.args[1:3], ["-m", "clocksvc._run._workermain"])
+            self.assertEqual(spawned.args[5:9], argv)
         memory.ready(0)
         memory.ready(1)
         self.assertRegex(
@@ -1116,7 +1118,7 @@ class RunTests(SynchronousTestCase):
 
     def test_worker(self) -> None:
         """
-        With C{--worker-fds}, the site is served on the inherited sockets,
+        As a worker, the site is served on the inherited sockets,
         nothing is said on stdout (the supervisor says it), the admin
         resources are not on the public site when another worker serves
         C{--admin-listen}, and the worker says it is ready.
@@ -1132,8 +1134,7 @@ class RunTests(SynchronousTestCase):
             "tcp:0:interface=127.0.0.1",
             "--admin-listen",
             "tcp:9100",
-            f"--worker-fds={os.dup(held.fileno())},-",
-            f"--worker-link-fd={theirs.detach()}",
+            worker=Worker(memory, [os.dup(held.fileno()), None], theirs.detach()),
         )
         self.assertNoResult(d)
         self.assertEqual((out.getvalue(), err.getvalue()), ("", ""))

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._zones}: the catalogue of zone names.
+Tests for L{clocksvc._time._zones}: the catalogue of zone names.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc import _zones
-from clocksvc._zones import ZoneCatalogue
+from clocksvc._time import _zones
+from clocksvc._time._zones import ZoneCatalogue
 
 #: A few names in no particular order, with the three that are not places.
 NAMES = [

@@ -4,7 +4,7 @@ from twisted.application.service import ServiceMaker
 
 clocksvc = ServiceMaker(
     "clocksvc",
-    "clocksvc._tap",
+    "clocksvc._run._tap",
     "A self-hostable HTTP time service (see python -m clocksvc --help).",
     "clocksvc",
 )

@@ -14,8 +14,9 @@ from typing import Any, TextIO
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.interfaces import IDelayedCall, IListeningPort
 
+from .._http import ClockSite
 from ._logging import say, serviceLog
-from ._server import ClockSite
+from ._signals import TwoStep
 
 __all__ = ["GracefulShutdown"]
 
@@ -34,7 +35,7 @@ class GracefulShutdown:
         site: ClockSite,
         ports: Sequence[IListeningPort],
         timeout: float,
-        stdout: TextIO,
+        stdout: TextIO | None,
         adminPorts: Sequence[IListeningPort] = (),
     ) -> None:
         """
@@ -42,7 +43,7 @@ class GracefulShutdown:
         @param site: the site to drain.
         @param ports: the ports to stop listening on at once.
         @param timeout: how long the drain may take.
-        @param stdout: where to say what is happening.
+        @param stdout: where to say what is happening, if anywhere.
         @param adminPorts: the ports to stop listening on after the drain:
             those of C{/healthz}, which says "draining" meanwhile.
         """
@@ -52,20 +53,11 @@ class GracefulShutdown:
         self._adminPorts = list(adminPorts)
         self._timeout = timeout
         self._stdout = stdout
-        self._requested = False
         self._forced = False
+        #: A signal asked to stop: the first one shuts down gracefully, a
+        #: second one forces it.
+        self.requested = TwoStep(reactor.stop, self.force)
         self.finished: Deferred[int] = Deferred()
-
-    def requested(self) -> None:
-        """
-        A signal asked to stop: the first one shuts down gracefully, a second
-        one forces it.
-        """
-        if self._requested:
-            self.force()
-            return
-        self._requested = True
-        self._reactor.stop()
 
     def force(self) -> None:
         """
@@ -84,7 +76,8 @@ class GracefulShutdown:
         return Deferred.fromCoroutine(self._drain())
 
     async def _drain(self) -> None:
-        self._requested = True
+        # Once draining, however it began, the next signal forces.
+        self.requested.asked = True
         await gatherResults([maybeDeferred(port.stopListening) for port in self._ports])
         self._say(
             f"stopping: draining {self._site.openConnections} connection(s) "
@@ -101,5 +94,6 @@ class GracefulShutdown:
         self.finished.callback(1 if self._forced else 0)
 
     def _say(self, message: str) -> None:
-        say(self._stdout, f"clocksvc: {message}")
+        if self._stdout is not None:
+            say(self._stdout, f"clocksvc: {message}")
         serviceLog.info("{message}", event="shutdown", message=message)

@@ -13,7 +13,7 @@ keeps its error bodies short.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from twisted.web import http
 from twisted.web.iweb import IRequest
@@ -21,21 +21,29 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.server import NOT_DONE_YET
 
 __all__ = [
+    "JSON_FIELDS",
     "JSON_TYPE",
     "STRICTEST_POLICY",
     "TEXT_TYPE",
+    "TIME_FIELDS",
+    "VARY_FIELDS",
     "MethodResource",
     "NotFound",
     "jsonError",
     "noContent",
+    "pageFields",
     "pageHeaders",
     "plainError",
     "sendJSON",
     "sendText",
+    "setFields",
+    "timeHeaders",
 ]
 
 JSON_TYPE = b"application/json; charset=utf-8"
 TEXT_TYPE = b"text/plain; charset=utf-8"
+#: The fields of a JSON answer.
+JSON_FIELDS = ((b"Content-Type", JSON_TYPE),)
 
 
 def plainError(request: IRequest, code: int) -> bytes:
@@ -57,17 +65,54 @@ STRICTEST_POLICY = (
 )
 
 
+#: The fields of every time answer: the time now is stale at once, so
+#: nothing may cache it; and any web page may read it. The resources set
+#: them (L{timeHeaders}); the quick answers write them as they are here.
+TIME_FIELDS = (
+    (b"Cache-Control", b"no-store"),
+    (b"Access-Control-Allow-Origin", b"*"),
+)
+
+
+#: The fields of an answer that C{Accept} chose the form of.
+VARY_FIELDS = ((b"Vary", b"accept"),)
+
+
+def pageFields(policy: bytes = STRICTEST_POLICY) -> tuple[tuple[bytes, bytes], ...]:
+    """
+    @return: the fields of an HTML page: its type, a Content-Security-Policy,
+        no type sniffing and no referrer.
+    """
+    return (
+        (b"Content-Type", b"text/html; charset=utf-8"),
+        (b"Content-Security-Policy", policy),
+        (b"X-Content-Type-Options", b"nosniff"),
+        (b"Referrer-Policy", b"no-referrer"),
+    )
+
+
+def setFields(request: IRequest, fields: Iterable[tuple[bytes, bytes]]) -> None:
+    """
+    Set each of C{fields} on C{request}'s response.
+    """
+    for name, value in fields:
+        request.setHeader(name, value)
+
+
 def pageHeaders(request: IRequest, policy: bytes = STRICTEST_POLICY) -> None:
     """
-    Set the headers of an HTML page: its type, a Content-Security-Policy, no
-    type sniffing and no referrer.
+    Set the headers of an HTML page (L{pageFields}).
 
     @param policy: the page's Content-Security-Policy.
     """
-    request.setHeader(b"content-type", b"text/html; charset=utf-8")
-    request.setHeader(b"content-security-policy", policy)
-    request.setHeader(b"x-content-type-options", b"nosniff")
-    request.setHeader(b"referrer-policy", b"no-referrer")
+    setFields(request, pageFields(policy))
+
+
+def timeHeaders(request: IRequest) -> None:
+    """
+    Set the headers every time answer carries (L{TIME_FIELDS}).
+    """
+    setFields(request, TIME_FIELDS)
 
 
 def noContent(request: IRequest) -> int:

@@ -12,14 +12,15 @@ tools that check this document know 3.2: openapi-spec-validator (from
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from twisted.web.iweb import IRequest
 
-from ._api import MILLISECONDS, ZONE_NAME, ZONE_SEGMENT
-from ._document import FIELDS
+from .._time import FIELDS, ZONE_NAME, ZONE_SEGMENT
+from .._version import __version__
+from ._api import MILLISECONDS
 from ._resource import JSON_TYPE, MethodResource
-from ._version import __version__
 
 __all__ = ["OpenAPI", "openAPIDocument"]
 
@@ -492,9 +493,17 @@ class OpenAPI(MethodResource):
     C{/openapi.json}.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, paths: Iterable[str] | None = None) -> None:
+        """
+        @param paths: the paths the site serves, which the description then
+            lists, in this order; by default every path described.
+        @raise KeyError: if one of C{paths} is not described here.
+        """
         super().__init__()
-        self._body = json.dumps(openAPIDocument(), indent=1).encode()
+        document = openAPIDocument()
+        if paths is not None:
+            document["paths"] = {path: document["paths"][path] for path in paths}
+        self._body = json.dumps(document, indent=1).encode()
 
     def render_GET(self, request: IRequest) -> bytes:
         request.setHeader(b"content-type", JSON_TYPE)

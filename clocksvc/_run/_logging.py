@@ -28,6 +28,8 @@ from typing import IO, Any
 from twisted.logger import ILogObserver, LogLevel, formatEvent
 from zope.interface import implementer
 
+from .._web import ACCESS_NAMESPACE, accessLog
+
 __all__ = [
     "MAX_FIELD_CHARS",
     "JSONLinesObserver",
@@ -39,8 +41,6 @@ __all__ = [
 
 from twisted.logger import Logger
 
-#: Emits one event per answered request (see L{JSONLinesObserver}).
-accessLog = Logger(namespace="clocksvc.access")
 #: Emits the service's events: listening, stopping, stopped.
 serviceLog = Logger(namespace="clocksvc.service")
 
@@ -201,7 +201,7 @@ class JSONLinesObserver:
     def __call__(self, event: dict[str, Any]) -> None:
         namespace = event.get("log_namespace", "")
         level = event.get("log_level", LogLevel.info)
-        if namespace == "clocksvc.access":
+        if namespace == ACCESS_NAMESPACE:
             if self._access:
                 self._write(_accessLine(event))
             return

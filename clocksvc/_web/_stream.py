@@ -25,10 +25,9 @@ from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
+from .._http import ClockChannel, ClockRequest, frameChunk
+from .._time import ZoneCatalogue, documentJSONAt
 from ._api import QueryError, TimeResource, clientIP, zoneFromQuery
-from ._document import documentJSONAt
-from ._server import ClockChannel, ClockRequest, frameChunk
-from ._zones import ZoneCatalogue
 
 __all__ = ["SHUTDOWN_EVENT", "Stream", "Ticker"]
 

@@ -9,26 +9,14 @@ from an injected clock so that it can be tested at a fixed instant.
 
 from __future__ import annotations
 
-import time
-
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
+from .._time import clockPageBody
 from ._reactors import defaultClock
 from ._resource import MethodResource, pageHeaders
 
-__all__ = ["ClockPage", "clockPageBody"]
-
-
-def clockPageBody(seconds: float) -> bytes:
-    """
-    The lesson's page for one instant.
-
-    @param seconds: seconds since the epoch.
-    @return: C{<html><body>}, C{time.ctime()} of that instant in the local
-        time zone, C{</body></html>}.
-    """
-    return b"<html><body>" + time.ctime(seconds).encode() + b"</body></html>"
+__all__ = ["ClockPage"]
 
 
 class ClockPage(MethodResource):

@@ -1,7 +1,8 @@
 # -*- test-case-name: tests.test_site,tests.test_network -*-
 """
-The clocksvc site: the resource tree behind every listening port, and
-L{listen}, which puts it on a TCP port of the caller's reactor.
+The clocksvc site: the routes' resource tree, with its quick answers and
+reporters, on clocksvc's HTTP server; and L{listen}, which puts it on a TCP
+port of the caller's reactor.
 """
 
 from __future__ import annotations
@@ -9,51 +10,25 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
-from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource, Resource
+from twisted.web.resource import Resource
 
-from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
-from ._fastpath import QuickAnswers
-from ._health import Health
-from ._limits import Limits
-from ._live import LivePage, StaticFile
-from ._metrics import MetricsPage, SiteMetrics
-from ._openapi import OpenAPI
-from ._page import ClockPage
+from .._http import ClockSite, IReporter, Limits
+from .._time import ZoneCatalogue, defaultCatalogue
+from ._access import AccessLog
+from ._metrics import SiteMetrics
+from ._quick import QuickAnswers
 from ._reactors import defaultReactor
-from ._resource import NotFound
-from ._server import ClockSite
-from ._stream import Stream, Ticker
-from ._sync import Timesync, WellKnownTime
-from ._zones import ZoneCatalogue, defaultCatalogue
+from ._routes import ROUTES, Parts, buildTree, metricLabels
 
-__all__ = ["buildAdminSite", "buildRoot", "buildSite", "listen"]
-
-
-class _Root(Resource):
-    """
-    The root of the site: the clock page at C{/}, each endpoint as a child,
-    and C{404 Not Found} for every other path.
-    """
-
-    def getChild(self, path: bytes, request: IRequest) -> IResource:
-        """
-        Answer every path no child claims with 404, instead of Twisted's
-        HTML error page.
-        """
-        return NotFound()
-
-    def getChildWithDefault(self, path: bytes, request: IRequest) -> IResource:
-        """
-        Look up the child for one path segment.
-
-        The page at C{/} is a leaf mounted at the empty segment, so without
-        this it would also answer C{//}, C{//anything}: only C{/} itself is.
-        """
-        if path == b"" and request.postpath:
-            return NotFound()
-        child: IResource = super().getChildWithDefault(path, request)
-        return child
+__all__ = [
+    "accessLogged",
+    "buildAdminSite",
+    "buildRoot",
+    "buildSite",
+    "listen",
+    "metricsOf",
+    "resolveZone",
+]
 
 
 def resolveZone(name: str, catalogue: ZoneCatalogue = defaultCatalogue) -> ZoneInfo:
@@ -68,11 +43,30 @@ def resolveZone(name: str, catalogue: ZoneCatalogue = defaultCatalogue) -> ZoneI
     return zone
 
 
+def metricsOf(site: ClockSite) -> SiteMetrics | None:
+    """
+    @return: the metrics that C{site} reports to, if it has them.
+    """
+    for reporter in site.reporters:
+        if isinstance(reporter, SiteMetrics):
+            return reporter
+    return None
+
+
+def accessLogged(site: ClockSite) -> bool:
+    """
+    @return: whether C{site} logs each request it answers.
+    """
+    return any(isinstance(reporter, AccessLog) for reporter in site.reporters)
+
+
 def buildRoot(
     clock: IReactorTime, timezone: str = "UTC", limits: Limits | None = None
 ) -> Resource:
     """
-    Build clocksvc's resource tree.
+    Build clocksvc's public resource tree, without C{/healthz} and
+    C{/metrics}, which need a site: to mount in a tree of one's own, or to
+    test with C{StubTreq}.
 
     @param clock: where every resource reads the time.
     @param timezone: the zone of C{/now} and C{/} when a client names none.
@@ -80,33 +74,15 @@ def buildRoot(
     @return: the root resource.
     @raise ValueError: if C{timezone} names no zone.
     """
-    limits = Limits() if limits is None else limits
-    catalogue = defaultCatalogue
-    defaultZone = resolveZone(timezone, catalogue)
-    now = Now(clock, catalogue, defaultZone)
-    api = APIDirectory()
-    api.putChild(b"timezone", Timezones(clock, catalogue))
-    api.putChild(b"timezone.txt", Timezones(clock, catalogue, "text"))
-    wellKnown = APIDirectory()
-    wellKnown.putChild(b"time", WellKnownTime(clock))
-
-    root = _Root()
-    root.putChild(b"", NegotiatedRoot(ClockPage(clock), now, clock))
-    root.putChild(b"now", now)
-    root.putChild(b"now.json", Now(clock, catalogue, defaultZone, "json"))
-    root.putChild(b"now.txt", Now(clock, catalogue, defaultZone, "text"))
-    root.putChild(b"api", api)
-    root.putChild(b"openapi.json", OpenAPI())
-    root.putChild(b"timesync", Timesync(clock))
-    root.putChild(b".well-known", wellKnown)
-    root.putChild(
-        b"stream",
-        Stream(Ticker(clock), catalogue, defaultZone, limits.stalledStreamSeconds),
+    parts = Parts(
+        clock,
+        defaultCatalogue,
+        resolveZone(timezone),
+        Limits() if limits is None else limits,
+        lambda: False,
+        SiteMetrics(metricLabels()),
     )
-    root.putChild(b"live", LivePage(clock))
-    root.putChild(b"live.js", StaticFile("live.js", b"text/javascript; charset=utf-8"))
-    root.putChild(b"live.css", StaticFile("live.css", b"text/css; charset=utf-8"))
-    return root
+    return buildTree(parts, [route for route in ROUTES if not route.admin])
 
 
 def buildSite(
@@ -118,7 +94,7 @@ def buildSite(
     adminResources: bool = True,
 ) -> ClockSite:
     """
-    Build the site that serves clocksvc's resource tree.
+    Build the site that serves clocksvc's routes (L{ROUTES}).
 
     @param clock: where every resource reads the time; the site also runs its
         connection timeouts on it, so that a test's clock drives them too.
@@ -131,22 +107,30 @@ def buildSite(
     @raise ValueError: if C{timezone} names no zone.
     """
     limits = Limits() if limits is None else limits
-    root = buildRoot(clock, timezone, limits)
-    site = ClockSite(root, clock, limits, SiteMetrics(), accessLog)
-    site.quickAnswer = QuickAnswers(clock, root, resolveZone(timezone)).answer
+    metrics = SiteMetrics(metricLabels())
+    site: ClockSite | None = None
+    parts = Parts(
+        clock,
+        defaultCatalogue,
+        resolveZone(timezone),
+        limits,
+        lambda: site is not None and site.draining,
+        metrics,
+    )
+    root = buildTree(
+        parts, [route for route in ROUTES if adminResources or not route.admin]
+    )
+    reporters: list[IReporter] = [metrics]
+    if accessLog:
+        reporters.append(AccessLog())
+    quick = QuickAnswers(clock, root, parts.defaultZone)
+    site = ClockSite(root, clock, limits, reporters, quick.answer)
     stream = root.getStaticEntity(b"stream")
     site.whenDraining(stream.closeAll)
-    if site.metrics is not None:
-        site.metrics.streamClients.set_function(lambda: stream.clientCount)
-    if adminResources:
-        _addAdminResources(root, site)
+    built = site
+    metrics.connections.set_function(lambda: built.openConnections)
+    metrics.streamClients.set_function(lambda: stream.clientCount)
     return site
-
-
-def _addAdminResources(root: Resource, site: ClockSite) -> None:
-    root.putChild(b"healthz", Health(lambda: site.draining))
-    if site.metrics is not None:
-        root.putChild(b"metrics", MetricsPage(site.metrics))
 
 
 def buildAdminSite(site: ClockSite) -> ClockSite:
@@ -157,8 +141,18 @@ def buildAdminSite(site: ClockSite) -> ClockSite:
     @param site: the site they describe.
     @return: the admin site.
     """
-    root = _Root()
-    _addAdminResources(root, site)
+    metrics = metricsOf(site)
+    if metrics is None:
+        raise ValueError("the site has no metrics to serve")
+    parts = Parts(
+        site.reactor,
+        defaultCatalogue,
+        resolveZone("UTC"),
+        site.limits,
+        lambda: site.draining,
+        metrics,
+    )
+    root = buildTree(parts, [route for route in ROUTES if route.admin])
     return ClockSite(root, site.reactor, site.limits)
 
 

@@ -8,6 +8,8 @@ so that two servers in one application (or in one test run) count apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -17,45 +19,20 @@ from prometheus_client import (
     generate_latest,
 )
 from twisted.web.iweb import IRequest
+from zope.interface import implementer
 
+from .._http import Finished, IReporter
+from .._time import tzdataVersion
 from ._resource import MethodResource
-from ._zones import tzdataVersion
 
-__all__ = ["MetricsPage", "SiteMetrics", "endpointOf"]
-
-# The first path segment of each endpoint; every other path counts as
-# "other", so that no client can make the label set grow.
-_ENDPOINTS = {
-    b"": "/",
-    b"now": "/now",
-    b"now.json": "/now.json",
-    b"now.txt": "/now.txt",
-    b"api": "/api/timezone",
-    b"openapi.json": "/openapi.json",
-    b"timesync": "/timesync",
-    b".well-known": "/.well-known/time",
-    b"stream": "/stream",
-    b"live": "/live",
-    b"live.js": "/live.js",
-    b"live.css": "/live.css",
-    b"healthz": "/healthz",
-    b"metrics": "/metrics",
-}
+__all__ = ["MetricsPage", "SiteMetrics"]
 
 # Time answers take well under a millisecond; the buckets resolve that, and
 # still show a reactor that is falling behind.
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 2.5)
 
 
-def endpointOf(path: bytes) -> str:
-    """
-    @param path: a request's path.
-    @return: the endpoint it belongs to, for a metric's label.
-    """
-    first = path.split(b"?", 1)[0].lstrip(b"/").split(b"/", 1)[0]
-    return _ENDPOINTS.get(first, "other")
-
-
+@implementer(IReporter)
 class SiteMetrics:
     """
     The metrics of one site: requests by endpoint and status, their latency,
@@ -64,7 +41,15 @@ class SiteMetrics:
     @ivar registry: the registry that C{/metrics} exposes.
     """
 
-    def __init__(self) -> None:
+    wantsDetails = False
+
+    def __init__(self, endpoints: Mapping[bytes, str]) -> None:
+        """
+        @param endpoints: the label of each endpoint, by the first segment of
+            its path; every other path counts as C{other}, so that no client
+            can make the label set grow.
+        """
+        self._endpoints = dict(endpoints)
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "clocksvc_requests",
@@ -105,6 +90,20 @@ class SiteMetrics:
             registry=self.registry,
         ).labels(source, version).set(1)
 
+    def endpointOf(self, target: bytes) -> str:
+        """
+        @param target: a request's target.
+        @return: the endpoint it belongs to, for a metric's label.
+        """
+        first = target.split(b"?", 1)[0].lstrip(b"/").split(b"/", 1)[0]
+        return self._endpoints.get(first, "other")
+
+    def requestFinished(self, finished: Finished) -> None:
+        self.requestDone(finished.target, finished.status, finished.seconds)
+
+    def requestRefused(self, status: int) -> None:
+        self.refused.labels(str(status)).inc()
+
     def requestDone(self, target: bytes, status: int, seconds: float) -> None:
         """
         Count a finished request.
@@ -113,7 +112,7 @@ class SiteMetrics:
         @param status: the status code it was answered with.
         @param seconds: how long it took.
         """
-        key = (endpointOf(target), status)
+        key = (self.endpointOf(target), status)
         children = self._children.get(key)
         if children is None:
             # labels() hashes and validates its arguments on every call; the

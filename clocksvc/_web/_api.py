@@ -7,9 +7,7 @@ worldtimeapi.org and time.akamai.com already parse.
 from __future__ import annotations
 
 import json
-import math
 import re
-from datetime import datetime, timezone
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -19,30 +17,33 @@ from twisted.web import http
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 
-from ._document import (
+from .._time import (
     TimeDocument,
+    ZoneCatalogue,
+    akamaiTime,
     documentJSON,
     documentJSONAt,
     documentText,
+    isZoneName,
     timeDocument,
 )
 from ._negotiation import preferredType
 from ._page import ClockPage
 from ._resource import (
-    JSON_TYPE,
+    JSON_FIELDS,
+    VARY_FIELDS,
     MethodResource,
     jsonError,
     sendJSON,
     sendText,
+    setFields,
+    timeHeaders,
 )
-from ._zones import ZoneCatalogue
 
 __all__ = [
     "DOCUMENT_OFFERS",
     "MILLISECONDS",
     "ROOT_OFFERS",
-    "ZONE_NAME",
-    "ZONE_SEGMENT",
     "APIDirectory",
     "NegotiatedRoot",
     "Now",
@@ -52,7 +53,6 @@ __all__ = [
     "addressIP",
     "clientIP",
     "notAbove",
-    "timeHeaders",
     "zoneFromQuery",
 ]
 
@@ -64,21 +64,6 @@ _FORMATS: dict[str, Format] = {"application/json": "json", "text/plain": "text"}
 DOCUMENT_OFFERS = tuple(_FORMATS)
 #: What C{/} offers, favourite first: the lesson's page, then the document.
 ROOT_OFFERS = ("text/html", *DOCUMENT_OFFERS)
-# What an IANA zone name can look like: letters, digits and "_+-" in up to
-# three "/"-separated parts. Anything else is malformed rather than unknown.
-# /openapi.json states the same patterns.
-ZONE_SEGMENT = r"[A-Za-z0-9_+\-]{1,40}"
-ZONE_NAME = f"{ZONE_SEGMENT}(/{ZONE_SEGMENT}){{0,2}}"
-_ZONE_NAME = re.compile(ZONE_NAME)
-
-
-def timeHeaders(request: IRequest) -> None:
-    """
-    Set the headers every time response carries: the time now is stale at
-    once, so nothing may cache it; and any web page may read it.
-    """
-    request.setHeader(b"cache-control", b"no-store")
-    request.setHeader(b"access-control-allow-origin", b"*")
 
 
 def clientIP(request: IRequest) -> str:
@@ -205,7 +190,7 @@ def zoneFromQuery(
     name = queryValue(request, "tz")
     if name is None:
         return defaultZone
-    if not _ZONE_NAME.fullmatch(name):
+    if not isZoneName(name):
         raise badParameter("tz", "an IANA time zone name, like Europe/Berlin")
     zone = catalogue.zone(name)
     if zone is None:
@@ -237,7 +222,7 @@ class TimeResource(MethodResource):
         """
         if self._forced is not None:
             return self._forced
-        request.setHeader(b"vary", b"accept")
+        setFields(request, VARY_FIELDS)
         return _FORMATS[preferredType(acceptHeader(request), DOCUMENT_OFFERS)]
 
     def renderError(self, request: IRequest, code: int, message: str) -> bytes:
@@ -272,7 +257,7 @@ class TimeResource(MethodResource):
         """
         if format == "text":
             return sendText(request, documentText(document))
-        request.setHeader(b"content-type", JSON_TYPE)
+        setFields(request, JSON_FIELDS)
         return documentJSON(document)
 
     def getChild(self, path: bytes, request: IRequest) -> IResource:
@@ -317,7 +302,7 @@ class Now(TimeResource):
         except QueryError as e:
             return self.sendQueryError(request, format, e)
         if t1 is None and format == "json":
-            request.setHeader(b"content-type", JSON_TYPE)
+            setFields(request, JSON_FIELDS)
             return documentJSONAt(received, zone, clientIP(request))
         document = timeDocument(received, zone, clientIP(request))
         if t1 is None:
@@ -352,7 +337,7 @@ class Now(TimeResource):
         t3Text = json.dumps(t3).encode()
         if format == "text":
             return sendText(request, head + b"t3: " + t3Text + b"\n")
-        request.setHeader(b"content-type", JSON_TYPE)
+        setFields(request, JSON_FIELDS)
         return head + b',"t3":' + t3Text + b"}"
 
 
@@ -396,11 +381,11 @@ class Timezones(TimeResource):
             name = "\0"
         if not segments:
             return self._sendList(request, format, self._catalogue.names())
-        zone = self._catalogue.zone(name) if _ZONE_NAME.fullmatch(name) else None
+        zone = self._catalogue.zone(name) if isZoneName(name) else None
         if zone is not None:
             document = timeDocument(self._clock.seconds(), zone, clientIP(request))
             return self.sendDocument(request, format, document)
-        zones = self._catalogue.area(name) if _ZONE_NAME.fullmatch(name) else []
+        zones = self._catalogue.area(name) if isZoneName(name) else []
         if zones:
             return self._sendList(request, format, zones)
         return self.sendError(request, format, http.NOT_FOUND, "unknown location")
@@ -449,7 +434,7 @@ class NegotiatedRoot(MethodResource):
         names = queryNames(request)
         if b"iso" in names or b"ms" in names:
             return sendText(request, akamaiTime(self._clock.seconds(), names))
-        request.setHeader(b"vary", b"accept")
+        setFields(request, VARY_FIELDS)
         chosen = preferredType(acceptHeader(request), ROOT_OFFERS)
         if chosen == "text/html":
             return self._page.render_GET(request)
@@ -463,20 +448,3 @@ def queryNames(request: IRequest) -> set[bytes]:
     """
     _, _, query = request.uri.partition(b"?")
     return {item.partition(b"=")[0] for item in query.split(b"&")}
-
-
-def akamaiTime(seconds: float, names: set[bytes]) -> bytes:
-    """
-    Answer as time.akamai.com does to C{?ms}, C{?iso} and C{?iso&ms}.
-
-    @param seconds: the instant.
-    @param names: the query's names, C{b"iso"} or C{b"ms"} among them.
-    @return: epoch seconds with milliseconds, C{1000000000.123}; ISO 8601 in
-        UTC, C{2001-09-09T01:46:40Z}; or that with milliseconds,
-        C{2001-09-09T01:46:40.123Z}.
-    """
-    whole, fraction = divmod(math.floor(seconds * 1000), 1000)
-    if b"iso" not in names:
-        return f"{whole}.{fraction:03d}".encode()
-    stamp = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    return (stamp + (f".{fraction:03d}Z" if b"ms" in names else "Z")).encode()

@@ -1,0 +1,41 @@
+"""
+clocksvc's HTTP layer: the HTTP/1.1 server that Twisted Web's resources are
+served through, within L{Limits}.
+
+It knows HTTP, and nothing of the time service above it: what it needs from
+above (quick answers for plain requests, reporters for each request) is
+handed to L{ClockSite} when the site is built. It imports only Twisted and
+the standard library.
+"""
+
+from ._channel import ClockChannel
+from ._grammar import (
+    SERVER_HEADER,
+    QuickHead,
+    frameChunk,
+    httpDate,
+    parseQuickHead,
+    rawResponse,
+    responseHead,
+)
+from ._limits import Limits, defaultMaxConnections
+from ._request import ClockRequest
+from ._site import ClockSite, Finished, IReporter, QuickAnswer
+
+__all__ = [
+    "SERVER_HEADER",
+    "ClockChannel",
+    "ClockRequest",
+    "ClockSite",
+    "Finished",
+    "IReporter",
+    "Limits",
+    "QuickAnswer",
+    "QuickHead",
+    "defaultMaxConnections",
+    "frameChunk",
+    "httpDate",
+    "parseQuickHead",
+    "rawResponse",
+    "responseHead",
+]

@@ -1,0 +1,685 @@
+# -*- test-case-name: tests.test_server,tests.test_hardening,tests.test_fastpath -*-
+"""
+clocksvc's HTTP/1.1 connection: it reads requests with L{_grammar}, keeps
+them within the site's L{Limits}, and carries each one to a Twisted Web
+L{Request<twisted.web.server.Request>} and back, or, for the plain requests
+the site can answer from a head alone, answers at once.
+
+It stands where Twisted's C{HTTPChannel} would, and offers a request what
+that offers one (C{writeHeaders}, C{write}, C{requestDone}, producers and
+addresses), so that resources, and Twisted's C{Request}, see no difference.
+Twisted's channel never checks C{Host}, spools large bodies to disk, lets a
+client trickle its head forever (its timeout is an idle timer that every
+byte resets), reads a bare LF in a chunked trailer as part of a field, and
+on shutdown drops requests in flight; and its parser is spread over
+overridable private methods. This one is small enough to read whole.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import socket
+import sys
+import termios
+from collections.abc import Callable
+from typing import Any, cast
+from typing import Protocol as Shape
+
+from twisted.internet import tcp
+from twisted.internet.interfaces import (
+    IAddress,
+    IConsumer,
+    IDelayedCall,
+    IPushProducer,
+    ISSLTransport,
+    ITCPTransport,
+)
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.python.failure import Failure
+from twisted.web.http import H2_ENABLED, REQUEST_TIMEOUT
+from twisted.web.http_headers import Headers
+from zope.interface import implementer
+
+from ._grammar import (
+    ChunkedDecoder,
+    LengthDecoder,
+    QuickHead,
+    Refusal,
+    RequestHead,
+    parseHead,
+    quickHead,
+    rawResponse,
+    splitHead,
+)
+from ._limits import Limits
+from ._request import ClockRequest
+
+__all__ = ["ClockChannel"]
+
+
+class _Site(Shape):
+    """
+    What a channel needs of its site (L{ClockSite<._site.ClockSite>}).
+    """
+
+    limits: Limits
+    reactor: Any
+    requestFactory: Any
+    quickAnswer: Callable[[QuickHead, IAddress], tuple[bytes, int] | None] | None
+
+    def channelOpened(self, channel: ClockChannel) -> None: ...
+
+    def channelClosed(self, channel: ClockChannel) -> None: ...
+
+    def refused(self, status: int) -> None: ...
+
+    def answeredQuickly(
+        self, channel: ClockChannel, head: QuickHead, bodyLength: int, started: float
+    ) -> None: ...
+
+
+#: How long a refused connection, or one timed out, has to take its last
+#: response before it is aborted: as long as Twisted gives one.
+ABORT_TIMEOUT = 15
+
+#: How long past its deadline a request that sits unread in the socket is
+#: given: the reactor reads before it runs a timer due later than now.
+_GRACE = 0.001
+
+#: How much of a client's pipelined requests is read ahead while one is
+#: being answered; beyond it, reading stops until the answer is out.
+_READ_AHEAD = 64 * 1024
+
+
+@implementer(IPushProducer)
+class ClockChannel(Protocol):
+    """
+    One HTTP/1.1 connection, within the site's L{Limits}:
+
+      - the whole request (head and body) must arrive within
+        C{headerTimeout} of its first byte, or of connecting: 408;
+      - a connection idle for C{idleTimeout} between requests is closed;
+      - request lines over C{maxRequestLine}: 414; field lines over it, and
+        heads over C{maxHeaderSize} or C{maxHeaders}: 431;
+      - bodies over C{maxBodySize}: 413, unread; transfer codings other than
+        chunked: 501;
+      - requests are answered one at a time, in order; a client that stops
+        reading its responses gets no more of its pipelined requests read
+        until it reads again;
+      - while the site drains, the connection closes after its request.
+
+    Each refusal is a complete response with C{Connection: close}, after
+    which the connection is closed, and aborted if the client will not let
+    the response out. Over TLS, when ALPN chose HTTP/2, the connection is
+    handed to Twisted's HTTP/2 implementation instead.
+
+    @ivar persistent: whether the connection may carry another request.
+    """
+
+    site: _Site
+    persistent = True
+    _refused = False
+    _lost = False
+    _graced = False
+    _negotiated = False
+    _closing = False
+    _draining = False
+    _writePaused = False
+    _readPaused = False
+    _parsing = False
+    _h2: Any = None
+    _deadline: IDelayedCall | None = None
+    _idle: IDelayedCall | None = None
+    _abort: IDelayedCall | None = None
+
+    def __init__(self, site: _Site) -> None:
+        self.site = site
+        #: What a request calls C{factory}: it logs itself to it.
+        self.factory = site
+        self.limits = site.limits
+        self._clock = site.reactor
+        self._buffer = b""
+        #: Whether bytes of the next request have come.
+        self._started = False
+        #: The request whose body is being read, and its reader.
+        self._receiving: ClockRequest | None = None
+        self._body: ChunkedDecoder | LengthDecoder | None = None
+        #: The request being answered.
+        self._answering: ClockRequest | None = None
+        self._producer: IPushProducer | None = None
+
+    # Connection events.
+
+    def connectionMade(self) -> None:
+        transport = self._tcp()
+        if ITCPTransport.providedBy(transport):
+            transport.setTcpNoDelay(True)
+        self._fixSendBuffer()
+        # The transport pauses this when its send buffer fills: the client
+        # is not reading.
+        cast(IConsumer, transport).registerProducer(self, True)
+        self.site.channelOpened(self)
+        self._startDeadline()
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._h2 is not None:
+            self._h2.dataReceived(data)
+            return
+        if self._refused or self._closing:
+            # Whatever a client sends after its last request is dropped.
+            return
+        if not self._negotiated:
+            # The first bytes tell whether ALPN chose HTTP/2 for this
+            # connection, once.
+            self._negotiated = True
+            if self._negotiatedHTTP2():
+                self._switchToHTTP2(data)
+                return
+        self._buffer += data
+        if self._answering is not None:
+            if len(self._buffer) > _READ_AHEAD and not self._readPaused:
+                self._readPaused = True
+                cast(IPushProducer, self.transport).pauseProducing()
+            return
+        self._read()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self._lost = True
+        for call in (self._deadline, self._idle, self._abort):
+            if call is not None and call.active():
+                call.cancel()
+        if self._h2 is not None:
+            self._h2.connectionLost(reason)
+        for request in (self._receiving, self._answering):
+            if request is not None:
+                request.connectionLost(reason)
+        self._receiving = self._answering = None
+        self.site.channelClosed(self)
+
+    # Reading requests.
+
+    def _read(self) -> None:
+        """
+        Read and answer the requests in the buffer, one after another, until
+        one is being answered, the buffer runs out, or the client stops
+        reading.
+        """
+        if self._parsing:
+            # A request finished while being dispatched: the loop below goes
+            # on with the next.
+            return
+        self._parsing = True
+        try:
+            while (
+                self._buffer
+                and not self._refused
+                and not self._closing
+                and self._answering is None
+                and not self._writePaused
+                and self.transport is not None
+            ):
+                if self._body is not None:
+                    data, self._buffer = self._buffer, b""
+                    self._body.dataReceived(data)
+                    continue
+                if not self._readHead():
+                    return
+        finally:
+            self._parsing = False
+
+    def _readHead(self) -> bool:
+        """
+        Read the head of the next request, if it has all come, and start on
+        the request.
+
+        @return: whether it had.
+        """
+        try:
+            found = splitHead(self._buffer, self.limits, self._started)
+            if found is None:
+                self._started = True
+                # A request is under way: its deadline, from its first byte,
+                # rules now, not the idle timeout. (A head that came whole
+                # needs no timer.)
+                if self._deadline is None:
+                    self._startDeadline()
+                self._cancelIdle()
+                return False
+            head, consumed = found
+            self._buffer = self._buffer[consumed:]
+            self._started = False
+            parsed = parseHead(head, self.limits, self._draining)
+        except Refusal as refusal:
+            self.refuse(refusal.status, refusal.bodyless)
+            return False
+        if self.site.quickAnswer is not None and self._answerQuickly(parsed):
+            return True
+        self._startRequest(parsed)
+        return True
+
+    def _answerQuickly(self, head: RequestHead) -> bool:
+        """
+        Answer C{head} from the site's quick answers, if they have one.
+
+        @return: whether it was answered.
+        """
+        quick = quickHead(head)
+        answer = self.site.quickAnswer
+        if quick is None or answer is None:
+            return False
+        started = self._clock.seconds()
+        response = answer(quick, self._tcp().getPeer())
+        if response is None:
+            return False
+        self._cancelDeadline()
+        self.writeNow(response[0])
+        self.site.answeredQuickly(self, quick, response[1], started)
+        self._startIdle()
+        return True
+
+    def _startRequest(self, head: RequestHead) -> None:
+        """
+        Make the request for C{head}, and read its body, if it has one.
+        """
+        request = ClockRequest(self)
+        request.connection = self
+        headers: Headers = request.requestHeaders
+        for name, value in head.fields:
+            headers.addRawHeader(name, value)
+        self.persistent = head.persistent
+        if not self.persistent and head.version == b"HTTP/1.1":
+            request.responseHeaders.setRawHeaders(b"connection", [b"close"])
+        if head.expectContinue:
+            self._tcp().write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.gotLength(head.length)
+        self._receiving = request
+        if head.length != 0 and self._deadline is None:
+            # The body has the rest of the request's time to come.
+            self._startDeadline()
+
+        def finished(rest: bytes) -> None:
+            self._body = None
+            self._buffer = rest + self._buffer
+            self._dispatch(request, head)
+
+        if head.length == 0:
+            finished(b"")
+        elif head.length is None:
+            self._body = ChunkedDecoder(
+                request.handleContentChunk,
+                finished,
+                self.refuse,
+                self.limits.maxBodySize,
+                self.limits.maxHeaderSize,
+                self.limits.maxHeaders,
+            )
+        else:
+            self._body = LengthDecoder(
+                head.length, request.handleContentChunk, finished
+            )
+
+    def _dispatch(self, request: ClockRequest, head: RequestHead) -> None:
+        """
+        The request has all come: answer it.
+        """
+        if self._refused:
+            # Refused while its body came (413): it must not reach the site.
+            return
+        self._cancelDeadline()
+        self._cancelIdle()
+        self._receiving = None
+        self._answering = request
+        request.requestReceived(head.method, head.target, head.version)
+
+    # What a request calls: Twisted's HTTPChannel's interface to a Request.
+
+    def requestDone(self, request: ClockRequest) -> None:
+        """
+        C{request} is answered: read the next, or close.
+        """
+        if request is not self._answering:
+            return
+        self._answering = None
+        if not self.persistent or self._draining:
+            self.loseConnection()
+            return
+        self._startIdle()
+        if self._readPaused:
+            self._readPaused = False
+            cast(IPushProducer, self.transport).resumeProducing()
+        self._read()
+
+    def writeHeaders(
+        self, version: bytes, code: bytes, reason: bytes, headers: Headers
+    ) -> None:
+        """
+        Write a response's head, as Twisted's channel does.
+        """
+        sequence = [version, b" ", code, b" ", reason, b"\r\n"]
+        for name, values in headers.getAllRawHeaders():
+            for value in values:
+                sequence.extend((name, b": ", value, b"\r\n"))
+        sequence.append(b"\r\n")
+        self._tcp().writeSequence(sequence)
+
+    def write(self, data: bytes) -> None:
+        """
+        Write some of a response.
+        """
+        self._tcp().write(data)
+
+    def writeSequence(self, data: list[bytes]) -> None:
+        """
+        Write some of a response, in pieces.
+        """
+        self._tcp().writeSequence(data)
+
+    def writeNow(self, data: bytes) -> bool:
+        """
+        Write C{data} to the connection, sending it at once when nothing is
+        waiting to be sent before it.
+
+        Twisted's TCP transport only buffers a write and sends it when the
+        reactor next finds the socket writable: one more trip round the
+        reactor, and two more epoll calls, for every response. A response of
+        a few hundred bytes to a client that reads fits the socket's buffer,
+        so it is sent right away; whatever the socket does not take (or any
+        error, which the reactor then finds and handles as usual) goes to
+        the transport as before, behind nothing. Other transports (TLS, UNIX
+        sockets) are written to as Twisted writes.
+
+        @return: whether all of it was sent at once; if not, the rest is in
+            the transport's buffer.
+        """
+        transport = self.transport
+        if (
+            type(transport) is tcp.Server
+            and not transport.TLS
+            and transport.connected
+            and not transport.disconnecting
+            # FileDescriptor's buffers, which must go out first. Twisted
+            # offers no public way to ask whether a transport holds data;
+            # tests.test_private.PrivateNamesTests fails if this one goes.
+            and not transport.dataBuffer
+            and not transport._tempDataBuffer
+        ):
+            try:
+                sent = transport.socket.send(data)
+            except OSError:
+                sent = 0
+            if sent == len(data):
+                return True
+            data = data[sent:]
+        self._tcp().write(data)
+        return False
+
+    def getPeer(self) -> IAddress:
+        """
+        @return: the client's address.
+        """
+        return self._tcp().getPeer()
+
+    def getHost(self) -> IAddress:
+        """
+        @return: the server's address.
+        """
+        return self._tcp().getHost()
+
+    def isSecure(self) -> bool:
+        """
+        @return: whether the connection is over TLS.
+        """
+        return ISSLTransport(self.transport, None) is not None
+
+    def loseConnection(self) -> None:
+        """
+        Close the connection once what is written has been sent; read no
+        more requests.
+        """
+        self._closing = True
+        self._buffer = b""
+        self._close()
+
+    def _close(self) -> None:
+        transport = self._tcp()
+        # TLS holds the connection open for a producer still registered.
+        cast(IConsumer, transport).unregisterProducer()
+        transport.loseConnection()
+
+    def abortConnection(self) -> None:
+        """
+        Drop the connection now, whatever is unsent.
+        """
+        self._tcp().abortConnection()
+
+    def registerProducer(self, producer: IPushProducer, streaming: bool) -> None:
+        """
+        A request's body is produced by C{producer}, paused while the client
+        is not reading. Only push producers are taken: clocksvc's resources
+        (its event streams) push.
+        """
+        if not streaming:
+            raise NotImplementedError("clocksvc's channel takes push producers")
+        self._producer = producer
+        if self._writePaused:
+            producer.pauseProducing()
+
+    def unregisterProducer(self) -> None:
+        """
+        The request's producer is done.
+        """
+        self._producer = None
+
+    # IPushProducer, for the transport: its send buffer is full, or empty.
+
+    def pauseProducing(self) -> None:
+        self._writePaused = True
+        if self._producer is not None:
+            self._producer.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        self._writePaused = False
+        if self._producer is not None:
+            self._producer.resumeProducing()
+        if not self._refused and self._answering is None:
+            # Read what was held back.
+            self._read()
+
+    def stopProducing(self) -> None:
+        if self._producer is not None:
+            self._producer.stopProducing()
+
+    # Limits.
+
+    def refuse(self, code: int, bodyless: bool = False) -> None:
+        """
+        Answer C{code} on the connection and close it: the request cannot be
+        taken.
+
+        @param bodyless: whether the answer has no body: it answers a
+            C{HEAD}.
+        """
+        if self._refused or self._lost:
+            return
+        self._refused = True
+        self._buffer = b""
+        self.site.refused(code)
+        self._cancelDeadline()
+        self._cancelIdle()
+        transport = self._tcp()
+        transport.write(rawResponse(code, bodyless))
+        self._close()
+        # A client that does not read keeps the connection from closing:
+        # give the response as long as Twisted gives a timed-out one.
+        self._abortLater()
+
+    def _startDeadline(self) -> None:
+        self._graced = False
+        self._deadline = self._clock.callLater(
+            self.limits.headerTimeout, self._deadlineReached
+        )
+
+    def _cancelDeadline(self) -> None:
+        if self._deadline is not None:
+            if self._deadline.active():
+                self._deadline.cancel()
+            self._deadline = None
+
+    def _deadlineReached(self) -> None:
+        if not self._graced and self._unreadBytes():
+            # Twisted runs its timers before it reads: a reactor held up past
+            # the deadline would refuse a request that came in time and sits
+            # unread in the socket. Read it first, once.
+            self._graced = True
+            self._deadline = self._clock.callLater(_GRACE, self._deadlineReached)
+            return
+        self._deadline = None
+        self.refuse(REQUEST_TIMEOUT)
+
+    def _unreadBytes(self) -> int:
+        """
+        @return: how many bytes the kernel holds for this connection that
+            have not been read (C{FIONREAD}); 0 where that cannot be told.
+        """
+        sock = self.socket()
+        if sock is None or sock.fileno() < 0:
+            return 0
+        out = bytearray(4)
+        try:
+            fcntl.ioctl(sock.fileno(), termios.FIONREAD, out)
+        except OSError:  # pragma: no cover (a socket without a queue)
+            return 0
+        return int.from_bytes(out, sys.byteorder)
+
+    def _startIdle(self) -> None:
+        # Between requests: the idle timeout runs from the last answer.
+        # Resetting the timer costs less than making a new one, per request.
+        timeout = self.limits.idleTimeout
+        if self._idle is not None and self._idle.active():
+            self._idle.reset(timeout)
+        elif timeout:
+            self._idle = self._clock.callLater(timeout, self._idleReached)
+
+    def _cancelIdle(self) -> None:
+        if self._idle is not None:
+            if self._idle.active():
+                self._idle.cancel()
+            self._idle = None
+
+    def _idleReached(self) -> None:
+        # Nothing to answer: close, and abort if the client holds it open.
+        self._idle = None
+        self._closing = True
+        self._buffer = b""
+        self._close()
+        self._abortLater()
+
+    def _abortLater(self) -> None:
+        """
+        Abort the connection if it has not closed in L{ABORT_TIMEOUT}.
+        """
+        if not self._lost and (self._abort is None or not self._abort.active()):
+            self._abort = self._clock.callLater(
+                ABORT_TIMEOUT, self._tcp().abortConnection
+            )
+
+    def drain(self) -> None:
+        """
+        Close the connection as soon as no request is under way on it: now if
+        it is idle, else once its response is complete.
+        """
+        self._draining = True
+        self.persistent = False
+        if self._h2 is not None:
+            # HTTP/2 streams end with the connection; event streams have had
+            # their last event already.
+            self._tcp().loseConnection()
+        elif (
+            self._answering is None
+            and self._receiving is None
+            and not self._buffer
+            and not self._started
+        ):
+            self.loseConnection()
+
+    # The socket, for its send buffer.
+
+    def _fixSendBuffer(self) -> None:
+        sock = self.socket()
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_SNDBUF, self.limits.socketSendBuffer
+            )
+
+    def socket(self) -> socket.socket | None:
+        """
+        @return: the connection's socket, under any TLS: a TCP or UNIX
+            transport's handle is its socket; TLS's is an OpenSSL connection
+            over memory buffers, and the socket is that of the transport it
+            wraps.
+        """
+        transport: object = self.transport
+        for _ in range(3):
+            handle = getattr(transport, "getHandle", lambda: None)()
+            if isinstance(handle, socket.socket):
+                return handle
+            transport = getattr(transport, "transport", None)
+        return None
+
+    def unsentBytes(self) -> int:
+        """
+        @return: how many bytes written to the connection its client has not
+            yet taken into its own buffers: those in the kernel's send queue,
+            not yet acknowledged (Linux's C{SIOCOUTQ}); 0 where that cannot be
+            told. A client that reads keeps this at zero between writes,
+            however slowly data is written; one that has stopped reading
+            keeps it above zero once its receive buffer is full, and
+            whatever Twisted holds for it waits behind those bytes.
+        """
+        sock = self.socket()
+        if sock is None or sock.fileno() < 0:
+            return 0
+        out = bytearray(4)
+        try:
+            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, out)
+        except OSError:  # pragma: no cover (a socket that has no queue)
+            return 0
+        return int.from_bytes(out, sys.byteorder)
+
+    def _tcp(self) -> ITCPTransport:
+        # Connected whenever this is called; every stream transport Twisted
+        # gives a server (TCP, TLS, UNIX) can abortConnection.
+        return cast(ITCPTransport, self.transport)
+
+    # HTTP/2.
+
+    def _negotiatedHTTP2(self) -> bool:
+        return getattr(self.transport, "negotiatedProtocol", None) == b"h2"
+
+    def _switchToHTTP2(self, data: bytes) -> None:
+        """
+        ALPN chose HTTP/2: hand the connection to Twisted's HTTP/2
+        implementation, which makes Requests of the site's kind too. It is
+        in a private module, the only way Twisted offers it; so does its own
+        HTTP/1.1 channel. tests.test_private.PrivateNamesTests fails if it
+        goes.
+        """
+        if not H2_ENABLED:  # pragma: no cover (ALPN offers h2 only with it)
+            raise ValueError("negotiated HTTP/2 without support")
+        from twisted.web._http2 import H2Connection
+
+        self._cancelDeadline()
+        transport = self._tcp()
+        cast(IConsumer, transport).unregisterProducer()
+        # Typed loosely: Twisted's annotations of these attributes are its
+        # defaults' (None), which it sets as its own channel does here.
+        h2: Any = H2Connection(self.site.reactor)
+        h2.requestFactory = self.site.requestFactory
+        h2.site = self.site
+        h2.factory = self.site
+        h2.timeOut = self.limits.idleTimeout
+        h2.callLater = self._clock.callLater
+        self._h2 = h2
+        h2.makeConnection(transport)
+        cast(IConsumer, transport).registerProducer(h2, True)
+        h2.dataReceived(data)

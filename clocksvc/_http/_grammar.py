@@ -1,0 +1,754 @@
+# -*- test-case-name: tests.test_grammar,tests.test_hardening -*-
+"""
+HTTP/1.1's wire grammar (RFC 9112, and RFC 9110 for fields): everything
+clocksvc knows of the shape of a request and of a response, in one place,
+each rule quoting the RFC it implements.
+
+  - L{splitHead} finds a request head in the bytes received, and refuses
+    one that is too large or ends its lines with anything but CRLF;
+  - L{parseHead} reads it into a L{RequestHead}: request line, field lines
+    (with obs-fold), C{Host}, C{Connection}, and how the body is framed;
+  - L{quickHead} says whether a head is plain enough for a quick answer;
+  - L{ChunkedDecoder} and L{LengthDecoder} read a body;
+  - L{rawResponse}, L{responseHead} and L{frameChunk} write responses.
+
+Everything here is pure: bytes in, values out, or L{Refusal} with the status
+to refuse the request with. The channel feeds it and acts on what it says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from twisted.web.http import RESPONSES, datetimeToString
+
+from ._limits import Limits
+
+__all__ = [
+    "SERVER_HEADER",
+    "ChunkedDecoder",
+    "LengthDecoder",
+    "QuickHead",
+    "Refusal",
+    "RequestHead",
+    "connectionOptions",
+    "contentLength",
+    "frameChunk",
+    "httpDate",
+    "originForm",
+    "parseHead",
+    "parseQuickHead",
+    "quickHead",
+    "rawResponse",
+    "responseHead",
+    "splitHead",
+    "validHost",
+    "visibleTarget",
+]
+
+#: The Server header: the product, without a version to look up exploits for.
+SERVER_HEADER = b"clocksvc"
+
+_BAD_REQUEST = 400
+_CONTENT_TOO_LARGE = 413
+_URI_TOO_LONG = 414
+_FIELDS_TOO_LARGE = 431
+_NOT_IMPLEMENTED = 501
+
+#: RFC 6585's status, which Twisted does not name.
+_REASONS = {**RESPONSES, _FIELDS_TOO_LARGE: b"Request Header Fields Too Large"}
+
+
+class Refusal(Exception):
+    """
+    The request cannot be taken: refuse it with C{status} and close.
+
+    @ivar status: the status.
+    @ivar bodyless: whether the refusal has no body, as the answer to a
+        C{HEAD} has none.
+    """
+
+    def __init__(self, status: int, bodyless: bool = False) -> None:
+        super().__init__(status)
+        self.status = status
+        self.bodyless = bodyless
+
+
+# The request head (RFC 9112 section 2.1):
+#
+#   HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]
+#   request-line = method SP request-target SP HTTP-version
+#
+# method is a token (RFC 9110 section 9.1); the target any visible ASCII; and
+# of the versions only HTTP/1.0 and HTTP/1.1 have a request line at all.
+_TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
+_REQUEST_LINE = re.compile(rb"(" + _TCHAR + rb"+) ([\x21-\x7e]+) (HTTP/1\.[01])")
+#: field-line = field-name ":" OWS field-value OWS (RFC 9110 section 5);
+#: the value is read as Twisted reads it: anything but NUL, CR and LF, with
+#: the white space around it stripped (section 5.5 lets other controls be).
+_FIELD = re.compile(rb"(" + _TCHAR + rb"+):([^\x00\r\n]*)")
+
+#: host [ ":" port ] (RFC 9110 section 7.2): an IP literal in brackets, or
+#: reg-name characters (which cover IPv4 addresses and names).
+_HOST = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(:[0-9]{0,5})?")
+
+#: Bytes that are not visible ASCII, which no request target holds (RFC 9112
+#: section 3.2).
+_NOT_VISIBLE = re.compile(rb"[^\x21-\x7e]")
+#: absolute-form (RFC 9112 section 3.2.2): scheme "://" authority, then the
+#: path and query that name the resource.
+_ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?")
+
+
+def _bareLineEnd(data: bytes) -> bool:
+    """
+    @return: whether C{data} has an LF that no CR comes before, or a CR that
+        no LF follows (but for a last CR, whose LF may be still to come).
+        RFC 9112 section 2.2 lets a recipient take a bare LF for a line end;
+        a server that does not, behind a proxy that does, would see another
+        request than the proxy saw, so both are refused.
+    """
+    crlf = data.count(b"\r\n")
+    return data.count(b"\n") != crlf or data.count(b"\r") != crlf + data.endswith(b"\r")
+
+
+def splitHead(buffer: bytes, limits: Limits, started: bool) -> tuple[bytes, int] | None:
+    """
+    Find the head of the next request at the start of C{buffer}.
+
+    @param buffer: the bytes received and not yet read.
+    @param limits: the limits of the request line and head.
+    @param started: whether bytes of this request came before (so that an
+        empty line is no longer the one tolerated before a request).
+    @return: the head, without the empty line that ends it, and how many
+        bytes of C{buffer} it took; L{None} if it has not all come yet.
+    @raise Refusal: 400 for a bare CR or LF, 414 for a request line over
+        C{limits.maxRequestLine}, 431 for a field line over it or a head over
+        C{limits.maxHeaderSize}.
+    """
+    start = 0
+    if not started and buffer.startswith(b"\r\n"):
+        # RFC 9112 section 2.2: at least one empty line before a request
+        # SHOULD be ignored; one is (some clients send one after a body).
+        start = 2
+    end = buffer.find(b"\r\n\r\n", start)
+    if buffer.startswith(b"\r\n", start):
+        # An empty request line.
+        raise Refusal(_BAD_REQUEST)
+    head = buffer[start:] if end < 0 else buffer[start:end]
+    if end >= 0 and len(head) <= min(limits.maxRequestLine, limits.maxHeaderSize):
+        # A whole head shorter than the longest line and head allowed, as
+        # most are: no line and no head can be over the limits, and
+        # parseHead refuses a CR or LF inside a line, as no rule of the
+        # request line or of a field takes one.
+        return head, end + 4
+    if _bareLineEnd(head if end < 0 else head + b"\r\n"):
+        raise Refusal(_BAD_REQUEST)
+    lines = head.split(b"\r\n")
+    if len(lines[0]) > limits.maxRequestLine:
+        raise Refusal(_URI_TOO_LONG)
+    if any(len(line) > limits.maxRequestLine for line in lines[1:]):
+        raise Refusal(_FIELDS_TOO_LARGE)
+    # The head's size counts its lines, without their line ends.
+    if len(head) - 2 * (len(lines) - 1) > limits.maxHeaderSize:
+        raise Refusal(_FIELDS_TOO_LARGE)
+    if b"\r\n" in head and _REQUEST_LINE.fullmatch(lines[0]) is None:
+        # The request line is all there: refuse it now, not once the head
+        # is (which, from an HTTP/0.9 client, it never is).
+        raise Refusal(_BAD_REQUEST)
+    if end < 0:
+        return None
+    return head, end + 4
+
+
+class RequestHead(NamedTuple):
+    """
+    A request head that keeps to the grammar.
+
+    @ivar method: the method.
+    @ivar target: the request target, as sent.
+    @ivar version: C{b"HTTP/1.0"} or C{b"HTTP/1.1"}.
+    @ivar fields: each field's name (as sent) and value (white space around
+        it stripped, obs-folds made spaces), in order.
+    @ivar length: the body's length; L{None} for a chunked body.
+    @ivar persistent: whether the connection may carry another request.
+    @ivar expectContinue: whether the client waits for C{100 Continue}.
+    @ivar accept: the C{Accept} field, if there is exactly one.
+    @ivar userAgent: the last C{User-Agent} field, if any.
+    @ivar plain: whether the request could be answered from its head: a
+        C{GET} or C{HEAD} that keeps the connection, whose field lines are
+        all plain (no obs-fold; values of visible ASCII, spaces and tabs),
+        with at most one C{Accept} and none that frames a body, asks for an
+        interim response or changes the connection.
+    """
+
+    method: bytes
+    target: bytes
+    version: bytes
+    fields: list[tuple[bytes, bytes]]
+    length: int | None
+    persistent: bool
+    expectContinue: bool
+    accept: bytes | None = None
+    userAgent: bytes | None = None
+    plain: bool = False
+
+
+#: A plain field line: field-name ":" OWS field-value OWS, its value of
+#: visible ASCII with spaces and tabs between; most requests' every line is.
+_PLAIN_FIELD = re.compile(
+    rb"(" + _TCHAR + rb"+):[ \t]*((?:[\x21-\x7e](?:[ \t]*[\x21-\x7e])*)?)[ \t]*"
+)
+
+
+def _fieldLines(lines: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
+    """
+    Read the field lines of a head.
+
+    @raise Refusal: 400 for a line that is not a field line.
+    """
+    joined: list[bytes] = []
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            # obs-fold (RFC 9112 section 5.2): a server MAY replace it with a
+            # space; before the first field it can continue nothing.
+            if not joined:
+                raise Refusal(_BAD_REQUEST)
+            joined[-1] += b" " + line.lstrip(b" \t")
+        else:
+            joined.append(line)
+    fields = []
+    for line in joined:
+        match = _FIELD.fullmatch(line)
+        if match is None:
+            raise Refusal(_BAD_REQUEST)
+        fields.append((match.group(1), match.group(2).strip(b" \t")))
+    return fields
+
+
+def validHost(values: Sequence[bytes], version: bytes) -> bool:
+    """
+    @param values: the request's C{Host} field values.
+    @param version: its HTTP version.
+    @return: whether C{Host} is there once (in HTTP/1.1) and a host: RFC 9112
+        section 3.2 asks for 400 otherwise.
+    """
+    if len(values) > 1 or (version == b"HTTP/1.1" and not values):
+        return False
+    return not values or _validHosts.get(values[0]) or _checkHost(values[0])
+
+
+#: Hosts already found valid, as most requests name the same few.
+_validHosts: dict[bytes, bool] = {}
+
+
+def _checkHost(value: bytes) -> bool:
+    valid = _HOST.fullmatch(value) is not None
+    if valid:
+        if len(_validHosts) >= _KEPT:
+            _validHosts.clear()
+        _validHosts[value] = True
+    return valid
+
+
+#: Fields that keep a request from being plain: those that frame a body,
+#: ask for an interim response, or change the connection.
+_GENERAL_FIELDS = frozenset(
+    {b"content-length", b"transfer-encoding", b"expect", b"connection", b"upgrade"}
+)
+
+
+#: Request lines already read, as most clients send the same few.
+_requestLines: dict[bytes, tuple[bytes, bytes, bytes]] = {}
+#: How many it keeps: a client cannot grow it past this.
+_KEPT = 256
+
+
+def _requestLine(line: bytes) -> tuple[bytes, bytes, bytes]:
+    """
+    @return: the method, target and version of a request line.
+    @raise Refusal: 400 if it is not one.
+    """
+    known = _requestLines.get(line)
+    if known is not None:
+        return known
+    match = _REQUEST_LINE.fullmatch(line)
+    if match is None:
+        raise Refusal(_BAD_REQUEST)
+    method, target, version = match.groups()
+    if len(_requestLines) >= _KEPT:
+        _requestLines.clear()
+    _requestLines[line] = (method, target, version)
+    return method, target, version
+
+
+def parseHead(head: bytes, limits: Limits, draining: bool = False) -> RequestHead:
+    """
+    Read a request head, in one pass over its field lines.
+
+    The body's framing (RFC 9112 section 6) is by C{Content-Length} or the
+    chunked transfer coding: a C{Content-Length} that is not a number, and a
+    second framing field, are 400, as they are how requests are smuggled
+    (section 6.3); a length over the limit, 413; a transfer coding other
+    than chunked (section 6.1), C{identity} included, whose body another
+    parser might take for the next request, 501.
+
+    @param head: the head, as L{splitHead} found it.
+    @param limits: the limits of fields and body.
+    @param draining: whether the server is closing its connections, so that
+        this one may carry no more requests.
+    @return: the head.
+    @raise Refusal: what is wrong with it.
+    """
+    lines = head.split(b"\r\n")
+    method, target, version = _requestLine(lines[0])
+    plain = method in (b"GET", b"HEAD")
+    fields: list[tuple[bytes, bytes]] = []
+    for line in lines[1:]:
+        match = _PLAIN_FIELD.fullmatch(line)
+        if match is None:
+            # obs-fold, obs-text or controls: the careful reading, for all.
+            fields = _fieldLines(lines[1:])
+            plain = False
+            break
+        fields.append(match.groups())  # type: ignore[arg-type]
+    if len(fields) > limits.maxHeaders:
+        raise Refusal(_FIELDS_TOO_LARGE)
+    framed = False
+    length: int | None = 0
+    hosts: list[bytes] = []
+    connection: list[bytes] = []
+    expect: list[bytes] = []
+    accepts: list[bytes] = []
+    userAgent = None
+    for name, value in fields:
+        name = name.lower()
+        if name == b"host":
+            hosts.append(value)
+        elif name == b"accept":
+            accepts.append(value)
+        elif name == b"user-agent":
+            userAgent = value
+        elif name in _GENERAL_FIELDS:
+            plain = False
+            if name == b"content-length":
+                parsed = contentLength(value, limits.maxBodySize)
+                if parsed is None:
+                    raise Refusal(_BAD_REQUEST)
+                if parsed > limits.maxBodySize:
+                    raise Refusal(_CONTENT_TOO_LARGE)
+                length = parsed
+            elif name == b"transfer-encoding":
+                if value.lower() != b"chunked":
+                    raise Refusal(_NOT_IMPLEMENTED)
+                length = None
+            else:
+                if name == b"connection":
+                    connection.append(value)
+                elif name == b"expect":
+                    expect.append(value)
+                continue
+            if framed:
+                raise Refusal(_BAD_REQUEST)
+            framed = True
+    if not validHost(hosts, version):
+        raise Refusal(_BAD_REQUEST, bodyless=method == b"HEAD")
+    # RFC 9112 section 9.3: HTTP/1.1 persists unless "close" is among the
+    # Connection options; HTTP/1.0 is taken as closing, keep-alive or not.
+    persistent = (
+        version == b"HTTP/1.1"
+        and not draining
+        and not (connection and b"close" in connectionOptions(connection))
+    )
+    expectContinue = (
+        version == b"HTTP/1.1" and bool(expect) and expect[0].lower() == b"100-continue"
+    )
+    return RequestHead(
+        method,
+        target,
+        version,
+        fields,
+        length,
+        persistent,
+        expectContinue,
+        accepts[0] if len(accepts) == 1 else None,
+        userAgent,
+        plain and persistent and len(accepts) <= 1,
+    )
+
+
+def visibleTarget(target: bytes) -> bool:
+    """
+    @return: whether C{target} is visible ASCII, as every request target is
+        (RFC 9112 section 3.2).
+    """
+    return _NOT_VISIBLE.search(target) is None
+
+
+def originForm(target: bytes) -> bytes:
+    """
+    @return: the path and query of C{target}: itself, or, in absolute-form
+        (C{http://host/path?query}, RFC 9112 section 3.2.2), the part after
+        the authority, C{/} if that is empty.
+    """
+    absolute = _ABSOLUTE_FORM.fullmatch(target)
+    if absolute is None:
+        return target
+    rest = absolute.group("rest") or b"/"
+    return b"/" + rest if rest.startswith(b"?") else rest
+
+
+class QuickHead(NamedTuple):
+    """
+    A request plain enough to be answered without Twisted's request
+    machinery: a C{GET} or C{HEAD} over HTTP/1.1 that keeps the connection,
+    with no body and nothing that asks for more than an answer.
+
+    @ivar method: C{b"GET"} or C{b"HEAD"}.
+    @ivar target: the request target.
+    @ivar accept: the C{Accept} field, if there is one.
+    @ivar userAgent: the C{User-Agent} field, if there is one, for the
+        access log.
+    """
+
+    method: bytes
+    target: bytes
+    accept: bytes | None
+    userAgent: bytes | None
+
+
+def quickHead(head: RequestHead) -> QuickHead | None:
+    """
+    @return: C{head} as a L{QuickHead}, if it is plain (L{RequestHead.plain});
+        else L{None}.
+    """
+    if not head.plain:
+        return None
+    return QuickHead(head.method, head.target, head.accept, head.userAgent)
+
+
+def parseQuickHead(head: bytes, limits: Limits) -> QuickHead | None:
+    """
+    @param head: a request head, without the empty line that ends it.
+    @return: the head as a L{QuickHead}, or L{None} if it is not a plain
+        request that keeps to the grammar.
+    """
+    try:
+        if splitHead(head + b"\r\n\r\n", limits, started=True) is None:
+            return None
+        return quickHead(parseHead(head, limits))
+    except Refusal:
+        return None
+
+
+_lastDate: tuple[int, bytes] = (-1, b"")
+
+
+def httpDate(seconds: float) -> bytes:
+    """
+    @param seconds: seconds since the epoch.
+    @return: the HTTP date of that instant, as in a C{Date} header (RFC 9110
+        section 5.6.7); the last one is kept, as every response in a second
+        asks for the same.
+    """
+    global _lastDate
+    whole = int(seconds)
+    if _lastDate[0] != whole:
+        _lastDate = (whole, datetimeToString(whole))
+    return _lastDate[1]
+
+
+def responseHead(
+    status: int, fields: Sequence[tuple[bytes, bytes]], reason: bytes | None = None
+) -> bytes:
+    """
+    @return: a response's head: status-line CRLF, each field line CRLF, and
+        the empty line (RFC 9112 section 4).
+    """
+    phrase = _REASONS.get(status, b"") if reason is None else reason
+    return b"HTTP/1.1 %d %s\r\n%s\r\n" % (
+        status,
+        phrase,
+        b"".join(b"%s: %s\r\n" % field for field in fields),
+    )
+
+
+def rawResponse(status: int, bodyless: bool = False) -> bytes:
+    """
+    @param bodyless: whether to leave the body out (but not its length), as
+        the answer to a C{HEAD}.
+    @return: a complete response with C{status}, a one-line body, and
+        C{Connection: close}: for refusing on the connection itself, when
+        there is no request to answer through.
+    """
+    reason = _REASONS[status]
+    body = b"%d %s\n" % (status, reason)
+    return responseHead(
+        status,
+        [
+            (b"Server", SERVER_HEADER),
+            (b"Content-Type", b"text/plain; charset=utf-8"),
+            (b"Content-Length", b"%d" % len(body)),
+            (b"Connection", b"close"),
+        ],
+    ) + (b"" if bodyless else body)
+
+
+def frameChunk(data: bytes) -> bytes:
+    """
+    @return: C{data} as one chunk of a chunked body (RFC 9112 section 7.1).
+    """
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+#: chunk-size = 1*HEXDIG, then chunk-ext = *( BWS ";" BWS chunk-ext-name
+#: [ BWS "=" BWS chunk-ext-val ] ) (RFC 9112 section 7.1.1). Extensions are
+#: read as Twisted reads them: any visible or obs-text byte and tab after
+#: the first ";", nothing between the size and it.
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:;[\t\x20-\x7e\x80-\xff]*)?")
+
+#: The longest chunk-size line read, extensions included: what Twisted
+#: allows, and far more than any client sends.
+MAX_CHUNK_SIZE_LINE = 1024
+
+#: field-line = field-name ":" OWS field-value OWS (RFC 9110 section 5),
+#: for the trailer section; field-vchar is visible ASCII or obs-text.
+_FIELD_LINE = re.compile(
+    rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*"
+    rb"(?:[\x21-\x7e\x80-\xff](?:[ \t\x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?"
+    rb"[ \t]*"
+)
+
+
+def contentLength(value: bytes, maxBodySize: int) -> int | None:
+    """
+    Read a C{Content-Length} value: C{1*DIGIT} (RFC 9110 section 8.6).
+
+    @param value: the field's value, without surrounding white space.
+    @param maxBodySize: the largest body taken.
+    @return: the length, or L{None} if it is not a number; a number of more
+        digits than C{maxBodySize} has (leading zeros aside) is taken as
+        C{maxBodySize + 1} without being converted, so that no client
+        chooses how long the conversion takes (or makes Python refuse it).
+    """
+    if not value.isdigit() or not value.isascii():
+        return None
+    digits = value.lstrip(b"0") or b"0"
+    if len(digits) > len(b"%d" % maxBodySize):
+        return maxBodySize + 1
+    return int(digits)
+
+
+def connectionOptions(values: list[bytes]) -> frozenset[bytes]:
+    """
+    @param values: every C{Connection} field line of a request.
+    @return: the connection options they name, in lower case:
+        C{Connection = #connection-option} (RFC 9110 section 7.6.1), a
+        comma-separated list, which may be split across field lines
+        (section 5.3).
+    """
+    return frozenset(
+        option.strip(b" \t").lower()
+        for value in values
+        for option in value.split(b",")
+        if option.strip(b" \t")
+    )
+
+
+class ChunkedDecoder:
+    """
+    Reads a chunked body (RFC 9112 section 7.1), strictly:
+
+        chunked-body   = *chunk last-chunk trailer-section CRLF
+        chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+        last-chunk     = 1*("0") [ chunk-ext ] CRLF
+        trailer-section = *( field-line CRLF )
+
+    Every line ends in CRLF: a bare LF, which other parsers would take for a
+    line end, is refused (400), as it is in the request head; otherwise a
+    proxy that reads it differently would see another request in the body.
+    A chunk whose declared size would take the body past its limit is
+    refused (413) as soon as its size line is read, not once the data has
+    come. The trailer section is kept to the head's limits (431), and its
+    fields are read and dropped: nothing in clocksvc uses them.
+
+    @ivar finished: whether the body is complete.
+    """
+
+    finished = False
+
+    def __init__(
+        self,
+        data: Callable[[bytes], None],
+        finish: Callable[[bytes], None],
+        refuse: Callable[[int], None],
+        maxBodySize: int,
+        maxHeaderSize: int,
+        maxHeaders: int,
+    ) -> None:
+        """
+        @param data: takes each piece of the body's data.
+        @param finish: called once the body is complete, with the bytes
+            received after it (the start of the next request).
+        @param refuse: called, once, with the status to refuse the request
+            with; nothing is called after it.
+        @param maxBodySize: the most bytes of data the body may carry.
+        @param maxHeaderSize: the most bytes of trailer section.
+        @param maxHeaders: the most trailer fields.
+        """
+        self._data = data
+        self._finish = finish
+        self._refuse = refuse
+        self._maxBodySize = maxBodySize
+        self._maxHeaderSize = maxHeaderSize
+        self._maxHeaders = maxHeaders
+        self._buffer = b""
+        self._state = self._sizeLine
+        self._remaining = 0
+        self._bodySize = 0
+        self._trailerSize = 0
+        self._trailers = 0
+        self._refused = False
+
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Read more of the body.
+        """
+        if self._refused or self.finished:
+            return
+        self._buffer += data
+        while self._buffer and not self._refused and not self.finished:
+            if not self._state():
+                return
+
+    def noMoreData(self) -> None:
+        """
+        The connection ended; an unfinished body is simply dropped.
+        """
+
+    def _fail(self, status: int) -> bool:
+        self._refused = True
+        self._buffer = b""
+        self._refuse(status)
+        return False
+
+    def _line(self, limit: int, tooLong: int) -> bytes | None:
+        """
+        Take one CRLF-ended line from the buffer.
+
+        @param limit: the longest the line may be.
+        @param tooLong: the status to refuse a longer one with.
+        @return: the line without its CRLF; L{None} if it has not all come
+            yet, or if it was refused.
+        """
+        end = self._buffer.find(b"\r\n")
+        line = self._buffer if end < 0 else self._buffer[:end]
+        # A CR at the very end may be the start of the CRLF still to come.
+        inside = line[:-1] if end < 0 and line.endswith(b"\r") else line
+        if b"\n" in inside or b"\r" in inside:
+            # A bare LF, or a CR that no LF follows, ends no line here.
+            self._fail(_BAD_REQUEST)
+            return None
+        if len(inside) > limit:
+            self._fail(tooLong)
+            return None
+        if end < 0:
+            return None
+        self._buffer = self._buffer[end + 2 :]
+        return line
+
+    def _sizeLine(self) -> bool:
+        line = self._line(MAX_CHUNK_SIZE_LINE, _BAD_REQUEST)
+        if line is None:
+            return False
+        match = _CHUNK_SIZE_LINE.fullmatch(line)
+        if match is None:
+            return self._fail(_BAD_REQUEST)
+        # More hex digits than the limit has (leading zeros aside) is over
+        # it: refused without converting a number a client chose the size of.
+        digits = match.group(1).lstrip(b"0") or b"0"
+        if len(digits) > len(b"%x" % self._maxBodySize):
+            return self._fail(_CONTENT_TOO_LARGE)
+        size = int(digits, 16)
+        if self._bodySize + size > self._maxBodySize:
+            return self._fail(_CONTENT_TOO_LARGE)
+        if size == 0:
+            self._state = self._trailerLine
+        else:
+            self._remaining = size
+            self._state = self._chunkData
+        return True
+
+    def _chunkData(self) -> bool:
+        piece = self._buffer[: self._remaining]
+        self._buffer = self._buffer[len(piece) :]
+        self._remaining -= len(piece)
+        self._bodySize += len(piece)
+        if not self._remaining:
+            self._state = self._chunkEnd
+        self._data(piece)
+        return True
+
+    def _chunkEnd(self) -> bool:
+        if len(self._buffer) < 2:
+            if self._buffer not in (b"", b"\r"):
+                return self._fail(_BAD_REQUEST)
+            return False
+        if not self._buffer.startswith(b"\r\n"):
+            return self._fail(_BAD_REQUEST)
+        self._buffer = self._buffer[2:]
+        self._state = self._sizeLine
+        return True
+
+    def _trailerLine(self) -> bool:
+        line = self._line(self._maxHeaderSize - self._trailerSize, _FIELDS_TOO_LARGE)
+        if line is None:
+            return False
+        if not line:
+            self.finished = True
+            rest, self._buffer = self._buffer, b""
+            self._finish(rest)
+            return False
+        self._trailerSize += len(line) + 2
+        self._trailers += 1
+        if self._trailerSize > self._maxHeaderSize or self._trailers > self._maxHeaders:
+            return self._fail(_FIELDS_TOO_LARGE)
+        if _FIELD_LINE.fullmatch(line) is None:
+            return self._fail(_BAD_REQUEST)
+        return True
+
+
+class LengthDecoder:
+    """
+    Reads a body of a known length (RFC 9112 section 6.2), for the same
+    callers as L{ChunkedDecoder}.
+    """
+
+    def __init__(
+        self,
+        length: int,
+        data: Callable[[bytes], None],
+        finish: Callable[[bytes], None],
+    ) -> None:
+        """
+        @param length: the body's length, above 0.
+        @param data: takes each piece of the body.
+        @param finish: called once the body is complete, with the bytes
+            received after it.
+        """
+        self._remaining = length
+        self._data = data
+        self._finish = finish
+
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Read more of the body.
+        """
+        piece, rest = data[: self._remaining], data[self._remaining :]
+        self._remaining -= len(piece)
+        if piece:
+            self._data(piece)
+        if not self._remaining:
+            self._finish(rest)

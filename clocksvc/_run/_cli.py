@@ -1,0 +1,173 @@
+# -*- test-case-name: tests.test_cli -*-
+"""
+The command line: C{python -m clocksvc}.
+
+It serves until SIGINT or SIGTERM, which stop it with exit status 0. A
+problem it can name (a bad option, an endpoint that cannot be used) is one
+line on standard error and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import globalLogBeginner
+from twisted.python import usage
+
+from ._endpoints import Problem, describeAddress, logDestination, parseEndpoints
+from ._logging import JSONLinesObserver, ThreadedWriter, say, serviceLog
+from ._options import Options
+from ._service import ClockService
+from ._sharedlog import openSharedLog
+from ._signals import onStopSignals
+from ._supervisor import supervise
+from ._worker import Worker
+
+__all__ = ["main", "run"]
+
+
+def _startLog(
+    reactor: Any,
+    destination: TextIO | str,
+    access: bool,
+    shared: bool,
+    stderr: TextIO,
+) -> None:
+    """
+    Send the log, one JSON object a line, to C{destination}, from a thread
+    of its own; its last lines are written as the reactor shuts down.
+
+    @param shared: whether other processes write to it too (a supervisor
+        and its workers).
+    @param stderr: where the writer says that the log fails.
+    """
+    if shared:
+        writer = ThreadedWriter(
+            openSharedLog(destination), closeFile=True, stderr=stderr
+        )
+    elif isinstance(destination, str):
+        # The writer closes it, after the last line at shutdown.
+        writer = ThreadedWriter(
+            open(destination, "a", encoding="utf-8"),  # noqa: SIM115
+            closeFile=True,
+            stderr=stderr,
+        )
+    else:
+        writer = ThreadedWriter(destination, stderr=stderr)
+    globalLogBeginner.beginLoggingTo(
+        [JSONLinesObserver(writer.write, access=access)], redirectStandardIO=False
+    )
+    reactor.addSystemEventTrigger("after", "shutdown", writer.close)
+
+
+async def run(
+    reactor: Any,
+    argv: Sequence[str],
+    stdout: TextIO,
+    stderr: TextIO,
+    handleSignals: bool = False,
+    worker: Worker | None = None,
+) -> None:
+    """
+    Parse C{argv}, listen, and serve until the reactor stops; then drain.
+
+    @param reactor: the reactor to listen with and read the time from.
+    @param argv: the arguments, without the program name.
+    @param stdout: where to say where it is serving.
+    @param stderr: where to report problems.
+    @param handleSignals: whether SIGTERM and SIGINT are to start a graceful
+        shutdown, and a second one to force it: for the real process only.
+    @param worker: when this process is a worker of C{--workers}, its side of
+        the supervisor's sockets and link.
+    @raise SystemExit: with status 2 after reporting a problem, 0 after
+        C{--help} or C{--version}, 1 after a shutdown that had to drop
+        connections.
+    """
+    # The reactor installs its SIGINT and SIGTERM handlers as it starts: only
+    # then may the "serving" line tell a supervisor (or a test) that a signal
+    # will stop clocksvc cleanly.
+    running: Deferred[None] = Deferred()
+    reactor.callWhenRunning(running.callback, None)
+    await running
+    options = Options()
+    # Where the lines for people go: a worker leaves them to its supervisor.
+    peopleOut = stdout if worker is None else io.StringIO()
+    try:
+        try:
+            options.parseOptions(list(argv))
+        except usage.UsageError as e:
+            raise Problem(f"{e} (see --help)") from e
+        if worker is not None:
+            endpoints, adminEndpoints = worker.endpoints(
+                options["listen"], options["admin-listen"]
+            )
+        else:
+            endpoints = parseEndpoints(reactor, options["listen"])
+            adminEndpoints = parseEndpoints(reactor, options["admin-listen"])
+        destination, accessLogOn = logDestination(options["access-log"], stdout, stderr)
+        supervising = worker is None and options["workers"] > 1
+        if handleSignals:
+            _startLog(
+                reactor,
+                destination,
+                accessLogOn,
+                shared=worker is not None or supervising,
+                stderr=stderr,
+            )
+        if supervising:
+            status = await supervise(
+                reactor,
+                options,
+                argv,
+                endpoints,
+                adminEndpoints,
+                stdout,
+                stderr,
+                handleSignals,
+            )
+            if status:
+                raise SystemExit(status)
+            return
+        clock = ClockService(reactor, options, endpoints, adminEndpoints, peopleOut)
+
+        def listening(description: str, port: IListeningPort, admin: bool) -> None:
+            where = describeAddress(port.getHost(), description.startswith("ssl:"))
+            what = "admin on" if admin else "serving"
+            say(stdout, f"clocksvc: {what} {where}")
+            serviceLog.info(
+                "{what} {address}", event="listening", what=what, address=where
+            )
+
+        # A worker leaves saying where it serves to its supervisor.
+        await clock.listen(listening if worker is None else None)
+    except Problem as e:
+        say(stderr, f"clocksvc: {e}")
+        raise SystemExit(2) from None
+    clock.startService()
+    reactor.addSystemEventTrigger("before", "shutdown", clock.stopService)
+    if worker is not None:
+        worker.serving(clock.requested, handleSignals)
+    elif handleSignals:
+        onStopSignals(reactor, clock.requested)
+    # Serve until the reactor shuts down and the drain is over.
+    status = await clock.stopped
+    if status:
+        raise SystemExit(status)
+
+
+def main(reactor: Any, *argv: str) -> Deferred[None]:
+    """
+    The entry point for L{twisted.internet.task.react}.
+
+    @param reactor: the global reactor.
+    @param argv: the command-line arguments.
+    @return: a L{Deferred} that fires when clocksvc has stopped.
+    """
+    return Deferred.fromCoroutine(
+        run(reactor, argv, sys.stdout, sys.stderr, handleSignals=True)
+    )

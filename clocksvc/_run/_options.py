@@ -1,0 +1,190 @@
+# -*- test-case-name: tests.test_cli -*-
+"""
+The options of C{python -m clocksvc} and C{twist clocksvc}, parsed and
+checked, with C{usage.Options} as Twisted's own commands do.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+from twisted.python import usage
+
+from .._http import Limits
+from .._version import __version__
+from .._web import resolveZone
+
+__all__ = ["DEFAULT_ENDPOINT", "Options", "availableCPUs"]
+
+DEFAULT_ENDPOINT = "tcp:8880"
+
+
+def availableCPUs() -> int:
+    """
+    @return: how many CPUs this process may run on (C{--workers auto}): fewer
+        than the machine has when C{taskset} or a cgroup's cpuset limits it.
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Options(usage.Options):
+    """
+    The options of C{python -m clocksvc}.
+    """
+
+    synopsis = "Usage: python -m clocksvc [options]"
+    longdesc = (
+        "Serve the current time over HTTP: the Twisted Web lesson's clock page "
+        "at /. Without --listen or --port, it listens on " + DEFAULT_ENDPOINT + "."
+    )
+
+    optParameters: ClassVar[list[list[str | None]]] = [
+        [
+            "timezone",
+            None,
+            "UTC",
+            "The IANA time zone of /now and of the time document at /, for "
+            "clients that name none (any letter case).",
+        ],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        # usage.Options keeps the docstrings' line breaks and indentation,
+        # which --help's re-wrapping would show as runs of spaces.
+        self.docs = {
+            name: " ".join(doc.split()) for name, doc in self.docs.items() if doc
+        }
+        self["listen"] = []
+        self["admin-listen"] = []
+        self["access-log"] = "-"
+        self["shutdown-timeout"] = 10.0
+        self["workers"] = 1
+
+    def opt_listen(self, description: str) -> None:
+        """
+        Listen on a Twisted server endpoint description, such as
+        tcp:8080:interface=127.0.0.1 or unix:/run/clocksvc.sock (repeatable).
+        """
+        self["listen"].append(description)
+
+    def opt_port(self, port: str) -> None:
+        """
+        Listen on this TCP port on all interfaces (short for --listen tcp:PORT).
+        """
+        if not port.isdigit() or int(port) > 65535:
+            raise usage.UsageError(
+                f"--port needs a number from 0 to 65535, not {port!r}"
+            )
+        self["listen"].append(f"tcp:{int(port)}")
+
+    def opt_header_timeout(self, value: str) -> None:
+        """
+        Seconds a client has to send a whole request, from its first byte or
+        from connecting (default 10); then 408 and close.
+        """
+        self["header-timeout"] = _positive("--header-timeout", value)
+
+    def opt_idle_timeout(self, value: str) -> None:
+        """
+        Seconds a kept-alive connection may sit idle (default 15).
+        """
+        self["idle-timeout"] = _positive("--idle-timeout", value)
+
+    def opt_max_connections(self, value: str) -> None:
+        """
+        Connections served at once (default: the file-descriptor limit less
+        64); beyond it, new connections get 503 and are closed.
+        """
+        if not value.isdigit() or int(value) < 1:
+            raise usage.UsageError(
+                f"--max-connections needs a whole number above 0, not {value!r}"
+            )
+        self["max-connections"] = int(value)
+
+    def opt_shutdown_timeout(self, value: str) -> None:
+        """
+        Seconds that SIGTERM lets requests in flight finish before they are
+        dropped (default 10).
+        """
+        self["shutdown-timeout"] = _positive("--shutdown-timeout", value)
+
+    def limits(self) -> Limits:
+        """
+        @return: the limits the options ask for.
+        """
+        chosen = {
+            "headerTimeout": self.get("header-timeout"),
+            "idleTimeout": self.get("idle-timeout"),
+            "maxConnections": self.get("max-connections"),
+        }
+        return Limits(**{k: v for k, v in chosen.items() if v is not None})
+
+    def opt_admin_listen(self, description: str) -> None:
+        """
+        Serve /healthz and /metrics on this endpoint (repeatable) instead of
+        on the public ones.
+        """
+        self["admin-listen"].append(description)
+
+    def opt_access_log(self, value: str) -> None:
+        """
+        Where the log goes, one JSON object a line: a file's path, - for
+        standard output (the default), or off for no access log (service
+        events and errors then go to standard error).
+        """
+        self["access-log"] = value
+
+    def opt_workers(self, value: str) -> None:
+        """
+        Serve with this many processes, sharing the listening sockets
+        (default 1), or auto for one per CPU; with more than one, this
+        process starts and supervises them.
+        """
+        if value == "auto":
+            self["workers"] = availableCPUs()
+            return
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
+            raise usage.UsageError(
+                f"--workers needs a whole number above 0, or auto, not {value!r}"
+            )
+        self["workers"] = int(value)
+
+    def opt_version(self) -> None:
+        """
+        Print the version and exit.
+        """
+        print(f"clocksvc {__version__}")
+        raise SystemExit(0)
+
+    def postOptions(self) -> None:
+        """
+        Listen on the default endpoint when none was given, and check the
+        time zone.
+        """
+        if not self["listen"]:
+            self["listen"] = [DEFAULT_ENDPOINT]
+        try:
+            self["timezone"] = resolveZone(self["timezone"]).key
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+
+
+def _positive(option: str, value: str) -> float:
+    """
+    @return: C{value} as a number of seconds above 0.
+    @raise usage.UsageError: if it is not one.
+    """
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 86400 * 365:
+        raise usage.UsageError(
+            f"{option} needs a number of seconds above 0, not {value!r}"
+        )
+    return seconds

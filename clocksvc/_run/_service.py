@@ -1,0 +1,184 @@
+# -*- test-case-name: tests.test_cli,tests.test_tap,tests.test_shutdown -*-
+"""
+clocksvc as one Twisted service, assembled in one place from the options,
+for C{python -m clocksvc} (L{clocksvc._run._cli}) and C{twist clocksvc}
+(L{clocksvc._run._tap}) alike: the site, and the admin site if
+C{--admin-listen} asks for one; a listener on each endpoint; the access
+log's writer; and, when it stops, the drain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from twisted.application import service
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IReactorTime,
+    IStreamServerEndpoint,
+)
+from twisted.logger import Logger
+
+from .._http import ClockSite
+from .._web import buildAdminSite, buildSite
+from ._endpoints import Problem, describeListenError
+from ._logging import ThreadedWriter
+from ._options import Options
+from ._shutdown import GracefulShutdown
+
+__all__ = ["ClockService", "Listening", "WriterService"]
+
+_log = Logger()
+
+#: What L{ClockService.listen} gives for each endpoint: its description,
+#: its port, and whether it is an admin one.
+Listening = tuple[str, IListeningPort, bool]
+
+
+class WriterService(service.Service):
+    """
+    Closes the log's writer, after its last line, when the service stops.
+    """
+
+    def __init__(self, writer: ThreadedWriter) -> None:
+        self._writer = writer
+
+    def stopService(self) -> None:
+        super().stopService()
+        self._writer.close()
+
+
+class ClockService(service.MultiService):
+    """
+    clocksvc, serving on its endpoints until it stops, then draining.
+
+    @ivar site: the site.
+    @ivar adminSite: the site of C{/healthz} and C{/metrics}, if they have
+        one of their own.
+    @ivar shutdown: the drain, once listening.
+    """
+
+    def __init__(
+        self,
+        reactor: Any,
+        options: Options,
+        endpoints: Sequence[tuple[str, IStreamServerEndpoint]],
+        adminEndpoints: Sequence[tuple[str, IStreamServerEndpoint]] = (),
+        stdout: TextIO | None = None,
+    ) -> None:
+        """
+        @param reactor: the reactor to listen with and read the time from.
+        @param options: the parsed options.
+        @param endpoints: the public endpoints, with their descriptions.
+        @param adminEndpoints: the C{--admin-listen} ones; a worker other than
+            the first has none, though the options name some.
+        @param stdout: where to say what is happening, if anywhere; the
+            service log hears it too.
+        """
+        super().__init__()
+        self._reactor = reactor
+        self._endpoints = list(endpoints)
+        self._adminEndpoints = list(adminEndpoints)
+        self._timeout: float = options["shutdown-timeout"]
+        self._stdout = stdout
+        # By --admin-listen, not adminEndpoints: /healthz and /metrics are
+        # off the public site in every worker.
+        self.site: ClockSite = buildSite(
+            IReactorTime(reactor),
+            options["timezone"],
+            options.limits(),
+            accessLog=options["access-log"] != "off",
+            adminResources=not options["admin-listen"],
+        )
+        self.adminSite = buildAdminSite(self.site) if self._adminEndpoints else None
+        self.shutdown: GracefulShutdown | None = None
+        self.stopped: Deferred[int] = Deferred()
+
+    async def listen(
+        self, listening: Callable[[str, IListeningPort, bool], None] | None = None
+    ) -> list[Listening]:
+        """
+        Listen on every endpoint, in order.
+
+        @param listening: told of each endpoint as it starts listening: its
+            description, its port, and whether it is an admin one.
+        @return: each endpoint's description and port, and whether it is an
+            admin one.
+        @raise Problem: if an endpoint cannot be listened on; those already
+            listening are stopped first.
+        """
+        targets = [(d, e, self.site, False) for d, e in self._endpoints]
+        if self.adminSite is not None:
+            targets += [(d, e, self.adminSite, True) for d, e in self._adminEndpoints]
+        started: list[Listening] = []
+        for description, endpoint, site, admin in targets:
+            try:
+                port = await endpoint.listen(site)
+            except Exception as e:
+                for _, up, _ in started:
+                    await maybeDeferred(up.stopListening)
+                raise Problem(
+                    f"cannot listen on {description}: {describeListenError(e)}"
+                ) from e
+            started.append((description, port, admin))
+            if listening is not None:
+                listening(description, port, admin)
+        # The admin listeners stay open through the drain, so that probes see
+        # /healthz say "draining" rather than find nothing there.
+        self.shutdown = GracefulShutdown(
+            self._reactor,
+            self.site,
+            [port for _, port, admin in started if not admin],
+            self._timeout,
+            self._stdout,
+            adminPorts=[port for _, port, admin in started if admin],
+        )
+        self.shutdown.finished.chainDeferred(self.stopped)
+        return started
+
+    def startService(self) -> None:
+        """
+        Start, and listen unless L{listen} already has: under C{twist},
+        whose own log then reports an endpoint that cannot be listened on.
+        """
+        super().startService()
+        if self.shutdown is None:
+            Deferred.fromCoroutine(self.listen()).addErrback(
+                lambda failure: _log.failure("clocksvc cannot serve", failure)
+            )
+
+    def stopService(self) -> Deferred[None]:
+        """
+        Drain, then stop the rest (the log's writer last).
+        """
+        draining: Deferred[None] = (
+            Deferred.fromCoroutine(_noDrain())
+            if self.shutdown is None
+            else self.shutdown.drainNow()
+        )
+        draining.addCallback(
+            lambda _: maybeDeferred(service.MultiService.stopService, self)
+        )
+        return draining.addCallback(lambda _: None)
+
+    def requested(self) -> None:
+        """
+        A signal asked to stop: the first one stops gracefully, a second one
+        forces it (L{GracefulShutdown.requested}).
+        """
+        if self.shutdown is not None:
+            self.shutdown.requested()
+
+    def force(self) -> None:
+        """
+        Drop every connection now.
+        """
+        if self.shutdown is not None:
+            self.shutdown.force()
+
+
+async def _noDrain() -> None:
+    # Nothing ever listened: nothing to drain.
+    return None

@@ -1,0 +1,73 @@
+# -*- test-case-name: tests.test_tap -*-
+"""
+The C{twist clocksvc} (and C{twistd clocksvc}) plugin: the options of
+C{python -m clocksvc}, and the same service (L{ClockService}), which
+C{twist} runs.
+
+Under C{twist}, the log is C{twist}'s (C{--log-file}, C{--log-format=json}):
+clocksvc's access and service events go there, unless C{--access-log PATH}
+sends the access log to a file of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.logger import globalLogPublisher
+from twisted.python import usage
+
+from .._web import defaultReactor
+from ._endpoints import Problem, parseEndpoints
+from ._logging import JSONLinesObserver, ThreadedWriter
+from ._options import Options as _Options
+from ._service import ClockService, WriterService
+
+__all__ = ["Options", "makeService"]
+
+
+class Options(_Options):
+    """
+    C{python -m clocksvc}'s options, checked against the reactor C{twist}
+    has installed.
+    """
+
+    synopsis = "Usage: twist clocksvc [options]"
+
+    def postOptions(self) -> None:
+        super().postOptions()
+        if self["workers"] != 1:
+            # twist runs one process; the supervisor is python -m clocksvc's.
+            raise usage.UsageError(
+                "twist clocksvc runs one process; for several, use "
+                "python -m clocksvc --workers"
+            )
+        try:
+            parseEndpoints(defaultReactor(), [*self["listen"], *self["admin-listen"]])
+        except Problem as e:
+            raise usage.UsageError(str(e)) from None
+
+
+def makeService(options: Options, reactor: Any = None) -> ClockService:
+    """
+    @param options: the parsed options.
+    @param reactor: the reactor to serve with; by default the one C{twist}
+        installed.
+    @return: clocksvc's service, which listens on every endpoint as it
+        starts.
+    """
+    if reactor is None:
+        reactor = defaultReactor()
+    top = ClockService(
+        reactor,
+        options,
+        parseEndpoints(reactor, options["listen"]),
+        parseEndpoints(reactor, options["admin-listen"]),
+    )
+    if options["access-log"] not in ("-", "off"):
+        writer = ThreadedWriter(
+            open(options["access-log"], "a", encoding="utf-8"),  # noqa: SIM115
+            closeFile=True,
+        )
+        globalLogPublisher.addObserver(JSONLinesObserver(writer.write))
+        WriterService(writer).setServiceParent(top)
+    return top

@@ -1,0 +1,57 @@
+# -*- test-case-name: tests.test_page,tests.test_api -*-
+"""
+The time in the other shapes clocksvc answers in: the lesson's page, and
+time.akamai.com's answers; and what a zone's name may look like.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from datetime import datetime, timezone
+
+__all__ = ["ZONE_NAME", "ZONE_SEGMENT", "akamaiTime", "clockPageBody", "isZoneName"]
+
+# What an IANA zone name can look like: letters, digits and "_+-" in up to
+# three "/"-separated parts. Anything else is malformed rather than unknown.
+# /openapi.json states the same patterns.
+ZONE_SEGMENT = r"[A-Za-z0-9_+\-]{1,40}"
+ZONE_NAME = f"{ZONE_SEGMENT}(/{ZONE_SEGMENT}){{0,2}}"
+_ZONE_NAME = re.compile(ZONE_NAME)
+
+
+def isZoneName(name: str) -> bool:
+    """
+    @return: whether C{name} is shaped like a zone name (L{ZONE_NAME}),
+        whether or not a zone has it.
+    """
+    return _ZONE_NAME.fullmatch(name) is not None
+
+
+def clockPageBody(seconds: float) -> bytes:
+    """
+    The lesson's page for one instant.
+
+    @param seconds: seconds since the epoch.
+    @return: C{<html><body>}, C{time.ctime()} of that instant in the local
+        time zone, C{</body></html>}.
+    """
+    return b"<html><body>" + time.ctime(seconds).encode() + b"</body></html>"
+
+
+def akamaiTime(seconds: float, names: set[bytes]) -> bytes:
+    """
+    Answer as time.akamai.com does to C{?ms}, C{?iso} and C{?iso&ms}.
+
+    @param seconds: the instant.
+    @param names: the query's names, C{b"iso"} or C{b"ms"} among them.
+    @return: epoch seconds with milliseconds, C{1000000000.123}; ISO 8601 in
+        UTC, C{2001-09-09T01:46:40Z}; or that with milliseconds,
+        C{2001-09-09T01:46:40.123Z}.
+    """
+    whole, fraction = divmod(math.floor(seconds * 1000), 1000)
+    if b"iso" not in names:
+        return f"{whole}.{fraction:03d}".encode()
+    stamp = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return (stamp + (f".{fraction:03d}Z" if b"ms" in names else "Z")).encode()

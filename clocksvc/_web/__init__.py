@@ -1,0 +1,42 @@
+"""
+clocksvc's web layer: the endpoints as Twisted Web resources, content
+negotiation, C{/openapi.json}, C{/metrics}, C{/healthz}, the quick answers,
+and the route table (L{ROUTES}) from which the tree, the metrics' labels,
+the OpenAPI paths and the quick answers derive; and the site they make.
+
+It imports the time and HTTP layers, and nothing above.
+"""
+
+from ._access import ACCESS_NAMESPACE, AccessLog, accessLog
+from ._metrics import SiteMetrics
+from ._page import ClockPage
+from ._reactors import defaultClock, defaultReactor
+from ._routes import ROUTES, Route
+from ._site import (
+    accessLogged,
+    buildAdminSite,
+    buildRoot,
+    buildSite,
+    listen,
+    metricsOf,
+    resolveZone,
+)
+
+__all__ = [
+    "ACCESS_NAMESPACE",
+    "ROUTES",
+    "AccessLog",
+    "ClockPage",
+    "Route",
+    "SiteMetrics",
+    "accessLog",
+    "accessLogged",
+    "buildAdminSite",
+    "buildRoot",
+    "buildSite",
+    "defaultClock",
+    "defaultReactor",
+    "listen",
+    "metricsOf",
+    "resolveZone",
+]

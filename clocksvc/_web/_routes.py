@@ -1,0 +1,229 @@
+# -*- test-case-name: tests.test_site,tests.test_openapi,tests.test_metrics -*-
+"""
+clocksvc's routes, declared once: each endpoint's first path segment, its
+label in C{/metrics}, its paths in C{/openapi.json}, and how its resource is
+made. The resource tree, the metrics' labels, the OpenAPI paths, and the
+quick answers are all derived from L{ROUTES}; adding an endpoint is one
+entry here, plus its resource and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource, Resource
+
+from .._http import Limits
+from .._time import ZoneCatalogue
+from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
+from ._health import Health
+from ._live import LivePage, StaticFile
+from ._metrics import MetricsPage, SiteMetrics
+from ._openapi import OpenAPI
+from ._page import ClockPage
+from ._resource import NotFound
+from ._stream import Stream, Ticker
+from ._sync import Timesync, WellKnownTime
+
+__all__ = ["ROUTES", "Parts", "Route", "buildTree", "metricLabels", "openAPIPaths"]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """
+    What the resources are made of.
+
+    @ivar clock: where every resource reads the time.
+    @ivar catalogue: the zones.
+    @ivar defaultZone: the zone of C{/now} and C{/} when a client names none.
+    @ivar limits: the site's limits, of which the stream keeps one.
+    @ivar draining: says whether the site is shutting down, for C{/healthz}.
+    @ivar metrics: the site's metrics, for C{/metrics}.
+    """
+
+    clock: IReactorTime
+    catalogue: ZoneCatalogue
+    defaultZone: ZoneInfo
+    limits: Limits
+    draining: Callable[[], bool]
+    metrics: SiteMetrics
+
+
+@dataclass(frozen=True)
+class Route:
+    """
+    One endpoint.
+
+    @ivar segment: the first segment of its path, which the resource is
+        mounted at.
+    @ivar label: its C{endpoint} label in C{/metrics}.
+    @ivar paths: its paths in C{/openapi.json}.
+    @ivar make: makes its resource.
+    @ivar admin: whether it is one of the operator's (C{/healthz},
+        C{/metrics}), which C{--admin-listen} moves to a site of their own.
+    """
+
+    segment: bytes
+    label: str
+    paths: tuple[str, ...]
+    make: Callable[[Parts], IResource]
+    admin: bool = False
+
+
+def _timezones(parts: Parts) -> IResource:
+    api = APIDirectory()
+    api.putChild(b"timezone", Timezones(parts.clock, parts.catalogue))
+    api.putChild(b"timezone.txt", Timezones(parts.clock, parts.catalogue, "text"))
+    return api
+
+
+def _wellKnown(parts: Parts) -> IResource:
+    wellKnown = APIDirectory()
+    wellKnown.putChild(b"time", WellKnownTime(parts.clock))
+    return wellKnown
+
+
+def _zonePaths() -> tuple[str, ...]:
+    paths = ["/api/timezone"]
+    for depth in range(1, 4):
+        paths.append(
+            "/api/timezone/" + "/".join(["{area}", "{location}", "{region}"][:depth])
+        )
+    return tuple(path for plain in paths for path in (plain, plain + ".txt"))
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        b"",
+        "/",
+        ("/",),
+        lambda parts: NegotiatedRoot(
+            ClockPage(parts.clock),
+            Now(parts.clock, parts.catalogue, parts.defaultZone),
+            parts.clock,
+        ),
+    ),
+    Route(
+        b"now",
+        "/now",
+        ("/now",),
+        lambda parts: Now(parts.clock, parts.catalogue, parts.defaultZone),
+    ),
+    Route(
+        b"now.json",
+        "/now.json",
+        ("/now.json",),
+        lambda parts: Now(parts.clock, parts.catalogue, parts.defaultZone, "json"),
+    ),
+    Route(
+        b"now.txt",
+        "/now.txt",
+        ("/now.txt",),
+        lambda parts: Now(parts.clock, parts.catalogue, parts.defaultZone, "text"),
+    ),
+    Route(b"api", "/api/timezone", _zonePaths(), _timezones),
+    Route(
+        b"openapi.json",
+        "/openapi.json",
+        ("/openapi.json",),
+        lambda parts: OpenAPI(openAPIPaths()),
+    ),
+    Route(
+        b"timesync", "/timesync", ("/timesync",), lambda parts: Timesync(parts.clock)
+    ),
+    Route(b".well-known", "/.well-known/time", ("/.well-known/time",), _wellKnown),
+    Route(
+        b"stream",
+        "/stream",
+        ("/stream",),
+        lambda parts: Stream(
+            Ticker(parts.clock),
+            parts.catalogue,
+            parts.defaultZone,
+            parts.limits.stalledStreamSeconds,
+        ),
+    ),
+    Route(b"live", "/live", ("/live",), lambda parts: LivePage(parts.clock)),
+    Route(
+        b"live.js",
+        "/live.js",
+        ("/live.js",),
+        lambda parts: StaticFile("live.js", b"text/javascript; charset=utf-8"),
+    ),
+    Route(
+        b"live.css",
+        "/live.css",
+        ("/live.css",),
+        lambda parts: StaticFile("live.css", b"text/css; charset=utf-8"),
+    ),
+    Route(
+        b"healthz",
+        "/healthz",
+        ("/healthz",),
+        lambda parts: Health(parts.draining),
+        admin=True,
+    ),
+    Route(
+        b"metrics",
+        "/metrics",
+        ("/metrics",),
+        lambda parts: MetricsPage(parts.metrics),
+        admin=True,
+    ),
+)
+
+
+def metricLabels() -> dict[bytes, str]:
+    """
+    @return: each route's label in C{/metrics}, by its first path segment.
+    """
+    return {route.segment: route.label for route in ROUTES}
+
+
+def openAPIPaths() -> list[str]:
+    """
+    @return: every route's paths in C{/openapi.json}, in the routes' order.
+    """
+    return [path for route in ROUTES for path in route.paths]
+
+
+class _Root(Resource):
+    """
+    The root of a tree: the clock page at C{/}, each endpoint as a child,
+    and C{404 Not Found} for every other path.
+    """
+
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
+        """
+        Answer every path no child claims with 404, instead of Twisted's
+        HTML error page.
+        """
+        return NotFound()
+
+    def getChildWithDefault(self, path: bytes, request: IRequest) -> IResource:
+        """
+        Look up the child for one path segment.
+
+        The page at C{/} is a leaf mounted at the empty segment, so without
+        this it would also answer C{//}, C{//anything}: only C{/} itself is.
+        """
+        if path == b"" and request.postpath:
+            return NotFound()
+        child: IResource = super().getChildWithDefault(path, request)
+        return child
+
+
+def buildTree(parts: Parts, routes: Iterable[Route]) -> Resource:
+    """
+    @param parts: what the resources are made of.
+    @param routes: the routes to mount.
+    @return: a root with each of C{routes} mounted.
+    """
+    root = _Root()
+    for route in routes:
+        root.putChild(route.segment, route.make(parts))
+    return root
