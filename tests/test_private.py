@@ -1,0 +1,76 @@
+"""
+The private names of Twisted's that clocksvc leans on, where no public API
+serves, each checked here for what clocksvc relies on: a Twisted upgrade
+that changes one fails here, by name, rather than somewhere far away.
+
+  - C{FileDescriptor._tempDataBuffer} (L{clocksvc._http._channel}
+    C{ClockChannel.writeNow}): whether a transport holds unsent data;
+  - C{twisted.web._http2.H2Connection} (C{ClockChannel._switchToHTTP2}):
+    Twisted's HTTP/2, offered only through its own private channel wrapper;
+  - C{twisted.internet.tcp._reservedFD} and C{Port._shouldShutdown}
+    (L{clocksvc._run._sockets}): a port on a UNIX socket that other
+    processes share.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from twisted.internet import abstract, tcp, unix
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
+
+
+class PrivateNamesTests(SynchronousTestCase):
+    """
+    Each private name still means what clocksvc takes it to mean.
+    """
+
+    def test_tempDataBuffer(self) -> None:
+        """
+        A file descriptor's unsent writes are in C{dataBuffer} or
+        C{_tempDataBuffer}: a write to one with nothing sent is in the
+        latter.
+        """
+        descriptor = abstract.FileDescriptor(MemoryReactorClock())
+        descriptor.connected = True
+        self.assertEqual((descriptor.dataBuffer, descriptor._tempDataBuffer), (b"", []))
+        descriptor.startWriting = lambda: None  # type: ignore[method-assign]
+        descriptor.write(b"unsent")
+        self.assertEqual(descriptor._tempDataBuffer, [b"unsent"])
+
+    def test_h2Connection(self) -> None:
+        """
+        Twisted's HTTP/2 connection takes a reactor, and the attributes its
+        own channel wrapper sets on it before it connects.
+        """
+        try:
+            from twisted.web._http2 import H2Connection
+        except ImportError:
+            raise SkipTest("the h2 package is not installed") from None
+        clock = MemoryReactorClock()
+        connection = H2Connection(clock)
+        for name in ["requestFactory", "site", "factory", "timeOut", "callLater"]:
+            setattr(connection, name, None)
+        self.assertTrue(callable(connection.makeConnection))
+        self.assertTrue(callable(connection.dataReceived))
+        # It scheduled its sending loop on the reactor given.
+        self.assertEqual(len(clock.getDelayedCalls()), 1)
+
+    def test_reservedFD(self) -> None:
+        """
+        Twisted's ports keep a descriptor in reserve, for when accept() runs
+        out, through C{tcp._reservedFD}.
+        """
+        self.assertTrue(callable(tcp._reservedFD.reserve))
+        self.assertIn(
+            "_reservedFD.reserve()", inspect.getsource(tcp.Port.startListening)
+        )
+
+    def test_shouldShutdown(self) -> None:
+        """
+        A UNIX port shuts its socket down when it stops (which would stop it
+        in every process that shares it) only if C{_shouldShutdown}.
+        """
+        self.assertTrue(unix.Port._shouldShutdown)
+        self.assertIn("_shouldShutdown", inspect.getsource(unix.Port._closeSocket))
