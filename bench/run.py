@@ -621,6 +621,11 @@ def readPrevious(path: Path) -> Result | None:
     }
 
 
+def _percent(fraction: float) -> str:
+    # A miss of 0.3 % is not "0 %".
+    return f"{fraction * 100:.1f} %" if fraction < 0.01 else f"{fraction * 100:.0f} %"
+
+
 def _verdict(
     group: str,
     what: str,
@@ -628,25 +633,33 @@ def _verdict(
     measured: str | None,
     share: float | None,
     stretch: bool = False,
+    atMost: bool = False,
 ) -> Result:
     """
-    @param share: the measured figure over the goal, oriented so that 1.0
-        or more meets it.
-    @return: a target, met or missed, and by how much.
+    @param share: the measured figure over the goal's.
+    @param atMost: whether the goal is a ceiling (a latency, a time) rather
+        than a floor (a speed).
+    @return: a target, met or missed, and by how much: the measured figure
+        below or above the goal, as a share of the goal.
     """
-    by = None
+    met = by = None
     if share is not None:
-        by = (
-            f"met, {(share - 1) * 100:.0f} % to spare"
-            if share >= 1
-            else f"missed by {(1 - share) * 100:.0f} %"
-        )
+        met = share <= 1 if atMost else share >= 1
+        gap = abs(share - 1)
+        if met:
+            by = f"met, {_percent(gap)} to spare"
+        else:
+            by = (
+                f"missed, {_percent(gap)} over"
+                if atMost
+                else f"missed by {_percent(gap)}"
+            )
     return {
         "group": group,
         "target": what,
         "goal": goal,
         "measured": measured,
-        "met": None if share is None else share >= 1,
+        "met": met,
         "by": by,
         "stretch": stretch,
     }
@@ -717,7 +730,8 @@ def targets(
                 e.key,
                 f"<= {theirs} ms",
                 None if ours is None else f"{ours} ms",
-                theirs / ours if ours and theirs else None,
+                ours / theirs if ours and theirs else None,
+                atMost=True,
             )
         )
 
@@ -746,7 +760,8 @@ def targets(
             CLOCKSVC,
             "<= 0.5 s",
             None if startup is None else f"{startup:.3f} s",
-            None if startup is None else 0.5 / startup,
+            None if startup is None else startup / 0.5,
+            atMost=True,
         )
     )
     return found
