@@ -275,22 +275,26 @@ def bench(session: nox.Session) -> None:
     wrk), and measures PyPy rows too where pypy3 is on the PATH (apt-get
     install pypy3).
 
-    1. The comparison (bench/run.py): clocksvc against the Twisted Web
-       lesson, aiohttp and uvicorn, in 3 rounds, written to
-       bench/results.json and bench/results.png; it reports the performance
-       targets, and fails only if it cannot measure.
+    1. The comparison (bench/run.py): every time endpoint of clocksvc, with
+       the access log off, to a file and to a pipe, against the bare pages
+       of the Twisted Web lesson, aiohttp, uvicorn and granian, in 3 rounds
+       (about 25 minutes), written to bench/results.json and
+       bench/results.png; it reports the performance targets, met or missed
+       and by how much, and fails only if it cannot measure.
     2. The soak (bench/soak.py): a million requests mixed across the
        endpoints, with zero errors and flat memory.
     3. --workers (bench/workers.py): 1 process against 2, for the CPU time
        per request summed over every process: unpinned, then with every
        clocksvc process on one core and wrk on the other.
     4. The /stream scale test (bench/stream.py): 10,000 clients, every tick
-       within 100 ms of its second; it reports a miss, and by how much.
+       within 100 ms of its second; it reports a miss, and by how much,
+       and how close the fan-out comes to the floor of one send() here.
 
-    Arguments: C{--quick} runs one short round of the comparison and nothing
-    else; C{--no-soak}, C{--no-workers} and C{--no-stream} leave those out;
-    a number is the soak's count of requests; any other option goes to
-    bench/run.py (see C{python bench/run.py --help}).
+    Arguments: C{--quick} runs one short round of the comparison (2 s an
+    endpoint, some 4 minutes) and nothing else; C{--no-soak},
+    C{--no-workers} and C{--no-stream} leave those out; a number is the
+    soak's count of requests; any other option goes to bench/run.py (see
+    C{python bench/run.py --help}).
     """
     if shutil.which("wrk") is None:
         session.error("bench needs wrk: apt-get install wrk")

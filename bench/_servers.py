@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -35,6 +36,7 @@ __all__ = [
     "parseWrk",
     "peakRSSMB",
     "pinned",
+    "processTree",
     "rssMB",
     "running",
     "stop",
@@ -130,6 +132,22 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(10)
 
 
+def _drain(fd: int, counted: list[int]) -> None:
+    """
+    Read C{fd} until its end, throwing the bytes away as fast as they come
+    and adding their number to C{counted[0]}; then close it.
+    """
+    try:
+        # Large reads: a few a second keep up with any access log, so the
+        # reader costs next to nothing on either core.
+        while chunk := os.read(fd, 1 << 20):
+            counted[0] += len(chunk)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def running(
     command: Sequence[str],
@@ -137,6 +155,8 @@ def running(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     readyTimeout: float = 30.0,
+    pipeStdout: bool = False,
+    drained: list[int] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """
     Run a server pinned to core 0 until the block ends, once it answers
@@ -145,6 +165,13 @@ def running(
     @param command: the server's command line, port included.
     @param env: variables to add to this process's environment.
     @param readyTimeout: how long it may take to start.
+    @param pipeStdout: send the server's standard output into a pipe that a
+        thread of this process reads and throws away as fast as it comes,
+        as a log collector that keeps up would (journald, a container
+        runtime); otherwise it goes to C{/dev/null}, which costs a writer
+        nothing. The thread is not pinned: it wakes a few times a second.
+    @param drained: with C{pipeStdout}, where the thread counts the bytes
+        it has read, in its only item.
     """
     with tempfile.TemporaryDirectory(prefix="clocksvc-bench-") as tmp:
         log = Path(tmp) / "stderr"
@@ -152,11 +179,23 @@ def running(
             process = subprocess.Popen(
                 pinned(0, command),
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if pipeStdout else subprocess.DEVNULL,
                 stderr=stderr,
                 env={**os.environ, **(env or {})},
                 cwd=cwd,
             )
+        reader = None
+        if process.stdout is not None:
+            # The thread owns the descriptor from here, and closes it.
+            fd = os.dup(process.stdout.fileno())
+            process.stdout.close()
+            reader = threading.Thread(
+                target=_drain,
+                args=(fd, drained if drained is not None else [0]),
+                name="stdout-drain",
+                daemon=True,
+            )
+            reader.start()
         try:
             try:
                 waitUntilServing(process, port, readyTimeout, log)
@@ -165,6 +204,9 @@ def running(
             yield process
         finally:
             stop(process)
+            if reader is not None:
+                # The server is gone, so the pipe ends and the thread too.
+                reader.join(10)
 
 
 def cpuSeconds(pid: int) -> float:
@@ -176,6 +218,26 @@ def cpuSeconds(pid: int) -> float:
     fields = stat[stat.rindex(")") + 2 :].split()
     # utime and stime are fields 14 and 15; fields[0] is field 3.
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def processTree(pid: int) -> list[int]:
+    """
+    @return: C{pid} and its children: a supervisor and its workers, or
+        granian's main process and its worker.
+    """
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces; the fields after it do
+        # not. The parent is field 4.
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            children.append(int(entry))
+    return [pid, *sorted(children)]
 
 
 def _status(pid: int, key: str) -> float:
@@ -324,7 +386,7 @@ def addRoundOptions(parser: argparse.ArgumentParser) -> None:
     Add the options of a benchmark that measures in rounds: C{--quick},
     C{--rounds}, C{--seconds} and C{--warmup}.
     """
-    parser.add_argument("--quick", action="store_true", help="1 round of 3 s runs")
+    parser.add_argument("--quick", action="store_true", help="1 short round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="each measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds before each")

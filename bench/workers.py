@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -47,6 +46,7 @@ from _servers import (
     cpuSeconds,
     freePort,
     pinned,
+    processTree,
     stop,
     waitUntilServing,
 )
@@ -61,25 +61,6 @@ CONNECTIONS = 50
 THREADS = 2
 
 Result = dict[str, Any]
-
-
-def processTree(pid: int) -> list[int]:
-    """
-    @return: C{pid} and its children: a supervisor and its workers.
-    """
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # The command name (field 2) may hold spaces; the fields after it do
-        # not. The parent is field 4.
-        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-            children.append(int(entry))
-    return [pid, *sorted(children)]
 
 
 @contextmanager
