@@ -52,6 +52,7 @@ _ACCESS_FIELDS = (
     "bytes",
     "duration_ms",
     "user_agent",
+    "scheme",
 )
 
 
@@ -132,7 +133,7 @@ _CAPPED_FIELDS = ("method", "path", "user_agent")
 # itself.
 _ACCESS_LINE = (
     '{"time":"%s","client":%s,"method":%s,"path":%s,"status":%d,"bytes":%d,'
-    '"duration_ms":%r,"user_agent":%s}\n'
+    '"duration_ms":%r,"user_agent":%s,"scheme":%s}\n'
 )
 _quoted = json.encoder.encode_basestring_ascii
 
@@ -146,7 +147,7 @@ def _accessLine(event: dict[str, Any]) -> str:
         whole.
     """
     fields = [event.get(name) for name in _ACCESS_FIELDS]
-    client, method, path, status, length, duration, agent = fields
+    client, method, path, status, length, duration, agent, scheme = fields
     if (
         type(client) is str
         and type(method) is str
@@ -155,6 +156,7 @@ def _accessLine(event: dict[str, Any]) -> str:
         and type(length) is int
         and type(duration) is float
         and type(agent) is str
+        and type(scheme) is str
         and math.isfinite(duration)
         and len(method) <= MAX_FIELD_CHARS
         and len(path) <= MAX_FIELD_CHARS
@@ -169,6 +171,7 @@ def _accessLine(event: dict[str, Any]) -> str:
             length,
             duration,
             _quoted(agent),
+            _quoted(scheme),
         )
     line: dict[str, Any] = {"time": _isoTime(event["when"])}
     line.update(zip(_ACCESS_FIELDS, fields))

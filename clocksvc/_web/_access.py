@@ -41,6 +41,7 @@ class AccessLog:
             bytes=finished.bodyLength,
             duration_ms=round(finished.seconds * 1000, 3),
             user_agent=(finished.userAgent or b"").decode("latin-1"),
+            scheme="https" if finished.secure else "http",
         )
 
     def requestRefused(self, status: int) -> None:
