@@ -40,6 +40,7 @@ from twisted.web.http import H2_ENABLED, REQUEST_TIMEOUT
 from twisted.web.http_headers import Headers
 from zope.interface import implementer
 
+from ._forwarded import Forwarding
 from ._grammar import (
     ChunkedDecoder,
     LengthDecoder,
@@ -51,7 +52,6 @@ from ._grammar import (
     rawResponse,
     splitHead,
 )
-from ._forwarded import Forwarding
 from ._limits import Limits
 from ._request import ClockRequest
 
@@ -291,7 +291,7 @@ class ClockChannel(Protocol):
         if quick is None or answer is None:
             return False
         started = self._clock.seconds()
-        client = self._tcp().getPeer()
+        client: IAddress = self._tcp().getPeer()
         secure = None
         forwarding = self.site.forwarding
         if forwarding is not None:

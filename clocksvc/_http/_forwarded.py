@@ -30,8 +30,8 @@ from zope.interface import implementer
 
 __all__ = [
     "Forwarding",
-    "Hop",
     "HiddenAddress",
+    "Hop",
     "Malformed",
     "Node",
     "Resolution",
@@ -108,12 +108,13 @@ class HiddenAddress:
 
 # RFC 9110 section 5.6.2 and 5.6.4: token, and quoted-string with its
 # quoted-pairs; field values are read as Latin-1, so obs-text is \x80-\xff.
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _QUOTED = r'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
 #: One forwarded-pair (or none: the list rules allow empty elements), with
 #: the separator after it: ";" within an element, "," between elements.
 _PAIR = re.compile(
-    rf"[ \t]*(?:(?P<name>{_TOKEN})=(?P<value>{_TOKEN}|{_QUOTED}))?[ \t]*(?P<sep>[;,]|\Z)"
+    rf"[ \t]*(?:(?P<name>{_TCHARS})=(?P<value>{_TCHARS}|{_QUOTED}))?"
+    r"[ \t]*(?P<sep>[;,]|\Z)"
 )
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 
@@ -126,7 +127,7 @@ _NODE = re.compile(
     r"|(?P<name>[Uu][Nn][Kk][Nn][Oo][Ww][Nn]|" + _OBFUSCATED + r"))"
     r"(?::(?P<port>[0-9]{1,5}|" + _OBFUSCATED + r"))?"
 )
-_BARE_V6 = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+_BARE_V6 = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 
 #: The schemes a proxy may say the request came with.
 _SCHEMES = ("http", "https")
