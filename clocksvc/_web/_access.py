@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from .._http import Finished, IReporter
+from ._api import addressIP
 
 __all__ = ["ACCESS_NAMESPACE", "AccessLog", "accessLog"]
 
@@ -34,7 +35,7 @@ class AccessLog:
         accessLog.info(
             "{method} {path} {status}",
             when=finished.when,
-            client=getattr(finished.client, "host", ""),
+            client=addressIP(finished.client),
             method=finished.method.decode("latin-1"),
             path=finished.target.decode("latin-1"),
             status=finished.status,
