@@ -173,6 +173,26 @@ class TrustedProxyTests(TestCase):
                 {("127.0.0.1", "http")},
             )
 
+    async def test_live(self) -> None:
+        """
+        The scheme a trusted proxy says the client used is the one the
+        C{/live} page reports, and the access log; from anyone else, it is
+        the connection's.
+        """
+        for trusted, scheme in [(["127.0.0.1"], "https"), (["10.0.0.1"], "http")]:
+            served = Served(self, trusted)
+            url = served.tcp(self)
+            response = await treq.get(
+                url + "live",
+                headers=Headers(
+                    {"X-Forwarded-Proto": ["https"], "Host": ["time.example"]}
+                ),
+                pool=served.pool,
+            )
+            page = (await response.content()).decode()
+            self.assertIn(f"<code>curl {scheme}://time.example/now</code>", page)
+            self.assertEqual(served.clients(), [("/live", "127.0.0.1", scheme)])
+
     async def test_malformed(self) -> None:
         """
         Fields a trusted proxy sent that cannot be read leave the proxy's
