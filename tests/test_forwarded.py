@@ -142,6 +142,8 @@ class ForwardedTests(SynchronousTestCase):
             b'for="a"b',
             b"for=localhost",
             b'for="\\"',
+            b'for="[' + b"1:" * 4000 + b'x]"',
+            b"for=" + b"a" * 8000 + b";" * 100 + b"=",
         ]:
             with self.subTest(value=value), self.assertRaises(Malformed):
                 parseForwarded([value])
@@ -174,7 +176,17 @@ class XForwardedForTests(SynchronousTestCase):
         """
         Anything else is L{Malformed}.
         """
-        for value in [b"example.com", b"1.2.3", b"::g", b"1.2.3.4:x", b'"1.2.3.4"']:
+        for value in [
+            b"example.com",
+            b"1.2.3",
+            b"::g",
+            b"1.2.3.4:x",
+            b'"1.2.3.4"',
+            # As long as a field line may be: read in one pass, not by
+            # backtracking over every way to split it.
+            b"1:" * 4000 + b"x",
+            b"[" + b"1:" * 4000 + b"x]",
+        ]:
             with self.subTest(value=value), self.assertRaises(Malformed):
                 parseXForwardedFor([value])
 

@@ -127,7 +127,10 @@ _NODE = re.compile(
     r"|(?P<name>[Uu][Nn][Kk][Nn][Oo][Ww][Nn]|" + _OBFUSCATED + r"))"
     r"(?::(?P<port>[0-9]{1,5}|" + _OBFUSCATED + r"))?"
 )
-_BARE_V6 = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+#: What a bare IPv6 address is made of (it has two colons at least). One
+#: class, not a pattern of colons, which would backtrack for ever on a long
+#: run of them.
+_IPV6_CHARS = re.compile(r"[0-9A-Fa-f:.]+")
 
 #: The schemes a proxy may say the request came with.
 _SCHEMES = ("http", "https")
@@ -152,7 +155,7 @@ def _node(text: str, bareIPv6: bool = False) -> Node:
         X-Forwarded-For writes them.
     @raise Malformed: if it is not one.
     """
-    if bareIPv6 and _BARE_V6.fullmatch(text):
+    if bareIPv6 and text.count(":") >= 2 and _IPV6_CHARS.fullmatch(text):
         try:
             return Node(_ip(text))
         except ValueError:
