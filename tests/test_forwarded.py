@@ -184,6 +184,7 @@ class XForwardedForTests(SynchronousTestCase):
             b'"1.2.3.4"',
             # As long as a field line may be: read in one pass, not by
             # backtracking over every way to split it.
+            b"1::2::3",
             b"1:" * 4000 + b"x",
             b"[" + b"1:" * 4000 + b"x]",
         ]:
@@ -252,6 +253,23 @@ class TrustedProxiesTests(SynchronousTestCase):
         self.assertFalse(trusted.trusts(UNIXAddress(b"/run/x.sock")))
         self.assertFalse(trusted.trusts(HiddenAddress("unknown")))
         self.assertTrue(TrustedProxies.parse(["unix"]).trusts(UNIXAddress(None)))
+
+
+class HiddenAddressTests(SynchronousTestCase):
+    """
+    L{HiddenAddress} is a value: equal by its identifier.
+    """
+
+    def test_value(self) -> None:
+        """
+        Equal identifiers are equal addresses, with equal hashes; another
+        kind of address is never equal.
+        """
+        self.assertEqual(HiddenAddress("_x"), HiddenAddress("_x"))
+        self.assertEqual(hash(HiddenAddress("_x")), hash(HiddenAddress("_x")))
+        self.assertNotEqual(HiddenAddress("_x"), HiddenAddress("unknown"))
+        self.assertNotEqual(HiddenAddress("_x"), PROXY)
+        self.assertEqual(repr(HiddenAddress("_x")), "HiddenAddress('_x')")
 
 
 class ResolveTests(SynchronousTestCase):
