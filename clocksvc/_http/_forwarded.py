@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import NamedTuple, Union
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
@@ -132,6 +133,9 @@ _NODE = re.compile(
 #: run of them.
 _IPV6_CHARS = re.compile(r"[0-9A-Fa-f:.]+")
 
+#: How many addresses a L{TrustedProxies} keeps its answer for.
+_KEPT = 1024
+
 #: The schemes a proxy may say the request came with.
 _SCHEMES = ("http", "https")
 
@@ -147,6 +151,10 @@ def _ip(text: str) -> IP:
     return ip
 
 
+# The ipaddress module takes microseconds to read an address, and the same
+# few clients and proxies come again and again: nodes are kept, up to a
+# bound that no client can grow past.
+@lru_cache(maxsize=1024)
 def _node(text: str, bareIPv6: bool = False) -> Node:
     """
     @param text: a node, C{"203.0.113.9"}, C{"[2001:db8::1]:4711"},
@@ -289,6 +297,9 @@ class TrustedProxies:
         """
         self.networks = tuple(networks)
         self.unix = unix
+        # Whether each address seen is trusted, as ipaddress is slow: up to
+        # _KEPT of them, then afresh.
+        self._trusted: dict[object, bool] = {}
 
     @classmethod
     def parse(cls, specs: Iterable[str]) -> TrustedProxies:
@@ -322,7 +333,11 @@ class TrustedProxies:
         """
         @return: whether C{ip} is a trusted proxy's.
         """
-        return any(ip in network for network in self.networks)
+        trusted = self._trusted.get(ip)
+        if trusted is None:
+            trusted = any(ip in network for network in self.networks)
+            self._keep(ip, trusted)
+        return trusted
 
     def trusts(self, address: IAddress) -> bool:
         """
@@ -332,11 +347,21 @@ class TrustedProxies:
         if isinstance(address, UNIXAddress):
             return self.unix
         if isinstance(address, (IPv4Address, IPv6Address)) and self.networks:
-            try:
-                return self.trustsIP(_ip(address.host))
-            except ValueError:  # pragma: no cover (a scoped IPv6 address)
-                return False
+            host = address.host
+            trusted = self._trusted.get(host)
+            if trusted is None:
+                try:
+                    trusted = self.trustsIP(_ip(host))
+                except ValueError:  # pragma: no cover (a scoped IPv6 address)
+                    trusted = False
+                self._keep(host, trusted)
+            return trusted
         return False
+
+    def _keep(self, key: object, trusted: bool) -> None:
+        if len(self._trusted) >= _KEPT:
+            self._trusted.clear()
+        self._trusted[key] = trusted
 
 
 class Resolution(NamedTuple):
@@ -440,7 +465,15 @@ class Forwarding:
         if node.ip is None:
             return Resolution(HiddenAddress(node.identifier), secure)
         kind = IPv4Address if node.ip.version == 4 else IPv6Address
-        return Resolution(kind("TCP", str(node.ip), node.port), secure)
+        return Resolution(kind("TCP", _text(node.ip), node.port), secure)
+
+
+@lru_cache(maxsize=1024)
+def _text(ip: IP) -> str:
+    """
+    @return: C{ip} as text, which takes ipaddress microseconds for IPv6.
+    """
+    return str(ip)
 
 
 def _secure(proto: str | None) -> bool | None:
