@@ -493,3 +493,211 @@ class SystemdTests(SynchronousTestCase):
             "RestrictAddressFamilies": ["AF_INET AF_INET6 AF_UNIX"],
         }
         self.assertEqual({key: section.get(key) for key in expected}, expected)
+
+
+class ReloadTests(SynchronousTestCase):
+    """
+    Both systemd units reopen the log on C{systemctl reload}: SIGHUP to the
+    main process.
+    """
+
+    def test_execReload(self) -> None:
+        """
+        C{ExecReload} sends SIGHUP to clocksvc (the supervisor, with
+        C{--workers}, which passes it on).
+        """
+        for name in ["clocksvc.service", "clocksvc-unix.service"]:
+            service = unitSections(
+                (DEPLOY / "systemd" / name).read_text(encoding="utf-8")
+            )
+            self.assertEqual(
+                service["Service"]["ExecReload"], ["/bin/kill -HUP $MAINPID"], name
+            )
+
+
+class UnixServiceTests(SynchronousTestCase):
+    """
+    C{deploy/systemd/clocksvc-unix.service} serves behind nginx on a UNIX
+    socket that only nginx's group may use, trusts what arrives on it, and
+    logs to a file that logrotate rotates.
+    """
+
+    def setUp(self) -> None:
+        self.service = unitSections(
+            (DEPLOY / "systemd" / "clocksvc-unix.service").read_text(encoding="utf-8")
+        )
+        self.section = self.service["Service"]
+        self.argv = shlex.split(only(self.section["ExecStart"]))
+        self.options = parseArguments(self.argv[3:])
+
+    def test_socket(self) -> None:
+        """
+        The socket is in the unit's runtime directory, with mode 660: the
+        owner and nginx's group, nobody else.
+        """
+        self.assertEqual(self.argv[:3], ["/opt/clocksvc/bin/python", "-m", "clocksvc"])
+        [description] = self.options["listen"]
+        reactor = MemoryReactor()
+        serverFromString(reactor, description).listen(Factory())
+        [(path, _, _, mode, _)] = reactor.unixServers
+        runtime = only(self.section["RuntimeDirectory"])
+        self.assertEqual(path, unixSocketPath(self.service))
+        self.assertTrue(path.startswith(f"/run/{runtime}/"), path)
+        self.assertEqual(mode, 0o660)
+        self.assertEqual(only(self.section["Group"]), "www-data")
+
+    def test_trustsTheSocket(self) -> None:
+        """
+        Forwarding fields are believed from the UNIX socket, nginx's, and
+        from nowhere else.
+        """
+        trusted = self.options.trustedProxies()
+        self.assertTrue(trusted.unix)
+        self.assertEqual(trusted.networks, ())
+        self.assertEqual(only(self.section["RestrictAddressFamilies"]), "AF_UNIX")
+
+    def test_accessLog(self) -> None:
+        """
+        The access log is a file in the unit's logs directory, the one
+        logrotate rotates.
+        """
+        logs = only(self.section["LogsDirectory"])
+        self.assertEqual(self.options["access-log"], f"/var/log/{logs}/access.log")
+        self.assertEqual(self.options["access-log"], logrotateStanza()[0])
+
+    def test_stop(self) -> None:
+        """
+        Stopping drains, as clocksvc.service does.
+        """
+        self.assertEqual(self.section["KillSignal"], ["SIGTERM"])
+        stop = systemdSeconds(only(self.section["TimeoutStopSec"]))
+        self.assertGreater(stop, self.options["shutdown-timeout"])
+
+
+def unixSocketPath(service: dict[str, dict[str, list[str]]]) -> str:
+    """
+    @return: the path of the UNIX socket that a unit's C{--listen} names.
+    """
+    argv = shlex.split(only(service["Service"]["ExecStart"]))
+    [description] = parseArguments(argv[3:])["listen"]
+    reactor = MemoryReactor()
+    serverFromString(reactor, description).listen(Factory())
+    [(path, _, _, _, _)] = reactor.unixServers
+    return str(path)
+
+
+def logrotateStanza() -> tuple[str, list[str], list[str]]:
+    """
+    Read C{deploy/logrotate/clocksvc}: one stanza, its directives one a
+    line, and a C{postrotate} script up to C{endscript}.
+
+    @return: the file it rotates, its directives, and its postrotate
+        script's lines.
+    """
+    text = (DEPLOY / "logrotate" / "clocksvc").read_text(encoding="utf-8")
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    path, brace = lines[0].split()
+    if brace != "{" or lines[-1] != "}":
+        raise ValueError(f"not one stanza: {lines!r}")
+    body = lines[1:-1]
+    start = body.index("postrotate")
+    end = body.index("endscript")
+    return path, body[:start] + body[end + 1 :], body[start + 1 : end]
+
+
+class LogrotateTests(SynchronousTestCase):
+    """
+    C{deploy/logrotate/clocksvc} renames the access log and has clocksvc
+    reopen it with SIGHUP, losing no line.
+    """
+
+    def test_reload(self) -> None:
+        """
+        postrotate reloads the unit that writes the file, whose reload is
+        SIGHUP.
+        """
+        path, _, script = logrotateStanza()
+        self.assertEqual(script, ["systemctl reload clocksvc-unix.service"])
+        service = unitSections(
+            (DEPLOY / "systemd" / "clocksvc-unix.service").read_text(encoding="utf-8")
+        )
+        argv = shlex.split(only(service["Service"]["ExecStart"]))
+        self.assertEqual(parseArguments(argv[3:])["access-log"], path)
+        self.assertEqual(service["Service"]["ExecReload"], ["/bin/kill -HUP $MAINPID"])
+
+    def test_directives(self) -> None:
+        """
+        The file is renamed, never copied and truncated (which loses lines);
+        clocksvc creates the new one; the renamed one is compressed only at
+        the next rotation, as it may take lines until clocksvc has
+        reopened.
+        """
+        _, directives, _ = logrotateStanza()
+        self.assertIn("nocreate", directives)
+        self.assertIn("delaycompress", directives)
+        self.assertNotIn("copytruncate", directives)
+
+
+class NginxTests(SynchronousTestCase):
+    """
+    C{deploy/nginx/clocksvc.conf} proxies to the unit's socket, with the
+    fields that clocksvc reads from a trusted proxy.
+    """
+
+    def setUp(self) -> None:
+        self.text = (DEPLOY / "nginx" / "clocksvc.conf").read_text(encoding="utf-8")
+        self.directives = [
+            line.strip()
+            for line in self.text.splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
+
+    def test_socket(self) -> None:
+        """
+        The upstream is the UNIX socket that clocksvc-unix.service serves.
+        """
+        [path] = re.findall(
+            r"^server unix:(\S+);$", self.text.replace("    ", ""), re.M
+        )
+        service = unitSections(
+            (DEPLOY / "systemd" / "clocksvc-unix.service").read_text(encoding="utf-8")
+        )
+        self.assertEqual(path, unixSocketPath(service))
+
+    def test_forwarding(self) -> None:
+        """
+        nginx appends the client's address to X-Forwarded-For and says the
+        scheme; it streams /stream's events as they come.
+        """
+        for directive in [
+            "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+            "proxy_set_header X-Forwarded-Proto $scheme;",
+            "proxy_buffering off;",
+            "proxy_pass http://clocksvc;",
+        ]:
+            self.assertIn(directive, self.directives)
+
+
+class KubernetesProxyTests(SynchronousTestCase):
+    """
+    The Kubernetes manifest trusts the pod network, where an Ingress or
+    Gateway controller's pods run.
+    """
+
+    def test_trustedProxy(self) -> None:
+        """
+        C{--trusted-proxy} names a private network, and nothing else.
+        """
+        with (DEPLOY / "kubernetes.yaml").open(encoding="utf-8") as f:
+            [deployment] = [
+                d for d in yaml.safe_load_all(f) if d["kind"] == "Deployment"
+            ]
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        trusted = parseArguments(container["args"]).trustedProxies()
+        self.assertFalse(trusted.unix)
+        [network] = trusted.networks
+        self.assertTrue(network.is_private, network)

@@ -19,7 +19,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.resource import Resource
 from twisted.web.static import Data
 
-from clocksvc._http import Limits, QuickHead, httpDate, parseQuickHead
+from clocksvc._http import Limits, QuickHead, TrustedProxies, httpDate, parseQuickHead
 from clocksvc._web._quick import QuickAnswers
 from clocksvc._web._site import buildSite, metricsOf
 
@@ -285,10 +285,16 @@ class Server:
     """
 
     def __init__(
-        self, fast: bool, accessLog: bool = False, timezone: str = "UTC"
+        self,
+        fast: bool,
+        accessLog: bool = False,
+        timezone: str = "UTC",
+        trustedProxies: TrustedProxies | None = None,
     ) -> None:
         self.clock = clockAt(BILLENNIUM + 0.25)
-        self.site = buildSite(self.clock, timezone, accessLog=accessLog)
+        self.site = buildSite(
+            self.clock, timezone, accessLog=accessLog, trustedProxies=trustedProxies
+        )
         self.quick: list[QuickHead] = []
         answer = self.site.quickAnswer
         assert answer is not None
@@ -355,7 +361,11 @@ class EquivalenceTests(SynchronousTestCase):
         useTimezone(self, "UTC")
 
     def assertSame(
-        self, chunks: list[bytes], client: IAddress | None = None, zone: str = "UTC"
+        self,
+        chunks: list[bytes],
+        client: IAddress | None = None,
+        zone: str = "UTC",
+        trustedProxies: TrustedProxies | None = None,
     ) -> Server:
         """
         Send C{chunks} to a server with its fast path and to one without,
@@ -364,7 +374,10 @@ class EquivalenceTests(SynchronousTestCase):
 
         @return: the server with the fast path.
         """
-        fast, general = Server(True, timezone=zone), Server(False, timezone=zone)
+        fast, general = (
+            Server(True, timezone=zone, trustedProxies=trustedProxies),
+            Server(False, timezone=zone, trustedProxies=trustedProxies),
+        )
         self.assertEqual(
             fast.exchange(chunks, client), general.exchange(chunks, client)
         )
@@ -415,6 +428,31 @@ class EquivalenceTests(SynchronousTestCase):
             fast = self.assertSame(QUICK_REQUESTS[5:], client)
             self.assertEqual(len(fast.quick), 5)
 
+    def test_forwarded(self) -> None:
+        """
+        Behind a trusted proxy, the fast path names the client its fields
+        name, as the general path does; from a peer that is not trusted,
+        neither believes them.
+        """
+        trusted = TrustedProxies.parse(["127.0.0.1", "unix"])
+        forwarded = [
+            b"GET /now HTTP/1.1\r\nHost: a\r\n"
+            b"X-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n\r\n",
+            b'GET /now.json HTTP/1.1\r\nHost: a\r\nForwarded: for="[2001:db8::1]:4711"'
+            b"\r\n\r\n",
+            b"GET /now HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: bogus\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n",
+        ]
+        stranger = IPv6Address("TCP", "2001:db8::9", 1)
+        for client in [None, UNIXAddress(None), stranger]:
+            fast = self.assertSame(forwarded, client, trustedProxies=trusted)
+            self.assertEqual(len(fast.quick), 4)
+        body = fast.exchange(forwarded[:1], stranger)[0]
+        self.assertIn(b'"client_ip":"2001:db8::9"', body)
+        body = Server(True, trustedProxies=trusted).exchange(forwarded[:2])[0]
+        self.assertIn(b'"client_ip":"203.0.113.9"', body)
+        self.assertIn(b'"client_ip":"2001:db8::1"', body)
+
     def test_defaultZone(self) -> None:
         """
         The document is for the server's default zone.
@@ -463,13 +501,21 @@ class EquivalenceTests(SynchronousTestCase):
         globalLogPublisher.addObserver(observer)
         self.addCleanup(globalLogPublisher.removeObserver, observer)
         request = b"HEAD / HTTP/1.1\r\nHost: a\r\nUser-Agent: probe/1\r\n\r\n"
-        fast, general = Server(True, accessLog=True), Server(False, accessLog=True)
-        fast.exchange([request, PAGE])
-        self.assertEqual(len(fast.quick), 2)
+        forwarded = (
+            b"GET /now HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\n"
+            b"Forwarded: for=203.0.113.9\r\n\r\n"
+        )
+        trusted = TrustedProxies.parse(["127.0.0.1"])
+        fast, general = (
+            Server(True, accessLog=True, trustedProxies=trusted),
+            Server(False, accessLog=True, trustedProxies=trusted),
+        )
+        fast.exchange([request, PAGE, forwarded])
+        self.assertEqual(len(fast.quick), 3)
         fastEvents, events[:] = events[:], []
-        general.exchange([request, PAGE])
+        general.exchange([request, PAGE, forwarded])
         keys = ["when", "client", "method", "path", "status", "bytes"]
-        keys += ["duration_ms", "user_agent"]
+        keys += ["duration_ms", "user_agent", "scheme"]
         self.assertEqual(
             [{key: event[key] for key in keys} for event in fastEvents],
             [{key: event[key] for key in keys} for event in events],
@@ -479,7 +525,12 @@ class EquivalenceTests(SynchronousTestCase):
                 (event["method"], event["bytes"], event["user_agent"])
                 for event in events
             ],
-            [("HEAD", 0, "probe/1"), ("GET", 50, "")],
+            [("HEAD", 0, "probe/1"), ("GET", 50, ""), ("GET", 359, "")],
+        )
+        # Forwarded, not X-Forwarded-Proto, says the last one's scheme.
+        self.assertEqual(
+            [(event["client"], event["scheme"]) for event in events],
+            [("127.0.0.1", "http")] * 2 + [("203.0.113.9", "http")],
         )
 
     def test_anotherPage(self) -> None:

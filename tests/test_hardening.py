@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet import reactor
 from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import IAddress
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
@@ -863,13 +864,18 @@ class SlowClientTests(TestCase):
             siteLog(request)
 
         def countingQuickly(
-            channel: ClockChannel, head: QuickHead, bodyLength: int, started: float
+            channel: ClockChannel,
+            head: QuickHead,
+            bodyLength: int,
+            started: float,
+            client: IAddress,
+            secure: bool | None,
         ) -> None:
             address = channel.transport.getPeer()  # type: ignore[union-attr]
             if isinstance(address, IPv4Address):
                 self.finished[address.port] += 1
                 self.answeredAt[address.port] = time.monotonic()
-            siteQuickly(channel, head, bodyLength, started)
+            siteQuickly(channel, head, bodyLength, started, client, secure)
 
         # Attributes of this site alone, not of ClockSite.
         site.log = countingLog  # type: ignore[method-assign]

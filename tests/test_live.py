@@ -8,6 +8,7 @@ import re
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._web._live import livePage
 from clocksvc._web._site import buildRoot
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq
@@ -61,6 +62,19 @@ class LivePageTests(SynchronousTestCase):
         self.assertIn('<p id="server-date">Sunday 09 September 2001</p>', self.page)
         self.assertIn('<meta http-equiv="refresh" content="10">', self.page)
 
+    def test_api(self) -> None:
+        """
+        The page says how a program asks for the time: C{/now} with the
+        scheme and host the page was asked for with, or the path alone
+        without a host.
+        """
+        self.assertIn(
+            '<p id="api">From a program: <code>curl http://clock.example/now</code>',
+            self.page,
+        )
+        self.assertIn(b"<code>curl /now</code>", livePage(0))
+        self.assertIn(b"<code>curl a&lt;b/now</code>", livePage(0, "a<b/now"))
+
     def test_offsetElement(self) -> None:
         """
         The element with id C{offset} is announced to screen readers as it
@@ -83,7 +97,9 @@ class LivePageTests(SynchronousTestCase):
         )
         self.assertNotIn("<style", self.page)
         self.assertNotIn(" style=", self.page)
-        self.assertNotIn("//", self.page.replace("<!DOCTYPE html>", ""))
+        # The command line in #api is text to copy, not something loaded.
+        page = re.sub(r'<p id="api">.*?</p>', "", self.page)
+        self.assertNotIn("//", page.replace("<!DOCTYPE html>", ""))
         self.assertEqual(self.page.count("<script"), 1)
 
     def test_phone(self) -> None:

@@ -64,13 +64,14 @@ class JSONLinesObserverTests(SynchronousTestCase):
             bytes=357,
             duration_ms=0.5,
             user_agent="curl/8",
+            scheme="https",
         )
         self.assertEqual(
             self.lines,
             [
                 '{"time":"2001-09-09T01:46:40.250+00:00","client":"127.0.0.1",'
                 '"method":"GET","path":"/now","status":200,"bytes":357,'
-                '"duration_ms":0.5,"user_agent":"curl/8"}\n'
+                '"duration_ms":0.5,"user_agent":"curl/8","scheme":"https"}\n'
             ],
         )
 
@@ -150,6 +151,7 @@ class AccessLineTests(SynchronousTestCase):
         st.integers(),
         st.floats(),
         _requestText,
+        st.text(),
     )
     def test_line(
         self,
@@ -161,6 +163,7 @@ class AccessLineTests(SynchronousTestCase):
         length: int,
         duration: float,
         agent: str,
+        scheme: str,
     ) -> None:
         """
         Whatever the fields hold, the line is C{json.dumps}'s compact form of
@@ -176,6 +179,7 @@ class AccessLineTests(SynchronousTestCase):
             "bytes": length,
             "duration_ms": duration,
             "user_agent": agent,
+            "scheme": scheme,
         }
         written = {"time": _isoTime(when), **fields}
         truncated = {}
@@ -262,7 +266,7 @@ class AccessLineTests(SynchronousTestCase):
             _accessLine({"when": 0, "status": "200", "bytes": None}),
             '{"time":"1970-01-01T00:00:00.000+00:00","client":null,"method":null,'
             '"path":null,"status":"200","bytes":null,"duration_ms":null,'
-            '"user_agent":null}\n',
+            '"user_agent":null,"scheme":null}\n',
         )
 
 

@@ -209,3 +209,44 @@ class InstalledWheelTests(SynchronousTestCase):
         log = server.stdout.read()
         self.assertIn(b"Main loop terminated.", log)
         self.assertIn(b'"log_namespace": "clocksvc.access"', log)
+
+    def test_hangup(self) -> None:
+        """
+        Under twist, SIGHUP reopens clocksvc's own C{--access-log} file,
+        after logrotate has renamed it, and does not stop twist.
+        """
+        workdir = Path(tempfile.mkdtemp(prefix="clocksvc-"))
+        self.addCleanup(shutil.rmtree, workdir, True)
+        socketPath = workdir / "clocksvc.sock"
+        log = workdir / "access.log"
+        environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        server = subprocess.Popen(
+            [
+                str(self.twist),
+                "clocksvc",
+                "--listen",
+                f"unix:{socketPath}",
+                "--access-log",
+                str(log),
+            ],
+            cwd=workdir,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.addCleanup(server.kill)
+        for _ in range(100):
+            if _askUNIX(socketPath, b"/now?first"):
+                break
+            time.sleep(0.1)
+        log.rename(workdir / "access.log.1")
+        server.send_signal(signal.SIGHUP)
+        for _ in range(100):
+            if log.exists():
+                break
+            time.sleep(0.1)
+        self.assertTrue(_askUNIX(socketPath, b"/now?second"))
+        server.terminate()
+        self.assertEqual(server.wait(15), -signal.SIGTERM)
+        self.assertIn(b"/now?first", (workdir / "access.log.1").read_bytes())
+        self.assertIn(b"/now?second", log.read_bytes())

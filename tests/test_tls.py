@@ -17,7 +17,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import treq
 import trustme
@@ -30,6 +30,7 @@ from twisted.internet.error import ProcessDone, ProcessTerminated
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import ProcessProtocol
 from twisted.internet.task import deferLater
+from twisted.logger import ILogObserver, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import FailTest, SkipTest, TestCase
 from twisted.web import http
@@ -287,14 +288,14 @@ class HTTPSTests(TestCase):
         self.credentials = makeCredentials(self.mktemp())
         self.client = httpsClient(self, self.credentials.caPEM)
 
-    async def listen(self) -> int:
+    async def listen(self, accessLog: bool = False) -> int:
         """
         Serve the site, its clock set to the billennium, with TLS on a free
         port of 127.0.0.1, until the test ends.
 
         @return: the port number.
         """
-        site = buildSite(clockAt(BILLENNIUM))
+        site = buildSite(clockAt(BILLENNIUM), accessLog=accessLog)
         endpoint = serverFromString(reactor, self.credentials.endpoint())
         port: IListeningPort = await endpoint.listen(site)
         self.addCleanup(port.stopListening)
@@ -318,6 +319,31 @@ class HTTPSTests(TestCase):
         self.assertEqual(document["utc_datetime"], "2001-09-09T01:46:40.000000+00:00")
         self.assertEqual(document["client_ip"], "127.0.0.1")
         validateResponse("GET", "/now", 200, contentType[0].decode(), body)
+
+    async def test_scheme(self) -> None:
+        """
+        Over TLS, the access log's scheme is https, for quick answers and
+        the resource tree's, and C{/live} shows an https URL.
+        """
+        events: list[dict[str, object]] = []
+
+        def observe(event: dict[str, object]) -> None:
+            if event.get("log_namespace") == "clocksvc.access":
+                events.append(event)
+
+        observer = cast(ILogObserver, observe)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        port = await self.listen(accessLog=True)
+        for path in ["now", "now?tz=UTC"]:
+            response = await self.client.get(f"https://127.0.0.1:{port}/{path}")
+            await response.content()
+        response = await self.client.get(f"https://localhost:{port}/live")
+        self.assertIn(
+            f"<code>curl https://localhost:{port}/now</code>".encode(),
+            await response.content(),
+        )
+        self.assertEqual([event["scheme"] for event in events], ["https"] * 3)
 
     async def test_page(self) -> None:
         """

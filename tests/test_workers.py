@@ -892,7 +892,7 @@ class BindListenersTests(TestCase):
         An endpoint that is not TCP, TLS, a UNIX socket or systemd's is
         refused.
         """
-        self.patch(_sockets, "wouldListen", lambda description: None)
+        self.patch(_sockets, "wouldListen", lambda description, factory=None: None)
         endpoints = [("other:1", TCP4ServerEndpoint(reactor, 0))]
         with self.assertRaises(Problem) as raised:
             await bindListeners(endpoints, [], 2)

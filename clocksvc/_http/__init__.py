@@ -9,6 +9,12 @@ the standard library.
 """
 
 from ._channel import ClockChannel
+from ._forwarded import (
+    Forwarding,
+    HiddenAddress,
+    Resolution,
+    TrustedProxies,
+)
 from ._grammar import (
     SERVER_HEADER,
     QuickHead,
@@ -28,10 +34,14 @@ __all__ = [
     "ClockRequest",
     "ClockSite",
     "Finished",
+    "Forwarding",
+    "HiddenAddress",
     "IReporter",
     "Limits",
     "QuickAnswer",
     "QuickHead",
+    "Resolution",
+    "TrustedProxies",
     "defaultMaxConnections",
     "frameChunk",
     "httpDate",

@@ -40,6 +40,7 @@ from twisted.web.http import H2_ENABLED, REQUEST_TIMEOUT
 from twisted.web.http_headers import Headers
 from zope.interface import implementer
 
+from ._forwarded import Forwarding
 from ._grammar import (
     ChunkedDecoder,
     LengthDecoder,
@@ -66,6 +67,7 @@ class _Site(Shape):
     reactor: Any
     requestFactory: Any
     quickAnswer: Callable[[QuickHead, IAddress], tuple[bytes, int] | None] | None
+    forwarding: Forwarding | None
 
     def channelOpened(self, channel: ClockChannel) -> None: ...
 
@@ -74,8 +76,29 @@ class _Site(Shape):
     def refused(self, status: int) -> None: ...
 
     def answeredQuickly(
-        self, channel: ClockChannel, head: QuickHead, bodyLength: int, started: float
+        self,
+        channel: ClockChannel,
+        head: QuickHead,
+        bodyLength: int,
+        started: float,
+        client: IAddress,
+        secure: bool | None,
     ) -> None: ...
+
+
+def _fieldValues(
+    fields: list[tuple[bytes, bytes]],
+) -> Callable[[bytes], list[bytes] | None]:
+    """
+    @return: looks up the values of a head's field by its lower-case name,
+        as C{Headers.getRawHeaders} does a request's.
+    """
+
+    def values(name: bytes) -> list[bytes] | None:
+        found = [value for field, value in fields if field.lower() == name]
+        return found or None
+
+    return values
 
 
 #: How long a refused connection, or one timed out, has to take its last
@@ -268,12 +291,19 @@ class ClockChannel(Protocol):
         if quick is None or answer is None:
             return False
         started = self._clock.seconds()
-        response = answer(quick, self._tcp().getPeer())
+        client: IAddress = self._tcp().getPeer()
+        secure = None
+        forwarding = self.site.forwarding
+        if forwarding is not None:
+            # The same rule as for every request the resource tree answers
+            # (ClockRequest.requestReceived), on the same fields.
+            client, secure = forwarding.resolve(client, _fieldValues(head.fields))
+        response = answer(quick, client)
         if response is None:
             return False
         self._cancelDeadline()
         self.writeNow(response[0])
-        self.site.answeredQuickly(self, quick, response[1], started)
+        self.site.answeredQuickly(self, quick, response[1], started, client, secure)
         self._startIdle()
         return True
 

@@ -62,6 +62,10 @@ class ClockRequest(server.Request):
     connection: _Connection | None = None
     startedAt: float | None = None
 
+    #: Whether the client used HTTPS, as a trusted proxy said; L{None} to
+    #: go by the connection.
+    _forwardedSecure: bool | None = None
+
     #: Over HTTP/2, where the connection is not the request's to refuse on,
     #: the status to answer once the request is complete, if it is refused.
     _refusal: int | None = None
@@ -103,7 +107,15 @@ class ClockRequest(server.Request):
         self.content.write(data)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
-        self.startedAt = self.channel.site.reactor.seconds()
+        site = self.channel.site
+        self.startedAt = site.reactor.seconds()
+        forwarding = site.forwarding
+        if forwarding is not None:
+            # Behind a trusted proxy, the client is whom it says; everything
+            # that asks for the client's address or scheme asks this request.
+            self.client, self._forwardedSecure = forwarding.resolve(
+                self.client, self.requestHeaders.getRawHeaders
+            )
         if not visibleTarget(path):
             # HTTP/1.1's grammar takes only visible targets; HTTP/2's lets
             # others through.
@@ -147,6 +159,15 @@ class ClockRequest(server.Request):
         if self.method != b"HEAD":
             self.write(body)
         self.finish()
+
+    def isSecure(self) -> bool:
+        """
+        @return: whether the client used HTTPS: to a trusted proxy, as it
+            says, or else on this connection.
+        """
+        if self._forwardedSecure is not None:
+            return self._forwardedSecure
+        return bool(super().isSecure())
 
     def write(self, data: bytes) -> None:
         if data and self.chunked:

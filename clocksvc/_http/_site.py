@@ -19,6 +19,7 @@ from twisted.web.resource import IResource
 from zope.interface import Attribute, Interface
 
 from ._channel import ClockChannel
+from ._forwarded import Forwarding
 from ._grammar import QuickHead, rawResponse
 from ._limits import Limits
 from ._request import ClockRequest
@@ -46,6 +47,8 @@ class Finished(NamedTuple):
     @ivar bodyLength: the length of the answer's body.
     @ivar client: the client's address, if a reporter wants details.
     @ivar userAgent: its C{User-Agent}, if a reporter wants details.
+    @ivar secure: whether the client used HTTPS, as the connection or a
+        trusted proxy says, if a reporter wants details.
     """
 
     when: float
@@ -56,6 +59,7 @@ class Finished(NamedTuple):
     bodyLength: int
     client: IAddress | None
     userAgent: bytes | None
+    secure: bool | None = None
 
 
 class IReporter(Interface):
@@ -102,6 +106,8 @@ class ClockSite(server.Site):
     @ivar limits: the limits its channels keep.
     @ivar reporters: what hears of each request.
     @ivar quickAnswer: the quick answers, if any.
+    @ivar forwarding: how a request's client address and scheme are found
+        behind trusted proxies, if any are.
     """
 
     requestFactory = ClockRequest
@@ -116,6 +122,7 @@ class ClockSite(server.Site):
         limits: Limits,
         reporters: Sequence[IReporter] = (),
         quickAnswer: QuickAnswer | None = None,
+        forwarding: Forwarding | None = None,
     ) -> None:
         """
         @param resource: the root resource.
@@ -123,6 +130,8 @@ class ClockSite(server.Site):
         @param limits: the limits.
         @param reporters: what hears of each request answered or refused.
         @param quickAnswer: answers plain requests from their head alone.
+        @param forwarding: the trusted proxies' rule for a request's client
+            address and scheme; L{None}, the default, trusts no proxy.
         """
         # No form parsing: nothing in clocksvc reads form arguments, and
         # Twisted's parser (the email package's) takes quadratic time and
@@ -136,6 +145,7 @@ class ClockSite(server.Site):
         self.limits = limits
         self.reporters = list(reporters)
         self.quickAnswer = quickAnswer
+        self.forwarding = forwarding
         self._details = any(reporter.wantsDetails for reporter in self.reporters)
         self._channels: set[ClockChannel] = set()
         self._drained: Deferred[None] | None = None
@@ -160,23 +170,36 @@ class ClockSite(server.Site):
             request.getClientAddress() if details else None,
             request.getHeader(b"user-agent") if details else None,
             getattr(request, "startedAt", None),
+            request.isSecure() if details else None,
         )
 
     def answeredQuickly(
-        self, channel: ClockChannel, head: QuickHead, bodyLength: int, started: float
+        self,
+        channel: ClockChannel,
+        head: QuickHead,
+        bodyLength: int,
+        started: float,
+        client: IAddress,
+        secure: bool | None,
     ) -> None:
         """
         Report a request answered quickly, as L{log} does one the resource
         tree answered.
+
+        @param client: the client's address, as L{forwarding} resolved it.
+        @param secure: whether the client used HTTPS, if a trusted proxy
+            said; else L{None}, to go by the connection.
         """
+        details = self._details
         self._report(
             head.method,
             head.target,
             _OK,
             bodyLength,
-            channel.getPeer() if self._details else None,
+            client if details else None,
             head.userAgent,
             started,
+            (channel.isSecure() if secure is None else secure) if details else None,
         )
 
     def _report(
@@ -188,6 +211,7 @@ class ClockSite(server.Site):
         client: IAddress | None,
         userAgent: bytes | None,
         started: float | None,
+        secure: bool | None,
     ) -> None:
         if not self.reporters:
             return
@@ -201,6 +225,7 @@ class ClockSite(server.Site):
             bodyLength,
             client,
             userAgent,
+            secure,
         )
         for reporter in self.reporters:
             reporter.requestFinished(finished)

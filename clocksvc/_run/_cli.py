@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IListeningPort
@@ -24,7 +24,7 @@ from ._logging import JSONLinesObserver, ThreadedWriter, say, serviceLog
 from ._options import Options
 from ._service import ClockService
 from ._sharedlog import openSharedLog
-from ._signals import onStopSignals
+from ._signals import Reload, onReloadSignal, onStopSignals
 from ._supervisor import supervise
 from ._worker import Worker
 
@@ -37,7 +37,7 @@ def _startLog(
     access: bool,
     shared: bool,
     stderr: TextIO,
-) -> None:
+) -> ThreadedWriter:
     """
     Send the log, one JSON object a line, to C{destination}, from a thread
     of its own; its last lines are written as the reactor shuts down.
@@ -45,24 +45,36 @@ def _startLog(
     @param shared: whether other processes write to it too (a supervisor
         and its workers).
     @param stderr: where the writer says that the log fails.
+    @return: the writer, which L{ThreadedWriter.reopen} reopens a file's
+        path.
     """
     if shared:
+        path = destination
+
+        def reopenShared() -> IO[str]:
+            return openSharedLog(path)
+
         writer = ThreadedWriter(
-            openSharedLog(destination), closeFile=True, stderr=stderr
-        )
-    elif isinstance(destination, str):
-        # The writer closes it, after the last line at shutdown.
-        writer = ThreadedWriter(
-            open(destination, "a", encoding="utf-8"),  # noqa: SIM115
+            openSharedLog(destination),
             closeFile=True,
             stderr=stderr,
+            reopen=reopenShared if isinstance(destination, str) else None,
         )
+    elif isinstance(destination, str):
+        name = destination
+
+        def reopen() -> IO[str]:
+            return open(name, "a", encoding="utf-8")
+
+        # The writer closes it, after the last line at shutdown.
+        writer = ThreadedWriter(reopen(), closeFile=True, stderr=stderr, reopen=reopen)
     else:
         writer = ThreadedWriter(destination, stderr=stderr)
     globalLogBeginner.beginLoggingTo(
         [JSONLinesObserver(writer.write, access=access)], redirectStandardIO=False
     )
     reactor.addSystemEventTrigger("after", "shutdown", writer.close)
+    return writer
 
 
 async def run(
@@ -94,6 +106,11 @@ async def run(
     running: Deferred[None] = Deferred()
     reactor.callWhenRunning(running.callback, None)
     await running
+    # SIGHUP reopens the log file (once there is one) and is passed on to
+    # workers; from now on it never ends the process, as its default would.
+    reload = Reload()
+    if handleSignals:
+        onReloadSignal(reactor, reload)
     options = Options()
     # Where the lines for people go: a worker leaves them to its supervisor.
     peopleOut = stdout if worker is None else io.StringIO()
@@ -112,13 +129,14 @@ async def run(
         destination, accessLogOn = logDestination(options["access-log"], stdout, stderr)
         supervising = worker is None and options["workers"] > 1
         if handleSignals:
-            _startLog(
+            writer = _startLog(
                 reactor,
                 destination,
                 accessLogOn,
                 shared=worker is not None or supervising,
                 stderr=stderr,
             )
+            reload.add(writer.reopen)
         if supervising:
             status = await supervise(
                 reactor,
@@ -129,6 +147,7 @@ async def run(
                 stdout,
                 stderr,
                 handleSignals,
+                reload,
             )
             if status:
                 raise SystemExit(status)

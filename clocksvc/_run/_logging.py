@@ -52,6 +52,7 @@ _ACCESS_FIELDS = (
     "bytes",
     "duration_ms",
     "user_agent",
+    "scheme",
 )
 
 
@@ -132,7 +133,7 @@ _CAPPED_FIELDS = ("method", "path", "user_agent")
 # itself.
 _ACCESS_LINE = (
     '{"time":"%s","client":%s,"method":%s,"path":%s,"status":%d,"bytes":%d,'
-    '"duration_ms":%r,"user_agent":%s}\n'
+    '"duration_ms":%r,"user_agent":%s,"scheme":%s}\n'
 )
 _quoted = json.encoder.encode_basestring_ascii
 
@@ -146,7 +147,7 @@ def _accessLine(event: dict[str, Any]) -> str:
         whole.
     """
     fields = [event.get(name) for name in _ACCESS_FIELDS]
-    client, method, path, status, length, duration, agent = fields
+    client, method, path, status, length, duration, agent, scheme = fields
     if (
         type(client) is str
         and type(method) is str
@@ -155,6 +156,7 @@ def _accessLine(event: dict[str, Any]) -> str:
         and type(length) is int
         and type(duration) is float
         and type(agent) is str
+        and type(scheme) is str
         and math.isfinite(duration)
         and len(method) <= MAX_FIELD_CHARS
         and len(path) <= MAX_FIELD_CHARS
@@ -169,6 +171,7 @@ def _accessLine(event: dict[str, Any]) -> str:
             length,
             duration,
             _quoted(agent),
+            _quoted(scheme),
         )
     line: dict[str, Any] = {"time": _isoTime(event["when"])}
     line.update(zip(_ACCESS_FIELDS, fields))
@@ -279,34 +282,33 @@ class ThreadedWriter:
         closeFile: bool = False,
         stderr: IO[str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        reopen: Callable[[], IO[str]] | None = None,
     ) -> None:
         """
         @param file: where the lines go; flushed now, and after each batch
             if it has no descriptor.
-        @param closeFile: whether L{close} closes C{file} too.
+        @param closeFile: whether L{close} closes C{file} too, and
+            L{reopen} the file it replaces.
         @param stderr: where the writer says that C{file} fails, and that it
             works again: one line each time; C{sys.stderr} if L{None}.
         @param sleep: how the thread waits for a batch to gather.
+        @param reopen: opens the file anew, for L{reopen}: the log's path
+            again, after logrotate has renamed it; L{None} for a file that
+            is not reopened (a standard stream).
         """
-        self._file = file
         self._closeFile = closeFile
         self._stderr = sys.stderr if stderr is None else stderr
         self._sleep = sleep
-        self._encoding = getattr(file, "encoding", None) or "utf-8"
         # What the file object holds goes first: from here on, the writer's
         # lines go past its buffers. If that fails, the first batch will.
         with contextlib.suppress(OSError, ValueError):
             file.flush()
+        self._file = file
+        self._encoding = "utf-8"
         self._fd: int | None = None
         self._chunk = _FILE_CHUNK
-        try:
-            self._fd = file.fileno()
-            if not stat.S_ISREG(os.fstat(self._fd).st_mode):
-                self._chunk = _PIPE_BUF
-        except (AttributeError, OSError, ValueError):
-            # No descriptor (a StringIO, a LineFile): the file object's own
-            # write and flush, then.
-            self._fd = None
+        self._adopt(file)
+        self._reopen = reopen
         # Lines are handed over in batches: a queue.Queue would take a lock
         # and wake the thread for every line, which at tens of thousands of
         # requests a second costs the reactor more than the line itself.
@@ -317,6 +319,8 @@ class ThreadedWriter:
         self._heldLines = 0
         self._heldChars = 0
         self._wake = threading.Event()
+        # Set by reopen, under the lock; taken up by the thread.
+        self._reopenAsked = False
         # Set by close: ends a pause before a retry early.
         self._closing = threading.Event()
         # Lines lost and not yet said so in the log; and all lines lost.
@@ -339,6 +343,37 @@ class ThreadedWriter:
             target=self._run, name="clocksvc-log-writer", daemon=True
         )
         self._thread.start()
+
+    def _adopt(self, file: IO[str]) -> None:
+        """
+        Write to C{file} from now on: through its descriptor if it has one,
+        in chunks for a regular file or a pipe.
+        """
+        self._file = file
+        self._encoding = getattr(file, "encoding", None) or "utf-8"
+        self._chunk = _FILE_CHUNK
+        try:
+            self._fd = file.fileno()
+            if not stat.S_ISREG(os.fstat(self._fd).st_mode):
+                self._chunk = _PIPE_BUF
+        except (AttributeError, OSError, ValueError):
+            # No descriptor (a StringIO, a LineFile): the file object's own
+            # write and flush, then.
+            self._fd = None
+
+    def reopen(self) -> None:
+        """
+        Open the file anew, as SIGHUP asks after logrotate has renamed it:
+        lines queued until the thread takes this up go to the old file,
+        whole, and every later one to the new file. Safe from the reactor's
+        thread; the thread itself swaps the files, between two batches, so
+        that no write is ever cut across them.
+        """
+        if self._reopen is None:
+            return
+        with self._lock:
+            self._reopenAsked = True
+        self._wake.set()
 
     def write(self, line: str) -> None:
         """
@@ -426,6 +461,7 @@ class ThreadedWriter:
             batch, self._pending = self._pending, []
             unreported, self._unreported = self._unreported, 0
             stopping = self._stopping
+            reopen, self._reopenAsked = self._reopenAsked, False
         text = "".join(batch)
         try:
             if self._fd is None:
@@ -440,12 +476,40 @@ class ThreadedWriter:
             with self._lock:
                 self._heldLines -= len(batch)
                 self._heldChars -= len(text)
+        if reopen and not self._gone:
+            self._reopenFile()
         if self._gone or stopping:
             return True
         if self._failing is not None:
             # Lines gather in the queue meanwhile, up to its bounds.
             self._closing.wait(self._retrySeconds)
         return False
+
+    def _reopenFile(self) -> None:
+        """
+        In the thread, between batches: write to a newly opened file from
+        now on, and close the old one if it is the writer's to close.
+        """
+        if self._reopen is None:  # pragma: no cover (reopen asks only then)
+            return
+        try:
+            new = self._reopen()
+        except Exception as e:
+            self._say(f"access log: cannot reopen: {e}; writing on to the old file")
+            return
+        old = self._file
+        if self._tail:
+            # The old file failed within a line: its rest would start the
+            # new file with half a line. It is lost, and said so.
+            self._tail = b""
+            self._lost(1, 0)
+        self._maybeMidLine = False
+        self._adopt(new)
+        if self._closeFile:
+            try:
+                old.close()
+            except (OSError, ValueError) as e:
+                self._say(f"access log: cannot close: {e}")
 
     def _notice(self, unreported: int) -> str:
         """

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from twisted.python import usage
 
-from .._http import Limits
+from .._http import Limits, TrustedProxies
 from .._version import __version__
 from .._web import resolveZone
 
@@ -64,6 +64,7 @@ class Options(usage.Options):
         self["access-log"] = "-"
         self["shutdown-timeout"] = 10.0
         self["workers"] = 1
+        self["trusted-proxy"] = []
 
     def opt_listen(self, description: str) -> None:
         """
@@ -153,6 +154,25 @@ class Options(usage.Options):
                 f"--workers needs a whole number above 0, or auto, not {value!r}"
             )
         self["workers"] = int(value)
+
+    def opt_trusted_proxy(self, value: str) -> None:
+        """
+        Believe the Forwarded, X-Forwarded-For and X-Forwarded-Proto fields
+        of requests from this proxy: an IP address, a network such as
+        10.0.0.0/8, or unix for any peer on a UNIX socket (repeatable, or a
+        comma-separated list).
+        """
+        try:
+            TrustedProxies.parse([value])
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+        self["trusted-proxy"].append(value)
+
+    def trustedProxies(self) -> TrustedProxies:
+        """
+        @return: the proxies that C{--trusted-proxy} names; none by default.
+        """
+        return TrustedProxies.parse(self["trusted-proxy"])
 
     def opt_version(self) -> None:
         """

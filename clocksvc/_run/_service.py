@@ -91,6 +91,7 @@ class ClockService(service.MultiService):
             options.limits(),
             accessLog=options["access-log"] != "off",
             adminResources=not options["admin-listen"],
+            trustedProxies=options.trustedProxies(),
         )
         self.adminSite = buildAdminSite(self.site) if self._adminEndpoints else None
         self.shutdown: GracefulShutdown | None = None

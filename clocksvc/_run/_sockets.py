@@ -50,16 +50,21 @@ class _WouldListen:
     @ivar unix: whether it is a UNIX socket; if not, TCP.
     @ivar tls: for TCP, whether it speaks TLS.
     @ivar contextFactory: for TLS, the endpoint's context factory.
+    @ivar factory: the protocol factory the endpoint hands the reactor: the
+        one it was given, or one that wraps it (the PROXY protocol's, for
+        C{haproxy:}).
     """
 
     def __init__(
         self,
+        factory: object,
         unix: bool = False,
         port: int = 0,
         backlog: int = 50,
         interface: str = "",
         contextFactory: Any = None,
     ) -> None:
+        self.factory = factory
         self.unix = unix
         self.port = port
         self.backlog = backlog
@@ -83,7 +88,9 @@ class _ListenRecorder:
     def listenTCP(
         self, port: int, factory: object, backlog: int = 50, interface: str = ""
     ) -> None:
-        self.found = _WouldListen(port=port, backlog=backlog, interface=interface)
+        self.found = _WouldListen(
+            factory, port=port, backlog=backlog, interface=interface
+        )
 
     def listenSSL(
         self,
@@ -94,6 +101,7 @@ class _ListenRecorder:
         interface: str = "",
     ) -> None:
         self.found = _WouldListen(
+            factory,
             port=port,
             backlog=backlog,
             interface=interface,
@@ -108,17 +116,23 @@ class _ListenRecorder:
         mode: int = 0o666,
         wantPID: int = 0,
     ) -> None:
-        self.found = _WouldListen(unix=True)
+        self.found = _WouldListen(factory, unix=True)
 
 
-def wouldListen(description: str) -> _WouldListen | None:
+def wouldListen(
+    description: str, factory: IProtocolFactory | None = None
+) -> _WouldListen | None:
     """
     @param description: an endpoint description that parses.
-    @return: what it would listen on; C{None} for an endpoint that is not
-        TCP, TLS or a UNIX socket.
+    @param factory: the protocol factory to listen with.
+    @return: what it would listen on, and with what factory; C{None} for an
+        endpoint that is not TCP, TLS or a UNIX socket, perhaps wrapped (as
+        C{haproxy:} wraps another).
     """
     recorder = _ListenRecorder()
-    listening = serverFromString(recorder, description).listen(Factory())
+    listening = serverFromString(recorder, description).listen(
+        Factory() if factory is None else factory
+    )
     # Another kind of endpoint calls what the recorder lacks: that failure
     # means "not one of ours", and is not to be logged as unhandled.
     listening.addErrback(lambda failure: None)
@@ -419,16 +433,18 @@ class InheritedEndpoint:
     endpoint to listen on once.
     """
 
-    def __init__(self, reactor: Any, fd: int, contextFactory: Any = None) -> None:
+    def __init__(self, reactor: Any, fd: int, description: str | None = None) -> None:
         """
         @param reactor: the reactor to adopt it into.
         @param fd: the descriptor, which L{listen} closes.
-        @param contextFactory: for TLS, what the reactor's C{listenSSL} takes:
-            the C{ssl:} endpoint's context factory; else C{None}.
+        @param description: the description of the endpoint it was bound
+            for, if any: whatever that endpoint wraps its protocol factory
+            in (TLS for C{ssl:}, the PROXY protocol for C{haproxy:}, or both)
+            is wrapped in here too.
         """
         self._reactor = reactor
         self._fd = fd
-        self._contextFactory = contextFactory
+        self._description = description
 
     def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
         try:
@@ -441,13 +457,22 @@ class InheritedEndpoint:
         except OSError:
             return fail()
         try:
-            if self._contextFactory is not None:
-                from twisted.protocols.tls import TLSMemoryBIOFactory
+            would = (
+                None
+                if self._description is None
+                else wouldListen(self._description, protocolFactory)
+            )
+            if would is not None:
+                # What the endpoint would hand the reactor: a PROXY
+                # protocol wrapper's factory, for haproxy:.
+                protocolFactory = cast(IProtocolFactory, would.factory)
+                if would.contextFactory is not None:
+                    from twisted.protocols.tls import TLSMemoryBIOFactory
 
-                # What the reactor's listenSSL does with a TCP port.
-                protocolFactory = TLSMemoryBIOFactory(
-                    self._contextFactory, False, protocolFactory
-                )
+                    # What the reactor's listenSSL does with a TCP port.
+                    protocolFactory = TLSMemoryBIOFactory(
+                        would.contextFactory, False, protocolFactory
+                    )
             if held.family == socket.AF_UNIX:
                 port: IListeningPort = _SharedUNIXPort(
                     held.dup(), protocolFactory, self._reactor

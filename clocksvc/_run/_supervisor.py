@@ -13,6 +13,7 @@ descriptors, which it adopts and serves as a single clocksvc does.
 The supervisor:
 
   - says where it serves once every worker serves;
+  - passes SIGHUP on to every worker (each reopens the log file);
   - on SIGTERM or SIGINT sends SIGTERM to every worker, each of which
     drains as a single clocksvc does, and exits once they all have: 0 if
     none had to drop a connection, else 1; a second signal, or a worker
@@ -57,7 +58,7 @@ from twisted.python.failure import Failure
 from ._endpoints import describeAddress
 from ._logging import say, serviceLog
 from ._options import Options
-from ._signals import TwoStep, onStopSignals
+from ._signals import Reload, TwoStep, onStopSignals
 from ._sockets import Listener, Only, bindListeners
 from ._worker import READY
 
@@ -474,6 +475,15 @@ class Supervisor:
             self._finish()
         return self._stopped
 
+    def reload(self) -> None:
+        """
+        Pass SIGHUP on to every worker, which reopens its log file. A worker
+        that has not yet begun to serve ignores it, and opens the file by
+        its path when it does.
+        """
+        for worker in self._workers.values():
+            worker.signal("HUP")
+
     def force(self) -> None:
         """
         Kill every worker now.
@@ -516,6 +526,7 @@ async def supervise(
     stdout: TextIO,
     stderr: TextIO,
     handleSignals: bool,
+    reload: Reload | None = None,
 ) -> int:
     """
     Listen, start the workers, and supervise them until the reactor stops.
@@ -529,6 +540,8 @@ async def supervise(
     @param stderr: where to report problems.
     @param handleSignals: whether SIGTERM and SIGINT are to stop the
         workers: for the real process only.
+    @param reload: what SIGHUP does, to which passing it on to the workers
+        is added.
     @return: the exit status.
     @raise Problem: if an endpoint cannot be listened on.
     """
@@ -545,5 +558,7 @@ async def supervise(
     reactor.addSystemEventTrigger("before", "shutdown", supervisor.stop)
     if handleSignals:
         onStopSignals(reactor, supervisor.requested)
+    if reload is not None:
+        reload.add(supervisor.reload)
     supervisor.start()
     return await supervisor.finished

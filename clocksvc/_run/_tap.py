@@ -6,13 +6,15 @@ C{twist} runs.
 
 Under C{twist}, the log is C{twist}'s (C{--log-file}, C{--log-format=json}):
 clocksvc's access and service events go there, unless C{--access-log PATH}
-sends the access log to a file of its own.
+sends the access log to a file of its own. SIGHUP reopens that file, as it
+does under C{python -m clocksvc}; C{twist} never reopens its own log file.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
+from twisted.application import service
 from twisted.logger import globalLogPublisher
 from twisted.python import usage
 
@@ -21,6 +23,7 @@ from ._endpoints import Problem, parseEndpoints
 from ._logging import JSONLinesObserver, ThreadedWriter
 from ._options import Options as _Options
 from ._service import ClockService, WriterService
+from ._signals import Reload, onReloadSignal
 
 __all__ = ["Options", "makeService"]
 
@@ -47,14 +50,33 @@ class Options(_Options):
             raise usage.UsageError(str(e)) from None
 
 
+class ReloadService(service.Service):
+    """
+    Under C{twist}: SIGHUP does L{Reload}'s callbacks, and never ends the
+    process, as its default action would.
+    """
+
+    def __init__(self, reactor: Any, reload: Reload) -> None:
+        self._reactor = reactor
+        self._reload = reload
+
+    def startService(self) -> None:
+        super().startService()
+        onReloadSignal(self._reactor, self._reload)
+
+
 def makeService(options: Options, reactor: Any = None) -> ClockService:
     """
     @param options: the parsed options.
     @param reactor: the reactor to serve with; by default the one C{twist}
-        installed.
+        installed, and then SIGHUP reopens C{--access-log PATH}.
     @return: clocksvc's service, which listens on every endpoint as it
         starts.
     """
+    reload = Reload()
+    # Without a reactor given, this is the real twist process: its signals
+    # are clocksvc's to handle.
+    handleSignals = reactor is None
     if reactor is None:
         reactor = defaultReactor()
     top = ClockService(
@@ -63,11 +85,16 @@ def makeService(options: Options, reactor: Any = None) -> ClockService:
         parseEndpoints(reactor, options["listen"]),
         parseEndpoints(reactor, options["admin-listen"]),
     )
+    if handleSignals:
+        ReloadService(reactor, reload).setServiceParent(top)
     if options["access-log"] not in ("-", "off"):
-        writer = ThreadedWriter(
-            open(options["access-log"], "a", encoding="utf-8"),  # noqa: SIM115
-            closeFile=True,
-        )
+        path = options["access-log"]
+
+        def reopen() -> IO[str]:
+            return open(path, "a", encoding="utf-8")
+
+        writer = ThreadedWriter(reopen(), closeFile=True, reopen=reopen)
         globalLogPublisher.addObserver(JSONLinesObserver(writer.write))
         WriterService(writer).setServiceParent(top)
+        reload.add(writer.reopen)
     return top

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from ._endpoints import Problem
 from ._signals import onStopSignals
-from ._sockets import InheritedEndpoint, Only, wouldListen
+from ._sockets import InheritedEndpoint, Only
 
 __all__ = ["READY", "Worker"]
 
@@ -83,13 +83,12 @@ class Worker:
         for description, fd in zip([*listen, *admin], self._fds):
             if fd is None:
                 continue
-            contextFactory = None
-            if description.startswith("ssl:"):
-                would = wouldListen(description)
-                contextFactory = None if would is None else would.contextFactory
-            found.append(
-                (description, InheritedEndpoint(self._reactor, fd, contextFactory))
-            )
+            # Wrapped as the description's endpoint wraps its factory (TLS,
+            # the PROXY protocol); systemd's sockets are adopted as they are,
+            # and a worker cannot parse their description: its environment
+            # names no socket.
+            wrapped = None if description.startswith("systemd:") else description
+            found.append((description, InheritedEndpoint(self._reactor, fd, wrapped)))
         publicCount = sum(fd is not None for fd in self._fds[: len(listen)])
         return found[:publicCount], found[publicCount:]
 

@@ -67,6 +67,10 @@ def main() -> None:
     # group, and the supervisor forwards it as SIGTERM, so workers ignore
     # it; from before the reactor runs, which then leaves it ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGHUP, which the supervisor passes on to reopen the log, must not end
+    # a worker that has not yet set its handler: until then, it is ignored
+    # (the worker then opens the log by its path, the new file's).
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     react(_serve, (fds, link, options))
 
 

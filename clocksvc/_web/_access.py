@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from .._http import Finished, IReporter
+from ._api import addressIP
 
 __all__ = ["ACCESS_NAMESPACE", "AccessLog", "accessLog"]
 
@@ -34,13 +35,14 @@ class AccessLog:
         accessLog.info(
             "{method} {path} {status}",
             when=finished.when,
-            client=getattr(finished.client, "host", ""),
+            client=addressIP(finished.client),
             method=finished.method.decode("latin-1"),
             path=finished.target.decode("latin-1"),
             status=finished.status,
             bytes=finished.bodyLength,
             duration_ms=round(finished.seconds * 1000, 3),
             user_agent=(finished.userAgent or b"").decode("latin-1"),
+            scheme="https" if finished.secure else "http",
         )
 
     def requestRefused(self, status: int) -> None:

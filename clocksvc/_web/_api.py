@@ -6,8 +6,10 @@ worldtimeapi.org and time.akamai.com already parse.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -74,14 +76,28 @@ def clientIP(request: IRequest) -> str:
     return addressIP(request.getClientAddress())
 
 
-def addressIP(address: IAddress) -> str:
+def addressIP(address: IAddress | None) -> str:
     """
-    @return: the IP address of C{address}, as L{clientIP} gives it.
+    @return: the IP address of C{address}, as L{clientIP} gives it: IPv6
+        addresses in their canonical text (RFC 5952), as some sources, such
+        as Twisted's PROXY protocol version 2 parser, write them in full.
     """
     if isinstance(address, (IPv4Address, IPv6Address)):
         host = address.host
-        return host.removeprefix("::ffff:") if "." in host else host
+        return host.removeprefix("::ffff:") if "." in host else _canonicalIPv6(host)
     return ""
+
+
+@lru_cache(maxsize=1024)
+def _canonicalIPv6(host: str) -> str:
+    """
+    @return: C{host}, an IPv6 address, in canonical text; as it is if it is
+        not one.
+    """
+    try:
+        return str(ipaddress.IPv6Address(host))
+    except ValueError:
+        return host
 
 
 def acceptHeader(request: IRequest) -> str | None:

@@ -48,6 +48,7 @@ _PAGE = """<!DOCTYPE html>
 <p id="zone">UTC</p>
 <p id="offset" aria-live="polite">Measuring your clock's offset needs JavaScript; this page reloads every 10 seconds.</p>
 <p id="detail"></p>
+<p id="api">From a program: <code>curl {api}</code></p>
 </main>
 <footer><a href="/now">/now</a> · <a href="/stream">/stream</a> · <a href="/openapi.json">API</a></footer>
 </body>
@@ -55,13 +56,15 @@ _PAGE = """<!DOCTYPE html>
 """  # noqa: E501
 
 
-def livePage(seconds: float) -> bytes:
+def livePage(seconds: float, api: str = "/now") -> bytes:
     """
     @param seconds: the server's time.
+    @param api: the URL of C{/now} on this server, as the client reaches it.
     @return: the page, showing that time in UTC.
     """
     moment = datetime.fromtimestamp(seconds, timezone.utc)
     return _PAGE.format(
+        api=escape(api),
         iso=escape(moment.isoformat(timespec="milliseconds")),
         ms=int(seconds * 1000),
         clock=moment.strftime("%H:%M:%S"),
@@ -93,7 +96,21 @@ class LivePage(_Exact):
     def render_GET(self, request: IRequest) -> bytes:
         pageHeaders(request, CONTENT_SECURITY_POLICY)
         request.setHeader(b"cache-control", b"no-store")
-        return livePage(self._clock.seconds())
+        return livePage(self._clock.seconds(), apiURL(request))
+
+
+def apiURL(request: IRequest) -> str:
+    """
+    @return: the URL of C{/now} as the client reaches this server: its
+        C{Host}, with the scheme it used (which a trusted proxy may say,
+        L{clocksvc._http.Forwarding}); only the path without a C{Host}.
+    """
+    host: bytes | None = request.getHeader(b"host")
+    if host is None:
+        return "/now"
+    scheme = "https" if request.isSecure() else "http"
+    # ClockRequest lets only a valid Host through; escaped all the same.
+    return f"{scheme}://{host.decode('latin-1')}/now"
 
 
 class StaticFile(_Exact):

@@ -81,6 +81,13 @@ class SiteMetrics:
             "Clients of /stream now.",
             registry=self.registry,
         )
+        self.forwardedInvalid = Counter(
+            "clocksvc_forwarded_invalid",
+            "Requests from a trusted proxy whose Forwarded, X-Forwarded-For or "
+            "X-Forwarded-Proto could not be read; the proxy's own address was "
+            "used.",
+            registry=self.registry,
+        )
         self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         source, version = tzdataVersion()
         Gauge(

@@ -218,7 +218,13 @@ def openAPIDocument() -> dict[str, Any]:
         "required": list(FIELDS),
         "properties": {
             "abbreviation": {"type": "string", "example": "CET"},
-            "client_ip": {"type": "string"},
+            "client_ip": {
+                "type": "string",
+                "description": "The client's IP address: behind a trusted proxy "
+                "(--trusted-proxy), the one its Forwarded or X-Forwarded-For "
+                "gives; empty when there is none (a UNIX socket, or a proxy "
+                "that hides it)",
+            },
             "datetime": {
                 "type": "string",
                 "description": "Local time, ISO 8601, microseconds and offset",

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
 from twisted.web.resource import Resource
 
-from .._http import ClockSite, IReporter, Limits
+from .._http import ClockSite, Forwarding, IReporter, Limits, TrustedProxies
 from .._time import ZoneCatalogue, defaultCatalogue
 from ._access import AccessLog
 from ._metrics import SiteMetrics
@@ -92,6 +92,7 @@ def buildSite(
     *,
     accessLog: bool = False,
     adminResources: bool = True,
+    trustedProxies: TrustedProxies | None = None,
 ) -> ClockSite:
     """
     Build the site that serves clocksvc's routes (L{ROUTES}).
@@ -103,6 +104,8 @@ def buildSite(
     @param accessLog: whether each answered request is logged.
     @param adminResources: whether C{/healthz} and C{/metrics} are served
         here; if not, serve them with L{buildAdminSite}.
+    @param trustedProxies: the proxies whose forwarding fields give a
+        request's client address and scheme; by default none.
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
@@ -124,7 +127,12 @@ def buildSite(
     if accessLog:
         reporters.append(AccessLog())
     quick = QuickAnswers(clock, root, parts.defaultZone)
-    site = ClockSite(root, clock, limits, reporters, quick.answer)
+    forwarding = (
+        Forwarding(trustedProxies, metrics.forwardedInvalid.inc)
+        if trustedProxies
+        else None
+    )
+    site = ClockSite(root, clock, limits, reporters, quick.answer, forwarding)
     stream = root.getStaticEntity(b"stream")
     site.whenDraining(stream.closeAll)
     built = site

@@ -1,0 +1,504 @@
+"""
+Tests for clocksvc behind proxies, over real sockets: the client's address
+and scheme from a trusted proxy's C{Forwarded} and C{X-Forwarded-For}
+(C{--trusted-proxy}), and from the HAProxy PROXY protocol (C{haproxy:}
+endpoints), alone and with C{--workers}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import struct
+from pathlib import Path
+from typing import Any, cast
+
+import treq
+from treq.client import HTTPClient
+from twisted.internet import reactor
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import UNIXServerEndpoint, serverFromString
+from twisted.internet.interfaces import IListeningPort, IReactorTime
+from twisted.internet.threads import deferToThread
+from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.trial.unittest import TestCase
+from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.http_headers import Headers
+
+from clocksvc._http import ClockSite, TrustedProxies
+from clocksvc._web._site import buildSite, metricsOf
+
+from ._helpers import UNIXEndpoints, urlOf
+from ._process import ClocksvcProcess, spawnClocksvc
+from ._rawhttp import exchange
+from .test_tls import within
+from .test_workers import PATIENCE, childrenOf, eventually, parentOf, peopleLines
+
+#: The issue's example: a client's own claim, then what the proxy appended.
+CHAIN = "198.51.100.1, 203.0.113.9"
+
+
+class Served:
+    """
+    clocksvc in this process on a real socket, and the access events it
+    emits.
+    """
+
+    def __init__(self, testCase: TestCase, trusted: list[str] | None) -> None:
+        self.site: ClockSite = buildSite(
+            IReactorTime(reactor),
+            accessLog=True,
+            trustedProxies=None if trusted is None else TrustedProxies.parse(trusted),
+        )
+        self.events: list[dict[str, Any]] = []
+
+        def observe(event: dict[str, Any]) -> None:
+            if event.get("log_namespace") == "clocksvc.access":
+                self.events.append(event)
+
+        observer = cast(ILogObserver, observe)
+        globalLogPublisher.addObserver(observer)
+        testCase.addCleanup(globalLogPublisher.removeObserver, observer)
+        self.pool = HTTPConnectionPool(reactor, persistent=False)
+        testCase.addCleanup(self.pool.closeCachedConnections)
+
+    def tcp(self, testCase: TestCase) -> str:
+        """
+        Listen on a free port of 127.0.0.1 until the test ends.
+
+        @return: the URL of the root.
+        """
+        # The same Site annotation gap as in clocksvc._web._site.listen.
+        port: IListeningPort = reactor.listenTCP(
+            0,
+            self.site,  # type: ignore[arg-type]
+            interface="127.0.0.1",
+        )
+        testCase.addCleanup(port.stopListening)
+        return urlOf(port)
+
+    async def document(
+        self, url: str, client: HTTPClient | None = None, **fields: str
+    ) -> dict[str, Any]:
+        """
+        @return: the JSON document at C{url}, asked for with C{fields}
+            (C{x_forwarded_for} for C{X-Forwarded-For}).
+        """
+        headers = Headers(
+            {name.replace("_", "-"): [value] for name, value in fields.items()}
+        )
+        if client is None:
+            response = await treq.get(url, headers=headers, pool=self.pool)
+        else:
+            response = await client.get(url, headers=headers)
+        self.assertOK(response.code)
+        answer: dict[str, Any] = json.loads(await response.content())
+        return answer
+
+    def assertOK(self, code: int) -> None:
+        if code != 200:
+            raise AssertionError(f"status {code}")
+
+    def clients(self) -> list[tuple[str, str, str]]:
+        """
+        @return: each access event's path, client and scheme.
+        """
+        return [(e["path"], e["client"], e["scheme"]) for e in self.events]
+
+
+class TrustedProxyTests(TestCase):
+    """
+    With C{--trusted-proxy}, a trusted proxy's fields name the client in
+    the time document, in event streams and in the access log, on every
+    path; from anyone else, or without the option, they change nothing.
+    """
+
+    #: Served by the quick path, and by the resource tree.
+    PATHS = ("now", "now.json", "now?tz=UTC", "api/timezone/Etc/UTC")
+
+    async def test_xForwardedFor(self) -> None:
+        """
+        The issue's example: C{X-Forwarded-For: 198.51.100.1, 203.0.113.9}
+        from a trusted 127.0.0.1 is client 203.0.113.9 everywhere.
+        """
+        served = Served(self, ["127.0.0.1"])
+        url = served.tcp(self)
+        for path in self.PATHS:
+            document = await served.document(url + path, x_forwarded_for=CHAIN)
+            self.assertEqual(document["client_ip"], "203.0.113.9", path)
+        self.assertEqual(
+            served.clients(),
+            [("/" + path, "203.0.113.9", "http") for path in self.PATHS],
+        )
+
+    async def test_forwarded(self) -> None:
+        """
+        C{Forwarded: for="[2001:db8::1]:4711";proto=https} is client
+        2001:db8::1, over HTTPS, in the document and the log.
+        """
+        served = Served(self, ["127.0.0.1"])
+        url = served.tcp(self)
+        for path in self.PATHS:
+            document = await served.document(
+                url + path, forwarded='for="[2001:db8::1]:4711";proto=https'
+            )
+            self.assertEqual(document["client_ip"], "2001:db8::1", path)
+        self.assertEqual(
+            served.clients(),
+            [("/" + path, "2001:db8::1", "https") for path in self.PATHS],
+        )
+
+    async def test_untrusted(self) -> None:
+        """
+        From a peer that is not a trusted proxy, and without the option,
+        the fields change nothing.
+        """
+        for trusted in [["10.0.0.1", "unix"], None]:
+            served = Served(self, trusted)
+            url = served.tcp(self)
+            for path in self.PATHS:
+                document = await served.document(
+                    url + path,
+                    x_forwarded_for=CHAIN,
+                    forwarded="for=203.0.113.9;proto=https",
+                    x_forwarded_proto="https",
+                )
+                self.assertEqual(document["client_ip"], "127.0.0.1", path)
+            self.assertEqual(
+                {(client, scheme) for _, client, scheme in served.clients()},
+                {("127.0.0.1", "http")},
+            )
+
+    async def test_live(self) -> None:
+        """
+        The scheme a trusted proxy says the client used is the one the
+        C{/live} page reports, and the access log; from anyone else, it is
+        the connection's.
+        """
+        for trusted, scheme in [(["127.0.0.1"], "https"), (["10.0.0.1"], "http")]:
+            served = Served(self, trusted)
+            url = served.tcp(self)
+            response = await treq.get(
+                url + "live",
+                headers=Headers(
+                    {"X-Forwarded-Proto": ["https"], "Host": ["time.example"]}
+                ),
+                pool=served.pool,
+            )
+            page = (await response.content()).decode()
+            self.assertIn(f"<code>curl {scheme}://time.example/now</code>", page)
+            self.assertEqual(served.clients(), [("/live", "127.0.0.1", scheme)])
+
+    async def test_malformed(self) -> None:
+        """
+        Fields a trusted proxy sent that cannot be read leave the proxy's
+        address, answer 200, and are counted in /metrics.
+        """
+        served = Served(self, ["127.0.0.1"])
+        url = served.tcp(self)
+        for path in self.PATHS:
+            document = await served.document(
+                url + path, x_forwarded_for="203.0.113.9, not-an-address"
+            )
+            self.assertEqual(document["client_ip"], "127.0.0.1", path)
+        response = await treq.get(url + "metrics", pool=served.pool)
+        metrics = (await response.content()).decode()
+        self.assertIn(f"clocksvc_forwarded_invalid_total {len(self.PATHS)}.0", metrics)
+
+    async def test_stream(self) -> None:
+        """
+        A stream's events carry the client that the trusted proxy names.
+        """
+        served = Served(self, ["127.0.0.1"])
+        url = served.tcp(self)
+        received = b""
+
+        class Enough(Exception):
+            """
+            A tick is in: treq closes the connection on a collector's error.
+            """
+
+        def collect(data: bytes) -> None:
+            nonlocal received
+            received += data
+            if b"event: tick" in received and received.endswith(b"\n\n"):
+                raise Enough()
+
+        response = await treq.get(
+            url + "stream",
+            headers=Headers({"X-Forwarded-For": [CHAIN]}),
+            pool=served.pool,
+            unbuffered=True,
+        )
+        with self.assertRaises(Enough):
+            await treq.collect(response, collect)
+        tick = received.split(b"event: tick\ndata: ", 1)[1].split(b"\n", 1)[0]
+        self.assertEqual(json.loads(tick)["client_ip"], "203.0.113.9")
+
+    async def test_unixSocket(self) -> None:
+        """
+        Over a UNIX socket, with C{unix} trusted, the fields are read;
+        without it, the client has no address.
+        """
+        for trusted, expected in [(["unix"], "203.0.113.9"), (["127.0.0.1"], "")]:
+            served = Served(self, trusted)
+            path = self.mktemp()
+            port = await UNIXServerEndpoint(reactor, path).listen(served.site)
+            self.addCleanup(port.stopListening)
+            agent = Agent.usingEndpointFactory(
+                reactor, UNIXEndpoints(path), pool=served.pool
+            )
+            for target in self.PATHS:
+                document = await served.document(
+                    "http://localhost/" + target,
+                    HTTPClient(agent),
+                    x_forwarded_for=CHAIN,
+                )
+                self.assertEqual(document["client_ip"], expected, target)
+            self.assertEqual({client for _, client, _ in served.clients()}, {expected})
+
+
+def proxyV1(family: str, source: str, destination: str) -> bytes:
+    """
+    @return: a PROXY protocol version 1 preface.
+    """
+    return f"PROXY {family} {source} {destination} 56324 8880\r\n".encode()
+
+
+def proxyV2(source: str, destination: str) -> bytes:
+    """
+    @return: a PROXY protocol version 2 preface of a TCP connection.
+    """
+    family = socket.AF_INET6 if ":" in source else socket.AF_INET
+    addresses = (
+        socket.inet_pton(family, source)
+        + socket.inet_pton(family, destination)
+        + struct.pack("!HH", 56324, 8880)
+    )
+    kind = 0x21 if family == socket.AF_INET6 else 0x11
+    return (
+        b"\r\n\r\n\x00\r\nQUIT\n"
+        + bytes([0x21, kind])
+        + struct.pack("!H", len(addresses))
+        + addresses
+    )
+
+
+GET_NOW = b"GET /now HTTP/1.1\r\nHost: a\r\n\r\n"
+
+
+class ProxyProtocolTests(TestCase):
+    """
+    C{--listen haproxy:tcp:...}: Twisted's PROXY protocol wrapper gives the
+    client's address, which clocksvc reports as it reports any.
+    """
+
+    async def listen(self) -> None:
+        """
+        Serve on C{haproxy:tcp:0:interface=127.0.0.1} until the test ends.
+        """
+        self.served = Served(self, None)
+        endpoint = serverFromString(reactor, "haproxy:tcp:0:interface=127.0.0.1")
+        port = await endpoint.listen(self.served.site)
+        self.addCleanup(port.stopListening)
+        host = port.getHost()
+        assert isinstance(host, IPv4Address)
+        self.address = (host.host, host.port)
+
+    async def clientOf(self, preface: bytes) -> str:
+        """
+        @return: the C{client_ip} of C{/now}, asked after C{preface}.
+        """
+        result = await deferToThread(
+            exchange, self.address, preface + GET_NOW, expect=1
+        )
+        self.assertEqual(result.statuses, [200], result.raw)
+        answer: str = json.loads(result.responses[0].body)["client_ip"]
+        return answer
+
+    async def test_v1(self) -> None:
+        """
+        Version 1, over IPv4 and IPv6, names the client in the document and
+        the log.
+        """
+        await self.listen()
+        self.assertEqual(
+            await self.clientOf(proxyV1("TCP4", "203.0.113.7", "192.0.2.1")),
+            "203.0.113.7",
+        )
+        self.assertEqual(
+            await self.clientOf(proxyV1("TCP6", "2001:db8::7", "2001:db8::1")),
+            "2001:db8::7",
+        )
+        self.assertEqual(
+            [client for _, client, _ in self.served.clients()],
+            ["203.0.113.7", "2001:db8::7"],
+        )
+
+    async def test_v2(self) -> None:
+        """
+        Version 2, over IPv4 and IPv6, too.
+        """
+        await self.listen()
+        self.assertEqual(
+            await self.clientOf(proxyV2("203.0.113.8", "192.0.2.1")), "203.0.113.8"
+        )
+        self.assertEqual(
+            await self.clientOf(proxyV2("2001:db8::8", "2001:db8::1")), "2001:db8::8"
+        )
+        self.assertEqual(
+            [client for _, client, _ in self.served.clients()],
+            ["203.0.113.8", "2001:db8::8"],
+        )
+
+    async def test_malformed(self) -> None:
+        """
+        A connection without a valid preface is closed, and nothing is
+        served on it, or counted, or logged; the next one is served.
+        """
+        await self.listen()
+        for preface in [
+            b"",
+            b"PROXY TCP4 bogus\r\n",
+            b"PROXY UDP4 203.0.113.7 192.0.2.1 1 2\r\n",
+            proxyV2("203.0.113.8", "192.0.2.1")[:13] + b"\x99" + b"\x00" * 40,
+            # Too short an address block for IPv4 over TCP.
+            b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x04abcd",
+        ]:
+            result = await deferToThread(
+                exchange, self.address, preface + GET_NOW, timeout=10.0
+            )
+            self.assertEqual((result.raw, result.closed), (b"", True), preface)
+        self.assertEqual(self.served.events, [])
+        metrics = metricsOf(self.served.site)
+        assert metrics is not None
+        self.assertIsNone(
+            metrics.registry.get_sample_value(
+                "clocksvc_requests_total", {"endpoint": "/now", "status": "200"}
+            )
+        )
+        self.assertEqual(
+            await self.clientOf(proxyV1("TCP4", "203.0.113.7", "192.0.2.1")),
+            "203.0.113.7",
+        )
+
+
+class ProcessTests(TestCase):
+    """
+    C{python -m clocksvc} as a real process: C{--trusted-proxy} on the
+    command line, and the PROXY protocol with C{--workers}.
+    """
+
+    timeout = 4 * PATIENCE
+
+    def start(self, *args: str) -> ClocksvcProcess:
+        """
+        Start clocksvc, killed at cleanup with any workers, if the test has
+        not ended it.
+        """
+        process = spawnClocksvc(*args)
+
+        async def kill() -> None:
+            pid = process.transport.pid if process.transport else None
+            workers = childrenOf(pid) if pid else set()
+            process.signal("KILL")
+            await process.exited
+            for worker in workers:
+                if parentOf(worker) is not None:
+                    os.kill(worker, signal.SIGKILL)
+
+        self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
+        return process
+
+    async def test_accessLog(self) -> None:
+        """
+        C{--trusted-proxy 127.0.0.1}: the document and the access log file
+        name the client that X-Forwarded-For does.
+        """
+        log = Path(self.mktemp())
+        process = self.start(
+            "--listen",
+            "tcp:0:interface=127.0.0.1",
+            "--trusted-proxy",
+            "10.0.0.0/8,127.0.0.1",
+            "--access-log",
+            str(log),
+        )
+        line = (await process.firstLine).decode()
+        found = re.fullmatch(r"clocksvc: serving (http://127\.0\.0\.1:\d+/)", line)
+        self.assertIsNotNone(found, (line, process.stderr))
+        assert found is not None
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        response = await treq.get(
+            found.group(1) + "now",
+            headers=Headers({"X-Forwarded-For": [CHAIN]}),
+            pool=pool,
+        )
+        document = json.loads(await response.content())
+        self.assertEqual(document["client_ip"], "203.0.113.9")
+        process.signal("TERM")
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 0)
+        access = [
+            json.loads(line)
+            for line in log.read_text().splitlines()
+            if '"path"' in line
+        ]
+        self.assertEqual(
+            [(a["path"], a["client"], a["scheme"]) for a in access],
+            [("/now", "203.0.113.9", "http")],
+        )
+
+    async def test_badTrustedProxy(self) -> None:
+        """
+        A value that is no address, network or C{unix} is one line on
+        standard error and exit status 2.
+        """
+        process = self.start("--trusted-proxy", "127.0.0.1,proxy.example")
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            process.stderr,
+            b"clocksvc: --trusted-proxy needs an IP address, a network such as "
+            b"10.0.0.0/8, or unix, not 'proxy.example' (see --help)\n",
+        )
+        self.assertEqual(process.stdout, b"")
+
+    async def test_workersProxyProtocol(self) -> None:
+        """
+        With C{--workers}, every worker reads the PROXY protocol on the
+        sockets it inherits, as a single clocksvc does.
+        """
+        process = self.start(
+            "--workers",
+            "2",
+            "--listen",
+            "haproxy:tcp:0:interface=127.0.0.1",
+            "--access-log",
+            "off",
+        )
+        await eventually(
+            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            PATIENCE,
+            "the workers' line",
+        )
+        lines = peopleLines(process.stdout)
+        found = re.fullmatch(r"clocksvc: serving http://127\.0\.0\.1:(\d+)/", lines[0])
+        self.assertIsNotNone(found, (process.stdout, process.stderr))
+        assert found is not None
+        address = ("127.0.0.1", int(found.group(1)))
+        # Connections are spread over the workers: enough of them reach both.
+        for index in range(8):
+            source = f"203.0.113.{index + 1}"
+            preface = (
+                proxyV1("TCP4", source, "192.0.2.1")
+                if index % 2
+                else proxyV2(source, "192.0.2.1")
+            )
+            result = await deferToThread(exchange, address, preface + GET_NOW, expect=1)
+            self.assertEqual(result.statuses, [200], result.raw)
+            self.assertEqual(json.loads(result.responses[0].body)["client_ip"], source)
+        process.signal("TERM")
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 0)
