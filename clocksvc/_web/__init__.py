@@ -8,9 +8,11 @@ It imports the time and HTTP layers, and nothing above.
 """
 
 from ._access import ACCESS_NAMESPACE, AccessLog, accessLog
+from ._clockhealth import ClockState, readKernelClock
+from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._page import ClockPage
-from ._reactors import defaultClock, defaultReactor
+from ._reactors import WallClock, defaultClock, defaultReactor, useMonotonicTime
 from ._routes import ROUTES, Route
 from ._site import (
     accessLogged,
@@ -27,8 +29,11 @@ __all__ = [
     "ROUTES",
     "AccessLog",
     "ClockPage",
+    "ClockState",
+    "Readiness",
     "Route",
     "SiteMetrics",
+    "WallClock",
     "accessLog",
     "accessLogged",
     "buildAdminSite",
@@ -38,5 +43,7 @@ __all__ = [
     "defaultReactor",
     "listen",
     "metricsOf",
+    "readKernelClock",
     "resolveZone",
+    "useMonotonicTime",
 ]

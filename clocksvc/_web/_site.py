@@ -139,6 +139,8 @@ def buildSite(
     metrics = SiteMetrics(metricLabels())
     watch = StepWatch(clock, timers)
     health = ClockHealth(timers, readClock, watch)
+    # Read now, so that the log says at once if the clock is unsynchronized.
+    health.state()
     metrics.reportClock(health, watch)
     site: ClockSite | None = None
     parts = Parts(
