@@ -48,7 +48,7 @@ class _Client(Protocol):
                 self._waiting.remove(entry)
                 entry[1].callback(None)
 
-    def connectionLost(self, reason: Failure = Failure(Exception())) -> None:
+    def connectionLost(self, reason: Failure | None = None) -> None:
         for _, waiting in self._waiting:
             waiting.errback(AssertionError("the connection was closed"))
         self._waiting = []
@@ -126,13 +126,13 @@ class WallClockStepTests(TestCase):
         return process, int(found.group(1))
 
     async def connect(self, port: int, request: bytes) -> _Client:
-        client = await connectProtocol(
+        client: _Client = await connectProtocol(
             TCP4ClientEndpoint(reactor, "127.0.0.1", port), _Client()
         )
-        self.addCleanup(
-            lambda: client.transport.loseConnection() if client.transport else None
-        )
-        client.transport.write(request)
+        transport = client.transport
+        assert transport is not None
+        self.addCleanup(transport.loseConnection)
+        transport.write(request)
         return client
 
     async def stepAndTick(
@@ -188,9 +188,9 @@ class WallClockStepTests(TestCase):
 
         # The connection that sat idle through the step still answers.
         answered = len(idle.received)
+        assert idle.transport is not None
         idle.transport.write(
-            b"GET /metrics HTTP/1.1\r\nHost: clock.example\r\n"
-            b"Connection: close\r\n\r\n"
+            b"GET /metrics HTTP/1.1\r\nHost: clock.example\r\nConnection: close\r\n\r\n"
         )
         await idle.lost
         metrics = idle.received[answered:]

@@ -126,7 +126,7 @@ class ClockRequest(server.Request):
             # answers them, with clocksvc's headers.
             self.site = self.channel.site
             self.setHeader(b"server", SERVER_HEADER)
-            self.setHeader(b"date", httpDate(self.site.clock.seconds()))
+            self.setHeader(b"date", httpDate(self.channel.site.clock.seconds()))
             if self.method != b"OPTIONS":
                 self.setResponseCode(http.NOT_ALLOWED)
                 self.setHeader(b"allow", b"OPTIONS")

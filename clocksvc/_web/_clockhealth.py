@@ -112,7 +112,7 @@ def _decimal(value: float) -> bytes:
     @return: C{value} as an RFC 8941 decimal: at most three fractional
         digits, at least one.
     """
-    text = "%.3f" % min(max(value, 0.0), _LARGEST_DECIMAL)
+    text = f"{min(max(value, 0.0), _LARGEST_DECIMAL):.3f}"
     text = text.rstrip("0")
     return (text + "0" if text.endswith(".") else text).encode()
 

@@ -379,12 +379,14 @@ def openAPIDocument() -> dict[str, Any]:
                     "204": {
                         "description": "No body",
                         "headers": {
-                            "Clock-Status": {"$ref": "#/components/headers/Clock-Status"},
+                            "Clock-Status": {
+                                "$ref": "#/components/headers/Clock-Status"
+                            },
                             "X-HTTPSTIME": {
                                 "description": "Seconds since the epoch, with "
                                 "microseconds",
                                 "schema": {"type": "string"},
-                            }
+                            },
                         },
                     }
                 },
@@ -592,7 +594,7 @@ def openAPIDocument() -> dict[str, Any]:
                         "parameter": {"type": "string"},
                     },
                 },
-            }
+            },
         },
     }
 

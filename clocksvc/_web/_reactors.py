@@ -19,7 +19,7 @@ and L{WallClock} tells the time of day beside it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTCP, IReactorTime
@@ -70,7 +70,7 @@ class WallClock:
     ) -> IDelayedCall:
         return self._timers.callLater(delay, callable, *args, **kw)
 
-    def getDelayedCalls(self) -> list[IDelayedCall]:
+    def getDelayedCalls(self) -> Sequence[IDelayedCall]:
         return self._timers.getDelayedCalls()
 
 

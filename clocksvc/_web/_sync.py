@@ -131,8 +131,9 @@ class WellKnownTime(MethodResource):
         )
         request.setHeader(
             b"clock-status",
-            (UNKNOWN if self._health is None else self._health.state())
-            .structuredField(),
+            (
+                UNKNOWN if self._health is None else self._health.state()
+            ).structuredField(),
         )
         now = self._clock.seconds()
         request.setHeader(b"x-httpstime", b"%.6f" % (now,))
