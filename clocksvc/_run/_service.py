@@ -27,6 +27,7 @@ from .._web import (
     WallClock,
     buildAdminSite,
     buildSite,
+    clockStateOf,
     readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
@@ -151,6 +152,8 @@ class ClockService(service.MultiService):
             adminPorts=[port for _, port, admin in started if admin],
         )
         self.shutdown.finished.chainDeferred(self.stopped)
+        # Serving: the log says at once if the clock is not synchronized.
+        clockStateOf(self.site)
         return started
 
     def startService(self) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "buildAdminSite",
     "buildRoot",
     "buildSite",
+    "clockStateOf",
     "listen",
     "metricsOf",
     "resolveZone",
@@ -139,8 +140,6 @@ def buildSite(
     metrics = SiteMetrics(metricLabels())
     watch = StepWatch(clock, timers)
     health = ClockHealth(timers, readClock, watch)
-    # Read now, so that the log says at once if the clock is unsynchronized.
-    health.state()
     metrics.reportClock(health, watch)
     site: ClockSite | None = None
     parts = Parts(
@@ -170,6 +169,19 @@ def buildSite(
     metrics.connections.set_function(lambda: built.openConnections)
     metrics.streamClients.set_function(lambda: stream.clientCount)
     return site
+
+
+def clockStateOf(site: ClockSite) -> ClockState:
+    """
+    @param site: a site that L{buildSite} built.
+    @return: the state of its clock, as its answers report it; read now,
+        if it was not within the last second, and logged if it changed.
+    @raise ValueError: if L{buildSite} did not build it.
+    """
+    parts = _parts.get(site)
+    if parts is None:
+        raise ValueError("the site was not built by buildSite")
+    return parts.health.state()
 
 
 def buildAdminSite(site: ClockSite) -> ClockSite:
