@@ -179,7 +179,9 @@ ROUTES: tuple[Route, ...] = (
         ("/stream",),
         _stream,
     ),
-    Route(b"live", "/live", ("/live",), lambda parts: LivePage(parts.clock)),
+    Route(
+        b"live", "/live", ("/live",), lambda parts: LivePage(parts.clock, parts.health)
+    ),
     Route(
         b"live.js",
         "/live.js",
