@@ -126,8 +126,8 @@ class Options(usage.Options):
 
     def opt_admin_listen(self, description: str) -> None:
         """
-        Serve /healthz and /metrics on this endpoint (repeatable) instead of
-        on the public ones.
+        Serve /healthz, /readyz and /metrics on this endpoint (repeatable)
+        instead of on the public ones.
         """
         self["admin-listen"].append(description)
 
