@@ -13,10 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import ILogObserver, globalLogPublisher
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
+from twisted.web.resource import Resource
 from zope.interface import implementer
 
+from clocksvc._http import ClockSite, Limits
+from clocksvc._run._endpoints import parseEndpoints
+from clocksvc._run._options import Options
+from clocksvc._run._service import ClockService
 from clocksvc._web._clockhealth import (
     STA_DEL,
     STA_INS,
@@ -36,7 +42,7 @@ from clocksvc._web._clockhealth import (
     kernelClockReader,
 )
 from clocksvc._web._health import Readiness
-from clocksvc._web._site import buildAdminSite, buildSite
+from clocksvc._web._site import buildAdminSite, buildSite, clockStateOf
 
 from ._helpers import (
     BILLENNIUM,
@@ -539,3 +545,39 @@ class ClockMetricsTests(SynchronousTestCase):
         timers.advance(1)
         wall.advance(1)
         self.assertEqual(self.metrics(site)["clocksvc_clock_steps_total"], 1)
+
+
+class ServiceTests(SynchronousTestCase):
+    """
+    clocksvc's service reads the clock's state as soon as it serves.
+    """
+
+    def test_loggedOnceServing(self) -> None:
+        """
+        Once every endpoint listens, the log says if the clock is not
+        synchronized, and the site's answers carry that state.
+        """
+        events = capturedEvents(self)
+        options = Options()
+        options.parseOptions(["--access-log", "off"])
+        memory = MemoryReactorClock()
+        top = ClockService(
+            memory,
+            options,
+            parseEndpoints(memory, ["tcp:0:interface=127.0.0.1"]),
+            readClock=lambda: UNSYNCHRONIZED,
+        )
+        self.assertEqual(events, [])
+        top.startService()
+        self.assertEqual([event["event"] for event in events], ["clock_unsynchronized"])
+        self.assertIs(clockStateOf(top.site), UNSYNCHRONIZED)
+        self.successResultOf(top.stopService())
+
+    def test_notBuilt(self) -> None:
+        """
+        A site that L{buildSite} did not build has no clock state to tell,
+        nor an admin site.
+        """
+        site = ClockSite(Resource(), Clock(), Limits())
+        self.assertRaises(ValueError, clockStateOf, site)
+        self.assertRaises(ValueError, buildAdminSite, site)
