@@ -104,7 +104,9 @@ class ClockSite(server.Site):
     measures how long a request took, and C{clock}, which tells the time of
     day for C{Date} and for the log. In production the first is monotonic
     and the second the system's clock; in a test, one L{task.Clock
-    <twisted.internet.task.Clock>} may be both.
+    <twisted.internet.task.Clock>} may be both. (Twisted's own access-log
+    date, which C{HTTPFactory} keeps by C{reactor}, is never written:
+    L{log} replaces Twisted's log.)
 
     @ivar limits: the limits its channels keep.
     @ivar reporters: what hears of each request.
