@@ -91,7 +91,7 @@ class PrivateNamesTests(SynchronousTestCase):
         self.addCleanup(reactor.waker.connectionLost, None)
         self.addCleanup(reactor.removeReader, reactor.waker)
         now = [100.0]
-        reactor.seconds = lambda: now[0]  # type: ignore[method-assign]
+        reactor.seconds = lambda: now[0]
         ran: list[int] = []
         call = reactor.callLater(5, ran.append, 1)
         self.assertEqual((call.getTime(), reactor.timeout()), (105.0, 5.0))
