@@ -307,6 +307,16 @@ class StepWatchTests(SynchronousTestCase):
         self.assertIsNone(self.watch.look())
         self.assertEqual((self.steps, self.watch.steps, self.events), ([], 0, []))
 
+    def test_slewedOverLongGap(self) -> None:
+        """
+        Over a long gap between looks, the drift of a clock slewed at up to
+        500 ppm is no step; beyond it, a gap is.
+        """
+        self.advance(3600, 0.25 + 3600 * 0.0005)
+        self.assertIsNone(self.watch.look())
+        self.advance(3600, 0.26 + 3600 * 0.0005)
+        self.assertIsNotNone(self.watch.look())
+
     def test_stepBack(self) -> None:
         """
         A step back is found, with its size, once; its listeners hear it,

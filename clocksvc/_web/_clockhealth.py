@@ -293,9 +293,13 @@ class ClockHealth:
 
 
 #: A gap above this between the wall clock's progress and the monotonic
-#: clock's is a step, not the drift of a clock being slewed (at most half a
-#: millisecond a second).
+#: clock's, over a second, is a step, not the drift of a clock being slewed.
 STEP_THRESHOLD = 0.25
+#: How fast a slewed clock may drift from the monotonic one, in seconds a
+#: second: the kernel's classic bound (500 ppm), which ntpd keeps to, and
+#: chrony does but while correcting a large offset. Over a long gap between
+#: two looks, drift is allowed for on top of L{STEP_THRESHOLD}.
+SLEW_RATE = 0.0005
 
 #: Told of each step of the wall clock, with its size in seconds: ahead if
 #: positive, back if negative.
@@ -338,7 +342,7 @@ class StepWatch:
         lastWall, lastMonotonic = self._last
         self._last = (wall, monotonic)
         step = (wall - lastWall) - (monotonic - lastMonotonic)
-        if abs(step) <= STEP_THRESHOLD:
+        if abs(step) <= STEP_THRESHOLD + SLEW_RATE * (monotonic - lastMonotonic):
             return None
         self.steps += 1
         _serviceLog.info(
