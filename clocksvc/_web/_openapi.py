@@ -437,8 +437,9 @@ def openAPIDocument() -> dict[str, Any]:
                 },
             ),
             "/healthz": _operation(
-                "Whether this server takes requests: for load balancers and "
-                "orchestrators (moved to the admin listener by --admin-listen)",
+                "Whether this server takes requests, and how good its clock "
+                "is: for load balancers and orchestrators (moved to the admin "
+                "listener by --admin-listen)",
                 {
                     "200": {"description": "Serving", "content": _json(_ref("Health"))},
                     "503": {
