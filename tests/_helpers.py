@@ -26,6 +26,7 @@ from twisted.web.server import Site
 from zope.interface import implementer
 
 from clocksvc._http import ClockSite
+from clocksvc._web._clockhealth import ClockState
 
 __all__ = [
     "RawConnection",
@@ -41,6 +42,19 @@ __all__ = [
 
 #: 2001-09-09T01:46:40Z, the instant unix time reached one billion seconds.
 BILLENNIUM = 1_000_000_000
+
+
+#: A server clock that a time daemon keeps to within 1.25 ms.
+SYNCHRONIZED = ClockState(True, 1.25, 0.5, "none", "ntp")
+#: A server clock that nothing keeps right, as the kernel reports one.
+UNSYNCHRONIZED = ClockState(False, 16000.0, 16000.0, "none", "none")
+
+
+def synchronized() -> ClockState:
+    """
+    A reader of the server clock's state: always L{SYNCHRONIZED}.
+    """
+    return SYNCHRONIZED
 
 
 def clockAt(seconds: float) -> Clock:

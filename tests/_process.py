@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from twisted.internet import reactor
@@ -69,14 +70,17 @@ class ClocksvcProcess(ProcessProtocol):
             self.transport.signalProcess(name)
 
 
-def spawnClocksvc(*args: str) -> ClocksvcProcess:
+def spawnClocksvc(
+    *args: str, environment: Mapping[str, str] | None = None
+) -> ClocksvcProcess:
     """
     Start C{python -m clocksvc} with C{args}.
 
+    @param environment: variables to set in its environment, beside ours.
     @return: the process; the caller makes sure it ends.
     """
     process = ClocksvcProcess()
-    env = dict(os.environ)
+    env = {**os.environ, **(environment or {})}
     env["PYTHONPATH"] = os.pathsep.join(
         [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
     )

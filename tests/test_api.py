@@ -19,7 +19,7 @@ from clocksvc._time._zones import defaultCatalogue
 from clocksvc._web._api import notAbove
 from clocksvc._web._site import buildRoot
 
-from ._helpers import BILLENNIUM, clockAt, stubTreq, useTimezone
+from ._helpers import BILLENNIUM, clockAt, stubTreq, synchronized, useTimezone
 from ._openapi import validateResponse
 
 # A quarter second past the billennium: a fraction that floats hold exactly,
@@ -101,7 +101,9 @@ class APITestCase(SynchronousTestCase):
     def setUp(self) -> None:
         useTimezone(self, "UTC")
         self.clock = clockAt(INSTANT)
-        self.treq = stubTreq(buildRoot(self.clock, self.timezone))
+        self.treq = stubTreq(
+            buildRoot(self.clock, self.timezone, readClock=synchronized)
+        )
 
     def request(
         self, path: str, method: str = "GET", accept: str | None = None
@@ -570,9 +572,20 @@ class ExchangeTests(APITestCase):
         document = json.loads(body)
         self.assertEqual(
             document,
-            {**UTC_DOCUMENT, "t1": 999999999000, "t2": 1e12 + 250, "t3": 1e12 + 250},
+            {
+                **UTC_DOCUMENT,
+                "clock_synchronized": True,
+                "clock_max_error_ms": 1.25,
+                "t1": 999999999000,
+                "t2": 1e12 + 250,
+                "t3": 1e12 + 250,
+            },
         )
         self.assertEqual(list(document)[-3:], ["t1", "t2", "t3"])
+        self.assertEqual(
+            response.headers.getRawHeaders(b"clock-status"),
+            [b"sync=?1, max-error=1.25"],
+        )
         self.assertEqual(response.headers.getRawHeaders(b"timing-allow-origin"), [b"*"])
         self.assertEqual(
             response.headers.getRawHeaders(b"server-timing"), [b"app;dur=0.000"]
@@ -607,7 +620,8 @@ class ExchangeTests(APITestCase):
         self.assertText(
             "/now.txt?t1=5",
             200,
-            UTC_TEXT + b"t1: 5\nt2: 1000000000250.0\nt3: 1000000000250.0\n",
+            UTC_TEXT + b"clock_synchronized: true\nclock_max_error_ms: 1.25\n"
+            b"t1: 5\nt2: 1000000000250.0\nt3: 1000000000250.0\n",
         )
 
     def test_badT1(self) -> None:

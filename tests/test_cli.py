@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import socket
 
 import treq
@@ -22,7 +23,8 @@ from clocksvc import __version__
 from clocksvc._http import Limits
 from clocksvc._run._cli import run
 from clocksvc._run._endpoints import describeAddress, describeListenError
-from clocksvc._web import accessLogged
+from clocksvc._run._options import Options
+from clocksvc._web import Readiness, accessLogged, readKernelClock
 
 from ._helpers import siteOf, stubTreq
 from ._process import ClocksvcProcess, spawnClocksvc
@@ -257,6 +259,44 @@ class RunTests(SynchronousTestCase):
             self.assertExit(d, 2)
             self.assertEqual(err, f"clocksvc: {option} needs {message} (see --help)\n")
 
+    def test_badClockOptions(self) -> None:
+        """
+        A clock error bound that is not a positive number of milliseconds,
+        or one without C{--require-synchronized-clock}, is one line and
+        exit status 2.
+        """
+        for argv, message in [
+            (
+                ["--require-synchronized-clock", "--max-clock-error", "soon"],
+                "--max-clock-error needs a number of milliseconds above 0, not 'soon'",
+            ),
+            (
+                ["--require-synchronized-clock", "--max-clock-error", "0"],
+                "--max-clock-error needs a number of milliseconds above 0, not '0'",
+            ),
+            (
+                ["--max-clock-error", "5"],
+                "--max-clock-error needs --require-synchronized-clock",
+            ),
+        ]:
+            d, _, err = self.run_(*argv)
+            self.assertExit(d, 2)
+            self.assertEqual(err, f"clocksvc: {message} (see --help)\n")
+
+    def test_clockOptions(self) -> None:
+        """
+        C{--require-synchronized-clock} and C{--max-clock-error} set what
+        C{/readyz} asks of the clock.
+        """
+        options = Options()
+        options.parseOptions([])
+        self.assertEqual(options.readiness(), Readiness())
+        options = Options()
+        options.parseOptions(
+            ["--require-synchronized-clock", "--max-clock-error", "2.5"]
+        )
+        self.assertEqual(options.readiness(), Readiness(True, 2.5))
+
     def test_drainsOnShutdown(self) -> None:
         """
         The reactor's shutdown drains the site, and then run() returns.
@@ -382,6 +422,40 @@ class ProcessTests(TestCase):
         )
         process.signal("TERM")
         self.assertEqual(await process.exited, 0)
+
+    async def test_readyz(self) -> None:
+        """
+        With C{--require-synchronized-clock}, C{/readyz} is 503 while the
+        kernel says the clock is not synchronized (as on this project's
+        machine) and 200 while it is; without it, 200 either way; and
+        C{/healthz} and C{Clock-Status} say what the kernel says.
+        """
+        state = readKernelClock()
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        for args, ready in [
+            ((), True),
+            (("--require-synchronized-clock",), bool(state.synchronized)),
+        ]:
+            url, process = await self.serve(*args)
+            response = await treq.get(url + "readyz", pool=pool)
+            answer = json.loads(await response.content())
+            self.assertEqual(response.code, 200 if ready else 503, answer)
+            self.assertEqual(answer["clock"]["synchronized"], state.synchronized)
+            response = await treq.get(url + "healthz", pool=pool)
+            answer = json.loads(await response.content())
+            self.assertEqual(
+                (response.code, answer["clock"]["synchronized"]),
+                (200, state.synchronized),
+            )
+            response = await treq.get(url + "now", pool=pool)
+            await response.content()
+            [status] = response.headers.getRawHeaders(b"clock-status")
+            self.assertTrue(
+                status.startswith(b"sync=?1" if state.synchronized else b"sync=?0"),
+                status,
+            )
+            process.signal("TERM")
+            self.assertEqual(await process.exited, 0)
 
     async def test_sigint(self) -> None:
         """

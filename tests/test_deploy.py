@@ -302,13 +302,15 @@ class KubernetesTests(SynchronousTestCase):
 
     def test_probes(self) -> None:
         """
-        Both probes ask for /healthz on the container's port; readiness gives
-        up at the first failure, liveness only after more than a drain.
+        Readiness asks for /readyz and liveness for /healthz, on the
+        container's port; readiness gives up at the first failure, liveness
+        only after more than a drain.
         """
         readiness = self.container["readinessProbe"]
         liveness = self.container["livenessProbe"]
+        self.assertEqual(readiness["httpGet"]["path"], "/readyz")
+        self.assertEqual(liveness["httpGet"]["path"], "/healthz")
         for probe in readiness, liveness:
-            self.assertEqual(probe["httpGet"]["path"], "/healthz")
             self.assertEqual(self.resolvePort(probe["httpGet"]["port"]), DEFAULT_PORT)
         self.assertEqual(readiness["failureThreshold"], 1)
         self.assertGreater(

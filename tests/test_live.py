@@ -8,10 +8,11 @@ import re
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._web._clockhealth import UNKNOWN, ClockState
 from clocksvc._web._live import livePage
 from clocksvc._web._site import buildRoot
 
-from ._helpers import BILLENNIUM, clockAt, stubTreq
+from ._helpers import BILLENNIUM, SYNCHRONIZED, UNSYNCHRONIZED, clockAt, stubTreq
 
 URL = "http://clock.example/"
 
@@ -161,3 +162,38 @@ class LivePageTests(SynchronousTestCase):
             self.assertEqual(response.code, 404, path)
             body = self.successResultOf(response.content())
             self.assertNotIn(b"<html", body, path)
+
+
+class ServerClockTests(SynchronousTestCase):
+    """
+    C{/live} says how good the server's clock is, before any script runs.
+    """
+
+    def page(self, state: ClockState) -> str:
+        treq = stubTreq(buildRoot(clockAt(BILLENNIUM), readClock=lambda: state))
+        response = self.successResultOf(treq.get(URL + "live"))
+        return self.successResultOf(response.content()).decode()
+
+    def test_states(self) -> None:
+        """
+        Synchronized, with its bound; not synchronized, with how far off it
+        may be; or unknown; with the state and bound as data for the script.
+        """
+        self.assertIn(
+            '<p id="server-clock" data-synchronized="true" '
+            'data-max-error-ms="1.25">The server&#x27;s clock is synchronized, '
+            "to within ±2 ms.</p>",
+            self.page(SYNCHRONIZED),
+        )
+        self.assertIn(
+            '<p id="server-clock" data-synchronized="false" '
+            'data-max-error-ms="16000">The server&#x27;s clock is not '
+            "synchronized: it may be off by up to 16000 ms.</p>",
+            self.page(UNSYNCHRONIZED),
+        )
+        self.assertIn(
+            '<p id="server-clock" data-synchronized="unknown" '
+            'data-max-error-ms="">The server cannot tell how good its clock '
+            "is.</p>",
+            self.page(UNKNOWN),
+        )

@@ -14,7 +14,14 @@ from clocksvc._web._metrics import SiteMetrics
 from clocksvc._web._routes import metricLabels
 from clocksvc._web._site import buildAdminSite, buildSite
 
-from ._helpers import BILLENNIUM, RawConnection, clockAt, stubTreq
+from ._helpers import (
+    BILLENNIUM,
+    SYNCHRONIZED,
+    RawConnection,
+    clockAt,
+    stubTreq,
+    synchronized,
+)
 
 URL = "http://clock.example"
 
@@ -49,13 +56,15 @@ class HealthTests(SynchronousTestCase):
 
     def test_serving(self) -> None:
         """
-        While serving: 200 C{{"status": "ok"}}, uncached.
+        While serving: 200 C{{"status": "ok"}} with the clock's state,
+        uncached.
         """
-        site = buildSite(clockAt(BILLENNIUM))
+        site = buildSite(clockAt(BILLENNIUM), readClock=synchronized)
         response = self.successResultOf(stubTreq(site.resource).get(URL + "/healthz"))
         self.assertEqual(response.code, 200)
         self.assertEqual(
-            json.loads(self.successResultOf(response.content())), {"status": "ok"}
+            json.loads(self.successResultOf(response.content())),
+            {"status": "ok", "clock": SYNCHRONIZED.asJSON()},
         )
         self.assertEqual(
             response.headers.getRawHeaders(b"cache-control"), [b"no-store"]
@@ -66,13 +75,13 @@ class HealthTests(SynchronousTestCase):
         Once a drain begins: 503 C{{"status": "draining"}}, so that load
         balancers send traffic elsewhere.
         """
-        site = buildSite(clockAt(BILLENNIUM))
+        site = buildSite(clockAt(BILLENNIUM), readClock=synchronized)
         site.drain()
         response = self.successResultOf(stubTreq(site.resource).get(URL + "/healthz"))
         self.assertEqual(response.code, 503)
         self.assertEqual(
             json.loads(self.successResultOf(response.content())),
-            {"status": "draining"},
+            {"status": "draining", "clock": SYNCHRONIZED.asJSON()},
         )
 
 

@@ -179,7 +179,7 @@ class EveryPathTests(SynchronousTestCase):
                 expected = 204 if path == "/.well-known/time" else 200
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 21)
+        self.assertEqual(len(templates), 22)
 
     def test_everyEndpoint(self) -> None:
         """
@@ -631,7 +631,7 @@ class StreamEventTests(SynchronousTestCase):
         """
         self.assertMismatch(
             "GET /stream 200: event 0 at $.event: 'message' is not one of "
-            "['tick', 'shutdown']",
+            "['tick', 'step', 'shutdown']",
             b'data: {"reason": "x"}\n\n',
         )
         self.assertMismatch(

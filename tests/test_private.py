@@ -10,6 +10,11 @@ that changes one fails here, by name, rather than somewhere far away.
   - C{twisted.internet.tcp._reservedFD} and C{Port._shouldShutdown}
     (L{clocksvc._run._sockets}): a port on a UNIX socket that other
     processes share.
+
+And one behaviour that no interface promises: that a reactor reads the time
+through its own C{seconds()} to schedule, so that replacing it on the
+instance (L{clocksvc._web._reactors.useMonotonicTime}) moves every timer to
+another clock.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import inspect
 
 from twisted.internet import abstract, tcp, unix
+from twisted.internet.selectreactor import SelectReactor
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
@@ -74,3 +80,24 @@ class PrivateNamesTests(SynchronousTestCase):
         """
         self.assertTrue(unix.Port._shouldShutdown)
         self.assertIn("_shouldShutdown", inspect.getsource(unix.Port._closeSocket))
+
+    def test_reactorSeconds(self) -> None:
+        """
+        A reactor stamps its delayed calls, computes how long to wait for
+        the next, and decides which are due, all by its instance's
+        C{seconds()}.
+        """
+        reactor = SelectReactor()
+        self.addCleanup(reactor.waker.connectionLost, None)
+        self.addCleanup(reactor.removeReader, reactor.waker)
+        now = [100.0]
+        reactor.seconds = lambda: now[0]
+        ran: list[int] = []
+        call = reactor.callLater(5, ran.append, 1)
+        self.assertEqual((call.getTime(), reactor.timeout()), (105.0, 5.0))
+        now[0] = 104.9
+        reactor.runUntilCurrent()
+        self.assertEqual(ran, [])
+        now[0] = 105.0
+        reactor.runUntilCurrent()
+        self.assertEqual(ran, [1])

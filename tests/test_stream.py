@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._web._clockhealth import StepWatch
 from clocksvc._web._site import buildSite
-from clocksvc._web._stream import Ticker
+from clocksvc._web._stream import Ticker, stepEvent
 
 from ._helpers import BILLENNIUM, RawConnection, clockAt, dechunk
 
@@ -117,6 +119,85 @@ def events(data: bytes) -> list[dict[str, str]]:
             fields = dict(line.split(": ", 1) for line in block.split("\n"))
             parsed.append(fields)
     return parsed
+
+
+class SteppedTickerTests(SynchronousTestCase):
+    """
+    A L{Ticker} whose timer runs on a monotonic clock goes on ticking,
+    within a second, when the wall clock is stepped either way.
+    """
+
+    def setUp(self) -> None:
+        self.wall = clockAt(BILLENNIUM + 0.25)
+        self.timers = Clock()
+        self.watch = StepWatch(self.wall, self.timers)
+        self.steps: list[float] = []
+        self.watch.listen(self.steps.append)
+        self.ticker = Ticker(self.wall, self.timers, self.watch)
+        self.ticks: list[tuple[int, float]] = []
+        self.ticker.subscribe(
+            "a", lambda second: self.ticks.append((second, self.timers.seconds()))
+        )
+
+    def advance(self, seconds: float) -> None:
+        """
+        Let both clocks run for C{seconds}.
+        """
+        self.wall.rightNow += seconds
+        self.timers.advance(seconds)
+
+    def test_together(self) -> None:
+        """
+        While the clocks agree, the ticks come at the wall clock's
+        boundaries, on the monotonic clock's timer.
+        """
+        self.advance(0.75)
+        self.advance(1)
+        self.assertEqual(self.ticks, [(1000000001, 0.75), (1000000002, 1.75)])
+        self.assertEqual(self.wall.calls, [])
+        self.assertEqual(self.steps, [])
+
+    def test_stepBack(self) -> None:
+        """
+        After a step back of 30 s, the timer still fires when due: the step
+        is found, the second the wall clock is in ticks at once, and the
+        ticks keep to its new boundaries, their seconds 30 lower.
+        """
+        self.advance(0.75)
+        self.wall.rightNow -= 30.5
+        self.advance(1)
+        self.assertEqual(self.steps, [-30.5])
+        self.assertEqual(self.ticks[1], (1000000001 - 30, 1.75))
+        self.advance(0.5)
+        self.assertEqual(self.ticks[2], (1000000001 - 29, 2.25))
+        self.advance(1)
+        self.assertEqual(self.ticks[3], (1000000001 - 28, 3.25))
+
+    def test_stepAhead(self) -> None:
+        """
+        After a step ahead of an hour, the ticks go on from the new time,
+        within a second.
+        """
+        self.advance(0.75)
+        self.wall.rightNow += 3600.25
+        self.advance(0.5)
+        self.assertEqual(self.ticks, [(1000000001, 0.75)])
+        self.advance(0.5)
+        self.assertEqual(self.steps, [3600.25])
+        self.assertEqual(self.ticks[1], (1000003602, 1.75))
+        self.advance(0.75)
+        self.assertEqual(self.ticks[2], (1000003603, 2.5))
+
+    def test_sameTimer(self) -> None:
+        """
+        Through steps, the ticker keeps one timer.
+        """
+        self.advance(0.75)
+        self.wall.rightNow -= 30
+        self.advance(1)
+        self.wall.rightNow += 100
+        self.advance(1)
+        self.assertEqual(len(self.timers.calls), 1)
 
 
 class StreamTests(SynchronousTestCase):
@@ -246,3 +327,34 @@ class StreamTests(SynchronousTestCase):
         self.assertIn(b"\r\nContent-Type: text/event-stream; charset=utf-8", head)
         self.assertTrue(head.endswith(b"\r\n\r\n"), head)
         self.assertOnlyIdleTimeout()
+
+
+class StreamStepTests(SynchronousTestCase):
+    """
+    C{/stream} tells its clients of a step of the wall clock.
+    """
+
+    def test_stepEvent(self) -> None:
+        """
+        A step is a C{step} event with the step in milliseconds, before the
+        first tick of the new time.
+        """
+        wall, timers = clockAt(BILLENNIUM + 0.25), Clock()
+        site = buildSite(wall, timers=timers)
+        connection = RawConnection(site)
+        connection.send(STREAM_REQUEST)
+        connection.received()
+        wall.rightNow -= 30
+        wall.rightNow += 0.75
+        timers.advance(0.75)
+        step, tick = events(dechunk(connection.received()))
+        self.assertEqual(step, {"event": "step", "data": '{"step_ms":-30000.0}'})
+        self.assertEqual((tick["event"], tick["id"]), ("tick", str(BILLENNIUM - 29)))
+
+    def test_stepEventBytes(self) -> None:
+        """
+        The event is rounded to the microsecond, and ahead is positive.
+        """
+        self.assertEqual(
+            stepEvent(3600.0000004), b'event: step\ndata: {"step_ms":3600000.0}\n\n'
+        )

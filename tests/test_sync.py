@@ -13,7 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from clocksvc._web._site import buildRoot
 from clocksvc._web._sync import MAX_TIMESYNC_BODY
 
-from ._helpers import BILLENNIUM, clockAt, stubTreq
+from ._helpers import BILLENNIUM, clockAt, stubTreq, synchronized
 from ._openapi import validateResponse
 
 # A fraction that floats hold exactly, so rounding to milliseconds is known.
@@ -24,7 +24,7 @@ URL = "http://clock.example"
 class SyncTestCase(SynchronousTestCase):
     def setUp(self) -> None:
         self.clock = clockAt(INSTANT)
-        self.treq = stubTreq(buildRoot(self.clock))
+        self.treq = stubTreq(buildRoot(self.clock, readClock=synchronized))
 
     def request(
         self, method: str, path: str, body: bytes | None = None
@@ -65,7 +65,11 @@ class TimesyncTests(SyncTestCase):
             response.headers.getRawHeaders(b"content-type"),
             [b"application/json; charset=utf-8"],
         )
-        self.assertEqual(body, b'{"jsonrpc":"2.0","id":"1","result":1000000000250}')
+        self.assertEqual(
+            body,
+            b'{"jsonrpc":"2.0","id":"1","clock_synchronized":true,'
+            b'"clock_max_error_ms":1.25,"result":1000000000250}',
+        )
         self.assertEqual(
             response.headers.getRawHeaders(b"access-control-allow-origin"), [b"*"]
         )
@@ -80,7 +84,14 @@ class TimesyncTests(SyncTestCase):
             self.assertEqual(json.loads(body)["id"], id)
         _, body = self.call({"jsonrpc": "2.0", "method": "timesync"})
         self.assertEqual(
-            json.loads(body), {"jsonrpc": "2.0", "id": None, "result": 1000000000250}
+            json.loads(body),
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "clock_synchronized": True,
+                "clock_max_error_ms": 1.25,
+                "result": 1000000000250,
+            },
         )
 
     def test_paramsIgnored(self) -> None:
@@ -188,7 +199,10 @@ class WellKnownTimeTests(SyncTestCase):
         self.assertEqual(headers.getRawHeaders(b"cache-control"), [b"no-store"])
         self.assertEqual(
             headers.getRawHeaders(b"access-control-expose-headers"),
-            [b"x-httpstime, date"],
+            [b"x-httpstime, date, clock-status"],
+        )
+        self.assertEqual(
+            headers.getRawHeaders(b"clock-status"), [b"sync=?1, max-error=1.25"]
         )
 
     def test_head(self) -> None:

@@ -52,7 +52,8 @@ class ClockRequest(server.Request):
 
     @ivar connection: clocksvc's HTTP/1.1 channel it came on; L{None} over
         HTTP/2, where the connection is shared with other requests.
-    @ivar startedAt: when it was taken up, by the site's clock.
+    @ivar startedAt: when it was taken up, by the site's reactor (which
+        times requests, and need not tell the time of day).
     """
 
     content: BytesIO
@@ -137,7 +138,7 @@ class ClockRequest(server.Request):
             # answers them, with clocksvc's headers.
             self.site = self.channel.site
             self.setHeader(b"server", SERVER_HEADER)
-            self.setHeader(b"date", httpDate(self.site.reactor.seconds()))
+            self.setHeader(b"date", httpDate(self.channel.site.clock.seconds()))
             if self.method != b"OPTIONS":
                 self.setResponseCode(http.NOT_ALLOWED)
                 self.setHeader(b"allow", b"OPTIONS")
@@ -205,5 +206,5 @@ class ClockRequest(server.Request):
         self.setHeader(b"server", SERVER_HEADER)
         # Twisted dates the response by the system's clock; clocksvc's time,
         # the Date header included, comes from the site's clock.
-        self.setHeader(b"date", httpDate(self.channel.site.reactor.seconds()))
+        self.setHeader(b"date", httpDate(self.channel.site.clock.seconds()))
         super().render(resrc)

@@ -39,8 +39,9 @@ class Finished(NamedTuple):
     """
     A request answered.
 
-    @ivar when: when its answer was done, by the site's clock.
-    @ivar seconds: how long it took, from when it was taken up.
+    @ivar when: when its answer was done, by the site's wall clock.
+    @ivar seconds: how long it took, from when it was taken up, by the
+        site's reactor.
     @ivar method: its method.
     @ivar target: its request target.
     @ivar status: the status of its answer.
@@ -103,11 +104,20 @@ class ClockSite(server.Site):
     A L{Site} of L{ClockChannel}s and L{ClockRequest}s, that caps its
     connections and can drain them for a graceful shutdown.
 
+    It has two clocks: C{reactor}, which its timeouts run on and which
+    measures how long a request took, and C{clock}, which tells the time of
+    day for C{Date} and for the log. In production the first is monotonic
+    and the second the system's clock; in a test, one L{task.Clock
+    <twisted.internet.task.Clock>} may be both. (Twisted's own access-log
+    date, which C{HTTPFactory} keeps by C{reactor}, is never written:
+    L{log} replaces Twisted's log.)
+
     @ivar limits: the limits its channels keep.
     @ivar reporters: what hears of each request.
     @ivar quickAnswer: the quick answers, if any.
     @ivar forwarding: how a request's client address and scheme are found
         behind trusted proxies, if any are.
+    @ivar clock: the time of day.
     """
 
     requestFactory = ClockRequest
@@ -123,15 +133,18 @@ class ClockSite(server.Site):
         reporters: Sequence[IReporter] = (),
         quickAnswer: QuickAnswer | None = None,
         forwarding: Forwarding | None = None,
+        *,
+        wallClock: IReactorTime | None = None,
     ) -> None:
         """
         @param resource: the root resource.
-        @param clock: what the timeouts run on.
+        @param clock: what the timeouts run on, and what times requests.
         @param limits: the limits.
         @param reporters: what hears of each request answered or refused.
         @param quickAnswer: answers plain requests from their head alone.
         @param forwarding: the trusted proxies' rule for a request's client
             address and scheme; L{None}, the default, trusts no proxy.
+        @param wallClock: the time of day; by default C{clock}.
         """
         # No form parsing: nothing in clocksvc reads form arguments, and
         # Twisted's parser (the email package's) takes quadratic time and
@@ -142,6 +155,7 @@ class ClockSite(server.Site):
             timeout=limits.idleTimeout,
             parsePOSTFormSubmission=False,
         )
+        self.clock = clock if wallClock is None else wallClock
         self.limits = limits
         self.reporters = list(reporters)
         self.quickAnswer = quickAnswer
@@ -217,7 +231,7 @@ class ClockSite(server.Site):
             return
         now = self.reactor.seconds()
         finished = Finished(
-            now,
+            self.clock.seconds(),
             0.0 if started is None else now - started,
             method,
             target,

@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.logger import globalLogBeginner
 from twisted.python import usage
 
+from .._web import useMonotonicTime
 from ._endpoints import Problem, describeAddress, logDestination, parseEndpoints
 from ._logging import JSONLinesObserver, ThreadedWriter, say, serviceLog
 from ._options import Options
@@ -183,10 +184,12 @@ def main(reactor: Any, *argv: str) -> Deferred[None]:
     """
     The entry point for L{twisted.internet.task.react}.
 
-    @param reactor: the global reactor.
+    @param reactor: the global reactor, which from now on schedules on the
+        monotonic clock, so that a step of the system's clock moves no timer.
     @param argv: the command-line arguments.
     @return: a L{Deferred} that fires when clocksvc has stopped.
     """
+    useMonotonicTime(reactor)
     return Deferred.fromCoroutine(
         run(reactor, argv, sys.stdout, sys.stderr, handleSignals=True)
     )

@@ -216,6 +216,9 @@ class JSONLinesObserver:
                 "event": event.get("event", "log"),
                 "message": formatEvent(event),
             }
+            # Figures a service event carries beside its message, such as a
+            # clock step's size.
+            line.update(event.get("details", {}))
             failure = event.get("log_failure")
             if failure is not None:
                 line["traceback"] = failure.getTraceback()

@@ -13,7 +13,7 @@ from twisted.python import usage
 
 from .._http import Limits, TrustedProxies
 from .._version import __version__
-from .._web import resolveZone
+from .._web import Readiness, resolveZone
 
 __all__ = ["DEFAULT_ENDPOINT", "Options", "availableCPUs"]
 
@@ -127,8 +127,8 @@ class Options(usage.Options):
 
     def opt_admin_listen(self, description: str) -> None:
         """
-        Serve /healthz and /metrics on this endpoint (repeatable) instead of
-        on the public ones.
+        Serve /healthz, /readyz and /metrics on this endpoint (repeatable)
+        instead of on the public ones.
         """
         self["admin-listen"].append(description)
 
@@ -174,6 +174,38 @@ class Options(usage.Options):
         """
         return TrustedProxies.parse(self["trusted-proxy"])
 
+    def opt_require_synchronized_clock(self) -> None:
+        """
+        Say not ready at /readyz (503) while the kernel says the clock is
+        not synchronized, or cannot say; clocksvc serves all the same.
+        """
+        self["require-synchronized-clock"] = True
+
+    def opt_max_clock_error(self, value: str) -> None:
+        """
+        With --require-synchronized-clock: also say not ready while the
+        kernel's maximum error of the clock is above this many milliseconds.
+        """
+        try:
+            bound = float(value)
+        except ValueError:
+            bound = -1.0
+        if not 0 < bound < 86400e3:
+            raise usage.UsageError(
+                f"--max-clock-error needs a number of milliseconds above 0, "
+                f"not {value!r}"
+            )
+        self["max-clock-error"] = bound
+
+    def readiness(self) -> Readiness:
+        """
+        @return: what C{/readyz} asks of the clock.
+        """
+        return Readiness(
+            self.get("require-synchronized-clock", False),
+            self.get("max-clock-error"),
+        )
+
     def opt_version(self) -> None:
         """
         Print the version and exit.
@@ -188,6 +220,10 @@ class Options(usage.Options):
         """
         if not self["listen"]:
             self["listen"] = [DEFAULT_ENDPOINT]
+        if "max-clock-error" in self and not self.get("require-synchronized-clock"):
+            raise usage.UsageError(
+                "--max-clock-error needs --require-synchronized-clock"
+            )
         try:
             self["timezone"] = resolveZone(self["timezone"]).key
         except ValueError as e:

@@ -22,7 +22,14 @@ from twisted.internet.interfaces import (
 from twisted.logger import Logger
 
 from .._http import ClockSite
-from .._web import buildAdminSite, buildSite
+from .._web import (
+    ClockState,
+    WallClock,
+    buildAdminSite,
+    buildSite,
+    clockStateOf,
+    readKernelClock,
+)
 from ._endpoints import Problem, describeListenError
 from ._logging import ThreadedWriter
 from ._options import Options
@@ -67,15 +74,18 @@ class ClockService(service.MultiService):
         endpoints: Sequence[tuple[str, IStreamServerEndpoint]],
         adminEndpoints: Sequence[tuple[str, IStreamServerEndpoint]] = (),
         stdout: TextIO | None = None,
+        readClock: Callable[[], ClockState] = readKernelClock,
     ) -> None:
         """
-        @param reactor: the reactor to listen with and read the time from.
+        @param reactor: the reactor to listen with and run timers on; the
+            time of day is the system's clock.
         @param options: the parsed options.
         @param endpoints: the public endpoints, with their descriptions.
         @param adminEndpoints: the C{--admin-listen} ones; a worker other than
             the first has none, though the options name some.
         @param stdout: where to say what is happening, if anywhere; the
             service log hears it too.
+        @param readClock: reads the state of the server's clock.
         """
         super().__init__()
         self._reactor = reactor
@@ -85,13 +95,19 @@ class ClockService(service.MultiService):
         self._stdout = stdout
         # By --admin-listen, not adminEndpoints: /healthz and /metrics are
         # off the public site in every worker.
+        # The reactor schedules (on the monotonic clock, when an entry point
+        # has made it: useMonotonicTime); the time of day is the system's.
+        timers = IReactorTime(reactor)
         self.site: ClockSite = buildSite(
-            IReactorTime(reactor),
+            WallClock(timers),
             options["timezone"],
             options.limits(),
             accessLog=options["access-log"] != "off",
             adminResources=not options["admin-listen"],
             trustedProxies=options.trustedProxies(),
+            timers=timers,
+            readClock=readClock,
+            readiness=options.readiness(),
         )
         self.adminSite = buildAdminSite(self.site) if self._adminEndpoints else None
         self.shutdown: GracefulShutdown | None = None
@@ -137,6 +153,8 @@ class ClockService(service.MultiService):
             adminPorts=[port for _, port, admin in started if admin],
         )
         self.shutdown.finished.chainDeferred(self.stopped)
+        # Serving: the log says at once if the clock is not synchronized.
+        clockStateOf(self.site)
         return started
 
     def startService(self) -> None:

@@ -18,7 +18,7 @@ from twisted.application import service
 from twisted.logger import globalLogPublisher
 from twisted.python import usage
 
-from .._web import defaultReactor
+from .._web import defaultReactor, useMonotonicTime
 from ._endpoints import Problem, parseEndpoints
 from ._logging import JSONLinesObserver, ThreadedWriter
 from ._options import Options as _Options
@@ -79,6 +79,9 @@ def makeService(options: Options, reactor: Any = None) -> ClockService:
     handleSignals = reactor is None
     if reactor is None:
         reactor = defaultReactor()
+        # twist has installed the reactor and scheduled nothing on it yet:
+        # timers on the monotonic clock, as python -m clocksvc's.
+        useMonotonicTime(reactor)
     top = ClockService(
         reactor,
         options,

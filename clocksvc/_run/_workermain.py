@@ -22,6 +22,7 @@ from typing import Any
 from twisted.internet.defer import Deferred
 from twisted.internet.task import react
 
+from .._web import useMonotonicTime
 from ._cli import run
 from ._endpoints import Problem
 from ._logging import say
@@ -48,6 +49,8 @@ def parseWorkerArguments(
 
 
 def _serve(reactor: Any, fds: list[int | None], link: int, options: list[str]) -> Any:
+    # Timers on the monotonic clock, as a single clocksvc's (_cli.main).
+    useMonotonicTime(reactor)
     worker = Worker(reactor, fds, link)
     return Deferred.fromCoroutine(
         run(reactor, options, sys.stdout, sys.stderr, handleSignals=True, worker=worker)

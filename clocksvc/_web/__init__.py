@@ -8,15 +8,18 @@ It imports the time and HTTP layers, and nothing above.
 """
 
 from ._access import ACCESS_NAMESPACE, AccessLog, accessLog
+from ._clockhealth import ClockState, readKernelClock
+from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._page import ClockPage
-from ._reactors import defaultClock, defaultReactor
+from ._reactors import WallClock, defaultClock, defaultReactor, useMonotonicTime
 from ._routes import ROUTES, Route
 from ._site import (
     accessLogged,
     buildAdminSite,
     buildRoot,
     buildSite,
+    clockStateOf,
     listen,
     metricsOf,
     resolveZone,
@@ -27,16 +30,22 @@ __all__ = [
     "ROUTES",
     "AccessLog",
     "ClockPage",
+    "ClockState",
+    "Readiness",
     "Route",
     "SiteMetrics",
+    "WallClock",
     "accessLog",
     "accessLogged",
     "buildAdminSite",
     "buildRoot",
     "buildSite",
+    "clockStateOf",
     "defaultClock",
     "defaultReactor",
     "listen",
     "metricsOf",
+    "readKernelClock",
     "resolveZone",
+    "useMonotonicTime",
 ]

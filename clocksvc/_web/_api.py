@@ -29,6 +29,7 @@ from .._time import (
     isZoneName,
     timeDocument,
 )
+from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._negotiation import preferredType
 from ._page import ClockPage
 from ._resource import (
@@ -57,6 +58,8 @@ __all__ = [
     "notAbove",
     "zoneFromQuery",
 ]
+
+_UNKNOWN_STATUS = UNKNOWN.structuredField()
 
 #: How a response is written: as JSON or as worldtimeapi's plain text.
 Format = Literal["json", "text"]
@@ -220,16 +223,35 @@ class TimeResource(MethodResource):
     errors in the format of the answer.
     """
 
-    def __init__(self, forced: Format | None = None) -> None:
+    def __init__(
+        self, forced: Format | None = None, *, health: ClockHealth | None = None
+    ) -> None:
         """
         @param forced: the format this path always answers in, as C{.txt}
             paths do; L{None} to let C{Accept} choose.
+        @param health: the server clock's state, for C{Clock-Status}; if
+            L{None}, it is unknown.
         """
         super().__init__()
         self._forced = forced
+        self._health = health
+
+    def clockState(self) -> ClockState:
+        """
+        @return: the server clock's state.
+        """
+        return UNKNOWN if self._health is None else self._health.state()
+
+    def clockStatus(self) -> bytes:
+        """
+        @return: the C{Clock-Status} field.
+        """
+        if self._health is None:
+            return _UNKNOWN_STATUS
+        return self._health.field()
 
     def render(self, request: IRequest) -> bytes | int:
-        timeHeaders(request)
+        timeHeaders(request, self.clockStatus())
         return super().render(request)
 
     def formatFor(self, request: IRequest) -> Format:
@@ -303,8 +325,10 @@ class Now(TimeResource):
         catalogue: ZoneCatalogue,
         defaultZone: ZoneInfo,
         forced: Format | None = None,
+        *,
+        health: ClockHealth | None = None,
     ) -> None:
-        super().__init__(forced)
+        super().__init__(forced, health=health)
         self._clock = clock
         self._catalogue = catalogue
         self._defaultZone = defaultZone
@@ -336,10 +360,20 @@ class Now(TimeResource):
         """
         Answer one sample of an NTP-style exchange: the document, the
         client's C{t1} echoed, the server's receive time C{t2} and its
-        transmit time C{t3}, all in milliseconds since the epoch.
+        transmit time C{t3}, all in milliseconds since the epoch; and the
+        server clock's own bound (C{clock_synchronized},
+        C{clock_max_error_ms}), which the client's uncertainty adds to half
+        the round trip.
         """
         t2 = received * 1000
-        document = {**document, "t1": t1, "t2": t2}
+        state = self.clockState()
+        document = {
+            **document,
+            "clock_synchronized": state.synchronized,
+            "clock_max_error_ms": state.maxErrorMs,
+            "t1": t1,
+            "t2": t2,
+        }
         request.setHeader(b"timing-allow-origin", b"*")
         if format == "text":
             head = documentText(document)
@@ -372,8 +406,10 @@ class Timezones(TimeResource):
         clock: IReactorTime,
         catalogue: ZoneCatalogue,
         forced: Format | None = None,
+        *,
+        health: ClockHealth | None = None,
     ) -> None:
-        super().__init__(forced)
+        super().__init__(forced, health=health)
         self._clock = clock
         self._catalogue = catalogue
 
@@ -446,7 +482,7 @@ class NegotiatedRoot(MethodResource):
         self._clock = clock
 
     def render_GET(self, request: IRequest) -> bytes:
-        timeHeaders(request)
+        timeHeaders(request, self._now.clockStatus())
         names = queryNames(request)
         if b"iso" in names or b"ms" in names:
             return sendText(request, akamaiTime(self._clock.seconds(), names))

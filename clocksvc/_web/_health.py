@@ -1,38 +1,131 @@
-# -*- test-case-name: tests.test_metrics -*-
+# -*- test-case-name: tests.test_metrics,tests.test_clockhealth -*-
 """
-C{/healthz}: whether this server takes requests, for load balancers and
-orchestrators: 200 while serving, 503 once a graceful shutdown has begun, so
-that traffic moves elsewhere before the server stops.
+C{/healthz} and C{/readyz}, for load balancers and orchestrators.
+
+C{/healthz} (liveness) says whether this server takes requests: 200 while
+serving, 503 once a graceful shutdown has begun, so that traffic moves
+elsewhere before the server stops; and how good its clock is.
+
+C{/readyz} (readiness) says whether it should be sent traffic: not while it
+drains, and, if the operator asks (L{Readiness}), not while its clock is
+unsynchronized or its error is above a bound. Serving never stops because of
+the clock: readiness says it, and the operator decides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from twisted.web import http
 from twisted.web.iweb import IRequest
 
+from ._clockhealth import ClockHealth, ClockState
 from ._resource import MethodResource, sendJSON
 
-__all__ = ["Health"]
+__all__ = ["Health", "Readiness", "Ready"]
 
 
 class Health(MethodResource):
     """
-    C{/healthz}: C{{"status": "ok"}}, or C{{"status": "draining"}} with 503.
+    C{/healthz}: C{{"status": "ok", "clock": {...}}}, or C{"draining"} with
+    503; the C{clock} object is L{ClockState.asJSON}.
     """
 
     isLeaf = True
 
-    def __init__(self, draining: Callable[[], bool]) -> None:
+    def __init__(
+        self, draining: Callable[[], bool], health: ClockHealth | None = None
+    ) -> None:
         """
         @param draining: says whether the server is shutting down.
+        @param health: the server clock's state; without it, C{/healthz}
+            has no C{clock}.
         """
         super().__init__()
         self._draining = draining
+        self._health = health
 
     def render_GET(self, request: IRequest) -> bytes:
         request.setHeader(b"cache-control", b"no-store")
+        answer: dict[str, object] = {}
+        code = http.OK
         if self._draining():
-            return sendJSON(request, {"status": "draining"}, http.SERVICE_UNAVAILABLE)
-        return sendJSON(request, {"status": "ok"})
+            answer["status"] = "draining"
+            code = http.SERVICE_UNAVAILABLE
+        else:
+            answer["status"] = "ok"
+        if self._health is not None:
+            answer["clock"] = self._health.state().asJSON()
+        return sendJSON(request, answer, code)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """
+    What C{/readyz} asks of the server's clock.
+
+    @ivar requireSynchronized: whether an unsynchronized clock (or one whose
+        state cannot be read) makes the server not ready.
+    @ivar maxErrorMs: with C{requireSynchronized}, the largest maximum error,
+        in milliseconds, of a ready server's clock; L{None} for any.
+    """
+
+    requireSynchronized: bool = False
+    maxErrorMs: float | None = None
+
+    def problem(self, state: ClockState) -> str | None:
+        """
+        @return: why a clock in C{state} makes the server not ready, or
+            L{None} if it does not.
+        """
+        if not self.requireSynchronized:
+            return None
+        if not state.synchronized:
+            return "clock not synchronized"
+        if self.maxErrorMs is not None and (
+            state.maxErrorMs is None or state.maxErrorMs > self.maxErrorMs
+        ):
+            return f"clock error above {self.maxErrorMs:g} ms"
+        return None
+
+
+class Ready(MethodResource):
+    """
+    C{/readyz}: C{{"status": "ready"}}; or 503 with C{{"status": "draining"}}
+    or C{{"status": "not ready", "reason": ...}}. Both carry C{clock}, as
+    C{/healthz} does.
+    """
+
+    isLeaf = True
+
+    def __init__(
+        self,
+        draining: Callable[[], bool],
+        health: ClockHealth,
+        readiness: Readiness,
+    ) -> None:
+        """
+        @param draining: says whether the server is shutting down.
+        @param health: the server clock's state.
+        @param readiness: what is asked of it.
+        """
+        super().__init__()
+        self._draining = draining
+        self._health = health
+        self._readiness = readiness
+
+    def render_GET(self, request: IRequest) -> bytes:
+        request.setHeader(b"cache-control", b"no-store")
+        state = self._health.state()
+        answer: dict[str, object] = {"status": "ready"}
+        code = http.OK
+        problem = self._readiness.problem(state)
+        if self._draining():
+            answer["status"] = "draining"
+            code = http.SERVICE_UNAVAILABLE
+        elif problem is not None:
+            answer = {"status": "not ready", "reason": problem}
+            code = http.SERVICE_UNAVAILABLE
+        answer["clock"] = state.asJSON()
+        return sendJSON(request, answer, code)

@@ -5,12 +5,14 @@ visitor's own clock is off, with no third-party script, font or stylesheet.
 
 The page is rendered with the server's time in it, so without JavaScript it
 still tells the time; C{live.js} then keeps it ticking and measures the
-offset with C{/now?t1=} exchanges. Everything comes from this server, which
+offset with C{/now?t1=} exchanges, whose uncertainty is half the round
+trip plus the server clock's own maximum error. Everything comes from this server, which
 is what lets the Content-Security-Policy be strict.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from html import escape
 from importlib.resources import files
@@ -19,6 +21,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 
+from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._resource import MethodResource, NotFound, pageHeaders
 
 __all__ = ["LivePage", "StaticFile"]
@@ -46,6 +49,7 @@ _PAGE = """<!DOCTYPE html>
 <p class="clock"><time id="server-time" datetime="{iso}" data-server-ms="{ms}">{clock}</time></p>
 <p id="server-date">{date}</p>
 <p id="zone">UTC</p>
+<p id="server-clock" data-synchronized="{synchronized}" data-max-error-ms="{maxError}">{serverClock}</p>
 <p id="offset" aria-live="polite">Measuring your clock's offset needs JavaScript; this page reloads every 10 seconds.</p>
 <p id="detail"></p>
 <p id="api">From a program: <code>curl {api}</code></p>
@@ -56,19 +60,47 @@ _PAGE = """<!DOCTYPE html>
 """  # noqa: E501
 
 
-def livePage(seconds: float, api: str = "/now") -> bytes:
+def serverClockText(state: ClockState) -> str:
+    """
+    @return: what the page says of the server clock in C{state}; live.js
+        says the same (C{describeServer}).
+    """
+    if state.synchronized is None:
+        return "The server cannot tell how good its clock is."
+    if state.synchronized:
+        return (
+            f"The server's clock is synchronized, to within "
+            f"±{_milliseconds(state.maxErrorMs)} ms."
+        )
+    return (
+        f"The server's clock is not synchronized: it may be off by up to "
+        f"{_milliseconds(state.maxErrorMs)} ms."
+    )
+
+
+def _milliseconds(value: float | None) -> str:
+    # As live.js rounds it: up, to a whole millisecond, at least 1.
+    return str(max(1, math.ceil(value or 0)))
+
+
+def livePage(seconds: float, api: str = "/now", state: ClockState = UNKNOWN) -> bytes:
     """
     @param seconds: the server's time.
     @param api: the URL of C{/now} on this server, as the client reaches it.
-    @return: the page, showing that time in UTC.
+    @param state: the state of the server's clock.
+    @return: the page, showing that time in UTC, and the clock's state.
     """
     moment = datetime.fromtimestamp(seconds, timezone.utc)
+    synchronized = {None: "unknown", True: "true", False: "false"}[state.synchronized]
     return _PAGE.format(
         api=escape(api),
         iso=escape(moment.isoformat(timespec="milliseconds")),
         ms=int(seconds * 1000),
         clock=moment.strftime("%H:%M:%S"),
         date=escape(moment.strftime("%A %d %B %Y")),
+        synchronized=synchronized,
+        maxError="" if state.maxErrorMs is None else f"{state.maxErrorMs:g}",
+        serverClock=escape(serverClockText(state)),
     ).encode()
 
 
@@ -89,14 +121,21 @@ class LivePage(_Exact):
     link to it leads.
     """
 
-    def __init__(self, clock: IReactorTime) -> None:
+    def __init__(self, clock: IReactorTime, health: ClockHealth | None = None) -> None:
+        """
+        @param clock: where the time comes from.
+        @param health: the state of the server's clock, which the page
+            shows; if L{None}, unknown.
+        """
         super().__init__()
         self._clock = clock
+        self._health = health
 
     def render_GET(self, request: IRequest) -> bytes:
         pageHeaders(request, CONTENT_SECURITY_POLICY)
         request.setHeader(b"cache-control", b"no-store")
-        return livePage(self._clock.seconds(), apiURL(request))
+        state = UNKNOWN if self._health is None else self._health.state()
+        return livePage(self._clock.seconds(), apiURL(request), state)
 
 
 def apiURL(request: IRequest) -> str:

@@ -8,7 +8,8 @@ so that two servers in one application (or in one test run) count apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,6 +24,7 @@ from zope.interface import implementer
 
 from .._http import Finished, IReporter
 from .._time import tzdataVersion
+from ._clockhealth import ClockHealth, ClockState, StepWatch
 from ._resource import MethodResource
 
 __all__ = ["MetricsPage", "SiteMetrics"]
@@ -97,6 +99,47 @@ class SiteMetrics:
             registry=self.registry,
         ).labels(source, version).set(1)
 
+    def reportClock(self, health: ClockHealth, watch: StepWatch) -> None:
+        """
+        Report the server clock's state and steps, as C{clocksvc_clock_*}.
+
+        @param health: the clock's state, read as C{/metrics} is.
+        @param watch: tells of each step of the wall clock.
+        """
+
+        def reading(
+            value: Callable[[ClockState], float | bool | None],
+        ) -> Callable[[], float]:
+            def read() -> float:
+                got = value(health.state())
+                # Unknown is NaN: Prometheus's way to say "no value".
+                return math.nan if got is None else float(got)
+
+            return read
+
+        Gauge(
+            "clocksvc_clock_synchronized",
+            "1 if the kernel says a time source keeps the server's clock "
+            "synchronized, 0 if not; NaN where it cannot tell.",
+            registry=self.registry,
+        ).set_function(reading(lambda state: state.synchronized))
+        Gauge(
+            "clocksvc_clock_max_error_seconds",
+            "The kernel's bound on the server clock's error.",
+            registry=self.registry,
+        ).set_function(reading(lambda state: _seconds(state.maxErrorMs)))
+        Gauge(
+            "clocksvc_clock_estimated_error_seconds",
+            "The kernel's estimate of the server clock's error.",
+            registry=self.registry,
+        ).set_function(reading(lambda state: _seconds(state.estErrorMs)))
+        steps = Counter(
+            "clocksvc_clock_steps",
+            "Steps of the wall clock (by more than 0.25 s) that were found.",
+            registry=self.registry,
+        )
+        watch.listen(lambda step: steps.inc())
+
     def endpointOf(self, target: bytes) -> str:
         """
         @param target: a request's target.
@@ -132,6 +175,10 @@ class SiteMetrics:
             )
         children[0].inc()
         children[1].observe(seconds)
+
+
+def _seconds(milliseconds: float | None) -> float | None:
+    return None if milliseconds is None else milliseconds / 1000
 
 
 class MetricsPage(MethodResource):

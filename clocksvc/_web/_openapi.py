@@ -179,10 +179,11 @@ def _streamEvent() -> dict[str, Any]:
     return {
         "type": "object",
         "description": "A tick (its id and the document's unixtime are the "
-        "second that began) or, last, the shutdown notice.",
+        "second that began), a step of the server's wall clock, or, last, "
+        "the shutdown notice.",
         "required": ["event", "data"],
         "properties": {
-            "event": {"enum": ["tick", "shutdown"]},
+            "event": {"enum": ["tick", "step", "shutdown"]},
             "id": {"type": "string", "pattern": "^[0-9]+$"},
             "retry": {"type": "integer", "minimum": 0},
             "data": {"type": "string"},
@@ -197,6 +198,10 @@ def _streamEvent() -> dict[str, Any]:
                     "required": ["id"],
                     "properties": {"data": _jsonData(_ref("TimeDocument"))},
                 },
+            },
+            {
+                "if": {"properties": {"event": {"const": "step"}}},
+                "then": {"properties": {"data": _jsonData(_ref("StepNotice"))}},
             },
             {
                 "if": {"properties": {"event": {"const": "shutdown"}}},
@@ -259,10 +264,23 @@ def openAPIDocument() -> dict[str, Any]:
             "t1": {**milliseconds, "description": "The client's t1, echoed"},
             "t2": {**milliseconds, "description": "When the server received it"},
             "t3": {**milliseconds, "description": "When the server answered"},
+            "clock_synchronized": {
+                "type": ["boolean", "null"],
+                "description": "Whether the server's clock is synchronized "
+                "(null: unknown)",
+            },
+            "clock_max_error_ms": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "description": "The server clock's maximum error, which a "
+                "client adds to half the round trip (null: unknown)",
+            },
         },
     }
+    exchangeDocument["required"] += ["clock_synchronized", "clock_max_error_ms"]
     documentOrText = {
         "description": "The time document; with t1, the exchange's times too",
+        "headers": {"Clock-Status": {"$ref": "#/components/headers/Clock-Status"}},
         "content": {
             **_json(_documentOrExchange()),
             **_text(),
@@ -367,11 +385,14 @@ def openAPIDocument() -> dict[str, Any]:
                     "204": {
                         "description": "No body",
                         "headers": {
+                            "Clock-Status": {
+                                "$ref": "#/components/headers/Clock-Status"
+                            },
                             "X-HTTPSTIME": {
                                 "description": "Seconds since the epoch, with "
                                 "microseconds",
                                 "schema": {"type": "string"},
-                            }
+                            },
                         },
                     }
                 },
@@ -383,8 +404,11 @@ def openAPIDocument() -> dict[str, Any]:
                     "200": {
                         "description": "An endless event stream: first a "
                         "retry of 1000 ms for reconnecting clients, then a "
-                        "tick event each second; a shutdown event ends it "
-                        "when the server stops",
+                        "tick event each second; a step event when the "
+                        "server's wall clock is stepped, after which the "
+                        "ticks follow the new time (after a step back, ids "
+                        "come again); a shutdown event ends it when the "
+                        "server stops",
                         # No schema: in 3.2 it would describe the whole
                         # stream, which never ends; itemSchema is each event.
                         "content": {
@@ -419,13 +443,28 @@ def openAPIDocument() -> dict[str, Any]:
                 },
             ),
             "/healthz": _operation(
-                "Whether this server takes requests: for load balancers and "
-                "orchestrators (moved to the admin listener by --admin-listen)",
+                "Whether this server takes requests, and how good its clock "
+                "is: for load balancers and orchestrators (moved to the admin "
+                "listener by --admin-listen)",
                 {
                     "200": {"description": "Serving", "content": _json(_ref("Health"))},
                     "503": {
                         "description": "Shutting down: send traffic elsewhere",
                         "content": _json(_ref("Health")),
+                    },
+                },
+            ),
+            "/readyz": _operation(
+                "Whether to send this server traffic: not while it drains, "
+                "nor, with --require-synchronized-clock, while its clock is "
+                "unsynchronized or its error above --max-clock-error (moved "
+                "to the admin listener by --admin-listen)",
+                {
+                    "200": {"description": "Ready", "content": _json(_ref("Ready"))},
+                    "503": {
+                        "description": "Draining, or the clock is not good "
+                        "enough: send traffic elsewhere",
+                        "content": _json(_ref("Ready")),
                     },
                 },
             ),
@@ -444,6 +483,15 @@ def openAPIDocument() -> dict[str, Any]:
             ),
         },
         "components": {
+            "headers": {
+                "Clock-Status": {
+                    "description": "How good the server's clock is, as an "
+                    "RFC 8941 dictionary: sync (a boolean) and max-error "
+                    "(milliseconds; absent when unknown), e.g. "
+                    "sync=?1, max-error=1.25",
+                    "schema": {"type": "string"},
+                }
+            },
             "schemas": {
                 "TimeDocument": timeDocument,
                 "ExchangeDocument": exchangeDocument,
@@ -458,8 +506,61 @@ def openAPIDocument() -> dict[str, Any]:
                 "Health": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["status"],
-                    "properties": {"status": {"enum": ["ok", "draining"]}},
+                    "required": ["status", "clock"],
+                    "properties": {
+                        "status": {"enum": ["ok", "draining"]},
+                        "clock": _ref("ClockState"),
+                    },
+                },
+                "Ready": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["status", "clock"],
+                    "properties": {
+                        "status": {"enum": ["ready", "draining", "not ready"]},
+                        "reason": {"type": "string"},
+                        "clock": _ref("ClockState"),
+                    },
+                },
+                "ClockState": {
+                    "type": "object",
+                    "description": "The server clock's state, as the kernel "
+                    "tells it (ntp_adjtime on Linux; elsewhere unknown)",
+                    "additionalProperties": False,
+                    "required": [
+                        "synchronized",
+                        "max_error_ms",
+                        "est_error_ms",
+                        "leap",
+                        "source",
+                    ],
+                    "properties": {
+                        "synchronized": {"type": ["boolean", "null"]},
+                        "max_error_ms": {"type": ["number", "null"], "minimum": 0},
+                        "est_error_ms": {"type": ["number", "null"], "minimum": 0},
+                        "leap": {
+                            "enum": [
+                                "none",
+                                "insert",
+                                "delete",
+                                "in-progress",
+                                "unknown",
+                            ]
+                        },
+                        "source": {"enum": ["ntp", "pps", "none", "unknown"]},
+                    },
+                },
+                "StepNotice": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["step_ms"],
+                    "properties": {
+                        "step_ms": {
+                            "type": "number",
+                            "description": "How far the wall clock was "
+                            "stepped, in milliseconds: negative if back",
+                        }
+                    },
                 },
                 "TimesyncCall": {
                     "type": "object",
@@ -474,11 +575,22 @@ def openAPIDocument() -> dict[str, Any]:
                 "TimesyncAnswer": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["jsonrpc", "id", "result"],
+                    "required": [
+                        "jsonrpc",
+                        "id",
+                        "result",
+                        "clock_synchronized",
+                        "clock_max_error_ms",
+                    ],
                     "properties": {
                         "jsonrpc": {"const": "2.0"},
                         "id": {},
                         "result": {"type": "integer", "minimum": 0},
+                        "clock_synchronized": {"type": ["boolean", "null"]},
+                        "clock_max_error_ms": {
+                            "type": ["number", "null"],
+                            "minimum": 0,
+                        },
                     },
                 },
                 "Error": {
@@ -489,7 +601,7 @@ def openAPIDocument() -> dict[str, Any]:
                         "parameter": {"type": "string"},
                     },
                 },
-            }
+            },
         },
     }
 

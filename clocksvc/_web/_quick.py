@@ -29,6 +29,7 @@ from twisted.web.resource import Resource
 from .._http import SERVER_HEADER, QuickHead, httpDate, responseHead
 from .._time import clockPageBody, documentJSONAt
 from ._api import DOCUMENT_OFFERS, ROOT_OFFERS, addressIP
+from ._clockhealth import UNKNOWN, ClockHealth
 from ._negotiation import preferredType
 from ._resource import JSON_FIELDS, TIME_FIELDS, VARY_FIELDS, pageFields
 
@@ -86,13 +87,23 @@ class QuickAnswers:
     #: The targets answered here.
     TARGETS = (b"/", b"/now", b"/now.json")
 
-    def __init__(self, clock: IReactorTime, root: Resource, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        root: Resource,
+        zone: ZoneInfo,
+        health: ClockHealth | None = None,
+    ) -> None:
         """
         @param clock: where the time comes from.
         @param root: the root of clocksvc's resource tree.
         @param zone: the default zone of C{/now}.
+        @param health: the server clock's state, for C{Clock-Status}, as the
+            resources give it.
         """
         self._clock = clock
+        self._health = health
+        self._status = UNKNOWN.structuredField()
         self._children = root.children
         self._mounted = {
             target[1:]: root.children[target[1:]] for target in self.TARGETS
@@ -101,11 +112,12 @@ class QuickAnswers:
         self._root = _Negotiator(ROOT_OFFERS)
         self._now = _Negotiator(DOCUMENT_OFFERS)
         self._second = -1
+        self._pageStatus = b""
         self._pageGet = self._pageHead = b""
         # The document's head but its length, by whether it varies on
-        # Accept, with the second it was made for: its Date changes once a
-        # second.
-        self._documentHeads: dict[bool, tuple[int, bytes]] = {}
+        # Accept, with the second it was made for (its Date changes once a
+        # second) and its Clock-Status.
+        self._documentHeads: dict[bool, tuple[int, bytes, bytes]] = {}
 
     def answer(self, head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
         """
@@ -130,11 +142,17 @@ class QuickAnswers:
             return None
         return self._document(head.method, vary, peer)
 
+    def _clockStatus(self) -> bytes:
+        # The same bytes object while the state holds: compared by identity.
+        return self._status if self._health is None else self._health.field()
+
     def _page(self, method: bytes) -> tuple[bytes, int]:
         now = self._clock.seconds()
-        if int(now) != self._second:
+        status = self._clockStatus()
+        if int(now) != self._second or status is not self._pageStatus:
             # The page and its date change once a second: so does this.
             self._second = int(now)
+            self._pageStatus = status
             body = clockPageBody(now)
             # NegotiatedRoot's fields, then ClockPage's, then the length
             # Twisted adds.
@@ -143,6 +161,7 @@ class QuickAnswers:
                 _head(
                     now,
                     *TIME_FIELDS,
+                    (b"Clock-Status", status),
                     *VARY_FIELDS,
                     *pageFields(),
                     (b"Content-Length", b"%d" % len(body)),
@@ -158,14 +177,21 @@ class QuickAnswers:
         # The document has the microsecond and the client's address in it:
         # it is made for each request, as Now makes it.
         body = documentJSONAt(now, self._zone, addressIP(peer))
-        second, start = self._documentHeads.get(vary, (-1, b""))
-        if second != int(now):
+        status = self._clockStatus()
+        second, madeWith, start = self._documentHeads.get(vary, (-1, b"", b""))
+        if second != int(now) or madeWith is not status:
             # All of the head but the length and the empty line after it.
             start = responseHead(
                 200,
-                _head(now, *TIME_FIELDS, *(VARY_FIELDS if vary else ()), *JSON_FIELDS),
+                _head(
+                    now,
+                    *TIME_FIELDS,
+                    (b"Clock-Status", status),
+                    *(VARY_FIELDS if vary else ()),
+                    *JSON_FIELDS,
+                ),
             )[:-2]
-            self._documentHeads[vary] = (int(now), start)
+            self._documentHeads[vary] = (int(now), status, start)
         head = start + b"Content-Length: %d\r\n\r\n" % len(body)
         if method == b"HEAD":
             return head, 0

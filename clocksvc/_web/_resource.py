@@ -66,11 +66,13 @@ STRICTEST_POLICY = (
 
 
 #: The fields of every time answer: the time now is stale at once, so
-#: nothing may cache it; and any web page may read it. The resources set
+#: nothing may cache it; and any web page may read it, and how good the
+#: server's clock is (C{Clock-Status}, which follows them). The resources set
 #: them (L{timeHeaders}); the quick answers write them as they are here.
 TIME_FIELDS = (
     (b"Cache-Control", b"no-store"),
     (b"Access-Control-Allow-Origin", b"*"),
+    (b"Access-Control-Expose-Headers", b"Clock-Status"),
 )
 
 
@@ -108,11 +110,16 @@ def pageHeaders(request: IRequest, policy: bytes = STRICTEST_POLICY) -> None:
     setFields(request, pageFields(policy))
 
 
-def timeHeaders(request: IRequest) -> None:
+def timeHeaders(request: IRequest, clockStatus: bytes | None = None) -> None:
     """
-    Set the headers every time answer carries (L{TIME_FIELDS}).
+    Set the headers every time answer carries (L{TIME_FIELDS}), and then
+    C{Clock-Status}.
+
+    @param clockStatus: the C{Clock-Status} field, if the answer has one.
     """
     setFields(request, TIME_FIELDS)
+    if clockStatus is not None:
+        request.setHeader(b"clock-status", clockStatus)
 
 
 def noContent(request: IRequest) -> int:

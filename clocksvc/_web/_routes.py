@@ -20,7 +20,8 @@ from twisted.web.resource import IResource, Resource
 from .._http import Limits
 from .._time import ZoneCatalogue
 from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
-from ._health import Health
+from ._clockhealth import ClockHealth, StepWatch
+from ._health import Health, Readiness, Ready
 from ._live import LivePage, StaticFile
 from ._metrics import MetricsPage, SiteMetrics
 from ._openapi import OpenAPI
@@ -41,8 +42,14 @@ class Parts:
     @ivar catalogue: the zones.
     @ivar defaultZone: the zone of C{/now} and C{/} when a client names none.
     @ivar limits: the site's limits, of which the stream keeps one.
-    @ivar draining: says whether the site is shutting down, for C{/healthz}.
+    @ivar draining: says whether the site is shutting down, for C{/healthz}
+        and C{/readyz}.
     @ivar metrics: the site's metrics, for C{/metrics}.
+    @ivar timers: where timers run (the stream's ticker).
+    @ivar health: the server clock's state, for C{Clock-Status},
+        C{/healthz} and C{/readyz}.
+    @ivar watch: finds steps of the wall clock.
+    @ivar readiness: when C{/readyz} says the server is ready.
     """
 
     clock: IReactorTime
@@ -51,6 +58,10 @@ class Parts:
     limits: Limits
     draining: Callable[[], bool]
     metrics: SiteMetrics
+    timers: IReactorTime
+    health: ClockHealth
+    watch: StepWatch
+    readiness: Readiness
 
 
 @dataclass(frozen=True)
@@ -76,15 +87,32 @@ class Route:
 
 def _timezones(parts: Parts) -> IResource:
     api = APIDirectory()
-    api.putChild(b"timezone", Timezones(parts.clock, parts.catalogue))
-    api.putChild(b"timezone.txt", Timezones(parts.clock, parts.catalogue, "text"))
+    api.putChild(
+        b"timezone", Timezones(parts.clock, parts.catalogue, health=parts.health)
+    )
+    api.putChild(
+        b"timezone.txt",
+        Timezones(parts.clock, parts.catalogue, "text", health=parts.health),
+    )
     return api
 
 
 def _wellKnown(parts: Parts) -> IResource:
     wellKnown = APIDirectory()
-    wellKnown.putChild(b"time", WellKnownTime(parts.clock))
+    wellKnown.putChild(b"time", WellKnownTime(parts.clock, health=parts.health))
     return wellKnown
+
+
+def _stream(parts: Parts) -> IResource:
+    stream = Stream(
+        Ticker(parts.clock, parts.timers, parts.watch),
+        parts.catalogue,
+        parts.defaultZone,
+        parts.limits.stalledStreamSeconds,
+        health=parts.health,
+    )
+    parts.watch.listen(stream.stepped)
+    return stream
 
 
 def _zonePaths() -> tuple[str, ...]:
@@ -103,7 +131,7 @@ ROUTES: tuple[Route, ...] = (
         ("/",),
         lambda parts: NegotiatedRoot(
             ClockPage(parts.clock),
-            Now(parts.clock, parts.catalogue, parts.defaultZone),
+            Now(parts.clock, parts.catalogue, parts.defaultZone, health=parts.health),
             parts.clock,
         ),
     ),
@@ -111,19 +139,25 @@ ROUTES: tuple[Route, ...] = (
         b"now",
         "/now",
         ("/now",),
-        lambda parts: Now(parts.clock, parts.catalogue, parts.defaultZone),
+        lambda parts: Now(
+            parts.clock, parts.catalogue, parts.defaultZone, health=parts.health
+        ),
     ),
     Route(
         b"now.json",
         "/now.json",
         ("/now.json",),
-        lambda parts: Now(parts.clock, parts.catalogue, parts.defaultZone, "json"),
+        lambda parts: Now(
+            parts.clock, parts.catalogue, parts.defaultZone, "json", health=parts.health
+        ),
     ),
     Route(
         b"now.txt",
         "/now.txt",
         ("/now.txt",),
-        lambda parts: Now(parts.clock, parts.catalogue, parts.defaultZone, "text"),
+        lambda parts: Now(
+            parts.clock, parts.catalogue, parts.defaultZone, "text", health=parts.health
+        ),
     ),
     Route(b"api", "/api/timezone", _zonePaths(), _timezones),
     Route(
@@ -133,21 +167,21 @@ ROUTES: tuple[Route, ...] = (
         lambda parts: OpenAPI(openAPIPaths()),
     ),
     Route(
-        b"timesync", "/timesync", ("/timesync",), lambda parts: Timesync(parts.clock)
+        b"timesync",
+        "/timesync",
+        ("/timesync",),
+        lambda parts: Timesync(parts.clock, health=parts.health),
     ),
     Route(b".well-known", "/.well-known/time", ("/.well-known/time",), _wellKnown),
     Route(
         b"stream",
         "/stream",
         ("/stream",),
-        lambda parts: Stream(
-            Ticker(parts.clock),
-            parts.catalogue,
-            parts.defaultZone,
-            parts.limits.stalledStreamSeconds,
-        ),
+        _stream,
     ),
-    Route(b"live", "/live", ("/live",), lambda parts: LivePage(parts.clock)),
+    Route(
+        b"live", "/live", ("/live",), lambda parts: LivePage(parts.clock, parts.health)
+    ),
     Route(
         b"live.js",
         "/live.js",
@@ -164,7 +198,14 @@ ROUTES: tuple[Route, ...] = (
         b"healthz",
         "/healthz",
         ("/healthz",),
-        lambda parts: Health(parts.draining),
+        lambda parts: Health(parts.draining, parts.health),
+        admin=True,
+    ),
+    Route(
+        b"readyz",
+        "/readyz",
+        ("/readyz",),
+        lambda parts: Ready(parts.draining, parts.health, parts.readiness),
         admin=True,
     ),
     Route(

@@ -7,6 +7,8 @@ port of the caller's reactor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
@@ -15,9 +17,11 @@ from twisted.web.resource import Resource
 from .._http import ClockSite, Forwarding, IReporter, Limits, TrustedProxies
 from .._time import ZoneCatalogue, defaultCatalogue
 from ._access import AccessLog
+from ._clockhealth import ClockHealth, ClockState, StepWatch, readKernelClock
+from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
-from ._reactors import defaultReactor
+from ._reactors import WallClock, defaultReactor
 from ._routes import ROUTES, Parts, buildTree, metricLabels
 
 __all__ = [
@@ -25,10 +29,15 @@ __all__ = [
     "buildAdminSite",
     "buildRoot",
     "buildSite",
+    "clockStateOf",
     "listen",
     "metricsOf",
     "resolveZone",
 ]
+
+
+#: What each site L{buildSite} built was made of, for its admin site.
+_parts: WeakKeyDictionary[ClockSite, Parts] = WeakKeyDictionary()
 
 
 def resolveZone(name: str, catalogue: ZoneCatalogue = defaultCatalogue) -> ZoneInfo:
@@ -61,7 +70,10 @@ def accessLogged(site: ClockSite) -> bool:
 
 
 def buildRoot(
-    clock: IReactorTime, timezone: str = "UTC", limits: Limits | None = None
+    clock: IReactorTime,
+    timezone: str = "UTC",
+    limits: Limits | None = None,
+    readClock: Callable[[], ClockState] = readKernelClock,
 ) -> Resource:
     """
     Build clocksvc's public resource tree, without C{/healthz} and
@@ -71,9 +83,12 @@ def buildRoot(
     @param clock: where every resource reads the time.
     @param timezone: the zone of C{/now} and C{/} when a client names none.
     @param limits: the limits, of which the stream keeps one.
+    @param readClock: reads the state of the server's clock; by default
+        from the kernel.
     @return: the root resource.
     @raise ValueError: if C{timezone} names no zone.
     """
+    watch = StepWatch(clock, clock)
     parts = Parts(
         clock,
         defaultCatalogue,
@@ -81,6 +96,10 @@ def buildRoot(
         Limits() if limits is None else limits,
         lambda: False,
         SiteMetrics(metricLabels()),
+        clock,
+        ClockHealth(clock, readClock, watch),
+        watch,
+        Readiness(),
     )
     return buildTree(parts, [route for route in ROUTES if not route.admin])
 
@@ -93,24 +112,38 @@ def buildSite(
     accessLog: bool = False,
     adminResources: bool = True,
     trustedProxies: TrustedProxies | None = None,
+    timers: IReactorTime | None = None,
+    readClock: Callable[[], ClockState] = readKernelClock,
+    readiness: Readiness | None = None,
 ) -> ClockSite:
     """
     Build the site that serves clocksvc's routes (L{ROUTES}).
 
-    @param clock: where every resource reads the time; the site also runs its
-        connection timeouts on it, so that a test's clock drives them too.
+    @param clock: where every resource reads the time of day; and, unless
+        C{timers} is given, where the site runs its timers, so that a test's
+        one clock drives both.
     @param timezone: the zone of C{/now} and C{/} when a client names none.
     @param limits: the limits to keep; by default L{Limits}'s defaults.
     @param accessLog: whether each answered request is logged.
-    @param adminResources: whether C{/healthz} and C{/metrics} are served
-        here; if not, serve them with L{buildAdminSite}.
+    @param adminResources: whether C{/healthz}, C{/readyz} and C{/metrics}
+        are served here; if not, serve them with L{buildAdminSite}.
+    @param timers: where the site runs its timers (connection timeouts, the
+        stream's ticker) and times requests: a clock that is never stepped.
+    @param readClock: reads the state of the server's clock; by default
+        from the kernel.
+    @param readiness: when C{/readyz} says ready; by default whenever the
+        site is not draining.
     @param trustedProxies: the proxies whose forwarding fields give a
         request's client address and scheme; by default none.
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
     limits = Limits() if limits is None else limits
+    timers = clock if timers is None else timers
     metrics = SiteMetrics(metricLabels())
+    watch = StepWatch(clock, timers)
+    health = ClockHealth(timers, readClock, watch)
+    metrics.reportClock(health, watch)
     site: ClockSite | None = None
     parts = Parts(
         clock,
@@ -119,6 +152,10 @@ def buildSite(
         limits,
         lambda: site is not None and site.draining,
         metrics,
+        timers,
+        health,
+        watch,
+        Readiness() if readiness is None else readiness,
     )
     root = buildTree(
         parts, [route for route in ROUTES if adminResources or not route.admin]
@@ -126,13 +163,16 @@ def buildSite(
     reporters: list[IReporter] = [metrics]
     if accessLog:
         reporters.append(AccessLog())
-    quick = QuickAnswers(clock, root, parts.defaultZone)
+    quick = QuickAnswers(clock, root, parts.defaultZone, health)
     forwarding = (
         Forwarding(trustedProxies, metrics.forwardedInvalid.inc)
         if trustedProxies
         else None
     )
-    site = ClockSite(root, clock, limits, reporters, quick.answer, forwarding)
+    site = ClockSite(
+        root, timers, limits, reporters, quick.answer, forwarding, wallClock=clock
+    )
+    _parts[site] = parts
     stream = root.getStaticEntity(b"stream")
     site.whenDraining(stream.closeAll)
     built = site
@@ -141,27 +181,34 @@ def buildSite(
     return site
 
 
+def clockStateOf(site: ClockSite) -> ClockState:
+    """
+    @param site: a site that L{buildSite} built.
+    @return: the state of its clock, as its answers report it; read now,
+        if it was not within the last second, and logged if it changed.
+    @raise ValueError: if L{buildSite} did not build it.
+    """
+    parts = _parts.get(site)
+    if parts is None:
+        raise ValueError("the site was not built by buildSite")
+    return parts.health.state()
+
+
 def buildAdminSite(site: ClockSite) -> ClockSite:
     """
-    Build a site of its own for C{site}'s C{/healthz} and C{/metrics}, so
+    Build a site of its own for C{site}'s C{/healthz}, C{/readyz} and
+    C{/metrics}, so
     that they need not be public.
 
     @param site: the site they describe.
     @return: the admin site.
     """
-    metrics = metricsOf(site)
-    if metrics is None:
+    # The same parts: the same metrics, clock state and drain.
+    parts = _parts.get(site)
+    if parts is None or metricsOf(site) is None:
         raise ValueError("the site has no metrics to serve")
-    parts = Parts(
-        site.reactor,
-        defaultCatalogue,
-        resolveZone("UTC"),
-        site.limits,
-        lambda: site.draining,
-        metrics,
-    )
     root = buildTree(parts, [route for route in ROUTES if route.admin])
-    return ClockSite(root, site.reactor, site.limits)
+    return ClockSite(root, site.reactor, site.limits, wallClock=site.clock)
 
 
 def listen(
@@ -184,7 +231,9 @@ def listen(
         interfaces, C{"::"} all IPv6 (and, where the system allows, IPv4)
         ones.
     @param reactor: the reactor to listen with; by default the global one.
-    @param clock: where the time comes from; by default C{reactor}.
+    @param clock: where the time of day comes from, and, if given, where
+        the site's timers run too; by default the system's clock, with the
+        timers on C{reactor}.
     @param timezone: the zone of C{/now} and C{/} when a client names none,
         as an IANA name in any letter case.
     @return: the listening port.
@@ -194,9 +243,13 @@ def listen(
     """
     if reactor is None:
         reactor = defaultReactor()
+    timers: IReactorTime | None = None
     if clock is None:
-        clock = IReactorTime(reactor)
-    site = buildSite(clock, timezone)
+        # The time of day from the system's clock, whatever the reactor
+        # schedules on; its timers on the reactor.
+        timers = IReactorTime(reactor)
+        clock = WallClock(timers)
+    site = buildSite(clock, timezone, timers=timers)
     # Site is a ServerFactory, but Twisted 26.10 annotates its protocol
     # attribute in a way mypy cannot match to listenTCP's parameter type.
     return reactor.listenTCP(port, site, interface=interface)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ while someone is listening.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import cast
@@ -28,8 +29,9 @@ from zope.interface import implementer
 from .._http import ClockChannel, ClockRequest, frameChunk
 from .._time import ZoneCatalogue, documentJSONAt
 from ._api import QueryError, TimeResource, clientIP, zoneFromQuery
+from ._clockhealth import STEP_THRESHOLD, ClockHealth, StepWatch
 
-__all__ = ["SHUTDOWN_EVENT", "Stream", "Ticker"]
+__all__ = ["SHUTDOWN_EVENT", "Stream", "Ticker", "stepEvent"]
 
 #: A ticker's listener: called with the second (since the epoch) that has
 #: just begun.
@@ -39,16 +41,35 @@ Listener = Callable[[int], None]
 class Ticker:
     """
     Calls its listeners at each wall-clock second boundary, on one timer.
+
+    The timer runs on the monotonic clock, each delay measured afresh on the
+    wall clock to the next boundary. When the wall clock is stepped, the
+    timer still fires when it was due, and finds that the wall clock did not
+    move as the monotonic one did: the ticker then tells C{watch}, ticks at
+    once for the second the wall clock is in now, and keeps to the new
+    boundaries from there; so ticks go on within a second of a step, either
+    way. Their seconds follow the wall clock: after a step back, seconds
+    already ticked come again.
     """
 
-    def __init__(self, clock: IReactorTime) -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        timers: IReactorTime | None = None,
+        watch: StepWatch | None = None,
+    ) -> None:
         """
-        @param clock: where the time and the timer come from.
+        @param clock: where the time of day comes from.
+        @param timers: where the timer runs; by default C{clock}.
+        @param watch: told to look for a step when the clocks disagree.
         """
         self._clock = clock
+        self._timers = clock if timers is None else timers
+        self._watch = watch
         self._listeners: dict[object, Listener] = {}
         self._call: IDelayedCall | None = None
         self._target = 0
+        self._scheduledAt = (0.0, 0.0)
 
     def __len__(self) -> int:
         return len(self._listeners)
@@ -78,15 +99,25 @@ class Ticker:
         # Each delay is measured afresh from the clock to an absolute
         # boundary, so the lateness of one tick never carries into the next.
         self._target = target
-        self._call = self._clock.callLater(
-            max(target - self._clock.seconds(), 0), self._tick
-        )
+        now = self._clock.seconds()
+        self._scheduledAt = (now, self._timers.seconds())
+        self._call = self._timers.callLater(max(target - now, 0), self._tick)
 
     def _tick(self) -> None:
         second = self._target
+        now = self._clock.seconds()
+        wallThen, timersThen = self._scheduledAt
+        if abs((now - wallThen) - (self._timers.seconds() - timersThen)) > (
+            STEP_THRESHOLD
+        ):
+            # The wall clock was stepped: the boundary this timer was set
+            # for is not now. Tick for the second the wall clock is in.
+            if self._watch is not None:
+                self._watch.look()
+            second = math.floor(now)
         # If the reactor was held up past further boundaries, skip them:
         # the next tick is the next boundary still to come.
-        self._schedule(max(second, math.floor(self._clock.seconds())) + 1)
+        self._schedule(max(second, math.floor(now)) + 1)
         for listener in list(self._listeners.values()):
             listener(second)
 
@@ -192,6 +223,15 @@ class Stream(TimeResource):
 
     The document is for the boundary itself, so C{unixtime} equals C{id}.
 
+    When the server's wall clock is stepped, a C{step} event says by how
+    much, in milliseconds (negative for a step back)::
+
+        event: step
+        data: {"step_ms":-30000.125}
+
+    and the ticks go on from the second the clock is in now: after a step
+    back, C{id}s already sent come again.
+
     @ivar stalledSeconds: how many ticks a client that has stopped reading
         may miss before it is dropped.
     """
@@ -202,14 +242,17 @@ class Stream(TimeResource):
         catalogue: ZoneCatalogue,
         defaultZone: ZoneInfo,
         stalledSeconds: int = 30,
+        *,
+        health: ClockHealth | None = None,
     ) -> None:
         """
         @param ticker: the ticker every stream shares.
         @param catalogue: where C{?tz=} is looked up.
         @param defaultZone: the zone without C{?tz=}.
         @param stalledSeconds: see L{stalledSeconds}.
+        @param health: the server clock's state, for C{Clock-Status}.
         """
-        super().__init__("json")
+        super().__init__("json", health=health)
         self._ticker = ticker
         self._catalogue = catalogue
         self._defaultZone = defaultZone
@@ -262,6 +305,18 @@ class Stream(TimeResource):
         for client in list(self._clients):
             client.close()
 
+    def stepped(self, step: float) -> None:
+        """
+        Tell every client that the wall clock was stepped, with
+        L{stepEvent}.
+
+        @param step: the step, in seconds.
+        """
+        event = stepEvent(step)
+        framed = frameChunk(event)
+        for client in list(self._clients):
+            client.send(event, framed)
+
     def _tick(self, second: int) -> None:
         # One stream, one listener: the fan-out to thousands of clients is a
         # loop that does little besides send, for the last client's sake.
@@ -283,3 +338,14 @@ def tickEvent(second: int, zone: ZoneInfo, address: str) -> bytes:
     """
     data = documentJSONAt(second, zone, address)
     return b"id: %d\nevent: tick\ndata: %s\n\n" % (second, data)
+
+
+def stepEvent(step: float) -> bytes:
+    """
+    @param step: a step of the wall clock, in seconds: ahead if positive.
+    @return: the C{step} event that tells a stream's clients of it, the step
+        in milliseconds.
+    """
+    return b'event: step\ndata: {"step_ms":%s}\n\n' % (
+        json.dumps(round(step * 1000, 3)).encode(),
+    )

@@ -14,6 +14,7 @@ from twisted.web import http
 from twisted.web.iweb import IRequest
 
 from ._api import TimeResource
+from ._clockhealth import UNKNOWN, ClockHealth
 from ._resource import JSON_TYPE, MethodResource, jsonError, noContent
 
 __all__ = ["MAX_TIMESYNC_BODY", "Timesync", "WellKnownTime"]
@@ -53,8 +54,10 @@ class Timesync(TimeResource):
 
     allowedMethods = (b"POST", b"OPTIONS")
 
-    def __init__(self, clock: IReactorTime) -> None:
-        super().__init__("json")
+    def __init__(
+        self, clock: IReactorTime, *, health: ClockHealth | None = None
+    ) -> None:
+        super().__init__("json", health=health)
         self._clock = clock
 
     def render_POST(self, request: IRequest) -> bytes:
@@ -83,10 +86,15 @@ class Timesync(TimeResource):
                 'expected {"jsonrpc": "2.0", "id": ..., "method": "timesync"}',
             )
         request.setHeader(b"content-type", JSON_TYPE)
+        state = self.clockState()
         answer = {
             "jsonrpc": "2.0",
             # The npm server answers null where the request has no id.
             "id": call.get("id"),
+            # The server clock's own bound, beside the time, which clients
+            # that know of it add to their uncertainty (and others ignore).
+            "clock_synchronized": state.synchronized,
+            "clock_max_error_ms": state.maxErrorMs,
             # Read last, just before the answer goes out.
             "result": round(self._clock.seconds() * 1000),
         }
@@ -108,14 +116,25 @@ class WellKnownTime(MethodResource):
 
     isLeaf = True
 
-    def __init__(self, clock: IReactorTime) -> None:
+    def __init__(
+        self, clock: IReactorTime, *, health: ClockHealth | None = None
+    ) -> None:
         super().__init__()
         self._clock = clock
+        self._health = health
 
     def render_GET(self, request: IRequest) -> int:
         request.setHeader(b"cache-control", b"no-store")
         request.setHeader(b"access-control-allow-origin", b"*")
-        request.setHeader(b"access-control-expose-headers", b"x-httpstime, date")
+        request.setHeader(
+            b"access-control-expose-headers", b"x-httpstime, date, clock-status"
+        )
+        request.setHeader(
+            b"clock-status",
+            (
+                UNKNOWN if self._health is None else self._health.state()
+            ).structuredField(),
+        )
         now = self._clock.seconds()
         request.setHeader(b"x-httpstime", b"%.6f" % (now,))
         # Twisted dates responses by the system clock; this one is dated by

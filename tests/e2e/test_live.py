@@ -14,6 +14,8 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._web import readKernelClock
+
 from . import CHROMEDRIVER, CHROMIUM, executable, startClocksvc, unavailable
 
 try:
@@ -149,6 +151,33 @@ class LivePageTests(SynchronousTestCase):
         self.assertLess(abs(offset), 50, f"offset {offset} ms")
         self.assertGreaterEqual(rtt, 0)
         self.assertLess(rtt, 1000)
+
+    def test_serverClock(self) -> None:
+        """
+        The page says how good the server's clock is, as the kernel tells
+        it (on this project's machine: not synchronized, 16 s), and folds
+        its maximum error into the uncertainty it shows: half the round trip
+        plus that bound.
+        """
+        driver = self.browser()
+        _, rtt = self.measured(driver)
+        offset = driver.find_element(By.ID, "offset")
+        server = driver.find_element(By.ID, "server-clock")
+        state = readKernelClock()
+        synchronized = server.get_attribute("data-synchronized")
+        self.assertEqual(
+            synchronized,
+            {None: "unknown", True: "true", False: "false"}[state.synchronized],
+        )
+        bound = server.get_attribute("data-max-error-ms")
+        uncertainty = offset.get_attribute("data-uncertainty-ms")
+        assert bound is not None and uncertainty is not None
+        maxError = float(bound) if bound else 0.0
+        self.assertLessEqual(maxError + rtt / 2 - 0.1, float(uncertainty))
+        self.assertLessEqual(float(uncertainty), maxError + rtt / 2 + 1.1)
+        self.assertIn(f"±{uncertainty} ms", offset.text)
+        if state.synchronized is False:
+            self.assertIn("not synchronized", server.text)
 
     def test_ticking(self) -> None:
         """

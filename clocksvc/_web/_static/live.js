@@ -6,7 +6,9 @@
 // the answer arrived. offset = ((t2 - t1) + (t3 - t4)) / 2 is exact when the
 // way there and the way back take equally long, and never further off than
 // half the round trip, rtt = (t4 - t1) - (t3 - t2): so of several samples the
-// one with the lowest round trip is kept.
+// one with the lowest round trip is kept. The server's own clock may be off
+// too, by up to the maximum error it sends with each answer
+// (clock_max_error_ms): the uncertainty shown is rtt / 2 plus that bound.
 "use strict";
 
 (() => {
@@ -19,6 +21,7 @@
   const zoneElement = document.getElementById("zone");
   const offsetElement = document.getElementById("offset");
   const detailElement = document.getElementById("detail");
+  const serverClockElement = document.getElementById("server-clock");
 
   // Until the first exchange, guess from the time the page was rendered.
   let offset = Number(timeElement.dataset.serverMs) - Date.now();
@@ -42,12 +45,33 @@
     return {
       offset: (answer.t2 - t1 + (answer.t3 - t4)) / 2,
       rtt: t4 - t1 - (answer.t3 - answer.t2),
+      // null when the server cannot tell.
+      synchronized: answer.clock_synchronized,
+      maxError: answer.clock_max_error_ms,
     };
+  }
+
+  // As the page says it when rendered (serverClockText in _live.py).
+  function describeServer(best) {
+    if (best.synchronized === null || best.synchronized === undefined) {
+      return "The server cannot tell how good its clock is.";
+    }
+    const bound = Math.max(1, Math.ceil(best.maxError || 0));
+    if (best.synchronized) {
+      return `The server's clock is synchronized, to within ±${bound} ms.`;
+    }
+    return `The server's clock is not synchronized: it may be off by up to ${bound} ms.`;
+  }
+
+  // Half the round trip, plus the server clock's own bound: whole ms, at
+  // least 1.
+  function uncertaintyOf(best) {
+    return Math.max(1, Math.ceil(best.rtt / 2 + (best.maxError || 0)));
   }
 
   function describe(best) {
     const ms = Math.round(best.offset);
-    const uncertainty = Math.max(1, Math.ceil(best.rtt / 2));
+    const uncertainty = uncertaintyOf(best);
     if (Math.abs(ms) <= uncertainty) {
       return `Your clock is right, to within ±${uncertainty} ms.`;
     }
@@ -74,7 +98,12 @@
       offset = best.offset;
       offsetElement.dataset.offsetMs = best.offset.toFixed(1);
       offsetElement.dataset.rttMs = best.rtt.toFixed(1);
+      offsetElement.dataset.uncertaintyMs = String(uncertaintyOf(best));
       offsetElement.textContent = describe(best);
+      serverClockElement.dataset.synchronized = String(best.synchronized ?? "unknown");
+      serverClockElement.dataset.maxErrorMs =
+        best.maxError === null || best.maxError === undefined ? "" : String(best.maxError);
+      serverClockElement.textContent = describeServer(best);
       detailElement.textContent =
         `Round trip ${best.rtt.toFixed(1)} ms: the best of ${SAMPLES} ` +
         "exchanges, measured again every minute.";
