@@ -8,9 +8,7 @@ endpoints), alone and with C{--workers}.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import socket
 import struct
 from pathlib import Path
@@ -20,7 +18,6 @@ import treq
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.address import IPv4Address
-from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import UNIXServerEndpoint, serverFromString
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.internet.threads import deferToThread
@@ -33,10 +30,15 @@ from clocksvc._http import ClockSite, TrustedProxies
 from clocksvc._web._site import buildSite, metricsOf
 
 from ._helpers import UNIXEndpoints, urlOf
-from ._process import ClocksvcProcess, spawnClocksvc
+from ._process import ClocksvcProcess
 from ._rawhttp import exchange
 from .test_tls import within
-from .test_workers import PATIENCE, childrenOf, eventually, parentOf, peopleLines
+from .test_workers import (
+    PATIENCE,
+    eventually,
+    peopleLines,
+    startKillingWorkers,
+)
 
 #: The issue's example: a client's own claim, then what the proxy appended.
 CHAIN = "198.51.100.1, 203.0.113.9"
@@ -400,19 +402,7 @@ class ProcessTests(TestCase):
         Start clocksvc, killed at cleanup with any workers, if the test has
         not ended it.
         """
-        process = spawnClocksvc(*args)
-
-        async def kill() -> None:
-            pid = process.transport.pid if process.transport else None
-            workers = childrenOf(pid) if pid else set()
-            process.signal("KILL")
-            await process.exited
-            for worker in workers:
-                if parentOf(worker) is not None:
-                    os.kill(worker, signal.SIGKILL)
-
-        self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
-        return process
+        return startKillingWorkers(self, *args)
 
     async def test_accessLog(self) -> None:
         """

@@ -8,25 +8,27 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import signal
 import socket
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from clocksvc._run._logging import ThreadedWriter
 from clocksvc._run._signals import Reload
 
-from ._process import ClocksvcProcess, spawnClocksvc
+from ._process import ClocksvcProcess
 from .test_tls import within
-from .test_workers import PATIENCE, childrenOf, eventually, parentOf, peopleLines
+from .test_workers import (
+    PATIENCE,
+    eventually,
+    peopleLines,
+    startKillingWorkers,
+)
 
 
 def waitFor(condition: Callable[[], object], seconds: float = 30.0) -> bool:
@@ -179,19 +181,7 @@ class RotationProcessTests(TestCase):
         Start clocksvc, killed at cleanup with any workers, if the test has
         not ended it.
         """
-        process = spawnClocksvc(*args)
-
-        async def kill() -> None:
-            pid = process.transport.pid if process.transport else None
-            workers = childrenOf(pid) if pid else set()
-            process.signal("KILL")
-            await process.exited
-            for worker in workers:
-                if parentOf(worker) is not None:
-                    os.kill(worker, signal.SIGKILL)
-
-        self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
-        return process
+        return startKillingWorkers(self, *args)
 
     async def rotate(self, *args: str) -> None:
         """

@@ -1173,6 +1173,26 @@ def childrenOf(pid: int) -> set[int]:
     }
 
 
+def startKillingWorkers(testCase: TestCase, *args: str) -> ClocksvcProcess:
+    """
+    Start clocksvc with C{args}, killed when C{testCase} ends, with any
+    workers it started, if the test has not ended it.
+    """
+    process = spawnClocksvc(*args)
+
+    async def kill() -> None:
+        pid = process.transport.pid if process.transport else None
+        workers = childrenOf(pid) if pid else set()
+        process.signal("KILL")
+        await process.exited
+        for worker in workers:
+            if parentOf(worker) is not None:
+                os.kill(worker, signal.SIGKILL)
+
+    testCase.addCleanup(lambda: Deferred.fromCoroutine(kill()))
+    return process
+
+
 def socketsOf(pid: int) -> set[int]:
     """
     @return: the inodes of the sockets that process C{pid} holds.
@@ -1252,19 +1272,7 @@ class ProcessTests(TestCase):
         Start clocksvc, killed at cleanup, with its workers, if the test has
         not ended it.
         """
-        process = spawnClocksvc(*args)
-
-        async def kill() -> None:
-            pid = process.transport.pid if process.transport else None
-            workers = childrenOf(pid) if pid else set()
-            process.signal("KILL")
-            await process.exited
-            for worker in workers:
-                if parentOf(worker) is not None:
-                    os.kill(worker, signal.SIGKILL)
-
-        self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
-        return process
+        return startKillingWorkers(self, *args)
 
     async def serve(self, *args: str) -> tuple[str, int, ClocksvcProcess, list[int]]:
         """
