@@ -1,8 +1,10 @@
 # -*- test-case-name: tests.test_fastpath -*-
 """
-Quick answers: the lesson's page at C{/}, and the time document at C{/now}
-and C{/now.json}, answered from a request's head alone, for the plain
-requests that most clients send and that a time service gets most of.
+Quick answers: the lesson's page at C{/}, time.akamai.com's answers to
+C{/?iso}, C{/?ms} and C{/?iso&ms}, and the time document at C{/}, C{/now},
+C{/now.json} and C{/now.txt}, for the default zone or C{?tz=NAME}, answered
+from a request's head alone, for the plain requests that most clients send
+and that a time service gets most of.
 
 Twisted builds a L{Request} with header objects, traverses the resource
 tree, and writes the response header by header; for a page that changes
@@ -10,8 +12,9 @@ once a second, or a document made in a couple of microseconds, that is most
 of the work. The HTTP layer hands a head here only when it is plain
 (L{QuickHead}): a C{GET} or C{HEAD} over HTTP/1.1, whole, in the strict
 grammar, with one valid C{Host}, no body and nothing that changes how the
-connection is handled. Anything else, and any target with a query, goes to
-the resource tree.
+connection is handled. Anything else goes to the resource tree: any other
+query (C{t1}, repeated or escaped parameters, C{+}), and every error (an
+unknown zone, a malformed name), which the resources answer.
 
 The response is the one the resource gives for the same request at the
 same instant, byte for byte (L{tests.test_fastpath} compares the two): its
@@ -27,13 +30,43 @@ from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.web.resource import Resource
 
 from .._http import SERVER_HEADER, QuickHead, httpDate, responseHead
-from .._time import clockPageBody, documentJSONAt
+from .._time import (
+    ZoneCatalogue,
+    akamaiTime,
+    clockPageBody,
+    documentJSONAt,
+    documentText,
+    isZoneName,
+    timeDocument,
+)
 from ._api import DOCUMENT_OFFERS, ROOT_OFFERS, addressIP
 from ._clockhealth import UNKNOWN, ClockHealth
 from ._negotiation import preferredType
-from ._resource import JSON_FIELDS, TIME_FIELDS, VARY_FIELDS, pageFields
+from ._resource import JSON_FIELDS, TEXT_TYPE, TIME_FIELDS, VARY_FIELDS, pageFields
 
 __all__ = ["QuickAnswers"]
+
+#: The queries of C{/} answered here, as time.akamai.com does, with the names
+#: that L{akamaiTime} is given for each (as C{queryNames} finds them).
+_AKAMAI_QUERIES = {
+    b"iso": {b"iso"},
+    b"ms": {b"ms"},
+    b"iso&ms": {b"iso", b"ms"},
+    b"ms&iso": {b"iso", b"ms"},
+}
+
+#: The fields after C{Clock-Status} of each form of the document, without
+#: and with C{Vary}; made once, as the keys of the heads kept.
+_TEXT_FIELDS = ((b"Content-Type", TEXT_TYPE),)
+_VARY_TEXT_FIELDS = (*VARY_FIELDS, *_TEXT_FIELDS)
+_VARY_JSON_FIELDS = (*VARY_FIELDS, *JSON_FIELDS)
+
+#: The bytes a C{tz} value is answered here with: those that Twisted's query
+#: parsing leaves as they are (no C{%} escapes, no C{+} for a space, no
+#: separators), so the name is the very one the resource reads.
+_ZONE_BYTES = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-/"
+)
 
 
 class _Negotiator:
@@ -84,8 +117,13 @@ class QuickAnswers:
     is still mounted where it was.
     """
 
-    #: The targets answered here.
-    TARGETS = (b"/", b"/now", b"/now.json")
+    #: The paths answered here: C{/}, also with C{?iso}, C{?ms} or
+    #: C{?iso&ms}; and the documents, also with C{?tz=NAME}.
+    TARGETS = (b"/", b"/now", b"/now.json", b"/now.txt")
+
+    #: How many distinct C{tz} queries it keeps zones for: a client cannot
+    #: grow it past this.
+    _ZONES = 1024
 
     def __init__(
         self,
@@ -93,6 +131,7 @@ class QuickAnswers:
         root: Resource,
         zone: ZoneInfo,
         health: ClockHealth | None = None,
+        catalogue: ZoneCatalogue | None = None,
     ) -> None:
         """
         @param clock: where the time comes from.
@@ -100,6 +139,8 @@ class QuickAnswers:
         @param zone: the default zone of C{/now}.
         @param health: the server clock's state, for C{Clock-Status}, as the
             resources give it.
+        @param catalogue: the zones that C{?tz=NAME} names, as the resources
+            look them up; if L{None}, such queries go to the resource tree.
         """
         self._clock = clock
         self._health = health
@@ -109,15 +150,19 @@ class QuickAnswers:
             target[1:]: root.children[target[1:]] for target in self.TARGETS
         }
         self._zone = zone
+        self._catalogue = catalogue
+        self._zones: dict[bytes, ZoneInfo] = {}
         self._root = _Negotiator(ROOT_OFFERS)
         self._now = _Negotiator(DOCUMENT_OFFERS)
         self._second = -1
         self._pageStatus = b""
         self._pageGet = self._pageHead = b""
-        # The document's head but its length, by whether it varies on
-        # Accept, with the second it was made for (its Date changes once a
-        # second) and its Clock-Status.
-        self._documentHeads: dict[bool, tuple[int, bytes, bytes]] = {}
+        # An answer's head but its length, by its fields after
+        # Clock-Status, with the second it was made for (its Date changes
+        # once a second) and its Clock-Status.
+        self._heads: dict[
+            tuple[tuple[bytes, bytes], ...], tuple[int, bytes, bytes]
+        ] = {}
 
     def answer(self, head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
         """
@@ -128,19 +173,75 @@ class QuickAnswers:
         @return: the complete response to C{head} and the length of its body;
             or L{None} to leave the request to the resource tree.
         """
-        if head.target not in self.TARGETS:
+        path, mark, query = head.target.partition(b"?")
+        if path not in self.TARGETS or (mark and not query):
             return None
-        segment = head.target[1:]
+        segment = path[1:]
         if self._children.get(segment) is not self._mounted[segment]:
             return None
         if segment == b"":
-            if self._root.choose(head.accept) != "text/html":
+            return self._rootAnswer(head, query, peer)
+        zone = self._zone
+        if query:
+            found = self._zoneOf(query)
+            if found is None:
                 return None
+            zone = found
+        if segment == b"now.txt":
+            return self._text(head.method, _TEXT_FIELDS, zone, peer)
+        if segment == b"now.json":
+            return self._document(head.method, JSON_FIELDS, zone, peer)
+        # /now: the form the client asks for, as Now.formatFor chooses it.
+        if self._now.choose(head.accept) != "application/json":
+            return self._text(head.method, _VARY_TEXT_FIELDS, zone, peer)
+        return self._document(head.method, _VARY_JSON_FIELDS, zone, peer)
+
+    def _rootAnswer(
+        self, head: QuickHead, query: bytes, peer: IAddress
+    ) -> tuple[bytes, int] | None:
+        """
+        C{/}, as L{NegotiatedRoot<clocksvc._web._api.NegotiatedRoot>} answers
+        it.
+        """
+        if query:
+            names = _AKAMAI_QUERIES.get(query)
+            if names is None:
+                return None
+            now = self._clock.seconds()
+            return self._answer(head.method, now, _TEXT_FIELDS, akamaiTime(now, names))
+        if self._root.choose(head.accept) == "text/html":
             return self._page(head.method)
-        vary = segment == b"now"
-        if vary and self._now.choose(head.accept) != "application/json":
+        # The document, as the root's own Now renders it: in the form Now
+        # chooses, with Vary (which the root sets already) where it was.
+        if self._now.choose(head.accept) != "application/json":
+            return self._text(head.method, _VARY_TEXT_FIELDS, self._zone, peer)
+        return self._document(head.method, _VARY_JSON_FIELDS, self._zone, peer)
+
+    def _zoneOf(self, query: bytes) -> ZoneInfo | None:
+        """
+        @return: the zone named by C{query} if it is C{tz=NAME} alone, plain,
+            and names a zone; else L{None}, for the resource tree to answer
+            it (or its error).
+        """
+        zone = self._zones.get(query)
+        if zone is not None:
+            return zone
+        catalogue = self._catalogue
+        if catalogue is None or not query.startswith(b"tz="):
             return None
-        return self._document(head.method, vary, peer)
+        value = query[3:]
+        if not value or not _ZONE_BYTES.issuperset(value):
+            return None
+        name = value.decode("ascii")
+        if not isZoneName(name):
+            return None
+        zone = catalogue.zone(name)
+        if zone is None:
+            return None
+        if len(self._zones) >= self._ZONES:
+            self._zones.clear()
+        self._zones[query] = zone
+        return zone
 
     def _clockStatus(self) -> bytes:
         # The same bytes object while the state holds: compared by identity.
@@ -172,26 +273,51 @@ class QuickAnswers:
             return self._pageHead, 0
         return self._pageGet, len(self._pageGet) - len(self._pageHead)
 
-    def _document(self, method: bytes, vary: bool, peer: IAddress) -> tuple[bytes, int]:
+    def _document(
+        self,
+        method: bytes,
+        fields: tuple[tuple[bytes, bytes], ...],
+        zone: ZoneInfo,
+        peer: IAddress,
+    ) -> tuple[bytes, int]:
         now = self._clock.seconds()
         # The document has the microsecond and the client's address in it:
         # it is made for each request, as Now makes it.
-        body = documentJSONAt(now, self._zone, addressIP(peer))
+        body = documentJSONAt(now, zone, addressIP(peer))
+        return self._answer(method, now, fields, body)
+
+    def _text(
+        self,
+        method: bytes,
+        fields: tuple[tuple[bytes, bytes], ...],
+        zone: ZoneInfo,
+        peer: IAddress,
+    ) -> tuple[bytes, int]:
+        now = self._clock.seconds()
+        body = documentText(timeDocument(now, zone, addressIP(peer)))
+        return self._answer(method, now, fields, body)
+
+    def _answer(
+        self,
+        method: bytes,
+        now: float,
+        fields: tuple[tuple[bytes, bytes], ...],
+        body: bytes,
+    ) -> tuple[bytes, int]:
+        """
+        @param fields: the answer's fields after C{Clock-Status}.
+        @return: a time answer made at C{now}: the head, kept for the second,
+            with C{body}'s length, and C{body} unless C{method} is C{HEAD}.
+        """
         status = self._clockStatus()
-        second, madeWith, start = self._documentHeads.get(vary, (-1, b"", b""))
+        second, madeWith, start = self._heads.get(fields, (-1, b"", b""))
         if second != int(now) or madeWith is not status:
             # All of the head but the length and the empty line after it.
             start = responseHead(
                 200,
-                _head(
-                    now,
-                    *TIME_FIELDS,
-                    (b"Clock-Status", status),
-                    *(VARY_FIELDS if vary else ()),
-                    *JSON_FIELDS,
-                ),
+                _head(now, *TIME_FIELDS, (b"Clock-Status", status), *fields),
             )[:-2]
-            self._documentHeads[vary] = (int(now), status, start)
+            self._heads[fields] = (int(now), status, start)
         head = start + b"Content-Length: %d\r\n\r\n" % len(body)
         if method == b"HEAD":
             return head, 0

@@ -163,7 +163,7 @@ def buildSite(
     reporters: list[IReporter] = [metrics]
     if accessLog:
         reporters.append(AccessLog())
-    quick = QuickAnswers(clock, root, parts.defaultZone, health)
+    quick = QuickAnswers(clock, root, parts.defaultZone, health, parts.catalogue)
     forwarding = (
         Forwarding(trustedProxies, metrics.forwardedInvalid.inc)
         if trustedProxies
