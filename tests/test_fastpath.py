@@ -265,6 +265,10 @@ QUICK_REQUESTS = [
     b"GET /?iso&ms HTTP/1.1\r\nHost: a\r\n\r\n",
     b"HEAD /?ms&iso HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now HTTP/1.1\r\nHost: a\r\nAccept: image/png\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /api/timezone/europe/berlin HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/America/Indiana/Knox.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/UTC HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
 ]
 #: Requests for the general path and the fast path alike, in pieces to
 #: pipeline: each is a whole request.
@@ -284,6 +288,14 @@ REQUESTS = [
     b"GET /?tz=UTC HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
     b"GET /?iso=1 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?ms&x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Atlantis.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe%2FBerlin HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin?x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Etc/GMT+5.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/ HTTP/1.1\r\nHost: a\r\n\r\n",
     b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
     b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),
@@ -361,7 +373,7 @@ class Server:
             metrics.registry.get_sample_value(
                 "clocksvc_requests_total", {"endpoint": endpoint, "status": status}
             )
-            for endpoint in ("/", "/now", "/now.json", "/now.txt")
+            for endpoint in ("/", "/now", "/now.json", "/now.txt", "/api/timezone")
             for status in ("200", "400", "404", "405", "406")
         ]
 
@@ -568,6 +580,28 @@ class EquivalenceTests(SynchronousTestCase):
         response, _ = fast.exchange([PAGE])
         self.assertEqual(fast.quick, [])
         self.assertTrue(response.endswith(b"\r\n\r\nmine"), response)
+
+    def test_anotherZoneTree(self) -> None:
+        """
+        Resources mounted in place of C{/api} or of C{/api/timezone}: the fast
+        path leaves the zones' documents to them.
+        """
+        request = b"GET /api/timezone/UTC HTTP/1.1\r\nHost: a\r\n\r\n"
+        for parent in [b"", b"api"]:
+            fast = Server(fast=True)
+            root = fast.site.resource
+            assert isinstance(root, Resource)
+            mine = Resource()
+            mine.putChild(b"UTC", Data(b"mine", "text/plain"))
+            tree = Resource()
+            tree.putChild(b"timezone", mine)
+            if parent:
+                root.getStaticEntity(parent).putChild(b"timezone", mine)
+            else:
+                root.putChild(b"api", tree)
+            response, _ = fast.exchange([request])
+            self.assertEqual(fast.quick, [])
+            self.assertTrue(response.endswith(b"\r\n\r\nmine"), response)
 
 
 class NetworkTests(TestCase):

@@ -2,7 +2,8 @@
 """
 Quick answers: the lesson's page at C{/}, time.akamai.com's answers to
 C{/?iso}, C{/?ms} and C{/?iso&ms}, and the time document at C{/}, C{/now},
-C{/now.json} and C{/now.txt}, for the default zone or C{?tz=NAME}, answered
+C{/now.json} and C{/now.txt}, for the default zone or C{?tz=NAME}, and
+at C{/api/timezone/AREA/LOCATION[.txt]}, answered
 from a request's head alone, for the plain requests that most clients send
 and that a time service gets most of.
 
@@ -121,9 +122,13 @@ class QuickAnswers:
     #: C{?iso&ms}; and the documents, also with C{?tz=NAME}.
     TARGETS = (b"/", b"/now", b"/now.json", b"/now.txt")
 
+    #: Where worldtimeapi.org's zone documents are: C{AREA/LOCATION[/REGION]}
+    #: below it, C{.txt} on the last segment for text.
+    ZONES = b"/api/timezone/"
+
     #: How many distinct C{tz} queries it keeps zones for: a client cannot
     #: grow it past this.
-    _ZONES = 1024
+    _ZONES_KEPT = 1024
 
     def __init__(
         self,
@@ -149,6 +154,9 @@ class QuickAnswers:
         self._mounted = {
             target[1:]: root.children[target[1:]] for target in self.TARGETS
         }
+        api = root.children.get(b"api")
+        self._api = api
+        self._timezones = None if api is None else api.children.get(b"timezone")
         self._zone = zone
         self._catalogue = catalogue
         self._zones: dict[bytes, ZoneInfo] = {}
@@ -173,6 +181,8 @@ class QuickAnswers:
         @return: the complete response to C{head} and the length of its body;
             or L{None} to leave the request to the resource tree.
         """
+        if head.target.startswith(self.ZONES):
+            return self._zoneDocument(head, peer)
         path, mark, query = head.target.partition(b"?")
         if path not in self.TARGETS or (mark and not query):
             return None
@@ -217,20 +227,53 @@ class QuickAnswers:
             return self._text(head.method, _VARY_TEXT_FIELDS, self._zone, peer)
         return self._document(head.method, _VARY_JSON_FIELDS, self._zone, peer)
 
+    def _zoneDocument(
+        self, head: QuickHead, peer: IAddress
+    ) -> tuple[bytes, int] | None:
+        """
+        A zone's document below L{ZONES}, as
+        L{Timezones<clocksvc._web._api.Timezones>} answers it; the lists of
+        zones, queries and errors are left to it.
+        """
+        api = self._children.get(b"api")
+        if (
+            api is not self._api
+            or api is None
+            or api.children.get(b"timezone") is not self._timezones
+        ):
+            return None
+        name = head.target[len(self.ZONES) :]
+        text = name.endswith(b".txt")
+        if text:
+            name = name[: -len(b".txt")]
+        zone = self._zoneNamed(name)
+        if zone is None:
+            return None
+        if text:
+            return self._text(head.method, _TEXT_FIELDS, zone, peer)
+        return self._document(head.method, JSON_FIELDS, zone, peer)
+
     def _zoneOf(self, query: bytes) -> ZoneInfo | None:
         """
         @return: the zone named by C{query} if it is C{tz=NAME} alone, plain,
             and names a zone; else L{None}, for the resource tree to answer
             it (or its error).
         """
-        zone = self._zones.get(query)
+        if not query.startswith(b"tz="):
+            return None
+        return self._zoneNamed(query[3:])
+
+    def _zoneNamed(self, value: bytes) -> ZoneInfo | None:
+        """
+        @param value: a zone's name, as a path or a query gives it.
+        @return: the zone it names, if it is plain (no byte that Twisted
+            would unescape, no query, no dot) and names a zone; else L{None}.
+        """
+        zone = self._zones.get(value)
         if zone is not None:
             return zone
         catalogue = self._catalogue
-        if catalogue is None or not query.startswith(b"tz="):
-            return None
-        value = query[3:]
-        if not value or not _ZONE_BYTES.issuperset(value):
+        if catalogue is None or not value or not _ZONE_BYTES.issuperset(value):
             return None
         name = value.decode("ascii")
         if not isZoneName(name):
@@ -238,9 +281,9 @@ class QuickAnswers:
         zone = catalogue.zone(name)
         if zone is None:
             return None
-        if len(self._zones) >= self._ZONES:
+        if len(self._zones) >= self._ZONES_KEPT:
             self._zones.clear()
-        self._zones[query] = zone
+        self._zones[value] = zone
         return zone
 
     def _clockStatus(self) -> bytes:
