@@ -296,6 +296,13 @@ REQUESTS = [
     b"GET /api/timezone/Etc/GMT+5.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    # Paths below the documents, and other routes' paths.
+    b"GET /now/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET //now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n",
     b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
     b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),

@@ -25,6 +25,8 @@ order they set them. The page's is built once per second.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IAddress, IReactorTime
@@ -44,8 +46,14 @@ from ._api import DOCUMENT_OFFERS, ROOT_OFFERS, addressIP
 from ._clockhealth import UNKNOWN, ClockHealth
 from ._negotiation import preferredType
 from ._resource import JSON_FIELDS, TEXT_TYPE, TIME_FIELDS, VARY_FIELDS, pageFields
+from ._routes import ROUTES, Route
 
 __all__ = ["QuickAnswers"]
+
+#: A quick answer: given the request, the rest of its path after the first
+#: segment (empty, or from the slash after it), its query, and the client's address, the
+#: response and the length of its body; or L{None}.
+_Answerer = Callable[[QuickHead, bytes, bytes, IAddress], "tuple[bytes, int] | None"]
 
 #: The queries of C{/} answered here, as time.akamai.com does, with the names
 #: that L{akamaiTime} is given for each (as C{queryNames} finds them).
@@ -122,10 +130,6 @@ class QuickAnswers:
     #: C{?iso&ms}; and the documents, also with C{?tz=NAME}.
     TARGETS = (b"/", b"/now", b"/now.json", b"/now.txt")
 
-    #: Where worldtimeapi.org's zone documents are: C{AREA/LOCATION[/REGION]}
-    #: below it, C{.txt} on the last segment for text.
-    ZONES = b"/api/timezone/"
-
     #: How many distinct C{tz} queries it keeps zones for: a client cannot
     #: grow it past this.
     _ZONES_KEPT = 1024
@@ -137,6 +141,7 @@ class QuickAnswers:
         zone: ZoneInfo,
         health: ClockHealth | None = None,
         catalogue: ZoneCatalogue | None = None,
+        routes: Iterable[Route] = ROUTES,
     ) -> None:
         """
         @param clock: where the time comes from.
@@ -146,16 +151,28 @@ class QuickAnswers:
             resources give it.
         @param catalogue: the zones that C{?tz=NAME} names, as the resources
             look them up; if L{None}, such queries go to the resource tree.
+        @param routes: the routes, of which those that name a quick answer
+            (L{Route.quick}) are answered here.
         """
         self._clock = clock
         self._health = health
         self._status = UNKNOWN.structuredField()
         self._children = root.children
-        self._mounted = {
-            target[1:]: root.children[target[1:]] for target in self.TARGETS
+        # Each quick answer by the name a route gives it.
+        answerers: dict[str, _Answerer] = {
+            "root": self._rootAnswer,
+            "now": partial(self._nowAnswer, None),
+            "now.json": partial(self._nowAnswer, JSON_FIELDS),
+            "now.txt": partial(self._nowAnswer, _TEXT_FIELDS),
+            "zones": self._zoneDocument,
+        }
+        # By the segment it is mounted at, with the resource mounted there.
+        self._answerers = {
+            route.segment: (root.children[route.segment], answerers[route.quick])
+            for route in routes
+            if route.quick is not None and route.segment in root.children
         }
         api = root.children.get(b"api")
-        self._api = api
         self._timezones = None if api is None else api.children.get(b"timezone")
         self._zone = zone
         self._catalogue = catalogue
@@ -174,45 +191,65 @@ class QuickAnswers:
 
     def answer(self, head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
         """
-        The site's quick answer.
+        The site's quick answer: by the route of the target's first segment,
+        while its resource is still the one mounted there.
 
         @param head: the request.
         @param peer: the client's address.
         @return: the complete response to C{head} and the length of its body;
             or L{None} to leave the request to the resource tree.
         """
-        if head.target.startswith(self.ZONES):
-            return self._zoneDocument(head, peer)
         path, mark, query = head.target.partition(b"?")
-        if path not in self.TARGETS or (mark and not query):
+        if mark and not query:
             return None
-        segment = path[1:]
-        if self._children.get(segment) is not self._mounted[segment]:
+        segment, slash, below = path[1:].partition(b"/")
+        answerer = self._answerers.get(segment)
+        if answerer is None or self._children.get(segment) is not answerer[0]:
             return None
-        if segment == b"":
-            return self._rootAnswer(head, query, peer)
+        return answerer[1](head, slash + below, query, peer)
+
+    def _nowAnswer(
+        self,
+        fields: tuple[tuple[bytes, bytes], ...] | None,
+        head: QuickHead,
+        below: bytes,
+        query: bytes,
+        peer: IAddress,
+    ) -> tuple[bytes, int] | None:
+        """
+        C{/now}, C{/now.json} or C{/now.txt}, as L{Now<clocksvc._web._api.Now>}
+        answers it.
+
+        @param fields: the fields of the form it always answers in, after
+            C{Clock-Status}; L{None} to choose it by C{Accept}.
+        """
+        if below:
+            return None
         zone = self._zone
         if query:
             found = self._zoneOf(query)
             if found is None:
                 return None
             zone = found
-        if segment == b"now.txt":
-            return self._text(head.method, _TEXT_FIELDS, zone, peer)
-        if segment == b"now.json":
-            return self._document(head.method, JSON_FIELDS, zone, peer)
-        # /now: the form the client asks for, as Now.formatFor chooses it.
-        if self._now.choose(head.accept) != "application/json":
-            return self._text(head.method, _VARY_TEXT_FIELDS, zone, peer)
-        return self._document(head.method, _VARY_JSON_FIELDS, zone, peer)
+        if fields is None:
+            # The form the client asks for, as Now.formatFor chooses it.
+            if self._now.choose(head.accept) == "application/json":
+                fields = _VARY_JSON_FIELDS
+            else:
+                fields = _VARY_TEXT_FIELDS
+        if fields[-1] is _TEXT_FIELDS[-1]:
+            return self._text(head.method, fields, zone, peer)
+        return self._document(head.method, fields, zone, peer)
 
     def _rootAnswer(
-        self, head: QuickHead, query: bytes, peer: IAddress
+        self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
     ) -> tuple[bytes, int] | None:
         """
         C{/}, as L{NegotiatedRoot<clocksvc._web._api.NegotiatedRoot>} answers
         it.
         """
+        if below:
+            return None
         if query:
             names = _AKAMAI_QUERIES.get(query)
             if names is None:
@@ -228,21 +265,23 @@ class QuickAnswers:
         return self._document(head.method, _VARY_JSON_FIELDS, self._zone, peer)
 
     def _zoneDocument(
-        self, head: QuickHead, peer: IAddress
+        self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
     ) -> tuple[bytes, int] | None:
         """
-        A zone's document below L{ZONES}, as
+        A zone's document at C{/api/timezone/AREA/LOCATION[/REGION]}, C{.txt}
+        on the last segment for text, as
         L{Timezones<clocksvc._web._api.Timezones>} answers it; the lists of
         zones, queries and errors are left to it.
         """
         api = self._children.get(b"api")
         if (
-            api is not self._api
+            query
+            or not below.startswith(b"/timezone/")
             or api is None
             or api.children.get(b"timezone") is not self._timezones
         ):
             return None
-        name = head.target[len(self.ZONES) :]
+        name = below[len(b"/timezone/") :]
         text = name.endswith(b".txt")
         if text:
             name = name[: -len(b".txt")]
