@@ -2,10 +2,10 @@
 """
 Quick answers: the lesson's page at C{/}, time.akamai.com's answers to
 C{/?iso}, C{/?ms} and C{/?iso&ms}, and the time document at C{/}, C{/now},
-C{/now.json} and C{/now.txt}, for the default zone or C{?tz=NAME}, and
-at C{/api/timezone/AREA/LOCATION[.txt]}, answered
-from a request's head alone, for the plain requests that most clients send
-and that a time service gets most of.
+C{/now.json} and C{/now.txt} (for the default zone or C{?tz=NAME}) and at
+C{/api/timezone/AREA/LOCATION[.txt]}, answered from a request's head alone,
+for the plain requests that most clients send and that a time service gets
+most of. Which routes have one is the route table's to say (L{Route.quick}).
 
 Twisted builds a L{Request} with header objects, traverses the resource
 tree, and writes the response header by header; for a page that changes
@@ -51,8 +51,8 @@ from ._routes import ROUTES, Route
 __all__ = ["QuickAnswers"]
 
 #: A quick answer: given the request, the rest of its path after the first
-#: segment (empty, or from the slash after it), its query, and the client's address, the
-#: response and the length of its body; or L{None}.
+#: segment (empty, or from the slash after it), its query, and the client's
+#: address, the response and the length of its body; or L{None}.
 _Answerer = Callable[[QuickHead, bytes, bytes, IAddress], "tuple[bytes, int] | None"]
 
 #: The queries of C{/} answered here, as time.akamai.com does, with the names
@@ -119,15 +119,14 @@ def _head(now: float, *fields: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]
 
 class QuickAnswers:
     """
-    The quick answers for clocksvc's own resource tree: the lesson's page at
-    C{/} (for browsers, and anything else the negotiation there gives the
-    page), and the time document in JSON at C{/now} and C{/now.json} for the
-    default zone. Each is answered only while the resource it stands in for
-    is still mounted where it was.
+    The quick answers for clocksvc's own resource tree: for each route that
+    names one, by its first path segment. Each is answered only while the
+    resource it stands in for is still mounted where it was.
     """
 
-    #: The paths answered here: C{/}, also with C{?iso}, C{?ms} or
-    #: C{?iso&ms}; and the documents, also with C{?tz=NAME}.
+    #: The paths without a query that clocksvc's routes answer here (C{/}
+    #: also with C{?iso}, C{?ms} or C{?iso&ms}; the documents also with
+    #: C{?tz=NAME}); besides, the zones' documents below C{/api/timezone/}.
     TARGETS = (b"/", b"/now", b"/now.json", b"/now.txt")
 
     #: How many distinct C{tz} queries it keeps zones for: a client cannot
@@ -237,6 +236,7 @@ class QuickAnswers:
                 fields = _VARY_JSON_FIELDS
             else:
                 fields = _VARY_TEXT_FIELDS
+        # The last field is the Content-Type, which says the form.
         if fields[-1] is _TEXT_FIELDS[-1]:
             return self._text(head.method, fields, zone, peer)
         return self._document(head.method, fields, zone, peer)
