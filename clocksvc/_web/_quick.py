@@ -199,7 +199,9 @@ class QuickAnswers:
             or L{None} to leave the request to the resource tree.
         """
         path, mark, query = head.target.partition(b"?")
-        if mark and not query:
+        if (mark and not query) or path[:1] != b"/":
+            # An empty query, or a target that is not a path (*, or in
+            # absolute form): the resource tree's to answer.
             return None
         segment, slash, below = path[1:].partition(b"/")
         answerer = self._answerers.get(segment)
