@@ -105,7 +105,7 @@ class ParseQuickHeadTests(SynchronousTestCase):
         """
         for line in [
             b"GET /now?tz=UTC HTTP/1.1",
-            b"GET /now.txt HTTP/1.1",
+            b"GET /now.txt/ HTTP/1.1",
             b"GET /now/ HTTP/1.1",
             b"GET /NOW HTTP/1.1",
             b"GET /?iso HTTP/1.1",
@@ -248,19 +248,64 @@ QUICK_REQUESTS = [
     b"GET /now HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
     b"GET /now.json HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
     b"HEAD /now.json HTTP/1.1\r\nHost: a\r\n\r\n",
+    # The document in either form, for any zone; and time.akamai.com's
+    # answers.
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    b"HEAD / HTTP/1.1\r\nHost: a\r\nAccept: text/plain;q=0.9, */*;q=0.1\r\n\r\n",
+    b"GET /now HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    b"GET /now.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /now.txt?tz=Asia/Tokyo HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=Europe/Berlin HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=europe/berlin HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    b"GET /now?tz=America/Argentina/Buenos_Aires HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /now.json?tz=Etc/GMT-14 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /?ms HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /?iso HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
+    b"GET /?iso&ms HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /?ms&iso HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now HTTP/1.1\r\nHost: a\r\nAccept: image/png\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /api/timezone/europe/berlin HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/America/Indiana/Knox.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/UTC HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
 ]
 #: Requests for the general path and the fast path alike, in pieces to
 #: pipeline: each is a whole request.
 REQUESTS = [
     *QUICK_REQUESTS,
-    # The document, not the page, or text: the fast path declines these.
-    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
-    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
-    b"GET /now HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
-    # Not the fast path's at all.
-    b"GET /now.txt HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET /now?tz=Europe/Berlin HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET /?ms HTTP/1.1\r\nHost: a\r\n\r\n",
+    # Queries the fast path leaves to the resource tree: errors, escapes,
+    # repeated or other parameters.
+    b"GET /now?tz=Nowhere/Atlantis HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt?tz=../etc HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz= HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now? HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=Etc/GMT%2B5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=Etc/GMT+5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=UTC&tz=Asia/Tokyo HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.json?tz=UTC&t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1000000000000.5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /?tz=UTC HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
+    b"GET /?iso=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /?ms&x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Atlantis.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe%2FBerlin HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin?x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Etc/GMT+5.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    # Paths below the documents, and other routes' paths.
+    b"GET /now/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET //now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET *now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n",
     b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
     b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),
@@ -338,8 +383,8 @@ class Server:
             metrics.registry.get_sample_value(
                 "clocksvc_requests_total", {"endpoint": endpoint, "status": status}
             )
-            for endpoint in ("/", "/now", "/now.json")
-            for status in ("200", "400", "405", "406")
+            for endpoint in ("/", "/now", "/now.json", "/now.txt", "/api/timezone")
+            for status in ("200", "400", "404", "405", "406")
         ]
 
 
@@ -426,7 +471,7 @@ class EquivalenceTests(SynchronousTestCase):
             UNIXAddress(None),
         ]:
             fast = self.assertSame(QUICK_REQUESTS[5:], client)
-            self.assertEqual(len(fast.quick), 5)
+            self.assertEqual(len(fast.quick), len(QUICK_REQUESTS) - 5)
 
     def test_forwarded(self) -> None:
         """
@@ -545,6 +590,28 @@ class EquivalenceTests(SynchronousTestCase):
         response, _ = fast.exchange([PAGE])
         self.assertEqual(fast.quick, [])
         self.assertTrue(response.endswith(b"\r\n\r\nmine"), response)
+
+    def test_anotherZoneTree(self) -> None:
+        """
+        Resources mounted in place of C{/api} or of C{/api/timezone}: the fast
+        path leaves the zones' documents to them.
+        """
+        request = b"GET /api/timezone/UTC HTTP/1.1\r\nHost: a\r\n\r\n"
+        for parent in [b"", b"api"]:
+            fast = Server(fast=True)
+            root = fast.site.resource
+            assert isinstance(root, Resource)
+            mine = Resource()
+            mine.putChild(b"UTC", Data(b"mine", "text/plain"))
+            tree = Resource()
+            tree.putChild(b"timezone", mine)
+            if parent:
+                root.getStaticEntity(parent).putChild(b"timezone", mine)
+            else:
+                root.putChild(b"api", tree)
+            response, _ = fast.exchange([request])
+            self.assertEqual(fast.quick, [])
+            self.assertTrue(response.endswith(b"\r\n\r\nmine"), response)
 
 
 class NetworkTests(TestCase):

@@ -1,8 +1,11 @@
 # -*- test-case-name: tests.test_fastpath -*-
 """
-Quick answers: the lesson's page at C{/}, and the time document at C{/now}
-and C{/now.json}, answered from a request's head alone, for the plain
-requests that most clients send and that a time service gets most of.
+Quick answers: the lesson's page at C{/}, time.akamai.com's answers to
+C{/?iso}, C{/?ms} and C{/?iso&ms}, and the time document at C{/}, C{/now},
+C{/now.json} and C{/now.txt} (for the default zone or C{?tz=NAME}) and at
+C{/api/timezone/AREA/LOCATION[.txt]}, answered from a request's head alone,
+for the plain requests that most clients send and that a time service gets
+most of. Which routes have one is the route table's to say (L{Route.quick}).
 
 Twisted builds a L{Request} with header objects, traverses the resource
 tree, and writes the response header by header; for a page that changes
@@ -10,8 +13,9 @@ once a second, or a document made in a couple of microseconds, that is most
 of the work. The HTTP layer hands a head here only when it is plain
 (L{QuickHead}): a C{GET} or C{HEAD} over HTTP/1.1, whole, in the strict
 grammar, with one valid C{Host}, no body and nothing that changes how the
-connection is handled. Anything else, and any target with a query, goes to
-the resource tree.
+connection is handled. Anything else goes to the resource tree: any other
+query (C{t1}, repeated or escaped parameters, C{+}), and every error (an
+unknown zone, a malformed name), which the resources answer.
 
 The response is the one the resource gives for the same request at the
 same instant, byte for byte (L{tests.test_fastpath} compares the two): its
@@ -21,19 +25,57 @@ order they set them. The page's is built once per second.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.web.resource import Resource
 
 from .._http import SERVER_HEADER, QuickHead, httpDate, responseHead
-from .._time import clockPageBody, documentJSONAt
+from .._time import (
+    ZoneCatalogue,
+    akamaiTime,
+    clockPageBody,
+    documentJSONAt,
+    documentText,
+    isZoneName,
+    timeDocument,
+)
 from ._api import DOCUMENT_OFFERS, ROOT_OFFERS, addressIP
 from ._clockhealth import UNKNOWN, ClockHealth
 from ._negotiation import preferredType
-from ._resource import JSON_FIELDS, TIME_FIELDS, VARY_FIELDS, pageFields
+from ._resource import JSON_FIELDS, TEXT_TYPE, TIME_FIELDS, VARY_FIELDS, pageFields
+from ._routes import ROUTES, Route
 
 __all__ = ["QuickAnswers"]
+
+#: A quick answer: given the request, the rest of its path after the first
+#: segment (empty, or from the slash after it), its query, and the client's
+#: address, the response and the length of its body; or L{None}.
+_Answerer = Callable[[QuickHead, bytes, bytes, IAddress], "tuple[bytes, int] | None"]
+
+#: The queries of C{/} answered here, as time.akamai.com does, with the names
+#: that L{akamaiTime} is given for each (as C{queryNames} finds them).
+_AKAMAI_QUERIES = {
+    b"iso": {b"iso"},
+    b"ms": {b"ms"},
+    b"iso&ms": {b"iso", b"ms"},
+    b"ms&iso": {b"iso", b"ms"},
+}
+
+#: The fields after C{Clock-Status} of each form of the document, without
+#: and with C{Vary}; made once, as the keys of the heads kept.
+_TEXT_FIELDS = ((b"Content-Type", TEXT_TYPE),)
+_VARY_TEXT_FIELDS = (*VARY_FIELDS, *_TEXT_FIELDS)
+_VARY_JSON_FIELDS = (*VARY_FIELDS, *JSON_FIELDS)
+
+#: The bytes a C{tz} value is answered here with: those that Twisted's query
+#: parsing leaves as they are (no C{%} escapes, no C{+} for a space, no
+#: separators), so the name is the very one the resource reads.
+_ZONE_BYTES = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-/"
+)
 
 
 class _Negotiator:
@@ -77,15 +119,19 @@ def _head(now: float, *fields: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]
 
 class QuickAnswers:
     """
-    The quick answers for clocksvc's own resource tree: the lesson's page at
-    C{/} (for browsers, and anything else the negotiation there gives the
-    page), and the time document in JSON at C{/now} and C{/now.json} for the
-    default zone. Each is answered only while the resource it stands in for
-    is still mounted where it was.
+    The quick answers for clocksvc's own resource tree: for each route that
+    names one, by its first path segment. Each is answered only while the
+    resource it stands in for is still mounted where it was.
     """
 
-    #: The targets answered here.
-    TARGETS = (b"/", b"/now", b"/now.json")
+    #: The paths without a query that clocksvc's routes answer here (C{/}
+    #: also with C{?iso}, C{?ms} or C{?iso&ms}; the documents also with
+    #: C{?tz=NAME}); besides, the zones' documents below C{/api/timezone/}.
+    TARGETS = (b"/", b"/now", b"/now.json", b"/now.txt")
+
+    #: How many distinct C{tz} queries it keeps zones for: a client cannot
+    #: grow it past this.
+    _ZONES_KEPT = 1024
 
     def __init__(
         self,
@@ -93,6 +139,8 @@ class QuickAnswers:
         root: Resource,
         zone: ZoneInfo,
         health: ClockHealth | None = None,
+        catalogue: ZoneCatalogue | None = None,
+        routes: Iterable[Route] = ROUTES,
     ) -> None:
         """
         @param clock: where the time comes from.
@@ -100,47 +148,184 @@ class QuickAnswers:
         @param zone: the default zone of C{/now}.
         @param health: the server clock's state, for C{Clock-Status}, as the
             resources give it.
+        @param catalogue: the zones that C{?tz=NAME} names, as the resources
+            look them up; if L{None}, such queries go to the resource tree.
+        @param routes: the routes, of which those that name a quick answer
+            (L{Route.quick}) are answered here.
         """
         self._clock = clock
         self._health = health
         self._status = UNKNOWN.structuredField()
         self._children = root.children
-        self._mounted = {
-            target[1:]: root.children[target[1:]] for target in self.TARGETS
+        # Each quick answer by the name a route gives it.
+        answerers: dict[str, _Answerer] = {
+            "root": self._rootAnswer,
+            "now": partial(self._nowAnswer, None),
+            "now.json": partial(self._nowAnswer, JSON_FIELDS),
+            "now.txt": partial(self._nowAnswer, _TEXT_FIELDS),
+            "zones": self._zoneDocument,
         }
+        # By the segment it is mounted at, with the resource mounted there.
+        self._answerers = {
+            route.segment: (root.children[route.segment], answerers[route.quick])
+            for route in routes
+            if route.quick is not None and route.segment in root.children
+        }
+        api = root.children.get(b"api")
+        self._timezones = None if api is None else api.children.get(b"timezone")
         self._zone = zone
+        self._catalogue = catalogue
+        self._zones: dict[bytes, ZoneInfo] = {}
         self._root = _Negotiator(ROOT_OFFERS)
         self._now = _Negotiator(DOCUMENT_OFFERS)
         self._second = -1
         self._pageStatus = b""
         self._pageGet = self._pageHead = b""
-        # The document's head but its length, by whether it varies on
-        # Accept, with the second it was made for (its Date changes once a
-        # second) and its Clock-Status.
-        self._documentHeads: dict[bool, tuple[int, bytes, bytes]] = {}
+        # An answer's head but its length, by its fields after
+        # Clock-Status, with the second it was made for (its Date changes
+        # once a second) and its Clock-Status.
+        self._heads: dict[
+            tuple[tuple[bytes, bytes], ...], tuple[int, bytes, bytes]
+        ] = {}
 
     def answer(self, head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
         """
-        The site's quick answer.
+        The site's quick answer: by the route of the target's first segment,
+        while its resource is still the one mounted there.
 
         @param head: the request.
         @param peer: the client's address.
         @return: the complete response to C{head} and the length of its body;
             or L{None} to leave the request to the resource tree.
         """
-        if head.target not in self.TARGETS:
+        path, mark, query = head.target.partition(b"?")
+        if (mark and not query) or path[:1] != b"/":
+            # An empty query, or a target that is not a path (*, or in
+            # absolute form): the resource tree's to answer.
             return None
-        segment = head.target[1:]
-        if self._children.get(segment) is not self._mounted[segment]:
+        segment, slash, below = path[1:].partition(b"/")
+        answerer = self._answerers.get(segment)
+        if answerer is None or self._children.get(segment) is not answerer[0]:
             return None
-        if segment == b"":
-            if self._root.choose(head.accept) != "text/html":
+        return answerer[1](head, slash + below, query, peer)
+
+    def _nowAnswer(
+        self,
+        fields: tuple[tuple[bytes, bytes], ...] | None,
+        head: QuickHead,
+        below: bytes,
+        query: bytes,
+        peer: IAddress,
+    ) -> tuple[bytes, int] | None:
+        """
+        C{/now}, C{/now.json} or C{/now.txt}, as L{Now<clocksvc._web._api.Now>}
+        answers it.
+
+        @param fields: the fields of the form it always answers in, after
+            C{Clock-Status}; L{None} to choose it by C{Accept}.
+        """
+        if below:
+            return None
+        zone = self._zone
+        if query:
+            found = self._zoneOf(query)
+            if found is None:
                 return None
-            return self._page(head.method)
-        vary = segment == b"now"
-        if vary and self._now.choose(head.accept) != "application/json":
+            zone = found
+        if fields is None:
+            # The form the client asks for, as Now.formatFor chooses it.
+            if self._now.choose(head.accept) == "application/json":
+                fields = _VARY_JSON_FIELDS
+            else:
+                fields = _VARY_TEXT_FIELDS
+        # The last field is the Content-Type, which says the form.
+        if fields[-1] is _TEXT_FIELDS[-1]:
+            return self._text(head.method, fields, zone, peer)
+        return self._document(head.method, fields, zone, peer)
+
+    def _rootAnswer(
+        self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
+    ) -> tuple[bytes, int] | None:
+        """
+        C{/}, as L{NegotiatedRoot<clocksvc._web._api.NegotiatedRoot>} answers
+        it.
+        """
+        if below:
             return None
-        return self._document(head.method, vary, peer)
+        if query:
+            names = _AKAMAI_QUERIES.get(query)
+            if names is None:
+                return None
+            now = self._clock.seconds()
+            return self._answer(head.method, now, _TEXT_FIELDS, akamaiTime(now, names))
+        if self._root.choose(head.accept) == "text/html":
+            return self._page(head.method)
+        # The document, as the root's own Now renders it: in the form Now
+        # chooses, with Vary (which the root sets already) where it was.
+        if self._now.choose(head.accept) != "application/json":
+            return self._text(head.method, _VARY_TEXT_FIELDS, self._zone, peer)
+        return self._document(head.method, _VARY_JSON_FIELDS, self._zone, peer)
+
+    def _zoneDocument(
+        self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
+    ) -> tuple[bytes, int] | None:
+        """
+        A zone's document at C{/api/timezone/AREA/LOCATION[/REGION]}, C{.txt}
+        on the last segment for text, as
+        L{Timezones<clocksvc._web._api.Timezones>} answers it; the lists of
+        zones, queries and errors are left to it.
+        """
+        api = self._children.get(b"api")
+        if (
+            query
+            or not below.startswith(b"/timezone/")
+            or api is None
+            or api.children.get(b"timezone") is not self._timezones
+        ):
+            return None
+        name = below[len(b"/timezone/") :]
+        text = name.endswith(b".txt")
+        if text:
+            name = name[: -len(b".txt")]
+        zone = self._zoneNamed(name)
+        if zone is None:
+            return None
+        if text:
+            return self._text(head.method, _TEXT_FIELDS, zone, peer)
+        return self._document(head.method, JSON_FIELDS, zone, peer)
+
+    def _zoneOf(self, query: bytes) -> ZoneInfo | None:
+        """
+        @return: the zone named by C{query} if it is C{tz=NAME} alone, plain,
+            and names a zone; else L{None}, for the resource tree to answer
+            it (or its error).
+        """
+        if not query.startswith(b"tz="):
+            return None
+        return self._zoneNamed(query[3:])
+
+    def _zoneNamed(self, value: bytes) -> ZoneInfo | None:
+        """
+        @param value: a zone's name, as a path or a query gives it.
+        @return: the zone it names, if it is plain (no byte that Twisted
+            would unescape, no query, no dot) and names a zone; else L{None}.
+        """
+        zone = self._zones.get(value)
+        if zone is not None:
+            return zone
+        catalogue = self._catalogue
+        if catalogue is None or not value or not _ZONE_BYTES.issuperset(value):
+            return None
+        name = value.decode("ascii")
+        if not isZoneName(name):
+            return None
+        zone = catalogue.zone(name)
+        if zone is None:
+            return None
+        if len(self._zones) >= self._ZONES_KEPT:
+            self._zones.clear()
+        self._zones[value] = zone
+        return zone
 
     def _clockStatus(self) -> bytes:
         # The same bytes object while the state holds: compared by identity.
@@ -172,26 +357,51 @@ class QuickAnswers:
             return self._pageHead, 0
         return self._pageGet, len(self._pageGet) - len(self._pageHead)
 
-    def _document(self, method: bytes, vary: bool, peer: IAddress) -> tuple[bytes, int]:
+    def _document(
+        self,
+        method: bytes,
+        fields: tuple[tuple[bytes, bytes], ...],
+        zone: ZoneInfo,
+        peer: IAddress,
+    ) -> tuple[bytes, int]:
         now = self._clock.seconds()
         # The document has the microsecond and the client's address in it:
         # it is made for each request, as Now makes it.
-        body = documentJSONAt(now, self._zone, addressIP(peer))
+        body = documentJSONAt(now, zone, addressIP(peer))
+        return self._answer(method, now, fields, body)
+
+    def _text(
+        self,
+        method: bytes,
+        fields: tuple[tuple[bytes, bytes], ...],
+        zone: ZoneInfo,
+        peer: IAddress,
+    ) -> tuple[bytes, int]:
+        now = self._clock.seconds()
+        body = documentText(timeDocument(now, zone, addressIP(peer)))
+        return self._answer(method, now, fields, body)
+
+    def _answer(
+        self,
+        method: bytes,
+        now: float,
+        fields: tuple[tuple[bytes, bytes], ...],
+        body: bytes,
+    ) -> tuple[bytes, int]:
+        """
+        @param fields: the answer's fields after C{Clock-Status}.
+        @return: a time answer made at C{now}: the head, kept for the second,
+            with C{body}'s length, and C{body} unless C{method} is C{HEAD}.
+        """
         status = self._clockStatus()
-        second, madeWith, start = self._documentHeads.get(vary, (-1, b"", b""))
+        second, madeWith, start = self._heads.get(fields, (-1, b"", b""))
         if second != int(now) or madeWith is not status:
             # All of the head but the length and the empty line after it.
             start = responseHead(
                 200,
-                _head(
-                    now,
-                    *TIME_FIELDS,
-                    (b"Clock-Status", status),
-                    *(VARY_FIELDS if vary else ()),
-                    *JSON_FIELDS,
-                ),
+                _head(now, *TIME_FIELDS, (b"Clock-Status", status), *fields),
             )[:-2]
-            self._documentHeads[vary] = (int(now), status, start)
+            self._heads[fields] = (int(now), status, start)
         head = start + b"Content-Length: %d\r\n\r\n" % len(body)
         if method == b"HEAD":
             return head, 0

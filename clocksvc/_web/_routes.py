@@ -76,6 +76,10 @@ class Route:
     @ivar make: makes its resource.
     @ivar admin: whether it is one of the operator's (C{/healthz},
         C{/metrics}), which C{--admin-listen} moves to a site of their own.
+    @ivar quick: the name of the quick answer (in
+        L{QuickAnswers<clocksvc._web._quick.QuickAnswers>}) that answers its
+        plain C{GET} and C{HEAD} requests from their head, as its resource
+        would; L{None} if its resource answers them all.
     """
 
     segment: bytes
@@ -83,6 +87,7 @@ class Route:
     paths: tuple[str, ...]
     make: Callable[[Parts], IResource]
     admin: bool = False
+    quick: str | None = None
 
 
 def _timezones(parts: Parts) -> IResource:
@@ -134,6 +139,7 @@ ROUTES: tuple[Route, ...] = (
             Now(parts.clock, parts.catalogue, parts.defaultZone, health=parts.health),
             parts.clock,
         ),
+        quick="root",
     ),
     Route(
         b"now",
@@ -142,6 +148,7 @@ ROUTES: tuple[Route, ...] = (
         lambda parts: Now(
             parts.clock, parts.catalogue, parts.defaultZone, health=parts.health
         ),
+        quick="now",
     ),
     Route(
         b"now.json",
@@ -150,6 +157,7 @@ ROUTES: tuple[Route, ...] = (
         lambda parts: Now(
             parts.clock, parts.catalogue, parts.defaultZone, "json", health=parts.health
         ),
+        quick="now.json",
     ),
     Route(
         b"now.txt",
@@ -158,8 +166,9 @@ ROUTES: tuple[Route, ...] = (
         lambda parts: Now(
             parts.clock, parts.catalogue, parts.defaultZone, "text", health=parts.health
         ),
+        quick="now.txt",
     ),
-    Route(b"api", "/api/timezone", _zonePaths(), _timezones),
+    Route(b"api", "/api/timezone", _zonePaths(), _timezones, quick="zones"),
     Route(
         b"openapi.json",
         "/openapi.json",

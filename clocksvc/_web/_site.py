@@ -157,13 +157,14 @@ def buildSite(
         watch,
         Readiness() if readiness is None else readiness,
     )
-    root = buildTree(
-        parts, [route for route in ROUTES if adminResources or not route.admin]
-    )
+    routes = [route for route in ROUTES if adminResources or not route.admin]
+    root = buildTree(parts, routes)
     reporters: list[IReporter] = [metrics]
     if accessLog:
         reporters.append(AccessLog())
-    quick = QuickAnswers(clock, root, parts.defaultZone, health)
+    quick = QuickAnswers(
+        clock, root, parts.defaultZone, health, parts.catalogue, routes
+    )
     forwarding = (
         Forwarding(trustedProxies, metrics.forwardedInvalid.inc)
         if trustedProxies
