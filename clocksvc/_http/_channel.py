@@ -571,15 +571,7 @@ class ClockChannel(Protocol):
         @return: how many bytes the kernel holds for this connection that
             have not been read (C{FIONREAD}); 0 where that cannot be told.
         """
-        sock = self.socket()
-        if sock is None or sock.fileno() < 0:
-            return 0
-        out = bytearray(4)
-        try:
-            fcntl.ioctl(sock.fileno(), termios.FIONREAD, out)
-        except OSError:  # pragma: no cover (a socket without a queue)
-            return 0
-        return int.from_bytes(out, sys.byteorder)
+        return self._socketQueue(termios.FIONREAD)
 
     def _startIdle(self) -> None:
         # Between requests: the idle timeout runs from the last answer.
@@ -666,12 +658,20 @@ class ClockChannel(Protocol):
             keeps it above zero once its receive buffer is full, and
             whatever Twisted holds for it waits behind those bytes.
         """
+        return self._socketQueue(termios.TIOCOUTQ)
+
+    def _socketQueue(self, request: int) -> int:
+        """
+        @param request: the C{ioctl} that reads one of the socket's queues:
+            C{FIONREAD} (received, unread) or C{TIOCOUTQ} (sent, unacked).
+        @return: its length in bytes; 0 where that cannot be told.
+        """
         sock = self.socket()
         if sock is None or sock.fileno() < 0:
             return 0
         out = bytearray(4)
         try:
-            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, out)
+            fcntl.ioctl(sock.fileno(), request, out)
         except OSError:  # pragma: no cover (a socket that has no queue)
             return 0
         return int.from_bytes(out, sys.byteorder)
