@@ -21,18 +21,27 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._run._logging import (
-    MAX_FIELD_CHARS,
     JSONLinesObserver,
     ThreadedWriter,
-    _accessLine,
-    _isoTime,
     accessLog,
     serviceLog,
 )
 from clocksvc._run._sharedlog import LineFile
+from clocksvc._web import ACCESS_FIELDS, MAX_FIELD_CHARS, accessLine
+from clocksvc._web import isoTime as _isoTime
 from clocksvc._web._site import buildSite
 
-from ._helpers import BILLENNIUM, RawConnection, clockAt
+from ._helpers import BILLENNIUM, UNSYNCHRONIZED, RawConnection, clockAt
+
+
+def _accessLine(event: dict[str, object]) -> str:
+    """
+    @return: the access line for C{event}, as L{JSONLinesObserver} writes
+        it.
+    """
+    when = event["when"]
+    assert isinstance(when, (int, float))
+    return accessLine(when, *(event.get(name) for name in ACCESS_FIELDS))
 
 
 class JSONLinesObserverTests(SynchronousTestCase):
@@ -431,3 +440,57 @@ class SiteAccessLogTests(SynchronousTestCase):
             (20, 0.0, "tester/1"),
         )
         self.assertEqual(event["log_level"], LogLevel.info)
+
+    def test_linesStraightToTheWriter(self) -> None:
+        """
+        A site given a callable for its access log writes each answered
+        request to it as the very line that L{JSONLinesObserver} writes for
+        the event a site with C{accessLog=True} emits, and emits no event.
+        """
+        request = (
+            b"GET /now.txt?x=%22 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\xe9\"/1\r\n\r\n"
+        )
+        events: list[dict[str, object]] = []
+        observer = cast(ILogObserver, events.append)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        RawConnection(buildSite(clockAt(BILLENNIUM), accessLog=True)).send(request)
+        fromEvent: list[str] = []
+        for event in events:
+            if event.get("log_namespace") == "clocksvc.access":
+                JSONLinesObserver(fromEvent.append)(event)
+        del events[:]
+        straight: list[str] = []
+        site = buildSite(clockAt(BILLENNIUM), accessLog=straight.append)
+        RawConnection(site).send(request)
+        self.assertEqual(len(straight), 1)
+        self.assertEqual(straight, fromEvent)
+        self.assertIn('"path":"/now.txt?x=%22"', straight[0])
+        self.assertEqual(
+            [e for e in events if e.get("log_namespace") == "clocksvc.access"], []
+        )
+
+    def test_messagesBesideLegacyObservers(self) -> None:
+        """
+        A service event's message survives an observer of
+        C{twisted.python.log} (as an embedding application may have), which
+        replaces an event's C{message} key unless it is a tuple.
+        """
+        from twisted.python import log as legacy
+
+        def ignore(event: dict[str, object]) -> None:
+            pass
+
+        legacy.addObserver(ignore)
+        self.addCleanup(legacy.removeObserver, ignore)
+        lines: list[str] = []
+        observer = JSONLinesObserver(lines.append)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        site = buildSite(clockAt(BILLENNIUM), readClock=lambda: UNSYNCHRONIZED)
+        RawConnection(site).send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        [state] = [json.loads(line) for line in lines if "clock_" in line]
+        self.assertEqual(
+            state["message"],
+            "the clock is not synchronized (maximum error 16000 ms)",
+        )
