@@ -448,7 +448,7 @@ class SiteAccessLogTests(SynchronousTestCase):
         the event a site with C{accessLog=True} emits, and emits no event.
         """
         request = (
-            b"GET /now.txt?x=%22 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\xe9\"/1\r\n\r\n"
+            b'GET /now.txt?x=%22 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\xe9"/1\r\n\r\n'
         )
         events: list[dict[str, object]] = []
         observer = cast(ILogObserver, events.append)
