@@ -15,11 +15,13 @@ from typing import IO, cast
 
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.logger import ILogObserver, LogLevel, globalLogPublisher
 from twisted.logger import Logger as TwistedLogger
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._http import Finished
 from clocksvc._run._logging import (
     JSONLinesObserver,
     ThreadedWriter,
@@ -27,7 +29,7 @@ from clocksvc._run._logging import (
     serviceLog,
 )
 from clocksvc._run._sharedlog import LineFile
-from clocksvc._web import ACCESS_FIELDS, MAX_FIELD_CHARS, accessLine
+from clocksvc._web import ACCESS_FIELDS, MAX_FIELD_CHARS, AccessLog, accessLine
 from clocksvc._web import isoTime as _isoTime
 from clocksvc._web._site import buildSite
 
@@ -150,6 +152,74 @@ class AccessLineTests(SynchronousTestCase):
                 timespec="milliseconds"
             ),
         )
+
+    @given(
+        st.floats(min_value=0, max_value=2e9),
+        st.lists(st.floats(min_value=0, max_value=0.003), max_size=20),
+    )
+    def test_isoTimeInARow(self, start: float, steps: list[float]) -> None:
+        """
+        L{_isoTime} of times a few milliseconds apart, as a busy server's
+        lines are, gives what C{datetime.isoformat} gives for each, whether
+        or not the last one fell in the same millisecond.
+        """
+        seconds = start
+        for step in [0.0, *steps]:
+            seconds += step
+            self.assertEqual(
+                _isoTime(seconds),
+                datetime.fromtimestamp(seconds, timezone.utc).isoformat(
+                    timespec="milliseconds"
+                ),
+            )
+
+    @given(
+        st.floats(min_value=0, max_value=2e9),
+        st.floats(min_value=0, max_value=1e4),
+        st.binary(max_size=12) | st.binary(min_size=1023, max_size=1025),
+        st.binary() | st.binary(min_size=1023, max_size=1025),
+        st.integers(min_value=100, max_value=599),
+        st.integers(min_value=0, max_value=2**40),
+        st.none() | st.binary() | st.binary(min_size=1023, max_size=1025),
+        st.none() | st.booleans(),
+        st.sampled_from(["127.0.0.1", "::1", "2001:db8::1"]),
+    )
+    def test_accessLogLines(
+        self,
+        when: float,
+        seconds: float,
+        method: bytes,
+        target: bytes,
+        status: int,
+        length: int,
+        agent: bytes | None,
+        secure: bool | None,
+        host: str,
+    ) -> None:
+        """
+        The line L{AccessLog} writes for a request, from the pieces it keeps
+        or not, is the one L{accessLine} makes of its fields, each time.
+        """
+        address = (IPv6Address if ":" in host else IPv4Address)("TCP", host, 1)
+        finished = Finished(
+            when, seconds, method, target, status, length, address, agent, secure
+        )
+        expected = accessLine(
+            when,
+            host,
+            method.decode("latin-1"),
+            target.decode("latin-1"),
+            status,
+            length,
+            round(seconds * 1000, 3),
+            (agent or b"").decode("latin-1"),
+            "https" if secure else "http",
+        )
+        lines: list[str] = []
+        log = AccessLog(lines.append)
+        log.requestFinished(finished)
+        log.requestFinished(finished)
+        self.assertEqual(lines, [expected, expected])
 
     @given(
         st.floats(min_value=0, max_value=2e9),

@@ -154,6 +154,7 @@ class ClockChannel(Protocol):
     _deadline: IDelayedCall | None = None
     _idle: IDelayedCall | None = None
     _abort: IDelayedCall | None = None
+    _secure: bool | None = None
 
     def __init__(self, site: _Site) -> None:
         self.site = site
@@ -459,7 +460,13 @@ class ClockChannel(Protocol):
         """
         @return: whether the connection is over TLS.
         """
-        return ISSLTransport(self.transport, None) is not None
+        secure = self._secure
+        if secure is None:
+            # Asked for every request the access log hears of: the
+            # interface lookup is done once a connection, as its answer
+            # never changes.
+            secure = self._secure = ISSLTransport(self.transport, None) is not None
+        return secure
 
     def loseConnection(self) -> None:
         """

@@ -53,7 +53,14 @@ ACCESS_FIELDS = (
 )
 
 
-_lastSecond: tuple[int, str] = (0, "1970-01-01T00:00:00")
+#: The second last formatted, its text, and the millisecond last formatted
+#: in it, with its whole text.
+_lastSecond: tuple[int, str, int, str] = (
+    0,
+    "1970-01-01T00:00:00",
+    0,
+    "1970-01-01T00:00:00.000+00:00",
+)
 
 
 def isoTime(seconds: float) -> str:
@@ -71,11 +78,18 @@ def isoTime(seconds: float) -> str:
     elif microseconds < 0:
         whole, microseconds = whole - 1, microseconds + 1_000_000
     # Every access line asks for one: the date and time of the second is
-    # formatted once a second, the milliseconds each time.
-    if _lastSecond[0] != whole:
+    # formatted once a second, and the whole text once a millisecond, which
+    # at thousands of requests a second several lines share.
+    milliseconds = microseconds // 1000
+    second, text, lastMilliseconds, lastText = _lastSecond
+    if second != whole:
         stamp = datetime.fromtimestamp(whole, timezone.utc)
-        _lastSecond = (int(whole), stamp.strftime("%Y-%m-%dT%H:%M:%S"))
-    return f"{_lastSecond[1]}.{microseconds // 1000:03d}+00:00"
+        text = stamp.strftime("%Y-%m-%dT%H:%M:%S")
+    elif milliseconds == lastMilliseconds:
+        return lastText
+    lastText = f"{text}.{milliseconds:03d}+00:00"
+    _lastSecond = (int(whole), text, milliseconds, lastText)
+    return lastText
 
 
 #: The most characters of the request's method, path and C{User-Agent} that
@@ -160,6 +174,12 @@ def accessLine(
     return json.dumps(line, separators=(",", ":")) + "\n"
 
 
+#: An access line from its pieces: the time, the quoted client, the request's
+#: own (L{AccessLog._request}), the length, the duration and the client's
+#: own (L{AccessLog._agent}); the very line L{accessLine} makes.
+_LINE_OF_PIECES = '{"time":"%s","client":%s,%s%d,"duration_ms":%r,%s'
+
+
 @implementer(IReporter)
 class AccessLog:
     """
@@ -168,22 +188,49 @@ class AccessLog:
 
     wantsDetails = True
 
+    #: How many requests' and clients' pieces of line are kept: a client
+    #: cannot grow them past this.
+    _KEPT = 1024
+
     def __init__(self, write: Callable[[str], None] | None = None) -> None:
         """
         @param write: takes each access line, newline included; if L{None},
             each request is an event of L{accessLog} instead.
         """
         self._write = write
+        # The pieces of line that a request's method, target and status
+        # make, and those that its user agent and scheme make: the same for
+        # most requests, and kept rather than decoded and quoted each time.
+        self._requests: dict[tuple[bytes, bytes, int], str] = {}
+        self._agents: dict[tuple[bytes | None, bool | None], str] = {}
 
     def requestFinished(self, finished: Finished) -> None:
-        method = finished.method.decode("latin-1")
-        path = finished.target.decode("latin-1")
         client = addressIP(finished.client)
         duration = round(finished.seconds * 1000, 3)
-        agent = (finished.userAgent or b"").decode("latin-1")
+        write = self._write
+        if write is not None:
+            request = self._request(finished.method, finished.target, finished.status)
+            agent = self._agent(finished.userAgent, finished.secure)
+            if request is not None and agent is not None:
+                write(
+                    _LINE_OF_PIECES
+                    % (
+                        isoTime(finished.when),
+                        _quoted(client),
+                        request,
+                        finished.bodyLength,
+                        duration,
+                        agent,
+                    )
+                )
+                return
+        method = finished.method.decode("latin-1")
+        path = finished.target.decode("latin-1")
+        userAgent = (finished.userAgent or b"").decode("latin-1")
         scheme = "https" if finished.secure else "http"
-        if self._write is not None:
-            self._write(
+        if write is not None:
+            # A field too long to keep: cut, and said so.
+            write(
                 accessLine(
                     finished.when,
                     client,
@@ -192,7 +239,7 @@ class AccessLog:
                     finished.status,
                     finished.bodyLength,
                     duration,
-                    agent,
+                    userAgent,
                     scheme,
                 )
             )
@@ -206,9 +253,46 @@ class AccessLog:
             status=finished.status,
             bytes=finished.bodyLength,
             duration_ms=duration,
-            user_agent=agent,
+            user_agent=userAgent,
             scheme=scheme,
         )
+
+    def _request(self, method: bytes, target: bytes, status: int) -> str | None:
+        """
+        @return: the line's C{"method":...,"path":...,"status":...,"bytes":}
+            for a request; L{None} if the method or target is too long to
+            write whole.
+        """
+        key = (method, target, status)
+        piece = self._requests.get(key)
+        if piece is None:
+            if len(method) > MAX_FIELD_CHARS or len(target) > MAX_FIELD_CHARS:
+                return None
+            if len(self._requests) >= self._KEPT:
+                self._requests.clear()
+            quotedMethod = _quoted(method.decode("latin-1"))
+            path = _quoted(target.decode("latin-1"))
+            piece = f'"method":{quotedMethod},"path":{path},"status":{status},"bytes":'
+            self._requests[key] = piece
+        return piece
+
+    def _agent(self, userAgent: bytes | None, secure: bool | None) -> str | None:
+        """
+        @return: the line's C{"user_agent":...,"scheme":...}, and its end;
+            L{None} if the user agent is too long to write whole.
+        """
+        key = (userAgent, secure)
+        piece = self._agents.get(key)
+        if piece is None:
+            agent = b"" if userAgent is None else userAgent
+            if len(agent) > MAX_FIELD_CHARS:
+                return None
+            if len(self._agents) >= self._KEPT:
+                self._agents.clear()
+            quoted = _quoted(agent.decode("latin-1"))
+            scheme = '"https"' if secure else '"http"'
+            piece = self._agents[key] = f'"user_agent":{quoted},"scheme":{scheme}}}\n'
+        return piece
 
     def requestRefused(self, status: int) -> None:
         # Refusals are counted in /metrics; they have no request to log.
