@@ -38,9 +38,8 @@ from .._time import (
     akamaiTime,
     clockPageBody,
     documentJSONAt,
-    documentText,
+    documentTextAt,
     isZoneName,
-    timeDocument,
 )
 from ._api import DOCUMENT_OFFERS, ROOT_OFFERS, addressIP
 from ._clockhealth import UNKNOWN, ClockHealth
@@ -378,7 +377,7 @@ class QuickAnswers:
         peer: IAddress,
     ) -> tuple[bytes, int]:
         now = self._clock.seconds()
-        body = documentText(timeDocument(now, zone, addressIP(peer)))
+        body = documentTextAt(now, zone, addressIP(peer))
         return self._answer(method, now, fields, body)
 
     def _answer(
