@@ -19,7 +19,14 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.resource import Resource
 from twisted.web.static import Data
 
-from clocksvc._http import Limits, QuickHead, TrustedProxies, httpDate, parseQuickHead
+from clocksvc._http import (
+    Limits,
+    QuickHead,
+    QuickResponse,
+    TrustedProxies,
+    httpDate,
+    parseQuickHead,
+)
 from clocksvc._web._quick import QuickAnswers
 from clocksvc._web._site import buildSite, metricsOf
 
@@ -345,7 +352,7 @@ class Server:
         assert answer is not None
         if fast:
 
-            def recording(head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
+            def recording(head: QuickHead, peer: IAddress) -> QuickResponse | None:
                 response = answer(head, peer)
                 if response is not None:
                     self.quick.append(head)

@@ -8,7 +8,7 @@ handed to L{ClockSite} when the site is built. It imports only Twisted and
 the standard library.
 """
 
-from ._channel import ClockChannel
+from ._channel import ClockChannel, QuickResponse
 from ._forwarded import (
     Forwarding,
     HiddenAddress,
@@ -40,6 +40,7 @@ __all__ = [
     "Limits",
     "QuickAnswer",
     "QuickHead",
+    "QuickResponse",
     "Resolution",
     "TrustedProxies",
     "defaultMaxConnections",

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.web.resource import Resource
 
-from .._http import SERVER_HEADER, QuickHead, httpDate, responseHead
+from .._http import SERVER_HEADER, QuickHead, QuickResponse, httpDate, responseHead
 from .._time import (
     ZoneCatalogue,
     akamaiTime,
@@ -52,7 +52,7 @@ __all__ = ["QuickAnswers"]
 #: A quick answer: given the request, the rest of its path after the first
 #: segment (empty, or from the slash after it), its query, and the client's
 #: address, the response and the length of its body; or L{None}.
-_Answerer = Callable[[QuickHead, bytes, bytes, IAddress], "tuple[bytes, int] | None"]
+_Answerer = Callable[[QuickHead, bytes, bytes, IAddress], "QuickResponse | None"]
 
 #: The queries of C{/} answered here, as time.akamai.com does, with the names
 #: that L{akamaiTime} is given for each (as C{queryNames} finds them).
@@ -187,7 +187,7 @@ class QuickAnswers:
             tuple[tuple[bytes, bytes], ...], tuple[int, bytes, bytes]
         ] = {}
 
-    def answer(self, head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
+    def answer(self, head: QuickHead, peer: IAddress) -> QuickResponse | None:
         """
         The site's quick answer: by the route of the target's first segment,
         while its resource is still the one mounted there.
@@ -215,7 +215,7 @@ class QuickAnswers:
         below: bytes,
         query: bytes,
         peer: IAddress,
-    ) -> tuple[bytes, int] | None:
+    ) -> QuickResponse | None:
         """
         C{/now}, C{/now.json} or C{/now.txt}, as L{Now<clocksvc._web._api.Now>}
         answers it.
@@ -244,7 +244,7 @@ class QuickAnswers:
 
     def _rootAnswer(
         self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
-    ) -> tuple[bytes, int] | None:
+    ) -> QuickResponse | None:
         """
         C{/}, as L{NegotiatedRoot<clocksvc._web._api.NegotiatedRoot>} answers
         it.
@@ -267,7 +267,7 @@ class QuickAnswers:
 
     def _zoneDocument(
         self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
-    ) -> tuple[bytes, int] | None:
+    ) -> QuickResponse | None:
         """
         A zone's document at C{/api/timezone/AREA/LOCATION[/REGION]}, C{.txt}
         on the last segment for text, as
@@ -330,7 +330,7 @@ class QuickAnswers:
         # The same bytes object while the state holds: compared by identity.
         return self._status if self._health is None else self._health.field()
 
-    def _page(self, method: bytes) -> tuple[bytes, int]:
+    def _page(self, method: bytes) -> QuickResponse:
         now = self._clock.seconds()
         status = self._clockStatus()
         if int(now) != self._second or status is not self._pageStatus:
@@ -353,8 +353,8 @@ class QuickAnswers:
             )
             self._pageGet = self._pageHead + body
         if method == b"HEAD":
-            return self._pageHead, 0
-        return self._pageGet, len(self._pageGet) - len(self._pageHead)
+            return QuickResponse(self._pageHead, 0)
+        return QuickResponse(self._pageGet, len(self._pageGet) - len(self._pageHead))
 
     def _document(
         self,
@@ -362,7 +362,7 @@ class QuickAnswers:
         fields: tuple[tuple[bytes, bytes], ...],
         zone: ZoneInfo,
         peer: IAddress,
-    ) -> tuple[bytes, int]:
+    ) -> QuickResponse:
         now = self._clock.seconds()
         # The document has the microsecond and the client's address in it:
         # it is made for each request, as Now makes it.
@@ -375,7 +375,7 @@ class QuickAnswers:
         fields: tuple[tuple[bytes, bytes], ...],
         zone: ZoneInfo,
         peer: IAddress,
-    ) -> tuple[bytes, int]:
+    ) -> QuickResponse:
         now = self._clock.seconds()
         body = documentTextAt(now, zone, addressIP(peer))
         return self._answer(method, now, fields, body)
@@ -386,7 +386,7 @@ class QuickAnswers:
         now: float,
         fields: tuple[tuple[bytes, bytes], ...],
         body: bytes,
-    ) -> tuple[bytes, int]:
+    ) -> QuickResponse:
         """
         @param fields: the answer's fields after C{Clock-Status}.
         @return: a time answer made at C{now}: the head, kept for the second,
@@ -403,5 +403,5 @@ class QuickAnswers:
             self._heads[fields] = (int(now), status, start)
         head = start + b"Content-Length: %d\r\n\r\n" % len(body)
         if method == b"HEAD":
-            return head, 0
-        return head + body, len(body)
+            return QuickResponse(head, 0)
+        return QuickResponse(head + body, len(body))
