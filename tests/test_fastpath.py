@@ -276,6 +276,16 @@ QUICK_REQUESTS = [
     b"HEAD /api/timezone/europe/berlin HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/America/Indiana/Knox.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/UTC HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    # Samples of an NTP-style exchange, in every form; and the time over
+    # HTTPS.
+    b"GET /now?t1=1000000000000.5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.json?tz=UTC&t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1700000000000&tz=Asia/Tokyo HTTP/1.1\r\nHost: a\r\n"
+    b"Accept: text/plain\r\n\r\n",
+    b"HEAD /now.txt?t1=0 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt?t1=253402300799999.999999 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /.well-known/time HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
 ]
 #: Requests for the general path and the fast path alike, in pieces to
 #: pipeline: each is a whole request.
@@ -290,8 +300,24 @@ REQUESTS = [
     b"GET /now?tz=Etc/GMT%2B5 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now?tz=Etc/GMT+5 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now?tz=UTC&tz=Asia/Tokyo HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET /now.json?tz=UTC&t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET /now?t1=1000000000000.5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=abc HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1e12 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1.1234567 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=253402300800000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1&t1=2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1= HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=UTC&t1=1&x=2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=UTC&tz=UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1&tz=Nowhere/Atlantis HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /?t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/UTC?t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time?x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/timex HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?tz=UTC HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
     b"GET /?iso=1 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?ms&x HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -390,8 +416,15 @@ class Server:
             metrics.registry.get_sample_value(
                 "clocksvc_requests_total", {"endpoint": endpoint, "status": status}
             )
-            for endpoint in ("/", "/now", "/now.json", "/now.txt", "/api/timezone")
-            for status in ("200", "400", "404", "405", "406")
+            for endpoint in (
+                "/",
+                "/now",
+                "/now.json",
+                "/now.txt",
+                "/api/timezone",
+                "/.well-known/time",
+            )
+            for status in ("200", "204", "400", "404", "405", "406")
         ]
 
 

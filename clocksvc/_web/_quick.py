@@ -41,11 +41,20 @@ from .._time import (
     documentTextAt,
     isZoneName,
 )
-from ._api import DOCUMENT_OFFERS, ROOT_OFFERS, addressIP
-from ._clockhealth import UNKNOWN, ClockHealth
+from ._api import (
+    DOCUMENT_OFFERS,
+    EXCHANGE_FIELDS,
+    ROOT_OFFERS,
+    Format,
+    addressIP,
+    exchange,
+    parseT1,
+)
+from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._negotiation import preferredType
 from ._resource import JSON_FIELDS, TEXT_TYPE, TIME_FIELDS, VARY_FIELDS, pageFields
 from ._routes import ROUTES, Route
+from ._sync import WELL_KNOWN_FIELDS, httpsTime
 
 __all__ = ["QuickAnswers"]
 
@@ -75,6 +84,11 @@ _VARY_JSON_FIELDS = (*VARY_FIELDS, *JSON_FIELDS)
 _ZONE_BYTES = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-/"
 )
+
+
+#: The bytes a C{t1} value is answered here with: digits and a point, which
+#: Twisted's query parsing leaves as they are.
+_T1_BYTES = frozenset(b"0123456789.")
 
 
 class _Negotiator:
@@ -163,6 +177,7 @@ class QuickAnswers:
             "now.json": partial(self._nowAnswer, JSON_FIELDS),
             "now.txt": partial(self._nowAnswer, _TEXT_FIELDS),
             "zones": self._zoneDocument,
+            "well-known": self._wellKnown,
         }
         # By the segment it is mounted at, with the resource mounted there.
         self._answerers = {
@@ -225,12 +240,12 @@ class QuickAnswers:
         """
         if below:
             return None
-        zone = self._zone
+        zone, t1 = self._zone, None
         if query:
-            found = self._zoneOf(query)
-            if found is None:
+            parsed = self._nowQuery(query)
+            if parsed is None:
                 return None
-            zone = found
+            zone, t1 = parsed
         if fields is None:
             # The form the client asks for, as Now.formatFor chooses it.
             if self._now.choose(head.accept) == "application/json":
@@ -238,7 +253,10 @@ class QuickAnswers:
             else:
                 fields = _VARY_TEXT_FIELDS
         # The last field is the Content-Type, which says the form.
-        if fields[-1] is _TEXT_FIELDS[-1]:
+        text = fields[-1] is _TEXT_FIELDS[-1]
+        if t1 is not None:
+            return self._exchange(head.method, fields, zone, peer, t1, text)
+        if text:
             return self._text(head.method, fields, zone, peer)
         return self._document(head.method, fields, zone, peer)
 
@@ -293,15 +311,33 @@ class QuickAnswers:
             return self._text(head.method, _TEXT_FIELDS, zone, peer)
         return self._document(head.method, JSON_FIELDS, zone, peer)
 
-    def _zoneOf(self, query: bytes) -> ZoneInfo | None:
+    def _nowQuery(self, query: bytes) -> tuple[ZoneInfo, int | float | None] | None:
         """
-        @return: the zone named by C{query} if it is C{tz=NAME} alone, plain,
-            and names a zone; else L{None}, for the resource tree to answer
-            it (or its error).
+        @return: the zone and the C{t1} that C{query} gives, if it is
+            C{tz=NAME}, C{t1=MILLISECONDS}, or both in either order, each
+            plain and valid; else L{None}, for the resource tree to answer
+            it (or its error). Without C{tz}, the zone is the default one.
         """
-        if not query.startswith(b"tz="):
+        zone: ZoneInfo | None = None
+        t1: int | float | None = None
+        parts = query.split(b"&")
+        if len(parts) > 2:
             return None
-        return self._zoneNamed(query[3:])
+        for part in parts:
+            name, equals, value = part.partition(b"=")
+            if not equals:
+                return None
+            if name == b"tz" and zone is None:
+                zone = self._zoneNamed(value)
+                if zone is None:
+                    return None
+            elif name == b"t1" and t1 is None and _T1_BYTES.issuperset(value):
+                t1 = parseT1(value.decode("ascii"))
+                if t1 is None:
+                    return None
+            else:
+                return None
+        return (self._zone if zone is None else zone), t1
 
     def _zoneNamed(self, value: bytes) -> ZoneInfo | None:
         """
@@ -325,6 +361,9 @@ class QuickAnswers:
             self._zones.clear()
         self._zones[value] = zone
         return zone
+
+    def _clockState(self) -> ClockState:
+        return UNKNOWN if self._health is None else self._health.state()
 
     def _clockStatus(self) -> bytes:
         # The same bytes object while the state holds: compared by identity.
@@ -380,17 +419,83 @@ class QuickAnswers:
         body = documentTextAt(now, zone, addressIP(peer))
         return self._answer(method, now, fields, body)
 
+    def _exchange(
+        self,
+        method: bytes,
+        fields: tuple[tuple[bytes, bytes], ...],
+        zone: ZoneInfo,
+        peer: IAddress,
+        t1: int | float,
+        text: bool,
+    ) -> QuickResponse:
+        """
+        A sample of an NTP-style exchange (C{?t1=}), as
+        L{Now<clocksvc._web._api.Now>} answers it, with L{exchange}.
+
+        @param fields: the fields of the document in its form, after
+            C{Clock-Status}: C{Vary} if it was negotiated, then the
+            C{Content-Type}, which goes after the exchange's own fields.
+        """
+        received = self._clock.seconds()
+        form: Format = "text" if text else "json"
+        makeDocument = documentTextAt if text else documentJSONAt
+        body, timing = exchange(
+            form,
+            makeDocument(received, zone, addressIP(peer)),
+            self._clockState(),
+            t1,
+            received,
+            self._clock,
+        )
+        *before, contentType = fields
+        return self._answer(
+            method,
+            received,
+            (*before, *EXCHANGE_FIELDS),
+            body,
+            b"Server-Timing: " + timing + b"\r\n%s: %s\r\n" % contentType,
+        )
+
+    def _wellKnown(
+        self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
+    ) -> QuickResponse | None:
+        """
+        C{/.well-known/time}, as L{WellKnownTime<clocksvc._web._sync.
+        WellKnownTime>} answers it: 204, with the time in C{X-HTTPSTIME}.
+        """
+        if below != b"/time" or query:
+            return None
+        now = self._clock.seconds()
+        return QuickResponse(
+            responseHead(
+                204,
+                _head(
+                    now,
+                    *WELL_KNOWN_FIELDS,
+                    (b"Clock-Status", self._clockStatus()),
+                    (b"X-Httpstime", httpsTime(now)),
+                ),
+            ),
+            0,
+            204,
+        )
+
     def _answer(
         self,
         method: bytes,
         now: float,
         fields: tuple[tuple[bytes, bytes], ...],
         body: bytes,
+        more: bytes = b"",
     ) -> QuickResponse:
         """
-        @param fields: the answer's fields after C{Clock-Status}.
-        @return: a time answer made at C{now}: the head, kept for the second,
-            with C{body}'s length, and C{body} unless C{method} is C{HEAD}.
+        @param fields: the answer's fields after C{Clock-Status}, which stay
+            the same all second long.
+        @param more: the fields after those, each with its line's end, that
+            change from one request to the next.
+        @return: a time answer made at C{now}: the head, kept for the second
+            but C{more} and the length, and C{body} unless C{method} is
+            C{HEAD}.
         """
         status = self._clockStatus()
         second, madeWith, start = self._heads.get(fields, (-1, b"", b""))
@@ -401,7 +506,7 @@ class QuickAnswers:
                 _head(now, *TIME_FIELDS, (b"Clock-Status", status), *fields),
             )[:-2]
             self._heads[fields] = (int(now), status, start)
-        head = start + b"Content-Length: %d\r\n\r\n" % len(body)
+        head = start + more + b"Content-Length: %d\r\n\r\n" % len(body)
         if method == b"HEAD":
             return QuickResponse(head, 0)
         return QuickResponse(head + body, len(body))

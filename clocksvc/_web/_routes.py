@@ -181,7 +181,13 @@ ROUTES: tuple[Route, ...] = (
         ("/timesync",),
         lambda parts: Timesync(parts.clock, health=parts.health),
     ),
-    Route(b".well-known", "/.well-known/time", ("/.well-known/time",), _wellKnown),
+    Route(
+        b".well-known",
+        "/.well-known/time",
+        ("/.well-known/time",),
+        _wellKnown,
+        quick="well-known",
+    ),
     Route(
         b"stream",
         "/stream",

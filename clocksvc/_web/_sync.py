@@ -15,9 +15,15 @@ from twisted.web.iweb import IRequest
 
 from ._api import TimeResource
 from ._clockhealth import UNKNOWN, ClockHealth
-from ._resource import JSON_TYPE, MethodResource, jsonError, noContent
+from ._resource import JSON_TYPE, MethodResource, jsonError, noContent, setFields
 
-__all__ = ["MAX_TIMESYNC_BODY", "Timesync", "WellKnownTime"]
+__all__ = [
+    "MAX_TIMESYNC_BODY",
+    "WELL_KNOWN_FIELDS",
+    "Timesync",
+    "WellKnownTime",
+    "httpsTime",
+]
 
 #: The largest timesync request body read: a real one is under 100 bytes.
 MAX_TIMESYNC_BODY = 64 * 1024
@@ -107,6 +113,22 @@ class Timesync(TimeResource):
         return noContent(request)
 
 
+#: The fields of C{/.well-known/time}'s answer before C{Clock-Status}.
+WELL_KNOWN_FIELDS = (
+    (b"Cache-Control", b"no-store"),
+    (b"Access-Control-Allow-Origin", b"*"),
+    (b"Access-Control-Expose-Headers", b"x-httpstime, date, clock-status"),
+)
+
+
+def httpsTime(seconds: float) -> bytes:
+    """
+    @return: C{X-HTTPSTIME}'s value: seconds since the epoch, to the
+        microsecond.
+    """
+    return b"%.6f" % (seconds,)
+
+
 class WellKnownTime(MethodResource):
     """
     C{/.well-known/time}: C{204 No Content} with the time in an
@@ -124,11 +146,7 @@ class WellKnownTime(MethodResource):
         self._health = health
 
     def render_GET(self, request: IRequest) -> int:
-        request.setHeader(b"cache-control", b"no-store")
-        request.setHeader(b"access-control-allow-origin", b"*")
-        request.setHeader(
-            b"access-control-expose-headers", b"x-httpstime, date, clock-status"
-        )
+        setFields(request, WELL_KNOWN_FIELDS)
         request.setHeader(
             b"clock-status",
             (
@@ -136,7 +154,7 @@ class WellKnownTime(MethodResource):
             ).structuredField(),
         )
         now = self._clock.seconds()
-        request.setHeader(b"x-httpstime", b"%.6f" % (now,))
+        request.setHeader(b"x-httpstime", httpsTime(now))
         # Twisted dates responses by the system clock; this one is dated by
         # the same clock as X-HTTPSTIME, so the two always agree.
         request.setHeader(b"date", http.datetimeToString(now))
