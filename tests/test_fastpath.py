@@ -20,6 +20,7 @@ from twisted.web.resource import Resource
 from twisted.web.static import Data
 
 from clocksvc._http import (
+    QUICK_BODY_SIZE,
     Limits,
     QuickHead,
     QuickResponse,
@@ -120,7 +121,6 @@ class ParseQuickHeadTests(SynchronousTestCase):
             b"GET http://a/ HTTP/1.1",
             b"GET / HTTP/1.0",
             b"GET / HTTP/2.0",
-            b"POST / HTTP/1.1",
             b"OPTIONS / HTTP/1.1",
             b"get / HTTP/1.1",
             b"GET  / HTTP/1.1",
@@ -128,7 +128,7 @@ class ParseQuickHeadTests(SynchronousTestCase):
             b"GET /\tHTTP/1.1",
             b"",
         ]:
-            # The grammar's quick heads are plain GETs and HEADs over
+            # The grammar's quick heads are plain GETs, HEADs and POSTs over
             # HTTP/1.1; of those, only these targets are answered quickly.
             parsed = parseQuickHead(head(line, b"Host: a"), LIMITS)
             self.assertTrue(
@@ -151,6 +151,29 @@ class ParseQuickHeadTests(SynchronousTestCase):
         ]:
             self.assertIsNone(
                 parseQuickHead(head(b"GET / HTTP/1.1", b"Host: a", field), LIMITS),
+                repr(field),
+            )
+
+    def test_smallPosts(self) -> None:
+        """
+        A C{POST} is plain with a body of at most L{QUICK_BODY_SIZE} bytes
+        framed by C{Content-Length}, or none; not with a longer one, nor a
+        chunked one.
+        """
+        for length in [0, 44, QUICK_BODY_SIZE]:
+            field = b"Content-Length: %d" % length
+            parsed = parseQuickHead(
+                head(b"POST /timesync HTTP/1.1", b"Host: a", field), LIMITS
+            )
+            self.assertEqual(parsed, QuickHead(b"POST", b"/timesync", None, None))
+        for field in [
+            b"Content-Length: %d" % (QUICK_BODY_SIZE + 1),
+            b"Transfer-Encoding: chunked",
+        ]:
+            self.assertIsNone(
+                parseQuickHead(
+                    head(b"POST /timesync HTTP/1.1", b"Host: a", field), LIMITS
+                ),
                 repr(field),
             )
 
@@ -286,6 +309,18 @@ QUICK_REQUESTS = [
     b"GET /now.txt?t1=253402300799999.999999 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
     b"HEAD /.well-known/time HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+    # Calls of the npm timesync library.
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC), TIMESYNC),
+    *(
+        b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Type: application/json"
+        b"\r\nContent-Length: %d\r\n\r\n%s" % (len(call), call)
+        for call in [
+            b'{"jsonrpc":"2.0","id":"\\u00e9x","method":"timesync"}',
+            b'{"jsonrpc":"2.0","method":"timesync"}',
+            b'{"method":"timesync","id":[1.5,null],"jsonrpc":"2.0","x":{}}',
+        ]
+    ),
 ]
 #: Requests for the general path and the fast path alike, in pieces to
 #: pipeline: each is a whole request.
@@ -340,8 +375,22 @@ REQUESTS = [
     b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n",
     b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    # POSTs the quick answers leave to the resource tree: other routes,
+    # calls it refuses, bodies too long or chunked.
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),
+    b"POST /now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /timesync?x HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC), TIMESYNC),
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n{not json}",
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: 28\r\n\r\n"
+    b'{"jsonrpc":"2.0","id":1e999}',
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC) + 2000, TIMESYNC + b" " * 2000),
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"%x\r\n%s\r\n0\r\n\r\n" % (len(TIMESYNC), TIMESYNC),
+    b"POST /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
     # The IE blank line after a request, which Twisted tolerates once.
     b"\r\n",
 ]
@@ -423,8 +472,9 @@ class Server:
                 "/now.txt",
                 "/api/timezone",
                 "/.well-known/time",
+                "/timesync",
             )
-            for status in ("200", "204", "400", "404", "405", "406")
+            for status in ("200", "204", "400", "404", "405", "406", "413")
         ]
 
 

@@ -16,6 +16,7 @@ from ._forwarded import (
     TrustedProxies,
 )
 from ._grammar import (
+    QUICK_BODY_SIZE,
     SERVER_HEADER,
     QuickHead,
     frameChunk,
@@ -29,6 +30,7 @@ from ._request import ClockRequest
 from ._site import ClockSite, Finished, IReporter, QuickAnswer
 
 __all__ = [
+    "QUICK_BODY_SIZE",
     "SERVER_HEADER",
     "ClockChannel",
     "ClockRequest",

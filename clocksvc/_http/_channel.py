@@ -308,6 +308,12 @@ class ClockChannel(Protocol):
         answer = self.site.quickAnswer
         if quick is None or answer is None:
             return False
+        length = head.length or 0
+        if length:
+            if len(self._buffer) < length:
+                # The body is still on its way: the general path reads it.
+                return False
+            quick = quick._replace(body=self._buffer[:length])
         started = self._clock.seconds()
         client: IAddress = self._tcp().getPeer()
         secure = None
@@ -319,6 +325,8 @@ class ClockChannel(Protocol):
         response = answer(quick, client)
         if response is None:
             return False
+        if length:
+            self._buffer = self._buffer[length:]
         self._cancelDeadline()
         self.writeNow(response.data)
         self.site.answeredQuickly(self, quick, response, started, client, secure)

@@ -54,7 +54,7 @@ from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._negotiation import preferredType
 from ._resource import JSON_FIELDS, TEXT_TYPE, TIME_FIELDS, VARY_FIELDS, pageFields
 from ._routes import ROUTES, Route
-from ._sync import WELL_KNOWN_FIELDS, httpsTime
+from ._sync import WELL_KNOWN_FIELDS, httpsTime, timesyncAnswer, timesyncCall
 
 __all__ = ["QuickAnswers"]
 
@@ -85,6 +85,10 @@ _ZONE_BYTES = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-/"
 )
 
+
+#: The methods of the quick answers: those that read, and a timesync call.
+_READS = frozenset({b"GET", b"HEAD"})
+_POSTS = frozenset({b"POST"})
 
 #: The bytes a C{t1} value is answered here with: digits and a point, which
 #: Twisted's query parsing leaves as they are.
@@ -170,18 +174,20 @@ class QuickAnswers:
         self._health = health
         self._status = UNKNOWN.structuredField()
         self._children = root.children
-        # Each quick answer by the name a route gives it.
-        answerers: dict[str, _Answerer] = {
-            "root": self._rootAnswer,
-            "now": partial(self._nowAnswer, None),
-            "now.json": partial(self._nowAnswer, JSON_FIELDS),
-            "now.txt": partial(self._nowAnswer, _TEXT_FIELDS),
-            "zones": self._zoneDocument,
-            "well-known": self._wellKnown,
+        # Each quick answer by the name a route gives it, with the methods
+        # it answers.
+        answerers: dict[str, tuple[_Answerer, frozenset[bytes]]] = {
+            "root": (self._rootAnswer, _READS),
+            "now": (partial(self._nowAnswer, None), _READS),
+            "now.json": (partial(self._nowAnswer, JSON_FIELDS), _READS),
+            "now.txt": (partial(self._nowAnswer, _TEXT_FIELDS), _READS),
+            "zones": (self._zoneDocument, _READS),
+            "well-known": (self._wellKnown, _READS),
+            "timesync": (self._timesync, _POSTS),
         }
         # By the segment it is mounted at, with the resource mounted there.
         self._answerers = {
-            route.segment: (root.children[route.segment], answerers[route.quick])
+            route.segment: (root.children[route.segment], *answerers[route.quick])
             for route in routes
             if route.quick is not None and route.segment in root.children
         }
@@ -218,10 +224,13 @@ class QuickAnswers:
             # absolute form): the resource tree's to answer.
             return None
         segment, slash, below = path[1:].partition(b"/")
-        answerer = self._answerers.get(segment)
-        if answerer is None or self._children.get(segment) is not answerer[0]:
+        found = self._answerers.get(segment)
+        if found is None:
             return None
-        return answerer[1](head, slash + below, query, peer)
+        resource, answerer, methods = found
+        if head.method not in methods or self._children.get(segment) is not resource:
+            return None
+        return answerer(head, slash + below, query, peer)
 
     def _nowAnswer(
         self,
@@ -479,6 +488,23 @@ class QuickAnswers:
             0,
             204,
         )
+
+    def _timesync(
+        self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
+    ) -> QuickResponse | None:
+        """
+        A timesync call, C{POST /timesync}, as L{Timesync<clocksvc._web._sync.
+        Timesync>} answers it; a call it would refuse is left to it.
+        """
+        if below or query:
+            return None
+        call = timesyncCall(head.body)
+        if call is None:
+            return None
+        # Dated as the request is, before the answer's time is read.
+        now = self._clock.seconds()
+        body = timesyncAnswer(call, self._clockState(), self._clock)
+        return self._answer(b"POST", now, JSON_FIELDS, body)
 
     def _answer(
         self,

@@ -180,6 +180,7 @@ ROUTES: tuple[Route, ...] = (
         "/timesync",
         ("/timesync",),
         lambda parts: Timesync(parts.clock, health=parts.health),
+        quick="timesync",
     ),
     Route(
         b".well-known",

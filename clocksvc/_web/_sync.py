@@ -14,7 +14,7 @@ from twisted.web import http
 from twisted.web.iweb import IRequest
 
 from ._api import TimeResource
-from ._clockhealth import UNKNOWN, ClockHealth
+from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._resource import JSON_TYPE, MethodResource, jsonError, noContent, setFields
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "Timesync",
     "WellKnownTime",
     "httpsTime",
+    "timesyncAnswer",
+    "timesyncCall",
 ]
 
 #: The largest timesync request body read: a real one is under 100 bytes.
@@ -45,6 +47,58 @@ def _finiteFloat(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{text[:20]} is out of range")
     return number
+
+
+#: How calls are read and answers written: made once, as json.loads and
+#: json.dumps would make them for each call, given these options.
+_DECODER = json.JSONDecoder(parse_constant=_refuseConstant, parse_float=_finiteFloat)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def timesyncCall(body: bytes) -> dict[str, object] | None:
+    """
+    @return: the JSON-RPC call in C{body}, if it is a timesync call:
+        C{{"jsonrpc":"2.0","id":ID,"method":"timesync"}}; else L{None}.
+    """
+    try:
+        # JSON has no Infinity or NaN (RFC 8259 section 6), though
+        # Python's reader takes them, and 1e999 overflows to infinity:
+        # an id that cannot be echoed as JSON is refused.
+        # As json.loads reads bytes, with a reader made once rather than
+        # for every call.
+        call = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+    except (ValueError, RecursionError):
+        return None
+    if (
+        not isinstance(call, dict)
+        or call.get("jsonrpc") != "2.0"
+        or call.get("method") != "timesync"
+    ):
+        return None
+    return call
+
+
+def timesyncAnswer(
+    call: dict[str, object], state: ClockState, clock: IReactorTime
+) -> bytes:
+    """
+    @param call: a timesync call (L{timesyncCall}).
+    @param state: the server clock's state.
+    @param clock: read for the answer's time, last of all.
+    @return: the answer to C{call}, as JSON.
+    """
+    answer = {
+        "jsonrpc": "2.0",
+        # The npm server answers null where the request has no id.
+        "id": call.get("id"),
+        # The server clock's own bound, beside the time, which clients
+        # that know of it add to their uncertainty (and others ignore).
+        "clock_synchronized": state.synchronized,
+        "clock_max_error_ms": state.maxErrorMs,
+        # Read last, just before the answer goes out.
+        "result": round(clock.seconds() * 1000),
+    }
+    return _ENCODER.encode(answer).encode()
 
 
 class Timesync(TimeResource):
@@ -72,39 +126,15 @@ class Timesync(TimeResource):
             return jsonError(
                 request, http.REQUEST_ENTITY_TOO_LARGE, "request body too large"
             )
-        try:
-            # JSON has no Infinity or NaN (RFC 8259 section 6), though
-            # Python's reader takes them, and 1e999 overflows to infinity:
-            # an id that cannot be echoed as JSON is refused.
-            call = json.loads(
-                body, parse_constant=_refuseConstant, parse_float=_finiteFloat
-            )
-        except (ValueError, RecursionError):
-            call = None
-        if (
-            not isinstance(call, dict)
-            or call.get("jsonrpc") != "2.0"
-            or call.get("method") != "timesync"
-        ):
+        call = timesyncCall(body)
+        if call is None:
             return jsonError(
                 request,
                 http.BAD_REQUEST,
                 'expected {"jsonrpc": "2.0", "id": ..., "method": "timesync"}',
             )
         request.setHeader(b"content-type", JSON_TYPE)
-        state = self.clockState()
-        answer = {
-            "jsonrpc": "2.0",
-            # The npm server answers null where the request has no id.
-            "id": call.get("id"),
-            # The server clock's own bound, beside the time, which clients
-            # that know of it add to their uncertainty (and others ignore).
-            "clock_synchronized": state.synchronized,
-            "clock_max_error_ms": state.maxErrorMs,
-            # Read last, just before the answer goes out.
-            "result": round(self._clock.seconds() * 1000),
-        }
-        return json.dumps(answer, separators=(",", ":"), allow_nan=False).encode()
+        return timesyncAnswer(call, self.clockState(), self._clock)
 
     def render_OPTIONS(self, request: IRequest) -> int:
         request.setHeader(b"access-control-allow-methods", b"POST")
