@@ -19,7 +19,15 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.resource import Resource
 from twisted.web.static import Data
 
-from clocksvc._http import Limits, QuickHead, TrustedProxies, httpDate, parseQuickHead
+from clocksvc._http import (
+    QUICK_BODY_SIZE,
+    Limits,
+    QuickHead,
+    QuickResponse,
+    TrustedProxies,
+    httpDate,
+    parseQuickHead,
+)
 from clocksvc._web._quick import QuickAnswers
 from clocksvc._web._site import buildSite, metricsOf
 
@@ -113,7 +121,6 @@ class ParseQuickHeadTests(SynchronousTestCase):
             b"GET http://a/ HTTP/1.1",
             b"GET / HTTP/1.0",
             b"GET / HTTP/2.0",
-            b"POST / HTTP/1.1",
             b"OPTIONS / HTTP/1.1",
             b"get / HTTP/1.1",
             b"GET  / HTTP/1.1",
@@ -121,7 +128,7 @@ class ParseQuickHeadTests(SynchronousTestCase):
             b"GET /\tHTTP/1.1",
             b"",
         ]:
-            # The grammar's quick heads are plain GETs and HEADs over
+            # The grammar's quick heads are plain GETs, HEADs and POSTs over
             # HTTP/1.1; of those, only these targets are answered quickly.
             parsed = parseQuickHead(head(line, b"Host: a"), LIMITS)
             self.assertTrue(
@@ -144,6 +151,29 @@ class ParseQuickHeadTests(SynchronousTestCase):
         ]:
             self.assertIsNone(
                 parseQuickHead(head(b"GET / HTTP/1.1", b"Host: a", field), LIMITS),
+                repr(field),
+            )
+
+    def test_smallPosts(self) -> None:
+        """
+        A C{POST} is plain with a body of at most L{QUICK_BODY_SIZE} bytes
+        framed by C{Content-Length}, or none; not with a longer one, nor a
+        chunked one.
+        """
+        for length in [0, 44, QUICK_BODY_SIZE]:
+            field = b"Content-Length: %d" % length
+            parsed = parseQuickHead(
+                head(b"POST /timesync HTTP/1.1", b"Host: a", field), LIMITS
+            )
+            self.assertEqual(parsed, QuickHead(b"POST", b"/timesync", None, None))
+        for field in [
+            b"Content-Length: %d" % (QUICK_BODY_SIZE + 1),
+            b"Transfer-Encoding: chunked",
+        ]:
+            self.assertIsNone(
+                parseQuickHead(
+                    head(b"POST /timesync HTTP/1.1", b"Host: a", field), LIMITS
+                ),
                 repr(field),
             )
 
@@ -269,6 +299,28 @@ QUICK_REQUESTS = [
     b"HEAD /api/timezone/europe/berlin HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/America/Indiana/Knox.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/UTC HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    # Samples of an NTP-style exchange, in every form; and the time over
+    # HTTPS.
+    b"GET /now?t1=1000000000000.5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.json?tz=UTC&t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1700000000000&tz=Asia/Tokyo HTTP/1.1\r\nHost: a\r\n"
+    b"Accept: text/plain\r\n\r\n",
+    b"HEAD /now.txt?t1=0 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt?t1=253402300799999.999999 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /.well-known/time HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+    # Calls of the npm timesync library.
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC), TIMESYNC),
+    *(
+        b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Type: application/json"
+        b"\r\nContent-Length: %d\r\n\r\n%s" % (len(call), call)
+        for call in [
+            b'{"jsonrpc":"2.0","id":"\\u00e9x","method":"timesync"}',
+            b'{"jsonrpc":"2.0","method":"timesync"}',
+            b'{"method":"timesync","id":[1.5,null],"jsonrpc":"2.0","x":{}}',
+        ]
+    ),
 ]
 #: Requests for the general path and the fast path alike, in pieces to
 #: pipeline: each is a whole request.
@@ -283,8 +335,24 @@ REQUESTS = [
     b"GET /now?tz=Etc/GMT%2B5 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now?tz=Etc/GMT+5 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now?tz=UTC&tz=Asia/Tokyo HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET /now.json?tz=UTC&t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET /now?t1=1000000000000.5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=abc HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1e12 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1.1234567 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=253402300800000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1&t1=2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1= HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=UTC&t1=1&x=2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=UTC&tz=UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1&tz=Nowhere/Atlantis HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /?t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/UTC?t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time?x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/timex HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?tz=UTC HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
     b"GET /?iso=1 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?ms&x HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -307,8 +375,22 @@ REQUESTS = [
     b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n",
     b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    # POSTs the quick answers leave to the resource tree: other routes,
+    # calls it refuses, bodies too long or chunked.
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),
+    b"POST /now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /timesync?x HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC), TIMESYNC),
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n{not json}",
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: 28\r\n\r\n"
+    b'{"jsonrpc":"2.0","id":1e999}',
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC) + 2000, TIMESYNC + b" " * 2000),
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"%x\r\n%s\r\n0\r\n\r\n" % (len(TIMESYNC), TIMESYNC),
+    b"POST /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
     # The IE blank line after a request, which Twisted tolerates once.
     b"\r\n",
 ]
@@ -345,7 +427,7 @@ class Server:
         assert answer is not None
         if fast:
 
-            def recording(head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
+            def recording(head: QuickHead, peer: IAddress) -> QuickResponse | None:
                 response = answer(head, peer)
                 if response is not None:
                     self.quick.append(head)
@@ -383,8 +465,16 @@ class Server:
             metrics.registry.get_sample_value(
                 "clocksvc_requests_total", {"endpoint": endpoint, "status": status}
             )
-            for endpoint in ("/", "/now", "/now.json", "/now.txt", "/api/timezone")
-            for status in ("200", "400", "404", "405", "406")
+            for endpoint in (
+                "/",
+                "/now",
+                "/now.json",
+                "/now.txt",
+                "/api/timezone",
+                "/.well-known/time",
+                "/timesync",
+            )
+            for status in ("200", "204", "400", "404", "405", "406", "413")
         ]
 
 

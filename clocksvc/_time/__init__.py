@@ -12,6 +12,7 @@ from ._document import (
     documentJSON,
     documentJSONAt,
     documentText,
+    documentTextAt,
     timeDocument,
 )
 from ._formats import ZONE_NAME, ZONE_SEGMENT, akamaiTime, clockPageBody, isZoneName
@@ -31,6 +32,7 @@ __all__ = [
     "documentJSON",
     "documentJSONAt",
     "documentText",
+    "documentTextAt",
     "isZoneName",
     "periodAround",
     "stateAt",

@@ -7,7 +7,15 @@ the OpenAPI paths and the quick answers derive; and the site they make.
 It imports the time and HTTP layers, and nothing above.
 """
 
-from ._access import ACCESS_NAMESPACE, AccessLog, accessLog
+from ._access import (
+    ACCESS_FIELDS,
+    ACCESS_NAMESPACE,
+    MAX_FIELD_CHARS,
+    AccessLog,
+    accessLine,
+    accessLog,
+    isoTime,
+)
 from ._clockhealth import ClockState, readKernelClock
 from ._health import Readiness
 from ._metrics import SiteMetrics
@@ -26,7 +34,9 @@ from ._site import (
 )
 
 __all__ = [
+    "ACCESS_FIELDS",
     "ACCESS_NAMESPACE",
+    "MAX_FIELD_CHARS",
     "ROUTES",
     "AccessLog",
     "ClockPage",
@@ -35,6 +45,7 @@ __all__ = [
     "Route",
     "SiteMetrics",
     "WallClock",
+    "accessLine",
     "accessLog",
     "accessLogged",
     "buildAdminSite",
@@ -43,6 +54,7 @@ __all__ = [
     "clockStateOf",
     "defaultClock",
     "defaultReactor",
+    "isoTime",
     "listen",
     "metricsOf",
     "readKernelClock",

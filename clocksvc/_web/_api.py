@@ -7,7 +7,6 @@ worldtimeapi.org and time.akamai.com already parse.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from functools import lru_cache
 from typing import Literal
@@ -26,6 +25,7 @@ from .._time import (
     documentJSON,
     documentJSONAt,
     documentText,
+    documentTextAt,
     isZoneName,
     timeDocument,
 )
@@ -45,6 +45,7 @@ from ._resource import (
 
 __all__ = [
     "DOCUMENT_OFFERS",
+    "EXCHANGE_FIELDS",
     "MILLISECONDS",
     "ROOT_OFFERS",
     "APIDirectory",
@@ -55,7 +56,9 @@ __all__ = [
     "Timezones",
     "addressIP",
     "clientIP",
+    "exchange",
     "notAbove",
+    "parseT1",
     "zoneFromQuery",
 ]
 
@@ -184,19 +187,92 @@ MILLISECONDS = rf"(?:{notAbove(_LAST_MILLISECOND)})(?:\.[0-9]{{1,6}})?"
 _MILLISECONDS = re.compile(MILLISECONDS)
 
 
+def parseT1(text: str) -> int | float | None:
+    """
+    @return: the client's send time C{t1}, in milliseconds since the epoch,
+        as an C{int} if it was sent as one (so it is echoed as sent); L{None}
+        if C{text} is not such a number (L{MILLISECONDS}).
+    """
+    if _MILLISECONDS.fullmatch(text):
+        return float(text) if "." in text else int(text)
+    return None
+
+
 def t1FromQuery(request: IRequest) -> int | float | None:
     """
-    @return: the client's send time from the C{t1} query parameter, in
-        milliseconds since the epoch, as an C{int} if it was sent as one (so
-        it is echoed as sent); L{None} if absent.
+    @return: the client's send time from the C{t1} query parameter, as
+        L{parseT1} reads it; L{None} if absent.
     @raise QueryError: 400 if C{t1} is not such a number.
     """
     text = queryValue(request, "t1")
     if text is None:
         return None
-    if _MILLISECONDS.fullmatch(text):
-        return float(text) if "." in text else int(text)
-    raise badParameter("t1", "milliseconds since the epoch, like 1700000000000.5")
+    t1 = parseT1(text)
+    if t1 is None:
+        raise badParameter("t1", "milliseconds since the epoch, like 1700000000000.5")
+    return t1
+
+
+#: The fields of a sample's answer (L{exchange}) after the document's.
+EXCHANGE_FIELDS = ((b"Timing-Allow-Origin", b"*"),)
+
+
+def exchange(
+    format: Format,
+    document: bytes,
+    state: ClockState,
+    t1: int | float,
+    received: float,
+    clock: IReactorTime,
+) -> tuple[bytes, bytes]:
+    """
+    One sample of an NTP-style exchange: the document, the client's C{t1}
+    echoed, the server's receive time C{t2} and its transmit time C{t3}, all
+    in milliseconds since the epoch; and the server clock's own bound
+    (C{clock_synchronized}, C{clock_max_error_ms}), which the client's
+    uncertainty adds to half the round trip. The resource and the quick
+    answers both answer with it.
+
+    @param document: the time document at C{received}, in C{format}.
+    @param received: when the request was received (C{t2}), in seconds.
+    @param clock: read for C{t3}, after all the other work.
+    @return: the body, and the C{Server-Timing} field's value: the time
+        from C{t2} to C{t3}.
+    """
+    t2 = received * 1000
+    json_, text = _statePieces(state.synchronized, state.maxErrorMs)
+    # Numbers as documentJSON and documentText write them: a finite float's
+    # repr, and an int's.
+    if format == "text":
+        head = document + f"{text}t1: {t1!r}\nt2: {t2!r}\n".encode()
+    else:
+        # Everything but the closing brace, so t3 can be added last.
+        head = document[:-1] + f'{json_}"t1":{t1!r},"t2":{t2!r}'.encode()
+    # t3 is read after all the other work, just before the body is written,
+    # so that t3 - t2 covers everything the server spent.
+    t3 = clock.seconds() * 1000
+    timing = b"app;dur=%.3f" % (t3 - t2,)
+    if format == "text":
+        return head + f"t3: {t3!r}\n".encode(), timing
+    return head + f',"t3":{t3!r}}}'.encode(), timing
+
+
+@lru_cache(maxsize=64)
+def _statePieces(
+    synchronized: bool | None, maxErrorMs: float | None
+) -> tuple[str, str]:
+    """
+    @return: a sample's clock fields, as L{documentJSON} writes them (after
+        the document's, with the comma before them and after them) and as
+        L{documentText} does; made once for each state of the clock.
+    """
+    fields: TimeDocument = {
+        "clock_synchronized": synchronized,
+        "clock_max_error_ms": maxErrorMs,
+    }
+    return "," + documentJSON(fields)[1:-1].decode() + ",", documentText(
+        fields
+    ).decode()
 
 
 def zoneFromQuery(
@@ -344,51 +420,23 @@ class Now(TimeResource):
         if t1 is None and format == "json":
             setFields(request, JSON_FIELDS)
             return documentJSONAt(received, zone, clientIP(request))
-        document = timeDocument(received, zone, clientIP(request))
         if t1 is None:
-            return self.sendDocument(request, format, document)
-        return self._sendExchange(request, format, document, t1, received)
-
-    def _sendExchange(
-        self,
-        request: IRequest,
-        format: Format,
-        document: TimeDocument,
-        t1: float,
-        received: float,
-    ) -> bytes:
-        """
-        Answer one sample of an NTP-style exchange: the document, the
-        client's C{t1} echoed, the server's receive time C{t2} and its
-        transmit time C{t3}, all in milliseconds since the epoch; and the
-        server clock's own bound (C{clock_synchronized},
-        C{clock_max_error_ms}), which the client's uncertainty adds to half
-        the round trip.
-        """
-        t2 = received * 1000
-        state = self.clockState()
-        document = {
-            **document,
-            "clock_synchronized": state.synchronized,
-            "clock_max_error_ms": state.maxErrorMs,
-            "t1": t1,
-            "t2": t2,
-        }
-        request.setHeader(b"timing-allow-origin", b"*")
+            return sendText(request, documentTextAt(received, zone, clientIP(request)))
+        makeDocument = documentTextAt if format == "text" else documentJSONAt
+        body, timing = exchange(
+            format,
+            makeDocument(received, zone, clientIP(request)),
+            self.clockState(),
+            t1,
+            received,
+            self._clock,
+        )
+        setFields(request, EXCHANGE_FIELDS)
+        request.setHeader(b"server-timing", timing)
         if format == "text":
-            head = documentText(document)
-        else:
-            # Everything but the closing brace, so t3 can be added last.
-            head = documentJSON(document)[:-1]
-        # t3 is read after all the other work, just before Twisted writes the
-        # body, so that t3 - t2 covers everything the server spent.
-        t3 = self._clock.seconds() * 1000
-        request.setHeader(b"server-timing", b"app;dur=%.3f" % (t3 - t2,))
-        t3Text = json.dumps(t3).encode()
-        if format == "text":
-            return sendText(request, head + b"t3: " + t3Text + b"\n")
+            return sendText(request, body)
         setFields(request, JSON_FIELDS)
-        return head + b',"t3":' + t3Text + b"}"
+        return body
 
 
 class Timezones(TimeResource):

@@ -180,8 +180,15 @@ ROUTES: tuple[Route, ...] = (
         "/timesync",
         ("/timesync",),
         lambda parts: Timesync(parts.clock, health=parts.health),
+        quick="timesync",
     ),
-    Route(b".well-known", "/.well-known/time", ("/.well-known/time",), _wellKnown),
+    Route(
+        b".well-known",
+        "/.well-known/time",
+        ("/.well-known/time",),
+        _wellKnown,
+        quick="well-known",
+    ),
     Route(
         b"stream",
         "/stream",
