@@ -154,6 +154,9 @@ async def run(
                 raise SystemExit(status)
             return
         clock = ClockService(reactor, options, endpoints, adminEndpoints, peopleOut)
+        if options["geoip-db"] is not None:
+            # Read again on SIGHUP, after geoipupdate's weekly update.
+            reload.add(options["geoip-db"].reload)
 
         def listening(description: str, port: IListeningPort, admin: bool) -> None:
             where = describeAddress(port.getHost(), description.startswith("ssl:"))

@@ -90,6 +90,8 @@ def makeService(options: Options, reactor: Any = None) -> ClockService:
     )
     if handleSignals:
         ReloadService(reactor, reload).setServiceParent(top)
+    if options["geoip-db"] is not None:
+        reload.add(options["geoip-db"].reload)
     if options["access-log"] not in ("-", "off"):
         path = options["access-log"]
 
