@@ -125,6 +125,16 @@ class GeoIP:
         except ValueError:
             # An IPv6 address, and the database is of IPv4 addresses only.
             return None
+        except maxminddb.InvalidDatabaseError as e:
+            # The file was damaged, or rewritten in place while mapped:
+            # unknown, rather than a 500, until it is replaced and reread.
+            _serviceLog.error(
+                "--geoip-db: cannot look up {address}: {problem}",
+                event="geoip_lookup_failed",
+                address=address,
+                problem=str(e),
+            )
+            return None
         location = record.get("location") if isinstance(record, dict) else None
         name = location.get("time_zone") if isinstance(location, dict) else None
         if not isinstance(name, str) or not isZoneName(name):
