@@ -178,9 +178,9 @@ class GeoIPTests(SynchronousTestCase):
         garbage.write_bytes(os.urandom(4096))
         for path, reason in [
             (missing, f"cannot read {missing!r}: No such file or directory"),
-            (directory, f"{directory!r} is not a MaxMind DB file ("),
-            (str(empty), f"{str(empty)!r} is not a MaxMind DB file ("),
-            (str(garbage), f"{str(garbage)!r} is not a MaxMind DB file ("),
+            (directory, f"{directory!r} is not a MaxMind DB file"),
+            (str(empty), f"{str(empty)!r} is not a MaxMind DB file"),
+            (str(garbage), f"{str(garbage)!r} is not a MaxMind DB file"),
         ]:
             error = self.assertRaises(GeoIPError, GeoIP, path)
             self.assertTrue(str(error).startswith(reason), (str(error), reason))
@@ -234,7 +234,7 @@ class GeoIPTests(SynchronousTestCase):
         self.assertEqual(geoip.zoneOf("2001:4860::1"), zoneNamed("America/Sao_Paulo"))
         [failed] = [e for e in events if e.get("event") == "geoip_reload_failed"]
         self.assertEqual(failed["log_level"].name, "error")
-        self.assertIn(" is not a MaxMind DB file (", failed["problem"])
+        self.assertIn(" is not a MaxMind DB file", failed["problem"])
 
 
 class IPZoneTests(TestCase):
@@ -535,7 +535,7 @@ class OptionTests(SynchronousTestCase):
         garbage.write_bytes(b"GeoLite2-City.mmdb.tar.gz, not the database")
         for path, reason in [
             (missing, f"cannot read {missing!r}: No such file or directory"),
-            (str(garbage), f"{str(garbage)!r} is not a MaxMind DB file ("),
+            (str(garbage), f"{str(garbage)!r} is not a MaxMind DB file"),
         ]:
             d, err = self.run_("--geoip-db", path)
             self.assertEqual(self.failureResultOf(d, SystemExit).value.code, 2)

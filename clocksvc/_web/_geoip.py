@@ -47,8 +47,9 @@ def _open(path: str) -> maxminddb.Reader:
         return maxminddb.open_database(path)
     except OSError as e:
         raise GeoIPError(f"cannot read {path!r}: {e.strerror or e}") from None
-    except (maxminddb.InvalidDatabaseError, ValueError) as e:
-        raise GeoIPError(f"{path!r} is not a MaxMind DB file ({e})") from None
+    except (maxminddb.InvalidDatabaseError, ValueError):
+        # The reader's own message repeats the path, and says no more.
+        raise GeoIPError(f"{path!r} is not a MaxMind DB file") from None
 
 
 def parseAddress(text: str) -> str:
