@@ -61,6 +61,17 @@ def database(testCase: SynchronousTestCase, **kwargs: Any) -> str:
     return writeDatabase(testCase.mktemp(), **kwargs)
 
 
+def logged(testCase: SynchronousTestCase) -> list[dict[str, Any]]:
+    """
+    @return: a list that every event logged until the test ends is added to.
+    """
+    events: list[dict[str, Any]] = []
+    observer = cast(ILogObserver, events.append)
+    globalLogPublisher.addObserver(observer)
+    testCase.addCleanup(globalLogPublisher.removeObserver, observer)
+    return events
+
+
 class ParseAddressTests(SynchronousTestCase):
     """
     L{parseAddress} writes an address as L{clientIP} would, and refuses
@@ -192,10 +203,7 @@ class GeoIPTests(SynchronousTestCase):
         knows no address, and says so in the log, rather than failing the
         request.
         """
-        events: list[dict[str, Any]] = []
-        observer = cast(ILogObserver, events.append)
-        globalLogPublisher.addObserver(observer)
-        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        events = logged(self)
         path = database(self)
         geoip = GeoIP(path)
         # The search tree, which comes first, overwritten; the same size, so
@@ -213,10 +221,7 @@ class GeoIPTests(SynchronousTestCase):
         and forgets the zones it kept; if the file cannot be read then, it
         keeps the database it had, and logs why.
         """
-        events: list[dict[str, Any]] = []
-        observer = cast(ILogObserver, events.append)
-        globalLogPublisher.addObserver(observer)
-        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        events = logged(self)
         path = database(self)
         geoip = GeoIP(path)
         self.assertEqual(geoip.zoneOf("81.2.69.142"), zoneNamed("Europe/London"))
