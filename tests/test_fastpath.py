@@ -551,8 +551,13 @@ class EquivalenceTests(SynchronousTestCase):
             body = fast.exchange(quick[:1], client)[0]
             self.assertIn(b'"timezone":"' + zone + b'"', body)
         # Without a location: private, loopback, no database.
-        for client in [IPv4Address("TCP", "10.0.0.1", 1), None, UNIXAddress(None)]:
-            fast = self.assertSame(quick, client, geoip=geoip)
+        nowhere: list[IAddress | None] = [
+            IPv4Address("TCP", "10.0.0.1", 1),
+            None,
+            UNIXAddress(None),
+        ]
+        for elsewhere in nowhere:
+            fast = self.assertSame(quick, elsewhere, geoip=geoip)
             self.assertEqual(fast.quick, [])
         fast = self.assertSame(quick, IPv4Address("TCP", "81.2.69.142", 1))
         self.assertEqual(fast.quick, [])
