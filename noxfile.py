@@ -113,6 +113,17 @@ def fuzz(session: nox.Session) -> None:
     tmp = Path(session.create_tmp())
     serverLog, accessLog = tmp / "server.log", tmp / "access.log"
     accessLog.unlink(missing_ok=True)
+    # A small IP geolocation database, written as the tests write theirs,
+    # so that /api/ip answers 200 for public addresses, not only 404s.
+    geoip = tmp / "geoip.mmdb"
+    session.run(
+        "python",
+        "-c",
+        "import sys; from tests._geoip import writeDatabase; writeDatabase("
+        "sys.argv[1], {'0.0.0.0/0': {'location': {'time_zone': 'Europe/Berlin'}},"
+        " '2000::/3': {'location': {'time_zone': 'America/Sao_Paulo'}}})",
+        str(geoip),
+    )
     config = tmp / "schemathesis.toml"
     config.write_text(
         # Each GET /stream is read until this many events have come (one a
@@ -135,6 +146,12 @@ def fuzz(session: nox.Session) -> None:
                 "tcp:0:interface=127.0.0.1",
                 "--access-log",
                 str(accessLog),
+                "--geoip-db",
+                str(geoip),
+                # schemathesis, at 127.0.0.1, is a proxy for a public client
+                # (its -H below), so that /api/ip has a location.
+                "--trusted-proxy",
+                "127.0.0.1",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -151,7 +168,7 @@ def fuzz(session: nox.Session) -> None:
             "all",
             "--seed",
             "20261130",
-            # Per operation (41 of them): some 1,600 requests, about a
+            # Per operation (51 of them): some 2,500 requests, about a
             # minute on 2 cores.
             "--max-examples",
             "50",
@@ -169,6 +186,8 @@ def fuzz(session: nox.Session) -> None:
             # run with nothing wrong.
             "--suppress-health-check",
             "too_slow",
+            "--header",
+            "X-Forwarded-For: 81.2.69.142",
             *session.posargs,
             # Straight to the server, whatever proxy the environment names.
             env={"no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"},

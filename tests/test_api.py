@@ -476,7 +476,7 @@ class TimezoneTests(APITestCase):
         Other paths under C{/api} are 404 in JSON.
         """
         self.assertJSON("/api", 404, {"error": "not found"})
-        self.assertJSON("/api/ip", 404, {"error": "not found"})
+        self.assertJSON("/api/elsewhere", 404, {"error": "not found"})
 
     def test_otherMethods(self) -> None:
         """

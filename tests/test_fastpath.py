@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from hypothesis import given
 from hypothesis import strategies as st
-from twisted.internet.address import IPv6Address, UNIXAddress
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.interfaces import IAddress
 from twisted.internet.threads import deferToThread
 from twisted.logger import ILogObserver, globalLogPublisher
@@ -28,9 +28,11 @@ from clocksvc._http import (
     httpDate,
     parseQuickHead,
 )
+from clocksvc._web._geoip import GeoIP
 from clocksvc._web._quick import QuickAnswers
 from clocksvc._web._site import buildSite, metricsOf
 
+from ._geoip import writeDatabase
 from ._helpers import BILLENNIUM, RawConnection, clockAt, useTimezone
 from ._rawhttp import exchange
 from .test_hardening import serve
@@ -365,6 +367,11 @@ REQUESTS = [
     b"GET /api/timezone/.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/ HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    # /api/ip for a client (127.0.0.1) that has no location, and addresses.
+    b"GET /api/ip HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /api/ip.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/ip/81.2.69.142 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/ip/nowhere.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     # Paths below the documents, and other routes' paths.
     b"GET /now/ HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -417,10 +424,15 @@ class Server:
         accessLog: bool = False,
         timezone: str = "UTC",
         trustedProxies: TrustedProxies | None = None,
+        geoip: GeoIP | None = None,
     ) -> None:
         self.clock = clockAt(BILLENNIUM + 0.25)
         self.site = buildSite(
-            self.clock, timezone, accessLog=accessLog, trustedProxies=trustedProxies
+            self.clock,
+            timezone,
+            accessLog=accessLog,
+            trustedProxies=trustedProxies,
+            geoip=geoip,
         )
         self.quick: list[QuickHead] = []
         answer = self.site.quickAnswer
@@ -473,6 +485,7 @@ class Server:
                 "/api/timezone",
                 "/.well-known/time",
                 "/timesync",
+                "/api/ip",
             )
             for status in ("200", "204", "400", "404", "405", "406", "413")
         ]
@@ -501,6 +514,7 @@ class EquivalenceTests(SynchronousTestCase):
         client: IAddress | None = None,
         zone: str = "UTC",
         trustedProxies: TrustedProxies | None = None,
+        geoip: GeoIP | None = None,
     ) -> Server:
         """
         Send C{chunks} to a server with its fast path and to one without,
@@ -510,8 +524,8 @@ class EquivalenceTests(SynchronousTestCase):
         @return: the server with the fast path.
         """
         fast, general = (
-            Server(True, timezone=zone, trustedProxies=trustedProxies),
-            Server(False, timezone=zone, trustedProxies=trustedProxies),
+            Server(True, timezone=zone, trustedProxies=trustedProxies, geoip=geoip),
+            Server(False, timezone=zone, trustedProxies=trustedProxies, geoip=geoip),
         )
         self.assertEqual(
             fast.exchange(chunks, client), general.exchange(chunks, client)
@@ -587,6 +601,79 @@ class EquivalenceTests(SynchronousTestCase):
         body = Server(True, trustedProxies=trusted).exchange(forwarded[:2])[0]
         self.assertIn(b'"client_ip":"203.0.113.9"', body)
         self.assertIn(b'"client_ip":"2001:db8::1"', body)
+
+    def test_ip(self) -> None:
+        """
+        C{/api/ip} and C{/api/ip.txt}, plain, are answered quickly for a
+        client whose address has a zone, IPv4 or IPv6, direct or through a
+        trusted proxy, as the resource answers them; everything else there
+        is the resource's to answer, the same bytes from either server.
+        """
+        geoip = GeoIP(writeDatabase(self.mktemp()))
+        quick = [
+            b"GET /api/ip HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"HEAD /api/ip HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+            b"GET /api/ip.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"HEAD /api/ip.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+        ]
+        general = [
+            b"GET /api/ip/81.2.69.142 HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip/2001:4860::1.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip/bogus HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip/ HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip?x HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip.txt/x HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ipv6 HTTP/1.1\r\nHost: a\r\n\r\n",
+        ]
+        for client, zone in [
+            (IPv4Address("TCP", "81.2.69.142", 1), b"Europe/London"),
+            (IPv6Address("TCP", "::ffff:175.16.199.1", 1), b"Asia/Harbin"),
+            (IPv6Address("TCP", "2001:4860::1", 1), b"America/Sao_Paulo"),
+        ]:
+            fast = self.assertSame(quick + general, client, geoip=geoip)
+            self.assertEqual(len(fast.quick), len(quick))
+            body = fast.exchange(quick[:1], client)[0]
+            self.assertIn(b'"timezone":"' + zone + b'"', body)
+        # Without a location: private, loopback, no database.
+        nowhere: list[IAddress | None] = [
+            IPv4Address("TCP", "10.0.0.1", 1),
+            None,
+            UNIXAddress(None),
+        ]
+        for elsewhere in nowhere:
+            fast = self.assertSame(quick, elsewhere, geoip=geoip)
+            self.assertEqual(fast.quick, [])
+        fast = self.assertSame(quick, IPv4Address("TCP", "81.2.69.142", 1))
+        self.assertEqual(fast.quick, [])
+        # Through a trusted proxy.
+        trusted = TrustedProxies.parse(["127.0.0.1"])
+        forwarded = [
+            b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 81.2.69.142\r\n\r\n",
+            b"GET /api/ip.txt HTTP/1.1\r\nHost: a\r\n"
+            b'Forwarded: for="[2001:4860::1]"\r\n\r\n',
+            b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.1.1\r\n\r\n",
+        ]
+        fast = self.assertSame(forwarded, geoip=geoip, trustedProxies=trusted)
+        self.assertEqual(len(fast.quick), 2)
+        body = fast.exchange(forwarded[:2])[0]
+        self.assertIn(b'"client_ip":"81.2.69.142"', body)
+        self.assertIn(b"\nclient_ip: 2001:4860::1\n", body)
+
+    def test_anotherIPResource(self) -> None:
+        """
+        A resource mounted in place of C{/api/ip}: the fast path leaves
+        C{/api/ip} to it.
+        """
+        fast = Server(fast=True, geoip=GeoIP(writeDatabase(self.mktemp())))
+        root = fast.site.resource
+        assert isinstance(root, Resource)
+        root.getStaticEntity(b"api").putChild(b"ip", Data(b"mine", "text/plain"))
+        response, _ = fast.exchange(
+            [b"GET /api/ip HTTP/1.1\r\nHost: a\r\n\r\n"],
+            IPv4Address("TCP", "81.2.69.142", 1),
+        )
+        self.assertEqual(fast.quick, [])
+        self.assertTrue(response.endswith(b"\r\n\r\nmine"), response)
 
     def test_defaultZone(self) -> None:
         """

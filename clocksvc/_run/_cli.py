@@ -165,6 +165,9 @@ async def run(
             # Straight to the writer: a third of the cost of an event.
             accessLines=accessLines,
         )
+        if options["geoip-db"] is not None:
+            # Read again on SIGHUP, after geoipupdate's weekly update.
+            reload.add(options["geoip-db"].reload)
 
         def listening(description: str, port: IListeningPort, admin: bool) -> None:
             where = describeAddress(port.getHost(), description.startswith("ssl:"))

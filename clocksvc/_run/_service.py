@@ -115,6 +115,7 @@ class ClockService(service.MultiService):
             timers=timers,
             readClock=readClock,
             readiness=options.readiness(),
+            geoip=options["geoip-db"],
         )
         self.adminSite = buildAdminSite(self.site) if self._adminEndpoints else None
         self.shutdown: GracefulShutdown | None = None

@@ -82,6 +82,8 @@ def makeService(options: Options, reactor: Any = None) -> ClockService:
         # twist has installed the reactor and scheduled nothing on it yet:
         # timers on the monotonic clock, as python -m clocksvc's.
         useMonotonicTime(reactor)
+    if options["geoip-db"] is not None:
+        reload.add(options["geoip-db"].reload)
     writer = None
     if options["access-log"] not in ("-", "off"):
         path = options["access-log"]

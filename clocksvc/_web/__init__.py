@@ -1,8 +1,9 @@
 """
 clocksvc's web layer: the endpoints as Twisted Web resources, content
 negotiation, C{/openapi.json}, C{/metrics}, C{/healthz}, the quick answers,
-and the route table (L{ROUTES}) from which the tree, the metrics' labels,
-the OpenAPI paths and the quick answers derive; and the site they make.
+C{/api/ip}'s IP geolocation, and the route table (L{ROUTES}) from which the
+tree, the metrics' labels, the OpenAPI paths and the quick answers derive;
+and the site they make.
 
 It imports the time and HTTP layers, and nothing above.
 """
@@ -17,6 +18,7 @@ from ._access import (
     isoTime,
 )
 from ._clockhealth import ClockState, readKernelClock
+from ._geoip import GeoIP, GeoIPError
 from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._page import ClockPage
@@ -41,6 +43,8 @@ __all__ = [
     "AccessLog",
     "ClockPage",
     "ClockState",
+    "GeoIP",
+    "GeoIPError",
     "Readiness",
     "Route",
     "SiteMetrics",

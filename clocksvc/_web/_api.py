@@ -483,12 +483,23 @@ class Timezones(TimeResource):
             return self._sendList(request, format, self._catalogue.names())
         zone = self._catalogue.zone(name) if isZoneName(name) else None
         if zone is not None:
-            document = timeDocument(self._clock.seconds(), zone, clientIP(request))
-            return self.sendDocument(request, format, document)
+            return self.sendZone(request, format, zone, clientIP(request))
         zones = self._catalogue.area(name) if isZoneName(name) else []
         if zones:
             return self._sendList(request, format, zones)
         return self.sendError(request, format, http.NOT_FOUND, "unknown location")
+
+    def sendZone(
+        self, request: IRequest, format: Format, zone: ZoneInfo, address: str
+    ) -> bytes:
+        """
+        @param address: the client's address, for C{client_ip}.
+        @return: the time document for C{zone}, as the body: for the zone a
+            path names here, and for the zone of an address at C{/api/ip}
+            (L{IPZone<clocksvc._web._geoip.IPZone>}).
+        """
+        document = timeDocument(self._clock.seconds(), zone, address)
+        return self.sendDocument(request, format, document)
 
     def _sendList(self, request: IRequest, format: Format, names: list[str]) -> bytes:
         if format == "text":

@@ -55,10 +55,13 @@ class SiteMetrics:
     def __init__(self, endpoints: Mapping[bytes, str]) -> None:
         """
         @param endpoints: the label of each endpoint, by the first segment of
-            its path; every other path counts as C{other}, so that no client
-            can make the label set grow.
+            its path, or its first two (C{b"api/ip"}), which win over the
+            first alone; every other path counts as C{other}, so that no
+            client can make the label set grow.
         """
         self._endpoints = dict(endpoints)
+        # The first segments that have endpoints below them.
+        self._parents = {key.split(b"/")[0] for key in endpoints if b"/" in key}
         self.registry = CollectorRegistry()
         self._requests = _Requests()
         self.registry.register(self._requests)
@@ -140,7 +143,11 @@ class SiteMetrics:
         @param target: a request's target.
         @return: the endpoint it belongs to, for a metric's label.
         """
-        first = target.split(b"?", 1)[0].lstrip(b"/").split(b"/", 1)[0]
+        first, _, rest = target.split(b"?", 1)[0].lstrip(b"/").partition(b"/")
+        if first in self._parents:
+            nested = self._endpoints.get(first + b"/" + rest.split(b"/", 1)[0])
+            if nested is not None:
+                return nested
         return self._endpoints.get(first, "other")
 
     def requestFinished(self, finished: Finished) -> None:

@@ -155,6 +155,47 @@ def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
     )
 
 
+#: An address in C{/api/ip/{address}}: what the server parses, so that a
+#: fuzzer sends anything else as invalid (400).
+_IP_ADDRESS = {
+    "name": "address",
+    "in": "path",
+    "required": True,
+    "description": "An IPv4 or IPv6 address; the document names it as client_ip.",
+    "schema": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+    "example": "81.2.69.142",
+}
+
+
+def _ipPath(address: bool, text: bool) -> dict[str, Any]:
+    """
+    @param address: whether the path has the address (else it is the
+        client's).
+    @param text: whether it answers in text.
+    @return: the path item of C{/api/ip}, C{/api/ip/{address}}, or their
+        C{.txt}.
+    """
+    whose = "that address" if address else "the client's address"
+    body = _text() if text else _json(_ref("TimeDocument"))
+    responses = {
+        "200": {"description": "The document", "content": body},
+        "404": _error(
+            f"The server's IP geolocation database (--geoip-db) has no zone "
+            f"for {whose}, the address is not public, or the server has no "
+            f"such database: unknown location",
+            text,
+        ),
+    }
+    if address:
+        responses["400"] = _error("Not an IP address", text)
+    return _operation(
+        f"The time document for the zone of {whose}, from the server's IP "
+        "geolocation database, as worldtimeapi.org's /api/ip",
+        responses,
+        [_IP_ADDRESS] if address else None,
+    )
+
+
 def _jsonData(schema: dict[str, Any]) -> dict[str, Any]:
     """
     @return: the schema of an event's C{data} that holds JSON valid against
@@ -357,6 +398,10 @@ def openAPIDocument() -> dict[str, Any]:
             "/api/timezone/{area}/{location}/{region}.txt": _zonePath(
                 ["area", "location", "region"], True
             ),
+            "/api/ip": _ipPath(False, False),
+            "/api/ip.txt": _ipPath(False, True),
+            "/api/ip/{address}": _ipPath(True, False),
+            "/api/ip/{address}.txt": _ipPath(True, True),
             "/timesync": {
                 "post": {
                     "summary": "The npm timesync library's call: the server's "

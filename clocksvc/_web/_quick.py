@@ -3,7 +3,8 @@
 Quick answers: the lesson's page at C{/}, time.akamai.com's answers to
 C{/?iso}, C{/?ms} and C{/?iso&ms}, and the time document at C{/}, C{/now},
 C{/now.json} and C{/now.txt} (for the default zone or C{?tz=NAME}) and at
-C{/api/timezone/AREA/LOCATION[.txt]}, answered from a request's head alone,
+C{/api/timezone/AREA/LOCATION[.txt]}, and at C{/api/ip} and C{/api/ip.txt}
+(the zone of the client's address), answered from a request's head alone,
 for the plain requests that most clients send and that a time service gets
 most of. Which routes have one is the route table's to say (L{Route.quick}).
 
@@ -51,9 +52,10 @@ from ._api import (
     parseT1,
 )
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
+from ._geoip import GeoIP
 from ._negotiation import preferredType
 from ._resource import JSON_FIELDS, TEXT_TYPE, TIME_FIELDS, VARY_FIELDS, pageFields
-from ._routes import ROUTES, Route
+from ._routes import ROUTES, Route, mounted
 from ._sync import WELL_KNOWN_FIELDS, httpsTime, timesyncAnswer, timesyncCall
 
 __all__ = ["QuickAnswers"]
@@ -158,6 +160,7 @@ class QuickAnswers:
         health: ClockHealth | None = None,
         catalogue: ZoneCatalogue | None = None,
         routes: Iterable[Route] = ROUTES,
+        geoip: GeoIP | None = None,
     ) -> None:
         """
         @param clock: where the time comes from.
@@ -169,6 +172,8 @@ class QuickAnswers:
             look them up; if L{None}, such queries go to the resource tree.
         @param routes: the routes, of which those that name a quick answer
             (L{Route.quick}) are answered here.
+        @param geoip: the IP geolocation database of C{/api/ip}, if any; the
+            zones it finds are kept there, for the resource too.
         """
         self._clock = clock
         self._health = health
@@ -184,13 +189,20 @@ class QuickAnswers:
             "zones": (self._zoneDocument, _READS),
             "well-known": (self._wellKnown, _READS),
             "timesync": (self._timesync, _POSTS),
+            "ip": (partial(self._ipAnswer, JSON_FIELDS), _READS),
+            "ip.txt": (partial(self._ipAnswer, _TEXT_FIELDS), _READS),
         }
         # By the segment it is mounted at, with the resource mounted there.
+        self._tree = root
         self._answerers = {
-            route.segment: (root.children[route.segment], *answerers[route.quick])
+            route.segment: (resource, *answerers[route.quick])
             for route in routes
-            if route.quick is not None and route.segment in root.children
+            if route.quick is not None
+            and (resource := mounted(root, route.segment)) is not None
         }
+        # The first segments with quick answers below them (/api/ip's).
+        self._parents = {key.split(b"/")[0] for key in self._answerers if b"/" in key}
+        self._geoip = geoip
         api = root.children.get(b"api")
         self._timezones = None if api is None else api.children.get(b"timezone")
         self._zone = zone
@@ -224,6 +236,18 @@ class QuickAnswers:
             # absolute form): the resource tree's to answer.
             return None
         segment, slash, below = path[1:].partition(b"/")
+        if segment in self._parents:
+            inner, innerSlash, innerBelow = below.partition(b"/")
+            nested = segment + b"/" + inner
+            found = self._answerers.get(nested)
+            if found is not None:
+                resource, answerer, methods = found
+                if (
+                    head.method not in methods
+                    or mounted(self._tree, nested) is not resource
+                ):
+                    return None
+                return answerer(head, innerSlash + innerBelow, query, peer)
         found = self._answerers.get(segment)
         if found is None:
             return None
@@ -319,6 +343,31 @@ class QuickAnswers:
         if text:
             return self._text(head.method, _TEXT_FIELDS, zone, peer)
         return self._document(head.method, JSON_FIELDS, zone, peer)
+
+    def _ipAnswer(
+        self,
+        fields: tuple[tuple[bytes, bytes], ...],
+        head: QuickHead,
+        below: bytes,
+        query: bytes,
+        peer: IAddress,
+    ) -> QuickResponse | None:
+        """
+        C{/api/ip} or C{/api/ip.txt}, as L{IPZone<clocksvc._web._geoip.IPZone>}
+        answers it for a client whose address has a zone; other addresses,
+        and C{/api/ip/ADDRESS}, are left to it.
+
+        @param fields: the fields of the form it answers in, after
+            C{Clock-Status}.
+        """
+        if below or query or self._geoip is None:
+            return None
+        zone = self._geoip.zoneOf(addressIP(peer))
+        if zone is None:
+            return None
+        if fields is _TEXT_FIELDS:
+            return self._text(head.method, fields, zone, peer)
+        return self._document(head.method, fields, zone, peer)
 
     def _nowQuery(self, query: bytes) -> tuple[ZoneInfo, int | float | None] | None:
         """

@@ -19,8 +19,9 @@ from twisted.web.resource import IResource, Resource
 
 from .._http import Limits
 from .._time import ZoneCatalogue
-from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
+from ._api import APIDirectory, Format, NegotiatedRoot, Now, Timezones
 from ._clockhealth import ClockHealth, StepWatch
+from ._geoip import GeoIP, IPZone
 from ._health import Health, Readiness, Ready
 from ._live import LivePage, StaticFile
 from ._metrics import MetricsPage, SiteMetrics
@@ -30,7 +31,15 @@ from ._resource import NotFound
 from ._stream import Stream, Ticker
 from ._sync import Timesync, WellKnownTime
 
-__all__ = ["ROUTES", "Parts", "Route", "buildTree", "metricLabels", "openAPIPaths"]
+__all__ = [
+    "ROUTES",
+    "Parts",
+    "Route",
+    "buildTree",
+    "metricLabels",
+    "mounted",
+    "openAPIPaths",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,8 @@ class Parts:
         C{/healthz} and C{/readyz}.
     @ivar watch: finds steps of the wall clock.
     @ivar readiness: when C{/readyz} says the server is ready.
+    @ivar geoip: the IP geolocation database of C{/api/ip}, if the server
+        has one.
     """
 
     clock: IReactorTime
@@ -62,6 +73,7 @@ class Parts:
     health: ClockHealth
     watch: StepWatch
     readiness: Readiness
+    geoip: GeoIP | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,8 @@ class Route:
     One endpoint.
 
     @ivar segment: the first segment of its path, which the resource is
-        mounted at.
+        mounted at; or the first two, as C{b"api/ip"}, to mount it below
+        the resource of a route before it.
     @ivar label: its C{endpoint} label in C{/metrics}.
     @ivar paths: its paths in C{/openapi.json}.
     @ivar make: makes its resource.
@@ -129,6 +142,15 @@ def _zonePaths() -> tuple[str, ...]:
     return tuple(path for plain in paths for path in (plain, plain + ".txt"))
 
 
+def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
+    def make(parts: Parts) -> IResource:
+        return IPZone(
+            parts.clock, parts.catalogue, parts.geoip, forced, health=parts.health
+        )
+
+    return make
+
+
 ROUTES: tuple[Route, ...] = (
     Route(
         b"",
@@ -169,6 +191,14 @@ ROUTES: tuple[Route, ...] = (
         quick="now.txt",
     ),
     Route(b"api", "/api/timezone", _zonePaths(), _timezones, quick="zones"),
+    Route(
+        b"api/ip",
+        "/api/ip",
+        ("/api/ip", "/api/ip/{address}", "/api/ip/{address}.txt"),
+        _ip(None),
+        quick="ip",
+    ),
+    Route(b"api/ip.txt", "/api/ip", ("/api/ip.txt",), _ip("text"), quick="ip.txt"),
     Route(
         b"openapi.json",
         "/openapi.json",
@@ -282,5 +312,22 @@ def buildTree(parts: Parts, routes: Iterable[Route]) -> Resource:
     """
     root = _Root()
     for route in routes:
-        root.putChild(route.segment, route.make(parts))
+        parent: Resource = root
+        *above, segment = route.segment.split(b"/")
+        for name in above:
+            parent = parent.children[name]
+        parent.putChild(segment, route.make(parts))
     return root
+
+
+def mounted(root: Resource, segment: bytes) -> IResource | None:
+    """
+    @param root: a tree that L{buildTree} built.
+    @param segment: a route's L{Route.segment}.
+    @return: the resource mounted there now, if any.
+    """
+    found: IResource | None = root
+    for name in segment.split(b"/"):
+        children = getattr(found, "children", {})
+        found = children.get(name)
+    return found

@@ -18,6 +18,7 @@ from .._http import ClockSite, Forwarding, IReporter, Limits, TrustedProxies
 from .._time import ZoneCatalogue, defaultCatalogue
 from ._access import AccessLog
 from ._clockhealth import ClockHealth, ClockState, StepWatch, readKernelClock
+from ._geoip import GeoIP
 from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
@@ -115,6 +116,7 @@ def buildSite(
     timers: IReactorTime | None = None,
     readClock: Callable[[], ClockState] = readKernelClock,
     readiness: Readiness | None = None,
+    geoip: GeoIP | None = None,
 ) -> ClockSite:
     """
     Build the site that serves clocksvc's routes (L{ROUTES}).
@@ -138,6 +140,8 @@ def buildSite(
         site is not draining.
     @param trustedProxies: the proxies whose forwarding fields give a
         request's client address and scheme; by default none.
+    @param geoip: the IP geolocation database of C{/api/ip}; without one,
+        C{/api/ip} knows no address.
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
@@ -159,6 +163,7 @@ def buildSite(
         health,
         watch,
         Readiness() if readiness is None else readiness,
+        geoip,
     )
     routes = [route for route in ROUTES if adminResources or not route.admin]
     root = buildTree(parts, routes)
@@ -166,7 +171,7 @@ def buildSite(
     if accessLog:
         reporters.append(AccessLog(None if accessLog is True else accessLog))
     quick = QuickAnswers(
-        clock, root, parts.defaultZone, health, parts.catalogue, routes
+        clock, root, parts.defaultZone, health, parts.catalogue, routes, geoip
     )
     forwarding = (
         Forwarding(trustedProxies, metrics.forwardedInvalid.inc)
