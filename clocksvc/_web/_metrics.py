@@ -48,10 +48,22 @@ class SiteMetrics:
     def __init__(self, endpoints: Mapping[bytes, str]) -> None:
         """
         @param endpoints: the label of each endpoint, by the first segment of
-            its path; every other path counts as C{other}, so that no client
-            can make the label set grow.
+            its path, or by a pattern of deeper paths (as
+            L{Route.deeper<clocksvc._web._routes.Route>} has them); every
+            other path counts as C{other}, so that no client can make the
+            label set grow.
         """
         self._endpoints = dict(endpoints)
+        # The labels of deeper paths (keys with a slash), by first segment:
+        # a path matches if it starts with head and ends with tail; or, for
+        # a key without a star (tail None), if it is head or below it.
+        self._deeper: dict[bytes, list[tuple[bytes, bytes | None, str]]] = {}
+        for key, label in endpoints.items():
+            if b"/" in key:
+                head, star, tail = key.partition(b"*")
+                first = key.split(b"/", 1)[0]
+                entry = (head, tail if star else None, label)
+                self._deeper.setdefault(first, []).append(entry)
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "clocksvc_requests",
@@ -145,7 +157,18 @@ class SiteMetrics:
         @param target: a request's target.
         @return: the endpoint it belongs to, for a metric's label.
         """
-        first = target.split(b"?", 1)[0].lstrip(b"/").split(b"/", 1)[0]
+        path = target.split(b"?", 1)[0].lstrip(b"/")
+        first = path.split(b"/", 1)[0]
+        for head, tail, label in self._deeper.get(first, ()):
+            if tail is None:
+                if path == head or path.startswith(head + b"/"):
+                    return label
+            elif (
+                path.startswith(head)
+                and path.endswith(tail)
+                and len(path) >= len(head) + len(tail)
+            ):
+                return label
         return self._endpoints.get(first, "other")
 
     def requestFinished(self, finished: Finished) -> None:
