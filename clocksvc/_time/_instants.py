@@ -58,7 +58,10 @@ _LAST = int((datetime(9998, 12, 31, 23, 59, 59, tzinfo=_UTC) - _EPOCH).total_sec
 
 #: Unix seconds, fractions to the microsecond allowed, from -30610224000
 #: (1000-01-01T00:00:00Z) to 253402214399 (9998-12-31T23:59:59Z).
-UNIX_SECONDS = rf"(?:-(?:{notAbove(-_FIRST)})|(?:{notAbove(_LAST)}))(?:\.[0-9]{{1,6}})?"
+UNIX_SECONDS = (
+    rf"(?:-(?:(?:{notAbove(-_FIRST - 1)})(?:\.[0-9]{{1,6}})?|{-_FIRST}(?:\.0{{1,6}})?)"
+    rf"|(?:{notAbove(_LAST)})(?:\.[0-9]{{1,6}})?)"
+)
 
 # A year 1000 to 9998, and one of the leap years among them (divisible by 4
 # but not 100, or by 400).

@@ -512,6 +512,12 @@ class Timezones(TimeResource):
             if found is not None and format == "json":
                 return below(request, found)
         zones = self._catalogue.area(name) if isZoneName(name) else []
+        try:
+            # The paths that may name a zone take ?at=: a malformed one is
+            # refused whatever the path turns out to name.
+            instantFromQuery(request)
+        except QueryError as e:
+            return self.sendQueryError(request, format, e)
         if zones:
             return self._sendList(request, format, zones)
         return self.sendError(request, format, http.NOT_FOUND, "unknown location")
