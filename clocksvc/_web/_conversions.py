@@ -107,8 +107,10 @@ class Convert(TimeResource):
                     "a local date-time without offset, like 2024-03-31T02:30:00, "
                     "in the years 1000 to 9998",
                 )
-            how = queryValue(request, "disambiguate") or "reject"
-            if how not in DISAMBIGUATIONS:
+            how = queryValue(request, "disambiguate")
+            if how is None:
+                how = "reject"
+            elif how not in DISAMBIGUATIONS:
                 raise badParameter("disambiguate", "earlier, later or reject")
         except QueryError as e:
             return self.sendQueryError(request, "json", e)
