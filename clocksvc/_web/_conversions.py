@@ -148,17 +148,22 @@ class Convert(TimeResource):
         @return: the 422 for a local time in a gap or an overlap: what is
             wrong, and for an overlap the two instants it can mean.
         """
-        answer: dict[str, object] = {"parameter": "time", "problem": kind}
         if kind == "gap":
-            answer["error"] = (
+            error = (
                 f"{text} does not exist in {zone.key}: the clocks skipped it; "
                 "give disambiguate=earlier or later"
             )
         else:
-            answer["error"] = (
+            error = (
                 f"{text} happens twice in {zone.key}; give disambiguate=earlier "
                 "or later"
             )
+        answer: dict[str, object] = {
+            "error": error,
+            "parameter": "time",
+            "problem": kind,
+        }
+        if kind == "overlap":
             answer["candidates"] = [_side(zone, earlier), _side(zone, later)]
         body = sendJSON(request, answer, HTTPStatus.UNPROCESSABLE_ENTITY)
         # Twisted has no reason phrase for 422: RFC 9110's.

@@ -160,9 +160,12 @@ _ZONE_EXAMPLES = {
 }
 
 
-def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
-    names = ", ".join(parts)
-    parameters = [
+def _zoneParts(parts: list[str]) -> list[dict[str, Any]]:
+    """
+    @return: the path parameters of a zone's name in C{parts}, each with an
+        example that exists.
+    """
+    return [
         {
             "name": part,
             "in": "path",
@@ -172,6 +175,11 @@ def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
         }
         for part, example in zip(parts, _ZONE_EXAMPLES[len(parts)])
     ]
+
+
+def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
+    names = ", ".join(parts)
+    parameters = _zoneParts(parts)
     body: dict[str, Any]
     if text:
         body = _text()
@@ -190,16 +198,7 @@ def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
 
 
 def _transitionsPath(parts: list[str]) -> dict[str, Any]:
-    parameters: list[dict[str, Any]] = [
-        {
-            "name": part,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string", "pattern": _ZONE_PART},
-            "example": example,
-        }
-        for part, example in zip(parts, _ZONE_EXAMPLES[len(parts)])
-    ]
+    parameters = _zoneParts(parts)
     return _operation(
         "The zone's offset transitions from ?from= (by default now) to before "
         "?to= (by default a year of 365 days later), at most 100 years",
