@@ -732,6 +732,7 @@ class TransitionsTests(Client):
             "/api/timezone/Europe/Berlin/transitions.txt",
             "/api/timezone/Europe/Berlin/Transitions",
             "/api/timezone/America/Argentina/Salta/Extra/transitions",
+            "/api/timezone/%FF/Berlin/transitions",
         ]:
             response, _ = self.get(path)
             self.assertEqual(response.code, 404, path)

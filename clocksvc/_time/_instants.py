@@ -26,7 +26,6 @@ __all__ = [
     "localTime",
     "notAbove",
     "parseInstant",
-    "rfc3339",
 ]
 
 
@@ -94,19 +93,16 @@ _RFC3339 = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
     r"(?:\.([0-9]+))?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))?"
 )
-_UNIX_SECONDS = re.compile(UNIX_SECONDS)
 _INSTANT = re.compile(INSTANT)
 
 
-def _fields(text: str) -> tuple[datetime, timedelta | None]:
+def _fields(match: re.Match[str]) -> tuple[datetime, timedelta | None]:
     """
-    @param text: a local date-time or an RFC 3339 one, already matched.
+    @param match: a local date-time or an RFC 3339 one, as L{_RFC3339}
+        matched it.
     @return: its date and time, to the microsecond (rounded), without a zone;
         and its offset, or L{None} if it has none.
     """
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ValueError(text)
     year, month, day, hour, minute, second = map(int, match.groups()[:6])
     fraction, sign, offsetHours, offsetMinutes = match.groups()[6:]
     # To the microsecond, rounded half up on the seventh digit.
@@ -116,7 +112,7 @@ def _fields(text: str) -> tuple[datetime, timedelta | None]:
         microseconds=micros
     )
     if sign is None:
-        offset = None if text[-1] not in "Zz" else timedelta(0)
+        offset = timedelta(0) if match.group(0)[-1] in "Zz" else None
     else:
         offset = timedelta(hours=int(offsetHours), minutes=int(offsetMinutes))
         if sign == "-":
@@ -132,9 +128,11 @@ def parseInstant(text: str) -> Fraction | None:
     """
     if not _INSTANT.fullmatch(text):
         return None
-    if _UNIX_SECONDS.fullmatch(text):
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        # Unix seconds, whose digits Fraction reads exactly.
         return Fraction(text)
-    local, offset = _fields(text)
+    local, offset = _fields(match)
     delta = local.replace(tzinfo=_UTC) - (offset or timedelta(0)) - _EPOCH
     return Fraction(delta // timedelta(microseconds=1), 1_000_000)
 
@@ -144,13 +142,7 @@ def localTime(text: str) -> datetime | None:
     @param text: a local date-time as L{LOCAL_TIME} takes it.
     @return: it as a naive C{datetime}, or L{None} if C{text} is not one.
     """
-    if not _LOCAL_TIME.fullmatch(text):
+    match = _LOCAL_TIME.fullmatch(text) and _RFC3339.fullmatch(text)
+    if not match:
         return None
-    return _fields(text)[0]
-
-
-def rfc3339(seconds: int) -> str:
-    """
-    @return: the instant in UTC, as the time document writes C{dst_from}.
-    """
-    return (_EPOCH + timedelta(seconds=seconds)).isoformat()
+    return _fields(match)[0]

@@ -504,10 +504,7 @@ class Timezones(TimeResource):
             )
         below = self._below.get(segments[-1]) if len(segments) > 1 else None
         if below is not None:
-            try:
-                parent = b"/".join(segments[:-1]).decode("utf-8")
-            except UnicodeDecodeError:
-                parent = "\0"
+            parent = name.rpartition("/")[0]
             found = self._catalogue.zone(parent) if isZoneName(parent) else None
             if found is not None and format == "json":
                 return below(request, found)
