@@ -708,7 +708,7 @@ class ExchangeBodyTests(SynchronousTestCase):
     @given(
         t1=st.integers(min_value=0, max_value=253402300799999)
         | st.floats(min_value=0, max_value=253402300799999),
-        received=st.floats(min_value=0, max_value=253402300000.0),
+        received=st.floats(min_value=0, max_value=253370764799.0),
         later=st.floats(min_value=0, max_value=10),
         synchronized=st.none() | st.booleans(),
         maxErrorMs=st.none() | st.floats(min_value=0, max_value=1e9),

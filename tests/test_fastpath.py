@@ -356,6 +356,15 @@ REQUESTS = [
     b"GET /.well-known/ HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /.well-known HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?tz=UTC HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
+    # Documents for a given instant.
+    b"GET /now?at=2024-03-31T01:00:00Z HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt?tz=Europe/Berlin&at=1711846800 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.json?at=1711846800.5&tz=UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin?at=1711846800 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin.txt?at=0 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin/transitions HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/convert?from=UTC&to=Asia/Tokyo&time=2024-01-01T00:00:00 HTTP/1.1\r\n"
+    b"Host: a\r\n\r\n",
     b"GET /?iso=1 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?ms&x HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/Europe HTTP/1.1\r\nHost: a\r\n\r\n",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from ._periods import periodAround, stateAt
@@ -104,12 +105,15 @@ def _daylightSaving(
     return _ZERO, None
 
 
-def timeDocument(seconds: float, zone: ZoneInfo, clientIP: str) -> TimeDocument:
+def timeDocument(
+    seconds: float | Fraction, zone: ZoneInfo, clientIP: str
+) -> TimeDocument:
     """
     Describe an instant in a zone.
 
-    @param seconds: the instant, in seconds since the epoch; it is rounded
-        to the microsecond first, so that every field agrees on it.
+    @param seconds: the instant, in seconds since the epoch (a L{Fraction}
+        where a float would lose microseconds, as centuries away); it is
+        rounded to the microsecond first, so that every field agrees on it.
     @param zone: the zone; its C{key} is the C{timezone} field.
     @param clientIP: the C{client_ip} field.
     @return: the document.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable, Mapping
+from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -27,6 +29,8 @@ from .._time import (
     documentText,
     documentTextAt,
     isZoneName,
+    notAbove,
+    parseInstant,
     timeDocument,
 )
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
@@ -36,6 +40,7 @@ from ._resource import (
     JSON_FIELDS,
     VARY_FIELDS,
     MethodResource,
+    fixedHeaders,
     jsonError,
     sendJSON,
     sendText,
@@ -57,6 +62,7 @@ __all__ = [
     "addressIP",
     "clientIP",
     "exchange",
+    "instantFromQuery",
     "notAbove",
     "parseT1",
     "zoneFromQuery",
@@ -158,25 +164,6 @@ def queryValue(request: IRequest, name: str) -> str | None:
     return value
 
 
-def notAbove(bound: int) -> str:
-    """
-    @param bound: a number, 0 or more.
-    @return: a regular expression for the runs of decimal digits, leading
-        zeros and all, that are no longer than C{bound} and whose value is at
-        most C{bound}.
-    """
-    digits = str(bound)
-    # Shorter than the bound: any. As long: the bound's digits up to some
-    # place, a smaller digit there and any digits after it; or the bound.
-    branches = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
-    for place, digit in enumerate(digits):
-        if digit != "0":
-            after = len(digits) - place - 1
-            branches.append(f"{digits[:place]}[0-{int(digit) - 1}][0-9]{{{after}}}")
-    branches.append(digits)
-    return "|".join(branches)
-
-
 # The last whole millisecond that a time document can describe: the end of
 # 9999.
 _LAST_MILLISECOND = 253_402_300_799_999
@@ -275,21 +262,53 @@ def _statePieces(
     ).decode()
 
 
+def instantFromQuery(request: IRequest, name: str = "at") -> Fraction | None:
+    """
+    @return: the instant that query parameter C{name} names, RFC 3339 or
+        Unix seconds (L{INSTANT<clocksvc._time.INSTANT>}), in seconds since
+        the epoch; L{None} if absent.
+    @raise QueryError: 400 if it is not such an instant, or out of range.
+    """
+    text = queryValue(request, name)
+    if text is None:
+        return None
+    instant = parseInstant(text)
+    if instant is None:
+        raise badParameter(
+            name,
+            "an RFC 3339 time with offset, like 2024-03-31T01:30:00Z, or Unix "
+            "seconds, in the years 1000 to 9998",
+        )
+    return instant
+
+
 def zoneFromQuery(
-    request: IRequest, catalogue: ZoneCatalogue, defaultZone: ZoneInfo
+    request: IRequest,
+    catalogue: ZoneCatalogue,
+    defaultZone: ZoneInfo | None,
+    parameter: str = "tz",
 ) -> ZoneInfo:
     """
-    @return: the zone named by the C{tz} query parameter, or C{defaultZone}.
-    @raise QueryError: 400 if C{tz} is malformed, 404 if it names no zone.
+    @param defaultZone: the zone when the parameter is absent; L{None} if it
+        is required.
+    @param parameter: the query parameter's name.
+    @return: the zone named by the C{tz} (or C{parameter}) query parameter,
+        or C{defaultZone}.
+    @raise QueryError: 400 if it is malformed, or absent and required; 404
+        if it names no zone (naming the parameter, but for C{tz}, whose
+        answer is worldtimeapi's).
     """
-    name = queryValue(request, "tz")
+    name = queryValue(request, parameter)
     if name is None:
+        if defaultZone is None:
+            raise badParameter(parameter, "required")
         return defaultZone
     if not isZoneName(name):
-        raise badParameter("tz", "an IANA time zone name, like Europe/Berlin")
+        raise badParameter(parameter, "an IANA time zone name, like Europe/Berlin")
     zone = catalogue.zone(name)
     if zone is None:
-        raise QueryError(http.NOT_FOUND, "unknown location")
+        detail = {} if parameter == "tz" else {"parameter": parameter}
+        raise QueryError(http.NOT_FOUND, "unknown location", **detail)
     return zone
 
 
@@ -374,6 +393,33 @@ class TimeResource(MethodResource):
         setFields(request, JSON_FIELDS)
         return documentJSON(document)
 
+    def sendZoneDocument(
+        self,
+        request: IRequest,
+        format: Format,
+        zone: ZoneInfo,
+        now: float,
+        clientIP: str,
+    ) -> bytes:
+        """
+        Answer with C{zone}'s time document: for the instant of C{?at=} if
+        the request has one, else for C{now}.
+
+        A document for a given instant does not age and owes nothing to the
+        server's clock: it may be cached (L{fixedHeaders}), and it has no
+        C{Clock-Status}.
+
+        @return: the body, or a 400 error's if C{?at=} is malformed.
+        """
+        try:
+            at = instantFromQuery(request)
+        except QueryError as e:
+            return self.sendQueryError(request, format, e)
+        if at is None:
+            return self.sendDocument(request, format, timeDocument(now, zone, clientIP))
+        fixedHeaders(request)
+        return self.sendDocument(request, format, timeDocument(at, zone, clientIP))
+
     def getChild(self, path: bytes, request: IRequest) -> IResource:
         return _APINotFound()
 
@@ -415,8 +461,16 @@ class Now(TimeResource):
         try:
             zone = zoneFromQuery(request, self._catalogue, self._defaultZone)
             t1 = t1FromQuery(request)
+            if t1 is not None and queryValue(request, "at") is not None:
+                # An exchange measures the clock now: another instant's
+                # document has no place in it.
+                raise badParameter("at", "not with t1")
         except QueryError as e:
             return self.sendQueryError(request, format, e)
+        if t1 is None and b"at" in (request.args or {}):
+            return self.sendZoneDocument(
+                request, format, zone, received, clientIP(request)
+            )
         if t1 is None and format == "json":
             setFields(request, JSON_FIELDS)
             return documentJSONAt(received, zone, clientIP(request))
@@ -444,7 +498,11 @@ class Timezones(TimeResource):
     worldtimeapi.org's C{/api/timezone} tree: every zone name at the top, the
     zones of an area at C{/api/timezone/AREA}, and a zone's time document at
     C{/api/timezone/AREA/LOCATION[/REGION]}; C{.txt} on the last segment
-    answers in text.
+    answers in text. C{?at=INSTANT} asks for a zone's document at that
+    instant (L{TimeResource.sendZoneDocument}).
+
+    Below a zone, a last segment that no zone name ends in (C{transitions})
+    may name a resource of that zone, rendered by C{below}.
     """
 
     isLeaf = True
@@ -456,10 +514,16 @@ class Timezones(TimeResource):
         forced: Format | None = None,
         *,
         health: ClockHealth | None = None,
+        below: Mapping[bytes, Callable[[IRequest, ZoneInfo], bytes]] | None = None,
     ) -> None:
+        """
+        @param below: renders a zone's resources, by their last segment: each
+            is given the request and the zone, and answers in JSON.
+        """
         super().__init__(forced, health=health)
         self._clock = clock
         self._catalogue = catalogue
+        self._below = dict(below or {})
 
     def formatFor(self, request: IRequest) -> Format:
         postpath = request.postpath or []
@@ -484,7 +548,19 @@ class Timezones(TimeResource):
         zone = self._catalogue.zone(name) if isZoneName(name) else None
         if zone is not None:
             return self.sendZone(request, format, zone, clientIP(request))
+        below = self._below.get(segments[-1]) if len(segments) > 1 else None
+        if below is not None:
+            parent = name.rpartition("/")[0]
+            found = self._catalogue.zone(parent) if isZoneName(parent) else None
+            if found is not None and format == "json":
+                return below(request, found)
         zones = self._catalogue.area(name) if isZoneName(name) else []
+        try:
+            # The paths that may name a zone take ?at=: a malformed one is
+            # refused whatever the path turns out to name.
+            instantFromQuery(request)
+        except QueryError as e:
+            return self.sendQueryError(request, format, e)
         if zones:
             return self._sendList(request, format, zones)
         return self.sendError(request, format, http.NOT_FOUND, "unknown location")
@@ -494,12 +570,14 @@ class Timezones(TimeResource):
     ) -> bytes:
         """
         @param address: the client's address, for C{client_ip}.
-        @return: the time document for C{zone}, as the body: for the zone a
-            path names here, and for the zone of an address at C{/api/ip}
+        @return: the time document for C{zone}, now or at C{?at=}
+            (L{sendZoneDocument}), as the body: for the zone a path names
+            here, and for the zone of an address at C{/api/ip}
             (L{IPZone<clocksvc._web._geoip.IPZone>}).
         """
-        document = timeDocument(self._clock.seconds(), zone, address)
-        return self.sendDocument(request, format, document)
+        return self.sendZoneDocument(
+            request, format, zone, self._clock.seconds(), address
+        )
 
     def _sendList(self, request: IRequest, format: Format, names: list[str]) -> bytes:
         if format == "text":

@@ -55,13 +55,23 @@ class SiteMetrics:
     def __init__(self, endpoints: Mapping[bytes, str]) -> None:
         """
         @param endpoints: the label of each endpoint, by the first segment of
-            its path, or its first two (C{b"api/ip"}), which win over the
-            first alone; every other path counts as C{other}, so that no
-            client can make the label set grow.
+            its path, or by deeper paths: a route's own (C{b"api/ip"}) or a
+            pattern of them (as L{Route.deeper<clocksvc._web._routes.Route>}
+            has them), either of which wins over the first segment; every
+            other path counts as C{other}, so that no client can make the
+            label set grow.
         """
         self._endpoints = dict(endpoints)
-        # The first segments that have endpoints below them.
-        self._parents = {key.split(b"/")[0] for key in endpoints if b"/" in key}
+        # The labels of deeper paths (keys with a slash), by first segment:
+        # a path matches if it starts with head and ends with tail; or, for
+        # a key without a star (tail None), if it is head or below it.
+        self._deeper: dict[bytes, list[tuple[bytes, bytes | None, str]]] = {}
+        for key, label in endpoints.items():
+            if b"/" in key:
+                head, star, tail = key.partition(b"*")
+                first = key.split(b"/", 1)[0]
+                entry = (head, tail if star else None, label)
+                self._deeper.setdefault(first, []).append(entry)
         self.registry = CollectorRegistry()
         self._requests = _Requests()
         self.registry.register(self._requests)
@@ -143,11 +153,18 @@ class SiteMetrics:
         @param target: a request's target.
         @return: the endpoint it belongs to, for a metric's label.
         """
-        first, _, rest = target.split(b"?", 1)[0].lstrip(b"/").partition(b"/")
-        if first in self._parents:
-            nested = self._endpoints.get(first + b"/" + rest.split(b"/", 1)[0])
-            if nested is not None:
-                return nested
+        path = target.split(b"?", 1)[0].lstrip(b"/")
+        first = path.split(b"/", 1)[0]
+        for head, tail, label in self._deeper.get(first, ()):
+            if tail is None:
+                if path == head or path.startswith(head + b"/"):
+                    return label
+            elif (
+                path.startswith(head)
+                and path.endswith(tail)
+                and len(path) >= len(head) + len(tail)
+            ):
+                return label
         return self._endpoints.get(first, "other")
 
     def requestFinished(self, finished: Finished) -> None:

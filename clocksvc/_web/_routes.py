@@ -21,6 +21,7 @@ from .._http import Limits
 from .._time import ZoneCatalogue
 from ._api import APIDirectory, Format, NegotiatedRoot, Now, Timezones
 from ._clockhealth import ClockHealth, StepWatch
+from ._conversions import Convert, Transitions
 from ._geoip import GeoIP, IPZone
 from ._health import Health, Readiness, Ready
 from ._live import LivePage, StaticFile
@@ -89,6 +90,11 @@ class Route:
     @ivar make: makes its resource.
     @ivar admin: whether it is one of the operator's (C{/healthz},
         C{/metrics}), which C{--admin-listen} moves to a site of their own.
+    @ivar deeper: labels in C{/metrics} for paths below the segment, as
+        (pattern, label): a pattern C{api/convert} names that path and those
+        below it; one with a C{*}, such as C{api/timezone/*/transitions},
+        the paths that start with what is before it and end with what is
+        after it.
     @ivar quick: the name of the quick answer (in
         L{QuickAnswers<clocksvc._web._quick.QuickAnswers>}) that answers its
         plain C{GET} and C{HEAD} requests from their head, as its resource
@@ -101,13 +107,22 @@ class Route:
     make: Callable[[Parts], IResource]
     admin: bool = False
     quick: str | None = None
+    deeper: tuple[tuple[bytes, str], ...] = ()
 
 
 def _timezones(parts: Parts) -> IResource:
     api = APIDirectory()
+    transitions = Transitions(parts.clock)
     api.putChild(
-        b"timezone", Timezones(parts.clock, parts.catalogue, health=parts.health)
+        b"timezone",
+        Timezones(
+            parts.clock,
+            parts.catalogue,
+            health=parts.health,
+            below={b"transitions": transitions.renderZone},
+        ),
     )
+    api.putChild(b"convert", Convert(parts.catalogue, health=parts.health))
     api.putChild(
         b"timezone.txt",
         Timezones(parts.clock, parts.catalogue, "text", health=parts.health),
@@ -139,7 +154,9 @@ def _zonePaths() -> tuple[str, ...]:
         paths.append(
             "/api/timezone/" + "/".join(["{area}", "{location}", "{region}"][:depth])
         )
-    return tuple(path for plain in paths for path in (plain, plain + ".txt"))
+    zones = tuple(path for plain in paths for path in (plain, plain + ".txt"))
+    # A zone's transitions, below a zone of two or three segments.
+    return (*zones, *(plain + "/transitions" for plain in paths[2:]))
 
 
 def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
@@ -190,7 +207,17 @@ ROUTES: tuple[Route, ...] = (
         ),
         quick="now.txt",
     ),
-    Route(b"api", "/api/timezone", _zonePaths(), _timezones, quick="zones"),
+    Route(
+        b"api",
+        "/api/timezone",
+        (*_zonePaths(), "/api/convert"),
+        _timezones,
+        quick="zones",
+        deeper=(
+            (b"api/convert", "/api/convert"),
+            (b"api/timezone/*/transitions", "/api/timezone/transitions"),
+        ),
+    ),
     Route(
         b"api/ip",
         "/api/ip",
@@ -266,9 +293,13 @@ ROUTES: tuple[Route, ...] = (
 
 def metricLabels() -> dict[bytes, str]:
     """
-    @return: each route's label in C{/metrics}, by its first path segment.
+    @return: each route's label in C{/metrics}, by its first path segment;
+        and the labels of paths below them (L{Route.deeper}).
     """
-    return {route.segment: route.label for route in ROUTES}
+    labels = {route.segment: route.label for route in ROUTES}
+    for route in ROUTES:
+        labels.update(route.deeper)
+    return labels
 
 
 def openAPIPaths() -> list[str]:
