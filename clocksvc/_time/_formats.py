@@ -50,8 +50,19 @@ def akamaiTime(seconds: float, names: set[bytes]) -> bytes:
         UTC, C{2001-09-09T01:46:40Z}; or that with milliseconds,
         C{2001-09-09T01:46:40.123Z}.
     """
+    global _lastStamp
     whole, fraction = divmod(math.floor(seconds * 1000), 1000)
     if b"iso" not in names:
         return f"{whole}.{fraction:03d}".encode()
-    stamp = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    # A DASH player polls this: the second's text is made once a second.
+    second, stamp = _lastStamp
+    if second != whole:
+        stamp = datetime.fromtimestamp(whole, timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S"
+        )
+        _lastStamp = (whole, stamp)
     return (stamp + (f".{fraction:03d}Z" if b"ms" in names else "Z")).encode()
+
+
+#: The second that L{akamaiTime} last wrote in ISO 8601, and its text.
+_lastStamp: tuple[int, str] = (0, "1970-01-01T00:00:00")
