@@ -18,13 +18,7 @@ from treq.response import _Response
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._time import (
-    documentJSON,
-    documentJSONAt,
-    documentText,
-    documentTextAt,
-    timeDocument,
-)
+from clocksvc._time import documentJSON, documentText, timeDocument
 from clocksvc._time._zones import defaultCatalogue
 from clocksvc._web._api import exchange, notAbove
 from clocksvc._web._clockhealth import ClockState
@@ -741,14 +735,9 @@ class ExchangeBodyTests(SynchronousTestCase):
             "t2": t2,
             "t3": t3,
         }
-        if text:
-            made = documentTextAt(received, zone, "192.0.2.1")
-            expected = documentText(document)
-        else:
-            made = documentJSONAt(received, zone, "192.0.2.1")
-            expected = documentJSON(document)
+        expected = documentText(document) if text else documentJSON(document)
         body, timing = exchange(
-            "text" if text else "json", made, state, t1, received, clock
+            "text" if text else "json", zone, "192.0.2.1", state, t1, received, clock
         )
         self.assertEqual(body, expected)
         self.assertEqual(timing, b"app;dur=%.3f" % (t3 - t2,))

@@ -140,28 +140,16 @@ class AccessLineTests(SynchronousTestCase):
     The access line's own formatter writes what C{json.dumps} would.
     """
 
-    @given(st.floats(min_value=-1e10, max_value=253402300799.0))
-    def test_isoTime(self, seconds: float) -> None:
-        """
-        L{_isoTime} gives what C{datetime.isoformat} gives, to the
-        millisecond.
-        """
-        self.assertEqual(
-            _isoTime(seconds),
-            datetime.fromtimestamp(seconds, timezone.utc).isoformat(
-                timespec="milliseconds"
-            ),
-        )
-
     @given(
-        st.floats(min_value=0, max_value=2e9),
+        st.floats(min_value=-1e10, max_value=253402300798.0),
         st.lists(st.floats(min_value=0, max_value=0.003), max_size=20),
     )
-    def test_isoTimeInARow(self, start: float, steps: list[float]) -> None:
+    def test_isoTime(self, start: float, steps: list[float]) -> None:
         """
-        L{_isoTime} of times a few milliseconds apart, as a busy server's
-        lines are, gives what C{datetime.isoformat} gives for each, whether
-        or not the last one fell in the same millisecond.
+        L{_isoTime} gives what C{datetime.isoformat} gives, to the
+        millisecond: for any time, and for times a few milliseconds after
+        it, as a busy server's lines are, whether or not the last one fell
+        in the same millisecond.
         """
         seconds = start
         for step in [0.0, *steps]:

@@ -206,7 +206,8 @@ EXCHANGE_FIELDS = ((b"Timing-Allow-Origin", b"*"),)
 
 def exchange(
     format: Format,
-    document: bytes,
+    zone: ZoneInfo,
+    clientIP: str,
     state: ClockState,
     t1: int | float,
     received: float,
@@ -220,14 +221,18 @@ def exchange(
     uncertainty adds to half the round trip. The resource and the quick
     answers both answer with it.
 
-    @param document: the time document at C{received}, in C{format}.
-    @param received: when the request was received (C{t2}), in seconds.
+    @param zone: the document's zone.
+    @param clientIP: the document's C{client_ip}.
+    @param received: when the request was received (C{t2}), in seconds, and
+        the instant of the document.
     @param clock: read for C{t3}, after all the other work.
     @return: the body, and the C{Server-Timing} field's value: the time
         from C{t2} to C{t3}.
     """
     t2 = received * 1000
     json_, text = _statePieces(state.synchronized, state.maxErrorMs)
+    makeDocument = documentTextAt if format == "text" else documentJSONAt
+    document = makeDocument(received, zone, clientIP)
     # Numbers as documentJSON and documentText write them: a finite float's
     # repr, and an int's.
     if format == "text":
@@ -476,10 +481,10 @@ class Now(TimeResource):
             return documentJSONAt(received, zone, clientIP(request))
         if t1 is None:
             return sendText(request, documentTextAt(received, zone, clientIP(request)))
-        makeDocument = documentTextAt if format == "text" else documentJSONAt
         body, timing = exchange(
             format,
-            makeDocument(received, zone, clientIP(request)),
+            zone,
+            clientIP(request),
             self.clockState(),
             t1,
             received,

@@ -46,7 +46,6 @@ from ._api import (
     DOCUMENT_OFFERS,
     EXCHANGE_FIELDS,
     ROOT_OFFERS,
-    Format,
     addressIP,
     exchange,
     parseT1,
@@ -495,11 +494,10 @@ class QuickAnswers:
             C{Content-Type}, which goes after the exchange's own fields.
         """
         received = self._clock.seconds()
-        form: Format = "text" if text else "json"
-        makeDocument = documentTextAt if text else documentJSONAt
         body, timing = exchange(
-            form,
-            makeDocument(received, zone, addressIP(peer)),
+            "text" if text else "json",
+            zone,
+            addressIP(peer),
             self._clockState(),
             t1,
             received,
