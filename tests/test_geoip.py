@@ -341,6 +341,27 @@ class IPZoneTests(TestCase):
             json.loads(body), {**json.loads(harbin), "client_ip": "175.16.199.1"}
         )
 
+    async def test_at(self) -> None:
+        """
+        C{?at=} gives an address's document for that instant, as it does a
+        zone's; a malformed one is 400 naming it, whatever the address.
+        """
+        url, _ = self.serve(GeoIP(database(self)))
+        _, _, expected = await self.get(
+            url + "api/timezone/America/Sao_Paulo?at=2024-03-31T01:30:00Z"
+        )
+        code, _, body = await self.get(
+            url + "api/ip/2001:4860::8888?at=2024-03-31T01:30:00Z"
+        )
+        self.assertEqual(code, 200)
+        self.assertEqual(
+            json.loads(body), {**json.loads(expected), "client_ip": "2001:4860::8888"}
+        )
+        self.assertEqual(json.loads(body)["unixtime"], 1711848600)
+        for path in ["api/ip/81.2.69.142?at=yesterday", "api/ip?at=yesterday"]:
+            code, _, body = await self.get(url + path)
+            self.assertEqual((code, json.loads(body)["parameter"]), (400, "at"), path)
+
     async def test_unknownLocation(self) -> None:
         """
         An address without a zone, or that is not public, is 404 C{unknown

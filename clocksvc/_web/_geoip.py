@@ -24,7 +24,7 @@ from twisted.web import http
 from twisted.web.iweb import IRequest
 
 from .._time import ZoneCatalogue, defaultCatalogue, isZoneName
-from ._api import Format, Timezones, clientIP
+from ._api import Format, QueryError, Timezones, clientIP, instantFromQuery
 from ._clockhealth import ClockHealth
 
 __all__ = ["GeoIP", "GeoIPError", "IPZone", "parseAddress"]
@@ -216,6 +216,12 @@ class IPZone(Timezones):
                 )
         else:
             address = clientIP(request)
+        try:
+            # A malformed ?at= is refused whatever the address, as for the
+            # zones' paths.
+            instantFromQuery(request)
+        except QueryError as e:
+            return self.sendQueryError(request, format, e)
         zone = None if self._geoip is None else self._geoip.zoneOf(address)
         if zone is None:
             return self.sendError(request, format, http.NOT_FOUND, "unknown location")
