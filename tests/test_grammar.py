@@ -5,11 +5,21 @@ and C{Connection} values, as pure functions of bytes.
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._http._grammar import ChunkedDecoder, connectionOptions, contentLength
+from clocksvc._http._grammar import (
+    ChunkedDecoder,
+    Refusal,
+    _fieldLines,
+    connectionOptions,
+    contentLength,
+    parseHead,
+)
+from clocksvc._http._limits import Limits
 
 
 class _Decoded:
@@ -216,3 +226,50 @@ class ConnectionOptionsTests(SynchronousTestCase):
             {b"keep-alive", b"close", b"te", b"upgrade"},
         )
         self.assertEqual(connectionOptions([]), frozenset())
+
+
+#: Field lines of the bytes that matter to the plain reading: names, the
+#: colon, spaces and tabs, visible ASCII, obs-text and controls.
+_fieldLine = st.builds(
+    lambda name, space, value, trail: name + b":" + space + value + trail,
+    st.sampled_from([b"X-B", b"X-A", b"accept", b"Bad Name", b""]),
+    st.sampled_from([b"", b" ", b"\t ", b"  "]),
+    st.binary(max_size=12).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
+    | st.text('ab ;=\t,"', max_size=12).map(str.encode),
+    st.sampled_from([b"", b" ", b"\t", b" \t "]),
+)
+
+
+class PlainFieldsTests(SynchronousTestCase):
+    """
+    L{parseHead} reads plain field lines in one match; the rest line by line.
+    """
+
+    @given(st.lists(_fieldLine, max_size=6))
+    def test_sameAsLineByLine(self, lines: list[bytes]) -> None:
+        """
+        Whatever the field lines, the head's fields are those that reading
+        them one by one gives (or the same refusal), and the request is
+        plain only if every line is.
+        """
+        head = b"\r\n".join([b"GET / HTTP/1.1", b"Host: a", *lines])
+        try:
+            careful: object = _fieldLines([b"Host: a", *lines])
+        except Refusal as e:
+            careful = e.status
+        try:
+            parsed = parseHead(head, Limits())
+        except Refusal as e:
+            self.assertEqual(careful, e.status)
+            return
+        self.assertEqual(parsed.fields, careful)
+        plainLines = all(
+            re.fullmatch(
+                rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*"
+                rb"(?:[\x21-\x7e](?:[ \t]*[\x21-\x7e])*)?[ \t]*",
+                line,
+            )
+            for line in lines
+        )
+        if not plainLines:
+            self.assertFalse(parsed.plain)
