@@ -86,27 +86,28 @@ def lint(session: nox.Session) -> None:
     _checkNews(session)
 
 
-def _newsBase(session: nox.Session) -> str | None:
+def _git(*args: str) -> str | None:
+    """
+    @return: what C{git ARGS} prints, or L{None} if it fails.
+    """
+    result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _newsBase() -> str | None:
     """
     The commit that this checkout's change is to be compared with, for the
     news fragment check: HEAD's first parent when HEAD is a merge (as on
     main after a branch is merged); else, on a branch, where it left main
     (or origin/main); else none.
     """
-
-    def git(*args: str) -> str | None:
-        result = subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=False
-        )
-        return result.stdout.strip() if result.returncode == 0 else None
-
-    parents = (git("rev-list", "--parents", "-n", "1", "HEAD") or "").split()
+    parents = (_git("rev-list", "--parents", "-n", "1", "HEAD") or "").split()
     if len(parents) > 2:
         return parents[1]
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
+    branch = _git("rev-parse", "--abbrev-ref", "HEAD")
     for main in ("main", "origin/main"):
-        if branch not in (None, "HEAD", "main") and git("rev-parse", "--verify", main):
-            return git("merge-base", "HEAD", main)
+        if branch not in (None, "HEAD", "main") and _git("rev-parse", "--verify", main):
+            return _git("merge-base", "HEAD", main)
     return None
 
 
@@ -116,28 +117,15 @@ def _checkNews(session: nox.Session) -> None:
     (newsfragments/README.md), then check that the fragments make a NEWS
     entry. The change is the diff of the working tree from L{_newsBase}.
     """
-    base = _newsBase(session)
+    base = _newsBase()
     if base is None:
         session.log("news: nothing to compare with (not a merge, not a branch)")
     else:
-        changed = subprocess.run(
-            ["git", "diff", "--name-only", "--diff-filter=ACMRD", base],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        added = subprocess.run(
-            ["git", "diff", "--name-only", "--diff-filter=AR", base],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        untracked = subprocess.run(
-            ["git", "ls-files", "--others", "--exclude-standard", "newsfragments"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        changed = (_git("diff", "--name-only", base) or "").split()
+        added = (_git("diff", "--name-only", "--diff-filter=AR", base) or "").split()
+        untracked = (
+            _git("ls-files", "--others", "--exclude-standard", "newsfragments") or ""
+        ).split()
         fragments = [
             f
             for f in [*added, *untracked]
