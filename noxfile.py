@@ -225,6 +225,17 @@ def fuzz(session: nox.Session) -> None:
     tmp = Path(session.create_tmp())
     serverLog, accessLog = tmp / "server.log", tmp / "access.log"
     accessLog.unlink(missing_ok=True)
+    # A small IP geolocation database, written as the tests write theirs,
+    # so that /api/ip answers 200 for public addresses, not only 404s.
+    geoip = tmp / "geoip.mmdb"
+    session.run(
+        "python",
+        "-c",
+        "import sys; from tests._geoip import writeDatabase; writeDatabase("
+        "sys.argv[1], {'0.0.0.0/0': {'location': {'time_zone': 'Europe/Berlin'}},"
+        " '2000::/3': {'location': {'time_zone': 'America/Sao_Paulo'}}})",
+        str(geoip),
+    )
     config = tmp / "schemathesis.toml"
     config.write_text(
         # Each GET /stream is read until this many events have come (one a
@@ -236,6 +247,19 @@ def fuzz(session: nox.Session) -> None:
         # what is sent.
         "[cache]\n"
         "enabled = false\n"
+        # Rules across parameters that OpenAPI cannot state, so that some
+        # values valid one by one are refused together: ?at= with ?t1=
+        # (400), a transitions range empty or over 100 years (400), and a
+        # local time that a transition skips or repeats (422).
+        "[[operations]]\n"
+        'include-path-regex = "^/now"\n'
+        'checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]\n'
+        "[[operations]]\n"
+        'include-path-regex = "/transitions$"\n'
+        'checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]\n'
+        "[[operations]]\n"
+        'include-path = "/api/convert"\n'
+        'checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]\n'
     )
     with serverLog.open("w") as out:
         server = subprocess.Popen(
@@ -247,6 +271,12 @@ def fuzz(session: nox.Session) -> None:
                 "tcp:0:interface=127.0.0.1",
                 "--access-log",
                 str(accessLog),
+                "--geoip-db",
+                str(geoip),
+                # schemathesis, at 127.0.0.1, is a proxy for a public client
+                # (its -H below), so that /api/ip has a location.
+                "--trusted-proxy",
+                "127.0.0.1",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -263,7 +293,7 @@ def fuzz(session: nox.Session) -> None:
             "all",
             "--seed",
             "20261130",
-            # Per operation (41 of them): some 1,600 requests, about a
+            # Per operation (51 of them): some 2,500 requests, about a
             # minute on 2 cores.
             "--max-examples",
             "50",
@@ -281,6 +311,8 @@ def fuzz(session: nox.Session) -> None:
             # run with nothing wrong.
             "--suppress-health-check",
             "too_slow",
+            "--header",
+            "X-Forwarded-For: 81.2.69.142",
             *session.posargs,
             # Straight to the server, whatever proxy the environment names.
             env={"no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"},

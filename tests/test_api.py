@@ -10,13 +10,24 @@ import itertools
 import json
 import re
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from hypothesis import given
+from hypothesis import strategies as st
 from treq.response import _Response
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._time import (
+    documentJSON,
+    documentJSONAt,
+    documentText,
+    documentTextAt,
+    timeDocument,
+)
 from clocksvc._time._zones import defaultCatalogue
-from clocksvc._web._api import notAbove
+from clocksvc._web._api import exchange, notAbove
+from clocksvc._web._clockhealth import ClockState
 from clocksvc._web._site import buildRoot
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq, synchronized, useTimezone
@@ -465,7 +476,7 @@ class TimezoneTests(APITestCase):
         Other paths under C{/api} are 404 in JSON.
         """
         self.assertJSON("/api", 404, {"error": "not found"})
-        self.assertJSON("/api/ip", 404, {"error": "not found"})
+        self.assertJSON("/api/elsewhere", 404, {"error": "not found"})
 
     def test_otherMethods(self) -> None:
         """
@@ -686,3 +697,58 @@ class NotAboveTests(SynchronousTestCase):
                         length <= width and int(digits) <= bound,
                         (bound, digits),
                     )
+
+
+class ExchangeBodyTests(SynchronousTestCase):
+    """
+    L{exchange} writes a sample as the time document with its fields added,
+    in the document's own forms.
+    """
+
+    @given(
+        t1=st.integers(min_value=0, max_value=253402300799999)
+        | st.floats(min_value=0, max_value=253402300799999),
+        received=st.floats(min_value=0, max_value=253370764799.0),
+        later=st.floats(min_value=0, max_value=10),
+        synchronized=st.none() | st.booleans(),
+        maxErrorMs=st.none() | st.floats(min_value=0, max_value=1e9),
+        text=st.booleans(),
+    )
+    def test_sameAsTheDocument(
+        self,
+        t1: int | float,
+        received: float,
+        later: float,
+        synchronized: bool | None,
+        maxErrorMs: float | None,
+        text: bool,
+    ) -> None:
+        """
+        The body is what L{documentJSON} or L{documentText} write of the
+        document with the clock's fields, C{t1}, C{t2} and C{t3} added; and
+        C{Server-Timing} gives C{t3 - t2}.
+        """
+        clock = Clock()
+        clock.advance(received + later)
+        zone = ZoneInfo("Europe/Berlin")
+        state = ClockState(synchronized, maxErrorMs, None, "none", "none")
+        t2, t3 = received * 1000, clock.seconds() * 1000
+        document = {
+            **timeDocument(received, zone, "192.0.2.1"),
+            "clock_synchronized": synchronized,
+            "clock_max_error_ms": maxErrorMs,
+            "t1": t1,
+            "t2": t2,
+            "t3": t3,
+        }
+        if text:
+            made = documentTextAt(received, zone, "192.0.2.1")
+            expected = documentText(document)
+        else:
+            made = documentJSONAt(received, zone, "192.0.2.1")
+            expected = documentJSON(document)
+        body, timing = exchange(
+            "text" if text else "json", made, state, t1, received, clock
+        )
+        self.assertEqual(body, expected)
+        self.assertEqual(timing, b"app;dur=%.3f" % (t3 - t2,))

@@ -24,6 +24,7 @@ from clocksvc._time._document import (
     documentJSON,
     documentJSONAt,
     documentText,
+    documentTextAt,
     formatOffset,
     timeDocument,
 )
@@ -814,7 +815,8 @@ class DocumentPropertyTests(SynchronousTestCase):
 
 class DocumentJSONAtTests(SynchronousTestCase):
     """
-    L{documentJSONAt} writes what L{documentJSON} writes of L{timeDocument}.
+    L{documentJSONAt} and L{documentTextAt} write what L{documentJSON} and
+    L{documentText} write of L{timeDocument}.
     """
 
     @given(
@@ -834,6 +836,25 @@ class DocumentJSONAtTests(SynchronousTestCase):
         expected = documentJSON(timeDocument(seconds, zone, clientIP))
         self.assertEqual(documentJSONAt(seconds, zone, clientIP), expected)
         self.assertEqual(documentJSONAt(seconds, zone, clientIP), expected)
+
+    @given(
+        seconds=st.floats(min_value=-(2**31), max_value=LAST_INSTANT),
+        name=st.sampled_from(ZONE_NAMES),
+        clientIP=st.sampled_from([CLIENT, "2001:db8::1", ""]),
+    )
+    @example(seconds=1_000_000_000.9999996, name="UTC", clientIP=CLIENT)
+    @example(seconds=-0.5, name="Europe/Dublin", clientIP=CLIENT)
+    @example(seconds=1_711_846_799.999999, name="Europe/Berlin", clientIP=CLIENT)
+    def test_sameText(self, seconds: float, name: str, clientIP: str) -> None:
+        """
+        For any instant, zone and address, L{documentTextAt} writes the
+        bytes that L{documentText} writes of L{timeDocument}, and so again
+        from the pieces kept for that second.
+        """
+        zone = ZoneInfo(name)
+        expected = documentText(timeDocument(seconds, zone, clientIP))
+        self.assertEqual(documentTextAt(seconds, zone, clientIP), expected)
+        self.assertEqual(documentTextAt(seconds, zone, clientIP), expected)
 
 
 class PeriodTests(SynchronousTestCase):

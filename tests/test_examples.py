@@ -39,6 +39,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from ._geoip import writeDatabase
 from ._process import _IMPORT_ROOT, ClocksvcProcess, spawnClocksvc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,19 +214,24 @@ class ExampleTests(TestCase):
     async def serve(self) -> tuple[str, ClocksvcProcess]:
         """
         Start clocksvc on a free port of every interface, with its access
-        log to a file, trusting 127.0.0.1 as a proxy.
+        log to a file, trusting 127.0.0.1 as a proxy, and with the tests'
+        geolocation database.
 
         @return: its port and the process, killed at cleanup.
         """
-        log = Path(self.mktemp())
-        # As the docs' examples assume: the proxy how-to's trusted proxy.
+        folder = Path(self.mktemp())
+        folder.mkdir()
+        # As the docs' examples assume: the proxy how-to's trusted proxy, and
+        # the geolocation how-to's database, the tests' own.
         process = spawnClocksvc(
             "--listen",
             "tcp:0",
             "--access-log",
-            str(log),
+            str(folder / "access.log"),
             "--trusted-proxy",
             "127.0.0.1",
+            "--geoip-db",
+            writeDatabase(str(folder / "demo.mmdb")),
         )
 
         async def kill() -> None:

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from hypothesis import given
 from hypothesis import strategies as st
-from twisted.internet.address import IPv6Address, UNIXAddress
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.interfaces import IAddress
 from twisted.internet.threads import deferToThread
 from twisted.logger import ILogObserver, globalLogPublisher
@@ -19,10 +19,20 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.resource import Resource
 from twisted.web.static import Data
 
-from clocksvc._http import Limits, QuickHead, TrustedProxies, httpDate, parseQuickHead
+from clocksvc._http import (
+    QUICK_BODY_SIZE,
+    Limits,
+    QuickHead,
+    QuickResponse,
+    TrustedProxies,
+    httpDate,
+    parseQuickHead,
+)
+from clocksvc._web._geoip import GeoIP
 from clocksvc._web._quick import QuickAnswers
 from clocksvc._web._site import buildSite, metricsOf
 
+from ._geoip import writeDatabase
 from ._helpers import BILLENNIUM, RawConnection, clockAt, useTimezone
 from ._rawhttp import exchange
 from .test_hardening import serve
@@ -113,7 +123,6 @@ class ParseQuickHeadTests(SynchronousTestCase):
             b"GET http://a/ HTTP/1.1",
             b"GET / HTTP/1.0",
             b"GET / HTTP/2.0",
-            b"POST / HTTP/1.1",
             b"OPTIONS / HTTP/1.1",
             b"get / HTTP/1.1",
             b"GET  / HTTP/1.1",
@@ -121,7 +130,7 @@ class ParseQuickHeadTests(SynchronousTestCase):
             b"GET /\tHTTP/1.1",
             b"",
         ]:
-            # The grammar's quick heads are plain GETs and HEADs over
+            # The grammar's quick heads are plain GETs, HEADs and POSTs over
             # HTTP/1.1; of those, only these targets are answered quickly.
             parsed = parseQuickHead(head(line, b"Host: a"), LIMITS)
             self.assertTrue(
@@ -144,6 +153,29 @@ class ParseQuickHeadTests(SynchronousTestCase):
         ]:
             self.assertIsNone(
                 parseQuickHead(head(b"GET / HTTP/1.1", b"Host: a", field), LIMITS),
+                repr(field),
+            )
+
+    def test_smallPosts(self) -> None:
+        """
+        A C{POST} is plain with a body of at most L{QUICK_BODY_SIZE} bytes
+        framed by C{Content-Length}, or none; not with a longer one, nor a
+        chunked one.
+        """
+        for length in [0, 44, QUICK_BODY_SIZE]:
+            field = b"Content-Length: %d" % length
+            parsed = parseQuickHead(
+                head(b"POST /timesync HTTP/1.1", b"Host: a", field), LIMITS
+            )
+            self.assertEqual(parsed, QuickHead(b"POST", b"/timesync", None, None))
+        for field in [
+            b"Content-Length: %d" % (QUICK_BODY_SIZE + 1),
+            b"Transfer-Encoding: chunked",
+        ]:
+            self.assertIsNone(
+                parseQuickHead(
+                    head(b"POST /timesync HTTP/1.1", b"Host: a", field), LIMITS
+                ),
                 repr(field),
             )
 
@@ -269,6 +301,28 @@ QUICK_REQUESTS = [
     b"HEAD /api/timezone/europe/berlin HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/America/Indiana/Knox.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/UTC HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+    # Samples of an NTP-style exchange, in every form; and the time over
+    # HTTPS.
+    b"GET /now?t1=1000000000000.5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.json?tz=UTC&t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1700000000000&tz=Asia/Tokyo HTTP/1.1\r\nHost: a\r\n"
+    b"Accept: text/plain\r\n\r\n",
+    b"HEAD /now.txt?t1=0 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt?t1=253402300799999.999999 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /.well-known/time HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+    # Calls of the npm timesync library.
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC), TIMESYNC),
+    *(
+        b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Type: application/json"
+        b"\r\nContent-Length: %d\r\n\r\n%s" % (len(call), call)
+        for call in [
+            b'{"jsonrpc":"2.0","id":"\\u00e9x","method":"timesync"}',
+            b'{"jsonrpc":"2.0","method":"timesync"}',
+            b'{"method":"timesync","id":[1.5,null],"jsonrpc":"2.0","x":{}}',
+        ]
+    ),
 ]
 #: Requests for the general path and the fast path alike, in pieces to
 #: pipeline: each is a whole request.
@@ -283,9 +337,34 @@ REQUESTS = [
     b"GET /now?tz=Etc/GMT%2B5 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now?tz=Etc/GMT+5 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now?tz=UTC&tz=Asia/Tokyo HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET /now.json?tz=UTC&t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET /now?t1=1000000000000.5 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=abc HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1e12 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1.1234567 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=253402300800000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1&t1=2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1= HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=UTC&t1=1&x=2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?tz=UTC&tz=UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now?t1=1&tz=Nowhere/Atlantis HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /?t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/UTC?t1=1000000000000 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time?x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/time/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/timex HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /.well-known HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?tz=UTC HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n",
+    # Documents for a given instant.
+    b"GET /now?at=2024-03-31T01:00:00Z HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.txt?tz=Europe/Berlin&at=1711846800 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /now.json?at=1711846800.5&tz=UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin?at=1711846800 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin.txt?at=0 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/timezone/Europe/Berlin/transitions HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/convert?from=UTC&to=Asia/Tokyo&time=2024-01-01T00:00:00 HTTP/1.1\r\n"
+    b"Host: a\r\n\r\n",
     b"GET /?iso=1 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /?ms&x HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/Europe HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -297,6 +376,11 @@ REQUESTS = [
     b"GET /api/timezone/.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone/ HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /api/timezone.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
+    # /api/ip for a client (127.0.0.1) that has no location, and addresses.
+    b"GET /api/ip HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /api/ip.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/ip/81.2.69.142 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api/ip/nowhere.txt HTTP/1.1\r\nHost: a\r\n\r\n",
     # Paths below the documents, and other routes' paths.
     b"GET /now/ HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -307,8 +391,22 @@ REQUESTS = [
     b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n",
     b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    # POSTs the quick answers leave to the resource tree: other routes,
+    # calls it refuses, bodies too long or chunked.
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),
+    b"POST /now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /timesync?x HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC), TIMESYNC),
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n{not json}",
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: 28\r\n\r\n"
+    b'{"jsonrpc":"2.0","id":1e999}',
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC) + 2000, TIMESYNC + b" " * 2000),
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"%x\r\n%s\r\n0\r\n\r\n" % (len(TIMESYNC), TIMESYNC),
+    b"POST /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
     # The IE blank line after a request, which Twisted tolerates once.
     b"\r\n",
 ]
@@ -335,17 +433,22 @@ class Server:
         accessLog: bool = False,
         timezone: str = "UTC",
         trustedProxies: TrustedProxies | None = None,
+        geoip: GeoIP | None = None,
     ) -> None:
         self.clock = clockAt(BILLENNIUM + 0.25)
         self.site = buildSite(
-            self.clock, timezone, accessLog=accessLog, trustedProxies=trustedProxies
+            self.clock,
+            timezone,
+            accessLog=accessLog,
+            trustedProxies=trustedProxies,
+            geoip=geoip,
         )
         self.quick: list[QuickHead] = []
         answer = self.site.quickAnswer
         assert answer is not None
         if fast:
 
-            def recording(head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
+            def recording(head: QuickHead, peer: IAddress) -> QuickResponse | None:
                 response = answer(head, peer)
                 if response is not None:
                     self.quick.append(head)
@@ -383,8 +486,17 @@ class Server:
             metrics.registry.get_sample_value(
                 "clocksvc_requests_total", {"endpoint": endpoint, "status": status}
             )
-            for endpoint in ("/", "/now", "/now.json", "/now.txt", "/api/timezone")
-            for status in ("200", "400", "404", "405", "406")
+            for endpoint in (
+                "/",
+                "/now",
+                "/now.json",
+                "/now.txt",
+                "/api/timezone",
+                "/.well-known/time",
+                "/timesync",
+                "/api/ip",
+            )
+            for status in ("200", "204", "400", "404", "405", "406", "413")
         ]
 
 
@@ -411,6 +523,7 @@ class EquivalenceTests(SynchronousTestCase):
         client: IAddress | None = None,
         zone: str = "UTC",
         trustedProxies: TrustedProxies | None = None,
+        geoip: GeoIP | None = None,
     ) -> Server:
         """
         Send C{chunks} to a server with its fast path and to one without,
@@ -420,8 +533,8 @@ class EquivalenceTests(SynchronousTestCase):
         @return: the server with the fast path.
         """
         fast, general = (
-            Server(True, timezone=zone, trustedProxies=trustedProxies),
-            Server(False, timezone=zone, trustedProxies=trustedProxies),
+            Server(True, timezone=zone, trustedProxies=trustedProxies, geoip=geoip),
+            Server(False, timezone=zone, trustedProxies=trustedProxies, geoip=geoip),
         )
         self.assertEqual(
             fast.exchange(chunks, client), general.exchange(chunks, client)
@@ -497,6 +610,79 @@ class EquivalenceTests(SynchronousTestCase):
         body = Server(True, trustedProxies=trusted).exchange(forwarded[:2])[0]
         self.assertIn(b'"client_ip":"203.0.113.9"', body)
         self.assertIn(b'"client_ip":"2001:db8::1"', body)
+
+    def test_ip(self) -> None:
+        """
+        C{/api/ip} and C{/api/ip.txt}, plain, are answered quickly for a
+        client whose address has a zone, IPv4 or IPv6, direct or through a
+        trusted proxy, as the resource answers them; everything else there
+        is the resource's to answer, the same bytes from either server.
+        """
+        geoip = GeoIP(writeDatabase(self.mktemp()))
+        quick = [
+            b"GET /api/ip HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"HEAD /api/ip HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n",
+            b"GET /api/ip.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"HEAD /api/ip.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+        ]
+        general = [
+            b"GET /api/ip/81.2.69.142 HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip/2001:4860::1.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip/bogus HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip/ HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip?x HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ip.txt/x HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/ipv6 HTTP/1.1\r\nHost: a\r\n\r\n",
+        ]
+        for client, zone in [
+            (IPv4Address("TCP", "81.2.69.142", 1), b"Europe/London"),
+            (IPv6Address("TCP", "::ffff:175.16.199.1", 1), b"Asia/Harbin"),
+            (IPv6Address("TCP", "2001:4860::1", 1), b"America/Sao_Paulo"),
+        ]:
+            fast = self.assertSame(quick + general, client, geoip=geoip)
+            self.assertEqual(len(fast.quick), len(quick))
+            body = fast.exchange(quick[:1], client)[0]
+            self.assertIn(b'"timezone":"' + zone + b'"', body)
+        # Without a location: private, loopback, no database.
+        nowhere: list[IAddress | None] = [
+            IPv4Address("TCP", "10.0.0.1", 1),
+            None,
+            UNIXAddress(None),
+        ]
+        for elsewhere in nowhere:
+            fast = self.assertSame(quick, elsewhere, geoip=geoip)
+            self.assertEqual(fast.quick, [])
+        fast = self.assertSame(quick, IPv4Address("TCP", "81.2.69.142", 1))
+        self.assertEqual(fast.quick, [])
+        # Through a trusted proxy.
+        trusted = TrustedProxies.parse(["127.0.0.1"])
+        forwarded = [
+            b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 81.2.69.142\r\n\r\n",
+            b"GET /api/ip.txt HTTP/1.1\r\nHost: a\r\n"
+            b'Forwarded: for="[2001:4860::1]"\r\n\r\n',
+            b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.1.1\r\n\r\n",
+        ]
+        fast = self.assertSame(forwarded, geoip=geoip, trustedProxies=trusted)
+        self.assertEqual(len(fast.quick), 2)
+        body = fast.exchange(forwarded[:2])[0]
+        self.assertIn(b'"client_ip":"81.2.69.142"', body)
+        self.assertIn(b"\nclient_ip: 2001:4860::1\n", body)
+
+    def test_anotherIPResource(self) -> None:
+        """
+        A resource mounted in place of C{/api/ip}: the fast path leaves
+        C{/api/ip} to it.
+        """
+        fast = Server(fast=True, geoip=GeoIP(writeDatabase(self.mktemp())))
+        root = fast.site.resource
+        assert isinstance(root, Resource)
+        root.getStaticEntity(b"api").putChild(b"ip", Data(b"mine", "text/plain"))
+        response, _ = fast.exchange(
+            [b"GET /api/ip HTTP/1.1\r\nHost: a\r\n\r\n"],
+            IPv4Address("TCP", "81.2.69.142", 1),
+        )
+        self.assertEqual(fast.quick, [])
+        self.assertTrue(response.endswith(b"\r\n\r\nmine"), response)
 
     def test_defaultZone(self) -> None:
         """

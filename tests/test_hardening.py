@@ -33,7 +33,14 @@ from twisted.web import http
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 
-from clocksvc._http import ClockChannel, ClockSite, Limits, QuickHead, rawResponse
+from clocksvc._http import (
+    ClockChannel,
+    ClockSite,
+    Limits,
+    QuickHead,
+    QuickResponse,
+    rawResponse,
+)
 from clocksvc._web._site import buildSite
 
 from ._corpus import (
@@ -866,7 +873,7 @@ class SlowClientTests(TestCase):
         def countingQuickly(
             channel: ClockChannel,
             head: QuickHead,
-            bodyLength: int,
+            response: QuickResponse,
             started: float,
             client: IAddress,
             secure: bool | None,
@@ -875,7 +882,7 @@ class SlowClientTests(TestCase):
             if isinstance(address, IPv4Address):
                 self.finished[address.port] += 1
                 self.answeredAt[address.port] = time.monotonic()
-            siteQuickly(channel, head, bodyLength, started, client, secure)
+            siteQuickly(channel, head, response, started, client, secure)
 
         # Attributes of this site alone, not of ClockSite.
         site.log = countingLog  # type: ignore[method-assign]

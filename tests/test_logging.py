@@ -15,24 +15,35 @@ from typing import IO, cast
 
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.logger import ILogObserver, LogLevel, globalLogPublisher
 from twisted.logger import Logger as TwistedLogger
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._http import Finished
 from clocksvc._run._logging import (
-    MAX_FIELD_CHARS,
     JSONLinesObserver,
     ThreadedWriter,
-    _accessLine,
-    _isoTime,
     accessLog,
     serviceLog,
 )
 from clocksvc._run._sharedlog import LineFile
+from clocksvc._web import ACCESS_FIELDS, MAX_FIELD_CHARS, AccessLog, accessLine
+from clocksvc._web import isoTime as _isoTime
 from clocksvc._web._site import buildSite
 
-from ._helpers import BILLENNIUM, RawConnection, clockAt
+from ._helpers import BILLENNIUM, UNSYNCHRONIZED, RawConnection, clockAt
+
+
+def _accessLine(event: dict[str, object]) -> str:
+    """
+    @return: the access line for C{event}, as L{JSONLinesObserver} writes
+        it.
+    """
+    when = event["when"]
+    assert isinstance(when, (int, float))
+    return accessLine(when, *(event.get(name) for name in ACCESS_FIELDS))
 
 
 class JSONLinesObserverTests(SynchronousTestCase):
@@ -141,6 +152,74 @@ class AccessLineTests(SynchronousTestCase):
                 timespec="milliseconds"
             ),
         )
+
+    @given(
+        st.floats(min_value=0, max_value=2e9),
+        st.lists(st.floats(min_value=0, max_value=0.003), max_size=20),
+    )
+    def test_isoTimeInARow(self, start: float, steps: list[float]) -> None:
+        """
+        L{_isoTime} of times a few milliseconds apart, as a busy server's
+        lines are, gives what C{datetime.isoformat} gives for each, whether
+        or not the last one fell in the same millisecond.
+        """
+        seconds = start
+        for step in [0.0, *steps]:
+            seconds += step
+            self.assertEqual(
+                _isoTime(seconds),
+                datetime.fromtimestamp(seconds, timezone.utc).isoformat(
+                    timespec="milliseconds"
+                ),
+            )
+
+    @given(
+        st.floats(min_value=0, max_value=2e9),
+        st.floats(min_value=0, max_value=1e4),
+        st.binary(max_size=12) | st.binary(min_size=1023, max_size=1025),
+        st.binary() | st.binary(min_size=1023, max_size=1025),
+        st.integers(min_value=100, max_value=599),
+        st.integers(min_value=0, max_value=2**40),
+        st.none() | st.binary() | st.binary(min_size=1023, max_size=1025),
+        st.none() | st.booleans(),
+        st.sampled_from(["127.0.0.1", "::1", "2001:db8::1"]),
+    )
+    def test_accessLogLines(
+        self,
+        when: float,
+        seconds: float,
+        method: bytes,
+        target: bytes,
+        status: int,
+        length: int,
+        agent: bytes | None,
+        secure: bool | None,
+        host: str,
+    ) -> None:
+        """
+        The line L{AccessLog} writes for a request, from the pieces it keeps
+        or not, is the one L{accessLine} makes of its fields, each time.
+        """
+        address = (IPv6Address if ":" in host else IPv4Address)("TCP", host, 1)
+        finished = Finished(
+            when, seconds, method, target, status, length, address, agent, secure
+        )
+        expected = accessLine(
+            when,
+            host,
+            method.decode("latin-1"),
+            target.decode("latin-1"),
+            status,
+            length,
+            round(seconds * 1000, 3),
+            (agent or b"").decode("latin-1"),
+            "https" if secure else "http",
+        )
+        lines: list[str] = []
+        log = AccessLog(lines.append)
+        log.requestFinished(finished)
+        log.requestFinished(finished)
+        self.assertEqual(lines, [expected, expected])
 
     @given(
         st.floats(min_value=0, max_value=2e9),
@@ -431,3 +510,57 @@ class SiteAccessLogTests(SynchronousTestCase):
             (20, 0.0, "tester/1"),
         )
         self.assertEqual(event["log_level"], LogLevel.info)
+
+    def test_linesStraightToTheWriter(self) -> None:
+        """
+        A site given a callable for its access log writes each answered
+        request to it as the very line that L{JSONLinesObserver} writes for
+        the event a site with C{accessLog=True} emits, and emits no event.
+        """
+        request = (
+            b'GET /now.txt?x=%22 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\xe9"/1\r\n\r\n'
+        )
+        events: list[dict[str, object]] = []
+        observer = cast(ILogObserver, events.append)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        RawConnection(buildSite(clockAt(BILLENNIUM), accessLog=True)).send(request)
+        fromEvent: list[str] = []
+        for event in events:
+            if event.get("log_namespace") == "clocksvc.access":
+                JSONLinesObserver(fromEvent.append)(event)
+        del events[:]
+        straight: list[str] = []
+        site = buildSite(clockAt(BILLENNIUM), accessLog=straight.append)
+        RawConnection(site).send(request)
+        self.assertEqual(len(straight), 1)
+        self.assertEqual(straight, fromEvent)
+        self.assertIn('"path":"/now.txt?x=%22"', straight[0])
+        self.assertEqual(
+            [e for e in events if e.get("log_namespace") == "clocksvc.access"], []
+        )
+
+    def test_messagesBesideLegacyObservers(self) -> None:
+        """
+        A service event's message survives an observer of
+        C{twisted.python.log} (as an embedding application may have), which
+        replaces an event's C{message} key unless it is a tuple.
+        """
+        from twisted.python import log as legacy
+
+        def ignore(event: dict[str, object]) -> None:
+            pass
+
+        legacy.addObserver(ignore)
+        self.addCleanup(legacy.removeObserver, ignore)
+        lines: list[str] = []
+        observer = JSONLinesObserver(lines.append)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        site = buildSite(clockAt(BILLENNIUM), readClock=lambda: UNSYNCHRONIZED)
+        RawConnection(site).send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        [state] = [json.loads(line) for line in lines if "clock_" in line]
+        self.assertEqual(
+            state["message"],
+            "the clock is not synchronized (maximum error 16000 ms)",
+        )

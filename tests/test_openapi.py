@@ -18,9 +18,11 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from clocksvc._time._document import documentJSON, timeDocument
 from clocksvc._time._zones import defaultCatalogue
+from clocksvc._web._geoip import GeoIP
 from clocksvc._web._openapi import openAPIDocument
 from clocksvc._web._site import buildSite
 
+from ._geoip import writeDatabase
 from ._helpers import BILLENNIUM, RawConnection, StubClient, clockAt, dechunk, stubTreq
 from ._openapi import SpecMismatch, _Spec, serverSentEvents, validateResponse
 
@@ -147,7 +149,8 @@ class EveryPathTests(SynchronousTestCase):
     """
 
     def setUp(self) -> None:
-        self.treq = stubTreq(buildSite(clockAt(BILLENNIUM)).resource)
+        geoip = GeoIP(writeDatabase(self.mktemp()))
+        self.treq = stubTreq(buildSite(clockAt(BILLENNIUM), geoip=geoip).resource)
 
     def test_everyTemplate(self) -> None:
         """
@@ -169,6 +172,16 @@ class EveryPathTests(SynchronousTestCase):
             path = template
             for name, value in examples.items():
                 path = path.replace("{" + name + "}", value)
+            # Required query parameters (/api/convert's) take their examples.
+            required = [
+                f"{parameter['name']}={parameter['schema']['example']}"
+                for parameter in templates[template]
+                .get("get", {})
+                .get("parameters", [])
+                if parameter["in"] == "query" and parameter["required"]
+            ]
+            if required:
+                path += "?" + "&".join(required)
             # /timesync is POST only, and a GET of /stream never ends:
             # TimesyncTests and StreamTests cover them.
             methods = [m for m in ["GET", "HEAD"] if m.lower() in templates[template]]
@@ -177,9 +190,13 @@ class EveryPathTests(SynchronousTestCase):
             for method in methods:
                 response, body = fetch(self, self.treq, method, path)
                 expected = 204 if path == "/.well-known/time" else 200
+                if path in ("/api/ip", "/api/ip.txt"):
+                    # The stub's client is 127.0.0.1, which has no location:
+                    # GeoIPTests cover these with public addresses.
+                    expected = 404
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 22)
+        self.assertEqual(len(templates), 29)
 
     def test_everyEndpoint(self) -> None:
         """
@@ -212,6 +229,14 @@ class EveryPathTests(SynchronousTestCase):
             ("GET", "/api/timezone/No/Where/At/All", None, 404, JSON),
             ("GET", "/api/timezone/Europe/Berlin", None, 200, JSON),
             ("GET", "/api/timezone/Europe/Berlin.txt", None, 200, TEXT),
+            ("GET", "/api/ip/81.2.69.142", None, 200, JSON),
+            ("GET", "/api/ip/2001:4860::1.txt", None, 200, TEXT),
+            ("GET", "/api/ip/10.0.0.1", None, 404, JSON),
+            ("GET", "/api/ip/8.8.8.8.txt", None, 404, TEXT),
+            ("GET", "/api/ip/not-an-address", None, 400, JSON),
+            ("GET", "/api/ip/1.2.3.4.5.txt", None, 400, TEXT),
+            ("GET", "/api/ip", None, 404, JSON),
+            ("GET", "/api/ip.txt", None, 404, TEXT),
             ("GET", "/openapi.json", None, 200, JSON),
             ("GET", "/nowhere", None, 404, TEXT),
             ("HEAD", "/now?tz=bad!", None, 400, JSON),

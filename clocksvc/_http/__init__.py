@@ -8,7 +8,7 @@ handed to L{ClockSite} when the site is built. It imports only Twisted and
 the standard library.
 """
 
-from ._channel import ClockChannel
+from ._channel import ClockChannel, QuickResponse
 from ._forwarded import (
     Forwarding,
     HiddenAddress,
@@ -16,6 +16,7 @@ from ._forwarded import (
     TrustedProxies,
 )
 from ._grammar import (
+    QUICK_BODY_SIZE,
     SERVER_HEADER,
     QuickHead,
     frameChunk,
@@ -29,6 +30,7 @@ from ._request import ClockRequest
 from ._site import ClockSite, Finished, IReporter, QuickAnswer
 
 __all__ = [
+    "QUICK_BODY_SIZE",
     "SERVER_HEADER",
     "ClockChannel",
     "ClockRequest",
@@ -40,6 +42,7 @@ __all__ = [
     "Limits",
     "QuickAnswer",
     "QuickHead",
+    "QuickResponse",
     "Resolution",
     "TrustedProxies",
     "defaultMaxConnections",

@@ -22,7 +22,7 @@ import socket
 import sys
 import termios
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from typing import Protocol as Shape
 
 from twisted.internet import tcp
@@ -55,7 +55,24 @@ from ._grammar import (
 from ._limits import Limits
 from ._request import ClockRequest
 
-__all__ = ["ClockChannel"]
+__all__ = ["ClockChannel", "QuickResponse"]
+
+
+class QuickResponse(NamedTuple):
+    """
+    A site's quick answer to a plain request (L{QuickHead}): the complete
+    response, written as it is.
+
+    @ivar data: the response: its head, and its body unless the request was
+        a C{HEAD}.
+    @ivar bodyLength: the length of the body it sends (none, to a
+        C{HEAD}), for the site's reporters.
+    @ivar status: its status code, for the site's reporters.
+    """
+
+    data: bytes
+    bodyLength: int
+    status: int = 200
 
 
 class _Site(Shape):
@@ -66,7 +83,7 @@ class _Site(Shape):
     limits: Limits
     reactor: Any
     requestFactory: Any
-    quickAnswer: Callable[[QuickHead, IAddress], tuple[bytes, int] | None] | None
+    quickAnswer: Callable[[QuickHead, IAddress], QuickResponse | None] | None
     forwarding: Forwarding | None
 
     def channelOpened(self, channel: ClockChannel) -> None: ...
@@ -79,7 +96,7 @@ class _Site(Shape):
         self,
         channel: ClockChannel,
         head: QuickHead,
-        bodyLength: int,
+        response: QuickResponse,
         started: float,
         client: IAddress,
         secure: bool | None,
@@ -154,6 +171,7 @@ class ClockChannel(Protocol):
     _deadline: IDelayedCall | None = None
     _idle: IDelayedCall | None = None
     _abort: IDelayedCall | None = None
+    _secure: bool | None = None
 
     def __init__(self, site: _Site) -> None:
         self.site = site
@@ -290,6 +308,12 @@ class ClockChannel(Protocol):
         answer = self.site.quickAnswer
         if quick is None or answer is None:
             return False
+        length = head.length or 0
+        if length:
+            if len(self._buffer) < length:
+                # The body is still on its way: the general path reads it.
+                return False
+            quick = quick._replace(body=self._buffer[:length])
         started = self._clock.seconds()
         client: IAddress = self._tcp().getPeer()
         secure = None
@@ -301,9 +325,11 @@ class ClockChannel(Protocol):
         response = answer(quick, client)
         if response is None:
             return False
+        if length:
+            self._buffer = self._buffer[length:]
         self._cancelDeadline()
-        self.writeNow(response[0])
-        self.site.answeredQuickly(self, quick, response[1], started, client, secure)
+        self.writeNow(response.data)
+        self.site.answeredQuickly(self, quick, response, started, client, secure)
         self._startIdle()
         return True
 
@@ -459,7 +485,13 @@ class ClockChannel(Protocol):
         """
         @return: whether the connection is over TLS.
         """
-        return ISSLTransport(self.transport, None) is not None
+        secure = self._secure
+        if secure is None:
+            # Asked for every request the access log hears of: the
+            # interface lookup is done once a connection, as its answer
+            # never changes.
+            secure = self._secure = ISSLTransport(self.transport, None) is not None
+        return secure
 
     def loseConnection(self) -> None:
         """

@@ -177,10 +177,12 @@ class RequestHead(NamedTuple):
     @ivar expectContinue: whether the client waits for C{100 Continue}.
     @ivar accept: the C{Accept} field, if there is exactly one.
     @ivar userAgent: the last C{User-Agent} field, if any.
-    @ivar plain: whether the request could be answered from its head: a
-        C{GET} or C{HEAD} that keeps the connection, whose field lines are
-        all plain (no obs-fold; values of visible ASCII, spaces and tabs),
-        with at most one C{Accept} and none that frames a body, asks for an
+    @ivar plain: whether the request could be answered from its head (and
+        a small body): a C{GET} or C{HEAD}, or a C{POST} with a body of at
+        most L{QUICK_BODY_SIZE} bytes framed by C{Content-Length} (or none),
+        that keeps the connection, whose field lines are all plain (no
+        obs-fold; values of visible ASCII, spaces and tabs), with at most
+        one C{Accept} and none that frames another body, asks for an
         interim response or changes the connection.
     """
 
@@ -253,8 +255,14 @@ def _checkHost(value: bytes) -> bool:
     return valid
 
 
-#: Fields that keep a request from being plain: those that frame a body,
-#: ask for an interim response, or change the connection.
+#: The methods of the requests that may be plain (L{RequestHead.plain}).
+_QUICK_METHODS = frozenset({b"GET", b"HEAD", b"POST"})
+#: The largest body of a plain C{POST}: a timesync call is under 100 bytes.
+QUICK_BODY_SIZE = 1024
+
+#: Fields that keep a request from being plain: those that frame a body
+#: (but a plain C{POST}'s C{Content-Length}), ask for an interim response,
+#: or change the connection.
 _GENERAL_FIELDS = frozenset(
     {b"content-length", b"transfer-encoding", b"expect", b"connection", b"upgrade"}
 )
@@ -304,7 +312,7 @@ def parseHead(head: bytes, limits: Limits, draining: bool = False) -> RequestHea
     """
     lines = head.split(b"\r\n")
     method, target, version = _requestLine(lines[0])
-    plain = method in (b"GET", b"HEAD")
+    plain = method in _QUICK_METHODS
     fields: list[tuple[bytes, bytes]] = []
     for line in lines[1:]:
         match = _PLAIN_FIELD.fullmatch(line)
@@ -332,7 +340,6 @@ def parseHead(head: bytes, limits: Limits, draining: bool = False) -> RequestHea
         elif name == b"user-agent":
             userAgent = value
         elif name in _GENERAL_FIELDS:
-            plain = False
             if name == b"content-length":
                 parsed = contentLength(value, limits.maxBodySize)
                 if parsed is None:
@@ -340,11 +347,16 @@ def parseHead(head: bytes, limits: Limits, draining: bool = False) -> RequestHea
                 if parsed > limits.maxBodySize:
                     raise Refusal(_CONTENT_TOO_LARGE)
                 length = parsed
+                # Only a POST's small body is read for a quick answer.
+                if method != b"POST" or parsed > QUICK_BODY_SIZE:
+                    plain = False
             elif name == b"transfer-encoding":
+                plain = False
                 if value.lower() != b"chunked":
                     raise Refusal(_NOT_IMPLEMENTED)
                 length = None
             else:
+                plain = False
                 if name == b"connection":
                     connection.append(value)
                 elif name == b"expect":
@@ -404,19 +416,22 @@ class QuickHead(NamedTuple):
     """
     A request plain enough to be answered without Twisted's request
     machinery: a C{GET} or C{HEAD} over HTTP/1.1 that keeps the connection,
-    with no body and nothing that asks for more than an answer.
+    with no body and nothing that asks for more than an answer; or such a
+    C{POST} with a small body (L{RequestHead.plain}).
 
-    @ivar method: C{b"GET"} or C{b"HEAD"}.
+    @ivar method: C{b"GET"}, C{b"HEAD"} or C{b"POST"}.
     @ivar target: the request target.
     @ivar accept: the C{Accept} field, if there is one.
     @ivar userAgent: the C{User-Agent} field, if there is one, for the
         access log.
+    @ivar body: a C{POST}'s body.
     """
 
     method: bytes
     target: bytes
     accept: bytes | None
     userAgent: bytes | None
+    body: bytes = b""
 
 
 def quickHead(head: RequestHead) -> QuickHead | None:

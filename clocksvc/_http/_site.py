@@ -18,7 +18,7 @@ from twisted.web import server
 from twisted.web.resource import IResource
 from zope.interface import Attribute, Interface
 
-from ._channel import ClockChannel
+from ._channel import ClockChannel, QuickResponse
 from ._forwarded import Forwarding
 from ._grammar import QuickHead, rawResponse
 from ._limits import Limits
@@ -26,13 +26,11 @@ from ._request import ClockRequest
 
 __all__ = ["ClockSite", "Finished", "IReporter", "QuickAnswer"]
 
-_OK = 200
 _SERVICE_UNAVAILABLE = 503
 
-#: The site's quick answers: the complete response to a plain request and
-#: the length of its body, or L{None} to leave the request to the resource
-#: tree.
-QuickAnswer = Callable[[QuickHead, IAddress], "tuple[bytes, int] | None"]
+#: The site's quick answers: the complete response to a plain request, or
+#: L{None} to leave the request to the resource tree.
+QuickAnswer = Callable[[QuickHead, IAddress], "QuickResponse | None"]
 
 
 class Finished(NamedTuple):
@@ -191,7 +189,7 @@ class ClockSite(server.Site):
         self,
         channel: ClockChannel,
         head: QuickHead,
-        bodyLength: int,
+        response: QuickResponse,
         started: float,
         client: IAddress,
         secure: bool | None,
@@ -208,8 +206,8 @@ class ClockSite(server.Site):
         self._report(
             head.method,
             head.target,
-            _OK,
-            bodyLength,
+            response.status,
+            response.bodyLength,
             client if details else None,
             head.userAgent,
             started,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any, TextIO
 
 from twisted.internet.defer import Deferred
@@ -129,6 +129,7 @@ async def run(
             adminEndpoints = parseEndpoints(reactor, options["admin-listen"])
         destination, accessLogOn = logDestination(options["access-log"], stdout, stderr)
         supervising = worker is None and options["workers"] > 1
+        accessLines: Callable[[str], None] | None = None
         if handleSignals:
             writer = _startLog(
                 reactor,
@@ -138,6 +139,8 @@ async def run(
                 stderr=stderr,
             )
             reload.add(writer.reopen)
+            if accessLogOn:
+                accessLines = writer.write
         if supervising:
             status = await supervise(
                 reactor,
@@ -153,7 +156,18 @@ async def run(
             if status:
                 raise SystemExit(status)
             return
-        clock = ClockService(reactor, options, endpoints, adminEndpoints, peopleOut)
+        clock = ClockService(
+            reactor,
+            options,
+            endpoints,
+            adminEndpoints,
+            peopleOut,
+            # Straight to the writer: a third of the cost of an event.
+            accessLines=accessLines,
+        )
+        if options["geoip-db"] is not None:
+            # Read again on SIGHUP, after geoipupdate's weekly update.
+            reload.add(options["geoip-db"].reload)
 
         def listening(description: str, port: IListeningPort, admin: bool) -> None:
             where = describeAddress(port.getHost(), description.startswith("ssl:"))

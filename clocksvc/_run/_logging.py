@@ -3,10 +3,13 @@
 clocksvc's log: one JSON object a line, for the access log and for service
 events (listening, stopping, stopped, errors), through C{twisted.logger}.
 
-Access-log events are emitted only when the access log is on, so that with it
-off nothing is formatted. Lines are written by a thread of their own: the
-reactor only puts them on a queue, so a slow disk or a blocked pipe never
-holds up a response, and a full disk or a closed pipe never stops one.
+The access log's lines (L{AccessLog<clocksvc._web.AccessLog>}) go straight
+to the writer when the run layer assembles clocksvc, formatted by
+L{accessLine<clocksvc._web.accessLine>}; access events from a site built
+otherwise are written as the same lines. Lines are written by a thread of
+their own: the reactor only hands them over, so a slow disk or a blocked
+pipe never holds up a response, and a full disk or a closed pipe never
+stops one.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import math
 import os
 import select
 import stat
@@ -22,16 +24,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import IO, Any
 
 from twisted.logger import ILogObserver, LogLevel, formatEvent
 from zope.interface import implementer
 
-from .._web import ACCESS_NAMESPACE, accessLog
+from .._web import (
+    ACCESS_FIELDS,
+    ACCESS_NAMESPACE,
+    accessLine,
+    accessLog,
+    isoTime,
+)
 
 __all__ = [
-    "MAX_FIELD_CHARS",
     "JSONLinesObserver",
     "ThreadedWriter",
     "accessLog",
@@ -43,17 +49,6 @@ from twisted.logger import Logger
 
 #: Emits the service's events: listening, stopping, stopped.
 serviceLog = Logger(namespace="clocksvc.service")
-
-_ACCESS_FIELDS = (
-    "client",
-    "method",
-    "path",
-    "status",
-    "bytes",
-    "duration_ms",
-    "user_agent",
-    "scheme",
-)
 
 
 def say(stream: IO[str], line: str) -> None:
@@ -91,101 +86,6 @@ def _silence(stream: IO[str]) -> None:
         pass
 
 
-_lastSecond: tuple[int, str] = (0, "1970-01-01T00:00:00")
-
-
-def _isoTime(seconds: float) -> str:
-    """
-    @return: C{seconds} since the epoch in ISO 8601, UTC, to the millisecond,
-        as C{datetime.fromtimestamp(seconds, timezone.utc).isoformat(
-        timespec="milliseconds")} gives it.
-    """
-    global _lastSecond
-    # As datetime does: round to the microsecond, then truncate.
-    fraction, whole = math.modf(seconds)
-    microseconds = round(fraction * 1e6)
-    if microseconds >= 1_000_000:
-        whole, microseconds = whole + 1, microseconds - 1_000_000
-    elif microseconds < 0:
-        whole, microseconds = whole - 1, microseconds + 1_000_000
-    # Every access line asks for one: the date and time of the second is
-    # formatted once a second, the milliseconds each time.
-    if _lastSecond[0] != whole:
-        stamp = datetime.fromtimestamp(whole, timezone.utc)
-        _lastSecond = (int(whole), stamp.strftime("%Y-%m-%dT%H:%M:%S"))
-    return f"{_lastSecond[1]}.{microseconds // 1000:03d}+00:00"
-
-
-#: The most characters of the request's method, path and C{User-Agent} that
-#: an access line carries. A request line of 8 KiB and 16 KiB of headers
-#: (clocksvc's limits), decoded as Latin-1 and escaped for JSON at
-#: up to six bytes a character, would make a line of ~150 KiB; cut to this,
-#: a line is at most ~19 KiB. Real paths of clocksvc's API are tens of
-#: characters and real user agents a few hundred, so nothing useful is lost;
-#: longer ones are probes, and their first KiB says what they were.
-MAX_FIELD_CHARS = 1024
-# The fields that come from the request as the client wrote it: the client's
-# address and the numbers are short by nature.
-_CAPPED_FIELDS = ("method", "path", "user_agent")
-
-# The access line, in json.dumps's compact form, for events whose fields
-# have the usual types and lengths; any other event goes through json.dumps
-# itself.
-_ACCESS_LINE = (
-    '{"time":"%s","client":%s,"method":%s,"path":%s,"status":%d,"bytes":%d,'
-    '"duration_ms":%r,"user_agent":%s,"scheme":%s}\n'
-)
-_quoted = json.encoder.encode_basestring_ascii
-
-
-def _accessLine(event: dict[str, Any]) -> str:
-    """
-    @return: the JSON line for an access event. A method, path or user agent
-        longer than L{MAX_FIELD_CHARS} is cut to that, and the line then ends
-        with a C{"truncated"} object giving each cut field's full length in
-        characters, as C{"truncated":{"path":16384}}; a line without it is
-        whole.
-    """
-    fields = [event.get(name) for name in _ACCESS_FIELDS]
-    client, method, path, status, length, duration, agent, scheme = fields
-    if (
-        type(client) is str
-        and type(method) is str
-        and type(path) is str
-        and type(status) is int
-        and type(length) is int
-        and type(duration) is float
-        and type(agent) is str
-        and type(scheme) is str
-        and math.isfinite(duration)
-        and len(method) <= MAX_FIELD_CHARS
-        and len(path) <= MAX_FIELD_CHARS
-        and len(agent) <= MAX_FIELD_CHARS
-    ):
-        return _ACCESS_LINE % (
-            _isoTime(event["when"]),
-            _quoted(client),
-            _quoted(method),
-            _quoted(path),
-            status,
-            length,
-            duration,
-            _quoted(agent),
-            _quoted(scheme),
-        )
-    line: dict[str, Any] = {"time": _isoTime(event["when"])}
-    line.update(zip(_ACCESS_FIELDS, fields))
-    truncated = {}
-    for name in _CAPPED_FIELDS:
-        value = line[name]
-        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-            line[name] = value[:MAX_FIELD_CHARS]
-            truncated[name] = len(value)
-    if truncated:
-        line["truncated"] = truncated
-    return json.dumps(line, separators=(",", ":")) + "\n"
-
-
 @implementer(ILogObserver)
 class JSONLinesObserver:
     """
@@ -206,12 +106,16 @@ class JSONLinesObserver:
         level = event.get("log_level", LogLevel.info)
         if namespace == ACCESS_NAMESPACE:
             if self._access:
-                self._write(_accessLine(event))
+                self._write(
+                    accessLine(
+                        event["when"], *(event.get(name) for name in ACCESS_FIELDS)
+                    )
+                )
             return
         line: dict[str, Any]
         if namespace == "clocksvc.service" or level >= LogLevel.warn:
             line = {
-                "time": _isoTime(event.get("log_time", 0)),
+                "time": isoTime(event.get("log_time", 0)),
                 "level": level.name,
                 "event": event.get("event", "log"),
                 "message": formatEvent(event),

@@ -13,7 +13,7 @@ from twisted.python import usage
 
 from .._http import Limits, TrustedProxies
 from .._version import __version__
-from .._web import Readiness, resolveZone
+from .._web import GeoIP, GeoIPError, Readiness, resolveZone
 
 __all__ = ["DEFAULT_ENDPOINT", "Options", "availableCPUs"]
 
@@ -65,6 +65,7 @@ class Options(usage.Options):
         self["shutdown-timeout"] = 10.0
         self["workers"] = 1
         self["trusted-proxy"] = []
+        self["geoip-db"] = None
 
     def opt_listen(self, description: str) -> None:
         """
@@ -173,6 +174,18 @@ class Options(usage.Options):
         @return: the proxies that C{--trusted-proxy} names; none by default.
         """
         return TrustedProxies.parse(self["trusted-proxy"])
+
+    def opt_geoip_db(self, path: str) -> None:
+        """
+        Answer /api/ip with the zone this IP geolocation database gives for
+        the client's address: a MaxMind DB file with location.time_zone,
+        such as GeoLite2-City.mmdb or DB-IP's City Lite; SIGHUP reads it
+        again.
+        """
+        try:
+            self["geoip-db"] = GeoIP(path)
+        except GeoIPError as e:
+            raise usage.UsageError(f"--geoip-db: {e}") from None
 
     def opt_require_synchronized_clock(self) -> None:
         """

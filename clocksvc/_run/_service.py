@@ -75,6 +75,7 @@ class ClockService(service.MultiService):
         adminEndpoints: Sequence[tuple[str, IStreamServerEndpoint]] = (),
         stdout: TextIO | None = None,
         readClock: Callable[[], ClockState] = readKernelClock,
+        accessLines: Callable[[str], None] | None = None,
     ) -> None:
         """
         @param reactor: the reactor to listen with and run timers on; the
@@ -86,6 +87,9 @@ class ClockService(service.MultiService):
         @param stdout: where to say what is happening, if anywhere; the
             service log hears it too.
         @param readClock: reads the state of the server's clock.
+        @param accessLines: where the access log's lines go, if it is on: the
+            log's writer; if L{None}, its events go through
+            C{twisted.logger}, to whatever observes them.
         """
         super().__init__()
         self._reactor = reactor
@@ -102,12 +106,16 @@ class ClockService(service.MultiService):
             WallClock(timers),
             options["timezone"],
             options.limits(),
-            accessLog=options["access-log"] != "off",
+            accessLog=(
+                options["access-log"] != "off"
+                and (True if accessLines is None else accessLines)
+            ),
             adminResources=not options["admin-listen"],
             trustedProxies=options.trustedProxies(),
             timers=timers,
             readClock=readClock,
             readiness=options.readiness(),
+            geoip=options["geoip-db"],
         )
         self.adminSite = buildAdminSite(self.site) if self._adminEndpoints else None
         self.shutdown: GracefulShutdown | None = None

@@ -96,4 +96,4 @@ class GracefulShutdown:
     def _say(self, message: str) -> None:
         if self._stdout is not None:
             say(self._stdout, f"clocksvc: {message}")
-        serviceLog.info("{message}", event="shutdown", message=message)
+        serviceLog.info("{what}", event="shutdown", what=message)

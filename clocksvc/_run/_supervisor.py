@@ -510,11 +510,11 @@ class Supervisor:
     def _say(self, message: str, log: bool = False) -> None:
         say(self._stdout, f"clocksvc: {message}")
         if log:
-            serviceLog.info("{message}", event="shutdown", message=message)
+            serviceLog.info("{what}", event="shutdown", what=message)
 
     def _problem(self, message: str) -> None:
         say(self._stderr, f"clocksvc: {message}")
-        serviceLog.warn("{message}", event="worker_exited", message=message)
+        serviceLog.warn("{what}", event="worker_exited", what=message)
 
 
 async def supervise(

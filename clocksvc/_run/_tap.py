@@ -82,14 +82,9 @@ def makeService(options: Options, reactor: Any = None) -> ClockService:
         # twist has installed the reactor and scheduled nothing on it yet:
         # timers on the monotonic clock, as python -m clocksvc's.
         useMonotonicTime(reactor)
-    top = ClockService(
-        reactor,
-        options,
-        parseEndpoints(reactor, options["listen"]),
-        parseEndpoints(reactor, options["admin-listen"]),
-    )
-    if handleSignals:
-        ReloadService(reactor, reload).setServiceParent(top)
+    if options["geoip-db"] is not None:
+        reload.add(options["geoip-db"].reload)
+    writer = None
     if options["access-log"] not in ("-", "off"):
         path = options["access-log"]
 
@@ -97,7 +92,18 @@ def makeService(options: Options, reactor: Any = None) -> ClockService:
             return open(path, "a", encoding="utf-8")
 
         writer = ThreadedWriter(reopen(), closeFile=True, reopen=reopen)
-        globalLogPublisher.addObserver(JSONLinesObserver(writer.write))
-        WriterService(writer).setServiceParent(top)
+        # The access lines go straight to the writer; service events too.
+        globalLogPublisher.addObserver(JSONLinesObserver(writer.write, access=False))
         reload.add(writer.reopen)
+    top = ClockService(
+        reactor,
+        options,
+        parseEndpoints(reactor, options["listen"]),
+        parseEndpoints(reactor, options["admin-listen"]),
+        accessLines=None if writer is None else writer.write,
+    )
+    if handleSignals:
+        ReloadService(reactor, reload).setServiceParent(top)
+    if writer is not None:
+        WriterService(writer).setServiceParent(top)
     return top

@@ -1,29 +1,46 @@
 """
 clocksvc's time layer: pure functions of an instant and a zone. The time
-document in JSON and text, daylight-saving periods, the zone catalogue, and
+document in JSON and text, daylight-saving periods and transitions, instants
+and local times as clients write them, the zone catalogue, and
 the page's and time.akamai.com's formats.
 
 It imports nothing of Twisted, and nothing of the layers above it.
 """
 
+from ._convert import LocalInstants, localInstants
 from ._document import (
     FIELDS,
     TimeDocument,
     documentJSON,
     documentJSONAt,
     documentText,
+    documentTextAt,
     timeDocument,
 )
 from ._formats import ZONE_NAME, ZONE_SEGMENT, akamaiTime, clockPageBody, isZoneName
+from ._instants import (
+    INSTANT,
+    LOCAL_TIME,
+    localTime,
+    notAbove,
+    parseInstant,
+)
 from ._periods import Period, periodAround, stateAt
+from ._transitions import LONGEST_RANGE, STATE_FIELDS, Transition, transitionsBetween
 from ._zones import ZoneCatalogue, defaultCatalogue, tzdataVersion
 
 __all__ = [
     "FIELDS",
+    "INSTANT",
+    "LOCAL_TIME",
+    "LONGEST_RANGE",
+    "STATE_FIELDS",
     "ZONE_NAME",
     "ZONE_SEGMENT",
+    "LocalInstants",
     "Period",
     "TimeDocument",
+    "Transition",
     "ZoneCatalogue",
     "akamaiTime",
     "clockPageBody",
@@ -31,9 +48,15 @@ __all__ = [
     "documentJSON",
     "documentJSONAt",
     "documentText",
+    "documentTextAt",
     "isZoneName",
+    "localInstants",
+    "localTime",
+    "notAbove",
+    "parseInstant",
     "periodAround",
     "stateAt",
     "timeDocument",
+    "transitionsBetween",
     "tzdataVersion",
 ]

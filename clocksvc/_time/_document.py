@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from ._periods import periodAround, stateAt
@@ -18,6 +19,7 @@ __all__ = [
     "documentJSON",
     "documentJSONAt",
     "documentText",
+    "documentTextAt",
     "timeDocument",
 ]
 
@@ -103,12 +105,15 @@ def _daylightSaving(
     return _ZERO, None
 
 
-def timeDocument(seconds: float, zone: ZoneInfo, clientIP: str) -> TimeDocument:
+def timeDocument(
+    seconds: float | Fraction, zone: ZoneInfo, clientIP: str
+) -> TimeDocument:
     """
     Describe an instant in a zone.
 
-    @param seconds: the instant, in seconds since the epoch; it is rounded
-        to the microsecond first, so that every field agrees on it.
+    @param seconds: the instant, in seconds since the epoch (a L{Fraction}
+        where a float would lose microseconds, as centuries away); it is
+        rounded to the microsecond first, so that every field agrees on it.
     @param zone: the zone; its C{key} is the C{timezone} field.
     @param clientIP: the C{client_ip} field.
     @return: the document.
@@ -155,32 +160,58 @@ def documentJSON(document: TimeDocument) -> bytes:
 # datetime; unixtime_ms, utc_datetime), and those after them.
 _MIDDLE_FIELDS = FIELDS[3:12]
 _LAST_FIELDS = FIELDS[14:]
-#: A second's JSON in pieces: before client_ip; the local and UTC date and
-#: time to the second; the local offset; the fields in between; and after.
+#: A second's document in pieces: before client_ip; the local and UTC date
+#: and time to the second; the local offset; the fields in between; and
+#: after.
 _Pieces = tuple[str, str, str, str, str, str]
-_pieces: dict[tuple[ZoneInfo, int], _Pieces] = {}
-#: How many (zone, second) pieces are kept; a few zones' worth of seconds.
+#: The pieces, by zone, second, and whether they are text or JSON.
+_pieces: dict[tuple[ZoneInfo, int, bool], _Pieces] = {}
+#: How many seconds' pieces are kept; a few zones' worth of seconds.
 _PIECES_KEPT = 512
 
 
-def _secondPieces(zone: ZoneInfo, whole: int) -> _Pieces:
+def _textValue(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _secondPieces(zone: ZoneInfo, whole: int, text: bool) -> _Pieces:
     document = timeDocument(whole, zone, "")
     local = str(document["datetime"])
     utc = str(document["utc_datetime"])
+    # The pieces in the form documentText or documentJSON gives the fields.
+    if text:
 
-    def fields(names: tuple[str, ...]) -> str:
-        return ",".join(f'"{name}":{json.dumps(document[name])}' for name in names)
+        def fields(names: tuple[str, ...]) -> str:
+            return "".join(f"{name}: {_textValue(document[name])}\n" for name in names)
 
+        head = f"abbreviation: {_textValue(document['abbreviation'])}\nclient_ip: "
+        last = fields(_LAST_FIELDS)
+    else:
+
+        def fields(names: tuple[str, ...]) -> str:
+            return ",".join(f'"{name}":{json.dumps(document[name])}' for name in names)
+
+        head = (
+            '{"abbreviation":' + json.dumps(document["abbreviation"]) + ',"client_ip":'
+        )
+        last = fields(_LAST_FIELDS) + "}"
     # isoformat's date and time are 19 characters (the year has 4 digits),
     # then ".000000", then the offset.
-    return (
-        '{"abbreviation":' + json.dumps(document["abbreviation"]) + ',"client_ip":',
-        local[:19],
-        local[26:],
-        utc[:19],
-        fields(_MIDDLE_FIELDS),
-        fields(_LAST_FIELDS) + "}",
-    )
+    return (head, local[:19], local[26:], utc[:19], fields(_MIDDLE_FIELDS), last)
+
+
+def _piecesAt(zone: ZoneInfo, whole: int, text: bool) -> _Pieces:
+    key = (zone, whole, text)
+    pieces = _pieces.get(key)
+    if pieces is None:
+        if len(_pieces) >= _PIECES_KEPT:
+            _pieces.clear()
+        pieces = _pieces[key] = _secondPieces(zone, whole, text)
+    return pieces
 
 
 def documentJSONAt(seconds: float, zone: ZoneInfo, clientIP: str) -> bytes:
@@ -193,13 +224,7 @@ def documentJSONAt(seconds: float, zone: ZoneInfo, clientIP: str) -> bytes:
     """
     micros = round(seconds * 1_000_000)
     whole, fraction = divmod(micros, 1_000_000)
-    key = (zone, whole)
-    pieces = _pieces.get(key)
-    if pieces is None:
-        if len(_pieces) >= _PIECES_KEPT:
-            _pieces.clear()
-        pieces = _pieces[key] = _secondPieces(zone, whole)
-    head, local, offset, utc, middle, last = pieces
+    head, local, offset, utc, middle, last = _piecesAt(zone, whole, False)
     return (
         f'{head}{json.dumps(clientIP)},"datetime":"{local}.{fraction:06d}{offset}",'
         f'{middle},"unixtime_ms":{micros // 1000},'
@@ -207,12 +232,21 @@ def documentJSONAt(seconds: float, zone: ZoneInfo, clientIP: str) -> bytes:
     ).encode()
 
 
-def _textValue(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def documentTextAt(seconds: float, zone: ZoneInfo, clientIP: str) -> bytes:
+    """
+    C{documentText(timeDocument(seconds, zone, clientIP))}, made from the
+    second's pieces as L{documentJSONAt} makes the JSON.
+
+    @return: the document in worldtimeapi's text form.
+    """
+    micros = round(seconds * 1_000_000)
+    whole, fraction = divmod(micros, 1_000_000)
+    head, local, offset, utc, middle, last = _piecesAt(zone, whole, True)
+    return (
+        f"{head}{clientIP}\ndatetime: {local}.{fraction:06d}{offset}\n"
+        f"{middle}unixtime_ms: {micros // 1000}\n"
+        f"utc_datetime: {utc}.{fraction:06d}+00:00\n{last}"
+    ).encode()
 
 
 def documentText(document: TimeDocument) -> bytes:

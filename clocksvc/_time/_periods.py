@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-__all__ = ["Period", "periodAround", "stateAt"]
+__all__ = ["Period", "periodAround", "stateAt", "transitionsIn"]
 
 _DAY = 86_400
 #: How many years either way to look for the end of a period: longer than any

@@ -1,14 +1,24 @@
 """
 clocksvc's web layer: the endpoints as Twisted Web resources, content
 negotiation, C{/openapi.json}, C{/metrics}, C{/healthz}, the quick answers,
-and the route table (L{ROUTES}) from which the tree, the metrics' labels,
-the OpenAPI paths and the quick answers derive; and the site they make.
+C{/api/ip}'s IP geolocation, and the route table (L{ROUTES}) from which the
+tree, the metrics' labels, the OpenAPI paths and the quick answers derive;
+and the site they make.
 
 It imports the time and HTTP layers, and nothing above.
 """
 
-from ._access import ACCESS_NAMESPACE, AccessLog, accessLog
+from ._access import (
+    ACCESS_FIELDS,
+    ACCESS_NAMESPACE,
+    MAX_FIELD_CHARS,
+    AccessLog,
+    accessLine,
+    accessLog,
+    isoTime,
+)
 from ._clockhealth import ClockState, readKernelClock
+from ._geoip import GeoIP, GeoIPError
 from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._page import ClockPage
@@ -26,15 +36,20 @@ from ._site import (
 )
 
 __all__ = [
+    "ACCESS_FIELDS",
     "ACCESS_NAMESPACE",
+    "MAX_FIELD_CHARS",
     "ROUTES",
     "AccessLog",
     "ClockPage",
     "ClockState",
+    "GeoIP",
+    "GeoIPError",
     "Readiness",
     "Route",
     "SiteMetrics",
     "WallClock",
+    "accessLine",
     "accessLog",
     "accessLogged",
     "buildAdminSite",
@@ -43,6 +58,7 @@ __all__ = [
     "clockStateOf",
     "defaultClock",
     "defaultReactor",
+    "isoTime",
     "listen",
     "metricsOf",
     "readKernelClock",

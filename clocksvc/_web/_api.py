@@ -7,8 +7,9 @@ worldtimeapi.org and time.akamai.com already parse.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
+from collections.abc import Callable, Mapping
+from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -26,7 +27,10 @@ from .._time import (
     documentJSON,
     documentJSONAt,
     documentText,
+    documentTextAt,
     isZoneName,
+    notAbove,
+    parseInstant,
     timeDocument,
 )
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
@@ -36,6 +40,7 @@ from ._resource import (
     JSON_FIELDS,
     VARY_FIELDS,
     MethodResource,
+    fixedHeaders,
     jsonError,
     sendJSON,
     sendText,
@@ -45,6 +50,7 @@ from ._resource import (
 
 __all__ = [
     "DOCUMENT_OFFERS",
+    "EXCHANGE_FIELDS",
     "MILLISECONDS",
     "ROOT_OFFERS",
     "APIDirectory",
@@ -55,7 +61,10 @@ __all__ = [
     "Timezones",
     "addressIP",
     "clientIP",
+    "exchange",
+    "instantFromQuery",
     "notAbove",
+    "parseT1",
     "zoneFromQuery",
 ]
 
@@ -155,25 +164,6 @@ def queryValue(request: IRequest, name: str) -> str | None:
     return value
 
 
-def notAbove(bound: int) -> str:
-    """
-    @param bound: a number, 0 or more.
-    @return: a regular expression for the runs of decimal digits, leading
-        zeros and all, that are no longer than C{bound} and whose value is at
-        most C{bound}.
-    """
-    digits = str(bound)
-    # Shorter than the bound: any. As long: the bound's digits up to some
-    # place, a smaller digit there and any digits after it; or the bound.
-    branches = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
-    for place, digit in enumerate(digits):
-        if digit != "0":
-            after = len(digits) - place - 1
-            branches.append(f"{digits[:place]}[0-{int(digit) - 1}][0-9]{{{after}}}")
-    branches.append(digits)
-    return "|".join(branches)
-
-
 # The last whole millisecond that a time document can describe: the end of
 # 9999.
 _LAST_MILLISECOND = 253_402_300_799_999
@@ -184,36 +174,141 @@ MILLISECONDS = rf"(?:{notAbove(_LAST_MILLISECOND)})(?:\.[0-9]{{1,6}})?"
 _MILLISECONDS = re.compile(MILLISECONDS)
 
 
+def parseT1(text: str) -> int | float | None:
+    """
+    @return: the client's send time C{t1}, in milliseconds since the epoch,
+        as an C{int} if it was sent as one (so it is echoed as sent); L{None}
+        if C{text} is not such a number (L{MILLISECONDS}).
+    """
+    if _MILLISECONDS.fullmatch(text):
+        return float(text) if "." in text else int(text)
+    return None
+
+
 def t1FromQuery(request: IRequest) -> int | float | None:
     """
-    @return: the client's send time from the C{t1} query parameter, in
-        milliseconds since the epoch, as an C{int} if it was sent as one (so
-        it is echoed as sent); L{None} if absent.
+    @return: the client's send time from the C{t1} query parameter, as
+        L{parseT1} reads it; L{None} if absent.
     @raise QueryError: 400 if C{t1} is not such a number.
     """
     text = queryValue(request, "t1")
     if text is None:
         return None
-    if _MILLISECONDS.fullmatch(text):
-        return float(text) if "." in text else int(text)
-    raise badParameter("t1", "milliseconds since the epoch, like 1700000000000.5")
+    t1 = parseT1(text)
+    if t1 is None:
+        raise badParameter("t1", "milliseconds since the epoch, like 1700000000000.5")
+    return t1
+
+
+#: The fields of a sample's answer (L{exchange}) after the document's.
+EXCHANGE_FIELDS = ((b"Timing-Allow-Origin", b"*"),)
+
+
+def exchange(
+    format: Format,
+    document: bytes,
+    state: ClockState,
+    t1: int | float,
+    received: float,
+    clock: IReactorTime,
+) -> tuple[bytes, bytes]:
+    """
+    One sample of an NTP-style exchange: the document, the client's C{t1}
+    echoed, the server's receive time C{t2} and its transmit time C{t3}, all
+    in milliseconds since the epoch; and the server clock's own bound
+    (C{clock_synchronized}, C{clock_max_error_ms}), which the client's
+    uncertainty adds to half the round trip. The resource and the quick
+    answers both answer with it.
+
+    @param document: the time document at C{received}, in C{format}.
+    @param received: when the request was received (C{t2}), in seconds.
+    @param clock: read for C{t3}, after all the other work.
+    @return: the body, and the C{Server-Timing} field's value: the time
+        from C{t2} to C{t3}.
+    """
+    t2 = received * 1000
+    json_, text = _statePieces(state.synchronized, state.maxErrorMs)
+    # Numbers as documentJSON and documentText write them: a finite float's
+    # repr, and an int's.
+    if format == "text":
+        head = document + f"{text}t1: {t1!r}\nt2: {t2!r}\n".encode()
+    else:
+        # Everything but the closing brace, so t3 can be added last.
+        head = document[:-1] + f'{json_}"t1":{t1!r},"t2":{t2!r}'.encode()
+    # t3 is read after all the other work, just before the body is written,
+    # so that t3 - t2 covers everything the server spent.
+    t3 = clock.seconds() * 1000
+    timing = b"app;dur=%.3f" % (t3 - t2,)
+    if format == "text":
+        return head + f"t3: {t3!r}\n".encode(), timing
+    return head + f',"t3":{t3!r}}}'.encode(), timing
+
+
+@lru_cache(maxsize=64)
+def _statePieces(
+    synchronized: bool | None, maxErrorMs: float | None
+) -> tuple[str, str]:
+    """
+    @return: a sample's clock fields, as L{documentJSON} writes them (after
+        the document's, with the comma before them and after them) and as
+        L{documentText} does; made once for each state of the clock.
+    """
+    fields: TimeDocument = {
+        "clock_synchronized": synchronized,
+        "clock_max_error_ms": maxErrorMs,
+    }
+    return "," + documentJSON(fields)[1:-1].decode() + ",", documentText(
+        fields
+    ).decode()
+
+
+def instantFromQuery(request: IRequest, name: str = "at") -> Fraction | None:
+    """
+    @return: the instant that query parameter C{name} names, RFC 3339 or
+        Unix seconds (L{INSTANT<clocksvc._time.INSTANT>}), in seconds since
+        the epoch; L{None} if absent.
+    @raise QueryError: 400 if it is not such an instant, or out of range.
+    """
+    text = queryValue(request, name)
+    if text is None:
+        return None
+    instant = parseInstant(text)
+    if instant is None:
+        raise badParameter(
+            name,
+            "an RFC 3339 time with offset, like 2024-03-31T01:30:00Z, or Unix "
+            "seconds, in the years 1000 to 9998",
+        )
+    return instant
 
 
 def zoneFromQuery(
-    request: IRequest, catalogue: ZoneCatalogue, defaultZone: ZoneInfo
+    request: IRequest,
+    catalogue: ZoneCatalogue,
+    defaultZone: ZoneInfo | None,
+    parameter: str = "tz",
 ) -> ZoneInfo:
     """
-    @return: the zone named by the C{tz} query parameter, or C{defaultZone}.
-    @raise QueryError: 400 if C{tz} is malformed, 404 if it names no zone.
+    @param defaultZone: the zone when the parameter is absent; L{None} if it
+        is required.
+    @param parameter: the query parameter's name.
+    @return: the zone named by the C{tz} (or C{parameter}) query parameter,
+        or C{defaultZone}.
+    @raise QueryError: 400 if it is malformed, or absent and required; 404
+        if it names no zone (naming the parameter, but for C{tz}, whose
+        answer is worldtimeapi's).
     """
-    name = queryValue(request, "tz")
+    name = queryValue(request, parameter)
     if name is None:
+        if defaultZone is None:
+            raise badParameter(parameter, "required")
         return defaultZone
     if not isZoneName(name):
-        raise badParameter("tz", "an IANA time zone name, like Europe/Berlin")
+        raise badParameter(parameter, "an IANA time zone name, like Europe/Berlin")
     zone = catalogue.zone(name)
     if zone is None:
-        raise QueryError(http.NOT_FOUND, "unknown location")
+        detail = {} if parameter == "tz" else {"parameter": parameter}
+        raise QueryError(http.NOT_FOUND, "unknown location", **detail)
     return zone
 
 
@@ -298,6 +393,33 @@ class TimeResource(MethodResource):
         setFields(request, JSON_FIELDS)
         return documentJSON(document)
 
+    def sendZoneDocument(
+        self,
+        request: IRequest,
+        format: Format,
+        zone: ZoneInfo,
+        now: float,
+        clientIP: str,
+    ) -> bytes:
+        """
+        Answer with C{zone}'s time document: for the instant of C{?at=} if
+        the request has one, else for C{now}.
+
+        A document for a given instant does not age and owes nothing to the
+        server's clock: it may be cached (L{fixedHeaders}), and it has no
+        C{Clock-Status}.
+
+        @return: the body, or a 400 error's if C{?at=} is malformed.
+        """
+        try:
+            at = instantFromQuery(request)
+        except QueryError as e:
+            return self.sendQueryError(request, format, e)
+        if at is None:
+            return self.sendDocument(request, format, timeDocument(now, zone, clientIP))
+        fixedHeaders(request)
+        return self.sendDocument(request, format, timeDocument(at, zone, clientIP))
+
     def getChild(self, path: bytes, request: IRequest) -> IResource:
         return _APINotFound()
 
@@ -339,56 +461,36 @@ class Now(TimeResource):
         try:
             zone = zoneFromQuery(request, self._catalogue, self._defaultZone)
             t1 = t1FromQuery(request)
+            if t1 is not None and queryValue(request, "at") is not None:
+                # An exchange measures the clock now: another instant's
+                # document has no place in it.
+                raise badParameter("at", "not with t1")
         except QueryError as e:
             return self.sendQueryError(request, format, e)
+        if t1 is None and b"at" in (request.args or {}):
+            return self.sendZoneDocument(
+                request, format, zone, received, clientIP(request)
+            )
         if t1 is None and format == "json":
             setFields(request, JSON_FIELDS)
             return documentJSONAt(received, zone, clientIP(request))
-        document = timeDocument(received, zone, clientIP(request))
         if t1 is None:
-            return self.sendDocument(request, format, document)
-        return self._sendExchange(request, format, document, t1, received)
-
-    def _sendExchange(
-        self,
-        request: IRequest,
-        format: Format,
-        document: TimeDocument,
-        t1: float,
-        received: float,
-    ) -> bytes:
-        """
-        Answer one sample of an NTP-style exchange: the document, the
-        client's C{t1} echoed, the server's receive time C{t2} and its
-        transmit time C{t3}, all in milliseconds since the epoch; and the
-        server clock's own bound (C{clock_synchronized},
-        C{clock_max_error_ms}), which the client's uncertainty adds to half
-        the round trip.
-        """
-        t2 = received * 1000
-        state = self.clockState()
-        document = {
-            **document,
-            "clock_synchronized": state.synchronized,
-            "clock_max_error_ms": state.maxErrorMs,
-            "t1": t1,
-            "t2": t2,
-        }
-        request.setHeader(b"timing-allow-origin", b"*")
+            return sendText(request, documentTextAt(received, zone, clientIP(request)))
+        makeDocument = documentTextAt if format == "text" else documentJSONAt
+        body, timing = exchange(
+            format,
+            makeDocument(received, zone, clientIP(request)),
+            self.clockState(),
+            t1,
+            received,
+            self._clock,
+        )
+        setFields(request, EXCHANGE_FIELDS)
+        request.setHeader(b"server-timing", timing)
         if format == "text":
-            head = documentText(document)
-        else:
-            # Everything but the closing brace, so t3 can be added last.
-            head = documentJSON(document)[:-1]
-        # t3 is read after all the other work, just before Twisted writes the
-        # body, so that t3 - t2 covers everything the server spent.
-        t3 = self._clock.seconds() * 1000
-        request.setHeader(b"server-timing", b"app;dur=%.3f" % (t3 - t2,))
-        t3Text = json.dumps(t3).encode()
-        if format == "text":
-            return sendText(request, head + b"t3: " + t3Text + b"\n")
+            return sendText(request, body)
         setFields(request, JSON_FIELDS)
-        return head + b',"t3":' + t3Text + b"}"
+        return body
 
 
 class Timezones(TimeResource):
@@ -396,7 +498,11 @@ class Timezones(TimeResource):
     worldtimeapi.org's C{/api/timezone} tree: every zone name at the top, the
     zones of an area at C{/api/timezone/AREA}, and a zone's time document at
     C{/api/timezone/AREA/LOCATION[/REGION]}; C{.txt} on the last segment
-    answers in text.
+    answers in text. C{?at=INSTANT} asks for a zone's document at that
+    instant (L{TimeResource.sendZoneDocument}).
+
+    Below a zone, a last segment that no zone name ends in (C{transitions})
+    may name a resource of that zone, rendered by C{below}.
     """
 
     isLeaf = True
@@ -408,10 +514,16 @@ class Timezones(TimeResource):
         forced: Format | None = None,
         *,
         health: ClockHealth | None = None,
+        below: Mapping[bytes, Callable[[IRequest, ZoneInfo], bytes]] | None = None,
     ) -> None:
+        """
+        @param below: renders a zone's resources, by their last segment: each
+            is given the request and the zone, and answers in JSON.
+        """
         super().__init__(forced, health=health)
         self._clock = clock
         self._catalogue = catalogue
+        self._below = dict(below or {})
 
     def formatFor(self, request: IRequest) -> Format:
         postpath = request.postpath or []
@@ -435,12 +547,37 @@ class Timezones(TimeResource):
             return self._sendList(request, format, self._catalogue.names())
         zone = self._catalogue.zone(name) if isZoneName(name) else None
         if zone is not None:
-            document = timeDocument(self._clock.seconds(), zone, clientIP(request))
-            return self.sendDocument(request, format, document)
+            return self.sendZone(request, format, zone, clientIP(request))
+        below = self._below.get(segments[-1]) if len(segments) > 1 else None
+        if below is not None:
+            parent = name.rpartition("/")[0]
+            found = self._catalogue.zone(parent) if isZoneName(parent) else None
+            if found is not None and format == "json":
+                return below(request, found)
         zones = self._catalogue.area(name) if isZoneName(name) else []
+        try:
+            # The paths that may name a zone take ?at=: a malformed one is
+            # refused whatever the path turns out to name.
+            instantFromQuery(request)
+        except QueryError as e:
+            return self.sendQueryError(request, format, e)
         if zones:
             return self._sendList(request, format, zones)
         return self.sendError(request, format, http.NOT_FOUND, "unknown location")
+
+    def sendZone(
+        self, request: IRequest, format: Format, zone: ZoneInfo, address: str
+    ) -> bytes:
+        """
+        @param address: the client's address, for C{client_ip}.
+        @return: the time document for C{zone}, now or at C{?at=}
+            (L{sendZoneDocument}), as the body: for the zone a path names
+            here, and for the zone of an address at C{/api/ip}
+            (L{IPZone<clocksvc._web._geoip.IPZone>}).
+        """
+        return self.sendZoneDocument(
+            request, format, zone, self._clock.seconds(), address
+        )
 
     def _sendList(self, request: IRequest, format: Format, names: list[str]) -> bytes:
         if format == "text":

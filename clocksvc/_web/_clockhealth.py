@@ -284,10 +284,12 @@ class ClockHealth:
             message = "the clock is not synchronized"
             event = "clock_unsynchronized"
         maxError = "unknown" if new.maxErrorMs is None else f"{new.maxErrorMs:g} ms"
+        # Not "message": twisted.python.log's observers take that key for
+        # their own, and overwrite it in the event every observer shares.
         _serviceLog.info(
-            "{message} (maximum error {maxError})",
+            "{state} (maximum error {maxError})",
             event=event,
-            message=message,
+            state=message,
             maxError=maxError,
         )
 

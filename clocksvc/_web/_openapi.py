@@ -17,9 +17,10 @@ from typing import Any
 
 from twisted.web.iweb import IRequest
 
-from .._time import FIELDS, ZONE_NAME, ZONE_SEGMENT
+from .._time import FIELDS, INSTANT, LOCAL_TIME, STATE_FIELDS, ZONE_NAME, ZONE_SEGMENT
 from .._version import __version__
 from ._api import MILLISECONDS
+from ._conversions import SIDE_FIELDS
 from ._resource import JSON_TYPE, MethodResource
 
 __all__ = ["OpenAPI", "openAPIDocument"]
@@ -93,6 +94,37 @@ _T1 = {
     },
 }
 
+_AT = {
+    "name": "at",
+    "in": "query",
+    "required": False,
+    "description": "The instant to describe instead of now: an RFC 3339 time "
+    "with its offset or Z, or Unix seconds (to the microsecond), in the years "
+    "1000 to 9998 as written. Such an answer may be cached (Cache-Control: "
+    "private, max-age=86400) and has no Clock-Status. Not with t1.",
+    "schema": {
+        "type": "string",
+        "pattern": f"^{INSTANT}$",
+        "example": "2024-03-31T01:30:00Z",
+    },
+}
+
+
+def _instant(name: str, description: str) -> dict[str, Any]:
+    return {**_AT, "name": name, "description": description}
+
+
+def _zoneParameter(name: str, description: str, example: str) -> dict[str, Any]:
+    schema = {"type": "string", "pattern": _ZONE_NAME, "example": example}
+    return {
+        **_TZ,
+        "name": name,
+        "required": True,
+        "description": description,
+        "schema": schema,
+    }
+
+
 # At /, ?tz chooses the zone of the time document, as at /now (its 400 and 404
 # are /'s); the page and the ?iso and ?ms answers ignore it, whatever it
 # holds, so here it has no pattern that a fuzzer would expect enforced.
@@ -128,9 +160,12 @@ _ZONE_EXAMPLES = {
 }
 
 
-def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
-    names = ", ".join(parts)
-    parameters = [
+def _zoneParts(parts: list[str]) -> list[dict[str, Any]]:
+    """
+    @return: the path parameters of a zone's name in C{parts}, each with an
+        example that exists.
+    """
+    return [
         {
             "name": part,
             "in": "path",
@@ -140,18 +175,89 @@ def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
         }
         for part, example in zip(parts, _ZONE_EXAMPLES[len(parts)])
     ]
+
+
+def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
+    names = ", ".join(parts)
+    parameters = _zoneParts(parts)
     body: dict[str, Any]
     if text:
         body = _text()
     else:
         body = _json({"oneOf": [_ref("TimeDocument"), _ref("ZoneList")]})
     return _operation(
-        f"The time document for the zone {names}, or the zones of that area",
+        f"The time document for the zone {names} (now, or ?at=), or the "
+        "zones of that area",
         {
             "200": {"description": "The document, or a list of zones", "content": body},
+            "400": _error("A malformed ?at=, for a zone", text),
             "404": _error("No zone or area has that name", text),
         },
-        parameters,
+        [*parameters, _AT],
+    )
+
+
+def _transitionsPath(parts: list[str]) -> dict[str, Any]:
+    parameters = _zoneParts(parts)
+    return _operation(
+        "The zone's offset transitions from ?from= (by default now) to before "
+        "?to= (by default a year of 365 days later), at most 100 years",
+        {
+            "200": {
+                "description": "The transitions, earliest first",
+                "content": _json(_ref("Transitions")),
+            },
+            "400": _error("A malformed instant, or a range empty or too long"),
+            "404": _error("No zone has that name"),
+        },
+        [
+            *parameters,
+            _instant("from", "The range's first instant, as ?at= takes it"),
+            _instant("to", "The instant after the range's last, as ?at= takes it"),
+        ],
+    )
+
+
+#: An address in C{/api/ip/{address}}: what the server parses, so that a
+#: fuzzer sends anything else as invalid (400).
+_IP_ADDRESS = {
+    "name": "address",
+    "in": "path",
+    "required": True,
+    "description": "An IPv4 or IPv6 address; the document names it as client_ip.",
+    "schema": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+    "example": "81.2.69.142",
+}
+
+
+def _ipPath(address: bool, text: bool) -> dict[str, Any]:
+    """
+    @param address: whether the path has the address (else it is the
+        client's).
+    @param text: whether it answers in text.
+    @return: the path item of C{/api/ip}, C{/api/ip/{address}}, or their
+        C{.txt}.
+    """
+    whose = "that address" if address else "the client's address"
+    body = _text() if text else _json(_ref("TimeDocument"))
+    responses = {
+        "200": {"description": "The document", "content": body},
+        "404": _error(
+            f"The server's IP geolocation database (--geoip-db) has no zone "
+            f"for {whose}, the address is not public, or the server has no "
+            f"such database: unknown location",
+            text,
+        ),
+    }
+    responses["400"] = _error(
+        "Not an IP address, or a malformed ?at=" if address else "A malformed ?at=",
+        text,
+    )
+    return _operation(
+        f"The time document for the zone of {whose} (now, or ?at=), from the "
+        "server's IP geolocation database, as worldtimeapi.org's /api/ip",
+        responses,
+        [_IP_ADDRESS, _AT] if address else [_AT],
     )
 
 
@@ -333,12 +439,12 @@ def openAPIDocument() -> dict[str, Any]:
                 ]
                 + [_ROOT_TZ, {**_T1, "schema": {"type": "string"}}],
             ),
-            "/now": _operation("The current time", nowResponses, [_TZ, _T1]),
+            "/now": _operation("The current time", nowResponses, [_TZ, _T1, _AT]),
             "/now.json": _operation(
-                "The current time, in JSON", nowResponses, [_TZ, _T1]
+                "The current time, in JSON", nowResponses, [_TZ, _T1, _AT]
             ),
             "/now.txt": _operation(
-                "The current time, as text", nowResponses, [_TZ, _T1]
+                "The current time, as text", nowResponses, [_TZ, _T1, _AT]
             ),
             "/api/timezone": _operation("Every zone name", {"200": zoneList}),
             "/api/timezone.txt": _operation(
@@ -357,6 +463,59 @@ def openAPIDocument() -> dict[str, Any]:
             "/api/timezone/{area}/{location}/{region}.txt": _zonePath(
                 ["area", "location", "region"], True
             ),
+            "/api/timezone/{area}/{location}/transitions": _transitionsPath(
+                ["area", "location"]
+            ),
+            "/api/timezone/{area}/{location}/{region}/transitions": (
+                _transitionsPath(["area", "location", "region"])
+            ),
+            "/api/convert": _operation(
+                "A local date-time in one zone, in another",
+                {
+                    "200": {
+                        "description": "The conversion",
+                        "content": _json(_ref("Conversion")),
+                    },
+                    "400": _error("A malformed or missing parameter, named"),
+                    "404": _error("No zone has that name: the parameter named"),
+                    "422": {
+                        "description": "With disambiguate=reject, a local time "
+                        "that does not exist (gap) or exists twice (overlap)",
+                        "content": _json(_ref("Ambiguity")),
+                    },
+                },
+                [
+                    _zoneParameter("from", "The zone of time", "Europe/Berlin"),
+                    _zoneParameter(
+                        "to", "The zone to convert it to", "America/New_York"
+                    ),
+                    {
+                        "name": "time",
+                        "in": "query",
+                        "required": True,
+                        "description": "A local date-time without offset, "
+                        "to the nanosecond, in the years 1000 to 9998",
+                        "schema": {
+                            "type": "string",
+                            "pattern": f"^{LOCAL_TIME}$",
+                            "example": "2024-03-31T12:00:00",
+                        },
+                    },
+                    {
+                        "name": "disambiguate",
+                        "in": "query",
+                        "required": False,
+                        "description": "For a local time in a gap or an "
+                        "overlap: the earlier or later instant it can mean, or "
+                        "reject (422)",
+                        "schema": {"enum": ["reject", "earlier", "later"]},
+                    },
+                ],
+            ),
+            "/api/ip": _ipPath(False, False),
+            "/api/ip.txt": _ipPath(False, True),
+            "/api/ip/{address}": _ipPath(True, False),
+            "/api/ip/{address}.txt": _ipPath(True, True),
             "/timesync": {
                 "post": {
                     "summary": "The npm timesync library's call: the server's "
@@ -590,6 +749,97 @@ def openAPIDocument() -> dict[str, Any]:
                         "clock_max_error_ms": {
                             "type": ["number", "null"],
                             "minimum": 0,
+                        },
+                    },
+                },
+                "ConversionSide": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": list(SIDE_FIELDS),
+                    "properties": {
+                        name: timeDocument["properties"][name] for name in SIDE_FIELDS
+                    },
+                },
+                "Conversion": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [
+                        "from",
+                        "to",
+                        "local_time",
+                        "utc_datetime",
+                        "unixtime",
+                        "unixtime_ms",
+                    ],
+                    "properties": {
+                        "from": _ref("ConversionSide"),
+                        "to": _ref("ConversionSide"),
+                        "local_time": {
+                            "enum": ["unique", "gap", "overlap"],
+                            "description": "What time named in from: one "
+                            "instant, none (disambiguated), or two "
+                            "(disambiguated)",
+                        },
+                        "utc_datetime": {"type": "string", "format": "date-time"},
+                        "unixtime": {"type": "integer"},
+                        "unixtime_ms": {"type": "integer"},
+                    },
+                },
+                "Ambiguity": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["error", "parameter", "problem"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "parameter": {"const": "time"},
+                        "problem": {"enum": ["gap", "overlap"]},
+                        "candidates": {
+                            "type": "array",
+                            "minItems": 2,
+                            "maxItems": 2,
+                            "items": _ref("ConversionSide"),
+                        },
+                    },
+                },
+                "ZoneState": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": list(STATE_FIELDS),
+                    "properties": {
+                        name: timeDocument["properties"][name] for name in STATE_FIELDS
+                    },
+                },
+                "Transitions": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["timezone", "from", "to", "transitions"],
+                    "properties": {
+                        "timezone": {"type": "string"},
+                        "from": {"type": "string", "format": "date-time"},
+                        "to": {"type": "string", "format": "date-time"},
+                        "transitions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": [
+                                    "unixtime",
+                                    "utc_datetime",
+                                    "before",
+                                    "after",
+                                    "dst",
+                                ],
+                                "properties": {
+                                    "unixtime": {"type": "integer"},
+                                    "utc_datetime": {
+                                        "type": "string",
+                                        "format": "date-time",
+                                    },
+                                    "before": _ref("ZoneState"),
+                                    "after": _ref("ZoneState"),
+                                    "dst": {"type": "boolean"},
+                                },
+                            },
                         },
                     },
                 },

@@ -3,7 +3,8 @@
 Quick answers: the lesson's page at C{/}, time.akamai.com's answers to
 C{/?iso}, C{/?ms} and C{/?iso&ms}, and the time document at C{/}, C{/now},
 C{/now.json} and C{/now.txt} (for the default zone or C{?tz=NAME}) and at
-C{/api/timezone/AREA/LOCATION[.txt]}, answered from a request's head alone,
+C{/api/timezone/AREA/LOCATION[.txt]}, and at C{/api/ip} and C{/api/ip.txt}
+(the zone of the client's address), answered from a request's head alone,
 for the plain requests that most clients send and that a time service gets
 most of. Which routes have one is the route table's to say (L{Route.quick}).
 
@@ -32,28 +33,37 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.web.resource import Resource
 
-from .._http import SERVER_HEADER, QuickHead, httpDate, responseHead
+from .._http import SERVER_HEADER, QuickHead, QuickResponse, httpDate, responseHead
 from .._time import (
     ZoneCatalogue,
     akamaiTime,
     clockPageBody,
     documentJSONAt,
-    documentText,
+    documentTextAt,
     isZoneName,
-    timeDocument,
 )
-from ._api import DOCUMENT_OFFERS, ROOT_OFFERS, addressIP
-from ._clockhealth import UNKNOWN, ClockHealth
+from ._api import (
+    DOCUMENT_OFFERS,
+    EXCHANGE_FIELDS,
+    ROOT_OFFERS,
+    Format,
+    addressIP,
+    exchange,
+    parseT1,
+)
+from ._clockhealth import UNKNOWN, ClockHealth, ClockState
+from ._geoip import GeoIP
 from ._negotiation import preferredType
 from ._resource import JSON_FIELDS, TEXT_TYPE, TIME_FIELDS, VARY_FIELDS, pageFields
-from ._routes import ROUTES, Route
+from ._routes import ROUTES, Route, mounted
+from ._sync import WELL_KNOWN_FIELDS, httpsTime, timesyncAnswer, timesyncCall
 
 __all__ = ["QuickAnswers"]
 
 #: A quick answer: given the request, the rest of its path after the first
 #: segment (empty, or from the slash after it), its query, and the client's
 #: address, the response and the length of its body; or L{None}.
-_Answerer = Callable[[QuickHead, bytes, bytes, IAddress], "tuple[bytes, int] | None"]
+_Answerer = Callable[[QuickHead, bytes, bytes, IAddress], "QuickResponse | None"]
 
 #: The queries of C{/} answered here, as time.akamai.com does, with the names
 #: that L{akamaiTime} is given for each (as C{queryNames} finds them).
@@ -76,6 +86,15 @@ _VARY_JSON_FIELDS = (*VARY_FIELDS, *JSON_FIELDS)
 _ZONE_BYTES = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-/"
 )
+
+
+#: The methods of the quick answers: those that read, and a timesync call.
+_READS = frozenset({b"GET", b"HEAD"})
+_POSTS = frozenset({b"POST"})
+
+#: The bytes a C{t1} value is answered here with: digits and a point, which
+#: Twisted's query parsing leaves as they are.
+_T1_BYTES = frozenset(b"0123456789.")
 
 
 class _Negotiator:
@@ -141,6 +160,7 @@ class QuickAnswers:
         health: ClockHealth | None = None,
         catalogue: ZoneCatalogue | None = None,
         routes: Iterable[Route] = ROUTES,
+        geoip: GeoIP | None = None,
     ) -> None:
         """
         @param clock: where the time comes from.
@@ -152,25 +172,37 @@ class QuickAnswers:
             look them up; if L{None}, such queries go to the resource tree.
         @param routes: the routes, of which those that name a quick answer
             (L{Route.quick}) are answered here.
+        @param geoip: the IP geolocation database of C{/api/ip}, if any; the
+            zones it finds are kept there, for the resource too.
         """
         self._clock = clock
         self._health = health
         self._status = UNKNOWN.structuredField()
         self._children = root.children
-        # Each quick answer by the name a route gives it.
-        answerers: dict[str, _Answerer] = {
-            "root": self._rootAnswer,
-            "now": partial(self._nowAnswer, None),
-            "now.json": partial(self._nowAnswer, JSON_FIELDS),
-            "now.txt": partial(self._nowAnswer, _TEXT_FIELDS),
-            "zones": self._zoneDocument,
+        # Each quick answer by the name a route gives it, with the methods
+        # it answers.
+        answerers: dict[str, tuple[_Answerer, frozenset[bytes]]] = {
+            "root": (self._rootAnswer, _READS),
+            "now": (partial(self._nowAnswer, None), _READS),
+            "now.json": (partial(self._nowAnswer, JSON_FIELDS), _READS),
+            "now.txt": (partial(self._nowAnswer, _TEXT_FIELDS), _READS),
+            "zones": (self._zoneDocument, _READS),
+            "well-known": (self._wellKnown, _READS),
+            "timesync": (self._timesync, _POSTS),
+            "ip": (partial(self._ipAnswer, JSON_FIELDS), _READS),
+            "ip.txt": (partial(self._ipAnswer, _TEXT_FIELDS), _READS),
         }
         # By the segment it is mounted at, with the resource mounted there.
+        self._tree = root
         self._answerers = {
-            route.segment: (root.children[route.segment], answerers[route.quick])
+            route.segment: (resource, *answerers[route.quick])
             for route in routes
-            if route.quick is not None and route.segment in root.children
+            if route.quick is not None
+            and (resource := mounted(root, route.segment)) is not None
         }
+        # The first segments with quick answers below them (/api/ip's).
+        self._parents = {key.split(b"/")[0] for key in self._answerers if b"/" in key}
+        self._geoip = geoip
         api = root.children.get(b"api")
         self._timezones = None if api is None else api.children.get(b"timezone")
         self._zone = zone
@@ -188,7 +220,7 @@ class QuickAnswers:
             tuple[tuple[bytes, bytes], ...], tuple[int, bytes, bytes]
         ] = {}
 
-    def answer(self, head: QuickHead, peer: IAddress) -> tuple[bytes, int] | None:
+    def answer(self, head: QuickHead, peer: IAddress) -> QuickResponse | None:
         """
         The site's quick answer: by the route of the target's first segment,
         while its resource is still the one mounted there.
@@ -204,10 +236,25 @@ class QuickAnswers:
             # absolute form): the resource tree's to answer.
             return None
         segment, slash, below = path[1:].partition(b"/")
-        answerer = self._answerers.get(segment)
-        if answerer is None or self._children.get(segment) is not answerer[0]:
+        if segment in self._parents:
+            inner, innerSlash, innerBelow = below.partition(b"/")
+            nested = segment + b"/" + inner
+            found = self._answerers.get(nested)
+            if found is not None:
+                resource, answerer, methods = found
+                if (
+                    head.method not in methods
+                    or mounted(self._tree, nested) is not resource
+                ):
+                    return None
+                return answerer(head, innerSlash + innerBelow, query, peer)
+        found = self._answerers.get(segment)
+        if found is None:
             return None
-        return answerer[1](head, slash + below, query, peer)
+        resource, answerer, methods = found
+        if head.method not in methods or self._children.get(segment) is not resource:
+            return None
+        return answerer(head, slash + below, query, peer)
 
     def _nowAnswer(
         self,
@@ -216,7 +263,7 @@ class QuickAnswers:
         below: bytes,
         query: bytes,
         peer: IAddress,
-    ) -> tuple[bytes, int] | None:
+    ) -> QuickResponse | None:
         """
         C{/now}, C{/now.json} or C{/now.txt}, as L{Now<clocksvc._web._api.Now>}
         answers it.
@@ -226,12 +273,12 @@ class QuickAnswers:
         """
         if below:
             return None
-        zone = self._zone
+        zone, t1 = self._zone, None
         if query:
-            found = self._zoneOf(query)
-            if found is None:
+            parsed = self._nowQuery(query)
+            if parsed is None:
                 return None
-            zone = found
+            zone, t1 = parsed
         if fields is None:
             # The form the client asks for, as Now.formatFor chooses it.
             if self._now.choose(head.accept) == "application/json":
@@ -239,13 +286,16 @@ class QuickAnswers:
             else:
                 fields = _VARY_TEXT_FIELDS
         # The last field is the Content-Type, which says the form.
-        if fields[-1] is _TEXT_FIELDS[-1]:
+        text = fields[-1] is _TEXT_FIELDS[-1]
+        if t1 is not None:
+            return self._exchange(head.method, fields, zone, peer, t1, text)
+        if text:
             return self._text(head.method, fields, zone, peer)
         return self._document(head.method, fields, zone, peer)
 
     def _rootAnswer(
         self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
-    ) -> tuple[bytes, int] | None:
+    ) -> QuickResponse | None:
         """
         C{/}, as L{NegotiatedRoot<clocksvc._web._api.NegotiatedRoot>} answers
         it.
@@ -268,7 +318,7 @@ class QuickAnswers:
 
     def _zoneDocument(
         self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
-    ) -> tuple[bytes, int] | None:
+    ) -> QuickResponse | None:
         """
         A zone's document at C{/api/timezone/AREA/LOCATION[/REGION]}, C{.txt}
         on the last segment for text, as
@@ -294,15 +344,58 @@ class QuickAnswers:
             return self._text(head.method, _TEXT_FIELDS, zone, peer)
         return self._document(head.method, JSON_FIELDS, zone, peer)
 
-    def _zoneOf(self, query: bytes) -> ZoneInfo | None:
+    def _ipAnswer(
+        self,
+        fields: tuple[tuple[bytes, bytes], ...],
+        head: QuickHead,
+        below: bytes,
+        query: bytes,
+        peer: IAddress,
+    ) -> QuickResponse | None:
         """
-        @return: the zone named by C{query} if it is C{tz=NAME} alone, plain,
-            and names a zone; else L{None}, for the resource tree to answer
-            it (or its error).
+        C{/api/ip} or C{/api/ip.txt}, as L{IPZone<clocksvc._web._geoip.IPZone>}
+        answers it for a client whose address has a zone; other addresses,
+        and C{/api/ip/ADDRESS}, are left to it.
+
+        @param fields: the fields of the form it answers in, after
+            C{Clock-Status}.
         """
-        if not query.startswith(b"tz="):
+        if below or query or self._geoip is None:
             return None
-        return self._zoneNamed(query[3:])
+        zone = self._geoip.zoneOf(addressIP(peer))
+        if zone is None:
+            return None
+        if fields is _TEXT_FIELDS:
+            return self._text(head.method, fields, zone, peer)
+        return self._document(head.method, fields, zone, peer)
+
+    def _nowQuery(self, query: bytes) -> tuple[ZoneInfo, int | float | None] | None:
+        """
+        @return: the zone and the C{t1} that C{query} gives, if it is
+            C{tz=NAME}, C{t1=MILLISECONDS}, or both in either order, each
+            plain and valid; else L{None}, for the resource tree to answer
+            it (or its error). Without C{tz}, the zone is the default one.
+        """
+        zone: ZoneInfo | None = None
+        t1: int | float | None = None
+        parts = query.split(b"&")
+        if len(parts) > 2:
+            return None
+        for part in parts:
+            name, equals, value = part.partition(b"=")
+            if not equals:
+                return None
+            if name == b"tz" and zone is None:
+                zone = self._zoneNamed(value)
+                if zone is None:
+                    return None
+            elif name == b"t1" and t1 is None and _T1_BYTES.issuperset(value):
+                t1 = parseT1(value.decode("ascii"))
+                if t1 is None:
+                    return None
+            else:
+                return None
+        return (self._zone if zone is None else zone), t1
 
     def _zoneNamed(self, value: bytes) -> ZoneInfo | None:
         """
@@ -327,11 +420,14 @@ class QuickAnswers:
         self._zones[value] = zone
         return zone
 
+    def _clockState(self) -> ClockState:
+        return UNKNOWN if self._health is None else self._health.state()
+
     def _clockStatus(self) -> bytes:
         # The same bytes object while the state holds: compared by identity.
         return self._status if self._health is None else self._health.field()
 
-    def _page(self, method: bytes) -> tuple[bytes, int]:
+    def _page(self, method: bytes) -> QuickResponse:
         now = self._clock.seconds()
         status = self._clockStatus()
         if int(now) != self._second or status is not self._pageStatus:
@@ -354,8 +450,8 @@ class QuickAnswers:
             )
             self._pageGet = self._pageHead + body
         if method == b"HEAD":
-            return self._pageHead, 0
-        return self._pageGet, len(self._pageGet) - len(self._pageHead)
+            return QuickResponse(self._pageHead, 0)
+        return QuickResponse(self._pageGet, len(self._pageGet) - len(self._pageHead))
 
     def _document(
         self,
@@ -363,7 +459,7 @@ class QuickAnswers:
         fields: tuple[tuple[bytes, bytes], ...],
         zone: ZoneInfo,
         peer: IAddress,
-    ) -> tuple[bytes, int]:
+    ) -> QuickResponse:
         now = self._clock.seconds()
         # The document has the microsecond and the client's address in it:
         # it is made for each request, as Now makes it.
@@ -376,10 +472,88 @@ class QuickAnswers:
         fields: tuple[tuple[bytes, bytes], ...],
         zone: ZoneInfo,
         peer: IAddress,
-    ) -> tuple[bytes, int]:
+    ) -> QuickResponse:
         now = self._clock.seconds()
-        body = documentText(timeDocument(now, zone, addressIP(peer)))
+        body = documentTextAt(now, zone, addressIP(peer))
         return self._answer(method, now, fields, body)
+
+    def _exchange(
+        self,
+        method: bytes,
+        fields: tuple[tuple[bytes, bytes], ...],
+        zone: ZoneInfo,
+        peer: IAddress,
+        t1: int | float,
+        text: bool,
+    ) -> QuickResponse:
+        """
+        A sample of an NTP-style exchange (C{?t1=}), as
+        L{Now<clocksvc._web._api.Now>} answers it, with L{exchange}.
+
+        @param fields: the fields of the document in its form, after
+            C{Clock-Status}: C{Vary} if it was negotiated, then the
+            C{Content-Type}, which goes after the exchange's own fields.
+        """
+        received = self._clock.seconds()
+        form: Format = "text" if text else "json"
+        makeDocument = documentTextAt if text else documentJSONAt
+        body, timing = exchange(
+            form,
+            makeDocument(received, zone, addressIP(peer)),
+            self._clockState(),
+            t1,
+            received,
+            self._clock,
+        )
+        *before, contentType = fields
+        return self._answer(
+            method,
+            received,
+            (*before, *EXCHANGE_FIELDS),
+            body,
+            b"Server-Timing: " + timing + b"\r\n%s: %s\r\n" % contentType,
+        )
+
+    def _wellKnown(
+        self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
+    ) -> QuickResponse | None:
+        """
+        C{/.well-known/time}, as L{WellKnownTime<clocksvc._web._sync.
+        WellKnownTime>} answers it: 204, with the time in C{X-HTTPSTIME}.
+        """
+        if below != b"/time" or query:
+            return None
+        now = self._clock.seconds()
+        return QuickResponse(
+            responseHead(
+                204,
+                _head(
+                    now,
+                    *WELL_KNOWN_FIELDS,
+                    (b"Clock-Status", self._clockStatus()),
+                    (b"X-Httpstime", httpsTime(now)),
+                ),
+            ),
+            0,
+            204,
+        )
+
+    def _timesync(
+        self, head: QuickHead, below: bytes, query: bytes, peer: IAddress
+    ) -> QuickResponse | None:
+        """
+        A timesync call, C{POST /timesync}, as L{Timesync<clocksvc._web._sync.
+        Timesync>} answers it; a call it would refuse is left to it.
+        """
+        if below or query:
+            return None
+        call = timesyncCall(head.body)
+        if call is None:
+            return None
+        # Dated as the request is, before the answer's time is read.
+        now = self._clock.seconds()
+        body = timesyncAnswer(call, self._clockState(), self._clock)
+        return self._answer(b"POST", now, JSON_FIELDS, body)
 
     def _answer(
         self,
@@ -387,11 +561,16 @@ class QuickAnswers:
         now: float,
         fields: tuple[tuple[bytes, bytes], ...],
         body: bytes,
-    ) -> tuple[bytes, int]:
+        more: bytes = b"",
+    ) -> QuickResponse:
         """
-        @param fields: the answer's fields after C{Clock-Status}.
-        @return: a time answer made at C{now}: the head, kept for the second,
-            with C{body}'s length, and C{body} unless C{method} is C{HEAD}.
+        @param fields: the answer's fields after C{Clock-Status}, which stay
+            the same all second long.
+        @param more: the fields after those, each with its line's end, that
+            change from one request to the next.
+        @return: a time answer made at C{now}: the head, kept for the second
+            but C{more} and the length, and C{body} unless C{method} is
+            C{HEAD}.
         """
         status = self._clockStatus()
         second, madeWith, start = self._heads.get(fields, (-1, b"", b""))
@@ -402,7 +581,7 @@ class QuickAnswers:
                 _head(now, *TIME_FIELDS, (b"Clock-Status", status), *fields),
             )[:-2]
             self._heads[fields] = (int(now), status, start)
-        head = start + b"Content-Length: %d\r\n\r\n" % len(body)
+        head = start + more + b"Content-Length: %d\r\n\r\n" % len(body)
         if method == b"HEAD":
-            return head, 0
-        return head + body, len(body)
+            return QuickResponse(head, 0)
+        return QuickResponse(head + body, len(body))

@@ -21,6 +21,7 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.server import NOT_DONE_YET
 
 __all__ = [
+    "FIXED_FIELDS",
     "JSON_FIELDS",
     "JSON_TYPE",
     "STRICTEST_POLICY",
@@ -29,6 +30,7 @@ __all__ = [
     "VARY_FIELDS",
     "MethodResource",
     "NotFound",
+    "fixedHeaders",
     "jsonError",
     "noContent",
     "pageFields",
@@ -76,6 +78,13 @@ TIME_FIELDS = (
 )
 
 
+#: The fields that replace L{TIME_FIELDS}' C{Cache-Control} on an answer
+#: about a given instant rather than now, which does not age: a private
+#: cache may keep it (the time document holds the client's address) for a
+#: day, after which a new release of the zone database may have changed it.
+FIXED_FIELDS = ((b"Cache-Control", b"private, max-age=86400"),)
+
+
 #: The fields of an answer that C{Accept} chose the form of.
 VARY_FIELDS = ((b"Vary", b"accept"),)
 
@@ -120,6 +129,18 @@ def timeHeaders(request: IRequest, clockStatus: bytes | None = None) -> None:
     setFields(request, TIME_FIELDS)
     if clockStatus is not None:
         request.setHeader(b"clock-status", clockStatus)
+
+
+def fixedHeaders(
+    request: IRequest, fields: Iterable[tuple[bytes, bytes]] = FIXED_FIELDS
+) -> None:
+    """
+    Make a time answer one about a given instant rather than now: cacheable
+    (C{fields}, L{FIXED_FIELDS} by default), and without C{Clock-Status},
+    since the server's clock plays no part in it.
+    """
+    setFields(request, fields)
+    request.responseHeaders.removeHeader(b"clock-status")
 
 
 def noContent(request: IRequest) -> int:

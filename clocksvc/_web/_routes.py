@@ -19,8 +19,10 @@ from twisted.web.resource import IResource, Resource
 
 from .._http import Limits
 from .._time import ZoneCatalogue
-from ._api import APIDirectory, NegotiatedRoot, Now, Timezones
+from ._api import APIDirectory, Format, NegotiatedRoot, Now, Timezones
 from ._clockhealth import ClockHealth, StepWatch
+from ._conversions import Convert, Transitions
+from ._geoip import GeoIP, IPZone
 from ._health import Health, Readiness, Ready
 from ._live import LivePage, StaticFile
 from ._metrics import MetricsPage, SiteMetrics
@@ -30,7 +32,15 @@ from ._resource import NotFound
 from ._stream import Stream, Ticker
 from ._sync import Timesync, WellKnownTime
 
-__all__ = ["ROUTES", "Parts", "Route", "buildTree", "metricLabels", "openAPIPaths"]
+__all__ = [
+    "ROUTES",
+    "Parts",
+    "Route",
+    "buildTree",
+    "metricLabels",
+    "mounted",
+    "openAPIPaths",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class Parts:
         C{/healthz} and C{/readyz}.
     @ivar watch: finds steps of the wall clock.
     @ivar readiness: when C{/readyz} says the server is ready.
+    @ivar geoip: the IP geolocation database of C{/api/ip}, if the server
+        has one.
     """
 
     clock: IReactorTime
@@ -62,6 +74,7 @@ class Parts:
     health: ClockHealth
     watch: StepWatch
     readiness: Readiness
+    geoip: GeoIP | None = None
 
 
 @dataclass(frozen=True)
@@ -70,12 +83,18 @@ class Route:
     One endpoint.
 
     @ivar segment: the first segment of its path, which the resource is
-        mounted at.
+        mounted at; or the first two, as C{b"api/ip"}, to mount it below
+        the resource of a route before it.
     @ivar label: its C{endpoint} label in C{/metrics}.
     @ivar paths: its paths in C{/openapi.json}.
     @ivar make: makes its resource.
     @ivar admin: whether it is one of the operator's (C{/healthz},
         C{/metrics}), which C{--admin-listen} moves to a site of their own.
+    @ivar deeper: labels in C{/metrics} for paths below the segment, as
+        (pattern, label): a pattern C{api/convert} names that path and those
+        below it; one with a C{*}, such as C{api/timezone/*/transitions},
+        the paths that start with what is before it and end with what is
+        after it.
     @ivar quick: the name of the quick answer (in
         L{QuickAnswers<clocksvc._web._quick.QuickAnswers>}) that answers its
         plain C{GET} and C{HEAD} requests from their head, as its resource
@@ -88,13 +107,22 @@ class Route:
     make: Callable[[Parts], IResource]
     admin: bool = False
     quick: str | None = None
+    deeper: tuple[tuple[bytes, str], ...] = ()
 
 
 def _timezones(parts: Parts) -> IResource:
     api = APIDirectory()
+    transitions = Transitions(parts.clock)
     api.putChild(
-        b"timezone", Timezones(parts.clock, parts.catalogue, health=parts.health)
+        b"timezone",
+        Timezones(
+            parts.clock,
+            parts.catalogue,
+            health=parts.health,
+            below={b"transitions": transitions.renderZone},
+        ),
     )
+    api.putChild(b"convert", Convert(parts.catalogue, health=parts.health))
     api.putChild(
         b"timezone.txt",
         Timezones(parts.clock, parts.catalogue, "text", health=parts.health),
@@ -126,7 +154,18 @@ def _zonePaths() -> tuple[str, ...]:
         paths.append(
             "/api/timezone/" + "/".join(["{area}", "{location}", "{region}"][:depth])
         )
-    return tuple(path for plain in paths for path in (plain, plain + ".txt"))
+    zones = tuple(path for plain in paths for path in (plain, plain + ".txt"))
+    # A zone's transitions, below a zone of two or three segments.
+    return (*zones, *(plain + "/transitions" for plain in paths[2:]))
+
+
+def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
+    def make(parts: Parts) -> IResource:
+        return IPZone(
+            parts.clock, parts.catalogue, parts.geoip, forced, health=parts.health
+        )
+
+    return make
 
 
 ROUTES: tuple[Route, ...] = (
@@ -168,7 +207,25 @@ ROUTES: tuple[Route, ...] = (
         ),
         quick="now.txt",
     ),
-    Route(b"api", "/api/timezone", _zonePaths(), _timezones, quick="zones"),
+    Route(
+        b"api",
+        "/api/timezone",
+        (*_zonePaths(), "/api/convert"),
+        _timezones,
+        quick="zones",
+        deeper=(
+            (b"api/convert", "/api/convert"),
+            (b"api/timezone/*/transitions", "/api/timezone/transitions"),
+        ),
+    ),
+    Route(
+        b"api/ip",
+        "/api/ip",
+        ("/api/ip", "/api/ip/{address}", "/api/ip/{address}.txt"),
+        _ip(None),
+        quick="ip",
+    ),
+    Route(b"api/ip.txt", "/api/ip", ("/api/ip.txt",), _ip("text"), quick="ip.txt"),
     Route(
         b"openapi.json",
         "/openapi.json",
@@ -180,8 +237,15 @@ ROUTES: tuple[Route, ...] = (
         "/timesync",
         ("/timesync",),
         lambda parts: Timesync(parts.clock, health=parts.health),
+        quick="timesync",
     ),
-    Route(b".well-known", "/.well-known/time", ("/.well-known/time",), _wellKnown),
+    Route(
+        b".well-known",
+        "/.well-known/time",
+        ("/.well-known/time",),
+        _wellKnown,
+        quick="well-known",
+    ),
     Route(
         b"stream",
         "/stream",
@@ -229,9 +293,13 @@ ROUTES: tuple[Route, ...] = (
 
 def metricLabels() -> dict[bytes, str]:
     """
-    @return: each route's label in C{/metrics}, by its first path segment.
+    @return: each route's label in C{/metrics}, by its first path segment;
+        and the labels of paths below them (L{Route.deeper}).
     """
-    return {route.segment: route.label for route in ROUTES}
+    labels = {route.segment: route.label for route in ROUTES}
+    for route in ROUTES:
+        labels.update(route.deeper)
+    return labels
 
 
 def openAPIPaths() -> list[str]:
@@ -275,5 +343,22 @@ def buildTree(parts: Parts, routes: Iterable[Route]) -> Resource:
     """
     root = _Root()
     for route in routes:
-        root.putChild(route.segment, route.make(parts))
+        parent: Resource = root
+        *above, segment = route.segment.split(b"/")
+        for name in above:
+            parent = parent.children[name]
+        parent.putChild(segment, route.make(parts))
     return root
+
+
+def mounted(root: Resource, segment: bytes) -> IResource | None:
+    """
+    @param root: a tree that L{buildTree} built.
+    @param segment: a route's L{Route.segment}.
+    @return: the resource mounted there now, if any.
+    """
+    found: IResource | None = root
+    for name in segment.split(b"/"):
+        children = getattr(found, "children", {})
+        found = children.get(name)
+    return found

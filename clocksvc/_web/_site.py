@@ -18,6 +18,7 @@ from .._http import ClockSite, Forwarding, IReporter, Limits, TrustedProxies
 from .._time import ZoneCatalogue, defaultCatalogue
 from ._access import AccessLog
 from ._clockhealth import ClockHealth, ClockState, StepWatch, readKernelClock
+from ._geoip import GeoIP
 from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
@@ -109,12 +110,13 @@ def buildSite(
     timezone: str = "UTC",
     limits: Limits | None = None,
     *,
-    accessLog: bool = False,
+    accessLog: bool | Callable[[str], None] = False,
     adminResources: bool = True,
     trustedProxies: TrustedProxies | None = None,
     timers: IReactorTime | None = None,
     readClock: Callable[[], ClockState] = readKernelClock,
     readiness: Readiness | None = None,
+    geoip: GeoIP | None = None,
 ) -> ClockSite:
     """
     Build the site that serves clocksvc's routes (L{ROUTES}).
@@ -124,7 +126,10 @@ def buildSite(
         one clock drives both.
     @param timezone: the zone of C{/now} and C{/} when a client names none.
     @param limits: the limits to keep; by default L{Limits}'s defaults.
-    @param accessLog: whether each answered request is logged.
+    @param accessLog: whether each answered request is logged: C{True} as
+        an event of L{accessLog<clocksvc._web.accessLog>}, or a callable to
+        write each line to (the log's writer), which costs the reactor
+        less.
     @param adminResources: whether C{/healthz}, C{/readyz} and C{/metrics}
         are served here; if not, serve them with L{buildAdminSite}.
     @param timers: where the site runs its timers (connection timeouts, the
@@ -135,6 +140,8 @@ def buildSite(
         site is not draining.
     @param trustedProxies: the proxies whose forwarding fields give a
         request's client address and scheme; by default none.
+    @param geoip: the IP geolocation database of C{/api/ip}; without one,
+        C{/api/ip} knows no address.
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
@@ -156,14 +163,15 @@ def buildSite(
         health,
         watch,
         Readiness() if readiness is None else readiness,
+        geoip,
     )
     routes = [route for route in ROUTES if adminResources or not route.admin]
     root = buildTree(parts, routes)
     reporters: list[IReporter] = [metrics]
     if accessLog:
-        reporters.append(AccessLog())
+        reporters.append(AccessLog(None if accessLog is True else accessLog))
     quick = QuickAnswers(
-        clock, root, parts.defaultZone, health, parts.catalogue, routes
+        clock, root, parts.defaultZone, health, parts.catalogue, routes, geoip
     )
     forwarding = (
         Forwarding(trustedProxies, metrics.forwardedInvalid.inc)

@@ -14,10 +14,18 @@ from twisted.web import http
 from twisted.web.iweb import IRequest
 
 from ._api import TimeResource
-from ._clockhealth import UNKNOWN, ClockHealth
-from ._resource import JSON_TYPE, MethodResource, jsonError, noContent
+from ._clockhealth import UNKNOWN, ClockHealth, ClockState
+from ._resource import JSON_TYPE, MethodResource, jsonError, noContent, setFields
 
-__all__ = ["MAX_TIMESYNC_BODY", "Timesync", "WellKnownTime"]
+__all__ = [
+    "MAX_TIMESYNC_BODY",
+    "WELL_KNOWN_FIELDS",
+    "Timesync",
+    "WellKnownTime",
+    "httpsTime",
+    "timesyncAnswer",
+    "timesyncCall",
+]
 
 #: The largest timesync request body read: a real one is under 100 bytes.
 MAX_TIMESYNC_BODY = 64 * 1024
@@ -39,6 +47,58 @@ def _finiteFloat(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{text[:20]} is out of range")
     return number
+
+
+#: How calls are read and answers written: made once, as json.loads and
+#: json.dumps would make them for each call, given these options.
+_DECODER = json.JSONDecoder(parse_constant=_refuseConstant, parse_float=_finiteFloat)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def timesyncCall(body: bytes) -> dict[str, object] | None:
+    """
+    @return: the JSON-RPC call in C{body}, if it is a timesync call:
+        C{{"jsonrpc":"2.0","id":ID,"method":"timesync"}}; else L{None}.
+    """
+    try:
+        # JSON has no Infinity or NaN (RFC 8259 section 6), though
+        # Python's reader takes them, and 1e999 overflows to infinity:
+        # an id that cannot be echoed as JSON is refused.
+        # As json.loads reads bytes, with a reader made once rather than
+        # for every call.
+        call = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+    except (ValueError, RecursionError):
+        return None
+    if (
+        not isinstance(call, dict)
+        or call.get("jsonrpc") != "2.0"
+        or call.get("method") != "timesync"
+    ):
+        return None
+    return call
+
+
+def timesyncAnswer(
+    call: dict[str, object], state: ClockState, clock: IReactorTime
+) -> bytes:
+    """
+    @param call: a timesync call (L{timesyncCall}).
+    @param state: the server clock's state.
+    @param clock: read for the answer's time, last of all.
+    @return: the answer to C{call}, as JSON.
+    """
+    answer = {
+        "jsonrpc": "2.0",
+        # The npm server answers null where the request has no id.
+        "id": call.get("id"),
+        # The server clock's own bound, beside the time, which clients
+        # that know of it add to their uncertainty (and others ignore).
+        "clock_synchronized": state.synchronized,
+        "clock_max_error_ms": state.maxErrorMs,
+        # Read last, just before the answer goes out.
+        "result": round(clock.seconds() * 1000),
+    }
+    return _ENCODER.encode(answer).encode()
 
 
 class Timesync(TimeResource):
@@ -66,45 +126,37 @@ class Timesync(TimeResource):
             return jsonError(
                 request, http.REQUEST_ENTITY_TOO_LARGE, "request body too large"
             )
-        try:
-            # JSON has no Infinity or NaN (RFC 8259 section 6), though
-            # Python's reader takes them, and 1e999 overflows to infinity:
-            # an id that cannot be echoed as JSON is refused.
-            call = json.loads(
-                body, parse_constant=_refuseConstant, parse_float=_finiteFloat
-            )
-        except (ValueError, RecursionError):
-            call = None
-        if (
-            not isinstance(call, dict)
-            or call.get("jsonrpc") != "2.0"
-            or call.get("method") != "timesync"
-        ):
+        call = timesyncCall(body)
+        if call is None:
             return jsonError(
                 request,
                 http.BAD_REQUEST,
                 'expected {"jsonrpc": "2.0", "id": ..., "method": "timesync"}',
             )
         request.setHeader(b"content-type", JSON_TYPE)
-        state = self.clockState()
-        answer = {
-            "jsonrpc": "2.0",
-            # The npm server answers null where the request has no id.
-            "id": call.get("id"),
-            # The server clock's own bound, beside the time, which clients
-            # that know of it add to their uncertainty (and others ignore).
-            "clock_synchronized": state.synchronized,
-            "clock_max_error_ms": state.maxErrorMs,
-            # Read last, just before the answer goes out.
-            "result": round(self._clock.seconds() * 1000),
-        }
-        return json.dumps(answer, separators=(",", ":"), allow_nan=False).encode()
+        return timesyncAnswer(call, self.clockState(), self._clock)
 
     def render_OPTIONS(self, request: IRequest) -> int:
         request.setHeader(b"access-control-allow-methods", b"POST")
         request.setHeader(b"access-control-allow-headers", b"content-type")
         request.setHeader(b"access-control-max-age", b"86400")
         return noContent(request)
+
+
+#: The fields of C{/.well-known/time}'s answer before C{Clock-Status}.
+WELL_KNOWN_FIELDS = (
+    (b"Cache-Control", b"no-store"),
+    (b"Access-Control-Allow-Origin", b"*"),
+    (b"Access-Control-Expose-Headers", b"x-httpstime, date, clock-status"),
+)
+
+
+def httpsTime(seconds: float) -> bytes:
+    """
+    @return: C{X-HTTPSTIME}'s value: seconds since the epoch, to the
+        microsecond.
+    """
+    return b"%.6f" % (seconds,)
 
 
 class WellKnownTime(MethodResource):
@@ -124,11 +176,7 @@ class WellKnownTime(MethodResource):
         self._health = health
 
     def render_GET(self, request: IRequest) -> int:
-        request.setHeader(b"cache-control", b"no-store")
-        request.setHeader(b"access-control-allow-origin", b"*")
-        request.setHeader(
-            b"access-control-expose-headers", b"x-httpstime, date, clock-status"
-        )
+        setFields(request, WELL_KNOWN_FIELDS)
         request.setHeader(
             b"clock-status",
             (
@@ -136,7 +184,7 @@ class WellKnownTime(MethodResource):
             ).structuredField(),
         )
         now = self._clock.seconds()
-        request.setHeader(b"x-httpstime", b"%.6f" % (now,))
+        request.setHeader(b"x-httpstime", httpsTime(now))
         # Twisted dates responses by the system clock; this one is dated by
         # the same clock as X-HTTPSTIME, so the two always agree.
         request.setHeader(b"date", http.datetimeToString(now))

@@ -28,9 +28,11 @@ from typing import Any
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[2]
+logger = logging.getLogger(__name__)
 
 
 def _cell(text: str) -> str:
@@ -122,7 +124,7 @@ def metricsMarkdown() -> str:
 
 #: What each field of an access-log line means, beside C{time}; the
 #: directive fails the build if the log's fields and these differ.
-ACCESS_FIELDS = {
+FIELD_MEANINGS = {
     "client": "the client's address (behind a trusted proxy, the one it names)",
     "method": "the request's method, as sent",
     "path": "the request's target, as sent, query included",
@@ -141,19 +143,19 @@ def logFieldsMarkdown() -> str:
     @raise ValueError: if the log writes a field this module does not
         describe, or no longer writes one that it does.
     """
-    from clocksvc._run._logging import _ACCESS_FIELDS
+    from clocksvc._web import ACCESS_FIELDS
 
-    if set(_ACCESS_FIELDS) != set(ACCESS_FIELDS):
+    if set(ACCESS_FIELDS) != set(FIELD_MEANINGS):
         raise ValueError(
-            f"the access log's fields {_ACCESS_FIELDS} differ from those "
-            f"described in {__file__}: {tuple(ACCESS_FIELDS)}"
+            f"the access log's fields {ACCESS_FIELDS} differ from those "
+            f"described in {__file__}: {tuple(FIELD_MEANINGS)}"
         )
     rows = ["| field | meaning |", "| --- | --- |"]
     rows.append(
         "| `time` | when the request was answered, ISO 8601 in UTC, to the "
         "millisecond |"
     )
-    rows += [f"| `{name}` | {ACCESS_FIELDS[name]} |" for name in _ACCESS_FIELDS]
+    rows += [f"| `{name}` | {FIELD_MEANINGS[name]} |" for name in ACCESS_FIELDS]
     rows.append(
         "| `truncated` | only when a method, path or user agent was cut to 1024 "
         'characters: each cut field\'s full length, as `{"path":16384}` |'
@@ -193,7 +195,16 @@ class _Generated(SphinxDirective):
     generate: Any = None
 
     def run(self) -> list[nodes.Node]:
-        text = type(self).generate()
+        try:
+            text = type(self).generate()
+        except Exception as e:
+            # A warning, which fails the build (-W) and says why, where an
+            # exception would be hidden behind pydoctor's extension failing
+            # at the end of the build.
+            logger.warning(
+                "%s: cannot generate: %r", self.name, e, location=self.get_location()
+            )
+            return []
         container = nodes.container()
         self.state.nested_parse(
             StringList(text.splitlines(), source=self.get_source_info()[0]),

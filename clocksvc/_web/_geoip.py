@@ -1,0 +1,222 @@
+# -*- test-case-name: tests.test_geoip -*-
+"""
+C{/api/ip}: the time document for the zone that the operator's IP
+geolocation database (C{--geoip-db}, a MaxMind DB file such as
+GeoLite2-City or DB-IP City Lite) gives for the client's address, or for an
+address in the path, as worldtimeapi.org's C{/api/ip} answers.
+
+The database is read with MaxMind's C{maxminddb}, through its C extension
+where it has one, which maps the file rather than reading it: a lookup is a
+walk of a few dozen nodes, and every worker shares the file's pages. The
+zone of each address asked about is kept (L{GeoIP.zoneOf}), a bounded
+number of them, because a time service's clients ask again and again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from zoneinfo import ZoneInfo
+
+import maxminddb
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.web import http
+from twisted.web.iweb import IRequest
+
+from .._time import ZoneCatalogue, defaultCatalogue, isZoneName
+from ._api import Format, Timezones, clientIP
+from ._clockhealth import ClockHealth
+
+__all__ = ["GeoIP", "GeoIPError", "IPZone", "parseAddress"]
+
+_serviceLog = Logger(namespace="clocksvc.service")
+
+
+class GeoIPError(Exception):
+    """
+    A geolocation database cannot be read: its one line, for the operator.
+    """
+
+
+def _open(path: str) -> maxminddb.Reader:
+    """
+    @return: a reader of the MaxMind DB file at C{path}.
+    @raise GeoIPError: if there is no such file, or it is not one.
+    """
+    try:
+        return maxminddb.open_database(path)
+    except OSError as e:
+        raise GeoIPError(f"cannot read {path!r}: {e.strerror or e}") from None
+    except (maxminddb.InvalidDatabaseError, ValueError):
+        # The reader's own message repeats the path, and says no more.
+        raise GeoIPError(f"{path!r} is not a MaxMind DB file") from None
+
+
+def parseAddress(text: str) -> str:
+    """
+    @param text: an IP address, as a client writes it in a path.
+    @return: the address in the canonical text that L{clientIP} gives:
+        IPv6 as RFC 5952 writes it, IPv4-mapped IPv6 addresses unmapped.
+    @raise ValueError: if C{text} is not an IPv4 or IPv6 address.
+    """
+    address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+class GeoIP:
+    """
+    An IP geolocation database: the zone of an IP address.
+
+    @ivar path: the database's file.
+    """
+
+    #: How many addresses' zones it keeps: no client can grow it past this.
+    #: A few hundred kilobytes at most.
+    _KEPT = 4096
+
+    def __init__(self, path: str, catalogue: ZoneCatalogue = defaultCatalogue):
+        """
+        @param path: a MaxMind DB file whose records have
+            C{location.time_zone}, as GeoLite2-City's and DB-IP City Lite's
+            do.
+        @param catalogue: the zones its zone names are looked up in, as
+            C{/api/timezone/NAME} looks them up (so a link such as
+            C{Asia/Harbin} answers as it does there).
+        @raise GeoIPError: if the file cannot be read or is not a MaxMind DB
+            file.
+        """
+        self.path = path
+        self._catalogue = catalogue
+        self._reader = _open(path)
+        self._zones: dict[str, ZoneInfo | None] = {}
+
+    def zoneOf(self, address: str) -> ZoneInfo | None:
+        """
+        @param address: an IP address in canonical text, as L{clientIP} or
+            L{parseAddress} gives it; or anything else, such as the empty
+            address of a client on a UNIX socket.
+        @return: the zone the database gives for C{address}; L{None} for an
+            address that is not public (private, loopback, link-local and
+            the like), that it does not know or has no zone for, or whose
+            zone is not in the zone database.
+        """
+        try:
+            return self._zones[address]
+        except KeyError:
+            pass
+        zone = self._lookUp(address)
+        if len(self._zones) >= self._KEPT:
+            self._zones.clear()
+        self._zones[address] = zone
+        return zone
+
+    def _lookUp(self, address: str) -> ZoneInfo | None:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return None
+        if not ip.is_global:
+            # Where a private network's clients are is the operator's to
+            # know, not a database's; and no address of these is in one.
+            return None
+        try:
+            record = self._reader.get(ip)
+        except ValueError:
+            # An IPv6 address, and the database is of IPv4 addresses only.
+            return None
+        except maxminddb.InvalidDatabaseError as e:
+            # The file was damaged, or rewritten in place while mapped:
+            # unknown, rather than a 500, until it is replaced and reread.
+            _serviceLog.error(
+                "--geoip-db: cannot look up {address}: {problem}",
+                event="geoip_lookup_failed",
+                address=address,
+                problem=str(e),
+            )
+            return None
+        location = record.get("location") if isinstance(record, dict) else None
+        name = location.get("time_zone") if isinstance(location, dict) else None
+        if not isinstance(name, str) or not isZoneName(name):
+            return None
+        return self._catalogue.zone(name)
+
+    def reload(self) -> None:
+        """
+        Read the file again (on SIGHUP), for a database updated in place,
+        as geoipupdate does each week, by renaming a new file over the old;
+        and forget the zones kept. If the file cannot be read now, keep the
+        database already read, and log why.
+        """
+        try:
+            reader = _open(self.path)
+        except GeoIPError as e:
+            _serviceLog.error(
+                "--geoip-db: {problem}; still using the database read before",
+                event="geoip_reload_failed",
+                problem=str(e),
+            )
+            return
+        old, self._reader = self._reader, reader
+        self._zones = {}
+        old.close()
+        _serviceLog.info(
+            "--geoip-db: read {path} again", event="geoip_reloaded", path=self.path
+        )
+
+
+class IPZone(Timezones):
+    """
+    worldtimeapi.org's C{/api/ip}: the time document for the zone of the
+    client's address (through trusted proxies, as the document's
+    C{client_ip}), or of the address at C{/api/ip/ADDRESS}, which the
+    document then names as C{client_ip}; C{.txt} on the last segment
+    answers in text. It is rendered as C{/api/timezone/AREA/LOCATION}'s
+    document is (L{Timezones.sendZone}).
+
+    An address without a zone in the database, one that is not public, or
+    a server without a database: 404 C{unknown location}, as worldtimeapi
+    answers. A segment that is not an IP address: 400.
+    """
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        catalogue: ZoneCatalogue,
+        geoip: GeoIP | None,
+        forced: Format | None = None,
+        *,
+        health: ClockHealth | None = None,
+    ) -> None:
+        """
+        @param clock: where the time comes from.
+        @param catalogue: the zones, as L{Timezones} has them.
+        @param geoip: the database; L{None} if the server has none.
+        @param forced: C{"text"} for C{/api/ip.txt}.
+        @param health: the server clock's state, for C{Clock-Status}.
+        """
+        super().__init__(clock, catalogue, forced, health=health)
+        self._geoip = geoip
+
+    def render_GET(self, request: IRequest) -> bytes:
+        format = self.formatFor(request)
+        segments = list(request.postpath or [])
+        if segments and segments[-1].endswith(b".txt"):
+            segments[-1] = segments[-1][: -len(b".txt")]
+        if len(segments) > 1 or (segments and self._forced is not None):
+            # /api/ip/A/B, /api/ip.txt/A: nothing is there.
+            return self.sendError(request, format, http.NOT_FOUND, "not found")
+        if segments:
+            try:
+                address = parseAddress(segments[0].decode("ascii"))
+            except ValueError:  # UnicodeDecodeError too
+                return self.sendError(
+                    request, format, http.BAD_REQUEST, "invalid IP address"
+                )
+        else:
+            address = clientIP(request)
+        zone = None if self._geoip is None else self._geoip.zoneOf(address)
+        if zone is None:
+            return self.sendError(request, format, http.NOT_FOUND, "unknown location")
+        return self.sendZone(request, format, zone, address)
