@@ -328,6 +328,23 @@ def fuzz(session: nox.Session) -> None:
         session.error("the server logged errors:\n" + "\n".join(errors))
 
 
+def _spawnClocksvc(python: str, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """
+    Start the working copy's clocksvc on a free port of 127.0.0.1.
+
+    @param python: the interpreter to run it with.
+    @param log: where its standard output and error go.
+    @param args: its other options.
+    @return: its process; the caller stops it (L{_stop}).
+    """
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [python, "-m", "clocksvc", "--listen", "tcp:0:interface=127.0.0.1", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def _serving(session: nox.Session, server: subprocess.Popen[bytes], log: Path) -> str:
     """
     Wait for a clocksvc just started to say where it serves, then for it to
@@ -379,48 +396,31 @@ def _stop(session: nox.Session, server: subprocess.Popen[bytes]) -> None:
         session.warn("clocksvc did not stop on SIGTERM in 60 s: killed")
 
 
-@nox.session(python=False)
+@nox.session
 def screenshot(session: nox.Session) -> None:
     """
     Remake docs/_static/live.png, the README's and the docs' picture of
     /live: a clocksvc started from the checkout, and headless Chromium
-    (Debian's chromium) taking the page once its script has measured the
-    offset. Not in the default sessions; uses the tests session's
-    virtualenv (run nox -s tests --install-only first).
+    (Debian's chromium and chromium-driver) driven by Selenium, which waits
+    for the page's script to measure the offset (docs/_tools/screenshot.py).
+    Not in the default sessions.
     """
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        session.error("screenshot needs chromium: apt-get install chromium")
-    tmp = Path(session.create_tmp())
-    log = tmp / "server.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [
-                ".nox/tests/bin/python",
-                "-m",
-                "clocksvc",
-                "--listen",
-                "tcp:0:interface=127.0.0.1",
-                "--access-log",
-                "off",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    missing = [
+        p
+        for p in ("/usr/bin/chromium", "/usr/bin/chromedriver")
+        if not Path(p).exists()
+    ]
+    if missing:
+        session.error("screenshot needs apt-get install chromium chromium-driver")
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "e2e"))
+    log = Path(session.create_tmp()) / "server.log"
+    server = _spawnClocksvc(
+        str(Path(session.bin) / "python"), log, "--access-log", "off"
+    )
     try:
         url = _serving(session, server, log)
         session.run(
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            # Time for the page's script to take its samples of the offset.
-            "--virtual-time-budget=5000",
-            "--window-size=900,1000",
-            f"--screenshot={Path('docs/_static/live.png').resolve()}",
-            url + "live",
-            external=True,
+            "python", "docs/_tools/screenshot.py", url + "live", "docs/_static/live.png"
         )
     finally:
         _stop(session, server)

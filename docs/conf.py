@@ -32,7 +32,7 @@ extensions = [
 ]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "_tools", "Thumbs.db", ".DS_Store"]
 # Every reference must resolve: a broken one is a warning, so an error.
 nitpicky = True
 myst_heading_anchors = 3
