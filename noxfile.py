@@ -83,6 +83,118 @@ def lint(session: nox.Session) -> None:
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    _checkNews(session)
+
+
+def _git(*args: str) -> str | None:
+    """
+    @return: what C{git ARGS} prints, or L{None} if it fails.
+    """
+    result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _newsBase() -> str | None:
+    """
+    The commit that this checkout's change is to be compared with, for the
+    news fragment check: HEAD's first parent when HEAD is a merge (as on
+    main after a branch is merged); else, on a branch, where it left main
+    (or origin/main); else none.
+    """
+    parents = (_git("rev-list", "--parents", "-n", "1", "HEAD") or "").split()
+    if len(parents) > 2:
+        return parents[1]
+    branch = _git("rev-parse", "--abbrev-ref", "HEAD")
+    for main in ("main", "origin/main"):
+        if branch not in (None, "HEAD", "main") and _git("rev-parse", "--verify", main):
+            return _git("merge-base", "HEAD", main)
+    return None
+
+
+def _checkNews(session: nox.Session) -> None:
+    """
+    Fail if this change touches clocksvc/ without adding a news fragment
+    (newsfragments/README.md), then check that the fragments make a NEWS
+    entry. The change is the diff of the working tree from L{_newsBase}.
+    """
+    base = _newsBase()
+    if base is None:
+        session.log("news: nothing to compare with (not a merge, not a branch)")
+    else:
+        changed = (_git("diff", "--name-only", base) or "").split()
+        added = (_git("diff", "--name-only", "--diff-filter=AR", base) or "").split()
+        untracked = (
+            _git("ls-files", "--others", "--exclude-standard", "newsfragments") or ""
+        ).split()
+        fragments = [
+            f
+            for f in [*added, *untracked]
+            if f.startswith("newsfragments/") and f != "newsfragments/README.md"
+        ]
+        code = [f for f in changed if f.startswith("clocksvc/")]
+        if code and not fragments:
+            session.error(
+                f"news: {len(code)} file(s) of clocksvc/ changed since {base[:10]} "
+                "and no news fragment added: see newsfragments/README.md"
+            )
+        session.log(
+            f"news: since {base[:10]}: {len(code)} file(s) of clocksvc/ changed, "
+            f"{len(fragments)} fragment(s)"
+        )
+    # The fragments render: the version given, so that towncrier need not
+    # import clocksvc (and Twisted) here.
+    version = re.search(
+        r'__version__ = "([^"]+)"', Path("clocksvc/_version.py").read_text()
+    )
+    assert version is not None
+    session.run("towncrier", "build", "--draft", "--version", version.group(1))
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """
+    Build the documentation into docs/_build/html with Sphinx (MyST
+    Markdown, the furo theme) and the API reference into its api/ with
+    pydoctor, as Twisted does; any warning fails the build, broken
+    references and pydoctor's included.
+
+    pydoctor links to Twisted's API through an inventory of the installed
+    Twisted, made once and kept in the session's folder: the build needs no
+    network. Arguments go to sphinx-build.
+    """
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    inventory = Path(session.virtualenv.location) / "twisted-inventory"
+    if not (inventory / "objects.inv").exists():
+        twisted = session.run(
+            "python",
+            "-c",
+            "import os, twisted; print(os.path.dirname(twisted.__file__))",
+            silent=True,
+        )
+        assert isinstance(twisted, str)
+        session.run(
+            "pydoctor",
+            "--quiet",
+            "--quiet",
+            "--make-intersphinx",
+            "--project-name=Twisted",
+            f"--html-output={inventory}",
+            twisted.strip(),
+        )
+    shutil.rmtree("docs/_build", ignore_errors=True)
+    session.run(
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-n",
+        "-E",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
+        *session.posargs,
+        env={"CLOCKSVC_TWISTED_INVENTORY": str(inventory / "objects.inv")},
+    )
 
 
 @nox.session
@@ -216,6 +328,23 @@ def fuzz(session: nox.Session) -> None:
         session.error("the server logged errors:\n" + "\n".join(errors))
 
 
+def _spawnClocksvc(python: str, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """
+    Start the working copy's clocksvc on a free port of 127.0.0.1.
+
+    @param python: the interpreter to run it with.
+    @param log: where its standard output and error go.
+    @param args: its other options.
+    @return: its process; the caller stops it (L{_stop}).
+    """
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [python, "-m", "clocksvc", "--listen", "tcp:0:interface=127.0.0.1", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def _serving(session: nox.Session, server: subprocess.Popen[bytes], log: Path) -> str:
     """
     Wait for a clocksvc just started to say where it serves, then for it to
@@ -265,6 +394,36 @@ def _stop(session: nox.Session, server: subprocess.Popen[bytes]) -> None:
         server.kill()
         server.wait()
         session.warn("clocksvc did not stop on SIGTERM in 60 s: killed")
+
+
+@nox.session
+def screenshot(session: nox.Session) -> None:
+    """
+    Remake docs/_static/live.png, the README's and the docs' picture of
+    /live: a clocksvc started from the checkout, and headless Chromium
+    (Debian's chromium and chromium-driver) driven by Selenium, which waits
+    for the page's script to measure the offset (docs/_tools/screenshot.py).
+    Not in the default sessions.
+    """
+    missing = [
+        p
+        for p in ("/usr/bin/chromium", "/usr/bin/chromedriver")
+        if not Path(p).exists()
+    ]
+    if missing:
+        session.error("screenshot needs apt-get install chromium chromium-driver")
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "e2e"))
+    log = Path(session.create_tmp()) / "server.log"
+    server = _spawnClocksvc(
+        str(Path(session.bin) / "python"), log, "--access-log", "off"
+    )
+    try:
+        url = _serving(session, server, log)
+        session.run(
+            "python", "docs/_tools/screenshot.py", url + "live", "docs/_static/live.png"
+        )
+    finally:
+        _stop(session, server)
 
 
 @nox.session

@@ -77,7 +77,7 @@ class QuickResponse(NamedTuple):
 
 class _Site(Shape):
     """
-    What a channel needs of its site (L{ClockSite<._site.ClockSite>}).
+    What a channel needs of its site (L{ClockSite<clocksvc._http._site.ClockSite>}).
     """
 
     limits: Limits

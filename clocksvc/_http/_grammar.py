@@ -582,7 +582,7 @@ def connectionOptions(values: list[bytes]) -> frozenset[bytes]:
 
 class ChunkedDecoder:
     """
-    Reads a chunked body (RFC 9112 section 7.1), strictly:
+    Reads a chunked body (RFC 9112 section 7.1), strictly::
 
         chunked-body   = *chunk last-chunk trailer-section CRLF
         chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF

@@ -2,8 +2,9 @@
 """
 clocksvc's request: Twisted Web's, with its body in memory within the limit,
 C{Host} checked, absolute-form targets understood, and a C{Server} header
-that names no version; over HTTP/1.1 (L{ClockChannel<._channel.ClockChannel>})
-and over HTTP/2 (Twisted's).
+that names no version; over HTTP/1.1
+(L{ClockChannel<clocksvc._http._channel.ClockChannel>}) and over HTTP/2
+(Twisted's).
 """
 
 from __future__ import annotations

@@ -21,8 +21,10 @@ __all__ = ["ClockPage"]
 
 class ClockPage(MethodResource):
     """
-    A page giving the time, as in the lesson: GET answers
-    C{<html><body>Sun Sep  9 01:46:40 2001</body></html>}.
+    A page giving the time, as in the lesson: GET answers the time in the
+    server's local zone, in C{time.ctime}'s format::
+
+        <html><body>Sun Sep  9 01:46:40 2001</body></html>
 
     Mount it at any point of a resource tree: like the lesson's, it is a leaf,
     so it answers for every path below the point where it is mounted.
