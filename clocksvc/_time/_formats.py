@@ -40,6 +40,11 @@ def clockPageBody(seconds: float) -> bytes:
     return b"<html><body>" + time.ctime(seconds).encode() + b"</body></html>"
 
 
+#: The second that L{akamaiTime} last wrote in ISO 8601, and its text: set
+#: before the function that declares it global, as PyPy requires.
+_lastStamp: tuple[int, str] = (0, "1970-01-01T00:00:00")
+
+
 def akamaiTime(seconds: float, names: set[bytes]) -> bytes:
     """
     Answer as time.akamai.com does to C{?ms}, C{?iso} and C{?iso&ms}.
@@ -62,7 +67,3 @@ def akamaiTime(seconds: float, names: set[bytes]) -> bytes:
         )
         _lastStamp = (whole, stamp)
     return (stamp + (f".{fraction:03d}Z" if b"ms" in names else "Z")).encode()
-
-
-#: The second that L{akamaiTime} last wrote in ISO 8601, and its text.
-_lastStamp: tuple[int, str] = (0, "1970-01-01T00:00:00")
