@@ -36,10 +36,10 @@ class ExportsTests(SynchronousTestCase):
 
     def test_version(self) -> None:
         """
-        The version is a dotted string of numbers, and the installed
-        distribution's.
+        The version is three dotted numbers, and a development release's
+        C{.devN} after them (PEP 440), and the installed distribution's.
         """
-        parts = clocksvc.__version__.split(".")
-        self.assertEqual(len(parts), 3)
-        self.assertTrue(all(part.isdigit() for part in parts), parts)
+        self.assertRegex(
+            clocksvc.__version__, r"\A[0-9]+\.[0-9]+\.[0-9]+(\.dev[0-9]+)?\Z"
+        )
         self.assertEqual(metadata.version("clocksvc"), clocksvc.__version__)
