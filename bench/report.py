@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load", "markdown"]
+__all__ = ["load", "markdown", "verdicts"]
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,8 +58,9 @@ def machine(results: dict[str, Any]) -> str:
         f"Measured {m['date'][:10]} at commit {m['clocksvc_commit']} on "
         f"{m['nproc']} cores ({m['cpu_model']}, Linux {m['kernel']}), "
         f"CPython {m['python']} with Twisted {m['twisted']}"
-        + (f", {m['pypy']} with Twisted {m['pypy_twisted']}" if "pypy" in m else "")
-        + f"; {s['rounds']} round(s) of {s['seconds']} s an endpoint, medians; "
+        + (f", {m['pypy']} with Twisted {m['pypy_twisted']}" if m.get("pypy") else "")
+        + f"; {s['rounds']} round{'s' if s['rounds'] != 1 else ''} of "
+        f"{s['seconds']} s an endpoint, medians; "
         f"the server on one core, wrk ({s['connections']} connections) on the "
         "other."
     )
@@ -68,22 +69,30 @@ def machine(results: dict[str, Any]) -> str:
 def compact(results: dict[str, Any]) -> str:
     """
     @return: the README's table: every endpoint of clocksvc, its requests per
-        second with the log off, to a file, to a pipe and on PyPy, its ratio
-        to uvicorn's bare page, and its p99; then each peer's bare page.
+        second with the log off and its ratio to each peer's bare page, its
+        p99, its requests per second with the log to a file, to a pipe and
+        on PyPy; then each peer's bare page.
     """
     summary = results["summary"]
     ours = summary[CLOCKSVC]
-    uvicorn = PEERS[2]
+    shortNames = [peer.split(" ")[0] for peer in PEERS]
     lines = [
-        "| endpoint | req/s | × uvicorn `/` | p99 ms | "
+        "| endpoint | req/s | "
+        + " | ".join(f"× {name} `/`" for name in shortNames)
+        + " | p99 ms | "
         + " | ".join(label for _, label in VARIANTS)
         + " |",
-        "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in VARIANTS) + " |",
+        "| --- | ---: | "
+        + " | ".join("---:" for _ in PEERS)
+        + " | ---: | "
+        + " | ".join("---:" for _ in VARIANTS)
+        + " |",
     ]
     for endpoint, row in ours.items():
         lines.append(
-            f"| `{endpoint}` | {_rate(row)} | {_ratio(row, uvicorn)} | "
-            f"{row['p99_ms']:.1f} | "
+            f"| `{endpoint}` | {_rate(row)} | "
+            + " | ".join(_ratio(row, peer) for peer in PEERS)
+            + f" | {row['p99_ms']:.1f} | "
             + " | ".join(
                 _rate(summary.get(name, {}).get(endpoint)) for name, _ in VARIANTS
             )
@@ -93,9 +102,39 @@ def compact(results: dict[str, Any]) -> str:
         row = summary.get(peer, {}).get("/")
         if row is not None:
             lines.append(
-                f"| {peer}, bare `/` | {_rate(row)} | {_ratio(row, uvicorn)} | "
-                f"{row['p99_ms']:.1f} | " + " | ".join("" for _ in VARIANTS) + " |"
+                f"| {peer}, bare `/` | {_rate(row)} | "
+                + " | ".join(_ratio(row, other) for other in PEERS)
+                + f" | {row['p99_ms']:.1f} | "
+                + " | ".join("" for _ in VARIANTS)
+                + " |"
             )
+    return "\n".join(lines) + "\n"
+
+
+def verdicts(results: dict[str, Any]) -> str:
+    """
+    @return: each group of targets of the performance issue, with how many
+        of its targets were met, and each missed one by how much.
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for t in results["targets"]:
+        groups.setdefault(t["group"], []).append(t)
+    lines = []
+    for group, members in groups.items():
+        measured = [t for t in members if t["met"] is not None]
+        met = sum(1 for t in measured if t["met"])
+        missed = [
+            f"`{t['target']}` {t['measured']}, "
+            f"{t['by'].removeprefix('missed').strip(' ,')}"
+            for t in measured
+            if not t["met"]
+        ]
+        line = f"- {group}: {met} of {len(measured)} met"
+        if len(measured) < len(members):
+            line += f" ({len(members) - len(measured)} not measured)"
+        if missed:
+            line += "; missed: " + "; ".join(missed)
+        lines.append(line + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -120,11 +159,11 @@ def targets(results: dict[str, Any]) -> str:
 
 def markdown(results: dict[str, Any], full: bool = False) -> str:
     """
-    @param full: with the targets too, as the docs show them.
-    @return: the report as Markdown: the compact table, then where it was
-        measured.
+    @param full: with every target too, as the docs show them.
+    @return: the report as Markdown: the compact table, where it was
+        measured, and the targets met and missed.
     """
-    text = compact(results) + "\n" + machine(results) + "\n"
+    text = compact(results) + "\n" + machine(results) + "\n\n" + verdicts(results)
     if full:
         text += "\n" + targets(results)
     return text
