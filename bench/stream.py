@@ -546,7 +546,7 @@ def main(argv: list[str]) -> int:
             f"stream: target missed: {late} of {options.clients} clients missed "
             f"a tick or got one late; p99 lateness {p99 * 1000:.0f} ms, "
             f"{p99 / ALLOWED_LATENESS:.1f}x the {ALLOWED_LATENESS * 1000:.0f} ms "
-            "allowed (why: README, Performance)"
+            "allowed (why: docs/explanation/performance.md)"
         )
     reportFloor(result)
     # Like bench/run.py, it fails only if it cannot measure: a missed target
