@@ -204,14 +204,20 @@ def _secondPieces(zone: ZoneInfo, whole: int, text: bool) -> _Pieces:
     return (head, local[:19], local[26:], utc[:19], fields(_MIDDLE_FIELDS), last)
 
 
-def _piecesAt(zone: ZoneInfo, whole: int, text: bool) -> _Pieces:
+def _piecesAt(seconds: float, zone: ZoneInfo, text: bool) -> tuple[int, int, _Pieces]:
+    """
+    @return: C{seconds} rounded to the microsecond, as L{timeDocument}
+        rounds it, its microsecond, and the pieces of its second's document.
+    """
+    micros = round(seconds * 1_000_000)
+    whole, fraction = divmod(micros, 1_000_000)
     key = (zone, whole, text)
     pieces = _pieces.get(key)
     if pieces is None:
         if len(_pieces) >= _PIECES_KEPT:
             _pieces.clear()
         pieces = _pieces[key] = _secondPieces(zone, whole, text)
-    return pieces
+    return micros, fraction, pieces
 
 
 def documentJSONAt(seconds: float, zone: ZoneInfo, clientIP: str) -> bytes:
@@ -222,9 +228,8 @@ def documentJSONAt(seconds: float, zone: ZoneInfo, clientIP: str) -> bytes:
 
     @return: the document as compact JSON.
     """
-    micros = round(seconds * 1_000_000)
-    whole, fraction = divmod(micros, 1_000_000)
-    head, local, offset, utc, middle, last = _piecesAt(zone, whole, False)
+    micros, fraction, pieces = _piecesAt(seconds, zone, False)
+    head, local, offset, utc, middle, last = pieces
     return (
         f'{head}{json.dumps(clientIP)},"datetime":"{local}.{fraction:06d}{offset}",'
         f'{middle},"unixtime_ms":{micros // 1000},'
@@ -239,9 +244,8 @@ def documentTextAt(seconds: float, zone: ZoneInfo, clientIP: str) -> bytes:
 
     @return: the document in worldtimeapi's text form.
     """
-    micros = round(seconds * 1_000_000)
-    whole, fraction = divmod(micros, 1_000_000)
-    head, local, offset, utc, middle, last = _piecesAt(zone, whole, True)
+    micros, fraction, pieces = _piecesAt(seconds, zone, True)
+    head, local, offset, utc, middle, last = pieces
     return (
         f"{head}{clientIP}\ndatetime: {local}.{fraction:06d}{offset}\n"
         f"{middle}unixtime_ms: {micros // 1000}\n"
