@@ -1,27 +1,33 @@
 # -*- test-case-name: tests.test_fastpath -*-
 """
 Quick answers: the lesson's page at C{/}, time.akamai.com's answers to
-C{/?iso}, C{/?ms} and C{/?iso&ms}, and the time document at C{/}, C{/now},
-C{/now.json} and C{/now.txt} (for the default zone or C{?tz=NAME}) and at
-C{/api/timezone/AREA/LOCATION[.txt]}, and at C{/api/ip} and C{/api/ip.txt}
-(the zone of the client's address), answered from a request's head alone,
-for the plain requests that most clients send and that a time service gets
-most of. Which routes have one is the route table's to say (L{Route.quick}).
+C{/?iso}, C{/?ms} and C{/?iso&ms}, the time document at C{/} (for C{Accept}
+of JSON or text), C{/now}, C{/now.json} and C{/now.txt} (for the default
+zone or C{?tz=NAME}, and as a sample of an exchange with C{?t1=}), at
+C{/api/timezone/AREA/LOCATION[.txt]} and at C{/api/ip[.txt]} (the zone of
+the client's address); C{/.well-known/time}; and the npm timesync library's
+C{POST /timesync}: answered from a request's head (and a timesync call's
+small body) alone, for the plain requests that most clients send and that a
+time service gets most of. Which routes have one is the route table's to
+say (L{Route.quick}), and which methods each answers is this module's.
 
 Twisted builds a L{Request} with header objects, traverses the resource
 tree, and writes the response header by header; for a page that changes
 once a second, or a document made in a couple of microseconds, that is most
 of the work. The HTTP layer hands a head here only when it is plain
-(L{QuickHead}): a C{GET} or C{HEAD} over HTTP/1.1, whole, in the strict
-grammar, with one valid C{Host}, no body and nothing that changes how the
-connection is handled. Anything else goes to the resource tree: any other
-query (C{t1}, repeated or escaped parameters, C{+}), and every error (an
-unknown zone, a malformed name), which the resources answer.
+(L{QuickHead}): a C{GET} or C{HEAD} (or a C{POST} with a small body) over
+HTTP/1.1, whole, in the strict grammar, with one valid C{Host} and nothing
+that changes how the connection is handled. Anything else goes to the
+resource tree: any other query (C{?at=}, repeated or escaped parameters,
+C{+}), and every error (an unknown zone, a malformed name or C{t1}, a call
+that is not a timesync call), which the resources answer.
 
 The response is the one the resource gives for the same request at the
 same instant, byte for byte (L{tests.test_fastpath} compares the two): its
-fields are those the resources set (L{TIME_FIELDS}, L{pageFields}), in the
-order they set them. The page's is built once per second.
+body comes from the same functions (L{documentJSONAt}, L{documentTextAt},
+L{exchange}, L{timesyncAnswer}) and its fields are those the resources set
+(L{TIME_FIELDS}, L{pageFields}, L{WELL_KNOWN_FIELDS}), in the order they set
+them. The page's is built once per second.
 """
 
 from __future__ import annotations
@@ -138,13 +144,15 @@ def _head(now: float, *fields: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]
 class QuickAnswers:
     """
     The quick answers for clocksvc's own resource tree: for each route that
-    names one, by its first path segment. Each is answered only while the
-    resource it stands in for is still mounted where it was.
+    names one, by its segment (one, or two as C{api/ip}) and the request's
+    method. Each is answered only while the resource it stands in for is
+    still mounted where it was.
     """
 
-    #: The paths without a query that clocksvc's routes answer here (C{/}
-    #: also with C{?iso}, C{?ms} or C{?iso&ms}; the documents also with
-    #: C{?tz=NAME}); besides, the zones' documents below C{/api/timezone/}.
+    #: The paths without a query of the page and the documents answered
+    #: here (C{/} also with C{?iso}, C{?ms} or C{?iso&ms}; the documents
+    #: also with C{?tz=NAME} and C{?t1=}); besides, the zones' and the
+    #: addresses' documents, C{/.well-known/time} and C{POST /timesync}.
     TARGETS = (b"/", b"/now", b"/now.json", b"/now.txt")
 
     #: How many distinct C{tz} queries it keeps zones for: a client cannot
