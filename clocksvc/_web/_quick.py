@@ -132,6 +132,15 @@ class _Negotiator:
         return chosen
 
 
+def _isText(fields: tuple[tuple[bytes, bytes], ...]) -> bool:
+    """
+    @param fields: a document's fields after C{Clock-Status}, which end with
+        its C{Content-Type}.
+    @return: whether the document is in text (else JSON).
+    """
+    return fields[-1] is _TEXT_FIELDS[-1]
+
+
 def _head(now: float, *fields: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
     """
     @return: a 200 answer's fields: C{Server} and C{Date}, which
@@ -292,12 +301,8 @@ class QuickAnswers:
                 fields = _VARY_JSON_FIELDS
             else:
                 fields = _VARY_TEXT_FIELDS
-        # The last field is the Content-Type, which says the form.
-        text = fields[-1] is _TEXT_FIELDS[-1]
         if t1 is not None:
-            return self._exchange(head.method, fields, zone, peer, t1, text)
-        if text:
-            return self._text(head.method, fields, zone, peer)
+            return self._exchange(head.method, fields, zone, peer, t1)
         return self._document(head.method, fields, zone, peer)
 
     def _rootAnswer(
@@ -320,7 +325,7 @@ class QuickAnswers:
         # The document, as the root's own Now renders it: in the form Now
         # chooses, with Vary (which the root sets already) where it was.
         if self._now.choose(head.accept) != "application/json":
-            return self._text(head.method, _VARY_TEXT_FIELDS, self._zone, peer)
+            return self._document(head.method, _VARY_TEXT_FIELDS, self._zone, peer)
         return self._document(head.method, _VARY_JSON_FIELDS, self._zone, peer)
 
     def _zoneDocument(
@@ -347,9 +352,8 @@ class QuickAnswers:
         zone = self._zoneNamed(name)
         if zone is None:
             return None
-        if text:
-            return self._text(head.method, _TEXT_FIELDS, zone, peer)
-        return self._document(head.method, JSON_FIELDS, zone, peer)
+        fields = _TEXT_FIELDS if text else JSON_FIELDS
+        return self._document(head.method, fields, zone, peer)
 
     def _ipAnswer(
         self,
@@ -372,8 +376,6 @@ class QuickAnswers:
         zone = self._geoip.zoneOf(addressIP(peer))
         if zone is None:
             return None
-        if fields is _TEXT_FIELDS:
-            return self._text(head.method, fields, zone, peer)
         return self._document(head.method, fields, zone, peer)
 
     def _nowQuery(self, query: bytes) -> tuple[ZoneInfo, int | float | None] | None:
@@ -467,21 +469,16 @@ class QuickAnswers:
         zone: ZoneInfo,
         peer: IAddress,
     ) -> QuickResponse:
+        """
+        @param fields: the answer's fields after C{Clock-Status}, of which
+            the last, the C{Content-Type}, says the form: text or JSON.
+        @return: the time document in C{zone}, now.
+        """
         now = self._clock.seconds()
         # The document has the microsecond and the client's address in it:
         # it is made for each request, as Now makes it.
-        body = documentJSONAt(now, zone, addressIP(peer))
-        return self._answer(method, now, fields, body)
-
-    def _text(
-        self,
-        method: bytes,
-        fields: tuple[tuple[bytes, bytes], ...],
-        zone: ZoneInfo,
-        peer: IAddress,
-    ) -> QuickResponse:
-        now = self._clock.seconds()
-        body = documentTextAt(now, zone, addressIP(peer))
+        makeDocument = documentTextAt if _isText(fields) else documentJSONAt
+        body = makeDocument(now, zone, addressIP(peer))
         return self._answer(method, now, fields, body)
 
     def _exchange(
@@ -491,7 +488,6 @@ class QuickAnswers:
         zone: ZoneInfo,
         peer: IAddress,
         t1: int | float,
-        text: bool,
     ) -> QuickResponse:
         """
         A sample of an NTP-style exchange (C{?t1=}), as
@@ -503,7 +499,7 @@ class QuickAnswers:
         """
         received = self._clock.seconds()
         body, timing = exchange(
-            "text" if text else "json",
+            "text" if _isText(fields) else "json",
             zone,
             addressIP(peer),
             self._clockState(),
