@@ -110,6 +110,18 @@ class Route:
     deeper: tuple[tuple[bytes, str], ...] = ()
 
 
+def _now(forced: Format | None) -> Callable[[Parts], Now]:
+    """
+    @param forced: the form C{/now.json} and C{/now.txt} always answer in;
+        L{None} for C{/now}, which negotiates it.
+    @return: makes the resource of one of the C{/now} routes (and the one
+        that renders C{/}'s document).
+    """
+    return lambda parts: Now(
+        parts.clock, parts.catalogue, parts.defaultZone, forced, health=parts.health
+    )
+
+
 def _timezones(parts: Parts) -> IResource:
     api = APIDirectory()
     transitions = Transitions(parts.clock)
@@ -175,7 +187,7 @@ ROUTES: tuple[Route, ...] = (
         ("/",),
         lambda parts: NegotiatedRoot(
             ClockPage(parts.clock),
-            Now(parts.clock, parts.catalogue, parts.defaultZone, health=parts.health),
+            _now(None)(parts),
             parts.clock,
         ),
         quick="root",
@@ -184,27 +196,21 @@ ROUTES: tuple[Route, ...] = (
         b"now",
         "/now",
         ("/now",),
-        lambda parts: Now(
-            parts.clock, parts.catalogue, parts.defaultZone, health=parts.health
-        ),
+        _now(None),
         quick="now",
     ),
     Route(
         b"now.json",
         "/now.json",
         ("/now.json",),
-        lambda parts: Now(
-            parts.clock, parts.catalogue, parts.defaultZone, "json", health=parts.health
-        ),
+        _now("json"),
         quick="now.json",
     ),
     Route(
         b"now.txt",
         "/now.txt",
         ("/now.txt",),
-        lambda parts: Now(
-            parts.clock, parts.catalogue, parts.defaultZone, "text", health=parts.health
-        ),
+        _now("text"),
         quick="now.txt",
     ),
     Route(
