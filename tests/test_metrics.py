@@ -6,8 +6,12 @@ C{/healthz}, and the admin site that can hold them.
 from __future__ import annotations
 
 import json
+import platform
 
+import twisted
 from twisted.trial.unittest import SynchronousTestCase
+
+import clocksvc
 
 from clocksvc._time._zones import tzdataVersion
 from clocksvc._web._metrics import SiteMetrics
@@ -118,7 +122,9 @@ class MetricsTests(SynchronousTestCase):
         )
         self.assertEqual(
             response.headers.getRawHeaders(b"content-type"),
-            [b"text/plain; version=1.0.0; charset=utf-8"],
+            # What prometheus_client's own exporters answer a scraper that
+            # does not ask for more.
+            [b"text/plain; version=0.0.4; charset=utf-8"],
         )
         text = self.successResultOf(response.content()).decode()
         samples = {}
@@ -192,6 +198,67 @@ class MetricsTests(SynchronousTestCase):
         self.assertEqual(
             samples[f'clocksvc_tzdata_info{{source="{source}",version="{version}"}}'], 1
         )
+
+    def test_process(self) -> None:
+        """
+        The standard process collector's series are there: CPU, memory,
+        open files and start time, read from this process.
+        """
+        samples = self.metrics()
+        for name in (
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_max_fds",
+            "process_start_time_seconds",
+        ):
+            self.assertIn(name, samples)
+        self.assertGreater(samples["process_resident_memory_bytes"], 1e6)
+        self.assertGreater(samples["process_open_fds"], 0)
+
+    def test_buildInfo(self) -> None:
+        """
+        C{clocksvc_build_info} names clocksvc's version, and the Python and
+        Twisted it runs on.
+        """
+        samples = self.metrics()
+        labels = (
+            f'implementation="{platform.python_implementation()}",'
+            f'python="{platform.python_version()}",'
+            f'twisted="{twisted.__version__}",'
+            f'version="{clocksvc.__version__}"'
+        )
+        self.assertEqual(samples[f"clocksvc_build_info{{{labels}}}"], 1)
+
+    def test_openMetrics(self) -> None:
+        """
+        A scraper that asks for OpenMetrics gets it, ended by C{# EOF};
+        one that does not gets the Prometheus text format; both are told
+        that the answer varies with C{Accept}.
+        """
+        response = self.successResultOf(
+            stubTreq(self.site.resource).get(
+                URL + "/metrics",
+                headers={
+                    "Accept": "application/openmetrics-text; version=1.0.0,"
+                    "text/plain;version=0.0.4;q=0.5"
+                },
+            )
+        )
+        self.assertEqual(
+            response.headers.getRawHeaders(b"content-type"),
+            [
+                b"application/openmetrics-text; version=1.0.0; charset=utf-8; "
+                b"escaping=underscores"
+            ],
+        )
+        self.assertEqual(response.headers.getRawHeaders(b"vary"), [b"Accept"])
+        text = self.successResultOf(response.content()).decode()
+        self.assertTrue(text.endswith("# EOF\n"), text[-40:])
+        self.assertIn("# TYPE clocksvc_requests counter\n", text)
+        plain = self.successResultOf(stubTreq(self.site.resource).get(URL + "/metrics"))
+        self.assertEqual(plain.headers.getRawHeaders(b"vary"), [b"Accept"])
+        self.assertNotIn(b"# EOF", self.successResultOf(plain.content()))
 
 
 class AdminSiteTests(SynchronousTestCase):

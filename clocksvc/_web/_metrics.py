@@ -9,17 +9,19 @@ so that two servers in one application (or in one test run) count apart.
 from __future__ import annotations
 
 import math
+import platform
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from itertools import accumulate
 
+import twisted
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
-    generate_latest,
+    ProcessCollector,
 )
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import (
     CounterMetricFamily,
     HistogramMetricFamily,
@@ -29,6 +31,7 @@ from prometheus_client.utils import floatToGoString
 from twisted.web.iweb import IRequest
 from zope.interface import implementer
 
+from .. import _version
 from .._http import Finished, IReporter
 from .._time import tzdataVersion
 from ._clockhealth import ClockHealth, ClockState, StepWatch
@@ -99,6 +102,21 @@ class SiteMetrics:
             "used.",
             registry=self.registry,
         )
+        # The standard process_* series (CPU, memory, open files, start
+        # time), as every Prometheus client exports them; where /proc is
+        # missing, the collector exports nothing.
+        ProcessCollector(registry=self.registry)
+        Gauge(
+            "clocksvc_build_info",
+            "What is running: clocksvc's version, and the Python and Twisted under it.",
+            ["version", "python", "implementation", "twisted"],
+            registry=self.registry,
+        ).labels(
+            _version.__version__,
+            platform.python_version(),
+            platform.python_implementation(),
+            twisted.__version__,
+        ).set(1)
         source, version = tzdataVersion()
         Gauge(
             "clocksvc_tzdata_info",
@@ -255,7 +273,9 @@ def _seconds(milliseconds: float | None) -> float | None:
 
 class MetricsPage(MethodResource):
     """
-    C{/metrics}, in the Prometheus text format.
+    C{/metrics}: in the Prometheus text format, or in OpenMetrics for a
+    scraper that asks for it in C{Accept}, as C{prometheus_client}'s own
+    exporters choose.
     """
 
     isLeaf = True
@@ -265,6 +285,11 @@ class MetricsPage(MethodResource):
         self._metrics = metrics
 
     def render_GET(self, request: IRequest) -> bytes:
-        request.setHeader(b"content-type", CONTENT_TYPE_LATEST.encode())
+        accept = request.getHeader(b"accept") or ""
+        encoder, contentType = choose_encoder(
+            accept.decode("latin-1") if isinstance(accept, bytes) else accept
+        )
+        request.setHeader(b"content-type", contentType.encode())
+        request.setHeader(b"vary", b"Accept")
         request.setHeader(b"cache-control", b"no-store")
-        return generate_latest(self._metrics.registry)
+        return bytes(encoder(self._metrics.registry))

@@ -631,8 +631,14 @@ def openAPIDocument() -> dict[str, Any]:
                 "Prometheus metrics (moved to the admin listener by --admin-listen)",
                 {
                     "200": {
-                        "description": "The Prometheus text format",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                        "description": "The Prometheus text format, or "
+                        "OpenMetrics to a scraper that asks for it in Accept",
+                        "content": {
+                            "text/plain": {"schema": {"type": "string"}},
+                            "application/openmetrics-text": {
+                                "schema": {"type": "string"}
+                            },
+                        },
                     }
                 },
             ),
