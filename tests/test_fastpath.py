@@ -496,7 +496,7 @@ class Server:
                 "/timesync",
                 "/api/ip",
             )
-            for status in ("200", "204", "400", "404", "405", "406", "413")
+            for status in ("200", "204", "400", "404", "405", "406", "413", "501")
         ]
 
 
@@ -654,6 +654,10 @@ class EquivalenceTests(SynchronousTestCase):
             self.assertEqual(fast.quick, [])
         fast = self.assertSame(quick, IPv4Address("TCP", "81.2.69.142", 1))
         self.assertEqual(fast.quick, [])
+        self.assertIn(
+            b"HTTP/1.1 501 Not Implemented\r\n",
+            fast.exchange(quick[:1], IPv4Address("TCP", "81.2.69.142", 1))[0],
+        )
         # Through a trusted proxy.
         trusted = TrustedProxies.parse(["127.0.0.1"])
         forwarded = [

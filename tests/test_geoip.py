@@ -392,18 +392,33 @@ class IPZoneTests(TestCase):
 
     async def test_withoutDatabase(self) -> None:
         """
-        A server without a database knows no address's location.
+        A server without a database says so, with 501 for every request to
+        C{/api/ip}, in the path's form, whatever the address or the path
+        below: not 404, which would say the address has no location. Each
+        is counted in C{/metrics}.
         """
-        url, _ = self.serve(None, ["127.0.0.1"])
-        for path in ["api/ip/81.2.69.142", "api/ip"]:
+        url, site = self.serve(None, ["127.0.0.1"])
+        paths = ["api/ip/81.2.69.142", "api/ip", "api/ip/bogus", "api/ip?at=x"]
+        for path in paths:
             self.assertEqual(
                 await self.get(url + path, x_forwarded_for="81.2.69.142"),
-                (404, JSON, b'{"error":"unknown location"}'),
+                (501, JSON, b'{"error":"no GeoIP database configured"}'),
                 path,
             )
+        for path in ["api/ip.txt", "api/ip/81.2.69.142.txt"]:
+            self.assertEqual(
+                await self.get(url + path, x_forwarded_for="81.2.69.142"),
+                (501, TEXT, b"error: no GeoIP database configured\n"),
+                path,
+            )
+        self.assertEqual(await self.get(url + "api/ip", "HEAD"), (501, JSON, b""))
+        metrics = metricsOf(site)
+        assert metrics is not None
         self.assertEqual(
-            await self.get(url + "api/ip.txt", x_forwarded_for="81.2.69.142"),
-            (404, TEXT, b"error: unknown location\n"),
+            metrics.registry.get_sample_value(
+                "clocksvc_requests_total", {"endpoint": "/api/ip", "status": "501"}
+            ),
+            len(paths) + 3,
         )
 
     async def test_notAnAddress(self) -> None:

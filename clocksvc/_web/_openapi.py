@@ -244,8 +244,13 @@ def _ipPath(address: bool, text: bool) -> dict[str, Any]:
         "200": {"description": "The document", "content": body},
         "404": _error(
             f"The server's IP geolocation database (--geoip-db) has no zone "
-            f"for {whose}, the address is not public, or the server has no "
-            f"such database: unknown location",
+            f"for {whose}, or the address is not public: unknown location",
+            text,
+        ),
+        "501": _error(
+            "The server has no IP geolocation database (it was started "
+            "without --geoip-db), whatever the request: no GeoIP database "
+            "configured",
             text,
         ),
     }
