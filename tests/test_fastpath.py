@@ -563,6 +563,18 @@ class EquivalenceTests(SynchronousTestCase):
             )
         )
 
+    def test_pageInZone(self) -> None:
+        """
+        The page is in the server's zone, from both paths alike: Tokyo's
+        time, though the local zone is UTC.
+        """
+        fast = self.assertSame([PAGE], zone="asia/tokyo")
+        self.assertEqual(len(fast.quick), 1)
+        response, _ = fast.exchange([PAGE])
+        self.assertTrue(
+            response.endswith(b"<html><body>Sun Sep  9 10:46:40 2001</body></html>")
+        )
+
     def test_eachRequest(self) -> None:
         """
         Each request alone, and as the last one on its connection, gets the

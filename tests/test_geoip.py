@@ -16,7 +16,7 @@ import treq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IListeningPort, IReactorTime
-from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
 from twisted.test.proto_helpers import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool, readBody
@@ -35,9 +35,10 @@ from clocksvc._web._geoip import GeoIP, GeoIPError, parseAddress
 from clocksvc._web._site import buildSite, metricsOf
 
 from ._geoip import NETWORKS, writeDatabase
-from ._helpers import BILLENNIUM, clockAt, siteOf, stubTreq, urlOf
+from ._helpers import BILLENNIUM, clockAt, keepZoneDatabase, siteOf, stubTreq, urlOf
 from ._openapi import validateResponse
 from ._process import spawnClocksvc
+from .test_clockhealth import capturedEvents
 from .test_workers import PATIENCE, eventually
 
 JSON = "application/json; charset=utf-8"
@@ -546,6 +547,7 @@ class OptionTests(SynchronousTestCase):
         """
         stdout, stderr = io.StringIO(), io.StringIO()
         self.reactor = MemoryReactorClock()
+        keepZoneDatabase(self)
         self.reactor.run()
         d = Deferred.fromCoroutine(run(self.reactor, argv, stdout, stderr))
         return d, stderr.getvalue()
@@ -565,6 +567,23 @@ class OptionTests(SynchronousTestCase):
         self.assertEqual(response.code, 200)
         body = self.successResultOf(response.content())
         self.assertIn(b"\ntimezone: Europe/London\n", body)
+
+    def test_startingLine(self) -> None:
+        """
+        At start-up, the service log says whether C{/api/ip} is on, and
+        from which file.
+        """
+        events = capturedEvents(self)
+        path = database(self)
+        for argv, message, details in [
+            ((), "/api/ip is off (501): no --geoip-db", {"geoip_db": None}),
+            (("--geoip-db", path), f"/api/ip: zones from {path}", {"geoip_db": path}),
+        ]:
+            del events[:]
+            d, _ = self.run_(*argv)
+            self.assertNoResult(d)
+            [event] = [event for event in events if event.get("event") == "geoip"]
+            self.assertEqual((formatEvent(event), event["details"]), (message, details))
 
     def test_errors(self) -> None:
         """
@@ -596,6 +615,7 @@ class OptionTests(SynchronousTestCase):
             ["--geoip-db", database(self), "--listen", "tcp:0", "--access-log", "off"]
         )
         memory = MemoryReactorClock()
+        keepZoneDatabase(self)
         top = _tap.makeService(options, memory)
         top.startService()
         self.addCleanup(top.stopService)

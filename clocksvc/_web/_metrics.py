@@ -30,7 +30,7 @@ from twisted.web.iweb import IRequest
 from zope.interface import implementer
 
 from .._http import Finished, IReporter
-from .._time import tzdataVersion
+from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState, StepWatch
 from ._resource import MethodResource
 
@@ -99,13 +99,14 @@ class SiteMetrics:
             "used.",
             registry=self.registry,
         )
-        source, version = tzdataVersion()
+        database = zoneDatabase()
         Gauge(
             "clocksvc_tzdata_info",
-            "The zone database in use: the system's or the tzdata package's.",
+            "The zone database answers come from: the system's or the tzdata "
+            "package's (--tzdata), with its tz release.",
             ["source", "version"],
             registry=self.registry,
-        ).labels(source, version).set(1)
+        ).labels(database.source, database.version).set(1)
 
     def reportClock(self, health: ClockHealth, watch: StepWatch) -> None:
         """

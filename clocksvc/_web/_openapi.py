@@ -73,7 +73,7 @@ _TZ = {
     "in": "query",
     "required": False,
     "description": "An IANA time zone name, in any letter case; by default "
-    "the server's zone (UTC unless it was started with --timezone).",
+    "the server's zone (--timezone, else the zone of the machine it runs on).",
     "schema": {"type": "string", "pattern": _ZONE_NAME, "example": "Europe/Berlin"},
 }
 
@@ -670,10 +670,26 @@ def openAPIDocument() -> dict[str, Any]:
                 "Health": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["status", "clock"],
+                    "required": ["status", "clock", "tzdata"],
                     "properties": {
                         "status": {"enum": ["ok", "draining"]},
                         "clock": _ref("ClockState"),
+                        "tzdata": {
+                            "description": "The zone database answers come "
+                            "from (--tzdata): the system's zone files or the "
+                            "tzdata package, and its tz release",
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["source", "version"],
+                            "properties": {
+                                "source": {"enum": ["system", "package"]},
+                                "version": {
+                                    "type": "string",
+                                    "pattern": "^([0-9]{4}[a-z]+|unknown)$",
+                                    "example": "2026f",
+                                },
+                            },
+                        },
                     },
                 },
                 "Ready": {
