@@ -496,7 +496,7 @@ class Server:
                 "/timesync",
                 "/api/ip",
             )
-            for status in ("200", "204", "400", "404", "405", "406", "413")
+            for status in ("200", "204", "400", "404", "405", "406", "413", "501")
         ]
 
 
@@ -561,6 +561,18 @@ class EquivalenceTests(SynchronousTestCase):
             response.endswith(
                 b"\r\n\r\n<html><body>Sun Sep  9 01:46:40 2001</body></html>"
             )
+        )
+
+    def test_pageInZone(self) -> None:
+        """
+        The page is in the server's zone, from both paths alike: Tokyo's
+        time, though the local zone is UTC.
+        """
+        fast = self.assertSame([PAGE], zone="asia/tokyo")
+        self.assertEqual(len(fast.quick), 1)
+        response, _ = fast.exchange([PAGE])
+        self.assertTrue(
+            response.endswith(b"<html><body>Sun Sep  9 10:46:40 2001</body></html>")
         )
 
     def test_eachRequest(self) -> None:
@@ -654,6 +666,10 @@ class EquivalenceTests(SynchronousTestCase):
             self.assertEqual(fast.quick, [])
         fast = self.assertSame(quick, IPv4Address("TCP", "81.2.69.142", 1))
         self.assertEqual(fast.quick, [])
+        self.assertIn(
+            b"HTTP/1.1 501 Not Implemented\r\n",
+            fast.exchange(quick[:1], IPv4Address("TCP", "81.2.69.142", 1))[0],
+        )
         # Through a trusted proxy.
         trusted = TrustedProxies.parse(["127.0.0.1"])
         forwarded = [

@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import platform
 
-import twisted
 from twisted.trial.unittest import SynchronousTestCase
 
 import clocksvc
-
-from clocksvc._time._zones import tzdataVersion
+import twisted
+from clocksvc._time import zoneDatabase
 from clocksvc._web._metrics import SiteMetrics
 from clocksvc._web._routes import metricLabels
 from clocksvc._web._site import buildAdminSite, buildSite
@@ -68,6 +67,14 @@ class EndpointOfTests(SynchronousTestCase):
             self.assertEqual(SiteMetrics(metricLabels()).endpointOf(path), label, path)
 
 
+def tzdata() -> dict[str, str]:
+    """
+    @return: the zone database in use, as C{/healthz} says it.
+    """
+    database = zoneDatabase()
+    return {"source": database.source, "version": database.version}
+
+
 class HealthTests(SynchronousTestCase):
     """
     C{/healthz} says whether the server takes requests.
@@ -83,7 +90,7 @@ class HealthTests(SynchronousTestCase):
         self.assertEqual(response.code, 200)
         self.assertEqual(
             json.loads(self.successResultOf(response.content())),
-            {"status": "ok", "clock": SYNCHRONIZED.asJSON()},
+            {"status": "ok", "clock": SYNCHRONIZED.asJSON(), "tzdata": tzdata()},
         )
         self.assertEqual(
             response.headers.getRawHeaders(b"cache-control"), [b"no-store"]
@@ -100,7 +107,7 @@ class HealthTests(SynchronousTestCase):
         self.assertEqual(response.code, 503)
         self.assertEqual(
             json.loads(self.successResultOf(response.content())),
-            {"status": "draining", "clock": SYNCHRONIZED.asJSON()},
+            {"status": "draining", "clock": SYNCHRONIZED.asJSON(), "tzdata": tzdata()},
         )
 
 
@@ -189,11 +196,13 @@ class MetricsTests(SynchronousTestCase):
 
     def test_tzdata(self) -> None:
         """
-        The zone database in use is named, with its version.
+        The zone database in use is named, with its version, as
+        C{/healthz} names it.
         """
-        source, version = tzdataVersion()
-        self.assertIn(source, {"system", "tzdata"})
-        self.assertRegex(version, r"^(\d{4}[a-z]|unknown)$")
+        database = zoneDatabase()
+        source, version = database.source, database.version
+        self.assertIn(source, {"system", "package"})
+        self.assertRegex(version, r"^(\d{4}[a-z]+|unknown)$")
         samples = self.metrics()
         self.assertEqual(
             samples[f'clocksvc_tzdata_info{{source="{source}",version="{version}"}}'], 1

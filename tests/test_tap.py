@@ -28,6 +28,8 @@ from clocksvc._run import _options, _tap
 from clocksvc._run._service import ClockService
 from clocksvc._web import accessLogged
 
+from ._helpers import keepZoneDatabase
+
 
 class OptionsTests(SynchronousTestCase):
     """
@@ -97,6 +99,7 @@ class MakeServiceTests(SynchronousTestCase):
             ]
         )
         memory = MemoryReactorClock()
+        keepZoneDatabase(self)
         top = _tap.makeService(options, memory)
         self.assertIsInstance(top, ClockService)
         top.startService()

@@ -67,6 +67,7 @@ from clocksvc._run._supervisor import (
 from clocksvc._run._worker import READY, Worker
 from clocksvc._run._workermain import parseWorkerArguments
 
+from ._helpers import keepZoneDatabase
 from ._process import ClocksvcProcess, spawnClocksvc
 from .test_activation import socketPath, spawnActivated
 from .test_tls import TLS_MISSING, curl, makeCredentials, within
@@ -1059,6 +1060,7 @@ class RunTests(SynchronousTestCase):
         self, reactor: MemoryReactorClock, *argv: str, worker: Worker | None = None
     ) -> tuple[Deferred[None], io.StringIO, io.StringIO]:
         stdout, stderr = io.StringIO(), io.StringIO()
+        keepZoneDatabase(self)
         reactor.run()
         return (
             Deferred.fromCoroutine(run(reactor, argv, stdout, stderr, worker=worker)),

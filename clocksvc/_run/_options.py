@@ -12,6 +12,7 @@ from typing import ClassVar
 from twisted.python import usage
 
 from .._http import Limits, TrustedProxies
+from .._time import chooseZoneDatabase
 from .._version import __version__
 from .._web import GeoIP, GeoIPError, Readiness, resolveZone
 
@@ -46,9 +47,20 @@ class Options(usage.Options):
         [
             "timezone",
             None,
-            "UTC",
-            "The IANA time zone of /now and of the time document at /, for "
-            "clients that name none (any letter case).",
+            None,
+            "The server's IANA time zone (any letter case): that of the page "
+            "at /, and of /now, /stream and the time document at / for "
+            "clients that name none. By default the process's local zone "
+            "(TZ, or /etc/localtime), whose time the page shows as "
+            "time.ctime() does; UTC if it has no name.",
+        ],
+        [
+            "tzdata",
+            None,
+            "newest",
+            "The zone database to answer from: newest, whichever of the "
+            "system's zone files and the tzdata package is the later tz "
+            "release; or system or package, to pin one.",
         ],
     ]
 
@@ -238,7 +250,9 @@ class Options(usage.Options):
                 "--max-clock-error needs --require-synchronized-clock"
             )
         try:
-            self["timezone"] = resolveZone(self["timezone"]).key
+            if self["timezone"] is not None:
+                self["timezone"] = resolveZone(self["timezone"]).key
+            self["tzdata"] = chooseZoneDatabase(self["tzdata"])
         except ValueError as e:
             raise usage.UsageError(str(e)) from None
 

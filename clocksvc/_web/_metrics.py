@@ -14,26 +14,27 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from itertools import accumulate
 
-import twisted
 from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
     ProcessCollector,
 )
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import (
     CounterMetricFamily,
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.utils import floatToGoString
 from twisted.web.iweb import IRequest
 from zope.interface import implementer
 
+import twisted
+
 from .. import _version
 from .._http import Finished, IReporter
-from .._time import tzdataVersion
+from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState, StepWatch
 from ._resource import MethodResource
 
@@ -117,13 +118,14 @@ class SiteMetrics:
             platform.python_implementation(),
             twisted.__version__,
         ).set(1)
-        source, version = tzdataVersion()
+        database = zoneDatabase()
         Gauge(
             "clocksvc_tzdata_info",
-            "The zone database in use: the system's or the tzdata package's.",
+            "The zone database answers come from: the system's or the tzdata "
+            "package's (--tzdata), with its tz release.",
             ["source", "version"],
             registry=self.registry,
-        ).labels(source, version).set(1)
+        ).labels(database.source, database.version).set(1)
 
     def reportClock(self, health: ClockHealth, watch: StepWatch) -> None:
         """

@@ -73,7 +73,7 @@ _TZ = {
     "in": "query",
     "required": False,
     "description": "An IANA time zone name, in any letter case; by default "
-    "the server's zone (UTC unless it was started with --timezone).",
+    "the server's zone (--timezone, else the zone of the machine it runs on).",
     "schema": {"type": "string", "pattern": _ZONE_NAME, "example": "Europe/Berlin"},
 }
 
@@ -244,8 +244,13 @@ def _ipPath(address: bool, text: bool) -> dict[str, Any]:
         "200": {"description": "The document", "content": body},
         "404": _error(
             f"The server's IP geolocation database (--geoip-db) has no zone "
-            f"for {whose}, the address is not public, or the server has no "
-            f"such database: unknown location",
+            f"for {whose}, or the address is not public: unknown location",
+            text,
+        ),
+        "501": _error(
+            "The server has no IP geolocation database (it was started "
+            "without --geoip-db), whatever the request: no GeoIP database "
+            "configured",
             text,
         ),
     }
@@ -671,10 +676,26 @@ def openAPIDocument() -> dict[str, Any]:
                 "Health": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["status", "clock"],
+                    "required": ["status", "clock", "tzdata"],
                     "properties": {
                         "status": {"enum": ["ok", "draining"]},
                         "clock": _ref("ClockState"),
+                        "tzdata": {
+                            "description": "The zone database answers come "
+                            "from (--tzdata): the system's zone files or the "
+                            "tzdata package, and its tz release",
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["source", "version"],
+                            "properties": {
+                                "source": {"enum": ["system", "package"]},
+                                "version": {
+                                    "type": "string",
+                                    "pattern": "^([0-9]{4}[a-z]+|unknown)$",
+                                    "example": "2026f",
+                                },
+                            },
+                        },
                     },
                 },
                 "Ready": {

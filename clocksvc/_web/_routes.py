@@ -50,7 +50,9 @@ class Parts:
 
     @ivar clock: where every resource reads the time.
     @ivar catalogue: the zones.
-    @ivar defaultZone: the zone of C{/now} and C{/} when a client names none.
+    @ivar defaultZone: the server's one zone: its page's at C{/}, and that
+        of C{/now}, C{/stream} and C{/} when a client names none; the
+        server's time at C{/live} is in it (C{defaultZone.key} names it).
     @ivar limits: the site's limits, of which the stream keeps one.
     @ivar draining: says whether the site is shutting down, for C{/healthz}
         and C{/readyz}.
@@ -186,7 +188,7 @@ ROUTES: tuple[Route, ...] = (
         "/",
         ("/",),
         lambda parts: NegotiatedRoot(
-            ClockPage(parts.clock),
+            ClockPage(parts.clock, parts.defaultZone),
             _now(None)(parts),
             parts.clock,
         ),
