@@ -50,11 +50,18 @@ class Served:
     emits.
     """
 
-    def __init__(self, testCase: TestCase, trusted: list[str] | None) -> None:
+    def __init__(
+        self,
+        testCase: TestCase,
+        trusted: list[str] | None,
+        header: str = "x-forwarded-for",
+    ) -> None:
         self.site: ClockSite = buildSite(
             IReactorTime(reactor),
             accessLog=True,
-            trustedProxies=None if trusted is None else TrustedProxies.parse(trusted),
+            trustedProxies=(
+                None if trusted is None else TrustedProxies.parse(trusted, header)
+            ),
         )
         self.events: list[dict[str, Any]] = []
 
@@ -139,10 +146,11 @@ class TrustedProxyTests(TestCase):
 
     async def test_forwarded(self) -> None:
         """
-        C{Forwarded: for="[2001:db8::1]:4711";proto=https} is client
-        2001:db8::1, over HTTPS, in the document and the log.
+        Behind proxies that write C{Forwarded} (C{--forwarded-header
+        forwarded}), C{Forwarded: for="[2001:db8::1]:4711";proto=https} is
+        client 2001:db8::1, over HTTPS, in the document and the log.
         """
-        served = Served(self, ["127.0.0.1"])
+        served = Served(self, ["127.0.0.1"], "forwarded")
         url = served.tcp(self)
         for path in self.PATHS:
             document = await served.document(
@@ -174,6 +182,27 @@ class TrustedProxyTests(TestCase):
                 {(client, scheme) for _, client, scheme in served.clients()},
                 {("127.0.0.1", "http")},
             )
+
+    async def test_notTheOtherField(self) -> None:
+        """
+        Issue 22: behind proxies that write X-Forwarded-For (the default), a
+        client's own C{Forwarded: for=6.6.6.6;proto=https}, which such a
+        proxy passes through, names nobody, in the document and the log.
+        """
+        served = Served(self, ["127.0.0.1"])
+        url = served.tcp(self)
+        for path in self.PATHS:
+            document = await served.document(
+                url + path,
+                forwarded="for=6.6.6.6;proto=https",
+                x_forwarded_for="6.6.6.6, 203.0.113.9",
+                x_forwarded_proto="http",
+            )
+            self.assertEqual(document["client_ip"], "203.0.113.9", path)
+        self.assertEqual(
+            served.clients(),
+            [("/" + path, "203.0.113.9", "http") for path in self.PATHS],
+        )
 
     async def test_live(self) -> None:
         """

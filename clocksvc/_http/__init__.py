@@ -10,6 +10,7 @@ the standard library.
 
 from ._channel import ClockChannel, QuickResponse
 from ._forwarded import (
+    X_FORWARDED_FOR,
     Forwarding,
     HiddenAddress,
     Resolution,
@@ -32,6 +33,7 @@ from ._site import ClockSite, Finished, IReporter, QuickAnswer
 __all__ = [
     "QUICK_BODY_SIZE",
     "SERVER_HEADER",
+    "X_FORWARDED_FOR",
     "ClockChannel",
     "ClockRequest",
     "ClockSite",
