@@ -150,7 +150,9 @@ def _address(family: bytes, text: bytes, portText: bytes) -> IP:
     @raise BadProxyHeader: if they are not one.
     """
     if not _PORT.fullmatch(portText) or int(portText) > 65535:
-        raise BadProxyHeader("port", f"a {family.decode()} port that is no port")
+        raise BadProxyHeader(
+            "port", f"a {family.decode()} port that is not a number from 0 to 65535"
+        )
     port = int(portText)
     if family == b"TCP4":
         if _IPV4.fullmatch(text):
@@ -162,7 +164,10 @@ def _address(family: bytes, text: bytes, portText: bytes) -> IP:
             pass
         else:
             return IPv6Address("TCP", ip.compressed, port)
-    raise BadProxyHeader("address", f"an address that is not a {family.decode()} one")
+    version = "IPv4" if family == b"TCP4" else "IPv6"
+    raise BadProxyHeader(
+        "address", f"a {family.decode()} address that is not an {version} address"
+    )
 
 
 def parseV1(line: bytes) -> ProxyHeader:
