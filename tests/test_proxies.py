@@ -8,6 +8,7 @@ endpoints), alone and with C{--workers}.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import struct
@@ -29,6 +30,7 @@ from twisted.web.http_headers import Headers
 from clocksvc._http import ClockSite, Limits, TrustedProxies
 from clocksvc._run._endpoints import parseEndpoints
 from clocksvc._run._logging import JSONLinesObserver
+from clocksvc._run._sockets import InheritedEndpoint, _tcpSockets
 from clocksvc._web._site import buildSite, metricsOf
 
 from ._helpers import UNIXEndpoints, synchronized, urlOf
@@ -575,6 +577,28 @@ class ProxyProtocolTests(TestCase):
                 f'clocksvc_proxy_refused_total{{reason="{reason}"}} {count}\n', metrics
             )
 
+    async def test_inherited(self) -> None:
+        """
+        A worker's inherited socket of a C{haproxy:} endpoint reads the
+        PROXY header, and refuses as a single clocksvc does, counting in
+        the site's metrics.
+        """
+        self.served = Served(self, None)
+        _, [held] = _tcpSockets("127.0.0.1", 0, 50, 1)
+        self.addCleanup(held.close)
+        endpoint = InheritedEndpoint(
+            reactor, os.dup(held.fileno()), "haproxy:tcp:0:interface=127.0.0.1"
+        )
+        port = await endpoint.listen(self.served.site)
+        self.addCleanup(port.stopListening)
+        self.address = held.getsockname()
+        self.assertEqual(
+            await self.clientOf(proxyV1("TCP4", "203.0.113.7", "192.0.2.1")),
+            "203.0.113.7",
+        )
+        await self.assertRefused(b"PROXY TCP4 6.6.6.6 127.0.0.1 abc 80\r\n", "port")
+        self.assertEqual(self.refusals()["port"], 1.0)
+
     async def test_deadline(self) -> None:
         """
         A connection that sends no header, or half of one, is closed
@@ -669,18 +693,43 @@ class ProcessTests(TestCase):
         )
         self.assertEqual(process.stdout, b"")
 
+    async def test_badForwardedHeader(self) -> None:
+        """
+        A C{--forwarded-header} that names neither field is one line on
+        standard error and exit status 2.
+        """
+        process = self.start("--forwarded-header", "x-real-ip")
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            process.stderr,
+            b"clocksvc: --forwarded-header needs one of x-forwarded-for, "
+            b"forwarded, not 'x-real-ip' (see --help)\n",
+        )
+
+    async def test_haproxyTwice(self) -> None:
+        """
+        C{haproxy:} twice is one line on standard error and exit status 2.
+        """
+        process = self.start("--listen", "haproxy:haproxy:tcp:0")
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            process.stderr,
+            b"clocksvc: invalid endpoint 'haproxy:haproxy:tcp:0': haproxy: twice\n",
+        )
+
     async def test_workersProxyProtocol(self) -> None:
         """
         With C{--workers}, every worker reads the PROXY protocol on the
         sockets it inherits, as a single clocksvc does.
         """
+        log = Path(self.mktemp())
         process = self.start(
             "--workers",
             "2",
             "--listen",
             "haproxy:tcp:0:interface=127.0.0.1",
             "--access-log",
-            "off",
+            str(log),
         )
         await eventually(
             lambda: b" workers, pids " in process.stdout or process.exited.called,
@@ -703,5 +752,29 @@ class ProcessTests(TestCase):
             result = await deferToThread(exchange, address, preface + GET_NOW, expect=1)
             self.assertEqual(result.statuses, [200], result.raw)
             self.assertEqual(json.loads(result.responses[0].body)["client_ip"], source)
+        # Issue 22's headers, refused by whichever worker takes them: one
+        # line each in the log, and no traceback.
+        refused = REFUSED[:4]
+        for preface, _ in refused:
+            result = await deferToThread(
+                exchange, address, preface + GET_NOW, quiet=10.0, timeout=10.0
+            )
+            self.assertEqual((result.raw, result.closed), (b"", True), preface)
         process.signal("TERM")
         self.assertEqual(await within(process.exited, PATIENCE, "exit"), 0)
+        logged = [json.loads(line) for line in log.read_text().splitlines()]
+        self.assertEqual(
+            sorted(
+                (line["level"], line.get("reason"))
+                for line in logged
+                if line.get("event") == "proxy_refused"
+            ),
+            sorted(("info", reason) for _, reason in refused),
+        )
+        self.assertEqual([line for line in logged if "traceback" in line], [])
+        # Nothing was served on the refused connections. (Each worker writes
+        # its own lines: in order within a worker, not across them.)
+        self.assertEqual(
+            sorted(line["client"] for line in logged if "client" in line),
+            sorted(f"203.0.113.{index + 1}" for index in range(8)),
+        )

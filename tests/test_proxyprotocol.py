@@ -242,6 +242,11 @@ class PiecesTests(SynchronousTestCase):
         with self.assertRaises(BadProxyHeader) as raised:
             reader.feed(b"x")
         self.assertEqual(raised.exception.reason, "too_long")
+        reader = HeaderReader()
+        self.assertIsNone(reader.feed(b"PROXY TCP4\r"))
+        with self.assertRaises(BadProxyHeader) as raised:
+            reader.feed(b" ")
+        self.assertEqual(raised.exception.reason, "malformed")
 
     @given(st.binary(max_size=300), st.integers(1, 300))
     def test_anyBytes(self, data: bytes, size: int) -> None:
@@ -461,6 +466,13 @@ class SiteTests(SynchronousTestCase):
         timeout.
         """
         clock = Clock()
-        factory = proxyProtocolFactory(Factory(), clock)
+        factory = proxyProtocolFactory(Factory.forProtocol(Recorded), clock)
         self.assertEqual((factory.reactor, factory.timeout), (clock, 10.0))
         self.assertEqual(factory.logPrefix(), "Factory (PROXY)")
+        # Its refusals are not counted, but close all the same.
+        protocol = factory.buildProtocol(PEER)
+        assert protocol is not None
+        transport = StringTransport(peerAddress=PEER)
+        protocol.makeConnection(transport)
+        protocol.dataReceived(b"GET")
+        self.assertTrue(transport.disconnecting)

@@ -386,9 +386,9 @@ class ProxyProtocol(policies.ProtocolWrapper):
         return cast(ITCPTransport, self.transport)
 
     def _cancelDeadline(self) -> None:
+        # Set only while pending: _timedOut clears it as it runs.
         if self._deadline is not None:
-            if self._deadline.active():
-                self._deadline.cancel()
+            self._deadline.cancel()
             self._deadline = None
 
     def _refuse(self, bad: BadProxyHeader) -> None:
