@@ -40,7 +40,7 @@ import ipaddress
 import re
 import struct
 from collections.abc import Callable
-from typing import Any, NamedTuple, Union, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Union, cast
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
@@ -417,7 +417,15 @@ def _ignore(reason: str) -> None:
     pass
 
 
-class ProxyProtocolFactory(policies.WrappingFactory[ProxyProtocol]):
+if TYPE_CHECKING:
+    _WrappingFactory = policies.WrappingFactory[ProxyProtocol]
+else:
+    # Generic for the type checker only: the Twisted of Python 3.9 (26.4,
+    # PyPy's) may not subscript it at run time.
+    _WrappingFactory = policies.WrappingFactory
+
+
+class ProxyProtocolFactory(_WrappingFactory):
     """
     Wraps each connection of a factory in L{ProxyProtocol}.
 
