@@ -3,6 +3,10 @@
 Endpoints, as the command line names them: parsed before any is listened
 on, described in the lines that say where clocksvc serves, and their
 problems put in a few words.
+
+C{haproxy:} before another endpoint is read here, not by Twisted's parser
+of that name: its connections start with a PROXY header, which clocksvc's
+own strict reader reads (L{ProxyProtocolEndpoint}).
 """
 
 from __future__ import annotations
@@ -16,13 +20,48 @@ from twisted.internet.endpoints import serverFromString
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IAddress, IStreamServerEndpoint
 
+from .._http import ProxyProtocolEndpoint
+
 __all__ = [
     "Problem",
     "describeAddress",
     "describeListenError",
+    "endpointFromString",
     "logDestination",
     "parseEndpoints",
+    "splitProxy",
 ]
+
+#: What starts the description of an endpoint whose connections start with
+#: a PROXY header, before the description of the endpoint that listens.
+PROXY_PREFIX = "haproxy:"
+
+
+def splitProxy(description: str) -> tuple[bool, str]:
+    """
+    @param description: an endpoint description.
+    @return: whether its connections start with a PROXY header
+        (C{haproxy:...}), and the description of the endpoint that listens.
+    @raise ValueError: for C{haproxy:} twice.
+    """
+    if not description.startswith(PROXY_PREFIX):
+        return False, description
+    inner = description[len(PROXY_PREFIX) :]
+    if inner.startswith(PROXY_PREFIX):
+        raise ValueError("haproxy: twice")
+    return True, inner
+
+
+def endpointFromString(reactor: Any, description: str) -> IStreamServerEndpoint:
+    """
+    Twisted's L{serverFromString}, with clocksvc's C{haproxy:}.
+
+    @raise ValueError: and what L{serverFromString} raises, for a
+        description that does not parse.
+    """
+    proxied, inner = splitProxy(description)
+    endpoint = serverFromString(reactor, inner)
+    return ProxyProtocolEndpoint(endpoint, reactor) if proxied else endpoint
 
 
 class Problem(Exception):
@@ -79,7 +118,7 @@ def parseEndpoints(
     endpoints = []
     for description in descriptions:
         try:
-            endpoint = serverFromString(reactor, description)
+            endpoint = endpointFromString(reactor, description)
         except ValueError as e:
             raise Problem(f"invalid endpoint {description!r}: {e}") from e
         except IndexError as e:

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from twisted.python import usage
 
-from .._http import Limits, TrustedProxies
+from .._http import X_FORWARDED_FOR, Limits, TrustedProxies
 from .._time import chooseZoneDatabase
 from .._version import __version__
 from .._web import GeoIP, GeoIPError, Readiness, resolveZone
@@ -170,10 +170,9 @@ class Options(usage.Options):
 
     def opt_trusted_proxy(self, value: str) -> None:
         """
-        Believe the Forwarded, X-Forwarded-For and X-Forwarded-Proto fields
-        of requests from this proxy: an IP address, a network such as
-        10.0.0.0/8, or unix for any peer on a UNIX socket (repeatable, or a
-        comma-separated list).
+        Believe the field --forwarded-header names in requests from this
+        proxy: an IP address, a network such as 10.0.0.0/8, or unix for any
+        peer on a UNIX socket (repeatable, or a comma-separated list).
         """
         try:
             TrustedProxies.parse([value])
@@ -183,9 +182,24 @@ class Options(usage.Options):
 
     def trustedProxies(self) -> TrustedProxies:
         """
-        @return: the proxies that C{--trusted-proxy} names; none by default.
+        @return: the proxies that C{--trusted-proxy} names, none by default;
+            and the field they write, as C{--forwarded-header} says.
         """
-        return TrustedProxies.parse(self["trusted-proxy"])
+        return TrustedProxies.parse(
+            self["trusted-proxy"], self.get("forwarded-header", X_FORWARDED_FOR)
+        )
+
+    def opt_forwarded_header(self, value: str) -> None:
+        """
+        The field the trusted proxies write, the only one believed:
+        x-forwarded-for (with X-Forwarded-Proto; the default) or forwarded
+        (RFC 7239). A proxy passes the other on as its client wrote it.
+        """
+        try:
+            TrustedProxies.parse([], value)
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+        self["forwarded-header"] = value
 
     def opt_geoip_db(self, path: str) -> None:
         """

@@ -31,7 +31,8 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._endpoints import Problem, describeListenError
+from .._http import proxyProtocolFactory
+from ._endpoints import Problem, describeListenError, splitProxy
 
 __all__ = [
     "InheritedEndpoint",
@@ -51,8 +52,7 @@ class _WouldListen:
     @ivar tls: for TCP, whether it speaks TLS.
     @ivar contextFactory: for TLS, the endpoint's context factory.
     @ivar factory: the protocol factory the endpoint hands the reactor: the
-        one it was given, or one that wraps it (the PROXY protocol's, for
-        C{haproxy:}).
+        one it was given, or one that wraps it.
     """
 
     def __init__(
@@ -127,8 +127,9 @@ def wouldListen(
     @param factory: the protocol factory to listen with.
     @return: what it would listen on, and with what factory; C{None} for an
         endpoint that is not TCP, TLS or a UNIX socket, perhaps wrapped (as
-        C{haproxy:} wraps another).
+        C{haproxy:} wraps another, whose factory it does not say).
     """
+    description = splitProxy(description)[1]
     recorder = _ListenRecorder()
     listening = serverFromString(recorder, description).listen(
         Factory() if factory is None else factory
@@ -457,15 +458,21 @@ class InheritedEndpoint:
         except OSError:
             return fail()
         try:
-            would = (
-                None
+            proxied, inner = (
+                (False, None)
                 if self._description is None
-                else wouldListen(self._description, protocolFactory)
+                else splitProxy(self._description)
             )
+            would = None if inner is None else wouldListen(inner, protocolFactory)
             if would is not None:
-                # What the endpoint would hand the reactor: a PROXY
-                # protocol wrapper's factory, for haproxy:.
+                # What the endpoint would hand the reactor, and the PROXY
+                # protocol's reader around it for haproxy:, as
+                # ProxyProtocolEndpoint puts it.
                 protocolFactory = cast(IProtocolFactory, would.factory)
+                if proxied:
+                    protocolFactory = proxyProtocolFactory(
+                        protocolFactory, self._reactor
+                    )
                 if would.contextFactory is not None:
                     from twisted.protocols.tls import TLSMemoryBIOFactory
 

@@ -33,7 +33,7 @@ from zope.interface import implementer
 import twisted
 
 from .. import _version
-from .._http import Finished, IReporter
+from .._http import PROXY_REFUSALS, Finished, IReporter
 from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState, StepWatch
 from ._resource import MethodResource
@@ -103,6 +103,17 @@ class SiteMetrics:
             "used.",
             registry=self.registry,
         )
+        self.proxyRefusals = Counter(
+            "clocksvc_proxy_refused",
+            "Connections to a haproxy: endpoint closed unanswered, by why their "
+            "PROXY header was refused (signature, malformed, address, port, "
+            "too_long, timeout).",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in PROXY_REFUSALS:
+            # At 0 from the start, so that a rate has a value before the first.
+            self.proxyRefusals.labels(reason)
         # The standard process_* series (CPU, memory, open files, start
         # time), as every Prometheus client exports them; where /proc is
         # missing, the collector exports nothing.
@@ -192,6 +203,14 @@ class SiteMetrics:
 
     def requestRefused(self, status: int) -> None:
         self.refused.labels(str(status)).inc()
+
+    def proxyRefused(self, reason: str) -> None:
+        """
+        Count a connection whose PROXY header was refused.
+
+        @param reason: why, one of L{PROXY_REFUSALS<clocksvc._http.PROXY_REFUSALS>}.
+        """
+        self.proxyRefusals.labels(reason).inc()
 
     def requestDone(self, target: bytes, status: int, seconds: float) -> None:
         """

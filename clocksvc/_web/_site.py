@@ -183,7 +183,14 @@ def buildSite(
         else None
     )
     site = ClockSite(
-        root, timers, limits, reporters, quick.answer, forwarding, wallClock=clock
+        root,
+        timers,
+        limits,
+        reporters,
+        quick.answer,
+        forwarding,
+        wallClock=clock,
+        proxyRefused=metrics.proxyRefused,
     )
     _parts[site] = parts
     stream = root.getStaticEntity(b"stream")
@@ -221,7 +228,13 @@ def buildAdminSite(site: ClockSite) -> ClockSite:
     if parts is None or metricsOf(site) is None:
         raise ValueError("the site has no metrics to serve")
     root = buildTree(parts, [route for route in ROUTES if route.admin])
-    return ClockSite(root, site.reactor, site.limits, wallClock=site.clock)
+    return ClockSite(
+        root,
+        site.reactor,
+        site.limits,
+        wallClock=site.clock,
+        proxyRefused=site.proxyRefused,
+    )
 
 
 def listen(
