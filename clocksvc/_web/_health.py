@@ -33,6 +33,8 @@ class Health(MethodResource):
     """
 
     isLeaf = True
+    # The operator's: no page of another origin has business with it.
+    crossOrigin = False
 
     def __init__(
         self, draining: Callable[[], bool], health: ClockHealth | None = None
@@ -98,6 +100,8 @@ class Ready(MethodResource):
     """
 
     isLeaf = True
+    # The operator's: no page of another origin has business with it.
+    crossOrigin = False
 
     def __init__(
         self,

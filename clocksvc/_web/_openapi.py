@@ -23,7 +23,7 @@ from ._api import MILLISECONDS
 from ._conversions import SIDE_FIELDS
 from ._resource import JSON_TYPE, MethodResource
 
-__all__ = ["OpenAPI", "openAPIDocument"]
+__all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
 
 # What the server takes for a zone name: anything else is answered 400 (in
 # ?tz) or 404 (in the path), so the schemas say so, and fuzzers send such
@@ -123,6 +123,56 @@ def _zoneParameter(name: str, description: str, example: str) -> dict[str, Any]:
         "description": description,
         "schema": schema,
     }
+
+
+#: The operator's paths, which answer no OPTIONS (their resources'
+#: C{crossOrigin}; C{tests.test_site} checks the two agree with the routes).
+OPERATOR_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def _preflight(item: dict[str, Any]) -> dict[str, Any]:
+    """
+    @param item: a public path's item, with its other operations.
+    @return: its OPTIONS operation: what it allows, and the answer to a CORS
+        preflight (L{answerOptions<clocksvc._web._resource.answerOptions>}),
+        with the path's parameters, as its other operations have them.
+    """
+    pathParameters = {
+        parameter["name"]: parameter
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    }
+
+    def field(description: str) -> dict[str, Any]:
+        return {"description": description, "schema": {"type": "string"}}
+
+    operation: dict[str, Any] = {
+        "summary": "The methods allowed; with Origin and "
+        "Access-Control-Request-Method, a CORS preflight's answer, which lets "
+        "pages of any origin send them with the headers they ask for",
+        "responses": {
+            "204": {
+                "description": "No body",
+                "headers": {
+                    "Allow": field("The methods, OPTIONS included"),
+                    "Access-Control-Allow-Origin": field("* (preflights only)"),
+                    "Access-Control-Allow-Methods": field(
+                        "The methods but OPTIONS (preflights only)"
+                    ),
+                    "Access-Control-Allow-Headers": field(
+                        "The names of Access-Control-Request-Headers, in lower "
+                        "case, if they are at most 32 field names of at most "
+                        "64 characters (preflights only)"
+                    ),
+                    "Access-Control-Max-Age": field("86400 (preflights only)"),
+                },
+            }
+        },
+    }
+    if pathParameters:
+        operation["parameters"] = list(pathParameters.values())
+    return operation
 
 
 # At /, ?tz chooses the zone of the time document, as at /now (its 400 and 404
@@ -398,7 +448,7 @@ def openAPIDocument() -> dict[str, Any]:
         "404": _error("No zone has that name", True),
     }
     zoneList = {"description": "Zone names", "content": _json(_ref("ZoneList"))}
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.2.0",
         "info": {
             "title": "clocksvc",
@@ -532,10 +582,6 @@ def openAPIDocument() -> dict[str, Any]:
                         "400": _error("Not a timesync call"),
                         "413": _error("A body over 64 KiB"),
                     },
-                },
-                "options": {
-                    "summary": "The CORS preflight for the POST",
-                    "responses": {"204": {"description": "POST is allowed"}},
                 },
             },
             "/.well-known/time": _operation(
@@ -854,6 +900,11 @@ def openAPIDocument() -> dict[str, Any]:
             },
         },
     }
+    # Every public path answers OPTIONS, the same way; the operator's do not.
+    for path, item in document["paths"].items():
+        if path not in OPERATOR_PATHS:
+            item["options"] = _preflight(item)
+    return document
 
 
 class OpenAPI(MethodResource):
