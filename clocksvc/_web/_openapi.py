@@ -626,7 +626,9 @@ def openAPIDocument() -> dict[str, Any]:
                 [_TZ],
             ),
             "/live": _operation(
-                "A page that shows the time and how far your clock is off",
+                "A page that shows the server's time, in its zone and in "
+                "yours, how far your clock is from the server's, and how far "
+                "the server's may be from true time",
                 {"200": {"description": "The page", "content": _html()}},
             ),
             "/live.js": _operation(
@@ -644,6 +646,19 @@ def openAPIDocument() -> dict[str, Any]:
                     "200": {
                         "description": "CSS",
                         "content": {"text/css": {"schema": {"type": "string"}}},
+                    }
+                },
+            ),
+            "/favicon.ico": _operation(
+                "The icon browsers show for this server",
+                {
+                    "200": {
+                        "description": "An ICO file: a clock face, 16 and 32 "
+                        "pixels square",
+                        "content": {
+                            # Binary: no schema (OpenAPI 3.1 and later).
+                            "image/vnd.microsoft.icon": {}
+                        },
                     }
                 },
             ),
