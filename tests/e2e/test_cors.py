@@ -62,12 +62,12 @@ const CALLS = %(calls)s;
 
 #: Each call: a name, a path on clocksvc, fetch()'s options, and a header of
 #: the answer for the page to read (which CORS must expose).
-CALLS = [
-    ["now", "/now?t1=1700000000000", {}, "clock-status"],
-    ["zone", "/api/timezone/Europe/Berlin", {}, None],
-    ["openapi", "/openapi.json", {}, None],
-    ["wellKnown", "/.well-known/time", {}, "x-httpstime"],
-    [
+CALLS: list[tuple[str, str, dict[str, Any], str | None]] = [
+    ("now", "/now?t1=1700000000000", {}, "clock-status"),
+    ("zone", "/api/timezone/Europe/Berlin", {}, None),
+    ("openapi", "/openapi.json", {}, None),
+    ("wellKnown", "/.well-known/time", {}, "x-httpstime"),
+    (
         "timesync",
         "/timesync",
         {
@@ -76,9 +76,9 @@ CALLS = [
             "body": '{"jsonrpc":"2.0","id":7,"method":"timesync"}',
         },
         None,
-    ],
+    ),
     # The operator's endpoint answers no preflight: the browser refuses.
-    ["metrics", "/metrics", {}, None],
+    ("metrics", "/metrics", {}, None),
 ]
 
 
