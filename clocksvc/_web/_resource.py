@@ -250,9 +250,7 @@ def allowField(methods: Sequence[bytes], crossOrigin: bool) -> bytes:
         (L{MethodResource.crossOrigin}).
     @return: its C{Allow} field.
     """
-    if crossOrigin and b"OPTIONS" not in methods:
-        methods = (*methods, b"OPTIONS")
-    return b", ".join(methods)
+    return b", ".join((*methods, b"OPTIONS") if crossOrigin else methods)
 
 
 def answerOptions(request: IRequest, methods: Sequence[bytes]) -> int:
