@@ -37,6 +37,8 @@ class Health(MethodResource):
     """
 
     isLeaf = True
+    # The operator's: no page of another origin has business with it.
+    crossOrigin = False
 
     def __init__(
         self, draining: Callable[[], bool], health: ClockHealth | None = None
@@ -104,6 +106,8 @@ class Ready(MethodResource):
     """
 
     isLeaf = True
+    # The operator's: no page of another origin has business with it.
+    crossOrigin = False
 
     def __init__(
         self,

@@ -300,6 +300,8 @@ class MetricsPage(MethodResource):
     """
 
     isLeaf = True
+    # The operator's: no page of another origin has business with it.
+    crossOrigin = False
 
     def __init__(self, metrics: SiteMetrics) -> None:
         super().__init__()

@@ -24,7 +24,7 @@ from ._clockhealth import ClockHealth, StepWatch
 from ._conversions import Convert, Transitions
 from ._geoip import GeoIP, IPZone
 from ._health import Health, Readiness, Ready
-from ._live import LivePage, StaticFile
+from ._live import FAVICON_CACHE, LivePage, StaticFile
 from ._metrics import MetricsPage, SiteMetrics
 from ._openapi import OpenAPI
 from ._page import ClockPage
@@ -261,7 +261,11 @@ ROUTES: tuple[Route, ...] = (
         _stream,
     ),
     Route(
-        b"live", "/live", ("/live",), lambda parts: LivePage(parts.clock, parts.health)
+        b"live",
+        "/live",
+        ("/live",),
+        # In the zone /now answers in: the server's.
+        lambda parts: LivePage(parts.clock, parts.health, parts.defaultZone),
     ),
     Route(
         b"live.js",
@@ -274,6 +278,14 @@ ROUTES: tuple[Route, ...] = (
         "/live.css",
         ("/live.css",),
         lambda parts: StaticFile("live.css", b"text/css; charset=utf-8"),
+    ),
+    Route(
+        b"favicon.ico",
+        "/favicon.ico",
+        ("/favicon.ico",),
+        lambda parts: StaticFile(
+            "favicon.ico", b"image/vnd.microsoft.icon", FAVICON_CACHE
+        ),
     ),
     Route(
         b"healthz",
