@@ -20,6 +20,7 @@ from twisted.web.resource import Resource
 from twisted.web.static import Data
 
 from clocksvc._http import (
+    FORWARDED,
     QUICK_BODY_SIZE,
     Limits,
     QuickHead,
@@ -608,8 +609,8 @@ class EquivalenceTests(SynchronousTestCase):
         forwarded = [
             b"GET /now HTTP/1.1\r\nHost: a\r\n"
             b"X-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n\r\n",
-            b'GET /now.json HTTP/1.1\r\nHost: a\r\nForwarded: for="[2001:db8::1]:4711"'
-            b"\r\n\r\n",
+            b"GET /now.json HTTP/1.1\r\nHost: a\r\n"
+            b"X-Forwarded-For: [2001:db8::1]:4711\r\n\r\n",
             b"GET /now HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: bogus\r\n\r\n",
             b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n",
         ]
@@ -675,7 +676,7 @@ class EquivalenceTests(SynchronousTestCase):
         forwarded = [
             b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 81.2.69.142\r\n\r\n",
             b"GET /api/ip.txt HTTP/1.1\r\nHost: a\r\n"
-            b'Forwarded: for="[2001:4860::1]"\r\n\r\n',
+            b"X-Forwarded-For: 2001:4860::1\r\n\r\n",
             b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.1.1\r\n\r\n",
         ]
         fast = self.assertSame(forwarded, geoip=geoip, trustedProxies=trusted)
@@ -752,7 +753,9 @@ class EquivalenceTests(SynchronousTestCase):
             b"GET /now HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\n"
             b"Forwarded: for=203.0.113.9\r\n\r\n"
         )
-        trusted = TrustedProxies.parse(["127.0.0.1"])
+        # A proxy that writes Forwarded (--forwarded-header forwarded): its
+        # X-Forwarded-Proto, which it does not write, is not believed.
+        trusted = TrustedProxies.parse(["127.0.0.1"], FORWARDED)
         fast, general = (
             Server(True, accessLog=True, trustedProxies=trusted),
             Server(False, accessLog=True, trustedProxies=trusted),

@@ -10,6 +10,7 @@ the standard library.
 
 from ._channel import ClockChannel, QuickResponse
 from ._forwarded import (
+    FORWARDED,
     X_FORWARDED_FOR,
     Forwarding,
     HiddenAddress,
@@ -33,6 +34,7 @@ from ._request import ClockRequest
 from ._site import ClockSite, Finished, IReporter, QuickAnswer
 
 __all__ = [
+    "FORWARDED",
     "PROXY_REFUSALS",
     "QUICK_BODY_SIZE",
     "SERVER_HEADER",
