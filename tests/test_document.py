@@ -839,6 +839,19 @@ class DocumentJSONAtTests(SynchronousTestCase):
         self.assertEqual(documentJSONAt(seconds, zone, clientIP), expected)
         self.assertEqual(documentJSONAt(seconds, zone, clientIP), expected)
 
+    def test_manyAddresses(self) -> None:
+        """
+        Past the addresses whose JSON it keeps, each client is still named
+        as L{documentJSON} names it.
+        """
+        zone = ZoneInfo("UTC")
+        for n in range(5000):
+            clientIP = f"2001:db8::{n:x}"
+            self.assertEqual(
+                documentJSONAt(1_000_000_000.25, zone, clientIP),
+                documentJSON(timeDocument(1_000_000_000.25, zone, clientIP)),
+            )
+
     @given(
         seconds=st.floats(min_value=-(2**31), max_value=LAST_INSTANT),
         name=st.sampled_from(ZONE_NAMES),

@@ -248,6 +248,17 @@ class ClockHealth:
         """
         @return: the clock's state, read within the last second.
         """
+        self.field()
+        return self._state
+
+    def field(self) -> bytes:
+        """
+        Read the clock's state, if the last reading is a second old or
+        more; every time answer asks, so this is the one call.
+
+        @return: the C{Clock-Status} field of the state now; the same
+            object while the state is the same.
+        """
         now = self._timers.seconds()
         if not 0 <= now - self._readAt < self.INTERVAL:
             self._readAt = now
@@ -258,14 +269,6 @@ class ClockHealth:
                 self._changed(self._state, state)
                 self._state = state
                 self._field = state.structuredField()
-        return self._state
-
-    def field(self) -> bytes:
-        """
-        @return: the C{Clock-Status} field of the state now; the same
-            object while the state is the same.
-        """
-        self.state()
         return self._field
 
     def _changed(self, old: ClockState, new: ClockState) -> None:
