@@ -328,13 +328,21 @@ class AtTests(Client):
             {"error": "invalid query parameter at: give it once", "parameter": "at"},
         )
 
-    def test_notWithT1(self) -> None:
+    def test_t1Ignored(self) -> None:
         """
-        An NTP-style exchange is about now: C{at} with C{t1} is a 400.
+        An NTP-style exchange is about now: with C{at}, C{t1} is ignored, and
+        the answer is C{at}'s document, cacheable, with no exchange in it;
+        though a malformed C{t1} is still a 400.
         """
+        for query in ["at=0&t1=1000000000000", "t1=1000000000000.5&at=0"]:
+            response, body = self.get("/now?" + query)
+            self.assertEqual(response.code, 200, query)
+            self.assertEqual(json.loads(body), json.loads(self.get("/now?at=0")[1]))
+            self.assertFixed(response, b"private, max-age=86400")
+            self.assertIsNone(response.headers.getRawHeaders(b"server-timing"))
         self.assertEqual(
-            self.getJSON("/now?at=0&t1=1000000000000", 400),
-            {"error": "invalid query parameter at: not with t1", "parameter": "at"},
+            self.getJSON("/now?at=0&t1=soon", 400)["parameter"],  # type: ignore[index]
+            "t1",
         )
 
     def test_areaIgnoresIt(self) -> None:
@@ -694,9 +702,24 @@ class TransitionsTests(Client):
             assert isinstance(answer, dict)
             self.assertEqual(len(answer["transitions"]), count, (start, end))
 
+    def test_emptyRange(self) -> None:
+        """
+        C{from} equal to C{to} is the empty range, from C{from} on and before
+        C{to}: no transitions, even at an instant that is one, cacheable.
+        """
+        path = "/api/timezone/Europe/Berlin/transitions?"
+        # 2024-03-31T01:00:00Z: Berlin's clocks went forward.
+        for instant in ["0", "1711846800", "2024-03-31T03:00:00%2B02:00"]:
+            response, body = self.get(path + f"from={instant}&to={instant}")
+            self.assertEqual(response.code, 200, instant)
+            answer = json.loads(body)
+            self.assertEqual(answer["transitions"], [], instant)
+            self.assertEqual(answer["from"], answer["to"], instant)
+            self.assertFixed(response, b"public, max-age=86400")
+
     def test_bounds(self) -> None:
         """
-        The range must not be empty nor longer than 100 years of 365.25
+        The range must not be backwards nor longer than 100 years of 365.25
         days: 400 naming C{to}, uncached.
         """
         path = "/api/timezone/Europe/Berlin/transitions?"
@@ -705,9 +728,9 @@ class TransitionsTests(Client):
         self.assertGreater(len(century["transitions"]), 100)
         for query, reason in [
             ("from=0&to=3155760000.000001", "at most 100 years after from"),
-            ("from=0&to=0", "after from"),
-            ("from=10&to=0", "after from"),
-            ("to=0", "after from"),
+            ("from=10&to=0", "not before from"),
+            ("from=0.000001&to=0", "not before from"),
+            ("to=0", "not before from"),
         ]:
             response, body = self.get(path + query)
             self.assertEqual(response.code, 400, query)

@@ -30,7 +30,6 @@ from clocksvc._http import (
     parseQuickHead,
 )
 from clocksvc._web._geoip import GeoIP
-from clocksvc._web._quick import QuickAnswers
 from clocksvc._web._site import buildSite, metricsOf
 
 from ._geoip import writeDatabase
@@ -109,22 +108,38 @@ class ParseQuickHeadTests(SynchronousTestCase):
             QuickHead(b"GET", b"/", b"", None),
         )
 
+    def test_anyTarget(self) -> None:
+        """
+        Any target of a plain GET over HTTP/1.1 is taken, with its query:
+        which of them the fast path answers is for the resources to say.
+        """
+        for target in [
+            b"/now?tz=UTC",
+            b"/now.txt/",
+            b"/NOW",
+            b"/?iso",
+            b"//",
+            b"/api/timezone/Europe%2FBerlin?at=0",
+            b"http://a/",
+            b"*",
+        ]:
+            self.assertEqual(
+                parseQuickHead(
+                    head(b"GET " + target + b" HTTP/1.1", b"Host: a"), LIMITS
+                ),
+                QuickHead(b"GET", target, None, None),
+            )
+
     def test_otherRequestLines(self) -> None:
         """
-        Every other request line goes to the general path: other targets,
-        methods, versions, spellings and spacing.
+        Every other request line goes to the general path: other methods,
+        versions, spellings and spacing.
         """
         for line in [
-            b"GET /now?tz=UTC HTTP/1.1",
-            b"GET /now.txt/ HTTP/1.1",
-            b"GET /now/ HTTP/1.1",
-            b"GET /NOW HTTP/1.1",
-            b"GET /?iso HTTP/1.1",
-            b"GET // HTTP/1.1",
-            b"GET http://a/ HTTP/1.1",
             b"GET / HTTP/1.0",
             b"GET / HTTP/2.0",
             b"OPTIONS / HTTP/1.1",
+            b"DELETE / HTTP/1.1",
             b"get / HTTP/1.1",
             b"GET  / HTTP/1.1",
             b"GET / HTTP/1.1 ",
@@ -132,12 +147,8 @@ class ParseQuickHeadTests(SynchronousTestCase):
             b"",
         ]:
             # The grammar's quick heads are plain GETs, HEADs and POSTs over
-            # HTTP/1.1; of those, only these targets are answered quickly.
-            parsed = parseQuickHead(head(line, b"Host: a"), LIMITS)
-            self.assertTrue(
-                parsed is None or parsed.target not in QuickAnswers.TARGETS,
-                repr(line),
-            )
+            # HTTP/1.1.
+            self.assertIsNone(parseQuickHead(head(line, b"Host: a"), LIMITS), line)
 
     def test_fieldsForTheGeneralPath(self) -> None:
         """
@@ -325,12 +336,31 @@ QUICK_REQUESTS = [
         ]
     ),
 ]
+#: Requests the fast path leaves to the resource tree: heads that are not
+#: plain (another method, a long or chunked body), targets that are not a
+#: path, and answers only the request can give (the live page, which names
+#: the URL the client used); each is a whole request, to pipeline.
+DECLINED = [
+    b"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET *now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"OPTIONS /now HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(TIMESYNC) + 2000, TIMESYNC + b" " * 2000),
+    b"POST /timesync HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"%x\r\n%s\r\n0\r\n\r\n" % (len(TIMESYNC), TIMESYNC),
+    b"GET /live HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /live HTTP/1.1\r\nHost: a\r\n\r\n",
+    # The IE blank line after a request, which Twisted tolerates once.
+    b"\r\n",
+]
 #: Requests for the general path and the fast path alike, in pieces to
 #: pipeline: each is a whole request.
 REQUESTS = [
     *QUICK_REQUESTS,
-    # Queries the fast path leaves to the resource tree: errors, escapes,
-    # repeated or other parameters.
+    # Errors, escapes, repeated or other parameters: the fast path answers
+    # them too, by the same resource's answer.
     b"GET /now?tz=Nowhere/Atlantis HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now.txt?tz=../etc HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now?tz= HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -386,14 +416,9 @@ REQUESTS = [
     b"GET /now/ HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /now.txt/UTC HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET //now HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET *now HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
-    # POSTs the quick answers leave to the resource tree: other routes,
-    # calls it refuses, bodies too long or chunked.
+    # POSTs to other routes, calls the resource refuses.
     b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),
     b"POST /now HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -403,13 +428,21 @@ REQUESTS = [
     b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n{not json}",
     b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: 28\r\n\r\n"
     b'{"jsonrpc":"2.0","id":1e999}',
-    b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
-    % (len(TIMESYNC) + 2000, TIMESYNC + b" " * 2000),
-    b"POST /timesync HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-    b"%x\r\n%s\r\n0\r\n\r\n" % (len(TIMESYNC), TIMESYNC),
     b"POST /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
-    # The IE blank line after a request, which Twisted tolerates once.
-    b"\r\n",
+    # Other routes' errors, and the pages below them.
+    b"GET /stream?tz=Nowhere/Atlantis HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /stream HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /live/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /live HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /live.js HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /favicon.ico HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /openapi.json HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /openapi.json/x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /metrics HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /api HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /api/nothing HTTP/1.1\r\nHost: a\r\n\r\n",
+    *DECLINED,
 ]
 #: Requests after which the connection is closed.
 LAST_REQUESTS = [
@@ -579,12 +612,13 @@ class EquivalenceTests(SynchronousTestCase):
     def test_eachRequest(self) -> None:
         """
         Each request alone, and as the last one on its connection, gets the
-        same answer from both; the fast path takes the plain requests for
-        the page and no others.
+        same answer from both; the fast path takes every plain request to a
+        path but those only the request can answer (L{DECLINED}).
         """
         for request in REQUESTS + LAST_REQUESTS:
             fast = self.assertSame([request])
-            self.assertEqual(len(fast.quick), request in QUICK_REQUESTS, request)
+            declined = request in DECLINED or request in LAST_REQUESTS
+            self.assertEqual(len(fast.quick), not declined, request)
 
     def test_clients(self) -> None:
         """
@@ -626,10 +660,10 @@ class EquivalenceTests(SynchronousTestCase):
 
     def test_ip(self) -> None:
         """
-        C{/api/ip} and C{/api/ip.txt}, plain, are answered quickly for a
+        C{/api/ip} and C{/api/ip.txt}, plain, are answered quickly, for a
         client whose address has a zone, IPv4 or IPv6, direct or through a
-        trusted proxy, as the resource answers them; everything else there
-        is the resource's to answer, the same bytes from either server.
+        trusted proxy, and for one without; and so are an address's
+        document and the errors; the same bytes from either server.
         """
         geoip = GeoIP(writeDatabase(self.mktemp()))
         quick = [
@@ -638,7 +672,7 @@ class EquivalenceTests(SynchronousTestCase):
             b"GET /api/ip.txt HTTP/1.1\r\nHost: a\r\n\r\n",
             b"HEAD /api/ip.txt HTTP/1.1\r\nHost: a\r\n\r\n",
         ]
-        general = [
+        others = [
             b"GET /api/ip/81.2.69.142 HTTP/1.1\r\nHost: a\r\n\r\n",
             b"GET /api/ip/2001:4860::1.txt HTTP/1.1\r\nHost: a\r\n\r\n",
             b"GET /api/ip/bogus HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -652,8 +686,8 @@ class EquivalenceTests(SynchronousTestCase):
             (IPv6Address("TCP", "::ffff:175.16.199.1", 1), b"Asia/Harbin"),
             (IPv6Address("TCP", "2001:4860::1", 1), b"America/Sao_Paulo"),
         ]:
-            fast = self.assertSame(quick + general, client, geoip=geoip)
-            self.assertEqual(len(fast.quick), len(quick))
+            fast = self.assertSame(quick + others, client, geoip=geoip)
+            self.assertEqual(len(fast.quick), len(quick + others))
             body = fast.exchange(quick[:1], client)[0]
             self.assertIn(b'"timezone":"' + zone + b'"', body)
         # Without a location: private, loopback, no database.
@@ -664,9 +698,12 @@ class EquivalenceTests(SynchronousTestCase):
         ]
         for elsewhere in nowhere:
             fast = self.assertSame(quick, elsewhere, geoip=geoip)
-            self.assertEqual(fast.quick, [])
+            self.assertEqual(len(fast.quick), len(quick))
+            self.assertIn(
+                b"HTTP/1.1 404 Not Found\r\n", fast.exchange(quick[:1], elsewhere)[0]
+            )
         fast = self.assertSame(quick, IPv4Address("TCP", "81.2.69.142", 1))
-        self.assertEqual(fast.quick, [])
+        self.assertEqual(len(fast.quick), len(quick))
         self.assertIn(
             b"HTTP/1.1 501 Not Implemented\r\n",
             fast.exchange(quick[:1], IPv4Address("TCP", "81.2.69.142", 1))[0],
@@ -680,7 +717,7 @@ class EquivalenceTests(SynchronousTestCase):
             b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.1.1\r\n\r\n",
         ]
         fast = self.assertSame(forwarded, geoip=geoip, trustedProxies=trusted)
-        self.assertEqual(len(fast.quick), 2)
+        self.assertEqual(len(fast.quick), 3)
         body = fast.exchange(forwarded[:2])[0]
         self.assertIn(b'"client_ip":"81.2.69.142"', body)
         self.assertIn(b"\nclient_ip: 2001:4860::1\n", body)

@@ -2,6 +2,11 @@
 """
 The time API: the current time as data, in the shapes that clients of
 worldtimeapi.org and time.akamai.com already parse.
+
+Each resource decides its answers in its C{answer} (L{Ask} to L{Answer}),
+which both the general path and the quick one call; the query's
+parameters are read here, once, for all of them (L{queryValue},
+L{zoneFromQuery}, L{t1FromQuery}, L{instantFromQuery}).
 """
 
 from __future__ import annotations
@@ -11,14 +16,14 @@ import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.web import http
 from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource, Resource
+from twisted.web.resource import IResource
 
 from .._time import (
     TimeDocument,
@@ -33,18 +38,28 @@ from .._time import (
     parseInstant,
     timeDocument,
 )
+from ._answer import (
+    Answer,
+    Answering,
+    Ask,
+    Fields,
+    applyAnswer,
+    makeAnswer,
+    queryArgs,
+    queryNames,
+)
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
-from ._negotiation import preferredType
+from ._negotiation import Negotiation
 from ._page import ClockPage
 from ._resource import (
+    FIXED_FIELDS,
     JSON_FIELDS,
+    TEXT_FIELDS,
+    TIME_FIELDS,
     VARY_FIELDS,
     MethodResource,
-    fixedHeaders,
-    jsonError,
-    sendJSON,
-    sendText,
-    setFields,
+    jsonBody,
+    pageFields,
     timeHeaders,
 )
 
@@ -78,14 +93,52 @@ _FORMATS: dict[str, Format] = {"application/json": "json", "text/plain": "text"}
 DOCUMENT_OFFERS = tuple(_FORMATS)
 #: What C{/} offers, favourite first: the lesson's page, then the document.
 ROOT_OFFERS = ("text/html", *DOCUMENT_OFFERS)
+_DOCUMENTS = Negotiation(DOCUMENT_OFFERS)
+_ROOT = Negotiation(ROOT_OFFERS)
 
 
-def clientIP(request: IRequest) -> str:
+class Form(NamedTuple):
+    """
+    How an answer is written: its format, and the fields that say so, made
+    once.
+
+    @ivar format: JSON or text.
+    @ivar vary: C{Vary}, if C{Accept} chose the format; else nothing.
+    @ivar type: its C{Content-Type}.
+    @ivar tail: a document's fields after C{Clock-Status}: C{vary}, then
+        C{type}.
+    @ivar exchange: a sample's fields after C{Clock-Status} (L{exchange}):
+        C{vary}, then L{EXCHANGE_FIELDS}; its C{Server-Timing} and C{type}
+        follow.
+    """
+
+    format: Format
+    vary: Fields
+    type: Fields
+    tail: Fields
+    exchange: Fields
+
+
+def _form(format: Format, vary: Fields) -> Form:
+    typeFields = JSON_FIELDS if format == "json" else TEXT_FIELDS
+    return Form(
+        format, vary, typeFields, (*vary, *typeFields), (*vary, *EXCHANGE_FIELDS)
+    )
+
+
+#: The fields of an answer about a given instant rather than now, which
+#: does not age (L{FIXED_FIELDS} in place of L{TIME_FIELDS}' Cache-Control),
+#: before its form's: it has no C{Clock-Status}, as the server's clock plays
+#: no part in it.
+_FIXED_TIME_FIELDS = ((b"Cache-Control", FIXED_FIELDS[0][1]), *TIME_FIELDS[1:])
+
+
+def clientIP(ask: Ask) -> str:
     """
     @return: the client's IP address, IPv4-mapped IPv6 addresses unmapped;
         empty for clients that have none, such as those on a UNIX socket.
     """
-    return addressIP(request.getClientAddress())
+    return addressIP(ask.client)
 
 
 def addressIP(address: IAddress | None) -> str:
@@ -110,16 +163,6 @@ def _canonicalIPv6(host: str) -> str:
         return str(ipaddress.IPv6Address(host))
     except ValueError:
         return host
-
-
-def acceptHeader(request: IRequest) -> str | None:
-    """
-    @return: the request's C{Accept} header as text, or L{None}.
-    """
-    accept: bytes | None = request.getHeader(b"accept")
-    # Header values are bytes; latin-1 decodes any of them, and media types
-    # are ASCII.
-    return None if accept is None else accept.decode("latin-1")
 
 
 class QueryError(Exception):
@@ -147,12 +190,12 @@ def badParameter(name: str, reason: str) -> QueryError:
     )
 
 
-def queryValue(request: IRequest, name: str) -> str | None:
+def queryValue(ask: Ask, name: str) -> str | None:
     """
     @return: the one value of query parameter C{name}, or L{None} if absent.
     @raise QueryError: if it is given more than once or is not UTF-8.
     """
-    values = (request.args or {}).get(name.encode())
+    values = queryArgs(ask).get(name.encode())
     if values is None:
         return None
     if len(values) != 1:
@@ -185,13 +228,13 @@ def parseT1(text: str) -> int | float | None:
     return None
 
 
-def t1FromQuery(request: IRequest) -> int | float | None:
+def t1FromQuery(ask: Ask) -> int | float | None:
     """
     @return: the client's send time from the C{t1} query parameter, as
         L{parseT1} reads it; L{None} if absent.
     @raise QueryError: 400 if C{t1} is not such a number.
     """
-    text = queryValue(request, "t1")
+    text = queryValue(ask, "t1")
     if text is None:
         return None
     t1 = parseT1(text)
@@ -267,14 +310,22 @@ def _statePieces(
     ).decode()
 
 
-def instantFromQuery(request: IRequest, name: str = "at") -> Fraction | None:
+#: The forms an answer is written in: always JSON, always text, or as
+#: C{Accept} chooses, by the offer it chose.
+JSON_FORM = _form("json", ())
+TEXT_FORM = _form("text", ())
+_FORCED: dict[Format, Form] = {"json": JSON_FORM, "text": TEXT_FORM}
+_NEGOTIATED = {offer: _form(format, VARY_FIELDS) for offer, format in _FORMATS.items()}
+
+
+def instantFromQuery(ask: Ask, name: str = "at") -> Fraction | None:
     """
     @return: the instant that query parameter C{name} names, RFC 3339 or
         Unix seconds (L{INSTANT<clocksvc._time.INSTANT>}), in seconds since
         the epoch; L{None} if absent.
     @raise QueryError: 400 if it is not such an instant, or out of range.
     """
-    text = queryValue(request, name)
+    text = queryValue(ask, name)
     if text is None:
         return None
     instant = parseInstant(text)
@@ -287,8 +338,33 @@ def instantFromQuery(request: IRequest, name: str = "at") -> Fraction | None:
     return instant
 
 
+#: The zones that names in paths and queries named, by name, with the
+#: catalogue they are of: clients name the same few, and a lookup folds the
+#: name's case and reads the catalogue.
+_zonesNamed: dict[str, tuple[ZoneCatalogue, ZoneInfo]] = {}
+#: How many it keeps: a client cannot grow it past this.
+_ZONES_KEPT = 1024
+
+
+def zoneNamed(catalogue: ZoneCatalogue, name: str) -> ZoneInfo | None:
+    """
+    @param name: a zone's name as a client writes it, in any letter case.
+    @return: the zone C{catalogue} has of that name, if it is a zone name
+        (L{isZoneName}) and names one.
+    """
+    found = _zonesNamed.get(name)
+    if found is not None and found[0] is catalogue:
+        return found[1]
+    zone = catalogue.zone(name) if isZoneName(name) else None
+    if zone is not None:
+        if len(_zonesNamed) >= _ZONES_KEPT:
+            _zonesNamed.clear()
+        _zonesNamed[name] = (catalogue, zone)
+    return zone
+
+
 def zoneFromQuery(
-    request: IRequest,
+    ask: Ask,
     catalogue: ZoneCatalogue,
     defaultZone: ZoneInfo | None,
     parameter: str = "tz",
@@ -303,14 +379,14 @@ def zoneFromQuery(
         if it names no zone (naming the parameter, but for C{tz}, whose
         answer is worldtimeapi's).
     """
-    name = queryValue(request, parameter)
+    name = queryValue(ask, parameter)
     if name is None:
         if defaultZone is None:
             raise badParameter(parameter, "required")
         return defaultZone
     if not isZoneName(name):
         raise badParameter(parameter, "an IANA time zone name, like Europe/Berlin")
-    zone = catalogue.zone(name)
+    zone = zoneNamed(catalogue, name)
     if zone is None:
         detail = {} if parameter == "tz" else {"parameter": parameter}
         raise QueryError(http.NOT_FOUND, "unknown location", **detail)
@@ -319,8 +395,9 @@ def zoneFromQuery(
 
 class TimeResource(MethodResource):
     """
-    Base of the API endpoints: the time headers on every response, and
-    errors in the format of the answer.
+    Base of the API endpoints: the time fields (L{TIME_FIELDS}, then
+    C{Clock-Status}) on every answer, and errors in the format of the
+    answer.
     """
 
     def __init__(
@@ -334,7 +411,12 @@ class TimeResource(MethodResource):
         """
         super().__init__()
         self._forced = forced
+        self._forcedForm = None if forced is None else _FORCED[forced]
         self._health = health
+        self._fieldsStatus = b""
+        self._fieldsMade: dict[int, tuple[Fields, Fields]] = {}
+        self._lastTail: Fields | None = None
+        self._lastFields: Fields = ()
 
     def clockState(self) -> ClockState:
         """
@@ -344,106 +426,152 @@ class TimeResource(MethodResource):
 
     def clockStatus(self) -> bytes:
         """
-        @return: the C{Clock-Status} field.
+        @return: the C{Clock-Status} field; the same object while the
+            clock's state holds.
         """
         if self._health is None:
             return _UNKNOWN_STATUS
         return self._health.field()
 
-    def render(self, request: IRequest) -> bytes | int:
+    def timeFields(self, tail: Fields) -> Fields:
+        """
+        @param tail: the fields after C{Clock-Status}.
+        @return: a time answer's fields: L{TIME_FIELDS}, C{Clock-Status}
+            now, then C{tail}; the same tuple for the same C{tail} while
+            the clock's state holds, for the quick path to keep its head.
+        """
+        health = self._health
+        status = _UNKNOWN_STATUS if health is None else health.field()
+        if status is self._fieldsStatus and tail is self._lastTail:
+            return self._lastFields
+        if status is not self._fieldsStatus:
+            self._fieldsStatus = status
+            self._fieldsMade = {}
+        # Kept by the tail's identity (the tails of most answers are made
+        # once), with the tail itself, which no other tuple can then take
+        # the identity of.
+        kept = self._fieldsMade.get(id(tail))
+        if kept is not None and kept[0] is tail:
+            made = kept[1]
+        else:
+            if len(self._fieldsMade) >= 64:
+                self._fieldsMade.clear()
+            made = (*TIME_FIELDS, (b"Clock-Status", status), *tail)
+            self._fieldsMade[id(tail)] = (tail, made)
+        # The last one apart: a resource answers in one form most of all.
+        self._lastTail, self._lastFields = tail, made
+        return made
+
+    def renderOptions(self, request: IRequest) -> int:
+        # The time fields, as on every other answer here, before Allow.
         timeHeaders(request, self.clockStatus())
-        return super().render(request)
+        return super().renderOptions(request)
 
-    def formatFor(self, request: IRequest) -> Format:
+    def formOf(self, ask: Ask) -> Form:
         """
-        @return: the format to answer C{request} in.
+        @return: the form to answer C{ask} in: the one this path always
+            answers in, or the one C{Accept} chooses (with C{Vary}).
         """
-        if self._forced is not None:
-            return self._forced
-        setFields(request, VARY_FIELDS)
-        return _FORMATS[preferredType(acceptHeader(request), DOCUMENT_OFFERS)]
+        forced = self._forcedForm
+        if forced is not None:
+            return forced
+        return _NEGOTIATED[_DOCUMENTS.choose(ask.accept)]
 
-    def renderError(self, request: IRequest, code: int, message: str) -> bytes:
-        return self.sendError(request, self.formatFor(request), code, message)
+    def errorAnswer(
+        self, ask: Ask, code: int, message: str, *before: tuple[bytes, bytes]
+    ) -> Answer:
+        return self.error(self.formOf(ask), code, message, before)
 
-    def sendError(
-        self, request: IRequest, format: Format, code: int, message: str, **detail: str
-    ) -> bytes:
-        """
-        @return: an error body: C{{"error": message}} in JSON, or an
-            C{error: message} line in text.
-        """
-        if format == "text":
-            return sendText(request, f"error: {message}\n".encode(), code)
-        return jsonError(request, code, message, **detail)
-
-    def sendQueryError(
-        self, request: IRequest, format: Format, error: QueryError
-    ) -> bytes:
-        """
-        @return: the error body for C{error}.
-        """
-        return self.sendError(
-            request, format, error.code, error.message, **error.detail
-        )
-
-    def sendDocument(
-        self, request: IRequest, format: Format, document: TimeDocument
-    ) -> bytes:
-        """
-        @return: the time document as the body.
-        """
-        if format == "text":
-            return sendText(request, documentText(document))
-        setFields(request, JSON_FIELDS)
-        return documentJSON(document)
-
-    def sendZoneDocument(
+    def error(
         self,
-        request: IRequest,
-        format: Format,
+        form: Form,
+        code: int,
+        message: str,
+        before: Fields = (),
+        detail: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """
+        @param before: the fields between C{Clock-Status} and the form's.
+        @param detail: further fields of the JSON error, such as
+            C{parameter}.
+        @return: an error: C{{"error": message}} in JSON (with C{detail}),
+            or an C{error: message} line in text.
+        """
+        if form.format == "text":
+            body = f"error: {message}\n".encode()
+        else:
+            body = jsonBody({"error": message, **(detail or {})})
+        tail = (*before, *form.tail) if before else form.tail
+        return Answer(code, self.timeFields(tail), body)
+
+    def queryError(self, form: Form, error: QueryError) -> Answer:
+        """
+        @return: the error for C{error}.
+        """
+        return self.error(form, error.code, error.message, (), error.detail)
+
+    def documentAnswer(
+        self,
+        form: Form,
         zone: ZoneInfo,
         now: float,
         clientIP: str,
-    ) -> bytes:
+        at: Fraction | None = None,
+    ) -> Answer:
         """
-        Answer with C{zone}'s time document: for the instant of C{?at=} if
-        the request has one, else for C{now}.
+        C{zone}'s time document: for the instant C{at} if given, else for
+        C{now}.
 
         A document for a given instant does not age and owes nothing to the
-        server's clock: it may be cached (L{fixedHeaders}), and it has no
+        server's clock: it may be cached (L{FIXED_FIELDS}), and it has no
         C{Clock-Status}.
-
-        @return: the body, or a 400 error's if C{?at=} is malformed.
         """
-        try:
-            at = instantFromQuery(request)
-        except QueryError as e:
-            return self.sendQueryError(request, format, e)
+        text = form.format == "text"
         if at is None:
-            return self.sendDocument(request, format, timeDocument(now, zone, clientIP))
-        fixedHeaders(request)
-        return self.sendDocument(request, format, timeDocument(at, zone, clientIP))
+            # The document has the microsecond and the client's address in
+            # it: it is made for each request, from the second's pieces.
+            body = (documentTextAt if text else documentJSONAt)(now, zone, clientIP)
+            fields = self.timeFields(form.tail)
+            # The answer most asked for: made as Answer makes it, but at C's
+            # speed (its constructor is a Python function).
+            return makeAnswer(Answer, (200, fields, body, (), now, None))
+        body = (documentText if text else documentJSON)(
+            timeDocument(at, zone, clientIP)
+        )
+        return Answer(200, (*_FIXED_TIME_FIELDS, *form.tail), body, (), now)
 
-    def getChild(self, path: bytes, request: IRequest) -> IResource:
-        return _APINotFound()
+    def missing(self, segment: bytes) -> IResource:
+        return _API_NOT_FOUND
 
 
-class _APINotFound(TimeResource):
+class _APINotFound(Answering):
     """
-    404 in JSON, for any path under the API that names nothing.
+    404 in JSON, for any path under the API that names nothing, whatever the
+    method.
     """
 
     isLeaf = True
 
     def render(self, request: IRequest) -> bytes | int:
-        timeHeaders(request)
-        return jsonError(request, http.NOT_FOUND, "not found")
+        return applyAnswer(request, _API_NOT_FOUND_ANSWER)
+
+    def answer(self, ask: Ask) -> Answer:
+        return _API_NOT_FOUND_ANSWER
+
+
+_API_NOT_FOUND_ANSWER = Answer(
+    http.NOT_FOUND, (*TIME_FIELDS, *JSON_FIELDS), jsonBody({"error": "not found"})
+)
+_API_NOT_FOUND = _APINotFound()
 
 
 class Now(TimeResource):
     """
-    C{/now}: the time document for C{?tz=NAME}, or for the default zone.
+    C{/now}: the time document for C{?tz=NAME}, or for the default zone;
+    with C{?t1=}, a sample of an NTP-style exchange (L{exchange}); with
+    C{?at=}, the document for that instant instead of now, and C{t1} is then
+    ignored (but for being checked): an exchange measures the clock now, and
+    another instant's document has no place in it.
     """
 
     def __init__(
@@ -460,42 +588,42 @@ class Now(TimeResource):
         self._catalogue = catalogue
         self._defaultZone = defaultZone
 
-    def render_GET(self, request: IRequest) -> bytes:
+    def answerAllowed(self, ask: Ask) -> Answer:
         received = self._clock.seconds()
-        format = self.formatFor(request)
-        try:
-            zone = zoneFromQuery(request, self._catalogue, self._defaultZone)
-            t1 = t1FromQuery(request)
-            if t1 is not None and queryValue(request, "at") is not None:
-                # An exchange measures the clock now: another instant's
-                # document has no place in it.
-                raise badParameter("at", "not with t1")
-        except QueryError as e:
-            return self.sendQueryError(request, format, e)
-        if t1 is None and b"at" in (request.args or {}):
-            return self.sendZoneDocument(
-                request, format, zone, received, clientIP(request)
-            )
-        if t1 is None and format == "json":
-            setFields(request, JSON_FIELDS)
-            return documentJSONAt(received, zone, clientIP(request))
-        if t1 is None:
-            return sendText(request, documentTextAt(received, zone, clientIP(request)))
+        form = self.formOf(ask)
+        zone, t1, at = self._defaultZone, None, None
+        if ask.query:
+            try:
+                zone = zoneFromQuery(ask, self._catalogue, self._defaultZone)
+                t1 = t1FromQuery(ask)
+                at = instantFromQuery(ask)
+            except QueryError as e:
+                return self.queryError(form, e)
+        if t1 is None or at is not None:
+            return self.documentAnswer(form, zone, received, addressIP(ask.client), at)
+        # Everything but t3 first: it is read after all the other work.
+        fields = self.timeFields(form.exchange)
         body, timing = exchange(
-            format,
+            form.format,
             zone,
-            clientIP(request),
+            clientIP(ask),
             self.clockState(),
             t1,
             received,
             self._clock,
         )
-        setFields(request, EXCHANGE_FIELDS)
-        request.setHeader(b"server-timing", timing)
-        if format == "text":
-            return sendText(request, body)
-        setFields(request, JSON_FIELDS)
-        return body
+        return Answer(
+            200,
+            fields,
+            body,
+            ((b"Server-Timing", timing), *form.type),
+            received,
+        )
+
+
+#: Renders a zone's resource below L{Timezones}: given the request, the
+#: zone, and the resource (for its fields), its answer in JSON.
+Below = Callable[[Ask, ZoneInfo, TimeResource], Answer]
 
 
 class Timezones(TimeResource):
@@ -504,10 +632,10 @@ class Timezones(TimeResource):
     zones of an area at C{/api/timezone/AREA}, and a zone's time document at
     C{/api/timezone/AREA/LOCATION[/REGION]}; C{.txt} on the last segment
     answers in text. C{?at=INSTANT} asks for a zone's document at that
-    instant (L{TimeResource.sendZoneDocument}).
+    instant (L{TimeResource.documentAnswer}).
 
     Below a zone, a last segment that no zone name ends in (C{transitions})
-    may name a resource of that zone, rendered by C{below}.
+    may name a resource of that zone, answered by C{below}.
     """
 
     isLeaf = True
@@ -519,88 +647,98 @@ class Timezones(TimeResource):
         forced: Format | None = None,
         *,
         health: ClockHealth | None = None,
-        below: Mapping[bytes, Callable[[IRequest, ZoneInfo], bytes]] | None = None,
+        below: Mapping[bytes, Below] | None = None,
     ) -> None:
         """
-        @param below: renders a zone's resources, by their last segment: each
-            is given the request and the zone, and answers in JSON.
+        @param below: answers a zone's resources, by their last segment:
+            each is given the request, the zone and this resource, and
+            answers in JSON.
         """
         super().__init__(forced, health=health)
         self._clock = clock
         self._catalogue = catalogue
         self._below = dict(below or {})
 
-    def formatFor(self, request: IRequest) -> Format:
-        postpath = request.postpath or []
-        if postpath and postpath[-1].endswith(b".txt"):
-            return "text"
-        return "json" if self._forced is None else self._forced
+    def formOf(self, ask: Ask) -> Form:
+        path = ask.path
+        if path and path[-1].endswith(b".txt"):
+            return TEXT_FORM
+        return JSON_FORM if self._forcedForm is None else self._forcedForm
 
-    def render_GET(self, request: IRequest) -> bytes:
-        format = self.formatFor(request)
-        segments = list(request.postpath or [])
-        if segments and self._forced is not None:
+    def answerAllowed(self, ask: Ask) -> Answer:
+        form = self.formOf(ask)
+        path = ask.path
+        if not path:
+            return self._listAnswer(form, self._catalogue.names())
+        if self._forced is not None:
             # /api/timezone.txt has nothing below it.
-            return self.sendError(request, format, http.NOT_FOUND, "unknown location")
-        if segments and segments[-1].endswith(b".txt"):
-            segments[-1] = segments[-1][: -len(b".txt")]
+            return self.error(form, http.NOT_FOUND, "unknown location")
+        joined = b"/".join(path)
+        if form is TEXT_FORM:
+            # The last segment's .txt, which chose the form, names nothing.
+            joined = joined[: -len(b".txt")]
         try:
-            name = b"/".join(segments).decode("utf-8")
+            name = joined.decode("utf-8")
         except UnicodeDecodeError:
             name = "\0"
-        if not segments:
-            return self._sendList(request, format, self._catalogue.names())
-        zone = self._catalogue.zone(name) if isZoneName(name) else None
+        zone = zoneNamed(self._catalogue, name)
         if zone is not None:
-            return self.sendZone(request, format, zone, clientIP(request))
-        below = self._below.get(segments[-1]) if len(segments) > 1 else None
-        if below is not None:
-            parent = name.rpartition("/")[0]
-            found = self._catalogue.zone(parent) if isZoneName(parent) else None
-            if found is not None and format == "json":
-                return below(request, found)
+            return self.zoneAnswer(ask, form, zone, addressIP(ask.client))
+        # A zone's resource, in JSON: the last segment names it.
+        below = self._below.get(path[-1]) if len(path) > 1 else None
+        if below is not None and form is JSON_FORM:
+            found = zoneNamed(self._catalogue, name.rpartition("/")[0])
+            if found is not None:
+                return below(ask, found, self)
         zones = self._catalogue.area(name) if isZoneName(name) else []
         try:
             # The paths that may name a zone take ?at=: a malformed one is
             # refused whatever the path turns out to name.
-            instantFromQuery(request)
+            instantFromQuery(ask)
         except QueryError as e:
-            return self.sendQueryError(request, format, e)
+            return self.queryError(form, e)
         if zones:
-            return self._sendList(request, format, zones)
-        return self.sendError(request, format, http.NOT_FOUND, "unknown location")
+            return self._listAnswer(form, zones)
+        return self.error(form, http.NOT_FOUND, "unknown location")
 
-    def sendZone(
-        self, request: IRequest, format: Format, zone: ZoneInfo, address: str
-    ) -> bytes:
+    def zoneAnswer(self, ask: Ask, form: Form, zone: ZoneInfo, address: str) -> Answer:
         """
         @param address: the client's address, for C{client_ip}.
         @return: the time document for C{zone}, now or at C{?at=}
-            (L{sendZoneDocument}), as the body: for the zone a path names
-            here, and for the zone of an address at C{/api/ip}
-            (L{IPZone<clocksvc._web._geoip.IPZone>}).
+            (L{documentAnswer}): for the zone a path names here, and for the
+            zone of an address at C{/api/ip}
+            (L{IPZone<clocksvc._web._geoip.IPZone>}); or the 400 of a
+            malformed C{?at=}.
         """
-        return self.sendZoneDocument(
-            request, format, zone, self._clock.seconds(), address
-        )
+        now = self._clock.seconds()
+        try:
+            at = instantFromQuery(ask) if ask.query else None
+        except QueryError as e:
+            return self.queryError(form, e)
+        return self.documentAnswer(form, zone, now, address, at)
 
-    def _sendList(self, request: IRequest, format: Format, names: list[str]) -> bytes:
-        if format == "text":
-            return sendText(request, "".join(name + "\n" for name in names).encode())
-        return sendJSON(request, names)
+    def _listAnswer(self, form: Form, names: list[str]) -> Answer:
+        if form.format == "text":
+            body = "".join(name + "\n" for name in names).encode()
+        else:
+            body = jsonBody(names)
+        return Answer(200, self.timeFields(form.tail), body)
 
 
-class APIDirectory(Resource):
+class APIDirectory(Answering):
     """
-    C{/api}: holds C{timezone}, and answers 404 in JSON for anything else.
+    C{/api}: holds C{timezone} and the API's other resources, and answers
+    404 in JSON for anything else, whatever the method.
     """
 
-    def getChild(self, path: bytes, request: IRequest) -> IResource:
-        return _APINotFound()
+    def render(self, request: IRequest) -> bytes | int:
+        return applyAnswer(request, _API_NOT_FOUND_ANSWER)
 
-    def render(self, request: IRequest) -> bytes:
-        timeHeaders(request)
-        return jsonError(request, http.NOT_FOUND, "not found")
+    def answer(self, ask: Ask) -> Answer:
+        return _API_NOT_FOUND_ANSWER
+
+    def missing(self, segment: bytes) -> IResource:
+        return _API_NOT_FOUND
 
 
 class NegotiatedRoot(MethodResource):
@@ -615,7 +753,7 @@ class NegotiatedRoot(MethodResource):
     def __init__(self, page: ClockPage, now: Now, clock: IReactorTime) -> None:
         """
         @param page: the lesson's page.
-        @param now: the C{/now} resource, which renders the document.
+        @param now: the C{/now} resource, which answers with the document.
         @param clock: where the time comes from.
         """
         super().__init__()
@@ -623,22 +761,29 @@ class NegotiatedRoot(MethodResource):
         self._now = now
         self._clock = clock
 
-    def render_GET(self, request: IRequest) -> bytes:
-        timeHeaders(request, self._now.clockStatus())
-        names = queryNames(request)
-        if b"iso" in names or b"ms" in names:
-            return sendText(request, akamaiTime(self._clock.seconds(), names))
-        setFields(request, VARY_FIELDS)
-        chosen = preferredType(acceptHeader(request), ROOT_OFFERS)
-        if chosen == "text/html":
-            return self._page.render_GET(request)
-        return self._now.render_GET(request)
+    def answerAllowed(self, ask: Ask) -> Answer:
+        if ask.query:
+            names = queryNames(ask)
+            if b"iso" in names or b"ms" in names:
+                now = self._clock.seconds()
+                return Answer(
+                    200,
+                    self._now.timeFields(TEXT_FIELDS),
+                    akamaiTime(now, names),
+                    date=now,
+                )
+        if _ROOT.choose(ask.accept) == "text/html":
+            # The page's own fields, after the time fields and Vary, whose
+            # Cache-Control (no-store) is the page's too.
+            now = self._clock.seconds()
+            fields = self._now.timeFields(_PAGE_TAIL)
+            # As Answer makes it, at C's speed (TimeResource.documentAnswer).
+            return makeAnswer(
+                Answer, (200, fields, self._page.pageAt(now), (), now, None)
+            )
+        # The document, as /now answers it, with Vary: its form is
+        # negotiated here as there.
+        return self._now.answerAllowed(ask)
 
 
-def queryNames(request: IRequest) -> set[bytes]:
-    """
-    @return: the names in the request's query string, with or without a
-        value: Twisted's C{request.args} leaves out bare names like C{?iso}.
-    """
-    _, _, query = request.uri.partition(b"?")
-    return {item.partition(b"=")[0] for item in query.split(b"&")}
+_PAGE_TAIL = (*VARY_FIELDS, *pageFields())

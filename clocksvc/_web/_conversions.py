@@ -18,7 +18,6 @@ from math import ceil
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
-from twisted.web.iweb import IRequest
 
 from .._time import (
     LONGEST_RANGE,
@@ -28,7 +27,9 @@ from .._time import (
     timeDocument,
     transitionsBetween,
 )
+from ._answer import Answer, Ask, Fields
 from ._api import (
+    JSON_FORM,
     QueryError,
     TimeResource,
     badParameter,
@@ -37,7 +38,7 @@ from ._api import (
     zoneFromQuery,
 )
 from ._clockhealth import ClockHealth
-from ._resource import fixedHeaders, jsonError, sendJSON
+from ._resource import JSON_FIELDS, TIME_FIELDS, jsonBody
 
 __all__ = [
     "DEFAULT_RANGE",
@@ -52,6 +53,14 @@ __all__ = [
 #: client: any cache may keep it for a day (after which a new release of the
 #: zone database may have changed it).
 PUBLIC_FIELDS = ((b"Cache-Control", b"public, max-age=86400"),)
+#: The fields of such an answer in JSON: L{PUBLIC_FIELDS} in place of
+#: L{TIME_FIELDS}' C{Cache-Control}, and no C{Clock-Status}, since the
+#: server's clock plays no part in it.
+_PUBLIC_JSON_FIELDS: Fields = (
+    (b"Cache-Control", PUBLIC_FIELDS[0][1]),
+    *TIME_FIELDS[1:],
+    *JSON_FIELDS,
+)
 
 #: How C{disambiguate} resolves a local time in a gap or an overlap.
 DISAMBIGUATIONS = ("reject", "earlier", "later")
@@ -93,11 +102,11 @@ class Convert(TimeResource):
         super().__init__("json", health=health)
         self._catalogue = catalogue
 
-    def render_GET(self, request: IRequest) -> bytes:
+    def answerAllowed(self, ask: Ask) -> Answer:
         try:
-            source = zoneFromQuery(request, self._catalogue, None, "from")
-            target = zoneFromQuery(request, self._catalogue, None, "to")
-            text = queryValue(request, "time")
+            source = zoneFromQuery(ask, self._catalogue, None, "from")
+            target = zoneFromQuery(ask, self._catalogue, None, "to")
+            text = queryValue(ask, "time")
             if text is None:
                 raise badParameter("time", "required")
             local = localTime(text)
@@ -107,22 +116,18 @@ class Convert(TimeResource):
                     "a local date-time without offset, like 2024-03-31T02:30:00, "
                     "in the years 1000 to 9998",
                 )
-            how = queryValue(request, "disambiguate")
+            how = queryValue(ask, "disambiguate")
             if how is None:
                 how = "reject"
             elif how not in DISAMBIGUATIONS:
                 raise badParameter("disambiguate", "earlier, later or reject")
         except QueryError as e:
-            return self.sendQueryError(request, "json", e)
-        fixedHeaders(request, PUBLIC_FIELDS)
+            return self.queryError(JSON_FORM, e)
         found = localInstants(source, local)
         if found.kind != "unique" and how == "reject":
-            return self._reject(
-                request, source, text, found.kind, found.earlier, found.later
-            )
+            return _reject(source, text, found.kind, found.earlier, found.later)
         micros = found.later if how == "later" else found.earlier
-        return sendJSON(
-            request,
+        body = jsonBody(
             {
                 "from": _side(source, micros),
                 "to": _side(target, micros),
@@ -132,98 +137,94 @@ class Convert(TimeResource):
                 ),
                 "unixtime": micros // 1_000_000,
                 "unixtime_ms": micros // 1000,
-            },
+            }
         )
+        return Answer(200, _PUBLIC_JSON_FIELDS, body)
 
-    def _reject(
-        self,
-        request: IRequest,
-        zone: ZoneInfo,
-        text: str,
-        kind: str,
-        earlier: int,
-        later: int,
-    ) -> bytes:
-        """
-        @return: the 422 for a local time in a gap or an overlap: what is
-            wrong, and for an overlap the two instants it can mean.
-        """
-        if kind == "gap":
-            error = (
-                f"{text} does not exist in {zone.key}: the clocks skipped it; "
-                "give disambiguate=earlier or later"
-            )
-        else:
-            error = (
-                f"{text} happens twice in {zone.key}; give disambiguate=earlier "
-                "or later"
-            )
-        answer: dict[str, object] = {
-            "error": error,
-            "parameter": "time",
-            "problem": kind,
-        }
-        if kind == "overlap":
-            answer["candidates"] = [_side(zone, earlier), _side(zone, later)]
-        body = sendJSON(request, answer, HTTPStatus.UNPROCESSABLE_ENTITY)
-        # Twisted has no reason phrase for 422: RFC 9110's.
-        request.setResponseCode(
-            HTTPStatus.UNPROCESSABLE_ENTITY, b"Unprocessable Content"
+
+def _reject(zone: ZoneInfo, text: str, kind: str, earlier: int, later: int) -> Answer:
+    """
+    @return: the 422 for a local time in a gap or an overlap: what is
+        wrong, and for an overlap the two instants it can mean.
+    """
+    if kind == "gap":
+        error = (
+            f"{text} does not exist in {zone.key}: the clocks skipped it; "
+            "give disambiguate=earlier or later"
         )
-        return body
+    else:
+        error = (
+            f"{text} happens twice in {zone.key}; give disambiguate=earlier or later"
+        )
+    answer: dict[str, object] = {
+        "error": error,
+        "parameter": "time",
+        "problem": kind,
+    }
+    if kind == "overlap":
+        answer["candidates"] = [_side(zone, earlier), _side(zone, later)]
+    # Twisted has no reason phrase for 422: RFC 9110's.
+    return Answer(
+        int(HTTPStatus.UNPROCESSABLE_ENTITY),
+        _PUBLIC_JSON_FIELDS,
+        jsonBody(answer),
+        reason=b"Unprocessable Content",
+    )
 
 
 class Transitions:
     """
     A zone's transitions in a range: C{?from=INSTANT&to=INSTANT}, from now
     and for L{DEFAULT_RANGE} by default, at most
-    L{LONGEST_RANGE<clocksvc._time.LONGEST_RANGE>} long.
+    L{LONGEST_RANGE<clocksvc._time.LONGEST_RANGE>} long. A range is from
+    C{from} on and before C{to}: C{from} equal to C{to} is the empty range.
 
-    It renders below L{Timezones<clocksvc._web._api.Timezones>}, which finds
-    the zone and sets the time headers.
+    It answers below L{Timezones<clocksvc._web._api.Timezones>}, which finds
+    the zone.
     """
 
     def __init__(self, clock: IReactorTime) -> None:
         self._clock = clock
 
-    def renderZone(self, request: IRequest, zone: ZoneInfo) -> bytes:
+    def answerZone(self, ask: Ask, zone: ZoneInfo, owner: TimeResource) -> Answer:
         """
-        @return: the transitions of C{zone} that C{request} asks for, as JSON;
-            or a 400 if its range is malformed, empty or too long.
+        @param owner: the resource it answers below, whose time fields its
+            answers about now carry.
+        @return: the transitions of C{zone} that C{ask} asks for, as JSON;
+            or a 400 if its range is malformed, backwards or too long.
         """
         try:
-            start = instantFromQuery(request, "from")
-            end = instantFromQuery(request, "to")
+            start = instantFromQuery(ask, "from")
+            end = instantFromQuery(ask, "to")
         except QueryError as e:
-            return jsonError(request, e.code, e.message, **e.detail)
+            return owner.queryError(JSON_FORM, e)
         given = start is not None
         if start is None:
             start = Fraction(self._clock.seconds())
         if end is None:
             end = start + DEFAULT_RANGE
         error = None
-        if end <= start:
-            error = badParameter("to", "after from")
+        if end < start:
+            error = badParameter("to", "not before from")
         elif end - start > LONGEST_RANGE:
             error = badParameter("to", "at most 100 years after from")
         if error is not None:
-            return jsonError(request, error.code, error.message, **error.detail)
-        if given:
-            # A range that starts at a given instant does not move with the
-            # clock.
-            fixedHeaders(request, PUBLIC_FIELDS)
+            return owner.queryError(JSON_FORM, error)
+        # A range that starts at a given instant does not move with the
+        # clock.
+        fields = _PUBLIC_JSON_FIELDS if given else owner.timeFields(JSON_FIELDS)
         # Transitions happen at whole seconds: those from start on and
         # before end are those from its ceiling on and before end's.
         first, last = ceil(start), ceil(end)
-        return sendJSON(
-            request,
+        body = jsonBody(
             {
                 "timezone": zone.key,
                 "from": _isoUTC(start),
                 "to": _isoUTC(end),
                 "transitions": transitionsBetween(zone, first, last),
-            },
+            }
         )
+        return Answer(200, fields, body)
 
 
 def _isoUTC(seconds: Fraction) -> str:

@@ -21,9 +21,9 @@ import maxminddb
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.web import http
-from twisted.web.iweb import IRequest
 
 from .._time import ZoneCatalogue, defaultCatalogue, isZoneName
+from ._answer import Answer, Ask
 from ._api import Format, QueryError, Timezones, clientIP, instantFromQuery
 from ._clockhealth import ClockHealth
 
@@ -206,32 +206,30 @@ class IPZone(Timezones):
         super().__init__(clock, catalogue, forced, health=health)
         self._geoip = geoip
 
-    def render_GET(self, request: IRequest) -> bytes:
-        format = self.formatFor(request)
+    def answerAllowed(self, ask: Ask) -> Answer:
+        form = self.formOf(ask)
         if self._geoip is None:
-            return self.sendError(request, format, http.NOT_IMPLEMENTED, NO_DATABASE)
-        segments = list(request.postpath or [])
+            return self.error(form, http.NOT_IMPLEMENTED, NO_DATABASE)
+        segments = list(ask.path)
         if segments and segments[-1].endswith(b".txt"):
             segments[-1] = segments[-1][: -len(b".txt")]
         if len(segments) > 1 or (segments and self._forced is not None):
             # /api/ip/A/B, /api/ip.txt/A: nothing is there.
-            return self.sendError(request, format, http.NOT_FOUND, "not found")
+            return self.error(form, http.NOT_FOUND, "not found")
         if segments:
             try:
                 address = parseAddress(segments[0].decode("ascii"))
             except ValueError:  # UnicodeDecodeError too
-                return self.sendError(
-                    request, format, http.BAD_REQUEST, "invalid IP address"
-                )
+                return self.error(form, http.BAD_REQUEST, "invalid IP address")
         else:
-            address = clientIP(request)
+            address = clientIP(ask)
         try:
             # A malformed ?at= is refused whatever the address, as for the
             # zones' paths.
-            instantFromQuery(request)
+            instantFromQuery(ask)
         except QueryError as e:
-            return self.sendQueryError(request, format, e)
+            return self.queryError(form, e)
         zone = self._geoip.zoneOf(address)
         if zone is None:
-            return self.sendError(request, format, http.NOT_FOUND, "unknown location")
-        return self.sendZone(request, format, zone, address)
+            return self.error(form, http.NOT_FOUND, "unknown location")
+        return self.zoneAnswer(ask, form, zone, address)

@@ -19,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from twisted.web import http
-from twisted.web.iweb import IRequest
 
 from .._time import zoneDatabase
+from ._answer import Answer, Ask
 from ._clockhealth import ClockHealth, ClockState
-from ._resource import MethodResource, sendJSON
+from ._resource import JSON_FIELDS, MethodResource, jsonBody
+
+#: The fields of both answers: they say how things are now.
+_FIELDS = ((b"Cache-Control", b"no-store"), *JSON_FIELDS)
 
 __all__ = ["Health", "Readiness", "Ready"]
 
@@ -52,8 +55,7 @@ class Health(MethodResource):
         self._draining = draining
         self._health = health
 
-    def render_GET(self, request: IRequest) -> bytes:
-        request.setHeader(b"cache-control", b"no-store")
+    def answerAllowed(self, ask: Ask) -> Answer:
         answer: dict[str, object] = {}
         code = http.OK
         if self._draining():
@@ -65,7 +67,7 @@ class Health(MethodResource):
             answer["clock"] = self._health.state().asJSON()
         database = zoneDatabase()
         answer["tzdata"] = {"source": database.source, "version": database.version}
-        return sendJSON(request, answer, code)
+        return Answer(code, _FIELDS, jsonBody(answer))
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,7 @@ class Ready(MethodResource):
         self._health = health
         self._readiness = readiness
 
-    def render_GET(self, request: IRequest) -> bytes:
-        request.setHeader(b"cache-control", b"no-store")
+    def answerAllowed(self, ask: Ask) -> Answer:
         state = self._health.state()
         answer: dict[str, object] = {"status": "ready"}
         code = http.OK
@@ -138,4 +139,4 @@ class Ready(MethodResource):
             answer = {"status": "not ready", "reason": problem}
             code = http.SERVICE_UNAVAILABLE
         answer["clock"] = state.asJSON()
-        return sendJSON(request, answer, code)
+        return Answer(code, _FIELDS, jsonBody(answer))

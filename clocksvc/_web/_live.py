@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource
 
+from ._answer import Answer, Ask
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
-from ._resource import MethodResource, NotFound, pageHeaders
+from ._resource import MethodResource, pageHeaders
 
 __all__ = [
     "FAVICON_CACHE",
@@ -172,21 +172,18 @@ def livePage(
     ).encode()
 
 
-class _Exact(MethodResource):
-    """
-    A resource that answers its own path only: C{/live/} and anything below
-    it is C{404}, where a leaf would serve the page again, and the browser
-    would resolve its asset URLs under C{/live/}.
-    """
-
-    def getChild(self, path: bytes, request: IRequest) -> IResource:
-        return NotFound()
-
-
-class LivePage(_Exact):
+class LivePage(MethodResource):
     """
     C{/live}: the page. Its URLs are absolute, so that it works wherever a
-    link to it leads.
+    link to it leads; C{/live/} and anything below it is C{404}, where a
+    leaf would serve the page again, and the browser would resolve its
+    asset URLs under C{/live/}.
+
+    The page names the URL of C{/now} as the client reached this server,
+    its C{Host} and scheme (L{apiURL}), which a plain request head as the
+    quick path has it does not carry: its answer is the request's own
+    (L{render_GET}), on the general path. A person loads it once, and its
+    script then polls C{/now?t1=}, which the quick path answers.
     """
 
     def __init__(
@@ -229,9 +226,9 @@ def apiURL(request: IRequest) -> str:
     return f"{scheme}://{host.decode('latin-1')}/now"
 
 
-class StaticFile(_Exact):
+class StaticFile(MethodResource):
     """
-    One of the page's files, read from the package once.
+    One of the page's files, read from the package once; nothing below it.
     """
 
     def __init__(
@@ -245,11 +242,11 @@ class StaticFile(_Exact):
         """
         super().__init__()
         self._body = files(__package__).joinpath("_static", name).read_bytes()
-        self._contentType = contentType
-        self._cacheControl = cacheControl
+        self._fields = (
+            (b"Content-Type", contentType),
+            (b"X-Content-Type-Options", b"nosniff"),
+            (b"Cache-Control", cacheControl),
+        )
 
-    def render_GET(self, request: IRequest) -> bytes:
-        request.setHeader(b"content-type", self._contentType)
-        request.setHeader(b"x-content-type-options", b"nosniff")
-        request.setHeader(b"cache-control", self._cacheControl)
-        return self._body
+    def answerAllowed(self, ask: Ask) -> Answer:
+        return Answer(200, self._fields, self._body)

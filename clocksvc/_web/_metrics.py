@@ -27,7 +27,6 @@ from prometheus_client.core import (
 )
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.utils import floatToGoString
-from twisted.web.iweb import IRequest
 from zope.interface import implementer
 
 import twisted
@@ -35,6 +34,7 @@ import twisted
 from .. import _version
 from .._http import PROXY_REFUSALS, Finished, IReporter
 from .._time import zoneDatabase
+from ._answer import Answer, Ask
 from ._clockhealth import ClockHealth, ClockState, StepWatch
 from ._resource import MethodResource
 
@@ -307,12 +307,12 @@ class MetricsPage(MethodResource):
         super().__init__()
         self._metrics = metrics
 
-    def render_GET(self, request: IRequest) -> bytes:
-        accept = request.getHeader(b"accept") or ""
-        encoder, contentType = choose_encoder(
-            accept.decode("latin-1") if isinstance(accept, bytes) else accept
+    def answerAllowed(self, ask: Ask) -> Answer:
+        accept = b"" if ask.accept is None else ask.accept
+        encoder, contentType = choose_encoder(accept.decode("latin-1"))
+        fields = (
+            (b"Content-Type", contentType.encode()),
+            (b"Vary", b"Accept"),
+            (b"Cache-Control", b"no-store"),
         )
-        request.setHeader(b"content-type", contentType.encode())
-        request.setHeader(b"vary", b"Accept")
-        request.setHeader(b"cache-control", b"no-store")
-        return bytes(encoder(self._metrics.registry))
+        return Answer(200, fields, bytes(encoder(self._metrics.registry)))

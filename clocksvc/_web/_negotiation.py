@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["MAX_MEDIA_RANGES", "preferredType"]
+__all__ = ["MAX_MEDIA_RANGES", "Negotiation", "preferredType"]
 
 #: The most media ranges of an C{Accept} field that are read: browsers send
 #: under ten, and a field of thousands would otherwise cost milliseconds.
@@ -85,3 +85,40 @@ def preferredType(accept: str | None, offers: Sequence[str]) -> str:
         if quality > bestQuality:
             best, bestQuality = offer, quality
     return best
+
+
+class Negotiation:
+    """
+    L{preferredType} among one resource's offers, with its choices kept:
+    there are a handful of distinct C{Accept} fields in real traffic.
+    """
+
+    #: How many distinct C{Accept} fields it keeps choices for: a client
+    #: cannot grow it past this.
+    _SIZE = 64
+
+    def __init__(self, offers: Sequence[str]) -> None:
+        """
+        @param offers: the media types offered, the server's favourite
+            first.
+        """
+        self.offers = tuple(offers)
+        self._chosen: dict[bytes, str] = {}
+
+    def choose(self, accept: bytes | None) -> str:
+        """
+        @param accept: the request's C{Accept} field, or L{None} without
+            one.
+        @return: the offer that C{accept} prefers (L{preferredType}).
+        """
+        if accept is None:
+            return self.offers[0]
+        chosen = self._chosen.get(accept)
+        if chosen is None:
+            if len(self._chosen) >= self._SIZE:
+                self._chosen.clear()
+            # Field values are bytes; latin-1 decodes any of them, and
+            # media types are ASCII.
+            chosen = preferredType(accept.decode("latin-1"), self.offers)
+            self._chosen[accept] = chosen
+        return chosen

@@ -15,13 +15,15 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from twisted.web.iweb import IRequest
-
 from .._time import FIELDS, INSTANT, LOCAL_TIME, STATE_FIELDS, ZONE_NAME, ZONE_SEGMENT
 from .._version import __version__
+from ._answer import Answer, Ask
 from ._api import MILLISECONDS
 from ._conversions import SIDE_FIELDS
-from ._resource import JSON_TYPE, MethodResource
+from ._resource import JSON_FIELDS, MethodResource
+
+#: The fields of C{/openapi.json}: any page may read it.
+_FIELDS = (*JSON_FIELDS, (b"Access-Control-Allow-Origin", b"*"))
 
 __all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
 
@@ -966,7 +968,5 @@ class OpenAPI(MethodResource):
             document["paths"] = {path: document["paths"][path] for path in paths}
         self._body = json.dumps(document, indent=1).encode()
 
-    def render_GET(self, request: IRequest) -> bytes:
-        request.setHeader(b"content-type", JSON_TYPE)
-        request.setHeader(b"access-control-allow-origin", b"*")
-        return self._body
+    def answerAllowed(self, ask: Ask) -> Answer:
+        return Answer(200, _FIELDS, self._body)

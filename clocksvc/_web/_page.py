@@ -17,8 +17,13 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
 from .._time import clockPageBody
+from ._answer import Answer, Ask, applyAnswer, askOf
 from ._reactors import defaultClock
-from ._resource import MethodResource, pageHeaders
+from ._resource import MethodResource, pageFields
+
+#: The page's fields: an HTML page's, and no caching, since the page is the
+#: time now: a cached copy is a wrong answer.
+_FIELDS = (*pageFields(), (b"Cache-Control", b"no-store"))
 
 __all__ = ["ClockPage"]
 
@@ -49,15 +54,33 @@ class ClockPage(MethodResource):
         super().__init__()
         self._clock = defaultClock() if clock is None else clock
         self._zone = zone
+        self._second = -1
+        self._body = b""
 
-    def render_GET(self, request: IRequest) -> bytes:
+    def pageAt(self, now: float) -> bytes:
         """
-        Render the page for the clock's current time.
+        @return: the page for the instant C{now}; made once a second in a
+            given zone (the local zone may change under it).
+        """
+        zone = self._zone
+        if zone is None:
+            return clockPageBody(now)
+        if int(now) != self._second:
+            self._second = int(now)
+            self._body = clockPageBody(now, zone)
+        return self._body
+
+    def answerAllowed(self, ask: Ask) -> Answer:
+        """
+        @return: the page, as the lesson's C{render_GET} renders it.
+        """
+        return Answer(200, _FIELDS, self.pageAt(self._clock.seconds()))
+
+    def render_GET(self, request: IRequest) -> bytes | int:
+        """
+        Render the page for the clock's current time, as the lesson's does.
 
         @param request: the request to answer.
         @return: the page.
         """
-        pageHeaders(request)
-        # The page is the time now: a cached copy is a wrong answer.
-        request.setHeader(b"cache-control", b"no-store")
-        return clockPageBody(self._clock.seconds(), self._zone)
+        return applyAnswer(request, self.answerAllowed(askOf(request)))

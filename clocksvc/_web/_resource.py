@@ -1,8 +1,10 @@
 # -*- test-case-name: tests.test_site,tests.test_api -*-
 """
-Building blocks shared by clocksvc's resources: method dispatch that answers
-405 rather than Twisted's 501, C{OPTIONS} and the CORS preflight, and short
-error responses, in plain text for pages and in JSON for the API.
+Building blocks shared by clocksvc's resources: answers by method
+(L{MethodResource}: each request answered by the resource's C{answer}, 405
+rather than Twisted's 501 for a method it does not allow), C{OPTIONS} and
+the CORS preflight, and short error answers, in plain text for pages and in
+JSON for the API.
 
 Twisted's own error pages are HTML documents, and for an unknown method
 Twisted answers C{501 Not Implemented}; a time service answers any method it
@@ -26,16 +28,20 @@ from collections.abc import Iterable, Sequence
 
 from twisted.web import http
 from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource, Resource
+from twisted.web.resource import IResource
 from twisted.web.server import NOT_DONE_YET
+
+from ._answer import Answer, Answering, Ask, Fields, applyAnswer, askOf
 
 __all__ = [
     "FIXED_FIELDS",
     "JSON_FIELDS",
     "JSON_TYPE",
     "MAX_PREFLIGHT_HEADERS",
+    "NOT_FOUND",
     "PREFLIGHT_MAX_AGE",
     "STRICTEST_POLICY",
+    "TEXT_FIELDS",
     "TEXT_TYPE",
     "TIME_FIELDS",
     "VARY_FIELDS",
@@ -43,16 +49,13 @@ __all__ = [
     "NotFound",
     "allowField",
     "answerOptions",
-    "fixedHeaders",
-    "jsonError",
+    "jsonBody",
     "noContent",
     "pageFields",
     "pageHeaders",
-    "plainError",
+    "plainErrorAnswer",
     "preflightFields",
     "requestedHeaders",
-    "sendJSON",
-    "sendText",
     "setFields",
     "timeHeaders",
 ]
@@ -61,19 +64,15 @@ JSON_TYPE = b"application/json; charset=utf-8"
 TEXT_TYPE = b"text/plain; charset=utf-8"
 #: The fields of a JSON answer.
 JSON_FIELDS = ((b"Content-Type", JSON_TYPE),)
+#: The fields of a plain-text answer.
+TEXT_FIELDS = ((b"Content-Type", TEXT_TYPE),)
 
 
-def plainError(request: IRequest, code: int) -> bytes:
+def jsonBody(value: object) -> bytes:
     """
-    Set up C{request} as a plain-text error response.
-
-    @param request: the request to answer.
-    @param code: the HTTP status code, which must be one Twisted knows.
-    @return: the body: the status code and its reason phrase on one line.
+    @return: C{value} as a compact JSON body.
     """
-    request.setResponseCode(code)
-    request.setHeader(b"content-type", TEXT_TYPE)
-    return b"%d %s\n" % (code, http.RESPONSES[code])
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 #: For pages that load nothing at all, such as the lesson's.
@@ -144,18 +143,6 @@ def timeHeaders(request: IRequest, clockStatus: bytes | None = None) -> None:
     setFields(request, TIME_FIELDS)
     if clockStatus is not None:
         request.setHeader(b"clock-status", clockStatus)
-
-
-def fixedHeaders(
-    request: IRequest, fields: Iterable[tuple[bytes, bytes]] = FIXED_FIELDS
-) -> None:
-    """
-    Make a time answer one about a given instant rather than now: cacheable
-    (C{fields}, L{FIXED_FIELDS} by default), and without C{Clock-Status},
-    since the server's clock plays no part in it.
-    """
-    setFields(request, fields)
-    request.responseHeaders.removeHeader(b"clock-status")
 
 
 def noContent(request: IRequest) -> int:
@@ -271,44 +258,23 @@ def answerOptions(request: IRequest, methods: Sequence[bytes]) -> int:
     return noContent(request)
 
 
-def sendJSON(request: IRequest, value: object, code: int = http.OK) -> bytes:
+class MethodResource(Answering):
     """
-    @return: C{value} as the compact JSON body of the response.
-    """
-    request.setResponseCode(code)
-    request.setHeader(b"content-type", JSON_TYPE)
-    return json.dumps(value, separators=(",", ":")).encode()
+    A resource that answers each request by its L{answer}: C{GET}, C{HEAD}
+    and whichever other methods it lists in C{allowedMethods} by
+    L{answerAllowed}, every other method with C{405 Method Not Allowed};
+    and C{OPTIONS} and CORS preflights (L{answerOptions}) unless it says
+    otherwise.
 
+    C{render} builds the L{Ask} from the request, calls L{answer} and
+    applies the L{Answer}; the quick path calls the same L{answer} with the
+    same L{Ask} built from a plain request head. A resource whose answer
+    needs the request itself (a stream, a page that names the URL the
+    client used) answers L{None} for it, and renders it in its
+    C{render_METHOD}, on the general path only.
 
-def sendText(request: IRequest, body: bytes, code: int = http.OK) -> bytes:
-    """
-    @return: C{body} as the plain-text body of the response.
-    """
-    request.setResponseCode(code)
-    request.setHeader(b"content-type", TEXT_TYPE)
-    return body
-
-
-def jsonError(request: IRequest, code: int, message: str, **detail: str) -> bytes:
-    """
-    Set up C{request} as a JSON error response: C{{"error": message}}, as
-    worldtimeapi.org answers, with any further fields in C{detail}.
-
-    @return: the body.
-    """
-    return sendJSON(request, {"error": message, **detail}, code)
-
-
-class MethodResource(Resource):
-    """
-    A resource that dispatches C{GET}, C{HEAD} and whichever other methods it
-    lists in C{allowedMethods} to its C{render_METHOD} methods, answers
-    C{OPTIONS} and CORS preflights (L{answerOptions}) unless it says
-    otherwise, and answers every other method with C{405 Method Not
-    Allowed}.
-
-    C{HEAD} is rendered by C{render_GET}: Twisted then sends the headers,
-    including the C{Content-Length} of the body it leaves out.
+    C{HEAD} is answered as C{GET}: the head, with the C{Content-Length} of
+    the body left out.
 
     @cvar allowedMethods: the methods this resource answers, but for
         C{OPTIONS}.
@@ -322,44 +288,78 @@ class MethodResource(Resource):
 
     def render(self, request: IRequest) -> bytes | int:
         """
-        Dispatch C{request} by its method.
+        Answer C{request}: C{OPTIONS} here, anything else by L{answer}.
 
         @param request: the request to answer.
         @return: the response body, or C{NOT_DONE_YET}.
         """
-        method = request.method
-        if method == b"OPTIONS" and self.crossOrigin:
-            return answerOptions(request, self.allowedMethods)
-        if method not in self.allowedMethods:
-            request.setHeader(
-                b"allow", allowField(self.allowedMethods, self.crossOrigin)
-            )
-            return self.renderError(request, http.NOT_ALLOWED, "method not allowed")
-        if method == b"HEAD":
-            method = b"GET"
-        renderer = getattr(self, "render_" + method.decode("ascii"))
-        body: bytes | int = renderer(request)
-        return body
+        if request.method == b"OPTIONS" and self.crossOrigin:
+            return self.renderOptions(request)
+        answer = self.answer(askOf(request))
+        if answer is None:
+            method = b"GET" if request.method == b"HEAD" else request.method
+            renderer = getattr(self, "render_" + method.decode("ascii"))
+            body: bytes | int = renderer(request)
+            return body
+        return applyAnswer(request, answer)
 
-    def renderError(self, request: IRequest, code: int, message: str) -> bytes:
+    def renderOptions(self, request: IRequest) -> int:
         """
-        Answer with an error; plain text unless a subclass says otherwise.
+        Answer C{OPTIONS}, which only the general path sees.
 
-        @param request: the request to answer.
+        @return: C{NOT_DONE_YET}, for C{render} to return.
+        """
+        return answerOptions(request, self.allowedMethods)
+
+    def answer(self, ask: Ask) -> Answer | None:
+        """
+        @return: C{405} for a method it does not allow; else its answer
+            (L{answerAllowed}).
+        """
+        if ask.method not in self.allowedMethods:
+            allow = (b"Allow", allowField(self.allowedMethods, self.crossOrigin))
+            return self.errorAnswer(ask, http.NOT_ALLOWED, "method not allowed", allow)
+        return self.answerAllowed(ask)
+
+    def answerAllowed(self, ask: Ask) -> Answer | None:
+        """
+        @return: the answer to a request whose method it allows; by
+            default L{None}, to render it with its C{render_METHOD}.
+        """
+        return None
+
+    def errorAnswer(
+        self, ask: Ask, code: int, message: str, *before: tuple[bytes, bytes]
+    ) -> Answer:
+        """
+        An error; plain text unless a subclass says otherwise.
+
         @param code: the status code.
         @param message: what went wrong, for formats that carry it.
-        @return: the body.
+        @param before: the fields before its C{Content-Type}.
         """
-        return plainError(request, code)
+        return plainErrorAnswer(code, before)
 
-    def getChild(self, path: bytes, request: IRequest) -> IResource:
+    def missing(self, segment: bytes) -> IResource:
         """
         Answer any path below this resource with 404.
         """
-        return NotFound()
+        return NOT_FOUND
 
 
-class NotFound(Resource):
+def plainErrorAnswer(code: int, before: Fields = ()) -> Answer:
+    """
+    @param code: the HTTP status code, which must be one Twisted knows.
+    @param before: the fields before its C{Content-Type}.
+    @return: a plain-text error: the status code and its reason phrase on
+        one line.
+    """
+    return Answer(
+        code, (*before, TEXT_FIELDS[0]), b"%d %s\n" % (code, http.RESPONSES[code])
+    )
+
+
+class NotFound(Answering):
     """
     The answer to any path that names no resource: C{404 Not Found}, whatever
     the method, with a one-line body.
@@ -367,9 +367,20 @@ class NotFound(Resource):
 
     isLeaf = True
 
-    def render(self, request: IRequest) -> bytes:
+    def render(self, request: IRequest) -> bytes | int:
         """
         @param request: the request to answer.
         @return: the short body.
         """
-        return plainError(request, http.NOT_FOUND)
+        return applyAnswer(request, _NOT_FOUND_ANSWER)
+
+    def answer(self, ask: Ask) -> Answer:
+        """
+        @return: 404, whatever C{ask} is.
+        """
+        return _NOT_FOUND_ANSWER
+
+
+_NOT_FOUND_ANSWER = plainErrorAnswer(http.NOT_FOUND)
+#: The one resource for every path that names none.
+NOT_FOUND = NotFound()

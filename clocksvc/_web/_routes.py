@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
-from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 
 from .._http import Limits
 from .._time import ZoneCatalogue
+from ._answer import Answering
 from ._api import APIDirectory, Format, NegotiatedRoot, Now, Timezones
 from ._clockhealth import ClockHealth, StepWatch
 from ._conversions import Convert, Transitions
@@ -28,7 +28,7 @@ from ._live import FAVICON_CACHE, LivePage, StaticFile
 from ._metrics import MetricsPage, SiteMetrics
 from ._openapi import OpenAPI
 from ._page import ClockPage
-from ._resource import NotFound
+from ._resource import NOT_FOUND
 from ._stream import Stream, Ticker
 from ._sync import Timesync, WellKnownTime
 
@@ -97,10 +97,6 @@ class Route:
         below it; one with a C{*}, such as C{api/timezone/*/transitions},
         the paths that start with what is before it and end with what is
         after it.
-    @ivar quick: the name of the quick answer (in
-        L{QuickAnswers<clocksvc._web._quick.QuickAnswers>}) that answers its
-        plain C{GET} and C{HEAD} requests from their head, as its resource
-        would; L{None} if its resource answers them all.
     """
 
     segment: bytes
@@ -108,7 +104,6 @@ class Route:
     paths: tuple[str, ...]
     make: Callable[[Parts], IResource]
     admin: bool = False
-    quick: str | None = None
     deeper: tuple[tuple[bytes, str], ...] = ()
 
 
@@ -133,7 +128,7 @@ def _timezones(parts: Parts) -> IResource:
             parts.clock,
             parts.catalogue,
             health=parts.health,
-            below={b"transitions": transitions.renderZone},
+            below={b"transitions": transitions.answerZone},
         ),
     )
     api.putChild(b"convert", Convert(parts.catalogue, health=parts.health))
@@ -192,35 +187,30 @@ ROUTES: tuple[Route, ...] = (
             _now(None)(parts),
             parts.clock,
         ),
-        quick="root",
     ),
     Route(
         b"now",
         "/now",
         ("/now",),
         _now(None),
-        quick="now",
     ),
     Route(
         b"now.json",
         "/now.json",
         ("/now.json",),
         _now("json"),
-        quick="now.json",
     ),
     Route(
         b"now.txt",
         "/now.txt",
         ("/now.txt",),
         _now("text"),
-        quick="now.txt",
     ),
     Route(
         b"api",
         "/api/timezone",
         (*_zonePaths(), "/api/convert"),
         _timezones,
-        quick="zones",
         deeper=(
             (b"api/convert", "/api/convert"),
             (b"api/timezone/*/transitions", "/api/timezone/transitions"),
@@ -231,9 +221,8 @@ ROUTES: tuple[Route, ...] = (
         "/api/ip",
         ("/api/ip", "/api/ip/{address}", "/api/ip/{address}.txt"),
         _ip(None),
-        quick="ip",
     ),
-    Route(b"api/ip.txt", "/api/ip", ("/api/ip.txt",), _ip("text"), quick="ip.txt"),
+    Route(b"api/ip.txt", "/api/ip", ("/api/ip.txt",), _ip("text")),
     Route(
         b"openapi.json",
         "/openapi.json",
@@ -245,14 +234,12 @@ ROUTES: tuple[Route, ...] = (
         "/timesync",
         ("/timesync",),
         lambda parts: Timesync(parts.clock, health=parts.health),
-        quick="timesync",
     ),
     Route(
         b".well-known",
         "/.well-known/time",
         ("/.well-known/time",),
         _wellKnown,
-        quick="well-known",
     ),
     Route(
         b"stream",
@@ -329,30 +316,26 @@ def openAPIPaths() -> list[str]:
     return [path for route in ROUTES for path in route.paths]
 
 
-class _Root(Resource):
+class _Root(Answering):
     """
     The root of a tree: the clock page at C{/}, each endpoint as a child,
-    and C{404 Not Found} for every other path.
+    and C{404 Not Found} for every other path, rather than Twisted's HTML
+    error page.
     """
 
-    def getChild(self, path: bytes, request: IRequest) -> IResource:
+    def childAt(self, segment: bytes, deeper: bool) -> IResource:
         """
-        Answer every path no child claims with 404, instead of Twisted's
-        HTML error page.
-        """
-        return NotFound()
-
-    def getChildWithDefault(self, path: bytes, request: IRequest) -> IResource:
-        """
-        Look up the child for one path segment.
-
         The page at C{/} is a leaf mounted at the empty segment, so without
         this it would also answer C{//}, C{//anything}: only C{/} itself is.
         """
-        if path == b"" and request.postpath:
-            return NotFound()
-        child: IResource = super().getChildWithDefault(path, request)
-        return child
+        if segment or not deeper:
+            child: IResource | None = self.children.get(segment)
+            if child is not None:
+                return child
+        return NOT_FOUND
+
+    def missing(self, segment: bytes) -> IResource:
+        return NOT_FOUND
 
 
 def buildTree(parts: Parts, routes: Iterable[Route]) -> Resource:

@@ -174,9 +174,7 @@ def buildSite(
     reporters: list[IReporter] = [metrics]
     if accessLog:
         reporters.append(AccessLog(None if accessLog is True else accessLog))
-    quick = QuickAnswers(
-        clock, root, parts.defaultZone, health, parts.catalogue, routes, geoip
-    )
+    quick = QuickAnswers(clock, root)
     forwarding = (
         Forwarding(trustedProxies, metrics.forwardedInvalid.inc)
         if trustedProxies

@@ -28,8 +28,10 @@ from zope.interface import implementer
 
 from .._http import ClockChannel, ClockRequest, frameChunk
 from .._time import ZoneCatalogue, documentJSONAt
-from ._api import QueryError, TimeResource, clientIP, zoneFromQuery
+from ._answer import Answer, Ask, askOf
+from ._api import JSON_FORM, QueryError, TimeResource, clientIP, zoneFromQuery
 from ._clockhealth import STEP_THRESHOLD, ClockHealth, StepWatch
+from ._resource import timeHeaders
 
 __all__ = ["SHUTDOWN_EVENT", "Stream", "Ticker", "stepEvent"]
 
@@ -259,11 +261,23 @@ class Stream(TimeResource):
         self.stalledSeconds = stalledSeconds
         self._clients: set[_StreamClient] = set()
 
-    def render_GET(self, request: IRequest) -> bytes | int:
+    def answerAllowed(self, ask: Ask) -> Answer | None:
+        """
+        @return: the error of a malformed or unknown C{?tz=}; else L{None},
+            for the stream, which only the request itself can carry
+            (L{render_GET}).
+        """
         try:
-            zone = zoneFromQuery(request, self._catalogue, self._defaultZone)
+            zoneFromQuery(ask, self._catalogue, self._defaultZone)
         except QueryError as e:
-            return self.sendQueryError(request, "json", e)
+            return self.queryError(JSON_FORM, e)
+        return None
+
+    def render_GET(self, request: IRequest) -> bytes | int:
+        ask = askOf(request)
+        # Checked by answerAllowed.
+        zone = zoneFromQuery(ask, self._catalogue, self._defaultZone)
+        timeHeaders(request, self.clockStatus())
         request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
         # Ask proxies such as nginx to pass each event on as it comes.
         request.setHeader(b"x-accel-buffering", b"no")
@@ -272,7 +286,7 @@ class Stream(TimeResource):
         # IRequest leaves out the producer methods and notifyFinish that
         # every request Twisted Web renders (twisted.web.http.Request) has.
         httpRequest = cast(Request, request)
-        client = _StreamClient(self, httpRequest, zone, clientIP(request))
+        client = _StreamClient(self, httpRequest, zone, clientIP(ask))
         request.write(b"retry: 1000\n\n")
         httpRequest.registerProducer(client, True)
         if not self._clients:

@@ -11,11 +11,11 @@ import math
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.web import http
-from twisted.web.iweb import IRequest
 
-from ._api import TimeResource
+from ._answer import Answer, Ask, Fields
+from ._api import JSON_FORM, TimeResource
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
-from ._resource import JSON_TYPE, MethodResource, jsonError, noContent, setFields
+from ._resource import JSON_FIELDS, MethodResource
 
 __all__ = [
     "MAX_TIMESYNC_BODY",
@@ -26,6 +26,8 @@ __all__ = [
     "timesyncAnswer",
     "timesyncCall",
 ]
+
+_UNKNOWN_STATUS = UNKNOWN.structuredField()
 
 #: The largest timesync request body read: a real one is under 100 bytes.
 MAX_TIMESYNC_BODY = 64 * 1024
@@ -121,21 +123,23 @@ class Timesync(TimeResource):
         super().__init__("json", health=health)
         self._clock = clock
 
-    def render_POST(self, request: IRequest) -> bytes:
-        body = request.content.read(MAX_TIMESYNC_BODY + 1) if request.content else b""
-        if len(body) > MAX_TIMESYNC_BODY:
-            return jsonError(
-                request, http.REQUEST_ENTITY_TOO_LARGE, "request body too large"
+    def answerAllowed(self, ask: Ask) -> Answer:
+        if len(ask.body) > MAX_TIMESYNC_BODY:
+            return self.error(
+                JSON_FORM, http.REQUEST_ENTITY_TOO_LARGE, "request body too large"
             )
-        call = timesyncCall(body)
+        call = timesyncCall(ask.body)
         if call is None:
-            return jsonError(
-                request,
+            return self.error(
+                JSON_FORM,
                 http.BAD_REQUEST,
                 'expected {"jsonrpc": "2.0", "id": ..., "method": "timesync"}',
             )
-        request.setHeader(b"content-type", JSON_TYPE)
-        return timesyncAnswer(call, self.clockState(), self._clock)
+        # Dated as the request is, before the answer's time is read, last.
+        now = self._clock.seconds()
+        fields = self.timeFields(JSON_FIELDS)
+        body = timesyncAnswer(call, self.clockState(), self._clock)
+        return Answer(200, fields, body, date=now)
 
 
 #: The fields of C{/.well-known/time}'s answer before C{Clock-Status}.
@@ -169,18 +173,20 @@ class WellKnownTime(MethodResource):
         super().__init__()
         self._clock = clock
         self._health = health
+        self._status = b""
+        self._fields: Fields = ()
 
-    def render_GET(self, request: IRequest) -> int:
-        setFields(request, WELL_KNOWN_FIELDS)
-        request.setHeader(
-            b"clock-status",
-            (
-                UNKNOWN if self._health is None else self._health.state()
-            ).structuredField(),
-        )
+    def answerAllowed(self, ask: Ask) -> Answer:
+        status = _UNKNOWN_STATUS if self._health is None else self._health.field()
+        if status is not self._status:
+            self._status = status
+            self._fields = (*WELL_KNOWN_FIELDS, (b"Clock-Status", status))
         now = self._clock.seconds()
-        request.setHeader(b"x-httpstime", httpsTime(now))
-        # Twisted dates responses by the system clock; this one is dated by
-        # the same clock as X-HTTPSTIME, so the two always agree.
-        request.setHeader(b"date", http.datetimeToString(now))
-        return noContent(request)
+        # Dated by the same clock as X-HTTPSTIME, so that the two always
+        # agree; and no body: 204.
+        return Answer(
+            http.NO_CONTENT,
+            self._fields,
+            more=((b"X-Httpstime", httpsTime(now)),),
+            date=now,
+        )
