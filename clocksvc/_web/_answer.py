@@ -40,6 +40,7 @@ __all__ = [
     "Fields",
     "applyAnswer",
     "askOf",
+    "bodyFor",
     "makeAnswer",
     "merged",
     "queryArgs",
@@ -201,9 +202,11 @@ def applyAnswer(request: IRequest, answer: Answer) -> bytes | int:
     """
     Set C{answer}'s status and fields on C{request}'s response.
 
-    @return: the body, for C{render} to return; or C{NOT_DONE_YET} for a
-        C{204}, finished here: Twisted would add C{Content-Length: 0} to a
-        body returned, which RFC 9110 (section 8.6) forbids on a C{204}.
+    @return: the body, for C{render} to return (none to a C{HEAD}, with
+        the C{Content-Length} of the body it leaves out); or
+        C{NOT_DONE_YET} for a C{204}, finished here: Twisted would add
+        C{Content-Length: 0} to a body returned, which RFC 9110 (section
+        8.6) forbids on a C{204}.
     """
     request.setResponseCode(answer.status, answer.phrase())
     if answer.date is not None:
@@ -215,7 +218,19 @@ def applyAnswer(request: IRequest, answer: Answer) -> bytes | int:
     if answer.status == 204:
         request.finish()
         return NOT_DONE_YET
-    return answer.body
+    return bodyFor(request, answer.body)
+
+
+def bodyFor(request: IRequest, body: bytes) -> bytes:
+    """
+    @return: C{body}, for C{render} to return; none to a C{HEAD}, with the
+        C{Content-Length} of the body left out set here, as Twisted would
+        set it, but without the event it emits to say it eats the body.
+    """
+    if request.method == b"HEAD":
+        request.setHeader(b"content-length", b"%d" % len(body))
+        return b""
+    return body
 
 
 #: The queries parsed, by their text: clients send the same few.

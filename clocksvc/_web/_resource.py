@@ -31,7 +31,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from twisted.web.server import NOT_DONE_YET
 
-from ._answer import Answer, Answering, Ask, Fields, applyAnswer, askOf
+from ._answer import Answer, Answering, Ask, Fields, applyAnswer, askOf, bodyFor
 
 __all__ = [
     "FIXED_FIELDS",
@@ -300,7 +300,7 @@ class MethodResource(Answering):
             method = b"GET" if request.method == b"HEAD" else request.method
             renderer = getattr(self, "render_" + method.decode("ascii"))
             body: bytes | int = renderer(request)
-            return body
+            return body if isinstance(body, int) else bodyFor(request, body)
         return applyAnswer(request, answer)
 
     def renderOptions(self, request: IRequest) -> int:
