@@ -658,6 +658,25 @@ class EquivalenceTests(SynchronousTestCase):
         self.assertIn(b'"client_ip":"203.0.113.9"', body)
         self.assertIn(b'"client_ip":"2001:db8::1"', body)
 
+    def test_invalidForwardedOnce(self) -> None:
+        """
+        A trusted proxy's field that does not parse is counted once, whichever
+        path answers: the quick one, or the resource tree after the quick
+        one stepped aside (as for the live page).
+        """
+        trusted = TrustedProxies.parse(["127.0.0.1"])
+        requests = [
+            b"GET " + target + b" HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: bogus\r\n\r\n"
+            for target in [b"/now", b"/live", b"/nowhere"]
+        ]
+        fast = self.assertSame(requests, trustedProxies=trusted)
+        self.assertEqual(len(fast.quick), 2)
+        metrics = metricsOf(fast.site)
+        assert metrics is not None
+        self.assertEqual(
+            metrics.registry.get_sample_value("clocksvc_forwarded_invalid_total"), 3
+        )
+
     def test_ip(self) -> None:
         """
         C{/api/ip} and C{/api/ip.txt}, plain, are answered quickly, for a

@@ -317,14 +317,20 @@ class ClockChannel(Protocol):
         started = self._clock.seconds()
         client: IAddress = self._tcp().getPeer()
         secure = None
+        invalid = False
         forwarding = self.site.forwarding
         if forwarding is not None:
             # The same rule as for every request the resource tree answers
-            # (ClockRequest.requestReceived), on the same fields.
-            client, secure = forwarding.resolve(client, _fieldValues(head.fields))
+            # (ClockRequest.requestReceived), on the same fields; fields
+            # that do not parse are counted once, by the path that answers.
+            (client, secure), invalid = forwarding.read(
+                client, _fieldValues(head.fields)
+            )
         response = answer(quick, client)
         if response is None:
             return False
+        if invalid and forwarding is not None:
+            forwarding.countInvalid()
         if length:
             self._buffer = self._buffer[length:]
         self._cancelDeadline()

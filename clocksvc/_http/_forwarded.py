@@ -447,23 +447,41 @@ class Forwarding:
             never read); else C{peer}'s. Fields that do not keep to their
             grammar count as L{invalid}, and leave it C{peer}'s.
         """
+        resolution, invalid = self.read(peer, values)
+        if invalid:
+            self._invalid()
+        return resolution
+
+    def read(self, peer: IAddress, values: FieldValues) -> tuple[Resolution, bool]:
+        """
+        L{resolve}, but without counting fields that do not keep to their
+        grammar: for a quick answer, which may yet leave the request to the
+        resource tree, where it is resolved, and counted, again.
+
+        @return: what L{resolve} returns, and whether the fields were
+            invalid (for L{countInvalid}).
+        """
         if not self.trusted.trusts(peer):
-            return Resolution(peer)
+            return Resolution(peer), False
         try:
             if self.trusted.header == FORWARDED:
-                return self._choose(
-                    peer, parseForwarded(values(b"forwarded") or ()), None
-                )
+                forwarded = parseForwarded(values(b"forwarded") or ())
+                return self._choose(peer, forwarded, None), False
             addresses = values(b"x-forwarded-for")
             protos = values(b"x-forwarded-proto")
             return self._choose(
                 peer,
                 parseXForwardedFor(addresses or ()),
                 parseProtos(protos) if protos else None,
-            )
+            ), False
         except Malformed:
-            self._invalid()
-            return Resolution(peer)
+            return Resolution(peer), True
+
+    def countInvalid(self) -> None:
+        """
+        Count a request whose fields L{read} found invalid.
+        """
+        self._invalid()
 
     def _choose(
         self, peer: IAddress, hops: list[Hop], protos: list[str] | None
