@@ -31,7 +31,7 @@ from jsonschema.exceptions import (  # type: ignore[import-untyped]
     best_match,
 )
 
-from clocksvc._web._openapi import openAPIDocument
+from clocksvc._web._routes import openAPIDocument
 
 __all__ = ["SpecMismatch", "serverSentEvents", "validateResponse"]
 
@@ -357,7 +357,7 @@ def _mediaType(contentType: str, content: Mapping[str, Any]) -> str | None:
     return None
 
 
-_SPEC = _Spec(openAPIDocument())
+_SPEC = _Spec(openAPIDocument("3.2.0"))
 
 
 def validateResponse(

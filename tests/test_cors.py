@@ -15,13 +15,12 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
 
 from clocksvc import listen
-from clocksvc._web._openapi import OPERATOR_PATHS, openAPIDocument
 from clocksvc._web._resource import (
     MAX_PREFLIGHT_HEADERS,
     preflightFields,
     requestedHeaders,
 )
-from clocksvc._web._routes import ROUTES, Route
+from clocksvc._web._routes import OPERATOR_PATHS, ROUTES, Route, openAPIDocument
 from clocksvc._web._site import buildSite
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq, urlOf

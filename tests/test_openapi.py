@@ -1,7 +1,9 @@
 """
-Tests for L{clocksvc._web._openapi}: C{/openapi.json} is valid OpenAPI 3.2 and
-describes every path the site serves; and for L{tests._openapi}, the checker
-that holds every HTTP test's responses to it.
+Tests for L{clocksvc._web._openapi}: C{/openapi.json} is valid OpenAPI 3.1,
+C{/openapi-3.2.json} valid OpenAPI 3.2, assembled from the routes'
+fragments, and they describe every path the site serves; and for
+L{tests._openapi}, the checker that holds every HTTP test's responses to
+the 3.2 one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from openapi_spec_validator import validate
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from treq.response import _Response
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
@@ -19,7 +21,8 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from clocksvc._time._document import documentJSON, timeDocument
 from clocksvc._time._zones import defaultCatalogue
 from clocksvc._web._geoip import GeoIP
-from clocksvc._web._openapi import openAPIDocument
+from clocksvc._web._openapi import Fragment
+from clocksvc._web._routes import ROUTES, openAPIDocument
 from clocksvc._web._site import buildSite
 
 from ._geoip import writeDatabase
@@ -36,6 +39,7 @@ else:
     NO_32 = None
 
 JSON = "application/json; charset=utf-8"
+STREAM_EVENT = "#/components/schemas/StreamEvent"
 TEXT = "text/plain; charset=utf-8"
 EVENTS = "text/event-stream; charset=utf-8"
 
@@ -89,7 +93,8 @@ def berlinDocument() -> dict[str, Any]:
 
 class DocumentTests(SynchronousTestCase):
     """
-    C{/openapi.json} serves L{openAPIDocument}, which is valid OpenAPI 3.2.
+    C{/openapi.json} serves L{openAPIDocument} in OpenAPI 3.1, and
+    C{/openapi-3.2.json} in 3.2; both are valid.
     """
 
     def setUp(self) -> None:
@@ -98,35 +103,74 @@ class DocumentTests(SynchronousTestCase):
 
     def test_served(self) -> None:
         """
-        C{/openapi.json} is L{openAPIDocument} as JSON.
+        C{/openapi.json} is L{openAPIDocument} in 3.1 as JSON, and
+        C{/openapi-3.2.json} in 3.2.
         """
-        response, body = fetch(self, self.treq, "GET", "/openapi.json")
-        self.assertEqual(response.code, 200)
-        self.assertEqual(contentType(response), JSON)
-        self.assertEqual(json.loads(body), openAPIDocument())
-        check("GET", "/openapi.json", response, body)
+        for path, version in [
+            ("/openapi.json", "3.1.0"),
+            ("/openapi-3.2.json", "3.2.0"),
+        ]:
+            response, body = fetch(self, self.treq, "GET", path)
+            self.assertEqual(response.code, 200)
+            self.assertEqual(contentType(response), JSON)
+            self.assertEqual(json.loads(body), openAPIDocument(version))
+            self.assertEqual(json.loads(body)["openapi"], version)
+            check("GET", path, response, body)
         self.assertFalse(self.clock.calls)
+
+    def test_valid31(self) -> None:
+        """
+        The document at C{/openapi.json} is valid OpenAPI 3.1, which most
+        tools read.
+        """
+        _, body = fetch(self, self.treq, "GET", "/openapi.json")
+        validate(json.loads(body), cls=OpenAPIV31SpecValidator)
 
     def test_valid(self) -> None:
         """
-        The served document is valid OpenAPI 3.2, the first version with
-        C{itemSchema} for C{/stream}'s events.
+        The document at C{/openapi-3.2.json} is valid OpenAPI 3.2, the first
+        version with C{itemSchema} for C{/stream}'s events.
         """
         if NO_32 is not None:
             raise SkipTest(NO_32)
-        _, body = fetch(self, self.treq, "GET", "/openapi.json")
+        _, body = fetch(self, self.treq, "GET", "/openapi-3.2.json")
         document = json.loads(body)
         self.assertEqual(document["openapi"], "3.2.0")
         validate(document, cls=OpenAPIV32SpecValidator)
 
+    def test_streamIn31(self) -> None:
+        """
+        3.1 has no C{itemSchema}: C{/stream}'s events are a string there,
+        where 3.2 describes each; the two differ in nothing else.
+        """
+        documents = {
+            v: json.loads(json.dumps(openAPIDocument(v))) for v in ("3.1.0", "3.2.0")
+        }
+        contents = {}
+        for version, document in documents.items():
+            self.assertEqual(document["openapi"], version)
+            document["openapi"] = None
+            for method in ("get", "head"):
+                response = document["paths"]["/stream"][method]["responses"]["200"]
+                contents[version, method] = response.pop("content")
+        self.assertEqual(documents["3.1.0"], documents["3.2.0"])
+        for method in ("get", "head"):
+            self.assertEqual(
+                contents["3.2.0", method],
+                {"text/event-stream": {"itemSchema": {"$ref": STREAM_EVENT}}},
+            )
+            [described] = contents["3.1.0", method].values()
+            self.assertEqual(list(described), ["schema"])
+            self.assertEqual(described["schema"]["type"], "string")
+
     def test_itemSchemaNeeds32(self) -> None:
         """
-        The validator knows C{itemSchema} as 3.2's: the same document
+        The validator knows C{itemSchema} as 3.2's: the 3.2 document
         labelled 3.1 is invalid.
         """
         if NO_32 is not None:
             raise SkipTest(NO_32)
-        document = copy.deepcopy(openAPIDocument())
+        document = copy.deepcopy(openAPIDocument("3.2.0"))
         document["openapi"] = "3.1.0"
         self.assertRaises(OpenAPIValidationError, validate, document)
 
@@ -135,11 +179,37 @@ class DocumentTests(SynchronousTestCase):
         The validator is no rubber stamp: the document with a path parameter
         left undeclared is invalid.
         """
-        if NO_32 is not None:
-            raise SkipTest(NO_32)
         document = copy.deepcopy(openAPIDocument())
         del document["paths"]["/api/timezone/{area}"]["get"]["parameters"]
         self.assertRaises(OpenAPIValidationError, validate, document)
+
+    def test_fromTheRoutes(self) -> None:
+        """
+        The description is the routes' fragments, each path where its
+        route's is, each schema from the fragment of a route that uses it;
+        and every public path, only they, answers C{OPTIONS}.
+        """
+        document = openAPIDocument("3.2.0")
+        self.assertEqual(
+            list(document["paths"]), [path for route in ROUTES for path in route.paths]
+        )
+        for route in ROUTES:
+            for path, item in route.openapi.paths.items():
+                described = dict(document["paths"][path])
+                self.assertEqual("options" in described, not route.admin, path)
+                described.pop("options", None)
+                self.assertEqual(described, item, path)
+        used = set(re.findall(r"#/components/schemas/(\w+)", json.dumps(document)))
+        self.assertEqual(used, set(document["components"]["schemas"]))
+
+    def test_fragmentsAdd(self) -> None:
+        """
+        Two fragments make one, with the paths and schemas of both.
+        """
+        both = Fragment({"/a": {}}, {"A": {}}) + Fragment({"/b": {}}, {"B": {}})
+        self.assertEqual(
+            (list(both.paths), list(both.schemas)), (["/a", "/b"], ["A", "B"])
+        )
 
 
 class EveryPathTests(SynchronousTestCase):
@@ -160,7 +230,7 @@ class EveryPathTests(SynchronousTestCase):
         documented with 204, and a response the document describes: each
         example names a zone or an area that exists.
         """
-        templates = openAPIDocument()["paths"]
+        templates = openAPIDocument("3.2.0")["paths"]
         for template in templates:
             names = re.findall(r"\{(\w+)\}", template)
             examples = {
@@ -203,7 +273,7 @@ class EveryPathTests(SynchronousTestCase):
                     expected = 404
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 30)
+        self.assertEqual(len(templates), 31)
 
     def test_everyEndpoint(self) -> None:
         """

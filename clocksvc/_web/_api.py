@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -50,6 +50,20 @@ from ._answer import (
 )
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._negotiation import Negotiation
+from ._openapi import (
+    AT,
+    CLOCK_STATUS,
+    TIME_DOCUMENT,
+    TZ,
+    Fragment,
+    error,
+    html,
+    jsonContent,
+    operation,
+    ref,
+    text,
+    zoneParts,
+)
 from ._page import ClockPage
 from ._resource import (
     FIXED_FIELDS,
@@ -787,3 +801,192 @@ class NegotiatedRoot(MethodResource):
 
 
 _PAGE_TAIL = (*VARY_FIELDS, *pageFields())
+
+
+# The description of these resources' paths (/openapi.json).
+
+#: C{?t1}, a client's send time.
+_T1 = {
+    "name": "t1",
+    "in": "query",
+    "required": False,
+    "description": "The client's send time, in milliseconds since the epoch "
+    "(before the year 10000, to the microsecond at most): the answer then adds "
+    "t1 (echoed), t2 (when the server received the request) and t3 (when it "
+    "answered), for an NTP-style offset estimate; but with at, which is not "
+    "now, it is ignored.",
+    # The server's own pattern: digits up to 253402300799999, so that a
+    # fuzzer's 15-digit t1 past the year 9999 counts as invalid, as it is.
+    "schema": {
+        "type": "string",
+        "pattern": f"^{MILLISECONDS}$",
+        "example": "1700000000000",
+    },
+}
+
+# At /, ?tz chooses the zone of the time document, as at /now (its 400 and 404
+# are /'s); the page and the ?iso and ?ms answers ignore it, whatever it
+# holds, so here it has no pattern that a fuzzer would expect enforced.
+_ROOT_TZ = {
+    **TZ,
+    "description": "For the time document (Accept: application/json or "
+    "text/plain), as /now's tz; the page and ?iso, ?ms ignore it.",
+    "schema": {"type": "string", "example": "Europe/Berlin"},
+}
+
+
+def _documentOrExchange() -> dict[str, Any]:
+    """
+    @return: the schema of a time document that carries the exchange's times
+        exactly when the request gave C{t1}; as if/then/else rather than
+        oneOf, so a validator reports the one alternative that applies.
+    """
+    return {
+        "if": {"required": ["t1"]},
+        "then": ref("ExchangeDocument"),
+        "else": ref("TimeDocument"),
+    }
+
+
+def _exchangeDocument() -> dict[str, Any]:
+    """
+    @return: the schema of a sample of an exchange (L{exchange}).
+    """
+    milliseconds: dict[str, Any] = {"type": "number", "minimum": 0}
+    return {
+        **TIME_DOCUMENT,
+        "description": "The time document with an NTP-style exchange's times, "
+        "in milliseconds since the epoch.",
+        "required": [
+            *TIME_DOCUMENT["required"],
+            "t1",
+            "t2",
+            "t3",
+            "clock_synchronized",
+            "clock_max_error_ms",
+        ],
+        "properties": {
+            **TIME_DOCUMENT["properties"],
+            "t1": {**milliseconds, "description": "The client's t1, echoed"},
+            "t2": {**milliseconds, "description": "When the server received it"},
+            "t3": {**milliseconds, "description": "When the server answered"},
+            "clock_synchronized": {
+                "type": ["boolean", "null"],
+                "description": "Whether the server's clock is synchronized "
+                "(null: unknown)",
+            },
+            "clock_max_error_ms": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "description": "The server clock's maximum error, which a "
+                "client adds to half the round trip (null: unknown)",
+            },
+        },
+    }
+
+
+def rootFragment() -> Fragment:
+    """
+    @return: the description of C{/} (L{NegotiatedRoot}).
+    """
+    return Fragment(
+        {
+            "/": operation(
+                "The lesson's clock page; the time document for Accept: "
+                "application/json or text/plain; time.akamai.com's answers "
+                "for ?iso, ?ms and ?iso&ms",
+                {
+                    "200": {
+                        "description": "The page, the document, or the time",
+                        "content": {
+                            **html(),
+                            **jsonContent(_documentOrExchange()),
+                            **text(),
+                        },
+                    },
+                    "400": error("A malformed query parameter", True),
+                    "404": error("No zone has that name", True),
+                },
+                [
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "allowEmptyValue": True,
+                        "description": description,
+                        "schema": {"type": "string"},
+                    }
+                    for name, description in [
+                        ("iso", "Answer ISO 8601 in UTC, as time.akamai.com/?iso"),
+                        ("ms", "Add milliseconds, as time.akamai.com/?ms"),
+                    ]
+                ]
+                + [_ROOT_TZ, {**_T1, "schema": {"type": "string"}}],
+            )
+        },
+        {"ExchangeDocument": _exchangeDocument()},
+    )
+
+
+def nowFragment(path: str, summary: str) -> Fragment:
+    """
+    @return: the description of C{/now}, C{/now.json} or C{/now.txt}
+        (L{Now}).
+    """
+    responses = {
+        "200": {
+            "description": "The time document; with t1, the exchange's times too",
+            "headers": {"Clock-Status": CLOCK_STATUS},
+            "content": {**jsonContent(_documentOrExchange()), **text()},
+        },
+        "400": error("A malformed query parameter, named in the body", True),
+        "404": error("No zone has that name", True),
+    }
+    return Fragment(
+        {path: operation(summary, responses, [TZ, _T1, AT])},
+        {"ExchangeDocument": _exchangeDocument()},
+    )
+
+
+def _zonePath(parts: list[str], inText: bool) -> dict[str, Any]:
+    names = ", ".join(parts)
+    body: dict[str, Any]
+    if inText:
+        body = text()
+    else:
+        body = jsonContent({"oneOf": [ref("TimeDocument"), ref("ZoneList")]})
+    return operation(
+        f"The time document for the zone {names} (now, or ?at=), or the "
+        "zones of that area",
+        {
+            "200": {"description": "The document, or a list of zones", "content": body},
+            "400": error("A malformed ?at=, for a zone", inText),
+            "404": error("No zone or area has that name", inText),
+        },
+        [*zoneParts(parts), AT],
+    )
+
+
+#: The names of the parts of a zone's name, as its paths' parameters, of
+#: one, two and three segments.
+ZONE_PARTS = (["area"], ["area", "location"], ["area", "location", "region"])
+
+
+def zonesFragment() -> Fragment:
+    """
+    @return: the description of C{/api/timezone} and C{/api/timezone.txt}
+        (L{Timezones}), but for the resources below a zone.
+    """
+    zoneList = {"description": "Zone names", "content": jsonContent(ref("ZoneList"))}
+    paths = {
+        "/api/timezone": operation("Every zone name", {"200": zoneList}),
+        "/api/timezone.txt": operation(
+            "Every zone name, one a line",
+            {"200": {"description": "Zone names", "content": text()}},
+        ),
+    }
+    for parts in ZONE_PARTS:
+        template = "/api/timezone/" + "/".join("{" + part + "}" for part in parts)
+        paths[template] = _zonePath(parts, False)
+        paths[template + ".txt"] = _zonePath(parts, True)
+    return Fragment(paths)

@@ -15,12 +15,15 @@ from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from http import HTTPStatus
 from math import ceil
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
 
 from .._time import (
+    LOCAL_TIME,
     LONGEST_RANGE,
+    STATE_FIELDS,
     ZoneCatalogue,
     localInstants,
     localTime,
@@ -38,6 +41,17 @@ from ._api import (
     zoneFromQuery,
 )
 from ._clockhealth import ClockHealth
+from ._openapi import (
+    TIME_DOCUMENT,
+    Fragment,
+    error,
+    instantParameter,
+    jsonContent,
+    operation,
+    ref,
+    zoneParameter,
+    zoneParts,
+)
 from ._resource import JSON_FIELDS, TIME_FIELDS, jsonBody
 
 __all__ = [
@@ -230,3 +244,193 @@ class Transitions:
 def _isoUTC(seconds: Fraction) -> str:
     micros = round(seconds * 1_000_000)
     return (_EPOCH + timedelta(microseconds=micros)).isoformat()
+
+
+# The description of these resources' paths (/openapi.json).
+
+
+def _transitionsPath(parts: list[str]) -> dict[str, Any]:
+    return operation(
+        "The zone's offset transitions from ?from= (by default now) to before "
+        "?to= (by default a year of 365 days later), at most 100 years; from "
+        "equal to to is the empty range",
+        {
+            "200": {
+                "description": "The transitions, earliest first",
+                "content": jsonContent(ref("Transitions")),
+            },
+            "400": error(
+                "A malformed instant, or a range backwards (to before from) "
+                "or longer than 100 years"
+            ),
+            "404": error("No zone has that name"),
+        },
+        [
+            *zoneParts(parts),
+            instantParameter("from", "The range's first instant, as ?at= takes it"),
+            instantParameter(
+                "to", "The instant after the range's last, as ?at= takes it"
+            ),
+        ],
+    )
+
+
+def transitionsFragment() -> Fragment:
+    """
+    @return: the description of a zone's C{/transitions} (L{Transitions}),
+        below a zone of two or three segments.
+    """
+    zoneState = TIME_DOCUMENT["properties"]
+    return Fragment(
+        {
+            "/api/timezone/"
+            + "/".join("{" + part + "}" for part in parts)
+            + "/transitions": _transitionsPath(parts)
+            for parts in (["area", "location"], ["area", "location", "region"])
+        },
+        {
+            "ZoneState": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(STATE_FIELDS),
+                "properties": {name: zoneState[name] for name in STATE_FIELDS},
+            },
+            "Transitions": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["timezone", "from", "to", "transitions"],
+                "properties": {
+                    "timezone": {"type": "string"},
+                    "from": {"type": "string", "format": "date-time"},
+                    "to": {"type": "string", "format": "date-time"},
+                    "transitions": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": [
+                                "unixtime",
+                                "utc_datetime",
+                                "before",
+                                "after",
+                                "dst",
+                            ],
+                            "properties": {
+                                "unixtime": {"type": "integer"},
+                                "utc_datetime": {
+                                    "type": "string",
+                                    "format": "date-time",
+                                },
+                                "before": ref("ZoneState"),
+                                "after": ref("ZoneState"),
+                                "dst": {"type": "boolean"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    )
+
+
+def convertFragment() -> Fragment:
+    """
+    @return: the description of C{/api/convert} (L{Convert}).
+    """
+    side = TIME_DOCUMENT["properties"]
+    return Fragment(
+        {
+            "/api/convert": operation(
+                "A local date-time in one zone, in another",
+                {
+                    "200": {
+                        "description": "The conversion",
+                        "content": jsonContent(ref("Conversion")),
+                    },
+                    "400": error("A malformed or missing parameter, named"),
+                    "404": error("No zone has that name: the parameter named"),
+                    "422": {
+                        "description": "With disambiguate=reject, a local time "
+                        "that does not exist (gap) or exists twice (overlap)",
+                        "content": jsonContent(ref("Ambiguity")),
+                    },
+                },
+                [
+                    zoneParameter("from", "The zone of time", "Europe/Berlin"),
+                    zoneParameter(
+                        "to", "The zone to convert it to", "America/New_York"
+                    ),
+                    {
+                        "name": "time",
+                        "in": "query",
+                        "required": True,
+                        "description": "A local date-time without offset, "
+                        "to the nanosecond, in the years 1000 to 9998",
+                        "schema": {
+                            "type": "string",
+                            "pattern": f"^{LOCAL_TIME}$",
+                            "example": "2024-03-31T12:00:00",
+                        },
+                    },
+                    {
+                        "name": "disambiguate",
+                        "in": "query",
+                        "required": False,
+                        "description": "For a local time in a gap or an "
+                        "overlap: the earlier or later instant it can mean, or "
+                        "reject (422)",
+                        "schema": {"enum": list(DISAMBIGUATIONS)},
+                    },
+                ],
+            )
+        },
+        {
+            "ConversionSide": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(SIDE_FIELDS),
+                "properties": {name: side[name] for name in SIDE_FIELDS},
+            },
+            "Conversion": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [
+                    "from",
+                    "to",
+                    "local_time",
+                    "utc_datetime",
+                    "unixtime",
+                    "unixtime_ms",
+                ],
+                "properties": {
+                    "from": ref("ConversionSide"),
+                    "to": ref("ConversionSide"),
+                    "local_time": {
+                        "enum": ["unique", "gap", "overlap"],
+                        "description": "What time named in from: one "
+                        "instant, none (disambiguated), or two "
+                        "(disambiguated)",
+                    },
+                    "utc_datetime": {"type": "string", "format": "date-time"},
+                    "unixtime": {"type": "integer"},
+                    "unixtime_ms": {"type": "integer"},
+                },
+            },
+            "Ambiguity": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["error", "parameter", "problem"],
+                "properties": {
+                    "error": {"type": "string"},
+                    "parameter": {"const": "time"},
+                    "problem": {"enum": ["gap", "overlap"]},
+                    "candidates": {
+                        "type": "array",
+                        "minItems": 2,
+                        "maxItems": 2,
+                        "items": ref("ConversionSide"),
+                    },
+                },
+            },
+        },
+    )

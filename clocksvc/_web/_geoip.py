@@ -15,6 +15,7 @@ number of them, because a time service's clients ask again and again.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import maxminddb
@@ -26,6 +27,7 @@ from .._time import ZoneCatalogue, defaultCatalogue, isZoneName
 from ._answer import Answer, Ask
 from ._api import Format, QueryError, Timezones, clientIP, instantFromQuery
 from ._clockhealth import ClockHealth
+from ._openapi import AT, Fragment, error, jsonContent, operation, ref, text
 
 __all__ = ["NO_DATABASE", "GeoIP", "GeoIPError", "IPZone", "parseAddress"]
 
@@ -233,3 +235,70 @@ class IPZone(Timezones):
         if zone is None:
             return self.error(form, http.NOT_FOUND, "unknown location")
         return self.zoneAnswer(ask, form, zone, address)
+
+
+# The description of these resources' paths (/openapi.json).
+
+#: An address in C{/api/ip/{address}}: what the server parses, so that a
+#: fuzzer sends anything else as invalid (400).
+_IP_ADDRESS = {
+    "name": "address",
+    "in": "path",
+    "required": True,
+    "description": "An IPv4 or IPv6 address; the document names it as client_ip.",
+    "schema": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+    "example": "81.2.69.142",
+}
+
+
+def _ipPath(address: bool, inText: bool) -> dict[str, Any]:
+    """
+    @param address: whether the path has the address (else it is the
+        client's).
+    @param inText: whether it answers in text.
+    @return: the path item of C{/api/ip}, C{/api/ip/{address}}, or their
+        C{.txt}.
+    """
+    whose = "that address" if address else "the client's address"
+    body = text() if inText else jsonContent(ref("TimeDocument"))
+    responses = {
+        "200": {"description": "The document", "content": body},
+        "404": error(
+            f"The server's IP geolocation database (--geoip-db) has no zone "
+            f"for {whose}, or the address is not public: unknown location",
+            inText,
+        ),
+        "501": error(
+            "The server has no IP geolocation database (it was started "
+            "without --geoip-db), whatever the request: no GeoIP database "
+            "configured",
+            inText,
+        ),
+    }
+    responses["400"] = error(
+        "Not an IP address, or a malformed ?at=" if address else "A malformed ?at=",
+        inText,
+    )
+    return operation(
+        f"The time document for the zone of {whose} (now, or ?at=), from the "
+        "server's IP geolocation database, as worldtimeapi.org's /api/ip",
+        responses,
+        [_IP_ADDRESS, AT] if address else [AT],
+    )
+
+
+def ipFragment(forced: Format | None) -> Fragment:
+    """
+    @param forced: C{"text"} for C{/api/ip.txt}.
+    @return: the description of C{/api/ip} and an address's paths below
+        it, or of C{/api/ip.txt} (L{IPZone}).
+    """
+    if forced is not None:
+        return Fragment({"/api/ip.txt": _ipPath(False, True)})
+    return Fragment(
+        {
+            "/api/ip": _ipPath(False, False),
+            "/api/ip/{address}": _ipPath(True, False),
+            "/api/ip/{address}.txt": _ipPath(True, True),
+        }
+    )

@@ -23,6 +23,7 @@ from twisted.web import http
 from .._time import zoneDatabase
 from ._answer import Answer, Ask
 from ._clockhealth import ClockHealth, ClockState
+from ._openapi import Fragment, jsonContent, operation, ref
 from ._resource import JSON_FIELDS, MethodResource, jsonBody
 
 #: The fields of both answers: they say how things are now.
@@ -140,3 +141,115 @@ class Ready(MethodResource):
             code = http.SERVICE_UNAVAILABLE
         answer["clock"] = state.asJSON()
         return Answer(code, _FIELDS, jsonBody(answer))
+
+
+# The description of these resources' paths (/openapi.json).
+
+#: The server clock's state, in both answers.
+_CLOCK_STATE = {
+    "type": "object",
+    "description": "The server clock's state, as the kernel tells it "
+    "(ntp_adjtime on Linux; elsewhere unknown)",
+    "additionalProperties": False,
+    "required": ["synchronized", "max_error_ms", "est_error_ms", "leap", "source"],
+    "properties": {
+        "synchronized": {"type": ["boolean", "null"]},
+        "max_error_ms": {"type": ["number", "null"], "minimum": 0},
+        "est_error_ms": {"type": ["number", "null"], "minimum": 0},
+        "leap": {"enum": ["none", "insert", "delete", "in-progress", "unknown"]},
+        "source": {"enum": ["ntp", "pps", "none", "unknown"]},
+    },
+}
+
+
+def healthFragment() -> Fragment:
+    """
+    @return: the description of C{/healthz} (L{Health}).
+    """
+    return Fragment(
+        {
+            "/healthz": operation(
+                "Whether this server takes requests, and how good its clock "
+                "is: for load balancers and orchestrators (moved to the admin "
+                "listener by --admin-listen)",
+                {
+                    "200": {
+                        "description": "Serving",
+                        "content": jsonContent(ref("Health")),
+                    },
+                    "503": {
+                        "description": "Shutting down: send traffic elsewhere",
+                        "content": jsonContent(ref("Health")),
+                    },
+                },
+            )
+        },
+        {
+            "Health": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["status", "clock", "tzdata"],
+                "properties": {
+                    "status": {"enum": ["ok", "draining"]},
+                    "clock": ref("ClockState"),
+                    "tzdata": {
+                        "description": "The zone database answers come "
+                        "from (--tzdata): the system's zone files or the "
+                        "tzdata package, and its tz release",
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["source", "version"],
+                        "properties": {
+                            "source": {"enum": ["system", "package"]},
+                            "version": {
+                                "type": "string",
+                                "pattern": "^([0-9]{4}[a-z]+|unknown)$",
+                                "example": "2026f",
+                            },
+                        },
+                    },
+                },
+            },
+            "ClockState": _CLOCK_STATE,
+        },
+    )
+
+
+def readyFragment() -> Fragment:
+    """
+    @return: the description of C{/readyz} (L{Ready}).
+    """
+    return Fragment(
+        {
+            "/readyz": operation(
+                "Whether to send this server traffic: not while it drains, "
+                "nor, with --require-synchronized-clock, while its clock is "
+                "unsynchronized or its error above --max-clock-error (moved "
+                "to the admin listener by --admin-listen)",
+                {
+                    "200": {
+                        "description": "Ready",
+                        "content": jsonContent(ref("Ready")),
+                    },
+                    "503": {
+                        "description": "Draining, or the clock is not good "
+                        "enough: send traffic elsewhere",
+                        "content": jsonContent(ref("Ready")),
+                    },
+                },
+            )
+        },
+        {
+            "Ready": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["status", "clock"],
+                "properties": {
+                    "status": {"enum": ["ready", "draining", "not ready"]},
+                    "reason": {"type": "string"},
+                    "clock": ref("ClockState"),
+                },
+            },
+            "ClockState": _CLOCK_STATE,
+        },
+    )

@@ -19,6 +19,7 @@ import math
 from datetime import datetime
 from html import escape
 from importlib.resources import files
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
@@ -26,6 +27,7 @@ from twisted.web.iweb import IRequest
 
 from ._answer import Answer, Ask
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
+from ._openapi import Fragment, html, operation
 from ._resource import MethodResource, pageHeaders
 
 __all__ = [
@@ -250,3 +252,37 @@ class StaticFile(MethodResource):
 
     def answerAllowed(self, ask: Ask) -> Answer:
         return Answer(200, self._fields, self._body)
+
+
+# The description of these resources' paths (/openapi.json).
+
+
+def liveFragment() -> Fragment:
+    """
+    @return: the description of C{/live} (L{LivePage}).
+    """
+    return Fragment(
+        {
+            "/live": operation(
+                "A page that shows the server's time, in its zone and in "
+                "yours, how far your clock is from the server's, and how far "
+                "the server's may be from true time",
+                {"200": {"description": "The page", "content": html()}},
+            )
+        }
+    )
+
+
+def staticFragment(
+    path: str, summary: str, description: str, content: dict[str, Any]
+) -> Fragment:
+    """
+    @return: the description of one of the page's files (L{StaticFile}).
+    """
+    return Fragment(
+        {
+            path: operation(
+                summary, {"200": {"description": description, "content": content}}
+            )
+        }
+    )

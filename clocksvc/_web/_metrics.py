@@ -36,6 +36,7 @@ from .. import _version
 from .._http import PROXY_REFUSALS, Finished, IReporter
 from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState, StepWatch
+from ._openapi import Fragment, operation
 from ._resource import MethodResource
 
 __all__ = ["MetricsPage", "SiteMetrics"]
@@ -321,3 +322,28 @@ class MetricsPage(MethodResource):
         request.setHeader(b"vary", b"Accept")
         request.setHeader(b"cache-control", b"no-store")
         return bytes(encoder(self._metrics.registry))
+
+
+def metricsFragment() -> Fragment:
+    """
+    @return: the description of C{/metrics} (L{MetricsPage}).
+    """
+    return Fragment(
+        {
+            "/metrics": operation(
+                "Prometheus metrics (moved to the admin listener by --admin-listen)",
+                {
+                    "200": {
+                        "description": "The Prometheus text format, or "
+                        "OpenMetrics to a scraper that asks for it in Accept",
+                        "content": {
+                            "text/plain": {"schema": {"type": "string"}},
+                            "application/openmetrics-text": {
+                                "schema": {"type": "string"}
+                            },
+                        },
+                    }
+                },
+            )
+        }
+    )

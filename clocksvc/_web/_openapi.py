@@ -1,109 +1,153 @@
 # -*- test-case-name: tests.test_openapi -*-
 """
-C{/openapi.json}: an OpenAPI 3.2 description of every endpoint, so that
-clients can be generated, and fuzzers check the server against it.
+The OpenAPI description of every endpoint, so that clients can be
+generated, and fuzzers check the server against it: OpenAPI 3.1 at
+C{/openapi.json}, which most tools read, and 3.2 at C{/openapi-3.2.json}.
 
-3.2 rather than 3.1 for C{/stream}: 3.2's C{itemSchema} describes each
-server-sent event, where 3.1 has only a schema for the whole body. The
-tools that check this document know 3.2: openapi-spec-validator (from
-0.8.2) validates it, and schemathesis 4 checks each event against it.
+3.2 describes C{/stream} better: its C{itemSchema} is the schema of each
+server-sent event, where 3.1 has only a schema for the whole body, a
+string. The 3.1 document is the 3.2 one with each C{itemSchema} so
+replaced (L{openAPIDocument}). openapi-spec-validator (from 0.8.2) reads
+both; schemathesis 4 checks each event against the 3.2 one.
+
+Each route carries its own fragment of the description (L{Fragment}): its
+paths, and the schemas only they use, beside the resource that answers
+them; here are the pieces they are made of, the schemas several share, and
+the assembly of the fragments into one document.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from .._time import FIELDS, INSTANT, LOCAL_TIME, STATE_FIELDS, ZONE_NAME, ZONE_SEGMENT
+from .._time import FIELDS, INSTANT, ZONE_NAME, ZONE_SEGMENT
 from .._version import __version__
 from ._answer import Answer, Ask
-from ._api import MILLISECONDS
-from ._conversions import SIDE_FIELDS
 from ._resource import JSON_FIELDS, MethodResource
 
-#: The fields of C{/openapi.json}: any page may read it.
-_FIELDS = (*JSON_FIELDS, (b"Access-Control-Allow-Origin", b"*"))
+__all__ = [
+    "AT",
+    "CLOCK_STATUS",
+    "TIME_DOCUMENT",
+    "TZ",
+    "ZONE_NAME_PATTERN",
+    "Fragment",
+    "OpenAPI",
+    "error",
+    "html",
+    "instantParameter",
+    "jsonContent",
+    "openAPIDocument",
+    "openAPIFragment",
+    "operation",
+    "ref",
+    "text",
+    "zoneParameter",
+    "zoneParts",
+]
 
-__all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
+#: A path item, or any other object of the description, as JSON.
+Item = dict[str, Any]
 
 # What the server takes for a zone name: anything else is answered 400 (in
 # ?tz) or 404 (in the path), so the schemas say so, and fuzzers send such
 # values as invalid.
 _ZONE_PART = f"^{ZONE_SEGMENT}$"
-_ZONE_NAME = f"^{ZONE_NAME}$"
+ZONE_NAME_PATTERN = f"^{ZONE_NAME}$"
 
 
-def _ref(name: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Fragment:
+    """
+    A route's part of the description.
+
+    @ivar paths: its path items, by path.
+    @ivar schemas: the schemas that only its paths use, by name.
+    """
+
+    paths: Mapping[str, Item]
+    schemas: Mapping[str, Item] = field(default_factory=dict)
+
+    def __add__(self, other: Fragment) -> Fragment:
+        """
+        @return: both fragments' paths and schemas, C{self}'s first.
+        """
+        return Fragment(
+            {**self.paths, **other.paths}, {**self.schemas, **other.schemas}
+        )
+
+
+def ref(name: str) -> dict[str, str]:
+    """
+    @return: a reference to the schema C{name} of the components.
+    """
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
+def jsonContent(schema: Item) -> Item:
+    """
+    @return: content in JSON, valid against C{schema}.
+    """
     return {"application/json": {"schema": schema}}
 
 
-def _text() -> dict[str, Any]:
+def text() -> Item:
+    """
+    @return: content in plain text.
+    """
     return {"text/plain": {"schema": {"type": "string"}}}
 
 
-def _documentOrExchange() -> dict[str, Any]:
+def html() -> Item:
     """
-    @return: the schema of a time document that carries the exchange's times
-        exactly when the request gave C{t1}; as if/then/else rather than
-        oneOf, so a validator reports the one alternative that applies.
+    @return: content in HTML.
     """
-    return {
-        "if": {"required": ["t1"]},
-        "then": _ref("ExchangeDocument"),
-        "else": _ref("TimeDocument"),
-    }
-
-
-def _html() -> dict[str, Any]:
     return {"text/html": {"schema": {"type": "string"}}}
 
 
-def _error(description: str, text: bool = False) -> dict[str, Any]:
-    content = _json(_ref("Error"))
-    if text:
-        content.update(_text())
+def error(description: str, inText: bool = False) -> Item:
+    """
+    @param inText: whether it may be in text too (on paths that answer in
+        text), not only in JSON.
+    @return: an error response.
+    """
+    content = jsonContent(ref("Error"))
+    if inText:
+        content.update(text())
     return {"description": description, "content": content}
 
 
-_TZ = {
+#: The C{Clock-Status} field of a response.
+CLOCK_STATUS = {"$ref": "#/components/headers/Clock-Status"}
+
+#: C{?tz}, the zone of a time document.
+TZ = {
     "name": "tz",
     "in": "query",
     "required": False,
     "description": "An IANA time zone name, in any letter case; by default "
     "the server's zone (--timezone, else the zone of the machine it runs on).",
-    "schema": {"type": "string", "pattern": _ZONE_NAME, "example": "Europe/Berlin"},
-}
-
-_T1 = {
-    "name": "t1",
-    "in": "query",
-    "required": False,
-    "description": "The client's send time, in milliseconds since the epoch "
-    "(before the year 10000, to the microsecond at most): the answer then adds "
-    "t1 (echoed), t2 (when the server received the request) and t3 (when it "
-    "answered), for an NTP-style offset estimate.",
-    # The server's own pattern: digits up to 253402300799999, so that a
-    # fuzzer's 15-digit t1 past the year 9999 counts as invalid, as it is.
     "schema": {
         "type": "string",
-        "pattern": f"^{MILLISECONDS}$",
-        "example": "1700000000000",
+        "pattern": ZONE_NAME_PATTERN,
+        "example": "Europe/Berlin",
     },
 }
 
-_AT = {
+#: C{?at}, the instant of a time document.
+AT = {
     "name": "at",
     "in": "query",
     "required": False,
     "description": "The instant to describe instead of now: an RFC 3339 time "
     "with its offset or Z, or Unix seconds (to the microsecond), in the years "
     "1000 to 9998 as written. Such an answer may be cached (Cache-Control: "
-    "private, max-age=86400) and has no Clock-Status. Not with t1.",
+    "private, max-age=86400) and has no Clock-Status. With t1, t1 is ignored "
+    "(but for being checked): an exchange is about now.",
     "schema": {
         "type": "string",
         "pattern": f"^{INSTANT}$",
@@ -112,14 +156,21 @@ _AT = {
 }
 
 
-def _instant(name: str, description: str) -> dict[str, Any]:
-    return {**_AT, "name": name, "description": description}
+def instantParameter(name: str, description: str) -> Item:
+    """
+    @return: a query parameter C{name} that takes an instant as C{?at=}
+        does.
+    """
+    return {**AT, "name": name, "description": description}
 
 
-def _zoneParameter(name: str, description: str, example: str) -> dict[str, Any]:
-    schema = {"type": "string", "pattern": _ZONE_NAME, "example": example}
+def zoneParameter(name: str, description: str, example: str) -> Item:
+    """
+    @return: a required query parameter C{name} that names a zone.
+    """
+    schema = {"type": "string", "pattern": ZONE_NAME_PATTERN, "example": example}
     return {
-        **_TZ,
+        **TZ,
         "name": name,
         "required": True,
         "description": description,
@@ -127,12 +178,46 @@ def _zoneParameter(name: str, description: str, example: str) -> dict[str, Any]:
     }
 
 
-#: The operator's paths, which answer no OPTIONS (their resources'
-#: C{crossOrigin}; C{tests.test_site} checks the two agree with the routes).
-OPERATOR_PATHS = ("/healthz", "/readyz", "/metrics")
+#: An existing area or zone for each number of path segments, as examples:
+#: so that a client or fuzzer trying them out meets a 200, not only 404s.
+_ZONE_EXAMPLES = {
+    1: ["Europe"],
+    2: ["Europe", "Berlin"],
+    3: ["America", "Argentina", "Salta"],
+}
 
 
-def _preflight(item: dict[str, Any]) -> dict[str, Any]:
+def zoneParts(parts: list[str]) -> list[Item]:
+    """
+    @return: the path parameters of a zone's name in C{parts}, each with an
+        example that exists.
+    """
+    return [
+        {
+            "name": part,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": _ZONE_PART},
+            "example": example,
+        }
+        for part, example in zip(parts, _ZONE_EXAMPLES[len(parts)])
+    ]
+
+
+def operation(
+    summary: str, responses: Item, parameters: list[Item] | None = None
+) -> Item:
+    """
+    @return: a path item with the same GET and HEAD operations.
+    """
+    get: Item = {"summary": summary, "responses": responses}
+    if parameters:
+        get["parameters"] = parameters
+    head = dict(get, summary=summary + " (headers only)")
+    return {"get": get, "head": head}
+
+
+def _preflight(item: Item) -> Item:
     """
     @param item: a public path's item, with its other operations.
     @return: its OPTIONS operation: what it allows, and the answer to a CORS
@@ -146,10 +231,10 @@ def _preflight(item: dict[str, Any]) -> dict[str, Any]:
         if parameter["in"] == "path"
     }
 
-    def field(description: str) -> dict[str, Any]:
+    def field(description: str) -> Item:
         return {"description": description, "schema": {"type": "string"}}
 
-    operation: dict[str, Any] = {
+    options: Item = {
         "summary": "The methods allowed; with Origin and "
         "Access-Control-Request-Method, a CORS preflight's answer, which lets "
         "pages of any origin send them with the headers they ask for",
@@ -173,799 +258,167 @@ def _preflight(item: dict[str, Any]) -> dict[str, Any]:
         },
     }
     if pathParameters:
-        operation["parameters"] = list(pathParameters.values())
-    return operation
+        options["parameters"] = list(pathParameters.values())
+    return options
 
 
-# At /, ?tz chooses the zone of the time document, as at /now (its 400 and 404
-# are /'s); the page and the ?iso and ?ms answers ignore it, whatever it
-# holds, so here it has no pattern that a fuzzer would expect enforced.
-_ROOT_TZ = {
-    **_TZ,
-    "description": "For the time document (Accept: application/json or "
-    "text/plain), as /now's tz; the page and ?iso, ?ms ignore it.",
-    "schema": {"type": "string", "example": "Europe/Berlin"},
-}
-
-
-def _operation(
-    summary: str,
-    responses: dict[str, Any],
-    parameters: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """
-    @return: a path item with the same GET and HEAD operations.
-    """
-    get: dict[str, Any] = {"summary": summary, "responses": responses}
-    if parameters:
-        get["parameters"] = parameters
-    head = dict(get, summary=summary + " (headers only)")
-    return {"get": get, "head": head}
-
-
-#: An existing area or zone for each number of path segments, as examples:
-#: so that a client or fuzzer trying them out meets a 200, not only 404s.
-_ZONE_EXAMPLES = {
-    1: ["Europe"],
-    2: ["Europe", "Berlin"],
-    3: ["America", "Argentina", "Salta"],
-}
-
-
-def _zoneParts(parts: list[str]) -> list[dict[str, Any]]:
-    """
-    @return: the path parameters of a zone's name in C{parts}, each with an
-        example that exists.
-    """
-    return [
-        {
-            "name": part,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string", "pattern": _ZONE_PART},
-            "example": example,
-        }
-        for part, example in zip(parts, _ZONE_EXAMPLES[len(parts)])
-    ]
-
-
-def _zonePath(parts: list[str], text: bool) -> dict[str, Any]:
-    names = ", ".join(parts)
-    parameters = _zoneParts(parts)
-    body: dict[str, Any]
-    if text:
-        body = _text()
-    else:
-        body = _json({"oneOf": [_ref("TimeDocument"), _ref("ZoneList")]})
-    return _operation(
-        f"The time document for the zone {names} (now, or ?at=), or the "
-        "zones of that area",
-        {
-            "200": {"description": "The document, or a list of zones", "content": body},
-            "400": _error("A malformed ?at=, for a zone", text),
-            "404": _error("No zone or area has that name", text),
+#: The time document, which many paths answer with.
+TIME_DOCUMENT: Item = {
+    "type": "object",
+    "description": "The current time in one zone, with worldtimeapi.org's "
+    "fields, plus unixtime_ms.",
+    "additionalProperties": False,
+    "required": list(FIELDS),
+    "properties": {
+        "abbreviation": {"type": "string", "example": "CET"},
+        "client_ip": {
+            "type": "string",
+            "description": "The client's IP address: behind a trusted proxy "
+            "(--trusted-proxy), the one its Forwarded or X-Forwarded-For "
+            "gives; empty when there is none (a UNIX socket, or a proxy "
+            "that hides it)",
         },
-        [*parameters, _AT],
-    )
-
-
-def _transitionsPath(parts: list[str]) -> dict[str, Any]:
-    parameters = _zoneParts(parts)
-    return _operation(
-        "The zone's offset transitions from ?from= (by default now) to before "
-        "?to= (by default a year of 365 days later), at most 100 years",
-        {
-            "200": {
-                "description": "The transitions, earliest first",
-                "content": _json(_ref("Transitions")),
-            },
-            "400": _error("A malformed instant, or a range empty or too long"),
-            "404": _error("No zone has that name"),
+        "datetime": {
+            "type": "string",
+            "description": "Local time, ISO 8601, microseconds and offset",
+            "example": "2024-01-15T14:23:45.123456+01:00",
         },
-        [
-            *parameters,
-            _instant("from", "The range's first instant, as ?at= takes it"),
-            _instant("to", "The instant after the range's last, as ?at= takes it"),
-        ],
-    )
-
-
-#: An address in C{/api/ip/{address}}: what the server parses, so that a
-#: fuzzer sends anything else as invalid (400).
-_IP_ADDRESS = {
-    "name": "address",
-    "in": "path",
-    "required": True,
-    "description": "An IPv4 or IPv6 address; the document names it as client_ip.",
-    "schema": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
-    "example": "81.2.69.142",
+        "day_of_week": {"type": "integer", "minimum": 0, "maximum": 6},
+        "day_of_year": {"type": "integer", "minimum": 1, "maximum": 366},
+        "dst": {"type": "boolean"},
+        "dst_from": {"type": ["string", "null"], "format": "date-time"},
+        "dst_offset": {"type": "integer"},
+        "dst_until": {"type": ["string", "null"], "format": "date-time"},
+        "raw_offset": {"type": "integer"},
+        "timezone": {"type": "string", "example": "Europe/Berlin"},
+        "unixtime": {"type": "integer"},
+        "unixtime_ms": {"type": "integer"},
+        "utc_datetime": {"type": "string", "format": "date-time"},
+        "utc_offset": {
+            "type": "string",
+            "pattern": "^[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?$",
+        },
+        "week_number": {"type": "integer", "minimum": 1, "maximum": 53},
+    },
 }
 
-
-def _ipPath(address: bool, text: bool) -> dict[str, Any]:
-    """
-    @param address: whether the path has the address (else it is the
-        client's).
-    @param text: whether it answers in text.
-    @return: the path item of C{/api/ip}, C{/api/ip/{address}}, or their
-        C{.txt}.
-    """
-    whose = "that address" if address else "the client's address"
-    body = _text() if text else _json(_ref("TimeDocument"))
-    responses = {
-        "200": {"description": "The document", "content": body},
-        "404": _error(
-            f"The server's IP geolocation database (--geoip-db) has no zone "
-            f"for {whose}, or the address is not public: unknown location",
-            text,
-        ),
-        "501": _error(
-            "The server has no IP geolocation database (it was started "
-            "without --geoip-db), whatever the request: no GeoIP database "
-            "configured",
-            text,
-        ),
-    }
-    responses["400"] = _error(
-        "Not an IP address, or a malformed ?at=" if address else "A malformed ?at=",
-        text,
-    )
-    return _operation(
-        f"The time document for the zone of {whose} (now, or ?at=), from the "
-        "server's IP geolocation database, as worldtimeapi.org's /api/ip",
-        responses,
-        [_IP_ADDRESS, _AT] if address else [_AT],
-    )
-
-
-def _jsonData(schema: dict[str, Any]) -> dict[str, Any]:
-    """
-    @return: the schema of an event's C{data} that holds JSON valid against
-        C{schema}.
-    """
-    return {
-        "type": "string",
-        "contentMediaType": "application/json",
-        "contentSchema": schema,
-    }
-
-
-def _streamEvent() -> dict[str, Any]:
-    """
-    @return: the schema of one of C{/stream}'s events, as the HTML standard
-        parses them (and OpenAPI 3.2's generic C{text/event-stream} schema
-        reads them): C{event}, C{id}, C{retry} and C{data}, each a string but
-        C{retry}. A block without C{data} is no event, so the stream's first
-        block (C{retry: 1000}) is not one; C{id} carries on to the events
-        after it that set none, as it does to C{shutdown}.
-    """
-    return {
+#: The schemas that paths of several routes use.
+_SHARED_SCHEMAS: Item = {
+    "TimeDocument": TIME_DOCUMENT,
+    "ZoneList": {"type": "array", "items": {"type": "string"}},
+    "Error": {
         "type": "object",
-        "description": "A tick (its id and the document's unixtime are the "
-        "second that began), a step of the server's wall clock, or, last, "
-        "the shutdown notice.",
-        "required": ["event", "data"],
+        "required": ["error"],
         "properties": {
-            "event": {"enum": ["tick", "step", "shutdown"]},
-            "id": {"type": "string", "pattern": "^[0-9]+$"},
-            "retry": {"type": "integer", "minimum": 0},
-            "data": {"type": "string"},
+            "error": {"type": "string"},
+            "parameter": {"type": "string"},
         },
-        "additionalProperties": False,
-        # As if/then rather than oneOf, so that a validator reports what is
-        # wrong with the data of the event it is, not that none matched.
-        "allOf": [
-            {
-                "if": {"properties": {"event": {"const": "tick"}}},
-                "then": {
-                    "required": ["id"],
-                    "properties": {"data": _jsonData(_ref("TimeDocument"))},
-                },
-            },
-            {
-                "if": {"properties": {"event": {"const": "step"}}},
-                "then": {"properties": {"data": _jsonData(_ref("StepNotice"))}},
-            },
-            {
-                "if": {"properties": {"event": {"const": "shutdown"}}},
-                "then": {"properties": {"data": _jsonData(_ref("ShutdownNotice"))}},
-            },
-        ],
-    }
+    },
+}
+
+_CLOCK_STATUS_HEADER = {
+    "description": "How good the server's clock is, as an RFC 8941 "
+    "dictionary: sync (a boolean) and max-error (milliseconds; absent when "
+    "unknown), e.g. sync=?1, max-error=1.25",
+    "schema": {"type": "string"},
+}
 
 
-def openAPIDocument() -> dict[str, Any]:
+def openAPIDocument(
+    fragments: Iterable[tuple[Fragment, bool]], version: str = "3.2.0"
+) -> Item:
     """
-    @return: the OpenAPI description, as a JSON-ready dictionary.
+    Assemble the description.
+
+    @param fragments: each route's fragment, and whether its paths are
+        public: every public path answers C{OPTIONS} (and CORS preflights),
+        the same way, and the operator's do not.
+    @param version: the OpenAPI version, C{"3.1.0"} or C{"3.2.0"}: in 3.1,
+        which has no C{itemSchema}, an event stream is a string.
+    @return: the description, as a JSON-ready dictionary.
     """
-    timeDocument: dict[str, Any] = {
-        "type": "object",
-        "description": "The current time in one zone, with worldtimeapi.org's "
-        "fields, plus unixtime_ms.",
-        "additionalProperties": False,
-        "required": list(FIELDS),
-        "properties": {
-            "abbreviation": {"type": "string", "example": "CET"},
-            "client_ip": {
-                "type": "string",
-                "description": "The client's IP address: behind a trusted proxy "
-                "(--trusted-proxy), the one its Forwarded or X-Forwarded-For "
-                "gives; empty when there is none (a UNIX socket, or a proxy "
-                "that hides it)",
-            },
-            "datetime": {
-                "type": "string",
-                "description": "Local time, ISO 8601, microseconds and offset",
-                "example": "2024-01-15T14:23:45.123456+01:00",
-            },
-            "day_of_week": {"type": "integer", "minimum": 0, "maximum": 6},
-            "day_of_year": {"type": "integer", "minimum": 1, "maximum": 366},
-            "dst": {"type": "boolean"},
-            "dst_from": {"type": ["string", "null"], "format": "date-time"},
-            "dst_offset": {"type": "integer"},
-            "dst_until": {"type": ["string", "null"], "format": "date-time"},
-            "raw_offset": {"type": "integer"},
-            "timezone": {"type": "string", "example": "Europe/Berlin"},
-            "unixtime": {"type": "integer"},
-            "unixtime_ms": {"type": "integer"},
-            "utc_datetime": {"type": "string", "format": "date-time"},
-            "utc_offset": {
-                "type": "string",
-                "pattern": "^[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?$",
-            },
-            "week_number": {"type": "integer", "minimum": 1, "maximum": 53},
-        },
-    }
-    milliseconds: dict[str, Any] = {"type": "number", "minimum": 0}
-    exchangeDocument = {
-        **timeDocument,
-        "description": "The time document with an NTP-style exchange's times, "
-        "in milliseconds since the epoch.",
-        "required": [*timeDocument["required"], "t1", "t2", "t3"],
-        "properties": {
-            **timeDocument["properties"],
-            "t1": {**milliseconds, "description": "The client's t1, echoed"},
-            "t2": {**milliseconds, "description": "When the server received it"},
-            "t3": {**milliseconds, "description": "When the server answered"},
-            "clock_synchronized": {
-                "type": ["boolean", "null"],
-                "description": "Whether the server's clock is synchronized "
-                "(null: unknown)",
-            },
-            "clock_max_error_ms": {
-                "type": ["number", "null"],
-                "minimum": 0,
-                "description": "The server clock's maximum error, which a "
-                "client adds to half the round trip (null: unknown)",
-            },
-        },
-    }
-    exchangeDocument["required"] += ["clock_synchronized", "clock_max_error_ms"]
-    documentOrText = {
-        "description": "The time document; with t1, the exchange's times too",
-        "headers": {"Clock-Status": {"$ref": "#/components/headers/Clock-Status"}},
-        "content": {
-            **_json(_documentOrExchange()),
-            **_text(),
-        },
-    }
-    nowResponses = {
-        "200": documentOrText,
-        "400": _error("A malformed query parameter, named in the body", True),
-        "404": _error("No zone has that name", True),
-    }
-    zoneList = {"description": "Zone names", "content": _json(_ref("ZoneList"))}
-    document: dict[str, Any] = {
-        "openapi": "3.2.0",
+    paths: Item = {}
+    schemas: Item = dict(_SHARED_SCHEMAS)
+    for fragment, public in fragments:
+        for path, item in fragment.paths.items():
+            item = copy.deepcopy(item)
+            if public:
+                item["options"] = _preflight(item)
+            paths[path] = item
+        schemas.update(copy.deepcopy(dict(fragment.schemas)))
+    document = {
+        "openapi": version,
         "info": {
             "title": "clocksvc",
             "version": __version__,
             "description": "A self-hostable HTTP time service, compatible with "
             "worldtimeapi.org and time.akamai.com clients.",
         },
-        "paths": {
-            "/": _operation(
-                "The lesson's clock page; the time document for Accept: "
-                "application/json or text/plain; time.akamai.com's answers "
-                "for ?iso, ?ms and ?iso&ms",
-                {
-                    "200": {
-                        "description": "The page, the document, or the time",
-                        "content": {
-                            **_html(),
-                            **_json(_documentOrExchange()),
-                            **_text(),
-                        },
-                    },
-                    "400": _error("A malformed query parameter", True),
-                    "404": _error("No zone has that name", True),
-                },
-                [
-                    {
-                        "name": name,
-                        "in": "query",
-                        "required": False,
-                        "allowEmptyValue": True,
-                        "description": description,
-                        "schema": {"type": "string"},
-                    }
-                    for name, description in [
-                        ("iso", "Answer ISO 8601 in UTC, as time.akamai.com/?iso"),
-                        ("ms", "Add milliseconds, as time.akamai.com/?ms"),
-                    ]
-                ]
-                + [_ROOT_TZ, {**_T1, "schema": {"type": "string"}}],
-            ),
-            "/now": _operation("The current time", nowResponses, [_TZ, _T1, _AT]),
-            "/now.json": _operation(
-                "The current time, in JSON", nowResponses, [_TZ, _T1, _AT]
-            ),
-            "/now.txt": _operation(
-                "The current time, as text", nowResponses, [_TZ, _T1, _AT]
-            ),
-            "/api/timezone": _operation("Every zone name", {"200": zoneList}),
-            "/api/timezone.txt": _operation(
-                "Every zone name, one a line",
-                {"200": {"description": "Zone names", "content": _text()}},
-            ),
-            "/api/timezone/{area}": _zonePath(["area"], False),
-            "/api/timezone/{area}.txt": _zonePath(["area"], True),
-            "/api/timezone/{area}/{location}": _zonePath(["area", "location"], False),
-            "/api/timezone/{area}/{location}.txt": _zonePath(
-                ["area", "location"], True
-            ),
-            "/api/timezone/{area}/{location}/{region}": _zonePath(
-                ["area", "location", "region"], False
-            ),
-            "/api/timezone/{area}/{location}/{region}.txt": _zonePath(
-                ["area", "location", "region"], True
-            ),
-            "/api/timezone/{area}/{location}/transitions": _transitionsPath(
-                ["area", "location"]
-            ),
-            "/api/timezone/{area}/{location}/{region}/transitions": (
-                _transitionsPath(["area", "location", "region"])
-            ),
-            "/api/convert": _operation(
-                "A local date-time in one zone, in another",
-                {
-                    "200": {
-                        "description": "The conversion",
-                        "content": _json(_ref("Conversion")),
-                    },
-                    "400": _error("A malformed or missing parameter, named"),
-                    "404": _error("No zone has that name: the parameter named"),
-                    "422": {
-                        "description": "With disambiguate=reject, a local time "
-                        "that does not exist (gap) or exists twice (overlap)",
-                        "content": _json(_ref("Ambiguity")),
-                    },
-                },
-                [
-                    _zoneParameter("from", "The zone of time", "Europe/Berlin"),
-                    _zoneParameter(
-                        "to", "The zone to convert it to", "America/New_York"
-                    ),
-                    {
-                        "name": "time",
-                        "in": "query",
-                        "required": True,
-                        "description": "A local date-time without offset, "
-                        "to the nanosecond, in the years 1000 to 9998",
-                        "schema": {
-                            "type": "string",
-                            "pattern": f"^{LOCAL_TIME}$",
-                            "example": "2024-03-31T12:00:00",
-                        },
-                    },
-                    {
-                        "name": "disambiguate",
-                        "in": "query",
-                        "required": False,
-                        "description": "For a local time in a gap or an "
-                        "overlap: the earlier or later instant it can mean, or "
-                        "reject (422)",
-                        "schema": {"enum": ["reject", "earlier", "later"]},
-                    },
-                ],
-            ),
-            "/api/ip": _ipPath(False, False),
-            "/api/ip.txt": _ipPath(False, True),
-            "/api/ip/{address}": _ipPath(True, False),
-            "/api/ip/{address}.txt": _ipPath(True, True),
-            "/timesync": {
-                "post": {
-                    "summary": "The npm timesync library's call: the server's "
-                    "time in milliseconds",
-                    "requestBody": {
-                        "required": True,
-                        "content": _json(_ref("TimesyncCall")),
-                    },
-                    "responses": {
-                        "200": {
-                            "description": "The server's time",
-                            "content": _json(_ref("TimesyncAnswer")),
-                        },
-                        "400": _error("Not a timesync call"),
-                        "413": _error("A body over 64 KiB"),
-                    },
-                },
-            },
-            "/.well-known/time": _operation(
-                "The time in the X-HTTPSTIME header",
-                {
-                    "204": {
-                        "description": "No body",
-                        "headers": {
-                            "Clock-Status": {
-                                "$ref": "#/components/headers/Clock-Status"
-                            },
-                            "X-HTTPSTIME": {
-                                "description": "Seconds since the epoch, with "
-                                "microseconds",
-                                "schema": {"type": "string"},
-                            },
-                        },
-                    }
-                },
-            ),
-            "/stream": _operation(
-                "Server-sent events: a tick event with the time document at "
-                "each second boundary",
-                {
-                    "200": {
-                        "description": "An endless event stream: first a "
-                        "retry of 1000 ms for reconnecting clients, then a "
-                        "tick event each second; a step event when the "
-                        "server's wall clock is stepped, after which the "
-                        "ticks follow the new time (after a step back, ids "
-                        "come again); a shutdown event ends it when the "
-                        "server stops",
-                        # No schema: in 3.2 it would describe the whole
-                        # stream, which never ends; itemSchema is each event.
-                        "content": {
-                            "text/event-stream": {"itemSchema": _ref("StreamEvent")}
-                        },
-                    },
-                    "400": _error("A malformed query parameter"),
-                    "404": _error("No zone has that name"),
-                },
-                [_TZ],
-            ),
-            "/live": _operation(
-                "A page that shows the server's time, in its zone and in "
-                "yours, how far your clock is from the server's, and how far "
-                "the server's may be from true time",
-                {"200": {"description": "The page", "content": _html()}},
-            ),
-            "/live.js": _operation(
-                "The live page's script",
-                {
-                    "200": {
-                        "description": "JavaScript",
-                        "content": {"text/javascript": {"schema": {"type": "string"}}},
-                    }
-                },
-            ),
-            "/live.css": _operation(
-                "The live page's style sheet",
-                {
-                    "200": {
-                        "description": "CSS",
-                        "content": {"text/css": {"schema": {"type": "string"}}},
-                    }
-                },
-            ),
-            "/favicon.ico": _operation(
-                "The icon browsers show for this server",
-                {
-                    "200": {
-                        "description": "An ICO file: a clock face, 16 and 32 "
-                        "pixels square",
-                        "content": {
-                            # Binary: no schema (OpenAPI 3.1 and later).
-                            "image/vnd.microsoft.icon": {}
-                        },
-                    }
-                },
-            ),
-            "/healthz": _operation(
-                "Whether this server takes requests, and how good its clock "
-                "is: for load balancers and orchestrators (moved to the admin "
-                "listener by --admin-listen)",
-                {
-                    "200": {"description": "Serving", "content": _json(_ref("Health"))},
-                    "503": {
-                        "description": "Shutting down: send traffic elsewhere",
-                        "content": _json(_ref("Health")),
-                    },
-                },
-            ),
-            "/readyz": _operation(
-                "Whether to send this server traffic: not while it drains, "
-                "nor, with --require-synchronized-clock, while its clock is "
-                "unsynchronized or its error above --max-clock-error (moved "
-                "to the admin listener by --admin-listen)",
-                {
-                    "200": {"description": "Ready", "content": _json(_ref("Ready"))},
-                    "503": {
-                        "description": "Draining, or the clock is not good "
-                        "enough: send traffic elsewhere",
-                        "content": _json(_ref("Ready")),
-                    },
-                },
-            ),
-            "/metrics": _operation(
-                "Prometheus metrics (moved to the admin listener by --admin-listen)",
-                {
-                    "200": {
-                        "description": "The Prometheus text format, or "
-                        "OpenMetrics to a scraper that asks for it in Accept",
-                        "content": {
-                            "text/plain": {"schema": {"type": "string"}},
-                            "application/openmetrics-text": {
-                                "schema": {"type": "string"}
-                            },
-                        },
-                    }
-                },
-            ),
-            "/openapi.json": _operation(
-                "This description",
-                {"200": {"description": "OpenAPI 3.2", "content": _json({})}},
-            ),
-        },
+        "paths": paths,
         "components": {
-            "headers": {
-                "Clock-Status": {
-                    "description": "How good the server's clock is, as an "
-                    "RFC 8941 dictionary: sync (a boolean) and max-error "
-                    "(milliseconds; absent when unknown), e.g. "
-                    "sync=?1, max-error=1.25",
-                    "schema": {"type": "string"},
-                }
-            },
-            "schemas": {
-                "TimeDocument": timeDocument,
-                "ExchangeDocument": exchangeDocument,
-                "ZoneList": {"type": "array", "items": {"type": "string"}},
-                "StreamEvent": _streamEvent(),
-                "ShutdownNotice": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["reason"],
-                    "properties": {"reason": {"type": "string"}},
-                },
-                "Health": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["status", "clock", "tzdata"],
-                    "properties": {
-                        "status": {"enum": ["ok", "draining"]},
-                        "clock": _ref("ClockState"),
-                        "tzdata": {
-                            "description": "The zone database answers come "
-                            "from (--tzdata): the system's zone files or the "
-                            "tzdata package, and its tz release",
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["source", "version"],
-                            "properties": {
-                                "source": {"enum": ["system", "package"]},
-                                "version": {
-                                    "type": "string",
-                                    "pattern": "^([0-9]{4}[a-z]+|unknown)$",
-                                    "example": "2026f",
-                                },
-                            },
-                        },
-                    },
-                },
-                "Ready": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["status", "clock"],
-                    "properties": {
-                        "status": {"enum": ["ready", "draining", "not ready"]},
-                        "reason": {"type": "string"},
-                        "clock": _ref("ClockState"),
-                    },
-                },
-                "ClockState": {
-                    "type": "object",
-                    "description": "The server clock's state, as the kernel "
-                    "tells it (ntp_adjtime on Linux; elsewhere unknown)",
-                    "additionalProperties": False,
-                    "required": [
-                        "synchronized",
-                        "max_error_ms",
-                        "est_error_ms",
-                        "leap",
-                        "source",
-                    ],
-                    "properties": {
-                        "synchronized": {"type": ["boolean", "null"]},
-                        "max_error_ms": {"type": ["number", "null"], "minimum": 0},
-                        "est_error_ms": {"type": ["number", "null"], "minimum": 0},
-                        "leap": {
-                            "enum": [
-                                "none",
-                                "insert",
-                                "delete",
-                                "in-progress",
-                                "unknown",
-                            ]
-                        },
-                        "source": {"enum": ["ntp", "pps", "none", "unknown"]},
-                    },
-                },
-                "StepNotice": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["step_ms"],
-                    "properties": {
-                        "step_ms": {
-                            "type": "number",
-                            "description": "How far the wall clock was "
-                            "stepped, in milliseconds: negative if back",
-                        }
-                    },
-                },
-                "TimesyncCall": {
-                    "type": "object",
-                    "required": ["jsonrpc", "method"],
-                    "properties": {
-                        "jsonrpc": {"const": "2.0"},
-                        "id": {},
-                        "method": {"const": "timesync"},
-                        "params": {},
-                    },
-                },
-                "TimesyncAnswer": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": [
-                        "jsonrpc",
-                        "id",
-                        "result",
-                        "clock_synchronized",
-                        "clock_max_error_ms",
-                    ],
-                    "properties": {
-                        "jsonrpc": {"const": "2.0"},
-                        "id": {},
-                        "result": {"type": "integer", "minimum": 0},
-                        "clock_synchronized": {"type": ["boolean", "null"]},
-                        "clock_max_error_ms": {
-                            "type": ["number", "null"],
-                            "minimum": 0,
-                        },
-                    },
-                },
-                "ConversionSide": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": list(SIDE_FIELDS),
-                    "properties": {
-                        name: timeDocument["properties"][name] for name in SIDE_FIELDS
-                    },
-                },
-                "Conversion": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": [
-                        "from",
-                        "to",
-                        "local_time",
-                        "utc_datetime",
-                        "unixtime",
-                        "unixtime_ms",
-                    ],
-                    "properties": {
-                        "from": _ref("ConversionSide"),
-                        "to": _ref("ConversionSide"),
-                        "local_time": {
-                            "enum": ["unique", "gap", "overlap"],
-                            "description": "What time named in from: one "
-                            "instant, none (disambiguated), or two "
-                            "(disambiguated)",
-                        },
-                        "utc_datetime": {"type": "string", "format": "date-time"},
-                        "unixtime": {"type": "integer"},
-                        "unixtime_ms": {"type": "integer"},
-                    },
-                },
-                "Ambiguity": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["error", "parameter", "problem"],
-                    "properties": {
-                        "error": {"type": "string"},
-                        "parameter": {"const": "time"},
-                        "problem": {"enum": ["gap", "overlap"]},
-                        "candidates": {
-                            "type": "array",
-                            "minItems": 2,
-                            "maxItems": 2,
-                            "items": _ref("ConversionSide"),
-                        },
-                    },
-                },
-                "ZoneState": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": list(STATE_FIELDS),
-                    "properties": {
-                        name: timeDocument["properties"][name] for name in STATE_FIELDS
-                    },
-                },
-                "Transitions": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["timezone", "from", "to", "transitions"],
-                    "properties": {
-                        "timezone": {"type": "string"},
-                        "from": {"type": "string", "format": "date-time"},
-                        "to": {"type": "string", "format": "date-time"},
-                        "transitions": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "required": [
-                                    "unixtime",
-                                    "utc_datetime",
-                                    "before",
-                                    "after",
-                                    "dst",
-                                ],
-                                "properties": {
-                                    "unixtime": {"type": "integer"},
-                                    "utc_datetime": {
-                                        "type": "string",
-                                        "format": "date-time",
-                                    },
-                                    "before": _ref("ZoneState"),
-                                    "after": _ref("ZoneState"),
-                                    "dst": {"type": "boolean"},
-                                },
-                            },
-                        },
-                    },
-                },
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {"type": "string"},
-                        "parameter": {"type": "string"},
-                    },
-                },
-            },
+            "headers": {"Clock-Status": _CLOCK_STATUS_HEADER},
+            "schemas": schemas,
         },
     }
-    # Every public path answers OPTIONS, the same way; the operator's do not.
-    for path, item in document["paths"].items():
-        if path not in OPERATOR_PATHS:
-            item["options"] = _preflight(item)
+    if version != "3.2.0":
+        _withoutItemSchemas(paths)
     return document
+
+
+def _withoutItemSchemas(value: object) -> None:
+    """
+    Make each media type of C{value} described by its C{itemSchema} (3.2)
+    a string, as 3.1 can only describe it.
+    """
+    if isinstance(value, dict):
+        if "itemSchema" in value:
+            del value["itemSchema"]
+            value["schema"] = {
+                "type": "string",
+                "description": "A stream of items, each of which "
+                "/openapi-3.2.json describes",
+            }
+        for child in value.values():
+            _withoutItemSchemas(child)
+    elif isinstance(value, list):
+        for child in value:
+            _withoutItemSchemas(child)
+
+
+def openAPIFragment(path: str, version: str) -> Fragment:
+    """
+    @return: the fragment of the path that serves the description in
+        C{version}.
+    """
+    return Fragment(
+        {
+            path: operation(
+                "This description",
+                {
+                    "200": {
+                        "description": f"OpenAPI {version[:3]}",
+                        "content": jsonContent({}),
+                    }
+                },
+            )
+        }
+    )
+
+
+#: The fields of a description's answer: any page may read it.
+_FIELDS = (*JSON_FIELDS, (b"Access-Control-Allow-Origin", b"*"))
 
 
 class OpenAPI(MethodResource):
     """
-    C{/openapi.json}.
+    C{/openapi.json} and C{/openapi-3.2.json}: a description, made once.
     """
 
-    def __init__(self, paths: Iterable[str] | None = None) -> None:
+    def __init__(self, document: Item) -> None:
         """
-        @param paths: the paths the site serves, which the description then
-            lists, in this order; by default every path described.
-        @raise KeyError: if one of C{paths} is not described here.
+        @param document: the description.
         """
         super().__init__()
-        document = openAPIDocument()
-        if paths is not None:
-            document["paths"] = {path: document["paths"][path] for path in paths}
         self._body = json.dumps(document, indent=1).encode()
 
     def answerAllowed(self, ask: Ask) -> Answer:

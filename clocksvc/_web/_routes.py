@@ -1,16 +1,19 @@
 # -*- test-case-name: tests.test_site,tests.test_openapi,tests.test_metrics -*-
 """
 clocksvc's routes, declared once: each endpoint's first path segment, its
-label in C{/metrics}, its paths in C{/openapi.json}, and how its resource is
-made. The resource tree, the metrics' labels, the OpenAPI paths, and the
-quick answers are all derived from L{ROUTES}; adding an endpoint is one
-entry here, plus its resource and tests.
+label in C{/metrics}, its part of the OpenAPI description, and how its
+resource is made. The resource tree, the metrics' labels and the OpenAPI
+description (L{openAPIDocument}) are all derived from L{ROUTES}, and the
+quick answers go down the tree it builds; adding an endpoint is one entry
+here, plus its resource (with its C{answer} and its description's
+fragment) and tests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
@@ -19,26 +22,38 @@ from twisted.web.resource import IResource, Resource
 from .._http import Limits
 from .._time import ZoneCatalogue
 from ._answer import Answering
-from ._api import APIDirectory, Format, NegotiatedRoot, Now, Timezones
+from ._api import (
+    APIDirectory,
+    Format,
+    NegotiatedRoot,
+    Now,
+    Timezones,
+    nowFragment,
+    rootFragment,
+    zonesFragment,
+)
 from ._clockhealth import ClockHealth, StepWatch
-from ._conversions import Convert, Transitions
-from ._geoip import GeoIP, IPZone
-from ._health import Health, Readiness, Ready
-from ._live import FAVICON_CACHE, LivePage, StaticFile
-from ._metrics import MetricsPage, SiteMetrics
-from ._openapi import OpenAPI
+from ._conversions import Convert, Transitions, convertFragment, transitionsFragment
+from ._geoip import GeoIP, IPZone, ipFragment
+from ._health import Health, Readiness, Ready, healthFragment, readyFragment
+from ._live import FAVICON_CACHE, LivePage, StaticFile, liveFragment, staticFragment
+from ._metrics import MetricsPage, SiteMetrics, metricsFragment
+from ._openapi import Fragment, OpenAPI, openAPIFragment
+from ._openapi import openAPIDocument as assemble
 from ._page import ClockPage
 from ._resource import NOT_FOUND
-from ._stream import Stream, Ticker
-from ._sync import Timesync, WellKnownTime
+from ._stream import Stream, Ticker, streamFragment
+from ._sync import Timesync, WellKnownTime, timesyncFragment, wellKnownFragment
 
 __all__ = [
+    "OPERATOR_PATHS",
     "ROUTES",
     "Parts",
     "Route",
     "buildTree",
     "metricLabels",
     "mounted",
+    "openAPIDocument",
     "openAPIPaths",
 ]
 
@@ -88,7 +103,8 @@ class Route:
         mounted at; or the first two, as C{b"api/ip"}, to mount it below
         the resource of a route before it.
     @ivar label: its C{endpoint} label in C{/metrics}.
-    @ivar paths: its paths in C{/openapi.json}.
+    @ivar openapi: its part of the OpenAPI description: its paths, and the
+        schemas only they use.
     @ivar make: makes its resource.
     @ivar admin: whether it is one of the operator's (C{/healthz},
         C{/metrics}), which C{--admin-listen} moves to a site of their own.
@@ -101,10 +117,17 @@ class Route:
 
     segment: bytes
     label: str
-    paths: tuple[str, ...]
+    openapi: Fragment
     make: Callable[[Parts], IResource]
     admin: bool = False
     deeper: tuple[tuple[bytes, str], ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """
+        Its paths in the OpenAPI description.
+        """
+        return tuple(self.openapi.paths)
 
 
 def _now(forced: Format | None) -> Callable[[Parts], Now]:
@@ -157,17 +180,6 @@ def _stream(parts: Parts) -> IResource:
     return stream
 
 
-def _zonePaths() -> tuple[str, ...]:
-    paths = ["/api/timezone"]
-    for depth in range(1, 4):
-        paths.append(
-            "/api/timezone/" + "/".join(["{area}", "{location}", "{region}"][:depth])
-        )
-    zones = tuple(path for plain in paths for path in (plain, plain + ".txt"))
-    # A zone's transitions, below a zone of two or three segments.
-    return (*zones, *(plain + "/transitions" for plain in paths[2:]))
-
-
 def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
     def make(parts: Parts) -> IResource:
         return IPZone(
@@ -181,95 +193,97 @@ ROUTES: tuple[Route, ...] = (
     Route(
         b"",
         "/",
-        ("/",),
+        rootFragment(),
         lambda parts: NegotiatedRoot(
             ClockPage(parts.clock, parts.defaultZone),
             _now(None)(parts),
             parts.clock,
         ),
     ),
-    Route(
-        b"now",
-        "/now",
-        ("/now",),
-        _now(None),
-    ),
+    Route(b"now", "/now", nowFragment("/now", "The current time"), _now(None)),
     Route(
         b"now.json",
         "/now.json",
-        ("/now.json",),
+        nowFragment("/now.json", "The current time, in JSON"),
         _now("json"),
     ),
     Route(
         b"now.txt",
         "/now.txt",
-        ("/now.txt",),
+        nowFragment("/now.txt", "The current time, as text"),
         _now("text"),
     ),
     Route(
         b"api",
         "/api/timezone",
-        (*_zonePaths(), "/api/convert"),
+        zonesFragment() + transitionsFragment() + convertFragment(),
         _timezones,
         deeper=(
             (b"api/convert", "/api/convert"),
             (b"api/timezone/*/transitions", "/api/timezone/transitions"),
         ),
     ),
-    Route(
-        b"api/ip",
-        "/api/ip",
-        ("/api/ip", "/api/ip/{address}", "/api/ip/{address}.txt"),
-        _ip(None),
-    ),
-    Route(b"api/ip.txt", "/api/ip", ("/api/ip.txt",), _ip("text")),
+    Route(b"api/ip", "/api/ip", ipFragment(None), _ip(None)),
+    Route(b"api/ip.txt", "/api/ip", ipFragment("text"), _ip("text")),
     Route(
         b"openapi.json",
         "/openapi.json",
-        ("/openapi.json",),
-        lambda parts: OpenAPI(openAPIPaths()),
+        openAPIFragment("/openapi.json", "3.1.0"),
+        lambda parts: OpenAPI(openAPIDocument("3.1.0")),
+    ),
+    Route(
+        b"openapi-3.2.json",
+        "/openapi-3.2.json",
+        openAPIFragment("/openapi-3.2.json", "3.2.0"),
+        lambda parts: OpenAPI(openAPIDocument("3.2.0")),
     ),
     Route(
         b"timesync",
         "/timesync",
-        ("/timesync",),
+        timesyncFragment(),
         lambda parts: Timesync(parts.clock, health=parts.health),
     ),
-    Route(
-        b".well-known",
-        "/.well-known/time",
-        ("/.well-known/time",),
-        _wellKnown,
-    ),
-    Route(
-        b"stream",
-        "/stream",
-        ("/stream",),
-        _stream,
-    ),
+    Route(b".well-known", "/.well-known/time", wellKnownFragment(), _wellKnown),
+    Route(b"stream", "/stream", streamFragment(), _stream),
     Route(
         b"live",
         "/live",
-        ("/live",),
+        liveFragment(),
         # In the zone /now answers in: the server's.
         lambda parts: LivePage(parts.clock, parts.health, parts.defaultZone),
     ),
     Route(
         b"live.js",
         "/live.js",
-        ("/live.js",),
+        staticFragment(
+            "/live.js",
+            "The live page's script",
+            "JavaScript",
+            {"text/javascript": {"schema": {"type": "string"}}},
+        ),
         lambda parts: StaticFile("live.js", b"text/javascript; charset=utf-8"),
     ),
     Route(
         b"live.css",
         "/live.css",
-        ("/live.css",),
+        staticFragment(
+            "/live.css",
+            "The live page's style sheet",
+            "CSS",
+            {"text/css": {"schema": {"type": "string"}}},
+        ),
         lambda parts: StaticFile("live.css", b"text/css; charset=utf-8"),
     ),
     Route(
         b"favicon.ico",
         "/favicon.ico",
-        ("/favicon.ico",),
+        staticFragment(
+            "/favicon.ico",
+            "The icon browsers show for this server",
+            "An ICO file: a clock face, 16 and 32 pixels square",
+            # Binary: no schema (OpenAPI 3.1 and later).
+            {"image/vnd.microsoft.icon": {}},
+        ),
         lambda parts: StaticFile(
             "favicon.ico", b"image/vnd.microsoft.icon", FAVICON_CACHE
         ),
@@ -277,25 +291,42 @@ ROUTES: tuple[Route, ...] = (
     Route(
         b"healthz",
         "/healthz",
-        ("/healthz",),
+        healthFragment(),
         lambda parts: Health(parts.draining, parts.health),
         admin=True,
     ),
     Route(
         b"readyz",
         "/readyz",
-        ("/readyz",),
+        readyFragment(),
         lambda parts: Ready(parts.draining, parts.health, parts.readiness),
         admin=True,
     ),
     Route(
         b"metrics",
         "/metrics",
-        ("/metrics",),
+        metricsFragment(),
         lambda parts: MetricsPage(parts.metrics),
         admin=True,
     ),
 )
+
+#: The operator's paths, which answer no OPTIONS (their resources'
+#: C{crossOrigin}; C{tests.test_cors} checks the two agree).
+OPERATOR_PATHS = tuple(path for route in ROUTES if route.admin for path in route.paths)
+
+
+def openAPIDocument(
+    version: str = "3.1.0", routes: Iterable[Route] = ROUTES
+) -> dict[str, Any]:
+    """
+    @param version: the OpenAPI version: C{"3.1.0"}, as C{/openapi.json}
+        serves it, or C{"3.2.0"}, as C{/openapi-3.2.json} does.
+    @return: the OpenAPI description of C{routes}, assembled from their
+        fragments: every public path answers C{OPTIONS}, the operator's
+        do not.
+    """
+    return assemble(((route.openapi, not route.admin) for route in routes), version)
 
 
 def metricLabels() -> dict[bytes, str]:

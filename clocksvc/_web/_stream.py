@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import (
@@ -31,6 +31,7 @@ from .._time import ZoneCatalogue, documentJSONAt
 from ._answer import Answer, Ask, askOf
 from ._api import JSON_FORM, QueryError, TimeResource, clientIP, zoneFromQuery
 from ._clockhealth import STEP_THRESHOLD, ClockHealth, StepWatch
+from ._openapi import TZ, Fragment, error, operation, ref
 from ._resource import timeHeaders
 
 __all__ = ["SHUTDOWN_EVENT", "Stream", "Ticker", "stepEvent"]
@@ -362,4 +363,118 @@ def stepEvent(step: float) -> bytes:
     """
     return b'event: step\ndata: {"step_ms":%s}\n\n' % (
         json.dumps(round(step * 1000, 3)).encode(),
+    )
+
+
+# The description of this resource's path (/openapi.json).
+
+
+def _jsonData(schema: dict[str, Any]) -> dict[str, Any]:
+    """
+    @return: the schema of an event's C{data} that holds JSON valid against
+        C{schema}.
+    """
+    return {
+        "type": "string",
+        "contentMediaType": "application/json",
+        "contentSchema": schema,
+    }
+
+
+def _streamEvent() -> dict[str, Any]:
+    """
+    @return: the schema of one of C{/stream}'s events, as the HTML standard
+        parses them (and OpenAPI 3.2's generic C{text/event-stream} schema
+        reads them): C{event}, C{id}, C{retry} and C{data}, each a string but
+        C{retry}. A block without C{data} is no event, so the stream's first
+        block (C{retry: 1000}) is not one; C{id} carries on to the events
+        after it that set none, as it does to C{shutdown}.
+    """
+    return {
+        "type": "object",
+        "description": "A tick (its id and the document's unixtime are the "
+        "second that began), a step of the server's wall clock, or, last, "
+        "the shutdown notice.",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"enum": ["tick", "step", "shutdown"]},
+            "id": {"type": "string", "pattern": "^[0-9]+$"},
+            "retry": {"type": "integer", "minimum": 0},
+            "data": {"type": "string"},
+        },
+        "additionalProperties": False,
+        # As if/then rather than oneOf, so that a validator reports what is
+        # wrong with the data of the event it is, not that none matched.
+        "allOf": [
+            {
+                "if": {"properties": {"event": {"const": "tick"}}},
+                "then": {
+                    "required": ["id"],
+                    "properties": {"data": _jsonData(ref("TimeDocument"))},
+                },
+            },
+            {
+                "if": {"properties": {"event": {"const": "step"}}},
+                "then": {"properties": {"data": _jsonData(ref("StepNotice"))}},
+            },
+            {
+                "if": {"properties": {"event": {"const": "shutdown"}}},
+                "then": {"properties": {"data": _jsonData(ref("ShutdownNotice"))}},
+            },
+        ],
+    }
+
+
+def streamFragment() -> Fragment:
+    """
+    @return: the description of C{/stream} (L{Stream}), in OpenAPI 3.2: each
+        event's schema is its C{itemSchema}.
+    """
+    return Fragment(
+        {
+            "/stream": operation(
+                "Server-sent events: a tick event with the time document at "
+                "each second boundary",
+                {
+                    "200": {
+                        "description": "An endless event stream: first a "
+                        "retry of 1000 ms for reconnecting clients, then a "
+                        "tick event each second; a step event when the "
+                        "server's wall clock is stepped, after which the "
+                        "ticks follow the new time (after a step back, ids "
+                        "come again); a shutdown event ends it when the "
+                        "server stops",
+                        # No schema: in 3.2 it would describe the whole
+                        # stream, which never ends; itemSchema is each event.
+                        "content": {
+                            "text/event-stream": {"itemSchema": ref("StreamEvent")}
+                        },
+                    },
+                    "400": error("A malformed query parameter"),
+                    "404": error("No zone has that name"),
+                },
+                [TZ],
+            )
+        },
+        {
+            "StreamEvent": _streamEvent(),
+            "ShutdownNotice": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string"}},
+            },
+            "StepNotice": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["step_ms"],
+                "properties": {
+                    "step_ms": {
+                        "type": "number",
+                        "description": "How far the wall clock was "
+                        "stepped, in milliseconds: negative if back",
+                    }
+                },
+            },
+        },
     )

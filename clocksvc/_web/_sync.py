@@ -15,6 +15,7 @@ from twisted.web import http
 from ._answer import Answer, Ask, Fields
 from ._api import JSON_FORM, TimeResource
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
+from ._openapi import CLOCK_STATUS, Fragment, error, jsonContent, operation, ref
 from ._resource import JSON_FIELDS, MethodResource
 
 __all__ = [
@@ -190,3 +191,90 @@ class WellKnownTime(MethodResource):
             more=((b"X-Httpstime", httpsTime(now)),),
             date=now,
         )
+
+
+# The description of these resources' paths (/openapi.json).
+
+
+def timesyncFragment() -> Fragment:
+    """
+    @return: the description of C{/timesync} (L{Timesync}).
+    """
+    return Fragment(
+        {
+            "/timesync": {
+                "post": {
+                    "summary": "The npm timesync library's call: the server's "
+                    "time in milliseconds",
+                    "requestBody": {
+                        "required": True,
+                        "content": jsonContent(ref("TimesyncCall")),
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The server's time",
+                            "content": jsonContent(ref("TimesyncAnswer")),
+                        },
+                        "400": error("Not a timesync call"),
+                        "413": error("A body over 64 KiB"),
+                    },
+                },
+            },
+        },
+        {
+            "TimesyncCall": {
+                "type": "object",
+                "required": ["jsonrpc", "method"],
+                "properties": {
+                    "jsonrpc": {"const": "2.0"},
+                    "id": {},
+                    "method": {"const": "timesync"},
+                    "params": {},
+                },
+            },
+            "TimesyncAnswer": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [
+                    "jsonrpc",
+                    "id",
+                    "result",
+                    "clock_synchronized",
+                    "clock_max_error_ms",
+                ],
+                "properties": {
+                    "jsonrpc": {"const": "2.0"},
+                    "id": {},
+                    "result": {"type": "integer", "minimum": 0},
+                    "clock_synchronized": {"type": ["boolean", "null"]},
+                    "clock_max_error_ms": {"type": ["number", "null"], "minimum": 0},
+                },
+            },
+        },
+    )
+
+
+def wellKnownFragment() -> Fragment:
+    """
+    @return: the description of C{/.well-known/time} (L{WellKnownTime}).
+    """
+    return Fragment(
+        {
+            "/.well-known/time": operation(
+                "The time in the X-HTTPSTIME header",
+                {
+                    "204": {
+                        "description": "No body",
+                        "headers": {
+                            "Clock-Status": CLOCK_STATUS,
+                            "X-HTTPSTIME": {
+                                "description": "Seconds since the epoch, with "
+                                "microseconds",
+                                "schema": {"type": "string"},
+                            },
+                        },
+                    }
+                },
+            )
+        }
+    )

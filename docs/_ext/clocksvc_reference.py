@@ -74,7 +74,7 @@ def endpointsMarkdown() -> str:
     @return: a section for every path of C{/openapi.json}, a line for each
         of its operations, with their parameters and answers.
     """
-    from clocksvc._web._openapi import openAPIDocument
+    from clocksvc._web._routes import openAPIDocument
 
     document = openAPIDocument()
     out: list[str] = []
