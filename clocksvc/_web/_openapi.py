@@ -222,10 +222,16 @@ def _preflight(item: Item) -> Item:
     @param item: a public path's item, with its other operations.
     @return: its OPTIONS operation: what it allows, and the answer to a CORS
         preflight (L{answerOptions<clocksvc._web._resource.answerOptions>}),
-        with the path's parameters, as its other operations have them.
+        with the path's parameters, as its other operations name them; but
+        any value of them is answered, by the resource the path leads to,
+        whether a C{GET} of it would find anything or not.
     """
     pathParameters = {
-        parameter["name"]: parameter
+        parameter["name"]: {
+            **parameter,
+            "schema": {"type": "string"},
+            "description": "Any value: the answer is the same",
+        }
         for operation in item.values()
         for parameter in operation.get("parameters", [])
         if parameter["in"] == "path"
