@@ -168,6 +168,14 @@ _Pieces = tuple[str, str, str, str, str, str]
 _pieces: dict[tuple[ZoneInfo, int, bool], _Pieces] = {}
 #: How many seconds' pieces are kept; a few zones' worth of seconds.
 _PIECES_KEPT = 512
+#: The pieces asked for last, with their zone, second and form: set before
+#: the function that declares it global, as PyPy requires.
+_lastPieces: tuple[ZoneInfo | None, int, bool, _Pieces] = (
+    None,
+    0,
+    False,
+    ("", "", "", "", "", ""),
+)
 
 
 def _textValue(value: object) -> str:
@@ -209,15 +217,21 @@ def _piecesAt(seconds: float, zone: ZoneInfo, text: bool) -> tuple[int, int, _Pi
     @return: C{seconds} rounded to the microsecond, as L{timeDocument}
         rounds it, its microsecond, and the pieces of its second's document.
     """
+    global _lastPieces
     micros = round(seconds * 1_000_000)
     whole, fraction = divmod(micros, 1_000_000)
+    lastZone, lastWhole, lastText, pieces = _lastPieces
+    if zone is lastZone and whole == lastWhole and text is lastText:
+        # The pieces asked for last, as most requests in a second ask.
+        return micros, fraction, pieces
     key = (zone, whole, text)
-    pieces = _pieces.get(key)
-    if pieces is None:
+    found = _pieces.get(key)
+    if found is None:
         if len(_pieces) >= _PIECES_KEPT:
             _pieces.clear()
-        pieces = _pieces[key] = _secondPieces(zone, whole, text)
-    return micros, fraction, pieces
+        found = _pieces[key] = _secondPieces(zone, whole, text)
+    _lastPieces = (zone, whole, text, found)
+    return micros, fraction, found
 
 
 #: Client addresses as JSON strings, by address: a server's clients come

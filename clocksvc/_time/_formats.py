@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -82,7 +83,7 @@ def clockPageBody(seconds: float, zone: ZoneInfo | None = None) -> bytes:
 _lastStamp: tuple[int, str] = (0, "1970-01-01T00:00:00")
 
 
-def akamaiTime(seconds: float, names: set[bytes]) -> bytes:
+def akamaiTime(seconds: float, names: AbstractSet[bytes]) -> bytes:
     """
     Answer as time.akamai.com does to C{?ms}, C{?iso} and C{?iso&ms}.
 

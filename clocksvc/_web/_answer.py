@@ -36,16 +36,19 @@ from .._http import httpDate
 __all__ = [
     "Answer",
     "Answering",
+    "Args",
     "Ask",
     "Fields",
     "applyAnswer",
     "askOf",
     "bodyFor",
     "makeAnswer",
-    "merged",
     "queryArgs",
     "queryNames",
 ]
+
+#: A query's parameters, each with its values in order (L{queryArgs}).
+Args = Mapping[bytes, Sequence[bytes]]
 
 #: Header fields, in order: each a name, as Twisted writes it (C{Headers}'
 #: canonical capitals, such as C{X-Httpstime}), and a value.
@@ -116,17 +119,6 @@ class Answer(NamedTuple):
 makeAnswer = tuple.__new__
 
 
-def merged(first: Fields, then: Fields) -> Fields:
-    """
-    @return: the fields that setting C{first}, then C{then}, on a Twisted
-        response leaves: a name set again keeps its place and takes the
-        later value.
-    """
-    fields = dict(first)
-    fields.update(then)
-    return tuple(fields.items())
-
-
 class Answering(Resource):
     """
     A resource that the quick path and Twisted's traversal both ask the
@@ -187,7 +179,8 @@ def askOf(request: IRequest) -> Ask:
     @return: what C{request}, traversed to a resource, asks of it.
     """
     _, _, query = request.uri.partition(b"?")
-    content = request.content
+    # Twisted's own requests have one; a test's stand-in may have none.
+    content = getattr(request, "content", None)
     return Ask(
         request.method,
         tuple(request.postpath or ()),
@@ -239,10 +232,10 @@ _parsed: dict[bytes, dict[bytes, list[bytes]]] = {}
 #: past 256 KiB.
 _KEPT = 256
 _LONGEST_KEPT = 1024
-_NONE: Mapping[bytes, Sequence[bytes]] = {}
+_NONE: Args = {}
 
 
-def queryArgs(ask: Ask) -> Mapping[bytes, Sequence[bytes]]:
+def queryArgs(ask: Ask) -> Args:
     """
     @return: the parameters of C{ask}'s query, each with its values in
         order, as Twisted's C{request.args} has them (bare names such as
@@ -262,9 +255,22 @@ def queryArgs(ask: Ask) -> Mapping[bytes, Sequence[bytes]]:
     return found
 
 
-def queryNames(ask: Ask) -> set[bytes]:
+#: The names of the queries read, by their text, as L{_parsed} keeps their
+#: parameters.
+_named: dict[bytes, frozenset[bytes]] = {}
+
+
+def queryNames(ask: Ask) -> frozenset[bytes]:
     """
     @return: the names in C{ask}'s query, with or without a value, as sent:
         L{queryArgs} leaves out bare names like C{?iso}.
     """
-    return {item.partition(b"=")[0] for item in ask.query.split(b"&")}
+    query = ask.query
+    found = _named.get(query)
+    if found is None:
+        found = frozenset(item.partition(b"=")[0] for item in query.split(b"&"))
+        if len(query) <= _LONGEST_KEPT:
+            if len(_named) >= _KEPT:
+                _named.clear()
+            _named[query] = found
+    return found

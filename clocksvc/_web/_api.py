@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IAddress, IReactorTime
-from twisted.web import http
+from twisted.web.http import BAD_REQUEST, NOT_FOUND
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 
@@ -41,6 +41,7 @@ from .._time import (
 from ._answer import (
     Answer,
     Answering,
+    Args,
     Ask,
     Fields,
     applyAnswer,
@@ -200,16 +201,25 @@ def badParameter(name: str, reason: str) -> QueryError:
     @return: the 400 error for a malformed query parameter C{name}.
     """
     return QueryError(
-        http.BAD_REQUEST, f"invalid query parameter {name}: {reason}", parameter=name
+        BAD_REQUEST, f"invalid query parameter {name}: {reason}", parameter=name
     )
 
 
-def queryValue(ask: Ask, name: str) -> str | None:
+@lru_cache(maxsize=64)
+def _encoded(name: str) -> bytes:
     """
+    @return: a query parameter's name as the query has it.
+    """
+    return name.encode()
+
+
+def queryValue(args: Args, name: str) -> str | None:
+    """
+    @param args: a query's parameters (L{queryArgs}).
     @return: the one value of query parameter C{name}, or L{None} if absent.
     @raise QueryError: if it is given more than once or is not UTF-8.
     """
-    values = queryArgs(ask).get(name.encode())
+    values = args.get(_encoded(name))
     if values is None:
         return None
     if len(values) != 1:
@@ -242,13 +252,13 @@ def parseT1(text: str) -> int | float | None:
     return None
 
 
-def t1FromQuery(ask: Ask) -> int | float | None:
+def t1FromQuery(args: Args) -> int | float | None:
     """
     @return: the client's send time from the C{t1} query parameter, as
         L{parseT1} reads it; L{None} if absent.
     @raise QueryError: 400 if C{t1} is not such a number.
     """
-    text = queryValue(ask, "t1")
+    text = queryValue(args, "t1")
     if text is None:
         return None
     t1 = parseT1(text)
@@ -332,14 +342,14 @@ _FORCED: dict[Format, Form] = {"json": JSON_FORM, "text": TEXT_FORM}
 _NEGOTIATED = {offer: _form(format, VARY_FIELDS) for offer, format in _FORMATS.items()}
 
 
-def instantFromQuery(ask: Ask, name: str = "at") -> Fraction | None:
+def instantFromQuery(args: Args, name: str = "at") -> Fraction | None:
     """
     @return: the instant that query parameter C{name} names, RFC 3339 or
         Unix seconds (L{INSTANT<clocksvc._time.INSTANT>}), in seconds since
         the epoch; L{None} if absent.
     @raise QueryError: 400 if it is not such an instant, or out of range.
     """
-    text = queryValue(ask, name)
+    text = queryValue(args, name)
     if text is None:
         return None
     instant = parseInstant(text)
@@ -378,7 +388,7 @@ def zoneNamed(catalogue: ZoneCatalogue, name: str) -> ZoneInfo | None:
 
 
 def zoneFromQuery(
-    ask: Ask,
+    args: Args,
     catalogue: ZoneCatalogue,
     defaultZone: ZoneInfo | None,
     parameter: str = "tz",
@@ -393,18 +403,21 @@ def zoneFromQuery(
         if it names no zone (naming the parameter, but for C{tz}, whose
         answer is worldtimeapi's).
     """
-    name = queryValue(ask, parameter)
+    name = queryValue(args, parameter)
     if name is None:
         if defaultZone is None:
             raise badParameter(parameter, "required")
         return defaultZone
+    # A zone that a name names is one that has a name: the name's shape is
+    # checked only when it names none (zoneNamed checks it, too, before it
+    # looks it up), which is most of the work for names asked before.
+    zone = zoneNamed(catalogue, name)
+    if zone is not None:
+        return zone
     if not isZoneName(name):
         raise badParameter(parameter, "an IANA time zone name, like Europe/Berlin")
-    zone = zoneNamed(catalogue, name)
-    if zone is None:
-        detail = {} if parameter == "tz" else {"parameter": parameter}
-        raise QueryError(http.NOT_FOUND, "unknown location", **detail)
-    return zone
+    detail = {} if parameter == "tz" else {"parameter": parameter}
+    raise QueryError(NOT_FOUND, "unknown location", **detail)
 
 
 class TimeResource(MethodResource):
@@ -574,7 +587,7 @@ class _APINotFound(Answering):
 
 
 _API_NOT_FOUND_ANSWER = Answer(
-    http.NOT_FOUND, (*TIME_FIELDS, *JSON_FIELDS), jsonBody({"error": "not found"})
+    NOT_FOUND, (*TIME_FIELDS, *JSON_FIELDS), jsonBody({"error": "not found"})
 )
 _API_NOT_FOUND = _APINotFound()
 
@@ -607,10 +620,11 @@ class Now(TimeResource):
         form = self.formOf(ask)
         zone, t1, at = self._defaultZone, None, None
         if ask.query:
+            args = queryArgs(ask)
             try:
-                zone = zoneFromQuery(ask, self._catalogue, self._defaultZone)
-                t1 = t1FromQuery(ask)
-                at = instantFromQuery(ask)
+                zone = zoneFromQuery(args, self._catalogue, self._defaultZone)
+                t1 = t1FromQuery(args)
+                at = instantFromQuery(args)
             except QueryError as e:
                 return self.queryError(form, e)
         if t1 is None or at is not None:
@@ -626,13 +640,8 @@ class Now(TimeResource):
             received,
             self._clock,
         )
-        return Answer(
-            200,
-            fields,
-            body,
-            ((b"Server-Timing", timing), *form.type),
-            received,
-        )
+        more = ((b"Server-Timing", timing), *form.type)
+        return makeAnswer(Answer, (200, fields, body, more, received, None))
 
 
 #: Renders a zone's resource below L{Timezones}: given the request, the
@@ -686,7 +695,7 @@ class Timezones(TimeResource):
             return self._listAnswer(form, self._catalogue.names())
         if self._forced is not None:
             # /api/timezone.txt has nothing below it.
-            return self.error(form, http.NOT_FOUND, "unknown location")
+            return self.error(form, NOT_FOUND, "unknown location")
         joined = b"/".join(path)
         if form is TEXT_FORM:
             # The last segment's .txt, which chose the form, names nothing.
@@ -708,12 +717,12 @@ class Timezones(TimeResource):
         try:
             # The paths that may name a zone take ?at=: a malformed one is
             # refused whatever the path turns out to name.
-            instantFromQuery(ask)
+            instantFromQuery(queryArgs(ask))
         except QueryError as e:
             return self.queryError(form, e)
         if zones:
             return self._listAnswer(form, zones)
-        return self.error(form, http.NOT_FOUND, "unknown location")
+        return self.error(form, NOT_FOUND, "unknown location")
 
     def zoneAnswer(self, ask: Ask, form: Form, zone: ZoneInfo, address: str) -> Answer:
         """
@@ -726,7 +735,7 @@ class Timezones(TimeResource):
         """
         now = self._clock.seconds()
         try:
-            at = instantFromQuery(ask) if ask.query else None
+            at = instantFromQuery(queryArgs(ask))
         except QueryError as e:
             return self.queryError(form, e)
         return self.documentAnswer(form, zone, now, address, at)
@@ -780,12 +789,9 @@ class NegotiatedRoot(MethodResource):
             names = queryNames(ask)
             if b"iso" in names or b"ms" in names:
                 now = self._clock.seconds()
-                return Answer(
-                    200,
-                    self._now.timeFields(TEXT_FIELDS),
-                    akamaiTime(now, names),
-                    date=now,
-                )
+                fields = self._now.timeFields(TEXT_FIELDS)
+                body = akamaiTime(now, names)
+                return makeAnswer(Answer, (200, fields, body, (), now, None))
         if _ROOT.choose(ask.accept) == "text/html":
             # The page's own fields, after the time fields and Vary, whose
             # Cache-Control (no-store) is the page's too.

@@ -30,7 +30,7 @@ from .._time import (
     timeDocument,
     transitionsBetween,
 )
-from ._answer import Answer, Ask, Fields
+from ._answer import Answer, Ask, Fields, queryArgs
 from ._api import (
     JSON_FORM,
     QueryError,
@@ -117,10 +117,11 @@ class Convert(TimeResource):
         self._catalogue = catalogue
 
     def answerAllowed(self, ask: Ask) -> Answer:
+        args = queryArgs(ask)
         try:
-            source = zoneFromQuery(ask, self._catalogue, None, "from")
-            target = zoneFromQuery(ask, self._catalogue, None, "to")
-            text = queryValue(ask, "time")
+            source = zoneFromQuery(args, self._catalogue, None, "from")
+            target = zoneFromQuery(args, self._catalogue, None, "to")
+            text = queryValue(args, "time")
             if text is None:
                 raise badParameter("time", "required")
             local = localTime(text)
@@ -130,7 +131,7 @@ class Convert(TimeResource):
                     "a local date-time without offset, like 2024-03-31T02:30:00, "
                     "in the years 1000 to 9998",
                 )
-            how = queryValue(ask, "disambiguate")
+            how = queryValue(args, "disambiguate")
             if how is None:
                 how = "reject"
             elif how not in DISAMBIGUATIONS:
@@ -207,9 +208,10 @@ class Transitions:
         @return: the transitions of C{zone} that C{ask} asks for, as JSON;
             or a 400 if its range is malformed, backwards or too long.
         """
+        args = queryArgs(ask)
         try:
-            start = instantFromQuery(ask, "from")
-            end = instantFromQuery(ask, "to")
+            start = instantFromQuery(args, "from")
+            end = instantFromQuery(args, "to")
         except QueryError as e:
             return owner.queryError(JSON_FORM, e)
         given = start is not None

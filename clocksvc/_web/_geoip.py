@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 import maxminddb
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.web import http
+from twisted.web.http import BAD_REQUEST, NOT_FOUND, NOT_IMPLEMENTED
 
 from .._time import ZoneCatalogue, defaultCatalogue, isZoneName
-from ._answer import Answer, Ask
+from ._answer import Answer, Ask, queryArgs
 from ._api import Format, QueryError, Timezones, clientIP, instantFromQuery
 from ._clockhealth import ClockHealth
 from ._openapi import AT, Fragment, error, jsonContent, operation, ref, text
@@ -211,29 +211,29 @@ class IPZone(Timezones):
     def answerAllowed(self, ask: Ask) -> Answer:
         form = self.formOf(ask)
         if self._geoip is None:
-            return self.error(form, http.NOT_IMPLEMENTED, NO_DATABASE)
+            return self.error(form, NOT_IMPLEMENTED, NO_DATABASE)
         segments = list(ask.path)
         if segments and segments[-1].endswith(b".txt"):
             segments[-1] = segments[-1][: -len(b".txt")]
         if len(segments) > 1 or (segments and self._forced is not None):
             # /api/ip/A/B, /api/ip.txt/A: nothing is there.
-            return self.error(form, http.NOT_FOUND, "not found")
+            return self.error(form, NOT_FOUND, "not found")
         if segments:
             try:
                 address = parseAddress(segments[0].decode("ascii"))
             except ValueError:  # UnicodeDecodeError too
-                return self.error(form, http.BAD_REQUEST, "invalid IP address")
+                return self.error(form, BAD_REQUEST, "invalid IP address")
         else:
             address = clientIP(ask)
         try:
             # A malformed ?at= is refused whatever the address, as for the
             # zones' paths.
-            instantFromQuery(ask)
+            instantFromQuery(queryArgs(ask))
         except QueryError as e:
             return self.queryError(form, e)
         zone = self._geoip.zoneOf(address)
         if zone is None:
-            return self.error(form, http.NOT_FOUND, "unknown location")
+            return self.error(form, NOT_FOUND, "unknown location")
         return self.zoneAnswer(ask, form, zone, address)
 
 

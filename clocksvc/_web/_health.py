@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from twisted.web import http
+from twisted.web.http import OK, SERVICE_UNAVAILABLE
 
 from .._time import zoneDatabase
 from ._answer import Answer, Ask
@@ -58,10 +58,10 @@ class Health(MethodResource):
 
     def answerAllowed(self, ask: Ask) -> Answer:
         answer: dict[str, object] = {}
-        code = http.OK
+        code = OK
         if self._draining():
             answer["status"] = "draining"
-            code = http.SERVICE_UNAVAILABLE
+            code = SERVICE_UNAVAILABLE
         else:
             answer["status"] = "ok"
         if self._health is not None:
@@ -131,14 +131,14 @@ class Ready(MethodResource):
     def answerAllowed(self, ask: Ask) -> Answer:
         state = self._health.state()
         answer: dict[str, object] = {"status": "ready"}
-        code = http.OK
+        code = OK
         problem = self._readiness.problem(state)
         if self._draining():
             answer["status"] = "draining"
-            code = http.SERVICE_UNAVAILABLE
+            code = SERVICE_UNAVAILABLE
         elif problem is not None:
             answer = {"status": "not ready", "reason": problem}
-            code = http.SERVICE_UNAVAILABLE
+            code = SERVICE_UNAVAILABLE
         answer["clock"] = state.asJSON()
         return Answer(code, _FIELDS, jsonBody(answer))
 

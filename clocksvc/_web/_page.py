@@ -17,13 +17,16 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
 from .._time import clockPageBody
-from ._answer import Answer, Ask, applyAnswer, askOf
+from ._answer import Answer, Ask, applyAnswer
 from ._reactors import defaultClock
 from ._resource import MethodResource, pageFields
 
 #: The page's fields: an HTML page's, and no caching, since the page is the
 #: time now: a cached copy is a wrong answer.
 _FIELDS = (*pageFields(), (b"Cache-Control", b"no-store"))
+#: What the page is asked when the lesson's way renders it: it answers any
+#: request alike.
+_ANY = Ask(b"GET", (), b"", None, None)
 
 __all__ = ["ClockPage"]
 
@@ -72,15 +75,16 @@ class ClockPage(MethodResource):
 
     def answerAllowed(self, ask: Ask) -> Answer:
         """
-        @return: the page, as the lesson's C{render_GET} renders it.
+        @return: the page, whatever C{ask} is.
         """
         return Answer(200, _FIELDS, self.pageAt(self._clock.seconds()))
 
     def render_GET(self, request: IRequest) -> bytes | int:
         """
-        Render the page for the clock's current time, as the lesson's does.
+        Render the page for the clock's current time, as the lesson's does:
+        its answer (L{answerAllowed}), applied to C{request}.
 
         @param request: the request to answer.
         @return: the page.
         """
-        return applyAnswer(request, self.answerAllowed(askOf(request)))
+        return applyAnswer(request, self.answerAllowed(_ANY))

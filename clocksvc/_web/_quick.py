@@ -86,7 +86,7 @@ class QuickAnswers:
         found = self._routes.get(path)
         if found is None or found[0] != Answering.generation:
             found = self._route(path)
-        resource, below = found[1], found[2]
+        _, resource, below = found
         if resource is None:
             return None
         answer = resource.answer(
@@ -172,8 +172,8 @@ class QuickAnswers:
             # long: as it was written then.
             return kept.written
         head = kept.start
-        if more:
-            head += b"".join(b"%s: %s\r\n" % field for field in more)
+        for name, value in more:
+            head += name + b": " + value + b"\r\n"
         if status == 204:
             written = makeAnswer(QuickResponse, (head + b"\r\n", 0, status))
         else:

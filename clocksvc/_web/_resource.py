@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 
-from twisted.web import http
+from twisted.web.http import NO_CONTENT, NOT_ALLOWED, NOT_FOUND, RESPONSES
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from twisted.web.server import NOT_DONE_YET
@@ -38,7 +38,7 @@ __all__ = [
     "JSON_FIELDS",
     "JSON_TYPE",
     "MAX_PREFLIGHT_HEADERS",
-    "NOT_FOUND",
+    "NOWHERE",
     "PREFLIGHT_MAX_AGE",
     "STRICTEST_POLICY",
     "TEXT_FIELDS",
@@ -155,7 +155,7 @@ def noContent(request: IRequest) -> int:
 
     @return: C{NOT_DONE_YET}, for C{render} to return.
     """
-    request.setResponseCode(http.NO_CONTENT)
+    request.setResponseCode(NO_CONTENT)
     request.finish()
     return NOT_DONE_YET
 
@@ -318,7 +318,7 @@ class MethodResource(Answering):
         """
         if ask.method not in self.allowedMethods:
             allow = (b"Allow", allowField(self.allowedMethods, self.crossOrigin))
-            return self.errorAnswer(ask, http.NOT_ALLOWED, "method not allowed", allow)
+            return self.errorAnswer(ask, NOT_ALLOWED, "method not allowed", allow)
         return self.answerAllowed(ask)
 
     def answerAllowed(self, ask: Ask) -> Answer | None:
@@ -344,7 +344,7 @@ class MethodResource(Answering):
         """
         Answer any path below this resource with 404.
         """
-        return NOT_FOUND
+        return NOWHERE
 
 
 def plainErrorAnswer(code: int, before: Fields = ()) -> Answer:
@@ -354,9 +354,7 @@ def plainErrorAnswer(code: int, before: Fields = ()) -> Answer:
     @return: a plain-text error: the status code and its reason phrase on
         one line.
     """
-    return Answer(
-        code, (*before, TEXT_FIELDS[0]), b"%d %s\n" % (code, http.RESPONSES[code])
-    )
+    return Answer(code, (*before, TEXT_FIELDS[0]), b"%d %s\n" % (code, RESPONSES[code]))
 
 
 class NotFound(Answering):
@@ -381,6 +379,6 @@ class NotFound(Answering):
         return _NOT_FOUND_ANSWER
 
 
-_NOT_FOUND_ANSWER = plainErrorAnswer(http.NOT_FOUND)
+_NOT_FOUND_ANSWER = plainErrorAnswer(NOT_FOUND)
 #: The one resource for every path that names none.
-NOT_FOUND = NotFound()
+NOWHERE = NotFound()

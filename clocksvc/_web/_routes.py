@@ -41,7 +41,7 @@ from ._metrics import MetricsPage, SiteMetrics, metricsFragment
 from ._openapi import Fragment, OpenAPI, openAPIFragment
 from ._openapi import openAPIDocument as assemble
 from ._page import ClockPage
-from ._resource import NOT_FOUND
+from ._resource import NOWHERE
 from ._stream import Stream, Ticker, streamFragment
 from ._sync import Timesync, WellKnownTime, timesyncFragment, wellKnownFragment
 
@@ -52,7 +52,6 @@ __all__ = [
     "Route",
     "buildTree",
     "metricLabels",
-    "mounted",
     "openAPIDocument",
     "openAPIPaths",
 ]
@@ -363,10 +362,7 @@ class _Root(Answering):
             child: IResource | None = self.children.get(segment)
             if child is not None:
                 return child
-        return NOT_FOUND
-
-    def missing(self, segment: bytes) -> IResource:
-        return NOT_FOUND
+        return NOWHERE
 
 
 def buildTree(parts: Parts, routes: Iterable[Route]) -> Resource:
@@ -383,16 +379,3 @@ def buildTree(parts: Parts, routes: Iterable[Route]) -> Resource:
             parent = parent.children[name]
         parent.putChild(segment, route.make(parts))
     return root
-
-
-def mounted(root: Resource, segment: bytes) -> IResource | None:
-    """
-    @param root: a tree that L{buildTree} built.
-    @param segment: a route's L{Route.segment}.
-    @return: the resource mounted there now, if any.
-    """
-    found: IResource | None = root
-    for name in segment.split(b"/"):
-        children = getattr(found, "children", {})
-        found = children.get(name)
-    return found

@@ -28,7 +28,7 @@ from zope.interface import implementer
 
 from .._http import ClockChannel, ClockRequest, frameChunk
 from .._time import ZoneCatalogue, documentJSONAt
-from ._answer import Answer, Ask, askOf
+from ._answer import Answer, Ask, askOf, queryArgs
 from ._api import JSON_FORM, QueryError, TimeResource, clientIP, zoneFromQuery
 from ._clockhealth import STEP_THRESHOLD, ClockHealth, StepWatch
 from ._openapi import TZ, Fragment, error, operation, ref
@@ -269,7 +269,7 @@ class Stream(TimeResource):
             (L{render_GET}).
         """
         try:
-            zoneFromQuery(ask, self._catalogue, self._defaultZone)
+            zoneFromQuery(queryArgs(ask), self._catalogue, self._defaultZone)
         except QueryError as e:
             return self.queryError(JSON_FORM, e)
         return None
@@ -277,7 +277,7 @@ class Stream(TimeResource):
     def render_GET(self, request: IRequest) -> bytes | int:
         ask = askOf(request)
         # Checked by answerAllowed.
-        zone = zoneFromQuery(ask, self._catalogue, self._defaultZone)
+        zone = zoneFromQuery(queryArgs(ask), self._catalogue, self._defaultZone)
         timeHeaders(request, self.clockStatus())
         request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
         # Ask proxies such as nginx to pass each event on as it comes.

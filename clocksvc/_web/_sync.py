@@ -10,9 +10,9 @@ import json
 import math
 
 from twisted.internet.interfaces import IReactorTime
-from twisted.web import http
+from twisted.web.http import BAD_REQUEST, NO_CONTENT, REQUEST_ENTITY_TOO_LARGE
 
-from ._answer import Answer, Ask, Fields
+from ._answer import Answer, Ask, Fields, makeAnswer
 from ._api import JSON_FORM, TimeResource
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._openapi import CLOCK_STATUS, Fragment, error, jsonContent, operation, ref
@@ -127,20 +127,20 @@ class Timesync(TimeResource):
     def answerAllowed(self, ask: Ask) -> Answer:
         if len(ask.body) > MAX_TIMESYNC_BODY:
             return self.error(
-                JSON_FORM, http.REQUEST_ENTITY_TOO_LARGE, "request body too large"
+                JSON_FORM, REQUEST_ENTITY_TOO_LARGE, "request body too large"
             )
         call = timesyncCall(ask.body)
         if call is None:
             return self.error(
                 JSON_FORM,
-                http.BAD_REQUEST,
+                BAD_REQUEST,
                 'expected {"jsonrpc": "2.0", "id": ..., "method": "timesync"}',
             )
         # Dated as the request is, before the answer's time is read, last.
         now = self._clock.seconds()
         fields = self.timeFields(JSON_FIELDS)
         body = timesyncAnswer(call, self.clockState(), self._clock)
-        return Answer(200, fields, body, date=now)
+        return makeAnswer(Answer, (200, fields, body, (), now, None))
 
 
 #: The fields of C{/.well-known/time}'s answer before C{Clock-Status}.
@@ -185,12 +185,8 @@ class WellKnownTime(MethodResource):
         now = self._clock.seconds()
         # Dated by the same clock as X-HTTPSTIME, so that the two always
         # agree; and no body: 204.
-        return Answer(
-            http.NO_CONTENT,
-            self._fields,
-            more=((b"X-Httpstime", httpsTime(now)),),
-            date=now,
-        )
+        more = ((b"X-Httpstime", httpsTime(now)),)
+        return makeAnswer(Answer, (NO_CONTENT, self._fields, b"", more, now, None))
 
 
 # The description of these resources' paths (/openapi.json).
