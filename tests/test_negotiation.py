@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._web._negotiation import MAX_MEDIA_RANGES, preferredType
+from clocksvc._web._negotiation import MAX_MEDIA_RANGES, Negotiation, preferredType
 
 JSON = "application/json"
 TEXT = "text/plain"
@@ -177,3 +177,35 @@ class PreferredTypeTests(SynchronousTestCase):
         many = JSON + ";a=b" * 2000 + ";q=0"
         self.assertEqual(preferredType(many, (TEXT, JSON)), JSON)
         self.assertEqual(preferredType(JSON + ";a=b;q=0", (TEXT, JSON)), TEXT)
+
+
+class NegotiationTests(SynchronousTestCase):
+    """
+    L{Negotiation} chooses as L{preferredType} does, its choices kept within
+    bounds.
+    """
+
+    @given(accept=st.one_of(st.none(), st.binary(max_size=60)))
+    def test_same(self, accept: bytes | None) -> None:
+        """
+        Any field, or none, gets the offer L{preferredType} chooses, once
+        read and again from what is kept.
+        """
+        negotiation = Negotiation((HTML, JSON, TEXT))
+        expected = preferredType(
+            None if accept is None else accept.decode("latin-1"), (HTML, JSON, TEXT)
+        )
+        self.assertEqual(negotiation.choose(accept), expected)
+        self.assertEqual(negotiation.choose(accept), expected)
+
+    def test_bounded(self) -> None:
+        """
+        However many distinct fields, each is chosen for, and the choices
+        kept stay within their bound.
+        """
+        negotiation = Negotiation((TEXT, JSON))
+        for n in range(1000):
+            # Text from q=0.5 on: the first offer wins a tie.
+            accept = b"text/plain;q=0.%03d, application/json;q=0.5" % n
+            self.assertEqual(negotiation.choose(accept), TEXT if n >= 500 else JSON)
+        self.assertLessEqual(len(negotiation._chosen), Negotiation._SIZE)
