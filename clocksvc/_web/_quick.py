@@ -82,7 +82,8 @@ class QuickAnswers:
             body and its status; or L{None} to leave the request to the
             resource tree.
         """
-        path, _, query = head.target.partition(b"?")
+        method, target, accept, _, body = head
+        path, _, query = target.partition(b"?")
         found = self._routes.get(path)
         if found is None or found[0] != Answering.generation:
             found = self._route(path)
@@ -90,11 +91,11 @@ class QuickAnswers:
         if resource is None:
             return None
         answer = resource.answer(
-            makeAnswer(Ask, (head.method, below, query, head.accept, peer, head.body))
+            makeAnswer(Ask, (method, below, query, accept, peer, body))
         )
         if answer is None:
             return None
-        return self._written(head.method, answer)
+        return self._written(method, answer)
 
     def _route(self, path: bytes) -> _Route:
         """
