@@ -325,8 +325,11 @@ def fuzz(session: nox.Session) -> None:
         )
     try:
         url = _serving(session, server, serverLog)
-        seeds = [] if "--seed" in session.posargs else FUZZ_SEEDS
-        for seed in seeds or [None]:
+        # A --seed given runs that seed alone.
+        seeds: list[str | None] = (
+            [None] if "--seed" in session.posargs else list(FUZZ_SEEDS)
+        )
+        for seed in seeds:
             session.run(
                 "st",
                 "--config-file",
