@@ -482,7 +482,7 @@ class IPZoneTests(TestCase):
                 path,
             )
             self.assertEqual(
-                await self.get(url + path, forwarded='for="[2001:4860::8]:4711"'),
+                await self.get(url + path, x_forwarded_for="[2001:4860::8]:4711"),
                 (200, JSON, self.expected("America/Sao_Paulo", "2001:4860::8")),
                 path,
             )
