@@ -16,9 +16,15 @@ from .._time import chooseZoneDatabase
 from .._version import __version__
 from .._web import GeoIP, GeoIPError, Readiness, resolveZone
 
-__all__ = ["DEFAULT_ENDPOINT", "Options", "availableCPUs"]
+__all__ = ["DEFAULT_ENDPOINT", "MAX_WORKERS_PER_CPU", "Options", "availableCPUs"]
 
 DEFAULT_ENDPOINT = "tcp:8880"
+
+#: The most C{--workers} for each CPU, without C{--allow-many-workers}: a
+#: worker keeps one CPU busy at most, and takes about 55 MB, so that more
+#: only take turns, and a slip of the keyboard (C{--workers 1000}) would
+#: fill the memory before it served a request.
+MAX_WORKERS_PER_CPU = 4
 
 
 def availableCPUs() -> int:
@@ -168,6 +174,13 @@ class Options(usage.Options):
             )
         self["workers"] = int(value)
 
+    def opt_allow_many_workers(self) -> None:
+        """
+        Start the --workers asked for even when they are more than 4 per
+        CPU, which is refused otherwise.
+        """
+        self["allow-many-workers"] = True
+
     def opt_trusted_proxy(self, value: str) -> None:
         """
         Believe the field --forwarded-header names in requests from this
@@ -255,10 +268,16 @@ class Options(usage.Options):
     def postOptions(self) -> None:
         """
         Listen on the default endpoint when none was given, and check the
-        time zone.
+        number of workers and the time zone.
         """
         if not self["listen"]:
             self["listen"] = [DEFAULT_ENDPOINT]
+        most = MAX_WORKERS_PER_CPU * availableCPUs()
+        if self["workers"] > most and not self.get("allow-many-workers"):
+            raise usage.UsageError(
+                f"--workers {self['workers']} is more than {MAX_WORKERS_PER_CPU} "
+                f"per CPU ({most} here); add --allow-many-workers to start them"
+            )
         if "max-clock-error" in self and not self.get("require-synchronized-clock"):
             raise usage.UsageError(
                 "--max-clock-error needs --require-synchronized-clock"
