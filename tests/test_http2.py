@@ -711,6 +711,39 @@ class HTTP2Tests(TestCase):
         self.assertTrue(received.closed)
         self.assertLess(received.seconds, 5)
 
+    async def test_drainEventStreams(self) -> None:
+        """
+        A drain ends the event streams of an HTTP/2 connection with their
+        last event, and each stream, before its C{GOAWAY}.
+        """
+        served = await self.serve()
+        streaming = threading.Event()
+
+        def exchange(client: RawH2) -> Received:
+            path = [*GET_NOW[:3], (b":path", b"/stream")]
+            client.send(
+                PREFACE,
+                headers(1, client.block(path)),
+                headers(3, client.block(path)),
+            )
+            client.receive(lambda r: 1 in r.responses() and 3 in r.responses())
+            streaming.set()
+            return client.receive(seconds=10)
+
+        talked = Deferred.fromCoroutine(self.talk(served, exchange))
+        while not streaming.is_set():
+            await deferLater(reactor, 0.01)
+        await served.site.drain()
+        received = await talked
+        responses = received.responses()
+        for stream in (1, 3):
+            self.assertTrue(responses[stream].ended, stream)
+            self.assertIn(b"event: shutdown\n", responses[stream].body)
+        goaway = received.goaway()
+        assert goaway is not None
+        self.assertEqual(goaway.error_code, ErrorCodes.NO_ERROR)
+        self.assertIs(received.frames[-1], goaway)
+
     async def test_slowHeaderBlock(self) -> None:
         """
         A header block that comes in pieces, all within the header timeout,
@@ -887,7 +920,9 @@ class ConnectionTests(SynchronousTestCase):
 
     def test_drainTwice(self) -> None:
         """
-        A connection drained twice says GOAWAY once, and closes.
+        A connection drained twice, whose client does not leave, says
+        GOAWAY once, closes, and is aborted after C{abortTimeout}; Twisted's
+        own idle timer, due then too, adds nothing.
         """
         clock = Clock()
         connection = ClockH2Connection(buildSite(clock), 10.0)
@@ -897,11 +932,16 @@ class ConnectionTests(SynchronousTestCase):
         transport.clear()
         connection.drain()
         connection.drain()
-        self.assertEqual(transport.value().count(GoAwayFrame(0).serialize()[:5]), 1)
         self.assertTrue(transport.disconnecting)
+        self.assertFalse(transport.disconnected)
         self.assertIsNone(transport.producer)
-        connection.connectionLost()
         # Twisted's sending loop, scheduled when it was made, finds the
-        # connection gone and stops; nothing else is left.
+        # connection gone and stops.
         clock.advance(0)
+        clock.advance(connection.abortTimeout)
+        # StringTransport.abortConnection says so in "disconnected".
+        self.assertTrue(transport.disconnected)
+        goaway = GoAwayFrame(0).serialize()[:5]
+        self.assertEqual(transport.value().count(goaway), 1)
+        connection.connectionLost()
         self.assertEqual(clock.getDelayedCalls(), [])

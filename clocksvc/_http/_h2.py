@@ -93,6 +93,9 @@ _READ_AFTER_END = 64 * 1024
 #: table the client offers (RFC 7541 section 4.2 lets an encoder use less).
 _ENCODER_TABLE = 4096
 
+#: How often a drain looks whether the requests under way are done.
+_DRAIN_POLL = 0.01
+
 #: The largest frame a client may send: SETTINGS_MAX_FRAME_SIZE, which
 #: clocksvc leaves at its initial value (RFC 9113 section 6.5.2).
 MAX_FRAME_SIZE = 16384
@@ -562,6 +565,8 @@ class ClockH2Connection(H2Connection):
         #: Each request's deadline, while its body comes.
         self._streamDeadlines: dict[int, IDelayedCall] = {}
         self._idle: IDelayedCall | None = None
+        #: The next look, while a drain waits for requests under way.
+        self._draining: IDelayedCall | None = None
         self._lastActive: float = self._clock.seconds()
         self._abort: IDelayedCall | None = None
 
@@ -706,10 +711,17 @@ class ClockH2Connection(H2Connection):
 
     def drain(self) -> None:
         """
-        Close the connection now, with C{GOAWAY}: a graceful shutdown. Its
-        requests have had their answers, and its event streams their last
-        event, already.
+        Close the connection, with C{GOAWAY}, once no request is under way
+        on it: a graceful shutdown. Its event streams have had their last
+        event already; Twisted sends it, and ends each stream, a turn or two
+        of the reactor later. (A C{GOAWAY} must come last: h2 sends nothing
+        after it.) The site's shutdown timeout bounds the wait.
         """
+        if self._ending:
+            return
+        if self.streams:
+            self._draining = self._clock.callLater(_DRAIN_POLL, self.drain)
+            return
         self._end(None)
 
     def _end(self, cut: _Cut | None, code: ErrorCodes | None = None) -> None:
@@ -770,9 +782,10 @@ class ClockH2Connection(H2Connection):
         """
         Cancel the deadlines and the idle timer.
         """
-        for call in [self._deadline, self._idle, *self._streamDeadlines.values()]:
+        timers = [self._deadline, self._idle, self._draining]
+        for call in [*timers, *self._streamDeadlines.values()]:
             self._cancel(call)
-        self._deadline = self._idle = None
+        self._deadline = self._idle = self._draining = None
         self._streamDeadlines.clear()
 
     @staticmethod
