@@ -575,6 +575,23 @@ class HTTP2Tests(TestCase):
         self.assertEqual(goaway.error_code, ErrorCodes.NO_ERROR)
         self.assertTrue(received.closed)
 
+    async def test_pingFlood(self) -> None:
+        """
+        A client that sends PINGs and does not read their answers is
+        aborted once 17 KiB of answers wait (Twisted's bound), and counted
+        as 429.
+        """
+        served = await self.serve()
+
+        def exchange(client: RawH2) -> int:
+            pings = PingFrame(0, opaque_data=b"12345678").serialize() * 4096
+            client.send(PREFACE)
+            return client.sendAll(pings for _ in range(2000))
+
+        sent = await self.talk(served, exchange)
+        self.assertLess(sent, 2000 * 4096 * 17)
+        self.assertEqual(await self.metric(served, 429), 1.0)
+
     async def test_priorities(self) -> None:
         """
         PRIORITY frames naming thousands of streams are ignored, rather than

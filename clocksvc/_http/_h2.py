@@ -56,6 +56,7 @@ from twisted.python.failure import Failure
 # its own HTTP/1.1 channel does. tests.test_private.PrivateNamesTests fails
 # if it, or what is used of it here, changes.
 from twisted.web._http2 import H2Connection
+from twisted.web.error import ExcessiveBufferingError
 from twisted.web.http import REQUEST_TIMEOUT
 
 from ._grammar import _REASONS, SERVER_HEADER, contentLength
@@ -770,6 +771,15 @@ class ClockH2Connection(H2Connection):
     def connectionLost(
         self, reason: Failure = connectionDone, _cancelTimeouts: bool = True
     ) -> None:
+        if (
+            _cancelTimeouts
+            and not self._ending
+            and reason.check(ExcessiveBufferingError) is not None
+        ):
+            # Twisted aborted a client that sends frames that must be
+            # answered (PING, SETTINGS) and does not read the answers, once
+            # 17 KiB of them wait; it logged it.
+            self._site.refused(_TOO_MANY_REQUESTS)
         super().connectionLost(reason, _cancelTimeouts=_cancelTimeouts)
         if _cancelTimeouts:
             # The transport has closed.
