@@ -527,8 +527,10 @@ class ClockH2Connection(H2Connection):
       - with no request under way for C{idleTimeout}, or nothing sent or
         received for as long (Twisted's timeout), the connection closes.
 
-    Once it is to end, it reads nothing more, and closes, aborting after
-    C{abortTimeout} if the client does not take the rest.
+    Once it is to end, it says C{GOAWAY} and closes; it drops whatever the
+    client sends, aborting once 64 KiB has come, or after C{abortTimeout}
+    if the client does not take the rest. A drain ends it once its last
+    responses are out.
     """
 
     def __init__(self, site: _Site, deadline: float) -> None:
