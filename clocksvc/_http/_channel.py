@@ -647,7 +647,7 @@ class ClockChannel(Protocol):
         if self._h2 is not None:
             # HTTP/2 streams end with the connection; event streams have had
             # their last event already.
-            self._tcp().loseConnection()
+            self._h2.drain()
         elif (
             self._answering is None
             and self._receiving is None
@@ -720,27 +720,26 @@ class ClockChannel(Protocol):
 
     def _switchToHTTP2(self, data: bytes) -> None:
         """
-        ALPN chose HTTP/2: hand the connection to Twisted's HTTP/2
-        implementation, which makes Requests of the site's kind too. It is
-        in a private module, the only way Twisted offers it; so does its own
-        HTTP/1.1 channel. tests.test_private.PrivateNamesTests fails if it
-        goes.
+        ALPN chose HTTP/2: hand the connection to clocksvc's HTTP/2
+        (L{ClockH2Connection<clocksvc._http._h2.ClockH2Connection>}),
+        Twisted's held to the same limits, which makes Requests of the
+        site's kind too. The request deadline from connecting goes on, for
+        the connection preface.
         """
         if not H2_ENABLED:  # pragma: no cover (ALPN offers h2 only with it)
             raise ValueError("negotiated HTTP/2 without support")
-        from twisted.web._http2 import H2Connection
+        from ._h2 import ClockH2Connection
 
+        deadline = self._deadline
+        left = (
+            self.limits.headerTimeout
+            if deadline is None
+            else max(0.0, deadline.getTime() - self._clock.seconds())
+        )
         self._cancelDeadline()
         transport = self._tcp()
         cast(IConsumer, transport).unregisterProducer()
-        # Typed loosely: Twisted's annotations of these attributes are its
-        # defaults' (None), which it sets as its own channel does here.
-        h2: Any = H2Connection(self.site.reactor)
-        h2.requestFactory = self.site.requestFactory
-        h2.site = self.site
-        h2.factory = self.site
-        h2.timeOut = self.limits.idleTimeout
-        h2.callLater = self._clock.callLater
+        h2 = ClockH2Connection(self.site, left)
         self._h2 = h2
         h2.makeConnection(transport)
         cast(IConsumer, transport).registerProducer(h2, True)

@@ -46,6 +46,12 @@ class Limits:
     @ivar maxHeaderSize: the most bytes of request line and headers; then
         C{431}.
     @ivar maxHeaders: the most header fields in one request; then C{431}.
+    @ivar maxStreams: the most requests under way at once on one HTTP/2
+        connection (C{SETTINGS_MAX_CONCURRENT_STREAMS}); and how many of its
+        streams a client may reset at once.
+    @ivar maxResetsPerSecond: how many streams an HTTP/2 client may reset
+        a second, once it has reset C{maxStreams}; beyond that, the
+        connection ends (C{GOAWAY}, C{ENHANCE_YOUR_CALM}).
     @ivar stalledStreamSeconds: how long an event stream whose client has
         stopped reading is kept before it is dropped.
     @ivar socketSendBuffer: the kernel's send buffer for each TCP
@@ -61,5 +67,20 @@ class Limits:
     maxRequestLine: int = 8 * 1024
     maxHeaderSize: int = 16 * 1024
     maxHeaders: int = 100
+    maxStreams: int = 100
+    maxResetsPerSecond: float = 10.0
     stalledStreamSeconds: int = 30
     socketSendBuffer: int = 32 * 1024
+
+    @property
+    def headerListSize(self) -> int:
+        """
+        The largest header list an HTTP/2 request may have, as HTTP/2
+        measures it (C{SETTINGS_MAX_HEADER_LIST_SIZE}, RFC 9113 section
+        6.5.2): each field's name and value and 32 bytes more. It takes every
+        head that C{maxHeaderSize} and C{maxHeaders} take, with room for its
+        pseudo-header fields (as much as 5 more fields' 32 bytes); and it is
+        the most bytes of frame payload one header block may have, which no
+        HPACK encoding of such a list needs.
+        """
+        return self.maxHeaderSize + 32 * (self.maxHeaders + 5)
