@@ -20,7 +20,7 @@ PACKAGE = Path(clocksvc.__file__).parent
 #: Each layer's rank: a module may import from its own layer and those of
 #: lower rank. _version is below everything; the package's own __init__ and
 #: __main__ are the entry points, above everything.
-RANKS = {"_version": 0, "_time": 1, "_http": 2, "_web": 3, "_run": 4}
+RANKS = {"_version": 0, "_time": 1, "_http": 2, "_roughtime": 2, "_web": 3, "_run": 4}
 TOP = 5
 
 
