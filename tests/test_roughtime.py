@@ -19,6 +19,7 @@ from typing import Any
 import treq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorUDP
 from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.task import Clock
 from twisted.internet.threads import deferToThread
@@ -69,7 +70,12 @@ class RoughlyTests(TestCase):
 
     timeout = 300
 
-    async def setUp(self) -> None:
+    def setUp(self) -> Deferred[None]:  # type: ignore[override]
+        # trial waits for a Deferred from setUp; unittest's signature says
+        # None.
+        return Deferred.fromCoroutine(self.start())
+
+    async def start(self) -> None:
         self.python = await deferToThread(roughlyPython)
         path = self.mktemp()
         with open(os.devnull, "w") as devnull:
@@ -220,15 +226,17 @@ class RoughlyTests(TestCase):
         answered, and its answer checks.
         """
         client = _Collector()
-        port = reactor.listenUDP(0, client, interface="127.0.0.1")
+        port = IReactorUDP(reactor).listenUDP(0, client, "127.0.0.1", 8192)
         self.addCleanup(port.stopListening)
+        transport = client.transport
+        assert transport is not None
         host, number = self.udp[0].rsplit(":", 1)
         target = (host, int(number))
         valid = request(os.urandom(32))
         answered = client.next()
-        port.write(valid[:1023], target)
-        port.write(b"ROUGHTIM" + bytes(1016), target)
-        port.write(valid, target)
+        transport.write(valid[:1023], target)
+        transport.write(b"ROUGHTIM" + bytes(1016), target)
+        transport.write(valid, target)
         reply = await answered
         checkAnswer(valid, reply, base64.b64decode(self.key))
         self.assertEqual(len(client.received), 1)
@@ -274,18 +282,22 @@ class DelegationTests(TestCase):
 
     timeout = 300
 
-    async def setUp(self) -> None:
+    def setUp(self) -> Deferred[None]:  # type: ignore[override]
+        # As RoughlyTests.setUp.
+        return Deferred.fromCoroutine(self.start())
+
+    async def start(self) -> None:
         self.python = await deferToThread(roughlyPython)
         self.wall = Clock()
         self.wall.advance(time.time())
         key = generateKey()
         self.key = base64.b64encode(publicKeyOf(key)).decode()
         self.responder = Responder(key, self.wall, reactor, lambda: 1)
-        port = reactor.listenUDP(
-            0, RoughtimeUDP(self.responder, None), interface="127.0.0.1"
+        port = IReactorUDP(reactor).listenUDP(
+            0, RoughtimeUDP(self.responder, None), "127.0.0.1", 8192
         )
         self.addCleanup(port.stopListening)
-        self.port = port.getHost().port
+        self.port: int = port.getHost().port  # type: ignore[attr-defined]
 
     async def query(self) -> dict[str, Any]:
         args = clientCommand(
