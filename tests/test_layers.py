@@ -179,6 +179,20 @@ class LayerTests(SynchronousTestCase):
                 path.name,
             )
 
+    def test_roughtimeAlone(self) -> None:
+        """
+        The Roughtime server imports nothing of clocksvc: what it needs is
+        handed to it.
+        """
+        outside = {
+            f"{module} -> {target}"
+            for module, targets in graph().items()
+            if module.startswith("clocksvc._roughtime")
+            for target in targets
+            if not target.startswith("clocksvc._roughtime")
+        }
+        self.assertEqual(outside, set())
+
     def test_checksCatch(self) -> None:
         """
         The checks see an upward import and a cycle, even a lazy one.

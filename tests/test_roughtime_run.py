@@ -10,6 +10,8 @@ import base64
 import io
 import os
 import re
+import socket
+import sys
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
@@ -20,6 +22,8 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from clocksvc._roughtime import publicKeyOf
 from clocksvc._run import _roughtime
 from clocksvc._run._cli import run
+from clocksvc._run._endpoints import Problem, parseEndpoints
+from clocksvc._run._options import Options
 from clocksvc._run._roughtime import (
     KeyProblem,
     RoughtimeAddress,
@@ -27,6 +31,7 @@ from clocksvc._run._roughtime import (
     loadKey,
     parseAddress,
 )
+from clocksvc._run._service import ClockService
 
 from ._helpers import keepZoneDatabase
 from ._process import spawnClocksvc
@@ -89,6 +94,29 @@ class KeyTests(SynchronousTestCase):
         self.assertEqual(
             str(self.assertRaises(KeyProblem, keygen, "k", io.StringIO())), "install it"
         )
+
+    def test_cryptographyMissing(self) -> None:
+        """
+        Where C{cryptography} cannot be imported, the line names the extra
+        to install.
+        """
+        from clocksvc._roughtime import cryptographyMissing
+
+        self.assertIsNone(cryptographyMissing())
+        name = "cryptography.hazmat.primitives.asymmetric"
+        saved = sys.modules.get(name)
+        sys.modules[name] = None  # type: ignore[assignment]
+        try:
+            self.assertEqual(
+                cryptographyMissing(),
+                "the Roughtime server needs the cryptography package: "
+                "pip install clocksvc[roughtime]",
+            )
+        finally:
+            if saved is None:
+                del sys.modules[name]
+            else:
+                sys.modules[name] = saved
 
     def test_addresses(self) -> None:
         """
@@ -185,6 +213,49 @@ class OptionTests(SynchronousTestCase):
             ["roughtime-keygen", path],
             f"roughtime-keygen: cannot make {path}: File exists",
         )
+
+
+class ListenTests(TestCase):
+    """
+    A Roughtime address that cannot be listened on is one line, and
+    nothing is left listening.
+    """
+
+    async def test_inUse(self) -> None:
+        """
+        A UDP port in use: the problem names it, and the HTTP port that
+        listened first is closed again.
+        """
+        taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        key = self.mktemp()
+        keygen(key, io.StringIO())
+        options = Options()
+        options.parseOptions(
+            [
+                "--access-log=off",
+                f"--roughtime-listen=127.0.0.1:{port}",
+                "--roughtime-key",
+                key,
+            ]
+        )
+        keepZoneDatabase(self)
+        service = ClockService(
+            reactor, options, parseEndpoints(reactor, ["tcp:0:interface=127.0.0.1"])
+        )
+        problem = None
+        try:
+            await service.listen()
+        except Problem as e:
+            problem = str(e)
+        self.assertEqual(
+            problem,
+            f"cannot listen for Roughtime on udp 127.0.0.1:{port}: "
+            "address already in use",
+        )
+        self.assertEqual(service.site.openConnections, 0)
 
 
 class ProcessTests(TestCase):
