@@ -20,7 +20,7 @@ PACKAGE = Path(clocksvc.__file__).parent
 #: Each layer's rank: a module may import from its own layer and those of
 #: lower rank. _version is below everything; the package's own __init__ and
 #: __main__ are the entry points, above everything.
-RANKS = {"_version": 0, "_time": 1, "_http": 2, "_web": 3, "_run": 4}
+RANKS = {"_version": 0, "_time": 1, "_http": 2, "_roughtime": 2, "_web": 3, "_run": 4}
 TOP = 5
 
 
@@ -178,6 +178,20 @@ class LayerTests(SynchronousTestCase):
                 [],
                 path.name,
             )
+
+    def test_roughtimeAlone(self) -> None:
+        """
+        The Roughtime server imports nothing of clocksvc: what it needs is
+        handed to it.
+        """
+        outside = {
+            f"{module} -> {target}"
+            for module, targets in graph().items()
+            if module.startswith("clocksvc._roughtime")
+            for target in targets
+            if not target.startswith("clocksvc._roughtime")
+        }
+        self.assertEqual(outside, set())
 
     def test_checksCatch(self) -> None:
         """

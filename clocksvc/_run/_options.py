@@ -15,6 +15,7 @@ from .._http import X_FORWARDED_FOR, Limits, TrustedProxies
 from .._time import chooseZoneDatabase
 from .._version import __version__
 from .._web import GeoIP, GeoIPError, Readiness, resolveZone
+from ._roughtime import KeyProblem, loadKey, parseAddress
 
 __all__ = ["DEFAULT_ENDPOINT", "MAX_WORKERS_PER_CPU", "Options", "availableCPUs"]
 
@@ -84,6 +85,8 @@ class Options(usage.Options):
         self["workers"] = 1
         self["trusted-proxy"] = []
         self["geoip-db"] = None
+        self["roughtime-listen"] = []
+        self["roughtime-key"] = None
 
     def opt_listen(self, description: str) -> None:
         """
@@ -258,6 +261,63 @@ class Options(usage.Options):
             self.get("max-clock-error"),
         )
 
+    def opt_roughtime_listen(self, value: str) -> None:
+        """
+        Serve signed time by Roughtime (RFC 10049) over UDP on [HOST:]PORT,
+        such as 2002 or 127.0.0.1:2002 (repeatable; off by default; needs
+        --roughtime-key).
+        """
+        try:
+            self["roughtime-listen"].append(parseAddress(value))
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+
+    def opt_roughtime_key(self, path: str) -> None:
+        """
+        The Roughtime server's long-term Ed25519 key: a PEM file only its
+        owner may read, as python -m clocksvc roughtime-keygen FILE makes.
+        """
+        self["roughtime-key"] = path
+
+    def opt_roughtime_tcp(self) -> None:
+        """
+        Serve Roughtime over TCP too, on the same addresses.
+        """
+        self["roughtime-tcp"] = True
+
+    def opt_roughtime_require_synchronized(self) -> None:
+        """
+        Answer no Roughtime request while the kernel says the clock is not
+        synchronized, or cannot say (by default such answers carry a radius
+        of a day).
+        """
+        self["roughtime-require-synchronized"] = True
+
+    def _checkRoughtime(self) -> None:
+        """
+        Check the Roughtime options together, and read the key.
+        """
+        listen, path = self["roughtime-listen"], self["roughtime-key"]
+        if not listen:
+            for needs in ("roughtime-key", "roughtime-tcp"):
+                if self.get(needs):
+                    raise usage.UsageError(f"--{needs} needs --roughtime-listen")
+            if self.get("roughtime-require-synchronized"):
+                raise usage.UsageError(
+                    "--roughtime-require-synchronized needs --roughtime-listen"
+                )
+            return
+        if path is None:
+            raise usage.UsageError("--roughtime-listen needs --roughtime-key FILE")
+        if self["workers"] > 1:
+            raise usage.UsageError(
+                "--roughtime-listen serves from one process: not with --workers"
+            )
+        try:
+            self["roughtime-key"] = loadKey(path)
+        except KeyProblem as e:
+            raise usage.UsageError(f"--roughtime-key: {e}") from None
+
     def opt_version(self) -> None:
         """
         Print the version and exit.
@@ -278,6 +338,7 @@ class Options(usage.Options):
                 f"--workers {self['workers']} is more than {MAX_WORKERS_PER_CPU} "
                 f"per CPU ({most} here); add --allow-many-workers to start them"
             )
+        self._checkRoughtime()
         if "max-clock-error" in self and not self.get("require-synchronized-clock"):
             raise usage.UsageError(
                 "--max-clock-error needs --require-synchronized-clock"

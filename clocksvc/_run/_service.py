@@ -29,6 +29,7 @@ from .._time import ZoneDatabase, serverZoneName, useZoneDatabase, zoneDatabases
 from .._web import (
     ClockState,
     GeoIP,
+    RoughtimeService,
     WallClock,
     buildAdminSite,
     buildSite,
@@ -36,8 +37,9 @@ from .._web import (
     readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
-from ._logging import ThreadedWriter, serviceLog
+from ._logging import ThreadedWriter, say, serviceLog
 from ._options import Options
+from ._roughtime import RoughtimeListeners, radiusOf
 from ._shutdown import GracefulShutdown
 
 __all__ = ["ClockService", "Listening", "WriterService"]
@@ -113,8 +115,24 @@ class ClockService(service.MultiService):
         self._starting = partial(
             _sayStarting, zone, origin, options["tzdata"], options["geoip-db"]
         )
+        wall = WallClock(timers)
+        #: The Roughtime server's listeners, with --roughtime-listen.
+        self.roughtime: RoughtimeListeners | None = None
+        if options["roughtime-listen"]:
+            self.roughtime = RoughtimeListeners(
+                reactor,
+                options["roughtime-key"],
+                wall,
+                # The site's clock state, read when a batch is signed.
+                radiusOf(
+                    lambda: clockStateOf(self.site),
+                    options.get("roughtime-require-synchronized", False),
+                ),
+                options["roughtime-listen"],
+                options.get("roughtime-tcp", False),
+            )
         self.site: ClockSite = buildSite(
-            WallClock(timers),
+            wall,
             zone,
             options.limits(),
             accessLog=(
@@ -127,6 +145,9 @@ class ClockService(service.MultiService):
             readClock=readClock,
             readiness=options.readiness(),
             geoip=options["geoip-db"],
+            roughtime=None
+            if self.roughtime is None
+            else RoughtimeService(self.roughtime.responder, self.roughtime.published),
         )
         self.adminSite = buildAdminSite(self.site) if self._adminEndpoints else None
         self.shutdown: GracefulShutdown | None = None
@@ -161,6 +182,13 @@ class ClockService(service.MultiService):
             started.append((description, port, admin))
             if listening is not None:
                 listening(description, port, admin)
+        if self.roughtime is not None:
+            try:
+                self.roughtime.listen(self._sayRoughtime)
+            except Problem:
+                for _, up, _ in started:
+                    await maybeDeferred(up.stopListening)
+                raise
         # The admin listeners stay open through the drain, so that probes see
         # /healthz say "draining" rather than find nothing there.
         self.shutdown = GracefulShutdown(
@@ -178,6 +206,11 @@ class ClockService(service.MultiService):
         self._starting()
         return started
 
+    def _sayRoughtime(self, where: str) -> None:
+        if self._stdout is not None:
+            say(self._stdout, f"clocksvc: {where}")
+        serviceLog.info("{where}", event="listening", where=where)
+
     def startService(self) -> None:
         """
         Start, and listen unless L{listen} already has: under C{twist},
@@ -191,8 +224,11 @@ class ClockService(service.MultiService):
 
     def stopService(self) -> Deferred[None]:
         """
-        Drain, then stop the rest (the log's writer last).
+        Drain, then stop the rest (the log's writer last); the Roughtime
+        server, which has nothing to drain, stops first.
         """
+        if self.roughtime is not None:
+            self.roughtime.stop()
         draining: Deferred[None] = (
             Deferred.fromCoroutine(_noDrain())
             if self.shutdown is None

@@ -24,6 +24,7 @@ from ._metrics import SiteMetrics
 from ._page import ClockPage
 from ._reactors import WallClock, defaultClock, defaultReactor, useMonotonicTime
 from ._routes import ROUTES, Route
+from ._signedtime import RoughtimeService
 from ._site import (
     accessLogged,
     buildAdminSite,
@@ -46,6 +47,7 @@ __all__ = [
     "GeoIP",
     "GeoIPError",
     "Readiness",
+    "RoughtimeService",
     "Route",
     "SiteMetrics",
     "WallClock",

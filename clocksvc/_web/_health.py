@@ -24,6 +24,7 @@ from twisted.web.iweb import IRequest
 from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState
 from ._resource import MethodResource, sendJSON
+from ._signedtime import RoughtimeService, delegationJSON
 
 __all__ = ["Health", "Readiness", "Ready"]
 
@@ -33,7 +34,8 @@ class Health(MethodResource):
     C{/healthz}: C{{"status": "ok", "clock": {...}, "tzdata": {...}}}, or
     C{"draining"} with 503; the C{clock} object is L{ClockState.asJSON},
     C{tzdata} is the zone database in use, as C{{"source": "package",
-    "version": "2026f"}} (L{zoneDatabase}).
+    "version": "2026f"}} (L{zoneDatabase}); and with a Roughtime server,
+    C{roughtime}, its delegation (L{delegationJSON}).
     """
 
     isLeaf = True
@@ -41,16 +43,21 @@ class Health(MethodResource):
     crossOrigin = False
 
     def __init__(
-        self, draining: Callable[[], bool], health: ClockHealth | None = None
+        self,
+        draining: Callable[[], bool],
+        health: ClockHealth | None = None,
+        roughtime: RoughtimeService | None = None,
     ) -> None:
         """
         @param draining: says whether the server is shutting down.
         @param health: the server clock's state; without it, C{/healthz}
             has no C{clock}.
+        @param roughtime: the Roughtime server, if there is one.
         """
         super().__init__()
         self._draining = draining
         self._health = health
+        self._roughtime = roughtime
 
     def render_GET(self, request: IRequest) -> bytes:
         request.setHeader(b"cache-control", b"no-store")
@@ -65,6 +72,8 @@ class Health(MethodResource):
             answer["clock"] = self._health.state().asJSON()
         database = zoneDatabase()
         answer["tzdata"] = {"source": database.source, "version": database.version}
+        if self._roughtime is not None:
+            answer["roughtime"] = delegationJSON(self._roughtime)
         return sendJSON(request, answer, code)
 
 

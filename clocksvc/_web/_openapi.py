@@ -22,6 +22,7 @@ from .._version import __version__
 from ._api import MILLISECONDS
 from ._conversions import SIDE_FIELDS
 from ._resource import JSON_TYPE, MethodResource
+from ._signedtime import roughtimeOpenAPI
 
 __all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
 
@@ -942,6 +943,12 @@ def openAPIDocument() -> dict[str, Any]:
             },
         },
     }
+    # The Roughtime server's list, and its delegation in /healthz.
+    roughtimePath, roughtimeSchemas = roughtimeOpenAPI()
+    document["paths"]["/roughtime.json"] = roughtimePath
+    document["components"]["schemas"].update(roughtimeSchemas)
+    health = document["components"]["schemas"]["Health"]["properties"]
+    health["roughtime"] = _ref("RoughtimeDelegation")
     # Every public path answers OPTIONS, the same way; the operator's do not.
     for path, item in document["paths"].items():
         if path not in OPERATOR_PATHS:

@@ -29,6 +29,7 @@ from ._metrics import MetricsPage, SiteMetrics
 from ._openapi import OpenAPI
 from ._page import ClockPage
 from ._resource import NotFound
+from ._signedtime import RoughtimeService, ServerList
 from ._stream import Stream, Ticker
 from ._sync import Timesync, WellKnownTime
 
@@ -64,6 +65,7 @@ class Parts:
     @ivar readiness: when C{/readyz} says the server is ready.
     @ivar geoip: the IP geolocation database of C{/api/ip}, if the server
         has one.
+    @ivar roughtime: the Roughtime server, if there is one.
     """
 
     clock: IReactorTime
@@ -77,6 +79,7 @@ class Parts:
     watch: StepWatch
     readiness: Readiness
     geoip: GeoIP | None = None
+    roughtime: RoughtimeService | None = None
 
 
 @dataclass(frozen=True)
@@ -288,10 +291,16 @@ ROUTES: tuple[Route, ...] = (
         ),
     ),
     Route(
+        b"roughtime.json",
+        "/roughtime.json",
+        ("/roughtime.json",),
+        lambda parts: ServerList(parts.roughtime),
+    ),
+    Route(
         b"healthz",
         "/healthz",
         ("/healthz",),
-        lambda parts: Health(parts.draining, parts.health),
+        lambda parts: Health(parts.draining, parts.health, parts.roughtime),
         admin=True,
     ),
     Route(

@@ -24,6 +24,7 @@ from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
 from ._reactors import WallClock, defaultReactor
 from ._routes import ROUTES, Parts, buildTree, metricLabels
+from ._signedtime import RoughtimeService, reportRoughtime
 
 __all__ = [
     "accessLogged",
@@ -119,6 +120,7 @@ def buildSite(
     readClock: Callable[[], ClockState] = readKernelClock,
     readiness: Readiness | None = None,
     geoip: GeoIP | None = None,
+    roughtime: RoughtimeService | None = None,
 ) -> ClockSite:
     """
     Build the site that serves clocksvc's routes (L{ROUTES}).
@@ -146,6 +148,8 @@ def buildSite(
         request's client address and scheme; by default none.
     @param geoip: the IP geolocation database of C{/api/ip}; without one,
         C{/api/ip} knows no address.
+    @param roughtime: the Roughtime server, for C{/roughtime.json},
+        C{/healthz} and C{/metrics}; without one, C{/roughtime.json} is 501.
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
@@ -155,6 +159,8 @@ def buildSite(
     watch = StepWatch(clock, timers)
     health = ClockHealth(timers, readClock, watch)
     metrics.reportClock(health, watch)
+    if roughtime is not None:
+        reportRoughtime(metrics.registry, roughtime.responder.stats)
     site: ClockSite | None = None
     parts = Parts(
         clock,
@@ -168,6 +174,7 @@ def buildSite(
         watch,
         Readiness() if readiness is None else readiness,
         geoip,
+        roughtime,
     )
     routes = [route for route in ROUTES if adminResources or not route.admin]
     root = buildTree(parts, routes)
