@@ -196,7 +196,7 @@ class EveryPathTests(SynchronousTestCase):
                     expected = 404
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 29)
+        self.assertEqual(len(templates), 31)
 
     def test_everyEndpoint(self) -> None:
         """
