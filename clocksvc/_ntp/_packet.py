@@ -164,19 +164,24 @@ def readRequest(datagram: bytes) -> Request | str:
 
     @param datagram: the datagram, whole.
     @return: the request; or why it is dropped, one of L{DROP_REASONS}:
-        C{short} below 48 bytes; C{control} for modes 6 and 7; C{mode} for
+        C{control} for modes 6 and 7; C{short} below 48 bytes; C{mode} for
         any other mode than a client's (3); C{version} outside 1 to 4;
         C{malformed} for a length that is not a whole number of 32-bit
         words (extension fields and MACs are), or a transmit timestamp of
         0, which no client sends and which would make the origin of the
         reply 0, a time no client can match.
     """
-    if len(datagram) < HEADER_LENGTH:
+    if not datagram:
         return "short"
     first = datagram[0]
     mode = first & 7
+    # Control queries first, whatever their length: ntpq's are 12 bytes.
+    if mode >= _MODE_CONTROL:
+        return "control"
+    if len(datagram) < HEADER_LENGTH:
+        return "short"
     if mode != _MODE_CLIENT:
-        return "control" if mode >= _MODE_CONTROL else "mode"
+        return "mode"
     version = (first >> 3) & 7
     if version not in _VERSIONS:
         return "version"

@@ -33,10 +33,12 @@ from .._web import (
     buildAdminSite,
     buildSite,
     clockStateOf,
+    listenNTP,
     readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
 from ._logging import ThreadedWriter, serviceLog
+from ._ntpoptions import describeNTPAddress
 from ._options import Options
 from ._shutdown import GracefulShutdown
 
@@ -113,14 +115,23 @@ class ClockService(service.MultiService):
         self._starting = partial(
             _sayStarting, zone, origin, options["tzdata"], options["geoip-db"]
         )
+        accessLog = options["access-log"] != "off" and (
+            True if accessLines is None else accessLines
+        )
+        self._ntp = partial(
+            listenNTP,
+            reactor=reactor,
+            stratum=options["ntp-stratum"],
+            localStratum=options["ntp-local-stratum"],
+            rateLimit=options["ntp-rate-limit"],
+            accessLog=accessLog,
+        )
+        self._ntpAddresses = list(options["ntp-listen"])
         self.site: ClockSite = buildSite(
             WallClock(timers),
             zone,
             options.limits(),
-            accessLog=(
-                options["access-log"] != "off"
-                and (True if accessLines is None else accessLines)
-            ),
+            accessLog=accessLog,
             adminResources=not options["admin-listen"],
             trustedProxies=options.trustedProxies(),
             timers=timers,
@@ -161,6 +172,21 @@ class ClockService(service.MultiService):
             started.append((description, port, admin))
             if listening is not None:
                 listening(description, port, admin)
+        # SNTP after HTTP, whose first endpoint's line comes first; each
+        # stops listening as the drain begins, as the public ones do.
+        for host, number in self._ntpAddresses:
+            description = "ntp:" + describeNTPAddress((host, number))
+            try:
+                port = self._ntp(number, host, site=self.site)
+            except Exception as e:
+                for _, up, _ in started:
+                    await maybeDeferred(up.stopListening)
+                raise Problem(
+                    f"cannot listen on {description}: {describeListenError(e)}"
+                ) from e
+            started.append((description, port, False))
+            if listening is not None:
+                listening(description, port, False)
         # The admin listeners stay open through the drain, so that probes see
         # /healthz say "draining" rather than find nothing there.
         self.shutdown = GracefulShutdown(
