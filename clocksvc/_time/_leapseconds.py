@@ -46,7 +46,7 @@ _INITIAL_TAI_MINUS_UTC = 10
 _MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
 # Leap YEAR MONTH DAY HH:MM:SS CORR R/S
 _LEAP = re.compile(
-    r"Leap\s+(\d{4})\s+([A-Z][a-z]{2})\s+(\d{1,2})\s+(23:59:6?[09])\s+([+-])\s+[RS]\s*"
+    r"Leap\s+(\d{4})\s+([A-Z][a-z]{2})\s+(\d{1,2})\s+(23:59:(?:59|60))\s+([+-])\s+[RS]\s*"
 )
 # #expires POSIX-TIME (...), the line tz 2020a added.
 _EXPIRES = re.compile(r"#expires\s+(\d+)\b.*")
