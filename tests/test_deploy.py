@@ -548,7 +548,6 @@ class SystemdTests(SynchronousTestCase):
         }
         self.assertEqual({key: section.get(key) for key in expected}, expected)
 
-
     def test_ntpListen(self) -> None:
         """
         The service's command line takes C{--ntp-listen 123}, as its

@@ -16,6 +16,7 @@ import json
 
 from twisted.internet import reactor
 from twisted.internet.interfaces import IListeningPort, IReactorUDP
+from twisted.internet.protocol import DatagramProtocol
 from twisted.trial.unittest import TestCase
 
 from clocksvc import listenNTP
@@ -408,3 +409,21 @@ class ServerTests(TestCase):
         port = listenNTP(0, "127.0.0.1", reactor=_udp)
         self.addCleanup(port.stopListening)
         self.assertEqual(port.getHost().host, "127.0.0.1")  # type: ignore[attr-defined]
+
+
+class TwistedPortTests(TestCase):
+    """
+    What the server relies on in Twisted's UDP port.
+    """
+
+    def test_socket(self) -> None:
+        """
+        Twisted's UDP port has the socket it reads from, with C{sendto},
+        which the server writes its replies to directly (its C{write}
+        parses the address again for each datagram).
+        """
+        port = _udp.listenUDP(0, DatagramProtocol(), "127.0.0.1", 8192)
+        self.addCleanup(port.stopListening)
+        self.assertTrue(
+            callable(getattr(getattr(port, "socket", None), "sendto", None))
+        )
