@@ -13,11 +13,13 @@ arriving means every datagram before it has been handled.
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from twisted.internet import reactor
 from twisted.internet.interfaces import IListeningPort, IReactorUDP
 from twisted.internet.protocol import DatagramProtocol
-from twisted.trial.unittest import TestCase
+from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from clocksvc import listenNTP
 from clocksvc._ntp import (
@@ -25,11 +27,15 @@ from clocksvc._ntp import (
     LEAP_INSERT,
     LEAP_NONE,
     LEAP_UNSYNCHRONIZED,
+    Policy,
     RateLimit,
+    Sample,
+    SNTPServer,
     toTimestamp,
 )
 from clocksvc._time import parseLeapSeconds
 from clocksvc._web import ClockState, buildSite, ntpStatusOf
+from clocksvc._web._sntp import NTPAccessLog
 
 from ._helpers import BILLENNIUM, SYNCHRONIZED, UNSYNCHRONIZED, clockAt, stubTreq
 from ._ntp import UDPClient, fields, request
@@ -426,4 +432,53 @@ class TwistedPortTests(TestCase):
         self.addCleanup(port.stopListening)
         self.assertTrue(
             callable(getattr(getattr(port, "socket", None), "sendto", None))
+        )
+
+
+class _FullSocket:
+    """
+    A transport whose socket's buffer is full.
+    """
+
+    def write(self, datagram: bytes, address: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+
+class EdgeTests(SynchronousTestCase):
+    """
+    What happens off the usual path.
+    """
+
+    def test_unsent(self) -> None:
+        """
+        A reply the socket will not take is counted as C{unsent}, not
+        raised to the reactor.
+        """
+        header = Policy().header(True, 0.001, BILLENNIUM, 0)
+        clock = clockAt(BILLENNIUM)
+        server = SNTPServer(lambda: header, clock, clock)
+        server.makeConnection(_FullSocket())  # type: ignore[arg-type]
+        server.datagramReceived(request(), ("127.0.0.1", 123))
+        self.assertEqual(server.counters.outcomes["unsent"], 1)
+        self.assertEqual(server.counters.outcomes["reply"], 0)
+
+    def test_sampleEvent(self) -> None:
+        """
+        Without a writer, a sampled datagram is an event of the
+        C{clocksvc.ntp} namespace, with the line's fields.
+        """
+        events: list[dict[str, object]] = []
+        observer = cast(ILogObserver, events.append)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        NTPAccessLog()(Sample(BILLENNIUM, "192.0.2.1", 4, "reply", 2, 0, 7))
+        [event] = [e for e in events if e.get("log_namespace") == "clocksvc.ntp"]
+        self.assertEqual(
+            {key: event[key] for key in ("client", "outcome", "sampled", "when")},
+            {
+                "client": "192.0.2.1",
+                "outcome": "reply",
+                "sampled": 7,
+                "when": BILLENNIUM,
+            },
         )
