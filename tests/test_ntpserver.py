@@ -468,6 +468,8 @@ class EdgeTests(SynchronousTestCase):
         C{clocksvc.ntp} namespace, with the line's fields.
         """
         events: list[dict[str, object]] = []
+        # A callable of an event is what an observer is; the interface is
+        # only declared by classes.
         observer = cast(ILogObserver, events.append)
         globalLogPublisher.addObserver(observer)
         self.addCleanup(globalLogPublisher.removeObserver, observer)
