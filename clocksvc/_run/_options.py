@@ -15,6 +15,7 @@ from .._http import X_FORWARDED_FOR, Limits, TrustedProxies
 from .._time import chooseZoneDatabase
 from .._version import __version__
 from .._web import GeoIP, GeoIPError, Readiness, resolveZone
+from ._ntpoptions import parseNTPAddress, parseRateLimit, parseStratum
 from ._roughtime import KeyProblem, loadKey, parseAddress
 
 __all__ = ["DEFAULT_ENDPOINT", "MAX_WORKERS_PER_CPU", "Options", "availableCPUs"]
@@ -87,6 +88,10 @@ class Options(usage.Options):
         self["geoip-db"] = None
         self["roughtime-listen"] = []
         self["roughtime-key"] = None
+        self["ntp-listen"] = []
+        self["ntp-stratum"] = 2
+        self["ntp-local-stratum"] = None
+        self["ntp-rate-limit"] = None
 
     def opt_listen(self, description: str) -> None:
         """
@@ -318,6 +323,39 @@ class Options(usage.Options):
         except KeyProblem as e:
             raise usage.UsageError(f"--roughtime-key: {e}") from None
 
+    def opt_ntp_listen(self, value: str) -> None:
+        """
+        Serve SNTP (NTP's server mode) on this UDP [HOST:]PORT: 123,
+        127.0.0.1:123, [::]:123 (repeatable; off by default). Port 123
+        needs CAP_NET_BIND_SERVICE.
+        """
+        self["ntp-listen"].append(parseNTPAddress(value))
+
+    def opt_ntp_stratum(self, value: str) -> None:
+        """
+        The stratum SNTP replies carry while the kernel says the clock is
+        synchronized (default 2: one below a host that follows stratum-1
+        servers; set your time daemon's stratum plus one).
+        """
+        self["ntp-stratum"] = parseStratum("--ntp-stratum", value)
+
+    def opt_ntp_local_stratum(self, value: str) -> None:
+        """
+        Serve SNTP with this stratum even while the kernel says the clock is
+        not synchronized, instead of leap indicator 3 and stratum 0: for labs
+        and hosts whose clock is kept some other way. Clients then trust an
+        unchecked clock.
+        """
+        self["ntp-local-stratum"] = parseStratum("--ntp-local-stratum", value)
+
+    def opt_ntp_rate_limit(self, value: str) -> None:
+        """
+        How fast one address may ask for the time over SNTP, as RATE/BURST:
+        requests a second on average, and at once (default 1/16); the first
+        request over it gets a RATE kiss-o'-death, the next are dropped.
+        """
+        self["ntp-rate-limit"] = parseRateLimit(value)
+
     def opt_version(self) -> None:
         """
         Print the version and exit.
@@ -339,6 +377,10 @@ class Options(usage.Options):
                 f"per CPU ({most} here); add --allow-many-workers to start them"
             )
         self._checkRoughtime()
+        if self["ntp-listen"] and self["workers"] > 1:
+            raise usage.UsageError(
+                "--ntp-listen serves from one process: not with --workers"
+            )
         if "max-clock-error" in self and not self.get("require-synchronized-clock"):
             raise usage.UsageError(
                 "--max-clock-error needs --require-synchronized-clock"

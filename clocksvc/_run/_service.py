@@ -34,10 +34,12 @@ from .._web import (
     buildAdminSite,
     buildSite,
     clockStateOf,
+    listenNTP,
     readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
 from ._logging import ThreadedWriter, say, serviceLog
+from ._ntpoptions import describeNTPAddress
 from ._options import Options
 from ._roughtime import RoughtimeListeners, radiusOf
 from ._shutdown import GracefulShutdown
@@ -131,14 +133,23 @@ class ClockService(service.MultiService):
                 options["roughtime-listen"],
                 options.get("roughtime-tcp", False),
             )
+        accessLog = options["access-log"] != "off" and (
+            True if accessLines is None else accessLines
+        )
+        self._ntp = partial(
+            listenNTP,
+            reactor=reactor,
+            stratum=options["ntp-stratum"],
+            localStratum=options["ntp-local-stratum"],
+            rateLimit=options["ntp-rate-limit"],
+            accessLog=accessLog,
+        )
+        self._ntpAddresses = list(options["ntp-listen"])
         self.site: ClockSite = buildSite(
             wall,
             zone,
             options.limits(),
-            accessLog=(
-                options["access-log"] != "off"
-                and (True if accessLines is None else accessLines)
-            ),
+            accessLog=accessLog,
             adminResources=not options["admin-listen"],
             trustedProxies=options.trustedProxies(),
             timers=timers,
@@ -189,6 +200,21 @@ class ClockService(service.MultiService):
                 for _, up, _ in started:
                     await maybeDeferred(up.stopListening)
                 raise
+        # SNTP after HTTP, whose first endpoint's line comes first; each
+        # stops listening as the drain begins, as the public ones do.
+        for host, number in self._ntpAddresses:
+            description = "ntp:" + describeNTPAddress((host, number))
+            try:
+                port = self._ntp(number, host, site=self.site)
+            except Exception as e:
+                for _, up, _ in started:
+                    await maybeDeferred(up.stopListening)
+                raise Problem(
+                    f"cannot listen on {description}: {describeListenError(e)}"
+                ) from e
+            started.append((description, port, False))
+            if listening is not None:
+                listening(description, port, False)
         # The admin listeners stay open through the drain, so that probes see
         # /healthz say "draining" rather than find nothing there.
         self.shutdown = GracefulShutdown(
