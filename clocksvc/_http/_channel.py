@@ -357,7 +357,15 @@ class ClockChannel(Protocol):
             unread = self._nextHead()
             found = splitHead(unread, self.limits, self._started)
             if found is None:
-                self._started = True
+                if not self._started and unread.startswith(b"\r\n"):
+                    # The empty line RFC 9112 lets come before a request,
+                    # which splitHead skips only until a byte of the request
+                    # has come: skipped now, for the rest may come in later
+                    # reads.
+                    self._consume(2)
+                if unread != b"\r":
+                    # (A CR alone may be the start of that empty line.)
+                    self._started = True
                 # A request is under way: its deadline, from its first byte,
                 # rules now, not the idle timeout. (A head that came whole
                 # needs no timer.)
