@@ -190,11 +190,13 @@ class TurnTests(TestCase):
     another connection meanwhile is answered within L{PROMPT}.
     """
 
-    # clocksvc bug, found here: 2,000 pipelined GET /now in one send were
-    # answered in two turns of the reactor, up to 1,927 in one (all that one
-    # 64 KiB read of the socket holds), taking it for 15-30 ms; a GET /now on
-    # another connection waited for them (6-31 ms measured, under 50 ms only
-    # because a read holds no more).
+    # clocksvc bug, found here: of 2,000 pipelined GET /now in one send, the
+    # site answered 266-335 in one turn of the reactor (all that the
+    # kernel's and Twisted's buffers took while this process's reader waited
+    # for the GIL; for a client that reads as they come, 1,927, all that one
+    # 64 KiB read of the socket holds, 15-30 ms of work). A GET /now on
+    # another connection waited for them: 0.2-31 ms measured, under 50 ms
+    # only because a read holds no more.
     async def test_cheapPipeline(self) -> None:
         """
         While one connection pipelines 2,000 C{GET /now} in one send, the
@@ -259,7 +261,7 @@ class TurnTests(TestCase):
             "answered in {waits} ms",
             waits=[round(w * 1000, 1) for w in waits],
         )
-        # Best of three, as above; without turns each waited 5.3-6.4 s.
+        # Best of three, as above; without turns each waited 5.3-10.5 s.
         self.assertLess(min(waits), PROMPT)
 
     # Trial reads the todo off the method, which mypy cannot know functions
@@ -267,8 +269,9 @@ class TurnTests(TestCase):
     test_coldTransitions.todo = (  # type: ignore[attr-defined]
         [qual(FailTest)],
         "issue 22: the connection yields after each of these answers, but one "
-        "cold century of transitions is 36-79 ms of work until /transitions "
-        "is made cheap (another branch): remove this todo with that merge",
+        "cold century of transitions costs about PROMPT (GET /now waited "
+        "38-95 ms) until /transitions is made cheap on its own branch, so "
+        "this passes or fails by chance: remove this todo when merging it",
     )
 
 
@@ -402,7 +405,8 @@ class TurnClock(Clock):
 
     def turn(self) -> None:
         """
-        Run the calls due now.
+        Run the calls due now. (L{Clock.advance} also runs those that they
+        schedule for now, as if one turn of the reactor were many.)
         """
         now = self.seconds()
         for call in [call for call in self.calls if call.getTime() <= now]:
@@ -602,9 +606,15 @@ class Drive:
         self.output = b""
 
     def started(self, index: int) -> None:
+        """
+        The answer to request C{index} begins.
+        """
         self.records.append((index, self.clock.seconds()))
 
     def quick(self, head: QuickHead, client: IAddress) -> QuickResponse | None:
+        """
+        The site's quick answers: to C{/q/}.
+        """
         if not head.target.startswith(b"/q/"):
             return None
         index, cost = targetOf(head.target)
