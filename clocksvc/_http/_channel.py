@@ -276,7 +276,9 @@ class ClockChannel(Protocol):
                 self._readSome()
             finally:
                 self._parsing = False
-        self._holdBack()
+        if self._readPaused or self._buffered > self.limits.readAhead:
+            # (Not after most reads: nothing is held back, nor to be.)
+            self._holdBack()
 
     def _readSome(self) -> None:
         """
@@ -329,9 +331,6 @@ class ClockChannel(Protocol):
         once less is buffered. (Bytes of a request whose head or body has
         not all come are always read: the request is waiting for them.)
         """
-        if not self._readPaused and self._buffered <= self.limits.readAhead:
-            # As after most reads: nothing to hold back, nor held.
-            return
         if self._refused or self._closing or self._lost:
             return
         waiting = (
