@@ -58,6 +58,21 @@ class Limits:
         connection, in bytes. Fixing it stops Linux from growing it to
         megabytes for a client that does not read, where answers would pile
         up unseen by Twisted's backpressure; answers here are small.
+    @ivar readAhead: the most bytes of a client's pipelined requests held
+        unread while the connection cannot go on with them: while one is
+        being answered, while the client is not reading its answers, or
+        while its connection waits for its next turn. Past it, the
+        connection stops reading from the client until it has caught up.
+        With one read of the socket (64 KiB) past it, and what Twisted holds
+        to send (64 KiB and the answer that crosses it), a connection holds
+        at most about 256 KiB of the server's memory, whatever its client
+        sends.
+    @ivar answersPerTurn: the most pipelined requests one connection takes
+        up in one turn of the reactor; the rest wait for its next turn, so
+        that other connections are served meanwhile.
+    @ivar secondsPerTurn: how long one connection may keep the reactor
+        answering its pipelined requests before the rest wait for its next
+        turn (an answer under way is never cut short).
     """
 
     maxBodySize: int = 64 * 1024
@@ -71,6 +86,9 @@ class Limits:
     maxResetsPerSecond: float = 10.0
     stalledStreamSeconds: int = 30
     socketSendBuffer: int = 32 * 1024
+    readAhead: int = 64 * 1024
+    answersPerTurn: int = 100
+    secondsPerTurn: float = 0.002
 
     @property
     def headerListSize(self) -> int:
