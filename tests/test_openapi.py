@@ -208,7 +208,7 @@ class EveryPathTests(SynchronousTestCase):
                     expected = 404
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 31)
+        self.assertEqual(len(templates), 33)
 
     def test_everyEndpoint(self) -> None:
         """
