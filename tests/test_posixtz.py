@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import io
-import os
 import time
 import zoneinfo
 from datetime import date, datetime, timedelta, timezone
@@ -28,6 +27,7 @@ from clocksvc._time._posixtz import (
 )
 from clocksvc._time._tzif import parseTZif, zoneFileBytes
 
+from ._helpers import useTimezone
 from ._zonefiles import tzifBytes
 
 _UTC = timezone.utc
@@ -442,16 +442,6 @@ class ReadersTests(SynchronousTestCase):
     def setUp(self) -> None:
         if not hasattr(time, "tzset"):
             raise self.skipTest("no time.tzset on this platform")
-        old = os.environ.get("TZ")
-
-        def restore() -> None:
-            if old is None:
-                os.environ.pop("TZ", None)
-            else:
-                os.environ["TZ"] = old
-            time.tzset()
-
-        self.addCleanup(restore)
 
     def assertLibraryAgrees(self, text: str, years: range) -> None:
         """
@@ -459,8 +449,7 @@ class ReadersTests(SynchronousTestCase):
         name at each of the string's instants and not between them.
         """
         rule = parseTZString(text)
-        os.environ["TZ"] = text
-        time.tzset()
+        useTimezone(self, text)
 
         def state(seconds: int) -> tuple[int, str]:
             local = time.localtime(seconds)
