@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-__all__ = ["Period", "periodAround", "stateAt", "transitionsIn"]
+__all__ = ["Period", "periodAround", "searchedSpan", "stateAt", "transitionsIn"]
 
 _DAY = 86_400
 #: How many years either way to look for the end of a period: longer than any
@@ -86,6 +86,29 @@ def _utcYear(seconds: int) -> int:
     return datetime.fromtimestamp(seconds, _UTC).year
 
 
+def searchedSpan(seconds: int) -> tuple[int, int]:
+    """
+    Say how far L{periodAround} looks: through the UTC years from
+    L{SEARCH_YEARS} - 1 before an instant's to L{SEARCH_YEARS} after it (and
+    not past the last days of year 9999).
+
+    @return: the instants between which L{periodAround} finds the changes
+        around C{seconds}: a period's beginning only after the first, and
+        its end only at or before the second.
+    """
+    return _searchedYears(_utcYear(seconds))
+
+
+# Kept, since a list of transitions asks for each one's: a century's worth,
+# and a few hundred bytes in all.
+@lru_cache(maxsize=128)
+def _searchedYears(year: int) -> tuple[int, int]:
+    return (
+        _yearStart(max(year - SEARCH_YEARS + 1, 1)),
+        _yearStart(min(year + SEARCH_YEARS, 9999) + 1),
+    )
+
+
 def periodAround(zone: ZoneInfo, seconds: int) -> Period:
     """
     Find the period of constant offset and daylight-saving amount that
@@ -98,13 +121,14 @@ def periodAround(zone: ZoneInfo, seconds: int) -> Period:
         than L{SEARCH_YEARS} away, or past the last days of year 9999.
     """
     year = _utcYear(seconds)
+    earliest, latest = searchedSpan(seconds)
     began = ends = None
-    for candidate in range(year, max(year - SEARCH_YEARS, 0), -1):
+    for candidate in range(year, _utcYear(earliest) - 1, -1):
         earlier = [t for t in transitionsIn(zone, candidate) if t <= seconds]
         if earlier:
             began = earlier[-1]
             break
-    for candidate in range(year, min(year + SEARCH_YEARS, 9999) + 1):
+    for candidate in range(year, _utcYear(latest - 1) + 1):
         later = [t for t in transitionsIn(zone, candidate) if t > seconds]
         if later:
             ends = later[0]

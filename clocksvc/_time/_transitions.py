@@ -2,15 +2,19 @@
 """
 A zone's transitions in a range of instants: when its UTC offset or its
 daylight saving changes, and to what.
+
+They are read from the zone's own TZif data (L{stateChanges}), so a range
+costs the same whatever its years: no probing, and nothing kept per range.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from ._document import timeDocument
-from ._periods import transitionsIn
+from ._document import formatOffset, reportedSaving
+from ._periods import searchedSpan
+from ._timeline import ZoneState, stateChanges
 
 __all__ = ["LONGEST_RANGE", "STATE_FIELDS", "Transition", "transitionsBetween"]
 
@@ -28,11 +32,111 @@ _UTC = timezone.utc
 STATE_FIELDS = ("utc_offset", "abbreviation", "dst", "dst_offset", "raw_offset")
 
 
-def _state(zone: ZoneInfo, seconds: int) -> dict[str, object]:
-    # The document's own view of daylight saving, so that the two agree (as
-    # on Irish time, whose negative saving tzdata's main format records).
-    document = timeDocument(seconds, zone, "")
-    return {name: document[name] for name in STATE_FIELDS}
+#: The fields of each state and the saving reported in it, made once: a
+#: zone has a few dozen states, and the database a few thousand.
+_described: dict[tuple[ZoneState, int | None], dict[str, object]] = {}
+
+
+def _fields(state: ZoneState, saving: int | None) -> dict[str, object]:
+    """
+    @param saving: the daylight saving reported, in seconds, as
+        L{reportedSaving} decides it; L{None} when off.
+    @return: the state as the time document's fields describe it.
+    """
+    key = (state, saving)
+    fields = _described.get(key)
+    if fields is None:
+        amount = saving or 0
+        fields = _described[key] = {
+            "utc_offset": formatOffset(timedelta(seconds=state.offset)),
+            "abbreviation": state.abbreviation,
+            "dst": saving is not None,
+            "dst_offset": amount,
+            "raw_offset": state.offset - amount,
+        }
+    # A copy, so that no caller can change another's answer.
+    return fields.copy()
+
+
+#: L{reportedSaving}'s decisions, in seconds, by its arguments in seconds:
+#: as few as the savings that zones have had, so kept. For each, the
+#: decision without the period before, and without the period after.
+_decided: dict[
+    tuple[int, int | None, int | None],
+    tuple[int | None, int | None, int | None],
+] = {}
+
+
+def _decide(saving: int, before: int | None, after: int | None) -> int | None:
+    decided = reportedSaving(
+        timedelta(seconds=saving),
+        None if before is None else timedelta(seconds=before),
+        None if after is None else timedelta(seconds=after),
+    )
+    return None if decided is None else int(decided.total_seconds())
+
+
+def _decisions(
+    saving: int, before: int | None, after: int | None
+) -> tuple[int | None, int | None, int | None]:
+    key = (saving, before, after)
+    decisions = _decided.get(key)
+    if decisions is None:
+        decisions = _decided[key] = (
+            _decide(saving, before, after),
+            _decide(saving, None, after),
+            _decide(saving, before, None),
+        )
+    return decisions
+
+
+def _reported(
+    changes: list[tuple[int, ZoneState]], initial: ZoneState, marks: list[int]
+) -> tuple[list[int | None], list[int | None]]:
+    """
+    Decide the daylight saving reported in each period between transitions
+    as the time document decides it: from the savings of the periods either
+    side, each where L{periodAround<clocksvc._time._periods.periodAround>}
+    would find it from there (see L{searchedSpan}).
+
+    @param changes: a zone's changes of state, as L{stateChanges} lists
+        them, from before the first transition asked about as far as the
+        document looks, to after the last as far as it looks.
+    @param initial: the state before the first change.
+    @param marks: the positions in C{changes} of the transitions.
+    @return: for each transition, the saving reported (in seconds; L{None}
+        when off) a second before it, and from it on: in the period that it
+        ends, and in the one it starts.
+    """
+    # The saving in each period: before the first transition, then from each.
+    savings = [(changes[marks[0] - 1][1] if marks[0] else initial).saving]
+    savings.extend(changes[index][1].saving for index in marks)
+    last = len(savings) - 1
+    ending: list[int | None] = []
+    starting: list[int | None] = []
+    for period, saving in enumerate(savings):
+        # The period from transition period - 1 to transition period.
+        before = savings[period - 1] if period else None
+        after = savings[period + 1] if period < last else None
+        decided, withoutBefore, withoutAfter = _decisions(saving, before, after)
+        if period:
+            # Seen from its start, its end must be close enough to find, if
+            # that decides anything.
+            found = decided
+            if decided != withoutAfter:
+                opens = changes[marks[period - 1]][0]
+                if changes[marks[period]][0] > searchedSpan(opens)[1]:
+                    found = withoutAfter
+            starting.append(found)
+        if period < last:
+            # And seen from its end, its start.
+            found = decided
+            if decided != withoutBefore:
+                closes = changes[marks[period]][0]
+                if changes[marks[period - 1]][0] <= searchedSpan(closes - 1)[0]:
+                    found = withoutBefore
+            ending.append(found)
+    return ending, starting
 
 
 def transitionsBetween(zone: ZoneInfo, start: int, end: int) -> list[Transition]:
@@ -45,24 +149,37 @@ def transitionsBetween(zone: ZoneInfo, start: int, end: int) -> list[Transition]
         (C{before}) and the state from it on (C{after}), and whether daylight
         saving is in effect after it (C{dst}).
     """
-    first = datetime.fromtimestamp(start, _UTC).year
-    last = datetime.fromtimestamp(end, _UTC).year
-    found: list[int] = []
-    for year in range(first, last + 1):
-        for instant in transitionsIn(zone, year):
-            # transitionsIn may give the first second of the next year too.
-            if start <= instant < end and (not found or found[-1] < instant):
-                found.append(instant)
+    if end <= start:
+        return []
+    # The changes in the range, and beyond it as far as the time document
+    # looks for the ends of a period.
+    initial, changes = stateChanges(
+        zone, searchedSpan(start - 1)[0], searchedSpan(end - 1)[1]
+    )
+    # The transitions: the changes of offset or saving (a change of
+    # abbreviation alone is none).
+    marks = []
+    previous = initial
+    for index, (_, state) in enumerate(changes):
+        if state[:2] != previous[:2]:
+            marks.append(index)
+        previous = state
+    if not marks:
+        return []
+    ending, starting = _reported(changes, initial, marks)
     transitions: list[Transition] = []
-    for instant in found:
-        after = _state(zone, instant)
-        transitions.append(
-            {
-                "unixtime": instant,
-                "utc_datetime": datetime.fromtimestamp(instant, _UTC).isoformat(),
-                "before": _state(zone, instant - 1),
-                "after": after,
-                "dst": after["dst"],
-            }
-        )
+    for mark, index in enumerate(marks):
+        instant, state = changes[index]
+        if start <= instant < end:
+            before = changes[index - 1][1] if index else initial
+            after = _fields(state, starting[mark])
+            transitions.append(
+                {
+                    "unixtime": instant,
+                    "utc_datetime": datetime.fromtimestamp(instant, _UTC).isoformat(),
+                    "before": _fields(before, ending[mark]),
+                    "after": after,
+                    "dst": after["dst"],
+                }
+            )
     return transitions
