@@ -506,3 +506,31 @@ class ReadersTests(SynchronousTestCase):
             parseTZString("AAA5BBB,59/0,J300").transitions(2024, 2024)[0],
             (_utc(2024, 2, 29, 5), True),
         )
+
+
+class CycleTests(SynchronousTestCase):
+    """
+    A TZ string works out each place in the 400-year cycle of the calendar
+    once, and shifts it to every year in that place.
+    """
+
+    @given(
+        st.one_of(_strings("M"), _strings("Jn")),
+        st.integers(min_value=-10_000, max_value=20_000),
+    )
+    def test_anyYear(self, text: str, year: int) -> None:
+        """
+        Any year's instants are its rules' own, worked out for that year.
+        """
+        rule = parseTZString(text)
+        assert rule.start is not None and rule.end is not None
+        starts = rule.start.localSeconds(year) - rule.stdOffset
+        ends = rule.end.localSeconds(year) - rule.dstOffset
+        expected = sorted([(starts, 0), (ends, 1)])
+        self.assertEqual(
+            rule.transitions(year, year), [(t, kind == 0) for t, kind in expected]
+        )
+        # And once worked out, the same again.
+        self.assertEqual(
+            rule.transitions(year, year), [(t, kind == 0) for t, kind in expected]
+        )

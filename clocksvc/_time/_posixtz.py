@@ -12,11 +12,16 @@ the instants they name; this module parses them and lists those instants.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 __all__ = ["DateRule", "TZString", "parseTZString", "yearOf"]
 
 _DAY = 86_400
+#: The Gregorian calendar repeats every 400 years, weekdays and all: 146,097
+#: days, 20,871 weeks.
+_CYCLE_YEARS = 400
+_CYCLE = 146_097 * _DAY
 
 # RFC 9636 section 3.3 and POSIX: a designation is three or more letters,
 # or three or more letters, digits, "+" and "-" between "<" and ">"; an
@@ -151,6 +156,26 @@ class TZString:
     dstOffset: int = 0
     start: DateRule | None = None
     end: DateRule | None = None
+    #: Each year's instants (when daylight saving starts, when it ends),
+    #: less the start of its 400-year cycle, by its place in the cycle: 400
+    #: at most, since the calendar repeats.
+    _cycle: dict[int, tuple[int, int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def _instants(self, start: DateRule, end: DateRule, year: int) -> tuple[int, int]:
+        """
+        @return: when daylight saving starts and ends in C{year}, in UTC
+            seconds since the epoch.
+        """
+        cycles, place = divmod(year, _CYCLE_YEARS)
+        known = self._cycle.get(place)
+        if known is None:
+            known = self._cycle[place] = (
+                start.localSeconds(place) - self.stdOffset,
+                end.localSeconds(place) - self.dstOffset,
+            )
+        return known[0] + cycles * _CYCLE, known[1] + cycles * _CYCLE
 
     def transitions(self, firstYear: int, lastYear: int) -> list[tuple[int, bool]]:
         """
@@ -158,12 +183,12 @@ class TZString:
             epoch), each with whether daylight saving is on from it, in the
             order they take effect; empty where there is no daylight saving.
         """
-        if self.start is None or self.end is None:
+        start, end = self.start, self.end
+        if start is None or end is None:
             return []
         found = []
         for year in range(firstYear, lastYear + 1):
-            starts = self.start.localSeconds(year) - self.stdOffset
-            ends = self.end.localSeconds(year) - self.dstOffset
+            starts, ends = self._instants(start, end, year)
             # Where two instants coincide, the later year's wins, and in one
             # year the end: so daylight saving that starts on 1 January at
             # 0:00 and ends on 31 December at 24:00 plus the saving is on all
@@ -208,6 +233,8 @@ def _dateRule(date: str, time: str | None) -> DateRule:
     return DateRule("n", 0, 0, day, seconds)
 
 
+# Zones that share a footer share its parse, and the years worked out from it.
+@lru_cache(maxsize=256)
 def parseTZString(text: str) -> TZString:
     """
     Parse a TZ string as RFC 9636 allows one in a TZif footer.
