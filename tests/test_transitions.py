@@ -6,6 +6,7 @@ answers clocksvc gave when it probed C{zoneinfo} for them.
 
 from __future__ import annotations
 
+import io
 import os
 import zoneinfo
 from bisect import bisect_right
@@ -17,8 +18,14 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._time._document import formatOffset
-from clocksvc._time._timeline import ZONES_KEPT, _timeline
-from clocksvc._time._transitions import LONGEST_RANGE, Transition, transitionsBetween
+from clocksvc._time._periods import ALWAYS_SEARCHED, searchedSpan
+from clocksvc._time._timeline import FIRST, LAST, ZONES_KEPT, _timeline
+from clocksvc._time._transitions import (
+    LONGEST_RANGE,
+    Transition,
+    _isoUTC,
+    transitionsBetween,
+)
 from clocksvc._time._tzif import parseTZif, zoneFileBytes
 
 from ._probedtransitions import probedTransitionsBetween, transitionsIn
@@ -186,6 +193,25 @@ class TransitionsBetweenTests(SynchronousTestCase):
         self.assertEqual(len(transitionsBetween(zone, spring, spring + 1)), 1)
         self.assertEqual(transitionsBetween(zone, spring - 100, spring), [])
 
+    def test_emptyRange(self) -> None:
+        """
+        A range that ends where it starts, or before, has no transitions.
+        """
+        zone = ZoneInfo("Europe/Berlin")
+        spring = _utc(2024, 3, 31, 1)
+        self.assertEqual(transitionsBetween(zone, spring, spring), [])
+        self.assertEqual(transitionsBetween(zone, spring + 1, spring), [])
+
+    def test_zoneFromFile(self) -> None:
+        """
+        A zone made from a file object has no name to find its file by: a
+        C{ValueError}.
+        """
+        data = zoneFileBytes("Europe/Berlin")
+        zone = ZoneInfo.from_file(io.BytesIO(data))
+        with self.assertRaises(ValueError):
+            transitionsBetween(zone, _utc(2024, 1, 1), _utc(2025, 1, 1))
+
     def test_longestRange(self) -> None:
         """
         The longest range is a hundred years of 365.25 days, and a century
@@ -213,12 +239,16 @@ def _oracleAgrees(
 ) -> list[Transition]:
     """
     Assert that L{transitionsBetween} answers as clocksvc did when it probed
-    C{zoneinfo} for them (L{probedTransitionsBetween}).
+    C{zoneinfo} for them (L{probedTransitionsBetween}), but for the one
+    transition probing missed: at the range's first instant, where that is
+    a UTC new year (L{ProbedTests.test_newYear}). So the oracle is asked
+    from a second earlier, and what it finds then is left out.
 
     @return: the transitions.
     """
     found = transitionsBetween(zone, start, end)
-    testCase.assertEqual(found, probedTransitionsBetween(zone, start, end))
+    probed = probedTransitionsBetween(zone, start - 1, end)
+    testCase.assertEqual(found, [t for t in probed if t["unixtime"] != start - 1])
     return found
 
 
@@ -408,8 +438,14 @@ class ProbedTests(SynchronousTestCase):
                 },
             ),
         )
-        # From a second earlier, probing found it too.
-        _oracleAgrees(self, zone, _utc(1901, 1, 1) - 1, _utc(1902, 1, 1))
+        self.assertEqual(
+            probedTransitionsBetween(zone, _utc(1901, 1, 1), _utc(1902, 1, 1)), []
+        )
+        # From a second earlier, probing found it.
+        self.assertEqual(
+            probedTransitionsBetween(zone, _utc(1901, 1, 1) - 1, _utc(1902, 1, 1)),
+            found,
+        )
 
     def test_abbreviationOnly(self) -> None:
         """
@@ -589,3 +625,29 @@ class CostTests(SynchronousTestCase):
         """
         self.assertGreaterEqual(ZONES_KEPT, len(zoneinfo.available_timezones()))
         self.assertEqual(_timeline.cache_info().maxsize, ZONES_KEPT)
+
+
+class PiecesTests(SynchronousTestCase):
+    """
+    The shortcuts L{transitionsBetween} takes give what the long way gives.
+    """
+
+    @given(st.integers(min_value=FIRST, max_value=LAST))
+    def test_isoUTC(self, seconds: int) -> None:
+        """
+        An instant's ISO form is C{datetime}'s.
+        """
+        self.assertEqual(
+            _isoUTC(seconds), datetime.fromtimestamp(seconds, _UTC).isoformat()
+        )
+
+    @given(st.integers(min_value=FIRST, max_value=LAST))
+    def test_alwaysSearched(self, seconds: int) -> None:
+        """
+        The span the time document searches around an instant holds every
+        instant less than L{ALWAYS_SEARCHED} before it, and that far after
+        it, as far as it looks.
+        """
+        earliest, latest = searchedSpan(seconds)
+        self.assertLessEqual(earliest, max(seconds - ALWAYS_SEARCHED, FIRST))
+        self.assertGreaterEqual(latest, min(seconds + ALWAYS_SEARCHED, LAST))

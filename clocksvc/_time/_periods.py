@@ -18,12 +18,23 @@ from functools import lru_cache
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-__all__ = ["Period", "periodAround", "searchedSpan", "stateAt", "transitionsIn"]
+__all__ = [
+    "ALWAYS_SEARCHED",
+    "Period",
+    "periodAround",
+    "searchedSpan",
+    "stateAt",
+    "transitionsIn",
+]
 
 _DAY = 86_400
 #: How many years either way to look for the end of a period: longer than any
 #: daylight-saving period in the database (the US's War Time lasted 3.6).
 SEARCH_YEARS = 5
+#: How near an instant L{periodAround} always looks: L{searchedSpan} holds
+#: every instant less than this far before it, and this far after it, as
+#: far as it looks at all (from the year 1 to the last days of 9999).
+ALWAYS_SEARCHED = (SEARCH_YEARS - 1) * 365 * _DAY
 # datetime cannot go past the end of year 9999: the search stops two days
 # short of it, so that no zone's local time of a probe overflows.
 _LAST = 253_402_300_799 - 2 * _DAY

@@ -9,11 +9,11 @@ costs the same whatever its years: no probing, and nothing kept per range.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from ._document import formatOffset, reportedSaving
-from ._periods import searchedSpan
+from ._periods import ALWAYS_SEARCHED, searchedSpan
 from ._timeline import ZoneState, stateChanges
 
 __all__ = ["LONGEST_RANGE", "STATE_FIELDS", "Transition", "transitionsBetween"]
@@ -24,8 +24,6 @@ LONGEST_RANGE = 100 * 36_525 * 864
 
 #: A transition as the API describes it: field names to JSON values.
 Transition = dict[str, object]
-
-_UTC = timezone.utc
 
 #: The time document's fields that describe a zone's state before and after
 #: a transition.
@@ -56,6 +54,29 @@ def _fields(state: ZoneState, saving: int | None) -> dict[str, object]:
         }
     # A copy, so that no caller can change another's answer.
     return fields.copy()
+
+
+#: Each time of day, in seconds, as an instant's ISO form ends in UTC: a
+#: day's worth at most, a few hundred in the zone database.
+_clockTimes: dict[int, str] = {}
+#: The proleptic ordinal of 1970-01-01.
+_EPOCH_ORDINAL = 719_163
+
+
+def _isoUTC(seconds: int) -> str:
+    """
+    @return: C{datetime.fromtimestamp(seconds, timezone.utc).isoformat()},
+        in half the time: its date, then its time of day, kept (transitions
+        happen at a few hundred times of day).
+    """
+    days, time = divmod(seconds, 86_400)
+    clock = _clockTimes.get(time)
+    if clock is None:
+        hours, rest = divmod(time, 3600)
+        clock = _clockTimes[time] = (
+            f"T{hours:02d}:{rest // 60:02d}:{rest % 60:02d}+00:00"
+        )
+    return date.fromordinal(days + _EPOCH_ORDINAL).isoformat() + clock
 
 
 #: L{reportedSaving}'s decisions, in seconds, by its arguments in seconds:
@@ -119,11 +140,17 @@ def _reported(
         before = savings[period - 1] if period else None
         after = savings[period + 1] if period < last else None
         decided, withoutBefore, withoutAfter = _decisions(saving, before, after)
+        # Where a neighbour decides something, and the period is so long
+        # that the document might not find it, look as far as it does.
+        far = (
+            0 < period < last
+            and changes[marks[period]][0] - changes[marks[period - 1]][0]
+            > ALWAYS_SEARCHED
+        )
         if period:
-            # Seen from its start, its end must be close enough to find, if
-            # that decides anything.
+            # Seen from its start, its end.
             found = decided
-            if decided != withoutAfter:
+            if far and decided != withoutAfter:
                 opens = changes[marks[period - 1]][0]
                 if changes[marks[period]][0] > searchedSpan(opens)[1]:
                     found = withoutAfter
@@ -131,7 +158,7 @@ def _reported(
         if period < last:
             # And seen from its end, its start.
             found = decided
-            if decided != withoutBefore:
+            if far and decided != withoutBefore:
                 closes = changes[marks[period]][0]
                 if changes[marks[period - 1]][0] <= searchedSpan(closes - 1)[0]:
                     found = withoutBefore
@@ -176,7 +203,7 @@ def transitionsBetween(zone: ZoneInfo, start: int, end: int) -> list[Transition]
             transitions.append(
                 {
                     "unixtime": instant,
-                    "utc_datetime": datetime.fromtimestamp(instant, _UTC).isoformat(),
+                    "utc_datetime": _isoUTC(instant),
                     "before": _fields(before, ending[mark]),
                     "after": after,
                     "dst": after["dst"],
