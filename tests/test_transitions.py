@@ -7,6 +7,7 @@ answers clocksvc gave when it probed C{zoneinfo} for them.
 from __future__ import annotations
 
 import io
+import json
 import os
 import zoneinfo
 from bisect import bisect_right
@@ -25,6 +26,7 @@ from clocksvc._time._transitions import (
     Transition,
     _isoUTC,
     transitionsBetween,
+    transitionsJSON,
 )
 from clocksvc._time._tzif import parseTZif, zoneFileBytes
 
@@ -639,6 +641,39 @@ class PiecesTests(SynchronousTestCase):
         """
         self.assertEqual(
             _isoUTC(seconds), datetime.fromtimestamp(seconds, _UTC).isoformat()
+        )
+
+    def test_jsonEveryZone(self) -> None:
+        """
+        L{transitionsJSON} is C{json.dumps} of L{transitionsBetween}'s list,
+        compact, byte for byte: for every zone from 1900 to 2100.
+        """
+        for name in sorted(zoneinfo.available_timezones()):
+            zone = ZoneInfo(name)
+            for year in (1900, 2000):
+                start, end = _utc(year, 1, 1), _utc(year + 100, 1, 1)
+                self.assertEqual(
+                    transitionsJSON(zone, start, end),
+                    json.dumps(
+                        transitionsBetween(zone, start, end), separators=(",", ":")
+                    ),
+                    name,
+                )
+
+    @given(
+        st.sampled_from(sorted(zoneinfo.available_timezones())),
+        st.integers(min_value=_EARLIEST, max_value=_LATEST - 1),
+        st.integers(min_value=0, max_value=LONGEST_RANGE),
+    )
+    def test_json(self, name: str, start: int, length: int) -> None:
+        """
+        And for any zone and range the API takes, empty ones too.
+        """
+        zone = ZoneInfo(name)
+        end = min(start + length, _LATEST)
+        self.assertEqual(
+            transitionsJSON(zone, start, end),
+            json.dumps(transitionsBetween(zone, start, end), separators=(",", ":")),
         )
 
     @given(st.integers(min_value=FIRST, max_value=LAST))

@@ -26,7 +26,13 @@ from ._instants import (
     parseInstant,
 )
 from ._periods import Period, periodAround, stateAt
-from ._transitions import LONGEST_RANGE, STATE_FIELDS, Transition, transitionsBetween
+from ._transitions import (
+    LONGEST_RANGE,
+    STATE_FIELDS,
+    Transition,
+    transitionsBetween,
+    transitionsJSON,
+)
 from ._zones import ZoneCatalogue, defaultCatalogue, tzdataVersion
 
 __all__ = [
@@ -58,5 +64,6 @@ __all__ = [
     "stateAt",
     "timeDocument",
     "transitionsBetween",
+    "transitionsJSON",
     "tzdataVersion",
 ]
