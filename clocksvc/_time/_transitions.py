@@ -5,6 +5,8 @@ daylight saving changes, and to what.
 
 They are read from the zone's own TZif data (L{stateChanges}), so a range
 costs the same whatever its years: no probing, and nothing kept per range.
+L{transitionsBetween} lists them as dicts; L{transitionsJSON} writes the
+same list as JSON, from each state's JSON written once, for the API.
 """
 
 from __future__ import annotations
@@ -221,16 +223,19 @@ def transitionsBetween(zone: ZoneInfo, start: int, end: int) -> list[Transition]
         (C{before}) and the state from it on (C{after}), and whether daylight
         saving is in effect after it (C{dst}).
     """
-    return [
-        {
-            "unixtime": instant,
-            "utc_datetime": _isoUTC(instant),
-            "before": _fields(*before),
-            "after": _fields(*after),
-            "dst": after[1] is not None,
-        }
-        for instant, before, after in _listed(zone, start, end)
-    ]
+    transitions: list[Transition] = []
+    for instant, before, after in _listed(zone, start, end):
+        fields = _fields(*after)
+        transitions.append(
+            {
+                "unixtime": instant,
+                "utc_datetime": _isoUTC(instant),
+                "before": _fields(*before),
+                "after": fields,
+                "dst": fields["dst"],
+            }
+        )
+    return transitions
 
 
 #: Each side's fields as compact JSON, by the same keys as L{_described}.
@@ -243,6 +248,9 @@ def transitionsJSON(zone: ZoneInfo, start: int, end: int) -> str:
     C{separators=(",", ":")} writes it), made from each state's JSON,
     encoded once: a third of the time that encoding the list takes.
 
+    @param zone: the zone.
+    @param start: the first instant of the range, in seconds since the epoch.
+    @param end: the instant after the range's last.
     @return: the JSON array.
     """
     parts = []
@@ -258,6 +266,7 @@ def transitionsJSON(zone: ZoneInfo, start: int, end: int) -> str:
         parts.append(
             f'{{"unixtime":{instant},"utc_datetime":"{_isoUTC(instant)}",'
             f'"before":{encoded[0]},"after":{encoded[1]},'
+            # The after side's dst, as _fields says it.
             f'"dst":{"false" if after[1] is None else "true"}}}'
         )
     return "[" + ",".join(parts) + "]"
