@@ -32,7 +32,6 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
-from twisted.python.reflect import qual
 from twisted.trial.unittest import FailTest, SynchronousTestCase, TestCase
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
@@ -263,16 +262,6 @@ class TurnTests(TestCase):
         )
         # Best of three, as above; without turns each waited 5.3-10.5 s.
         self.assertLess(min(waits), PROMPT)
-
-    # Trial reads the todo off the method, which mypy cannot know functions
-    # to have; only a failed assertion is expected.
-    test_coldTransitions.todo = (  # type: ignore[attr-defined]
-        [qual(FailTest)],
-        "issue 22: the connection yields after each of these answers, but one "
-        "cold century of transitions costs about PROMPT (GET /now waited "
-        "38-95 ms) until /transitions is made cheap on its own branch, so "
-        "this passes or fails by chance: remove this todo when merging it",
-    )
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,13 @@ from ._leapseconds import (
     parseLeapSeconds,
 )
 from ._periods import Period, periodAround, stateAt
-from ._transitions import LONGEST_RANGE, STATE_FIELDS, Transition, transitionsBetween
+from ._transitions import (
+    LONGEST_RANGE,
+    STATE_FIELDS,
+    Transition,
+    transitionsBetween,
+    transitionsJSON,
+)
 from ._tzdata import (
     TZDATA_CHOICES,
     ZoneDatabase,
@@ -92,6 +98,7 @@ __all__ = [
     "stateAt",
     "timeDocument",
     "transitionsBetween",
+    "transitionsJSON",
     "tzifBytes",
     "useZoneDatabase",
     "zoneDatabase",

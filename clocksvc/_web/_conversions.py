@@ -11,6 +11,7 @@ and they carry no C{Clock-Status}.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from http import HTTPStatus
@@ -26,7 +27,7 @@ from .._time import (
     localInstants,
     localTime,
     timeDocument,
-    transitionsBetween,
+    transitionsJSON,
 )
 from ._api import (
     QueryError,
@@ -37,7 +38,7 @@ from ._api import (
     zoneFromQuery,
 )
 from ._clockhealth import ClockHealth
-from ._resource import fixedHeaders, jsonError, sendJSON
+from ._resource import JSON_TYPE, fixedHeaders, jsonError, sendJSON
 
 __all__ = [
     "DEFAULT_RANGE",
@@ -215,15 +216,18 @@ class Transitions:
         # Transitions happen at whole seconds: those from start on and
         # before end are those from its ceiling on and before end's.
         first, last = ceil(start), ceil(end)
-        return sendJSON(
-            request,
-            {
-                "timezone": zone.key,
-                "from": _isoUTC(start),
-                "to": _isoUTC(end),
-                "transitions": transitionsBetween(zone, first, last),
-            },
+        # sendJSON's body, but that the transitions come encoded already
+        # (transitionsJSON), as encoding a century's dicts takes a few
+        # tenths of a millisecond more.
+        head = json.dumps(
+            {"timezone": zone.key, "from": _isoUTC(start), "to": _isoUTC(end)},
+            separators=(",", ":"),
         )
+        request.setResponseCode(HTTPStatus.OK)
+        request.setHeader(b"content-type", JSON_TYPE)
+        return (
+            f'{head[:-1]},"transitions":{transitionsJSON(zone, first, last)}}}'
+        ).encode()
 
 
 def _isoUTC(seconds: Fraction) -> str:
