@@ -20,8 +20,7 @@ import tempfile
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
-from twisted.python.reflect import qual
-from twisted.trial.unittest import FailTest, TestCase
+from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 
 from ._helpers import UNIXEndpoints
@@ -274,16 +273,9 @@ class SystemdTests(TestCase):
         second = self.activate(held, *args)
         line = await firstLine(second)
         self.assertEqual(line, f"clocksvc: serving unix:{path}", second.stderr)
-
-    # Trial reads the todo off the method, which mypy cannot know functions
-    # to have; only a failed assertion is expected.
-    test_unixSocketLeftAlone.todo = (  # type: ignore[attr-defined]
-        [qual(FailTest)],
-        "clocksvc bug (through Twisted's adopted unix.Port): an adopted UNIX "
-        "socket is chmod'ed to 0666 on start and unlinked on stop, so a "
-        "restarted service exits 2 (cannot listen: no such file) and clients "
-        "get ENOENT until the .socket unit restarts",
-    )
+        now = await curl("--unix-socket", path, "http://localhost/now")
+        self.assertEqual((now.exitCode, now.status), (0, 200), now.stderr)
+        await stop(self, second)
 
     async def test_noSocket(self) -> None:
         """
