@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 
 import clocksvc
 
-__all__ = ["ClocksvcProcess", "spawnClocksvc"]
+__all__ = ["ClocksvcProcess", "spawnClocksvc", "spawnTwist"]
 
 # The child imports the same clocksvc the tests do, whether that is the
 # working copy or an installed wheel.
@@ -26,12 +26,15 @@ _IMPORT_ROOT = str(Path(clocksvc.__file__).resolve().parent.parent)
 
 class ClocksvcProcess(ProcessProtocol):
     """
-    A running C{python -m clocksvc}: its output so far, its first line, and
-    its exit.
+    A running C{python -m clocksvc}: its output so far, its first line for
+    people, and its exit.
 
-    @ivar stdout: everything written to standard output so far.
-    @ivar stderr: everything written to standard error so far.
-    @ivar firstLine: fires with the first line of standard output.
+    @ivar stdout: everything written to standard output so far: the log's
+        lines, with the default C{--access-log -}.
+    @ivar stderr: everything written to standard error so far: the lines
+        for people (where it serves, that it stops) and problems.
+    @ivar firstLine: fires with the first line of standard error, which says
+        where it serves, or why it cannot; C{b""} if it exits first.
     @ivar exited: fires with the exit status.
     """
 
@@ -43,11 +46,11 @@ class ClocksvcProcess(ProcessProtocol):
 
     def outReceived(self, data: bytes) -> None:
         self.stdout += data
-        if b"\n" in self.stdout and not self.firstLine.called:
-            self.firstLine.callback(self.stdout.split(b"\n", 1)[0])
 
     def errReceived(self, data: bytes) -> None:
         self.stderr += data
+        if b"\n" in self.stderr and not self.firstLine.called:
+            self.firstLine.callback(self.stderr.split(b"\n", 1)[0])
 
     def processEnded(self, reason: Failure) -> None:
         if not self.firstLine.called:
@@ -87,4 +90,25 @@ def spawnClocksvc(
     reactor.spawnProcess(
         process, sys.executable, [sys.executable, "-m", "clocksvc", *args], env=env
     )
+    return process
+
+
+def spawnTwist(
+    twist: str, *args: str, environment: Mapping[str, str] | None = None
+) -> ClocksvcProcess:
+    """
+    Start C{twist clocksvc} with C{args}, with the same clocksvc as
+    L{spawnClocksvc}'s.
+
+    @param twist: the path of C{twist}, beside an installed clocksvc, whose
+        plugin it finds.
+    @param environment: as L{spawnClocksvc}'s.
+    @return: the process; the caller makes sure it ends.
+    """
+    process = ClocksvcProcess()
+    env = {**os.environ, **(environment or {})}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
+    )
+    reactor.spawnProcess(process, twist, [twist, "clocksvc", *args], env=env)
     return process

@@ -112,7 +112,8 @@ def startClocksvc(case: SynchronousTestCase) -> str:
 
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while True:
-        output = stdoutPath.read_text()
+        # The lines for people are on standard error.
+        output = stderrPath.read_text()
         if "\n" in output:
             break
         if process.poll() is not None or time.monotonic() > deadline:
