@@ -22,13 +22,43 @@ nox.options.error_on_missing_interpreters = False
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 
+def _suites() -> list[str]:
+    """
+    @return: the unit and integration test modules: every C{tests/test_*.py},
+        and not C{tests.e2e}, which C{nox -s e2e} runs once, with its
+        browser and its npm install.
+    """
+    return sorted(f"tests.{path.stem}" for path in Path("tests").glob("test_*.py"))
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """
-    Run the test suite under coverage, and fail below 95 %.
+    Run the unit and integration suites under coverage, and fail below
+    95 %; the end-to-end tests are C{nox -s e2e}'s.
 
     The suite runs against the working copy (trial is started from the
     checkout), and so do the child processes the CLI tests start.
+    Hypothesis replays its fixed examples (the C{ci} profile, tests/__init__.py).
+    """
+    _runSuites(session, {"CI": "1"} if "CI" not in session.env else {})
+
+
+@nox.session(name="tests-random")
+def testsRandom(session: nox.Session) -> None:
+    """
+    The same suites with hypothesis drawing new random examples (its C{dev}
+    profile), as a nightly run would: an expectation that holds only for
+    the fixed examples of C{nox -s tests} fails here. Not in the default
+    sessions; a failure prints the example to replay.
+    """
+    _runSuites(session, {"HYPOTHESIS_PROFILE": "dev"})
+
+
+def _runSuites(session: nox.Session, env: dict[str, str]) -> None:
+    """
+    Install clocksvc and the tests' dependencies, and run trial under
+    coverage on the session's arguments, or on L{_suites}.
     """
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "tests"))
     # Then the working copy's wheel again, over the installed one of the
@@ -40,8 +70,8 @@ def tests(session: nox.Session) -> None:
         "run",
         "-m",
         "twisted.trial",
-        *(session.posargs or ["tests"]),
-        env={"CI": "1"} if "CI" not in session.env else {},
+        *(session.posargs or _suites()),
+        env=env,
     )
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report")
@@ -70,7 +100,7 @@ def pypy(session: nox.Session) -> None:
         "python",
         "-m",
         "twisted.trial",
-        *(session.posargs or ["tests"]),
+        *(session.posargs or _suites()),
         env={"CI": "1"} if "CI" not in session.env else {},
     )
 
@@ -194,6 +224,11 @@ def docs(session: nox.Session) -> None:
         "docs/_build/html",
         *session.posargs,
         env={"CLOCKSVC_TWISTED_INVENTORY": str(inventory / "objects.inv")},
+    )
+    # Sphinx's -W does not see a page that renders wrong without a warning,
+    # as the news page did when it read NEWS.rst as Markdown.
+    session.run(
+        "python", "docs/_tools/checknews.py", "NEWS.rst", "docs/_build/html/news.html"
     )
 
 

@@ -4,9 +4,16 @@ Tests for clocksvc.
 Hypothesis runs derandomized (the same examples every run) under CI, so a CI
 failure always reproduces; locally it explores new examples each run. Set
 C{HYPOTHESIS_PROFILE} to choose either explicitly.
+
+The suite runs with the local time zone UTC, whatever the machine's: a
+server's zone is the local one unless it is given (C{--timezone}), and the
+tests' expectations should not depend on where they run. The tests that need
+another use L{useTimezone<tests._helpers.useTimezone>}; the servers they
+start as processes inherit it.
 """
 
 import os
+import time
 
 from hypothesis import HealthCheck, settings
 
@@ -22,3 +29,6 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 )
+
+os.environ["TZ"] = "UTC"
+time.tzset()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+import zoneinfo
 from typing import Any, Protocol, cast
 
 from treq.response import _Response
@@ -34,6 +35,7 @@ __all__ = [
     "UNIXEndpoints",
     "clockAt",
     "dechunk",
+    "keepZoneDatabase",
     "siteOf",
     "stubTreq",
     "urlOf",
@@ -87,6 +89,24 @@ def useTimezone(testCase: SynchronousTestCase, name: str) -> None:
 
     os.environ["TZ"] = name
     time.tzset()
+    testCase.addCleanup(restore)
+
+
+def keepZoneDatabase(testCase: SynchronousTestCase) -> None:
+    """
+    Put back, when a test ends, the zone database C{zoneinfo} reads now:
+    for a test that chooses one (L{useZoneDatabase
+    <clocksvc._time.useZoneDatabase>}, as every L{ClockService
+    <clocksvc._run._service.ClockService>} does), which is process-wide.
+
+    @param testCase: the test.
+    """
+    tzpath = zoneinfo.TZPATH
+
+    def restore() -> None:
+        zoneinfo.reset_tzpath(to=tzpath)
+        zoneinfo.ZoneInfo.clear_cache()
+
     testCase.addCleanup(restore)
 
 

@@ -319,12 +319,15 @@ class NowTests(APITestCase):
 
     def test_otherMethods(self) -> None:
         """
-        Methods other than GET and HEAD are 405 with C{Allow}, in JSON.
+        Methods other than GET, HEAD and OPTIONS are 405 with C{Allow}, in
+        JSON.
         """
-        for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW"]:
+        for method in ["POST", "PUT", "DELETE", "PATCH", "BREW"]:
             response, body = self.request("/now", method)
             self.assertEqual(response.code, 405, method)
-            self.assertEqual(response.headers.getRawHeaders(b"allow"), [b"GET, HEAD"])
+            self.assertEqual(
+                response.headers.getRawHeaders(b"allow"), [b"GET, HEAD, OPTIONS"]
+            )
             self.assertEqual(json.loads(body), {"error": "method not allowed"})
             self.assertTimeHeaders(response)
 
@@ -474,11 +477,13 @@ class TimezoneTests(APITestCase):
 
     def test_otherMethods(self) -> None:
         """
-        Methods other than GET and HEAD are 405 with C{Allow}.
+        Methods other than GET, HEAD and OPTIONS are 405 with C{Allow}.
         """
         response, body = self.request("/api/timezone/Europe/Berlin", "POST")
         self.assertEqual(response.code, 405)
-        self.assertEqual(response.headers.getRawHeaders(b"allow"), [b"GET, HEAD"])
+        self.assertEqual(
+            response.headers.getRawHeaders(b"allow"), [b"GET, HEAD, OPTIONS"]
+        )
         self.assertEqual(json.loads(body), {"error": "method not allowed"})
 
 

@@ -8,6 +8,9 @@ import errno
 import io
 import json
 import socket
+import time
+import zoneinfo
+from zoneinfo import ZoneInfo
 
 import treq
 from twisted.internet import reactor
@@ -20,6 +23,7 @@ from twisted.internet.interfaces import (
     IStreamServerEndpoint,
 )
 from twisted.internet.testing import MemoryReactorClock
+from twisted.logger import LogLevel, formatEvent
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
 from twisted.web.http_headers import Headers
@@ -36,10 +40,12 @@ from clocksvc._run._endpoints import (
     parseEndpoints,
 )
 from clocksvc._run._options import Options
+from clocksvc._time import clockPageBody
 from clocksvc._web import Readiness, accessLogged, readKernelClock
 
-from ._helpers import siteOf, stubTreq
+from ._helpers import keepZoneDatabase, siteOf, stubTreq, useTimezone
 from ._process import ClocksvcProcess, spawnClocksvc
+from .test_clockhealth import capturedEvents
 
 
 class RunTests(SynchronousTestCase):
@@ -57,6 +63,7 @@ class RunTests(SynchronousTestCase):
         """
         stdout, stderr = io.StringIO(), io.StringIO()
         self.reactor = MemoryReactorClock() if reactor is None else reactor
+        keepZoneDatabase(self)
         # As task.react does: run() waits for the reactor to be running.
         self.reactor.run()
         d = Deferred.fromCoroutine(run(self.reactor, argv, stdout, stderr))
@@ -231,6 +238,36 @@ class RunTests(SynchronousTestCase):
         body = self.successResultOf(response.content())
         self.assertIn(b"\ntimezone: Asia/Kathmandu\n", body)
 
+    def test_startingZone(self) -> None:
+        """
+        Once it serves, the service log says which zone the server is in
+        and why; a local zone without a name is UTC, with a warning.
+        """
+        events = capturedEvents(self)
+        for args, tz, level, message in [
+            (
+                ["--timezone", "europe/berlin"],
+                "Asia/Tokyo",
+                LogLevel.info,
+                "time zone Europe/Berlin (--timezone)",
+            ),
+            ([], "Asia/Tokyo", LogLevel.info, "time zone Asia/Tokyo (the local zone)"),
+            (
+                [],
+                "JST-9",
+                LogLevel.warn,
+                "time zone UTC: the local zone has no name clocksvc knows (TZ or "
+                "/etc/localtime); give one with --timezone",
+            ),
+        ]:
+            useTimezone(self, tz)
+            del events[:]
+            d, _, err = self.run_(*args)
+            self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+            self.assertNoResult(d)
+            [event] = [event for event in events if event["event"] == "timezone"]
+            self.assertEqual((event["log_level"], formatEvent(event)), (level, message))
+
     def test_unknownTimezone(self) -> None:
         """
         An unknown C{--timezone} is one line on stderr and exit status 2.
@@ -239,6 +276,35 @@ class RunTests(SynchronousTestCase):
         self.assertExit(d, 2)
         self.assertEqual(err, "clocksvc: unknown time zone 'Mars/Base' (see --help)\n")
         self.assertEqual(self.reactor.tcpServers, [])
+
+    def test_badTzdata(self) -> None:
+        """
+        C{--tzdata} takes newest, system or package; anything else is one
+        line on stderr and exit status 2.
+        """
+        d, _, err = self.run_("--tzdata", "latest")
+        self.assertExit(d, 2)
+        self.assertEqual(
+            err,
+            "clocksvc: --tzdata needs one of newest, system, package, not "
+            "'latest' (see --help)\n",
+        )
+        self.assertEqual(self.reactor.tcpServers, [])
+
+    def test_tzdata(self) -> None:
+        """
+        C{--tzdata package} makes zoneinfo read the package, and C{/healthz}
+        says so.
+        """
+        d, _, err = self.run_("--tzdata", "package")
+        self.assertNoResult(d)
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        response = self.successResultOf(
+            stubTreq(siteOf(self.reactor).resource).get("http://clock.example/healthz")
+        )
+        health = json.loads(self.successResultOf(response.content()))
+        self.assertEqual(health["tzdata"]["source"], "package")
+        self.assertEqual(zoneinfo.TZPATH, ())
 
     def test_limits(self) -> None:
         """
@@ -531,6 +597,16 @@ class EndpointProblemTests(SynchronousTestCase):
                 "LISTEN_FDNAMES)",
             ),
             ("haproxy:", noType),
+            ("haproxy:haproxy:tcp:80", "haproxy: twice"),
+            (
+                "TCP6:80",
+                f"unknown endpoint type 'TCP6' (types are lower case: tcp6:); {types}",
+            ),
+            (
+                "HAPROXY:tcp:80",
+                "unknown endpoint type 'HAPROXY' (types are lower case: haproxy:); "
+                + types,
+            ),
             ("haproxy:tcp:notaport", "port 'notaport' is not a number from 0 to 65535"),
             ("haproxy:bogus:1", f"unknown endpoint type 'bogus'; {types}"),
         ]:
@@ -579,7 +655,6 @@ class EndpointProblemTests(SynchronousTestCase):
             "tcp6:80:backlog=5",
             "unix:/run/c.sock:mode=660:lockfile=0",
             "haproxy:tcp:80",
-            "TCP6:80",
         ]:
             [(_, endpoint)] = parseEndpoints(memory, [description])
             self.assertTrue(IStreamServerEndpoint.providedBy(endpoint), description)
@@ -592,14 +667,19 @@ class ProcessTests(TestCase):
 
     timeout = 30
 
-    async def serve(self, *args: str) -> tuple[str, ClocksvcProcess]:
+    async def serve(
+        self, *args: str, environment: dict[str, str] | None = None
+    ) -> tuple[str, ClocksvcProcess]:
         """
         Start clocksvc on a free port of 127.0.0.1.
 
+        @param environment: variables to set in its environment.
         @return: its URL and the process, which is killed at cleanup if the
             test has not ended it.
         """
-        process = spawnClocksvc("--listen", "tcp:0:interface=127.0.0.1", *args)
+        process = spawnClocksvc(
+            "--listen", "tcp:0:interface=127.0.0.1", *args, environment=environment
+        )
 
         async def kill() -> None:
             process.signal("KILL")
@@ -626,6 +706,65 @@ class ProcessTests(TestCase):
         )
         process.signal("TERM")
         self.assertEqual(await process.exited, 0)
+
+    async def oneZone(self, zone: str, *args: str) -> None:
+        """
+        Check that a clocksvc whose local zone is New York, started with
+        C{args}, answers C{/}, C{/now} and C{/stream} in C{zone}, and says
+        which zone at start-up.
+        """
+        url, process = await self.serve(
+            "--access-log", "off", *args, environment={"TZ": "America/New_York"}
+        )
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        before = time.time()
+        page = await (await treq.get(url, pool=pool)).content()
+        document = json.loads(await (await treq.get(url + "now", pool=pool)).content())
+        received = b""
+
+        class Enough(Exception):
+            """
+            A tick is in: treq closes the connection on a collector's error.
+            """
+
+        def collect(data: bytes) -> None:
+            nonlocal received
+            received += data
+            if b"\n\n" in received.partition(b"event: tick")[2]:
+                raise Enough()
+
+        response = await treq.get(url + "stream", pool=pool, unbuffered=True)
+        with self.assertRaises(Enough):
+            await treq.collect(response, collect)
+        after = time.time()
+        tick = received.partition(b"event: tick\ndata: ")[2].partition(b"\n")[0]
+        # The page is the time in that zone as ctime writes it, at one of the
+        # seconds the exchange took.
+        seconds = range(int(before), int(after) + 1)
+        self.assertIn(page, [clockPageBody(t, ZoneInfo(zone)) for t in seconds])
+        self.assertEqual(document["timezone"], zone)
+        self.assertEqual(json.loads(tick)["timezone"], zone)
+        process.signal("TERM")
+        self.assertEqual(await process.exited, 0)
+        [started] = [
+            event
+            for event in map(json.loads, _logLines(process.stderr))
+            if event["event"] == "timezone"
+        ]
+        self.assertEqual(started["zone"], zone)
+
+    async def test_oneZone(self) -> None:
+        """
+        C{--timezone} is the server's one zone: the page, C{/now} and
+        C{/stream} are in Tokyo, though the local zone is New York.
+        """
+        await self.oneZone("Asia/Tokyo", "--timezone", "Asia/Tokyo")
+
+    async def test_localZone(self) -> None:
+        """
+        Without C{--timezone}, the server's one zone is the local zone.
+        """
+        await self.oneZone("America/New_York")
 
     async def test_readyz(self) -> None:
         """
@@ -804,3 +943,11 @@ class ProcessTests(TestCase):
         process = spawnClocksvc("--version")
         self.assertEqual(await process.exited, 0)
         self.assertEqual(process.stdout, f"clocksvc {__version__}\n".encode())
+
+
+def _logLines(stderr: bytes) -> list[str]:
+    """
+    @return: the log's lines in C{stderr} (C{--access-log off}), without
+        those for people beside them.
+    """
+    return [line for line in stderr.decode().splitlines() if line.startswith("{")]

@@ -528,7 +528,11 @@ class ConvertTests(Client):
         self.assertEqual(
             instant.astimezone(ZoneInfo(source)).replace(tzinfo=None), local
         )
-        self.assertSide(there["to"], target, int(instant.timestamp() * 10**6))
+        # Whole microseconds since the epoch, exactly: timestamp() is a
+        # float, and int() of it rounds toward zero, the wrong way before 1970.
+        self.assertSide(
+            there["to"], target, (instant - _EPOCH) // timedelta(microseconds=1)
+        )
         back = self.getJSON(
             _convert(
                 **{"from": target, "to": source},

@@ -13,6 +13,7 @@ import json
 import re
 import shlex
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -204,11 +205,19 @@ class ContainerfileTests(SynchronousTestCase):
         self.assertEqual(user, "10001:10001")
         self.assertNotIn("0", user.split(":"))
 
+    def options(self) -> Options:
+        """
+        @return: the options that the image's default arguments (CMD) give.
+        """
+        [cmd] = self.arguments("CMD")
+        return parseArguments(json.loads(cmd))
+
     def test_expose(self) -> None:
         """
-        The image exposes clocksvc's default port.
+        The image exposes clocksvc's default port and the admin listener's.
         """
-        self.assertEqual(self.arguments("EXPOSE"), [str(DEFAULT_PORT)])
+        [admin] = self.options()["admin-listen"]
+        self.assertEqual(self.arguments("EXPOSE"), [f"{DEFAULT_PORT} {tcpPort(admin)}"])
 
     def test_stopSignal(self) -> None:
         """
@@ -218,8 +227,8 @@ class ContainerfileTests(SynchronousTestCase):
 
     def test_healthcheck(self) -> None:
         """
-        The health check asks for /healthz on the default port with Python
-        alone (slim images have no curl), in code that compiles.
+        The health check asks for /healthz on the admin listener's port, with
+        Python alone (slim images have no curl), in code that compiles.
         """
         [healthcheck] = self.arguments("HEALTHCHECK")
         _, cmd, command = healthcheck.partition(" CMD ")
@@ -229,20 +238,33 @@ class ContainerfileTests(SynchronousTestCase):
         compile(code, "<HEALTHCHECK>", "exec")
         [url] = re.findall(r"http://[^'\"\s]+", code)
         parts = urlsplit(url)
+        [admin] = self.options()["admin-listen"]
         self.assertEqual(
             (parts.hostname, parts.port, parts.path),
-            ("127.0.0.1", DEFAULT_PORT, "/healthz"),
+            ("127.0.0.1", tcpPort(admin), "/healthz"),
         )
 
     def test_entrypoint(self) -> None:
         """
         The exec-form entry point runs clocksvc as PID 1; the default
-        arguments listen on the default endpoint.
+        arguments listen on the default endpoint, and serve the operator's
+        endpoints on a port of their own.
         """
         [entrypoint] = self.arguments("ENTRYPOINT")
         self.assertEqual(json.loads(entrypoint), ["python", "-m", "clocksvc"])
-        [cmd] = self.arguments("CMD")
-        self.assertEqual(parseArguments(json.loads(cmd))["listen"], [DEFAULT_ENDPOINT])
+        options = self.options()
+        self.assertEqual(options["listen"], [DEFAULT_ENDPOINT])
+        [admin] = options["admin-listen"]
+        self.assertNotEqual(tcpPort(admin), DEFAULT_PORT)
+
+    def test_children(self) -> None:
+        """
+        The file says what clocksvc does as PID 1 with C{--workers}: it has
+        children, and reaps them.
+        """
+        text = (DEPLOY / "Containerfile").read_text(encoding="utf-8")
+        self.assertNotIn("starts no children", text)
+        self.assertIn("reaps them", text)
 
 
 class KubernetesTests(SynchronousTestCase):
@@ -293,30 +315,45 @@ class KubernetesTests(SynchronousTestCase):
 
     def test_containerPort(self) -> None:
         """
-        The container port is the port that the arguments listen on, which
-        is clocksvc's default.
+        The container ports are those that the arguments listen on: the
+        public one, clocksvc's default, and the admin listener's.
         """
-        [port] = self.container["ports"]
-        self.assertEqual(port["containerPort"], DEFAULT_PORT)
+        ports = {
+            port["name"]: port["containerPort"] for port in self.container["ports"]
+        }
+        [admin] = self.options["admin-listen"]
+        self.assertEqual(ports, {"http": DEFAULT_PORT, "admin": tcpPort(admin)})
         self.assertEqual(self.options["listen"], [DEFAULT_ENDPOINT])
 
     def test_probes(self) -> None:
         """
-        Readiness asks for /readyz and liveness for /healthz, on the
-        container's port; readiness gives up at the first failure, liveness
-        only after more than a drain.
+        Readiness asks for /readyz and liveness for /healthz, on the admin
+        listener's port (--admin-listen moves them there); neither gives up
+        on one slow answer, and liveness only after more than a drain.
         """
         readiness = self.container["readinessProbe"]
         liveness = self.container["livenessProbe"]
         self.assertEqual(readiness["httpGet"]["path"], "/readyz")
         self.assertEqual(liveness["httpGet"]["path"], "/healthz")
+        [admin] = self.options["admin-listen"]
         for probe in readiness, liveness:
-            self.assertEqual(self.resolvePort(probe["httpGet"]["port"]), DEFAULT_PORT)
-        self.assertEqual(readiness["failureThreshold"], 1)
+            self.assertEqual(self.resolvePort(probe["httpGet"]["port"]), tcpPort(admin))
+            self.assertGreaterEqual(probe["timeoutSeconds"], 3)
+            self.assertGreaterEqual(probe["failureThreshold"], 3)
         self.assertGreater(
             liveness["periodSeconds"] * liveness["failureThreshold"],
             self.options["shutdown-timeout"],
         )
+
+    def test_metricsAnnotations(self) -> None:
+        """
+        The pods tell a Prometheus that discovers them where /metrics is:
+        on the admin listener's port.
+        """
+        annotations = self.deployment["spec"]["template"]["metadata"]["annotations"]
+        [admin] = self.options["admin-listen"]
+        self.assertEqual(annotations["prometheus.io/port"], str(tcpPort(admin)))
+        self.assertEqual(annotations["prometheus.io/path"], "/metrics")
 
     def test_service(self) -> None:
         """
@@ -422,6 +459,16 @@ class SystemdTests(SynchronousTestCase):
         """
         self.assertEqual(self.argv[:3], ["/opt/clocksvc/bin/python", "-m", "clocksvc"])
         self.assertEqual(self.options["listen"], ["systemd:domain=INET:index=0"])
+
+    def test_admin(self) -> None:
+        """
+        The operator's endpoints are served on the loopback interface only.
+        """
+        [admin] = self.options["admin-listen"]
+        reactor = MemoryReactor()
+        serverFromString(reactor, admin).listen(Factory())
+        [(_, _, _, interface)] = reactor.tcpServers
+        self.assertEqual(interface, "127.0.0.1")
 
     def test_systemdEndpoint(self) -> None:
         """
@@ -556,7 +603,20 @@ class UnixServiceTests(SynchronousTestCase):
         trusted = self.options.trustedProxies()
         self.assertTrue(trusted.unix)
         self.assertEqual(trusted.networks, ())
-        self.assertEqual(only(self.section["RestrictAddressFamilies"]), "AF_UNIX")
+
+    def test_admin(self) -> None:
+        """
+        The operator's endpoints are on the loopback interface, over IPv4,
+        the one family besides the socket's that the unit allows.
+        """
+        [admin] = self.options["admin-listen"]
+        reactor = MemoryReactor()
+        serverFromString(reactor, admin).listen(Factory())
+        [(_, _, _, interface)] = reactor.tcpServers
+        self.assertEqual(interface, "127.0.0.1")
+        self.assertEqual(
+            only(self.section["RestrictAddressFamilies"]), "AF_UNIX AF_INET"
+        )
 
     def test_accessLog(self) -> None:
         """
@@ -623,7 +683,10 @@ class LogrotateTests(SynchronousTestCase):
         SIGHUP.
         """
         path, _, script = logrotateStanza()
-        self.assertEqual(script, ["systemctl reload clocksvc-unix.service"])
+        # try-: a stopped service is left stopped, and the rotation succeeds.
+        self.assertEqual(
+            script, ["systemctl try-reload-or-restart clocksvc-unix.service"]
+        )
         service = unitSections(
             (DEPLOY / "systemd" / "clocksvc-unix.service").read_text(encoding="utf-8")
         )
@@ -703,3 +766,27 @@ class KubernetesProxyTests(SynchronousTestCase):
         self.assertFalse(trusted.unix)
         [network] = trusted.networks
         self.assertTrue(network.is_private, network)
+
+
+class ClassifierTests(SynchronousTestCase):
+    """
+    C{pyproject.toml}'s classifiers name every Python version clocksvc
+    supports.
+    """
+
+    def test_pythonVersions(self) -> None:
+        """
+        From C{requires-python}'s minimum to the newest Python the project
+        is checked on (3.13, through pyenv), every minor version is listed,
+        and the one these tests run on is among them.
+        """
+        text = (DEPLOY.parent / "pyproject.toml").read_text(encoding="utf-8")
+        [minimum] = re.findall(r'^requires-python = ">=3\.(\d+)"$', text, re.M)
+        listed = {
+            int(minor)
+            for minor in re.findall(
+                r'"Programming Language :: Python :: 3\.(\d+)"', text
+            )
+        }
+        self.assertEqual(listed, set(range(int(minimum), 14)))
+        self.assertIn(sys.version_info[1], listed)

@@ -20,6 +20,7 @@ from twisted.web.resource import Resource
 from twisted.web.static import Data
 
 from clocksvc._http import (
+    FORWARDED,
     QUICK_BODY_SIZE,
     Limits,
     QuickHead,
@@ -311,6 +312,8 @@ QUICK_REQUESTS = [
     b"GET /now.txt?t1=253402300799999.999999 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
     b"HEAD /.well-known/time HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+    # A higher minor version is read as HTTP/1.1 (RFC 9110 section 2.5).
+    b"GET /now HTTP/1.2\r\nHost: a\r\n\r\n",
     # Calls of the npm timesync library.
     b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),
@@ -418,6 +421,9 @@ LAST_REQUESTS = [
     b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: a\r\nX: \x80\r\n\r\n",
     b"GET / HTTP/1.1\nHost: a\n\n",
+    b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+    b"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
 ]
 
 
@@ -496,7 +502,7 @@ class Server:
                 "/timesync",
                 "/api/ip",
             )
-            for status in ("200", "204", "400", "404", "405", "406", "413")
+            for status in ("200", "204", "400", "404", "405", "406", "413", "501")
         ]
 
 
@@ -563,6 +569,18 @@ class EquivalenceTests(SynchronousTestCase):
             )
         )
 
+    def test_pageInZone(self) -> None:
+        """
+        The page is in the server's zone, from both paths alike: Tokyo's
+        time, though the local zone is UTC.
+        """
+        fast = self.assertSame([PAGE], zone="asia/tokyo")
+        self.assertEqual(len(fast.quick), 1)
+        response, _ = fast.exchange([PAGE])
+        self.assertTrue(
+            response.endswith(b"<html><body>Sun Sep  9 10:46:40 2001</body></html>")
+        )
+
     def test_eachRequest(self) -> None:
         """
         Each request alone, and as the last one on its connection, gets the
@@ -596,8 +614,8 @@ class EquivalenceTests(SynchronousTestCase):
         forwarded = [
             b"GET /now HTTP/1.1\r\nHost: a\r\n"
             b"X-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n\r\n",
-            b'GET /now.json HTTP/1.1\r\nHost: a\r\nForwarded: for="[2001:db8::1]:4711"'
-            b"\r\n\r\n",
+            b"GET /now.json HTTP/1.1\r\nHost: a\r\n"
+            b"X-Forwarded-For: [2001:db8::1]:4711\r\n\r\n",
             b"GET /now HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: bogus\r\n\r\n",
             b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n",
         ]
@@ -654,12 +672,16 @@ class EquivalenceTests(SynchronousTestCase):
             self.assertEqual(fast.quick, [])
         fast = self.assertSame(quick, IPv4Address("TCP", "81.2.69.142", 1))
         self.assertEqual(fast.quick, [])
+        self.assertIn(
+            b"HTTP/1.1 501 Not Implemented\r\n",
+            fast.exchange(quick[:1], IPv4Address("TCP", "81.2.69.142", 1))[0],
+        )
         # Through a trusted proxy.
         trusted = TrustedProxies.parse(["127.0.0.1"])
         forwarded = [
             b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 81.2.69.142\r\n\r\n",
             b"GET /api/ip.txt HTTP/1.1\r\nHost: a\r\n"
-            b'Forwarded: for="[2001:4860::1]"\r\n\r\n',
+            b"X-Forwarded-For: 2001:4860::1\r\n\r\n",
             b"GET /api/ip HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.1.1\r\n\r\n",
         ]
         fast = self.assertSame(forwarded, geoip=geoip, trustedProxies=trusted)
@@ -736,7 +758,9 @@ class EquivalenceTests(SynchronousTestCase):
             b"GET /now HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\n"
             b"Forwarded: for=203.0.113.9\r\n\r\n"
         )
-        trusted = TrustedProxies.parse(["127.0.0.1"])
+        # A proxy that writes Forwarded (--forwarded-header forwarded): its
+        # X-Forwarded-Proto, which it does not write, is not believed.
+        trusted = TrustedProxies.parse(["127.0.0.1"], FORWARDED)
         fast, general = (
             Server(True, accessLog=True, trustedProxies=trusted),
             Server(False, accessLog=True, trustedProxies=trusted),

@@ -17,6 +17,8 @@ from twisted.internet.interfaces import IAddress
 from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._http._forwarded import (
+    FORWARDED,
+    X_FORWARDED_FOR,
     Forwarding,
     HiddenAddress,
     Hop,
@@ -221,6 +223,24 @@ class TrustedProxiesTests(SynchronousTestCase):
         self.assertFalse(TrustedProxies.parse([]))
         self.assertTrue(TrustedProxies.parse(["unix"]))
 
+    def test_header(self) -> None:
+        """
+        The proxies write X-Forwarded-For unless C{forwarded} is named;
+        another name is a L{ValueError} that says which it takes.
+        """
+        self.assertEqual(TrustedProxies.parse(["unix"]).header, "x-forwarded-for")
+        self.assertEqual(
+            TrustedProxies.parse(["unix"], "forwarded").header, "forwarded"
+        )
+        for header in ["Forwarded", "x-real-ip", ""]:
+            with self.subTest(header=header), self.assertRaises(ValueError) as raised:
+                TrustedProxies.parse(["unix"], header)
+            self.assertEqual(
+                str(raised.exception),
+                "--forwarded-header needs one of x-forwarded-for, forwarded, "
+                f"not {header!r}",
+            )
+
     def test_parseBad(self) -> None:
         """
         Anything else is a L{ValueError} that names it: names, networks with
@@ -284,12 +304,23 @@ class ResolveTests(SynchronousTestCase):
         def count() -> None:
             self.invalid += 1
 
-        self.forwarding = Forwarding(
-            TrustedProxies.parse(["127.0.0.1", "10.0.0.0/8", "unix"]), count
-        )
+        trusted = ["127.0.0.1", "10.0.0.0/8", "unix"]
+        self.forwarding = Forwarding(TrustedProxies.parse(trusted), count)
+        self.rfc7239 = Forwarding(TrustedProxies.parse(trusted, FORWARDED), count)
 
     def resolve(self, peer: IAddress, **values: str) -> Resolution:
+        """
+        @return: the resolution behind proxies that write X-Forwarded-For,
+            the default.
+        """
         return self.forwarding.resolve(peer, fields(**values).get)
+
+    def resolveRFC7239(self, peer: IAddress, **values: str) -> Resolution:
+        """
+        @return: the resolution behind proxies that write Forwarded
+            (C{--forwarded-header forwarded}).
+        """
+        return self.rfc7239.resolve(peer, fields(**values).get)
 
     def test_xForwardedFor(self) -> None:
         """
@@ -303,17 +334,50 @@ class ResolveTests(SynchronousTestCase):
 
     def test_forwarded(self) -> None:
         """
-        C{Forwarded}'s quoted IPv6 address with a port gives that address
-        and port, and it wins over C{X-Forwarded-For}.
+        Behind proxies that write C{Forwarded}, its quoted IPv6 address with
+        a port gives that address and port.
         """
         self.assertEqual(
-            self.resolve(
-                PROXY,
-                forwarded='for="[2001:db8::1]:4711";proto=https',
-                x_forwarded_for="203.0.113.9",
+            self.resolveRFC7239(
+                PROXY, forwarded='for="[2001:db8::1]:4711";proto=https'
             ),
             Resolution(IPv6Address("TCP", "2001:db8::1", 4711), True),
         )
+
+    def test_onlyTheProxysField(self) -> None:
+        """
+        Issue 22: only the field the trusted proxies write is read. A proxy
+        that appends to X-Forwarded-For passes a client's own C{Forwarded}
+        through, which names whom the client likes; and one that writes
+        C{Forwarded} passes its client's X-Forwarded-For and
+        X-Forwarded-Proto through.
+        """
+        spoofed = {
+            "forwarded": "for=6.6.6.6;proto=https",
+            "x_forwarded_for": "6.6.6.6, 203.0.113.9",
+            "x_forwarded_proto": "http",
+        }
+        self.assertEqual(
+            self.resolve(PROXY, **spoofed),
+            Resolution(IPv4Address("TCP", "203.0.113.9", 0), False),
+        )
+        self.assertEqual(
+            self.resolveRFC7239(
+                PROXY,
+                forwarded="for=6.6.6.6;proto=https, for=203.0.113.9",
+                x_forwarded_for="6.6.6.6",
+                x_forwarded_proto="https",
+            ),
+            Resolution(IPv4Address("TCP", "203.0.113.9", 0)),
+        )
+        # Without the field the proxies write, the client is the peer.
+        self.assertEqual(
+            self.resolveRFC7239(PROXY, x_forwarded_for="6.6.6.6"), Resolution(PROXY)
+        )
+        self.assertEqual(
+            self.resolve(PROXY, forwarded="for=6.6.6.6"), Resolution(PROXY)
+        )
+        self.assertEqual(self.invalid, 0)
 
     def test_untrusted(self) -> None:
         """
@@ -365,7 +429,9 @@ class ResolveTests(SynchronousTestCase):
         where the client would be hides its address.
         """
         self.assertEqual(
-            self.resolve(PROXY, forwarded="for=192.0.2.1, for=_hidden, for=10.0.0.1"),
+            self.resolveRFC7239(
+                PROXY, forwarded="for=192.0.2.1, for=_hidden, for=10.0.0.1"
+            ),
             Resolution(HiddenAddress("_hidden")),
         )
         self.assertEqual(
@@ -373,7 +439,9 @@ class ResolveTests(SynchronousTestCase):
             Resolution(HiddenAddress("unknown")),
         )
         self.assertEqual(
-            self.resolve(PROXY, forwarded="for=192.0.2.1, proto=https, for=10.0.0.1"),
+            self.resolveRFC7239(
+                PROXY, forwarded="for=192.0.2.1, proto=https, for=10.0.0.1"
+            ),
             Resolution(HiddenAddress("unknown"), True),
         )
         self.assertEqual(self.invalid, 0)
@@ -386,7 +454,8 @@ class ResolveTests(SynchronousTestCase):
             self.resolve(PROXY, x_forwarded_proto="https"), Resolution(PROXY, True)
         )
         self.assertEqual(
-            self.resolve(PROXY, forwarded="proto=http"), Resolution(PROXY, False)
+            self.resolveRFC7239(PROXY, forwarded="proto=http"),
+            Resolution(PROXY, False),
         )
         self.assertEqual(self.resolve(PROXY), Resolution(PROXY))
 
@@ -426,7 +495,9 @@ class ResolveTests(SynchronousTestCase):
             ),
             Resolution(PROXY),
         )
-        self.assertEqual(self.resolve(PROXY, forwarded="for="), Resolution(PROXY))
+        self.assertEqual(
+            self.resolveRFC7239(PROXY, forwarded="for="), Resolution(PROXY)
+        )
         self.assertEqual(self.invalid, 3)
 
 
@@ -585,13 +656,18 @@ class PropertyTests(SynchronousTestCase):
         Whatever addresses a client writes into the field itself, the
         trusted proxy's appended address is the client's.
         """
-        forwarding = Forwarding(TrustedProxies.parse(["10.0.0.0/8"]))
-        if forwarded:
-            hops = [f'for="[{a}]"' if a.version == 6 else f"for={a}" for a in claimed]
-            name, value = b"forwarded", ", ".join([*hops, f"for={real}"])
-        else:
-            name, value = b"x-forwarded-for", ", ".join(map(str, [*claimed, real]))
+        header = FORWARDED if forwarded else X_FORWARDED_FOR
+        forwarding = Forwarding(TrustedProxies.parse(["10.0.0.0/8"], header))
+        hops = [f'for="[{a}]"' if a.version == 6 else f"for={a}" for a in claimed]
+        addresses = ", ".join(map(str, claimed))
+        values = {
+            # What the client wrote, the field the proxy writes appended to:
+            # and the other as the client wrote it, passed through.
+            b"forwarded": ", ".join([*hops, f"for={real}"] if forwarded else hops),
+            b"x-forwarded-for": addresses + (f", {real}" if not forwarded else ""),
+        }
         resolution = forwarding.resolve(
-            IPv4Address("TCP", "10.0.0.1", 1), {name: [value.encode()]}.get
+            IPv4Address("TCP", "10.0.0.1", 1),
+            {name: [value.encode()] for name, value in values.items() if value}.get,
         )
         self.assertEqual(resolution, Resolution(IPv4Address("TCP", str(real), 0)))

@@ -16,7 +16,7 @@ import treq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IListeningPort, IReactorTime
-from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
 from twisted.test.proto_helpers import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool, readBody
@@ -35,9 +35,10 @@ from clocksvc._web._geoip import GeoIP, GeoIPError, parseAddress
 from clocksvc._web._site import buildSite, metricsOf
 
 from ._geoip import NETWORKS, writeDatabase
-from ._helpers import BILLENNIUM, clockAt, siteOf, stubTreq, urlOf
+from ._helpers import BILLENNIUM, clockAt, keepZoneDatabase, siteOf, stubTreq, urlOf
 from ._openapi import validateResponse
 from ._process import spawnClocksvc
+from .test_clockhealth import capturedEvents
 from .test_workers import PATIENCE, eventually
 
 JSON = "application/json; charset=utf-8"
@@ -392,18 +393,33 @@ class IPZoneTests(TestCase):
 
     async def test_withoutDatabase(self) -> None:
         """
-        A server without a database knows no address's location.
+        A server without a database says so, with 501 for every request to
+        C{/api/ip}, in the path's form, whatever the address or the path
+        below: not 404, which would say the address has no location. Each
+        is counted in C{/metrics}.
         """
-        url, _ = self.serve(None, ["127.0.0.1"])
-        for path in ["api/ip/81.2.69.142", "api/ip"]:
+        url, site = self.serve(None, ["127.0.0.1"])
+        paths = ["api/ip/81.2.69.142", "api/ip", "api/ip/bogus", "api/ip?at=x"]
+        for path in paths:
             self.assertEqual(
                 await self.get(url + path, x_forwarded_for="81.2.69.142"),
-                (404, JSON, b'{"error":"unknown location"}'),
+                (501, JSON, b'{"error":"no GeoIP database configured"}'),
                 path,
             )
+        for path in ["api/ip.txt", "api/ip/81.2.69.142.txt"]:
+            self.assertEqual(
+                await self.get(url + path, x_forwarded_for="81.2.69.142"),
+                (501, TEXT, b"error: no GeoIP database configured\n"),
+                path,
+            )
+        self.assertEqual(await self.get(url + "api/ip", "HEAD"), (501, JSON, b""))
+        metrics = metricsOf(site)
+        assert metrics is not None
         self.assertEqual(
-            await self.get(url + "api/ip.txt", x_forwarded_for="81.2.69.142"),
-            (404, TEXT, b"error: unknown location\n"),
+            metrics.registry.get_sample_value(
+                "clocksvc_requests_total", {"endpoint": "/api/ip", "status": "501"}
+            ),
+            len(paths) + 3,
         )
 
     async def test_notAnAddress(self) -> None:
@@ -466,7 +482,7 @@ class IPZoneTests(TestCase):
                 path,
             )
             self.assertEqual(
-                await self.get(url + path, forwarded='for="[2001:4860::8]:4711"'),
+                await self.get(url + path, x_forwarded_for="[2001:4860::8]:4711"),
                 (200, JSON, self.expected("America/Sao_Paulo", "2001:4860::8")),
                 path,
             )
@@ -531,6 +547,7 @@ class OptionTests(SynchronousTestCase):
         """
         stdout, stderr = io.StringIO(), io.StringIO()
         self.reactor = MemoryReactorClock()
+        keepZoneDatabase(self)
         self.reactor.run()
         d = Deferred.fromCoroutine(run(self.reactor, argv, stdout, stderr))
         return d, stderr.getvalue()
@@ -550,6 +567,23 @@ class OptionTests(SynchronousTestCase):
         self.assertEqual(response.code, 200)
         body = self.successResultOf(response.content())
         self.assertIn(b"\ntimezone: Europe/London\n", body)
+
+    def test_startingLine(self) -> None:
+        """
+        At start-up, the service log says whether C{/api/ip} is on, and
+        from which file.
+        """
+        events = capturedEvents(self)
+        path = database(self)
+        for argv, message, details in [
+            ((), "/api/ip is off (501): no --geoip-db", {"geoip_db": None}),
+            (("--geoip-db", path), f"/api/ip: zones from {path}", {"geoip_db": path}),
+        ]:
+            del events[:]
+            d, _ = self.run_(*argv)
+            self.assertNoResult(d)
+            [event] = [event for event in events if event.get("event") == "geoip"]
+            self.assertEqual((formatEvent(event), event["details"]), (message, details))
 
     def test_errors(self) -> None:
         """
@@ -581,6 +615,7 @@ class OptionTests(SynchronousTestCase):
             ["--geoip-db", database(self), "--listen", "tcp:0", "--access-log", "off"]
         )
         memory = MemoryReactorClock()
+        keepZoneDatabase(self)
         top = _tap.makeService(options, memory)
         top.startService()
         self.addCleanup(top.stopService)

@@ -12,6 +12,7 @@ while the reactor serves; every socket has a timeout, so nothing hangs.
 from __future__ import annotations
 
 import contextlib
+import re
 import selectors
 import socket
 import threading
@@ -68,7 +69,7 @@ log = Logger()
 
 #: The statuses of the server's refusals, each a complete response with a
 #: one-line body after which the connection is closed.
-REFUSALS = frozenset({400, 408, 413, 414, 431, 501, 503})
+REFUSALS = frozenset({400, 408, 413, 414, 431, 501, 503, 505})
 
 #: What must never reach a client: signs of a traceback or of a Python repr.
 LEAKS = (b"Traceback", b"object at 0x", b'File "')
@@ -173,7 +174,8 @@ def check(server: _Server, case: Case) -> list[str]:
         problems.append(f"bytes that are no response: {result.rest[:80]!r}")
     for response in result.responses:
         if response.status >= 500 and not (
-            response.status == 501 and any(_matches(501, e) for e in case.statuses)
+            response.status in (501, 505)
+            and any(_matches(response.status, e) for e in case.statuses)
         ):
             problems.append(f"server error {response.status}")
         if response.status in REFUSALS and not case.answered:
@@ -231,13 +233,16 @@ class CorpusTests(TestCase):
 
     async def test_requestLines(self) -> None:
         """
-        Malformed request lines and versions are 400, long ones 414.
+        Malformed request lines and versions are 400, long ones 414; a
+        higher minor version is served as HTTP/1.1, another major version is
+        505.
         """
         await self.corpus(REQUEST_LINES)
 
     async def test_targets(self) -> None:
         """
-        Absolute-form targets are served by their path, and OPTIONS * is 200.
+        Absolute-form targets are served by their path, and OPTIONS * is 200;
+        CONNECT is 501, and any other target in no form of RFC 9112's 400.
         """
         await self.corpus(TARGETS)
 
@@ -441,17 +446,26 @@ def rawRequests(draw: st.DrawFn) -> bytes:
     return draw(mutated(data))
 
 
+#: An HTTP version of a major number other than 1, which is 505.
+_OTHER_MAJOR = re.compile(rb" HTTP/[02-9]\.[0-9]")
+
+
 def unexpected(data: bytes, received: bytes) -> list[str]:
     """
     @param data: what a client sent.
     @param received: what it got back.
     @return: what was wrong with the answer: a server error (other than 501
-        for a Transfer-Encoding), or a traceback or repr.
+        for a Transfer-Encoding or a C{CONNECT}, or 505 for a version of
+        another major number), or a traceback or repr.
     """
     problems = []
     for status in statusCodes(received):
         if status >= 500 and not (
-            status == 501 and b"transfer-encoding" in data.lower()
+            (
+                status == 501
+                and (b"transfer-encoding" in data.lower() or b"CONNECT " in data)
+            )
+            or (status == 505 and _OTHER_MAJOR.search(data) is not None)
         ):
             problems.append(f"status {status}")
     problems.extend(f"{leak!r} in the response" for leak in leaks(received))

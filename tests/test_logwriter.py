@@ -434,6 +434,9 @@ class ProcessTests(TestCase):
             ],
             [
                 ("info", "listening"),
+                ("info", "timezone"),
+                ("info", "tzdata"),
+                ("info", "geoip"),
                 ("info", "shutdown"),
                 ("info", "shutdown"),
             ],

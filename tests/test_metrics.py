@@ -6,10 +6,13 @@ C{/healthz}, and the admin site that can hold them.
 from __future__ import annotations
 
 import json
+import platform
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._time._zones import tzdataVersion
+import clocksvc
+import twisted
+from clocksvc._time import zoneDatabase
 from clocksvc._web._metrics import SiteMetrics
 from clocksvc._web._routes import metricLabels
 from clocksvc._web._site import buildAdminSite, buildSite
@@ -64,6 +67,14 @@ class EndpointOfTests(SynchronousTestCase):
             self.assertEqual(SiteMetrics(metricLabels()).endpointOf(path), label, path)
 
 
+def tzdata() -> dict[str, str]:
+    """
+    @return: the zone database in use, as C{/healthz} says it.
+    """
+    database = zoneDatabase()
+    return {"source": database.source, "version": database.version}
+
+
 class HealthTests(SynchronousTestCase):
     """
     C{/healthz} says whether the server takes requests.
@@ -79,7 +90,7 @@ class HealthTests(SynchronousTestCase):
         self.assertEqual(response.code, 200)
         self.assertEqual(
             json.loads(self.successResultOf(response.content())),
-            {"status": "ok", "clock": SYNCHRONIZED.asJSON()},
+            {"status": "ok", "clock": SYNCHRONIZED.asJSON(), "tzdata": tzdata()},
         )
         self.assertEqual(
             response.headers.getRawHeaders(b"cache-control"), [b"no-store"]
@@ -96,7 +107,7 @@ class HealthTests(SynchronousTestCase):
         self.assertEqual(response.code, 503)
         self.assertEqual(
             json.loads(self.successResultOf(response.content())),
-            {"status": "draining", "clock": SYNCHRONIZED.asJSON()},
+            {"status": "draining", "clock": SYNCHRONIZED.asJSON(), "tzdata": tzdata()},
         )
 
 
@@ -118,7 +129,9 @@ class MetricsTests(SynchronousTestCase):
         )
         self.assertEqual(
             response.headers.getRawHeaders(b"content-type"),
-            [b"text/plain; version=1.0.0; charset=utf-8"],
+            # What prometheus_client's own exporters answer a scraper that
+            # does not ask for more.
+            [b"text/plain; version=0.0.4; charset=utf-8"],
         )
         text = self.successResultOf(response.content()).decode()
         samples = {}
@@ -183,15 +196,78 @@ class MetricsTests(SynchronousTestCase):
 
     def test_tzdata(self) -> None:
         """
-        The zone database in use is named, with its version.
+        The zone database in use is named, with its version, as
+        C{/healthz} names it.
         """
-        source, version = tzdataVersion()
-        self.assertIn(source, {"system", "tzdata"})
-        self.assertRegex(version, r"^(\d{4}[a-z]|unknown)$")
+        database = zoneDatabase()
+        source, version = database.source, database.version
+        self.assertIn(source, {"system", "package"})
+        self.assertRegex(version, r"^(\d{4}[a-z]+|unknown)$")
         samples = self.metrics()
         self.assertEqual(
             samples[f'clocksvc_tzdata_info{{source="{source}",version="{version}"}}'], 1
         )
+
+    def test_process(self) -> None:
+        """
+        The standard process collector's series are there: CPU, memory,
+        open files and start time, read from this process.
+        """
+        samples = self.metrics()
+        for name in (
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_max_fds",
+            "process_start_time_seconds",
+        ):
+            self.assertIn(name, samples)
+        self.assertGreater(samples["process_resident_memory_bytes"], 1e6)
+        self.assertGreater(samples["process_open_fds"], 0)
+
+    def test_buildInfo(self) -> None:
+        """
+        C{clocksvc_build_info} names clocksvc's version, and the Python and
+        Twisted it runs on.
+        """
+        samples = self.metrics()
+        labels = (
+            f'implementation="{platform.python_implementation()}",'
+            f'python="{platform.python_version()}",'
+            f'twisted="{twisted.__version__}",'
+            f'version="{clocksvc.__version__}"'
+        )
+        self.assertEqual(samples[f"clocksvc_build_info{{{labels}}}"], 1)
+
+    def test_openMetrics(self) -> None:
+        """
+        A scraper that asks for OpenMetrics gets it, ended by C{# EOF};
+        one that does not gets the Prometheus text format; both are told
+        that the answer varies with C{Accept}.
+        """
+        response = self.successResultOf(
+            stubTreq(self.site.resource).get(
+                URL + "/metrics",
+                headers={
+                    "Accept": "application/openmetrics-text; version=1.0.0,"
+                    "text/plain;version=0.0.4;q=0.5"
+                },
+            )
+        )
+        self.assertEqual(
+            response.headers.getRawHeaders(b"content-type"),
+            [
+                b"application/openmetrics-text; version=1.0.0; charset=utf-8; "
+                b"escaping=underscores"
+            ],
+        )
+        self.assertEqual(response.headers.getRawHeaders(b"vary"), [b"Accept"])
+        text = self.successResultOf(response.content()).decode()
+        self.assertTrue(text.endswith("# EOF\n"), text[-40:])
+        self.assertIn("# TYPE clocksvc_requests counter\n", text)
+        plain = self.successResultOf(stubTreq(self.site.resource).get(URL + "/metrics"))
+        self.assertEqual(plain.headers.getRawHeaders(b"vary"), [b"Accept"])
+        self.assertNotIn(b"# EOF", self.successResultOf(plain.content()))
 
 
 class AdminSiteTests(SynchronousTestCase):

@@ -156,8 +156,9 @@ class EveryPathTests(SynchronousTestCase):
         """
         Each path template, with the document's example for each path
         parameter, answers GET and HEAD with success (204 for
-        C{/.well-known/time}, 200 for the rest) and a response the document
-        describes: each example names a zone or an area that exists.
+        C{/.well-known/time}, 200 for the rest), and OPTIONS where it is
+        documented with 204, and a response the document describes: each
+        example names a zone or an area that exists.
         """
         templates = openAPIDocument()["paths"]
         for template in templates:
@@ -184,19 +185,25 @@ class EveryPathTests(SynchronousTestCase):
                 path += "?" + "&".join(required)
             # /timesync is POST only, and a GET of /stream never ends:
             # TimesyncTests and StreamTests cover them.
-            methods = [m for m in ["GET", "HEAD"] if m.lower() in templates[template]]
+            methods = [
+                m
+                for m in ["GET", "HEAD", "OPTIONS"]
+                if m.lower() in templates[template]
+            ]
             if template == "/stream":
-                methods = ["HEAD"]
+                methods = ["HEAD", "OPTIONS"]
             for method in methods:
                 response, body = fetch(self, self.treq, method, path)
-                expected = 204 if path == "/.well-known/time" else 200
-                if path in ("/api/ip", "/api/ip.txt"):
+                expected = (
+                    204 if path == "/.well-known/time" or method == "OPTIONS" else 200
+                )
+                if path in ("/api/ip", "/api/ip.txt") and method != "OPTIONS":
                     # The stub's client is 127.0.0.1, which has no location:
                     # GeoIPTests cover these with public addresses.
                     expected = 404
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 29)
+        self.assertEqual(len(templates), 30)
 
     def test_everyEndpoint(self) -> None:
         """

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +14,7 @@ from twisted.internet import reactor
 from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc import ClockPage
-from clocksvc._time import clockPageBody
+from clocksvc._time import clockPageBody, ctimeIn
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq, useTimezone
 
@@ -79,6 +80,53 @@ class ClockPageBodyTests(SynchronousTestCase):
         self.assertEqual(parsed[:7], time.localtime(seconds)[:7])
 
 
+#: Zones whose rules the C library (from the system's zone files) and
+#: zoneinfo (from the newest database) agree on over the years tested:
+#: whole and part hours, both hemispheres, half-hour daylight saving.
+STABLE_ZONES = [
+    "UTC",
+    "Asia/Tokyo",
+    "Asia/Kathmandu",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+]
+
+
+class CtimeInTests(SynchronousTestCase):
+    """
+    L{ctimeIn} is C{time.ctime} in a zone of one's choice.
+    """
+
+    def test_billennium(self) -> None:
+        """
+        One billion seconds after the epoch is 10:46:40 in Tokyo, in ctime's
+        format, whatever the local zone is.
+        """
+        useTimezone(self, "America/New_York")
+        self.assertEqual(
+            ctimeIn(BILLENNIUM + 0.999, ZoneInfo("Asia/Tokyo")),
+            "Sun Sep  9 10:46:40 2001",
+        )
+        self.assertEqual(
+            clockPageBody(BILLENNIUM, ZoneInfo("Asia/Tokyo")),
+            b"<html><body>Sun Sep  9 10:46:40 2001</body></html>",
+        )
+
+    @given(
+        st.integers(min_value=0, max_value=LAST_INSTANT),
+        st.sampled_from(STABLE_ZONES),
+    )
+    def test_asCtime(self, seconds: int, name: str) -> None:
+        """
+        For any instant from the epoch to the year 9999, it is what
+        C{time.ctime} says when the local zone is that zone.
+        """
+        useTimezone(self, name)
+        self.assertEqual(ctimeIn(seconds, ZoneInfo(name)), time.ctime(seconds))
+        self.assertEqual(clockPageBody(seconds, ZoneInfo(name)), clockPageBody(seconds))
+
+
 class ClockPageTests(SynchronousTestCase):
     """
     L{ClockPage} serves the lesson's page for its clock's time, over HTTP.
@@ -140,16 +188,19 @@ class ClockPageTests(SynchronousTestCase):
 
     def test_otherMethods(self) -> None:
         """
-        Every other method, standard or not, is 405 with an C{Allow} header
+        Every other method but OPTIONS, standard or not, is 405 with an
+        C{Allow} header
         and a one-line body, where Twisted alone would answer 501 to the ones
         it does not know.
         """
-        for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "BREW"]:
+        for method in ["POST", "PUT", "DELETE", "PATCH", "BREW"]:
             response = self.successResultOf(
                 self.treq.request(method, "http://clock.example/", data=b"x")
             )
             self.assertEqual(response.code, 405, method)
-            self.assertEqual(response.headers.getRawHeaders(b"allow"), [b"GET, HEAD"])
+            self.assertEqual(
+                response.headers.getRawHeaders(b"allow"), [b"GET, HEAD, OPTIONS"]
+            )
             self.assertEqual(
                 self.successResultOf(response.content()), b"405 Method Not Allowed\n"
             )
@@ -167,6 +218,18 @@ class ClockPageTests(SynchronousTestCase):
         self.assertEqual(
             self.successResultOf(response.content()),
             b"<html><body>Sun Sep  9 01:46:40 2001</body></html>",
+        )
+
+    def test_zone(self) -> None:
+        """
+        Given a zone, the page shows the time there, in the lesson's format,
+        whatever the local zone is.
+        """
+        treq = stubTreq(ClockPage(self.clock, ZoneInfo("Asia/Kathmandu")))
+        response = self.successResultOf(treq.get("http://clock.example/"))
+        self.assertEqual(
+            self.successResultOf(response.content()),
+            b"<html><body>Sun Sep  9 07:31:40 2001</body></html>",
         )
 
     def test_defaultClock(self) -> None:

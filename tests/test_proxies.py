@@ -8,6 +8,7 @@ endpoints), alone and with C{--workers}.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import struct
@@ -18,7 +19,7 @@ import treq
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.address import IPv4Address
-from twisted.internet.endpoints import UNIXServerEndpoint, serverFromString
+from twisted.internet.endpoints import UNIXServerEndpoint
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.internet.threads import deferToThread
 from twisted.logger import ILogObserver, globalLogPublisher
@@ -26,10 +27,13 @@ from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.http_headers import Headers
 
-from clocksvc._http import ClockSite, TrustedProxies
+from clocksvc._http import ClockSite, Limits, TrustedProxies
+from clocksvc._run._endpoints import parseEndpoints
+from clocksvc._run._logging import JSONLinesObserver
+from clocksvc._run._sockets import InheritedEndpoint, _tcpSockets
 from clocksvc._web._site import buildSite, metricsOf
 
-from ._helpers import UNIXEndpoints, urlOf
+from ._helpers import UNIXEndpoints, synchronized, urlOf
 from ._process import ClocksvcProcess
 from ._rawhttp import exchange
 from .test_tls import within
@@ -47,20 +51,39 @@ CHAIN = "198.51.100.1, 203.0.113.9"
 class Served:
     """
     clocksvc in this process on a real socket, and the access events it
-    emits.
+    emits, and the lines its log would have beside them.
+
+    @ivar logLines: the lines that the log (L{JSONLinesObserver}) writes,
+        other than access lines, as JSON objects.
     """
 
-    def __init__(self, testCase: TestCase, trusted: list[str] | None) -> None:
+    def __init__(
+        self,
+        testCase: TestCase,
+        trusted: list[str] | None,
+        header: str = "x-forwarded-for",
+        limits: Limits | None = None,
+    ) -> None:
         self.site: ClockSite = buildSite(
             IReactorTime(reactor),
+            limits=limits,
             accessLog=True,
-            trustedProxies=None if trusted is None else TrustedProxies.parse(trusted),
+            # A clock the kernel says is synchronized is not logged.
+            readClock=synchronized,
+            trustedProxies=(
+                None if trusted is None else TrustedProxies.parse(trusted, header)
+            ),
         )
         self.events: list[dict[str, Any]] = []
+        self.logLines: list[dict[str, Any]] = []
+        lines = JSONLinesObserver(
+            lambda line: self.logLines.append(json.loads(line)), access=False
+        )
 
         def observe(event: dict[str, Any]) -> None:
             if event.get("log_namespace") == "clocksvc.access":
                 self.events.append(event)
+            lines(event)
 
         observer = cast(ILogObserver, observe)
         globalLogPublisher.addObserver(observer)
@@ -139,10 +162,11 @@ class TrustedProxyTests(TestCase):
 
     async def test_forwarded(self) -> None:
         """
-        C{Forwarded: for="[2001:db8::1]:4711";proto=https} is client
-        2001:db8::1, over HTTPS, in the document and the log.
+        Behind proxies that write C{Forwarded} (C{--forwarded-header
+        forwarded}), C{Forwarded: for="[2001:db8::1]:4711";proto=https} is
+        client 2001:db8::1, over HTTPS, in the document and the log.
         """
-        served = Served(self, ["127.0.0.1"])
+        served = Served(self, ["127.0.0.1"], "forwarded")
         url = served.tcp(self)
         for path in self.PATHS:
             document = await served.document(
@@ -174,6 +198,27 @@ class TrustedProxyTests(TestCase):
                 {(client, scheme) for _, client, scheme in served.clients()},
                 {("127.0.0.1", "http")},
             )
+
+    async def test_notTheOtherField(self) -> None:
+        """
+        Issue 22: behind proxies that write X-Forwarded-For (the default), a
+        client's own C{Forwarded: for=6.6.6.6;proto=https}, which such a
+        proxy passes through, names nobody, in the document and the log.
+        """
+        served = Served(self, ["127.0.0.1"])
+        url = served.tcp(self)
+        for path in self.PATHS:
+            document = await served.document(
+                url + path,
+                forwarded="for=6.6.6.6;proto=https",
+                x_forwarded_for="6.6.6.6, 203.0.113.9",
+                x_forwarded_proto="http",
+            )
+            self.assertEqual(document["client_ip"], "203.0.113.9", path)
+        self.assertEqual(
+            served.clients(),
+            [("/" + path, "203.0.113.9", "http") for path in self.PATHS],
+        )
 
     async def test_live(self) -> None:
         """
@@ -293,34 +338,142 @@ def proxyV2(source: str, destination: str) -> bytes:
 GET_NOW = b"GET /now HTTP/1.1\r\nHost: a\r\n\r\n"
 
 
+def proxyV2Raw(
+    command: int, family: int, block: bytes, length: int | None = None
+) -> bytes:
+    """
+    @return: a PROXY protocol version 2 head (version and C{command},
+        C{family} and protocol) with C{block} after it, which C{length}
+        says is that long unless it says otherwise.
+    """
+    size = len(block) if length is None else length
+    return (
+        b"\r\n\r\n\x00\r\nQUIT\n"
+        + bytes([command, family])
+        + struct.pack("!H", size)
+        + block
+    )
+
+
+#: An address block of IPv4 over TCP: 6.6.6.6:56324 to 192.0.2.1:8880.
+V2_INET = (
+    socket.inet_pton(socket.AF_INET, "6.6.6.6")
+    + socket.inet_pton(socket.AF_INET, "192.0.2.1")
+    + struct.pack("!HH", 56324, 8880)
+)
+
+#: Why a PROXY header is refused, as C{/metrics} labels it.
+PROXY_REFUSALS = ("signature", "malformed", "address", "port", "too_long", "timeout")
+
+#: Issue 22's headers (items 5 and 6), and others like them, with the
+#: reason each is refused for.
+REFUSED = [
+    # Item 5: what Twisted's reader logged as a critical traceback.
+    (b"PROXY TCP4 6.6.6.6 127.0.0.1 abc 80\r\n", "port"),
+    (b"PROXY TCP4 6.6.6.6 127.0.0.1 56324 80\n", "malformed"),
+    (b"PROXY TCP4 6.6.6.6 127.0.0.1 56324 \r\n", "malformed"),
+    (b"PROXY TCP4 6.6.6.6 127.0.0.1 56324\r\n", "malformed"),
+    (b"PROXY TCP4 6.6.6.6\r\n", "malformed"),
+    (b"PROXY TCP4  6.6.6.6 127.0.0.1 56324 80\r\n", "malformed"),
+    (b"PROXY TCP4 6.6.6.6 127.0.0.1 56324 80\rX\n", "malformed"),
+    (b"PROXY UDP4 6.6.6.6 127.0.0.1 56324 80\r\n", "malformed"),
+    # Item 6: what it took as the client's address, or port.
+    (b"PROXY TCP4 evil.example 127.0.0.1 56324 80\r\n", "address"),
+    (b"PROXY TCP4 999.6.6.6 127.0.0.1 56324 80\r\n", "address"),
+    (b'PROXY TCP4 6.6.6.6" 127.0.0.1 56324 80\r\n', "address"),
+    (b"PROXY TCP4 1.2.3.4/8 127.0.0.1 56324 80\r\n", "address"),
+    (b"PROXY TCP6 fe80::1%lo ::1 56324 80\r\n", "address"),
+    (b"PROXY TCP4 6.6.6.6\x00 127.0.0.1 56324 80\r\n", "address"),
+    (b"PROXY TCP4 6.6.6.6 127.0.0.1 70000 80\r\n", "port"),
+    (b"PROXY TCP4 6.6.6.6 127.0.0.1 -1 80\r\n", "port"),
+    # Addresses of the other family, leading zeros.
+    (b"PROXY TCP4 2001:db8::1 127.0.0.1 56324 80\r\n", "address"),
+    (b"PROXY TCP6 6.6.6.6 ::1 56324 80\r\n", "address"),
+    (b"PROXY TCP4 6.6.6.006 127.0.0.1 56324 80\r\n", "address"),
+    (b"PROXY TCP4 6.6.6.6 127.0.0.1 056324 80\r\n", "port"),
+    # No CRLF within 107 bytes; not the PROXY protocol at all.
+    (b"PROXY UNKNOWN " + b"f" * 100 + b"\r\n", "too_long"),
+    (GET_NOW, "signature"),
+    (b"PROXY\r\n", "signature"),
+    # Version 2: another version, an unknown command, family or protocol,
+    # too short an address block for IPv4 over TCP.
+    (proxyV2Raw(0x11, 0x11, V2_INET), "malformed"),
+    (proxyV2Raw(0x22, 0x11, V2_INET), "malformed"),
+    (proxyV2Raw(0x21, 0x41, V2_INET), "malformed"),
+    (proxyV2Raw(0x21, 0x13, V2_INET), "malformed"),
+    (proxyV2Raw(0x21, 0x11, V2_INET[:4]), "malformed"),
+]
+
+
 class ProxyProtocolTests(TestCase):
     """
-    C{--listen haproxy:tcp:...}: Twisted's PROXY protocol wrapper gives the
-    client's address, which clocksvc reports as it reports any.
+    C{--listen haproxy:tcp:...}: clocksvc's PROXY protocol reader gives the
+    client's address, which clocksvc reports as it reports any; a header
+    that breaks the specification closes the connection unanswered, with
+    one line in the log and a count in C{/metrics}.
     """
 
-    async def listen(self) -> None:
+    async def listen(self, limits: Limits | None = None) -> None:
         """
-        Serve on C{haproxy:tcp:0:interface=127.0.0.1} until the test ends.
+        Serve on C{haproxy:tcp:0:interface=127.0.0.1}, as the command line
+        makes it, until the test ends.
         """
-        self.served = Served(self, None)
-        endpoint = serverFromString(reactor, "haproxy:tcp:0:interface=127.0.0.1")
+        self.served = Served(self, None, limits=limits)
+        [(_, endpoint)] = parseEndpoints(reactor, ["haproxy:tcp:0:interface=127.0.0.1"])
         port = await endpoint.listen(self.served.site)
         self.addCleanup(port.stopListening)
         host = port.getHost()
         assert isinstance(host, IPv4Address)
         self.address = (host.host, host.port)
 
-    async def clientOf(self, preface: bytes) -> str:
+    async def clientOf(self, preface: bytes | list[bytes]) -> str:
         """
-        @return: the C{client_ip} of C{/now}, asked after C{preface}.
+        @return: the C{client_ip} of C{/now}, asked after C{preface} (or
+            its pieces, sent apart).
         """
+        chunks = [preface] if isinstance(preface, bytes) else preface
         result = await deferToThread(
-            exchange, self.address, preface + GET_NOW, expect=1
+            exchange, self.address, [*chunks[:-1], chunks[-1] + GET_NOW], expect=1
         )
         self.assertEqual(result.statuses, [200], result.raw)
         answer: str = json.loads(result.responses[0].body)["client_ip"]
         return answer
+
+    async def assertRefused(self, preface: bytes, reason: str) -> None:
+        """
+        A connection that sends C{preface} (and a request) is closed
+        unanswered, with one line at info in the log that gives C{reason},
+        and no traceback.
+        """
+        self.served.logLines.clear()
+        result = await deferToThread(
+            exchange, self.address, preface + GET_NOW, quiet=10.0, timeout=10.0
+        )
+        self.assertEqual((result.raw, result.closed), (b"", True), preface)
+        self.assertEqual(
+            [
+                (line["level"], line["event"], line.get("reason"), "traceback" in line)
+                for line in self.served.logLines
+            ],
+            [("info", "proxy_refused", reason, False)],
+            preface,
+        )
+        self.assertIn(
+            "refused a connection from 127.0.0.1: ", self.served.logLines[0]["message"]
+        )
+
+    def refusals(self) -> dict[str, float]:
+        """
+        @return: C{clocksvc_proxy_refused_total} by reason.
+        """
+        metrics = metricsOf(self.served.site)
+        assert metrics is not None
+        counted = {}
+        for family in metrics.registry.collect():
+            for sample in family.samples:
+                if sample.name == "clocksvc_proxy_refused_total":
+                    counted[sample.labels["reason"]] = sample.value
+        return counted
 
     async def test_v1(self) -> None:
         """
@@ -343,7 +496,8 @@ class ProxyProtocolTests(TestCase):
 
     async def test_v2(self) -> None:
         """
-        Version 2, over IPv4 and IPv6, too.
+        Version 2, over IPv4 and IPv6, too; with TLVs after the addresses,
+        which are skipped.
         """
         await self.listen()
         self.assertEqual(
@@ -352,40 +506,123 @@ class ProxyProtocolTests(TestCase):
         self.assertEqual(
             await self.clientOf(proxyV2("2001:db8::8", "2001:db8::1")), "2001:db8::8"
         )
+        # PP2_TYPE_AUTHORITY and PP2_TYPE_NOOP.
+        tlvs = b"\x02\x00\x0cexample.test" + b"\x04\x00\x03\x00\x00\x00"
+        self.assertEqual(
+            await self.clientOf(proxyV2Raw(0x21, 0x11, V2_INET + tlvs)), "6.6.6.6"
+        )
         self.assertEqual(
             [client for _, client, _ in self.served.clients()],
-            ["203.0.113.8", "2001:db8::8"],
+            ["203.0.113.8", "2001:db8::8", "6.6.6.6"],
         )
 
-    async def test_malformed(self) -> None:
+    async def test_ownAddress(self) -> None:
         """
-        A connection without a valid preface is closed, and nothing is
-        served on it, or counted, or logged; the next one is served.
+        Issue 22, item 6: C{PROXY UNKNOWN} (with or without what may follow
+        it) is served with the connection's own address, as the
+        specification says; so are version 2's C{LOCAL} (a proxy's health
+        check) and families clocksvc does not serve (UDP), which it may.
         """
         await self.listen()
         for preface in [
-            b"",
-            b"PROXY TCP4 bogus\r\n",
-            b"PROXY UDP4 203.0.113.7 192.0.2.1 1 2\r\n",
-            proxyV2("203.0.113.8", "192.0.2.1")[:13] + b"\x99" + b"\x00" * 40,
-            # Too short an address block for IPv4 over TCP.
-            b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x04abcd",
+            b"PROXY UNKNOWN\r\n",
+            b"PROXY UNKNOWN 6.6.6.6 127.0.0.1 56324 80\r\n",
+            proxyV2Raw(0x20, 0x00, b""),
+            proxyV2Raw(0x20, 0x11, V2_INET),
+            proxyV2Raw(0x21, 0x12, V2_INET),
+            proxyV2Raw(0x21, 0x00, b""),
         ]:
+            self.assertEqual(await self.clientOf(preface), "127.0.0.1", preface)
+        self.assertEqual(self.served.logLines, [])
+
+    async def test_inPieces(self) -> None:
+        """
+        A header that comes in pieces, the first shorter than the
+        signature, is read whole.
+        """
+        await self.listen()
+        v1 = proxyV1("TCP4", "203.0.113.9", "192.0.2.1")
+        v2 = proxyV2("203.0.113.10", "192.0.2.1")
+        self.assertEqual(await self.clientOf([v1[:3], v1[3:]]), "203.0.113.9")
+        self.assertEqual(
+            await self.clientOf([v2[:3], v2[3:20], v2[20:]]), "203.0.113.10"
+        )
+
+    async def test_refused(self) -> None:
+        """
+        Issue 22, items 5 and 6: each header that breaks the specification
+        closes its connection unanswered, with one line at info in the log
+        (never a traceback) and a count by reason in C{/metrics}; nothing
+        is served on it, and the next connection is.
+        """
+        await self.listen()
+        self.assertEqual(self.refusals(), dict.fromkeys(PROXY_REFUSALS, 0.0))
+        expected = dict.fromkeys(PROXY_REFUSALS, 0.0)
+        for preface, reason in REFUSED:
+            await self.assertRefused(preface, reason)
+            expected[reason] += 1
+            self.assertEqual(self.refusals(), expected, preface)
+        self.assertEqual(self.served.events, [])
+        # /metrics says so, over the same port, after a valid header.
+        result = await deferToThread(
+            exchange,
+            self.address,
+            proxyV1("TCP4", "203.0.113.7", "192.0.2.1")
+            + b"GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n",
+            expect=1,
+        )
+        metrics = result.responses[0].body.decode()
+        for reason, count in expected.items():
+            self.assertIn(
+                f'clocksvc_proxy_refused_total{{reason="{reason}"}} {count}\n', metrics
+            )
+
+    async def test_inherited(self) -> None:
+        """
+        A worker's inherited socket of a C{haproxy:} endpoint reads the
+        PROXY header, and refuses as a single clocksvc does, counting in
+        the site's metrics.
+        """
+        self.served = Served(self, None)
+        _, [held] = _tcpSockets("127.0.0.1", 0, 50, 1)
+        self.addCleanup(held.close)
+        endpoint = InheritedEndpoint(
+            reactor, os.dup(held.fileno()), "haproxy:tcp:0:interface=127.0.0.1"
+        )
+        port = await endpoint.listen(self.served.site)
+        self.addCleanup(port.stopListening)
+        self.address = held.getsockname()
+        self.assertEqual(
+            await self.clientOf(proxyV1("TCP4", "203.0.113.7", "192.0.2.1")),
+            "203.0.113.7",
+        )
+        await self.assertRefused(b"PROXY TCP4 6.6.6.6 127.0.0.1 abc 80\r\n", "port")
+        self.assertEqual(self.refusals()["port"], 1.0)
+
+    async def test_deadline(self) -> None:
+        """
+        A connection that sends no header, or half of one, is closed
+        unanswered once the header timeout is up, with one line in the log
+        and a count, rather than answered 408.
+        """
+        await self.listen(Limits(headerTimeout=1.0))
+        for preface in [b"", b"PROXY TCP4 6.6", proxyV2("6.6.6.6", "192.0.2.1")[:20]]:
+            self.served.logLines.clear()
             result = await deferToThread(
-                exchange, self.address, preface + GET_NOW, timeout=10.0
+                exchange, self.address, preface, quiet=10.0, timeout=10.0
             )
             self.assertEqual((result.raw, result.closed), (b"", True), preface)
-        self.assertEqual(self.served.events, [])
+            self.assertEqual(
+                [(line["event"], line.get("reason")) for line in self.served.logLines],
+                [("proxy_refused", "timeout")],
+            )
+        self.assertEqual(self.refusals()["timeout"], 3.0)
         metrics = metricsOf(self.served.site)
         assert metrics is not None
         self.assertIsNone(
             metrics.registry.get_sample_value(
-                "clocksvc_requests_total", {"endpoint": "/now", "status": "200"}
+                "clocksvc_refused_requests_total", {"status": "408"}
             )
-        )
-        self.assertEqual(
-            await self.clientOf(proxyV1("TCP4", "203.0.113.7", "192.0.2.1")),
-            "203.0.113.7",
         )
 
 
@@ -456,18 +693,43 @@ class ProcessTests(TestCase):
         )
         self.assertEqual(process.stdout, b"")
 
+    async def test_badForwardedHeader(self) -> None:
+        """
+        A C{--forwarded-header} that names neither field is one line on
+        standard error and exit status 2.
+        """
+        process = self.start("--forwarded-header", "x-real-ip")
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            process.stderr,
+            b"clocksvc: --forwarded-header needs one of x-forwarded-for, "
+            b"forwarded, not 'x-real-ip' (see --help)\n",
+        )
+
+    async def test_haproxyTwice(self) -> None:
+        """
+        C{haproxy:} twice is one line on standard error and exit status 2.
+        """
+        process = self.start("--listen", "haproxy:haproxy:tcp:0")
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            process.stderr,
+            b"clocksvc: invalid endpoint 'haproxy:haproxy:tcp:0': haproxy: twice\n",
+        )
+
     async def test_workersProxyProtocol(self) -> None:
         """
         With C{--workers}, every worker reads the PROXY protocol on the
         sockets it inherits, as a single clocksvc does.
         """
+        log = Path(self.mktemp())
         process = self.start(
             "--workers",
             "2",
             "--listen",
             "haproxy:tcp:0:interface=127.0.0.1",
             "--access-log",
-            "off",
+            str(log),
         )
         await eventually(
             lambda: b" workers, pids " in process.stderr or process.exited.called,
@@ -490,5 +752,29 @@ class ProcessTests(TestCase):
             result = await deferToThread(exchange, address, preface + GET_NOW, expect=1)
             self.assertEqual(result.statuses, [200], result.raw)
             self.assertEqual(json.loads(result.responses[0].body)["client_ip"], source)
+        # Issue 22's headers, refused by whichever worker takes them: one
+        # line each in the log, and no traceback.
+        refused = REFUSED[:4]
+        for preface, _ in refused:
+            result = await deferToThread(
+                exchange, address, preface + GET_NOW, quiet=10.0, timeout=10.0
+            )
+            self.assertEqual((result.raw, result.closed), (b"", True), preface)
         process.signal("TERM")
         self.assertEqual(await within(process.exited, PATIENCE, "exit"), 0)
+        logged = [json.loads(line) for line in log.read_text().splitlines()]
+        self.assertEqual(
+            sorted(
+                (line["level"], line.get("reason"))
+                for line in logged
+                if line.get("event") == "proxy_refused"
+            ),
+            sorted(("info", reason) for _, reason in refused),
+        )
+        self.assertEqual([line for line in logged if "traceback" in line], [])
+        # Nothing was served on the refused connections. (Each worker writes
+        # its own lines: in order within a worker, not across them.)
+        self.assertEqual(
+            sorted(line["client"] for line in logged if "client" in line),
+            sorted(f"203.0.113.{index + 1}" for index in range(8)),
+        )

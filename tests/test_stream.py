@@ -13,7 +13,7 @@ from clocksvc._web._clockhealth import StepWatch
 from clocksvc._web._site import buildSite
 from clocksvc._web._stream import Ticker, stepEvent
 
-from ._helpers import BILLENNIUM, RawConnection, clockAt, dechunk
+from ._helpers import BILLENNIUM, RawConnection, clockAt, dechunk, useTimezone
 
 STREAM_REQUEST = b"GET /stream HTTP/1.1\r\nHost: clock.example\r\n\r\n"
 
@@ -275,6 +275,28 @@ class StreamTests(SynchronousTestCase):
         document = json.loads(event["data"])
         self.assertEqual(document["timezone"], "Asia/Kathmandu")
         self.assertEqual(document["datetime"], "2001-09-09T07:31:41.000000+05:45")
+
+    def test_serverZone(self) -> None:
+        """
+        Without C{?tz=}, the documents are in the server's zone: the local
+        one, when it names none, as its page's and C{/now}'s are.
+        """
+        useTimezone(self, "Asia/Tokyo")
+        self.site = buildSite(self.clock)
+        connection = self.connect()
+        connection.received()
+        self.clock.advance(0.75)
+        [event] = events(dechunk(connection.received()))
+        document = json.loads(event["data"])
+        self.assertEqual(document["timezone"], "Asia/Tokyo")
+        self.assertEqual(document["datetime"], "2001-09-09T10:46:41.000000+09:00")
+        page = RawConnection(self.site)
+        page.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(
+            page.received().endswith(
+                b"<html><body>Sun Sep  9 10:46:41 2001</body></html>"
+            )
+        )
 
     def test_badZone(self) -> None:
         """

@@ -27,17 +27,24 @@ class SyncTestCase(SynchronousTestCase):
         self.treq = stubTreq(buildRoot(self.clock, readClock=synchronized))
 
     def request(
-        self, method: str, path: str, body: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[_Response, bytes]:
         """
         Make a request and check the answer against the OpenAPI description.
+
+        @param headers: its headers but C{Content-Type: application/json},
+            which every request has.
         """
         response = self.successResultOf(
             self.treq.request(
                 method,
                 URL + path,
                 data=body,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **(headers or {})},
             )
         )
         content = self.successResultOf(response.content())
@@ -150,12 +157,23 @@ class TimesyncTests(SyncTestCase):
 
     def test_preflight(self) -> None:
         """
-        A CORS preflight is answered so that pages elsewhere may POST JSON.
+        A CORS preflight is answered so that pages elsewhere may POST JSON,
+        as the timesync client does.
         """
-        response, body = self.request("OPTIONS", "/timesync")
+        response, body = self.request(
+            "OPTIONS",
+            "/timesync",
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
         self.assertEqual(response.code, 204)
         self.assertEqual(body, b"")
         headers = response.headers
+        self.assertEqual(headers.getRawHeaders(b"allow"), [b"POST, OPTIONS"])
+        self.assertEqual(headers.getRawHeaders(b"access-control-max-age"), [b"86400"])
         self.assertEqual(headers.getRawHeaders(b"access-control-allow-origin"), [b"*"])
         self.assertEqual(
             headers.getRawHeaders(b"access-control-allow-methods"), [b"POST"]

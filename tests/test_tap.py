@@ -34,6 +34,7 @@ from clocksvc._run import _options, _tap
 from clocksvc._run._service import ClockService
 from clocksvc._web import accessLogged
 
+from ._helpers import keepZoneDatabase
 from ._process import ClocksvcProcess, spawnTwist
 from .test_tls import runProcess, within
 
@@ -131,6 +132,7 @@ class MakeServiceTests(SynchronousTestCase):
             ]
         )
         memory = MemoryReactorClock()
+        keepZoneDatabase(self)
         top = _tap.makeService(options, memory)
         self.assertIsInstance(top, ClockService)
         top.startService()

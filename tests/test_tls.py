@@ -475,7 +475,7 @@ class ProcessTLSTests(TestCase):
 
         post = await curl("--http2", "--request", "POST", *self.url(port, "/now"))
         self.assertEqual((post.version, post.status), ("2", 405))
-        self.assertEqual(post.headers["allow"], "GET, HEAD")
+        self.assertEqual(post.headers["allow"], "GET, HEAD, OPTIONS")
         self.assertEqual(json.loads(post.body), {"error": "method not allowed"})
         validateResponse("POST", "/now", 405, post.contentType(), post.body)
 

@@ -18,6 +18,7 @@ import re
 import signal
 import socket
 import stat
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -34,21 +35,24 @@ from twisted.internet.error import (
     ProcessDone,
     ProcessExitedAlready,
     ProcessTerminated,
+    ReactorNotRunning,
 )
 from twisted.internet.interfaces import IProcessProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import deferLater
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.internet.threads import deferToThread
 from twisted.python import usage
 from twisted.python.failure import Failure
 from twisted.trial.unittest import FailTest, SkipTest, SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
 
+import clocksvc
 from clocksvc._http import ClockSite
 from clocksvc._run import _sockets
 from clocksvc._run._cli import run
 from clocksvc._run._endpoints import Problem
-from clocksvc._run._options import Options, availableCPUs
+from clocksvc._run._options import MAX_WORKERS_PER_CPU, Options, availableCPUs
 from clocksvc._run._sharedlog import PIPE_BUF, LineFile, openSharedLog
 from clocksvc._run._sockets import (
     InheritedEndpoint,
@@ -61,13 +65,16 @@ from clocksvc._run._supervisor import (
     MAX_RESTART_DELAY,
     MIN_RESTART_DELAY,
     RESTART_THRESHOLD,
+    WORKER_MODULE,
     Supervisor,
     _describeEnd,
 )
-from clocksvc._run._worker import READY, Worker
+from clocksvc._run._worker import READY, Worker, hungUp
 from clocksvc._run._workermain import parseWorkerArguments
 
+from ._helpers import keepZoneDatabase
 from ._process import ClocksvcProcess, spawnClocksvc
+from ._rawhttp import receive
 from .test_activation import socketPath, spawnActivated
 from .test_tls import TLS_MISSING, curl, makeCredentials, within
 
@@ -106,6 +113,28 @@ class OptionsTests(SynchronousTestCase):
         """
         self.assertEqual(self.parse("--workers", "auto")["workers"], availableCPUs())
         self.assertGreaterEqual(availableCPUs(), 1)
+
+    def test_bound(self) -> None:
+        """
+        Up to 4 workers per CPU are taken; more are refused, naming the
+        bound, unless C{--allow-many-workers} says so, before or after.
+        """
+        most = MAX_WORKERS_PER_CPU * availableCPUs()
+        self.assertEqual(MAX_WORKERS_PER_CPU, 4)
+        self.assertEqual(self.parse("--workers", str(most))["workers"], most)
+        error = self.assertRaises(
+            usage.UsageError, self.parse, "--workers", str(most + 1)
+        )
+        self.assertEqual(
+            str(error),
+            f"--workers {most + 1} is more than 4 per CPU ({most} here); "
+            "add --allow-many-workers to start them",
+        )
+        for argv in [
+            ["--workers", "1000", "--allow-many-workers"],
+            ["--allow-many-workers", "--workers=1000"],
+        ]:
+            self.assertEqual(self.parse(*argv)["workers"], 1000)
 
     def test_bad(self) -> None:
         """
@@ -1001,6 +1030,20 @@ class InheritedEndpointTests(TestCase):
             await InheritedEndpoint(reactor, read).listen(Factory())
 
 
+class StoppingReactor(MemoryReactorClock):
+    """
+    A memory reactor that stops once, as a real one does: asked again, it
+    is not running.
+    """
+
+    stops = 0
+
+    def stop(self) -> None:
+        if self.stops:
+            raise ReactorNotRunning()
+        self.stops += 1
+
+
 class WorkerTests(SynchronousTestCase):
     """
     L{Worker}: a worker's endpoints and its link to the supervisor.
@@ -1027,26 +1070,67 @@ class WorkerTests(SynchronousTestCase):
             worker = Worker(MemoryReactorClock(), fds, 9)
             self.assertRaises(Problem, worker.endpoints, ["tcp:80"], ["tcp:9100"])
 
-    def test_link(self) -> None:
+    def link(self, memory: MemoryReactorClock, serving: bool) -> StringTransport:
         """
-        A worker says it is ready on its link, and stops once, whether the
-        supervisor goes away or it is asked again.
+        Make a worker, watching its link to the supervisor in C{memory}, and
+        have it serve if C{serving}; then its supervisor goes away.
+
+        @return: the transport of the worker's end of the link.
         """
-        memory = MemoryReactorClock()
         ours, theirs = socket.socketpair()
         self.addCleanup(ours.close)
         requested: list[None] = []
+        self.requested = requested
         worker = Worker(memory, [], theirs.detach())
-        worker.serving(lambda: requested.append(None), handleSignals=False)
-        [(_, family, factory)] = memory.adoptedStreamConnections
+        adopted = len(memory.adoptedStreamConnections)
+        worker.watch()
+        worker.watch()
+        [(_, family, factory)] = memory.adoptedStreamConnections[adopted:]
         self.assertEqual(family, socket.AF_UNIX)
         link = factory.buildProtocol(None)
         transport = StringTransport()
         link.makeConnection(transport)
-        self.assertEqual(transport.value(), READY)
+        self.assertEqual(transport.value(), b"")
+        if serving:
+            worker.serving(lambda: requested.append(None), handleSignals=False)
         link.connectionLost(Failure(ConnectionError()))
         worker.stop()
-        self.assertEqual(requested, [None])
+        return transport
+
+    def test_link(self) -> None:
+        """
+        A worker watches its link from the start, says it is ready on it
+        once it serves, and then stops once, whether the supervisor goes
+        away or it is asked again; the reactor it leaves to the drain.
+        """
+        memory = StoppingReactor()
+        transport = self.link(memory, serving=True)
+        self.assertEqual(transport.value(), READY)
+        self.assertEqual((self.requested, memory.stops), ([None], 0))
+
+    def test_linkBeforeServing(self) -> None:
+        """
+        A worker whose supervisor goes away before it serves stops the
+        reactor: it has nothing to drain; and if the reactor is stopping
+        already, that is all.
+        """
+        memory = StoppingReactor()
+        transport = self.link(memory, serving=False)
+        self.assertEqual((transport.value(), self.requested), (b"", []))
+        self.assertEqual(memory.stops, 1)
+        self.link(memory, serving=False)
+        self.assertEqual(memory.stops, 1)
+
+    def test_hungUp(self) -> None:
+        """
+        L{hungUp} says whether the other end of the link is closed, without
+        reading from it.
+        """
+        ours, theirs = socket.socketpair()
+        self.addCleanup(theirs.close)
+        self.assertFalse(hungUp(theirs.fileno()))
+        ours.close()
+        self.assertTrue(hungUp(theirs.fileno()))
 
 
 class RunTests(SynchronousTestCase):
@@ -1059,6 +1143,7 @@ class RunTests(SynchronousTestCase):
         self, reactor: MemoryReactorClock, *argv: str, worker: Worker | None = None
     ) -> tuple[Deferred[None], io.StringIO, io.StringIO]:
         stdout, stderr = io.StringIO(), io.StringIO()
+        keepZoneDatabase(self)
         reactor.run()
         return (
             Deferred.fromCoroutine(run(reactor, argv, stdout, stderr, worker=worker)),
@@ -1109,6 +1194,24 @@ class RunTests(SynchronousTestCase):
         self.assertRegex(
             err.getvalue(), r"^clocksvc: serving http://127\.0\.0\.1:\d+/\n"
         )
+        [trigger] = memory.triggers["before"]["shutdown"]
+        function, args, kwargs = trigger
+        function(*args, **kwargs)
+        for spawned in memory.spawned:
+            spawned.end(exited(0))
+        self.assertIsNone(self.successResultOf(d))
+
+    def test_manyWorkers(self) -> None:
+        """
+        C{--allow-many-workers} starts the workers asked for beyond 4 per
+        CPU, and passes itself on to them, which check the bound too.
+        """
+        memory = ProcessReactor()
+        count = MAX_WORKERS_PER_CPU * availableCPUs() + 1
+        argv = ["--workers", str(count), "--allow-many-workers"]
+        d, _, err = self.run_(memory, *argv, "--listen", "tcp:0:interface=127.0.0.1")
+        self.assertEqual((len(memory.spawned), err.getvalue()), (count, ""))
+        self.assertEqual(memory.spawned[0].args[5:8], argv)
         [trigger] = memory.triggers["before"]["shutdown"]
         function, args, kwargs = trigger
         function(*args, **kwargs)
@@ -1258,6 +1361,84 @@ async def eventually(condition: Callable[[], bool], seconds: float, what: str) -
 #: How long a supervisor and two workers may take to start, or to stop, on a
 #: loaded machine.
 PATIENCE = 60
+
+#: A supervisor of two workers, without the command line's own reading of
+#: the options, so that only its workers open the C{--geoip-db} given (the
+#: first argument); it prints their PIDs.
+SUPERVISOR = """
+import sys
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.task import react
+from clocksvc._run._sockets import bindListeners
+from clocksvc._run._supervisor import Supervisor
+
+async def supervise(reactor, geoip):
+    listen = "tcp:0:interface=127.0.0.1"
+    endpoints = [(listen, serverFromString(reactor, listen))]
+    listeners = await bindListeners(endpoints, [], 2)
+    argv = ["--listen", listen, "--geoip-db", geoip, "--access-log", "off"]
+    supervisor = Supervisor(
+        reactor, 2, listeners, argv, 10.0, sys.stdout, sys.stderr
+    )
+    supervisor.start()
+    print(*supervisor.pids, flush=True)
+    await supervisor.finished
+
+react(lambda reactor, geoip: Deferred.fromCoroutine(supervise(reactor, geoip)),
+      [sys.argv[1]])
+"""
+
+
+def spawnPython(
+    *args: str, childFDs: Mapping[int, int | str] | None = None
+) -> ClocksvcProcess:
+    """
+    Start C{python} with C{args}, importing the clocksvc the tests do.
+
+    @param childFDs: the descriptors it gets, as for C{spawnProcess}.
+    @return: the process; the caller makes sure it ends.
+    """
+    process = ClocksvcProcess()
+    root = str(Path(clocksvc.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root}
+    reactor.spawnProcess(
+        process, sys.executable, [sys.executable, *args], env=env, childFDs=childFDs
+    )
+    return process
+
+
+def spawnSupervisor(testCase: TestCase, geoip: str) -> ClocksvcProcess:
+    """
+    Start L{SUPERVISOR} with C{geoip}; at cleanup, kill it and whichever of
+    its workers are left.
+    """
+    process = spawnPython("-c", SUPERVISOR, geoip)
+
+    async def kill() -> None:
+        process.signal("KILL")
+        # The workers first: their end closes the output the supervisor's
+        # end waits for.
+        for worker in [int(pid) for pid in process.stdout.split()]:
+            if parentOf(worker) is not None:
+                os.kill(worker, signal.SIGKILL)
+        await process.exited
+
+    testCase.addCleanup(lambda: Deferred.fromCoroutine(kill()))
+    return process
+
+
+def waitingForFIFO(pid: int) -> bool:
+    """
+    @return: whether process C{pid} waits for a FIFO's other end to be
+        opened, as far as Linux says; where it does not say what a process
+        waits for (C{0}), whether it is there at all.
+    """
+    try:
+        waiting = Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+    return waiting in ("wait_for_partner", "fifo_open", "0")
 
 
 class ProcessTests(TestCase):
@@ -1468,9 +1649,15 @@ class ProcessTests(TestCase):
     async def test_supervisorKilled(self) -> None:
         """
         Workers whose supervisor was killed outright stop, rather than
-        serve on as orphans.
+        serve on as orphans; and stop as on SIGTERM, draining: an event
+        stream gets its last event, rather than being cut.
         """
         _, port, process, pids = await self.serve("--access-log", "off")
+        stream = socket.create_connection(("127.0.0.1", port), timeout=PATIENCE)
+        self.addCleanup(stream.close)
+        stream.sendall(b"GET /stream HTTP/1.1\r\nHost: a\r\n\r\n")
+        first = await deferToThread(stream.recv, 65536)
+        self.assertTrue(first.startswith(b"HTTP/1.1 200 OK\r\n"), first)
         process.signal("KILL")
         await within(process.exited, PATIENCE, "the supervisor's end")
         await eventually(
@@ -1480,6 +1667,81 @@ class ProcessTests(TestCase):
         )
         with self.assertRaises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port)).close()
+        rest, closed = await deferToThread(
+            receive, stream, time.monotonic() + PATIENCE, PATIENCE
+        )
+        self.assertTrue(closed)
+        self.assertIn(b"event: shutdown\n", first + rest)
+
+    async def test_supervisorKilledWhileStarting(self) -> None:
+        """
+        Workers whose supervisor is killed outright while they are still
+        starting, held up opening their C{--geoip-db} (a FIFO that nothing
+        writes, as a file on a hung NFS mount would hold them), end too:
+        their reactor is not reading the link, but Linux kills them.
+        """
+        if not sys.platform.startswith("linux"):
+            raise SkipTest("PR_SET_PDEATHSIG is Linux's")
+        fifo = self.mktemp()
+        os.mkfifo(fifo)
+        supervisor = spawnSupervisor(self, fifo)
+        # The script prints them on standard output.
+        await eventually(
+            lambda: b"\n" in supervisor.stdout, PATIENCE, "the workers' pids"
+        )
+        pids = [int(pid) for pid in supervisor.stdout.split(b"\n")[0].split()]
+        self.assertEqual(len(pids), 2, (supervisor.stdout, supervisor.stderr))
+        await eventually(
+            lambda: all(waitingForFIFO(pid) for pid in pids),
+            PATIENCE,
+            "the workers held up",
+        )
+        assert supervisor.transport is not None
+        self.assertEqual(childrenOf(supervisor.transport.pid), set(pids))
+        self.assertEqual(supervisor.stderr, b"")
+        supervisor.signal("KILL")
+        # Before the supervisor's end is reported: that waits for its
+        # output, which the workers share, to be closed.
+        await eventually(
+            lambda: all(parentOf(pid) is None for pid in pids),
+            PATIENCE,
+            "the workers' end",
+        )
+        await within(supervisor.exited, PATIENCE, "the supervisor's end")
+
+    async def test_workerWithoutSupervisor(self) -> None:
+        """
+        A worker whose supervisor is gone by the time it has started exits
+        1 at once, saying nothing: there is no one to serve for.
+        """
+        ours, theirs = socket.socketpair()
+        ours.close()
+        self.addCleanup(theirs.close)
+        worker = spawnPython(
+            "-m",
+            WORKER_MODULE,
+            "-",
+            "3",
+            "--listen",
+            "tcp:0:interface=127.0.0.1",
+            childFDs={0: "w", 1: "r", 2: "r", 3: theirs.fileno()},
+        )
+        self.addCleanup(worker.signal, "KILL")
+        self.assertEqual(await within(worker.exited, PATIENCE, "exit"), 1)
+        self.assertEqual((worker.stdout, worker.stderr), (b"", b""))
+
+    async def test_workerWithoutLink(self) -> None:
+        """
+        A worker without its link to the supervisor is one line on stderr
+        and exit status 2.
+        """
+        worker = spawnPython("-m", WORKER_MODULE, "-", "3", "--listen", "tcp:0")
+        self.addCleanup(worker.signal, "KILL")
+        self.assertEqual(await within(worker.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            worker.stderr,
+            b"clocksvc: no link to the supervisor on 3: bad file descriptor\n",
+        )
 
     async def test_portInUse(self) -> None:
         """
@@ -1510,6 +1772,21 @@ class ProcessTests(TestCase):
             "clocksvc: --workers needs a whole number above 0, or auto, not 'none'"
             " (see --help)\n",
         )
+
+    async def test_tooManyWorkers(self) -> None:
+        """
+        More than 4 workers per CPU is one line on stderr and exit status 2,
+        before anything starts.
+        """
+        most = MAX_WORKERS_PER_CPU * availableCPUs()
+        process = self.start("--workers", str(most * 250))
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            process.stderr.decode(),
+            f"clocksvc: --workers {most * 250} is more than 4 per CPU ({most} "
+            "here); add --allow-many-workers to start them (see --help)\n",
+        )
+        self.assertEqual(process.stdout, b"")
 
     async def test_accessLog(self) -> None:
         """

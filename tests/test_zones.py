@@ -5,12 +5,15 @@ Tests for L{clocksvc._time._zones}: the catalogue of zone names.
 from __future__ import annotations
 
 import zoneinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._time import _zones
-from clocksvc._time._zones import ZoneCatalogue
+from clocksvc._time._zones import ZoneCatalogue, localZoneName, serverZoneName
+
+from ._helpers import useTimezone
 
 #: A few names in no particular order, with the three that are not places.
 NAMES = [
@@ -176,3 +179,124 @@ class DefaultCatalogueTests(SynchronousTestCase):
         self.assertEqual(catalogue.names(), ["Europe/Berlin", "UTC"])
         self.assertEqual(catalogue.area("europe"), ["Europe/Berlin"])
         self.assertEqual(len(calls), 1)
+
+
+class LocalZoneNameTests(SynchronousTestCase):
+    """
+    L{localZoneName} names the zone the C library shows local time in.
+    """
+
+    def setUp(self) -> None:
+        self.directory = Path(self.mktemp())
+        self.directory.mkdir()
+        self.localtime = self.directory / "localtime"
+        self.timezone = self.directory / "timezone"
+
+    def name(self, environ: dict[str, str] | None = None) -> str | None:
+        """
+        @return: the local zone's name, with C{environ} and this test's
+            C{/etc/localtime} and C{/etc/timezone}.
+        """
+        return localZoneName(
+            {} if environ is None else environ,
+            str(self.localtime),
+            str(self.timezone),
+        )
+
+    def test_tz(self) -> None:
+        """
+        C{TZ} names the zone, with or without the C{:} POSIX allows, or as
+        the path of its file; empty, it is UTC.
+        """
+        for tz, name in [
+            ("Asia/Tokyo", "Asia/Tokyo"),
+            (":America/New_York", "America/New_York"),
+            ("/usr/share/zoneinfo/Europe/Berlin", "Europe/Berlin"),
+            (":/usr/share/zoneinfo/posix/Europe/Paris", "Europe/Paris"),
+            ("", "UTC"),
+            ("UTC", "UTC"),
+        ]:
+            self.assertEqual(self.name({"TZ": tz}), name, tz)
+
+    def test_tzWithoutName(self) -> None:
+        """
+        A C{TZ} that names no zone clocksvc knows has no name: a POSIX rule,
+        a name spelt otherwise than its file (which the C library would not
+        find), a file outside a zone database.
+        """
+        for tz in ["JST-9", "EST5EDT,M3.2.0,M11.1.0", "asia/tokyo", "/etc/nowhere"]:
+            self.assertIsNone(self.name({"TZ": tz}), tz)
+
+    def test_tzFirst(self) -> None:
+        """
+        C{TZ} wins over C{/etc/localtime}.
+        """
+        self.localtime.symlink_to("/usr/share/zoneinfo/Europe/Berlin")
+        self.assertEqual(self.name({"TZ": "Asia/Tokyo"}), "Asia/Tokyo")
+
+    def test_link(self) -> None:
+        """
+        Without C{TZ}, C{/etc/localtime}'s link names the zone, whether or
+        not its target is there.
+        """
+        self.localtime.symlink_to("../usr/share/zoneinfo/America/Sao_Paulo")
+        self.assertEqual(self.name(), "America/Sao_Paulo")
+
+    def test_noLocaltime(self) -> None:
+        """
+        Without C{TZ} and C{/etc/localtime}, local time is UTC, as the C
+        library has it.
+        """
+        self.assertEqual(self.name(), "UTC")
+
+    def test_copy(self) -> None:
+        """
+        A copy of a zone's file at C{/etc/localtime}, or a link to a file
+        that is not in a zone database, is named by C{/etc/timezone}; or
+        not at all.
+        """
+        self.localtime.write_bytes(b"TZif")
+        self.assertIsNone(self.name())
+        self.timezone.write_text("Europe/Paris\n")
+        self.assertEqual(self.name(), "Europe/Paris")
+        self.localtime.unlink()
+        self.localtime.symlink_to("/nix/store/abc-tzdata/share/zone")
+        self.assertEqual(self.name(), "Europe/Paris")
+        self.timezone.write_text("Mars/Olympus_Mons\n")
+        self.assertIsNone(self.name())
+
+
+class ServerZoneNameTests(SynchronousTestCase):
+    """
+    L{serverZoneName} decides the server's one zone: the one given, else
+    the local one, else UTC.
+    """
+
+    def test_given(self) -> None:
+        """
+        A zone given in any letter case is the server's, spelt canonically.
+        """
+        useTimezone(self, "Asia/Kathmandu")
+        self.assertEqual(serverZoneName("asia/tokyo"), ("Asia/Tokyo", "given"))
+
+    def test_unknown(self) -> None:
+        """
+        A name that is no zone's is refused.
+        """
+        with self.assertRaises(ValueError) as raised:
+            serverZoneName("Mars/Base")
+        self.assertEqual(str(raised.exception), "unknown time zone 'Mars/Base'")
+
+    def test_local(self) -> None:
+        """
+        Without one, the process's local zone.
+        """
+        useTimezone(self, "Asia/Kathmandu")
+        self.assertEqual(serverZoneName(None), ("Asia/Kathmandu", "local"))
+
+    def test_fallback(self) -> None:
+        """
+        A local zone without a name: UTC, saying so.
+        """
+        useTimezone(self, "JST-9")
+        self.assertEqual(serverZoneName(None), ("UTC", "fallback"))

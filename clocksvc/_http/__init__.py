@@ -10,6 +10,8 @@ the standard library.
 
 from ._channel import ClockChannel, QuickResponse
 from ._forwarded import (
+    FORWARDED,
+    X_FORWARDED_FOR,
     Forwarding,
     HiddenAddress,
     Resolution,
@@ -26,12 +28,17 @@ from ._grammar import (
     responseHead,
 )
 from ._limits import Limits, defaultMaxConnections
+from ._proxyprotocol import REASONS as PROXY_REFUSALS
+from ._proxyprotocol import ProxyProtocolEndpoint, proxyProtocolFactory
 from ._request import ClockRequest
 from ._site import ClockSite, Finished, IReporter, QuickAnswer
 
 __all__ = [
+    "FORWARDED",
+    "PROXY_REFUSALS",
     "QUICK_BODY_SIZE",
     "SERVER_HEADER",
+    "X_FORWARDED_FOR",
     "ClockChannel",
     "ClockRequest",
     "ClockSite",
@@ -40,6 +47,7 @@ __all__ = [
     "HiddenAddress",
     "IReporter",
     "Limits",
+    "ProxyProtocolEndpoint",
     "QuickAnswer",
     "QuickHead",
     "QuickResponse",
@@ -49,6 +57,7 @@ __all__ = [
     "frameChunk",
     "httpDate",
     "parseQuickHead",
+    "proxyProtocolFactory",
     "rawResponse",
     "responseHead",
 ]

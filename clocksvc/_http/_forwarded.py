@@ -14,6 +14,13 @@ writes into the fields lies to the left of what the first trusted proxy
 appends, and is never reached. Fields are read only on connections from a
 trusted proxy; from anyone else they change nothing.
 
+Only the field the trusted proxies write is read (L{TrustedProxies.header}):
+C{X-Forwarded-For} (with C{X-Forwarded-Proto}) by default, or
+C{Forwarded}. A proxy passes on the fields it does not write as its client
+sent them, so reading the other one would let any client choose its own
+address: nginx, for one, appends to C{X-Forwarded-For} and passes a
+client's C{Forwarded} through.
+
 The parsers are pure: bytes in, values out, or L{Malformed}.
 """
 
@@ -30,6 +37,9 @@ from twisted.internet.interfaces import IAddress
 from zope.interface import implementer
 
 __all__ = [
+    "FORWARDED",
+    "HEADERS",
+    "X_FORWARDED_FOR",
     "Forwarding",
     "HiddenAddress",
     "Hop",
@@ -138,6 +148,13 @@ _KEPT = 1024
 
 #: The schemes a proxy may say the request came with.
 _SCHEMES = ("http", "https")
+
+#: The fields a trusted proxy may write, as C{--forwarded-header} names
+#: them: C{X-Forwarded-For} with C{X-Forwarded-Proto}, which nearly every
+#: proxy and load balancer writes; or RFC 7239's C{Forwarded}.
+X_FORWARDED_FOR = "x-forwarded-for"
+FORWARDED = "forwarded"
+HEADERS = (X_FORWARDED_FOR, FORWARDED)
 
 
 def _ip(text: str) -> IP:
@@ -286,28 +303,47 @@ def parseProtos(values: Sequence[bytes]) -> list[str]:
 class TrustedProxies:
     """
     The proxies whose forwarding fields are believed: addresses and networks,
-    and, if so configured, every peer on a UNIX socket.
+    and, if so configured, every peer on a UNIX socket; and the field they
+    write, the only one believed.
+
+    @ivar header: L{X_FORWARDED_FOR} or L{FORWARDED}.
     """
 
-    def __init__(self, networks: Iterable[Network] = (), unix: bool = False) -> None:
+    def __init__(
+        self,
+        networks: Iterable[Network] = (),
+        unix: bool = False,
+        header: str = X_FORWARDED_FOR,
+    ) -> None:
         """
         @param networks: the trusted addresses, as networks of one or more.
         @param unix: whether connections over a UNIX socket come from a
             trusted proxy.
+        @param header: the field they write, one of L{HEADERS}.
+        @raise ValueError: for another field.
         """
+        if header not in HEADERS:
+            raise ValueError(
+                f"--forwarded-header needs one of {', '.join(HEADERS)}, not {header!r}"
+            )
         self.networks = tuple(networks)
         self.unix = unix
+        self.header = header
         # Whether each address seen is trusted, as ipaddress is slow: up to
         # _KEPT of them, then afresh.
         self._trusted: dict[object, bool] = {}
 
     @classmethod
-    def parse(cls, specs: Iterable[str]) -> TrustedProxies:
+    def parse(
+        cls, specs: Iterable[str], header: str = X_FORWARDED_FOR
+    ) -> TrustedProxies:
         """
         @param specs: C{--trusted-proxy} values: each an address, a network
             in CIDR notation, or C{unix}, or a comma-separated list of them.
+        @param header: the field they write (C{--forwarded-header}).
         @return: the proxies they name.
-        @raise ValueError: naming the first that is none of those.
+        @raise ValueError: naming the first that is none of those, or for a
+            field not in L{HEADERS}.
         """
         networks: list[Network] = []
         unix = False
@@ -324,7 +360,7 @@ class TrustedProxies:
                         f"--trusted-proxy needs an IP address, a network such "
                         f"as 10.0.0.0/8, or unix, not {item!r}"
                     ) from None
-        return cls(networks, unix)
+        return cls(networks, unix, header)
 
     def __bool__(self) -> bool:
         return bool(self.networks) or self.unix
@@ -405,18 +441,19 @@ class Forwarding:
         """
         @param peer: the connection's peer.
         @param values: the request's fields.
-        @return: the client's address and scheme: from C{Forwarded} if
-            there is one, else C{X-Forwarded-For} and C{X-Forwarded-Proto},
-            if C{peer} is a trusted proxy; else C{peer}'s. Fields that do
-            not keep to their grammar count as L{invalid}, and leave it
-            C{peer}'s.
+        @return: the client's address and scheme, if C{peer} is a trusted
+            proxy: from C{Forwarded}, or from C{X-Forwarded-For} and
+            C{X-Forwarded-Proto}, whichever the proxies write (the other is
+            never read); else C{peer}'s. Fields that do not keep to their
+            grammar count as L{invalid}, and leave it C{peer}'s.
         """
         if not self.trusted.trusts(peer):
             return Resolution(peer)
         try:
-            forwarded = values(b"forwarded")
-            if forwarded:
-                return self._choose(peer, parseForwarded(forwarded), None)
+            if self.trusted.header == FORWARDED:
+                return self._choose(
+                    peer, parseForwarded(values(b"forwarded") or ()), None
+                )
             addresses = values(b"x-forwarded-for")
             protos = values(b"x-forwarded-proto")
             return self._choose(

@@ -56,6 +56,7 @@ _CONTENT_TOO_LARGE = 413
 _URI_TOO_LONG = 414
 _FIELDS_TOO_LARGE = 431
 _NOT_IMPLEMENTED = 501
+_VERSION_NOT_SUPPORTED = 505
 
 #: RFC 6585's status, which Twisted does not name.
 _REASONS = {**RESPONSES, _FIELDS_TOO_LARGE: b"Request Header Fields Too Large"}
@@ -81,10 +82,11 @@ class Refusal(Exception):
 #   HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]
 #   request-line = method SP request-target SP HTTP-version
 #
-# method is a token (RFC 9110 section 9.1); the target any visible ASCII; and
-# of the versions only HTTP/1.0 and HTTP/1.1 have a request line at all.
+# method is a token (RFC 9110 section 9.1); the target any visible ASCII;
+# and HTTP-version = HTTP-name "/" DIGIT "." DIGIT, HTTP-name = %s"HTTP"
+# (RFC 9112 section 2.3): one digit each, the name in capitals.
 _TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
-_REQUEST_LINE = re.compile(rb"(" + _TCHAR + rb"+) ([\x21-\x7e]+) (HTTP/1\.[01])")
+_REQUEST_LINE = re.compile(rb"(" + _TCHAR + rb"+) ([\x21-\x7e]+) (HTTP/[0-9]\.[0-9])")
 #: field-line = field-name ":" OWS field-value OWS (RFC 9110 section 5);
 #: the value is read as Twisted reads it: anything but NUL, CR and LF, with
 #: the white space around it stripped (section 5.5 lets other controls be).
@@ -154,10 +156,10 @@ def splitHead(buffer: bytes, limits: Limits, started: bool) -> tuple[bytes, int]
     # The head's size counts its lines, without their line ends.
     if len(head) - 2 * (len(lines) - 1) > limits.maxHeaderSize:
         raise Refusal(_FIELDS_TOO_LARGE)
-    if b"\r\n" in head and _REQUEST_LINE.fullmatch(lines[0]) is None:
+    if b"\r\n" in head:
         # The request line is all there: refuse it now, not once the head
         # is (which, from an HTTP/0.9 client, it never is).
-        raise Refusal(_BAD_REQUEST)
+        _requestLine(lines[0])
     if end < 0:
         return None
     return head, end + 4
@@ -169,7 +171,8 @@ class RequestHead(NamedTuple):
 
     @ivar method: the method.
     @ivar target: the request target, as sent.
-    @ivar version: C{b"HTTP/1.0"} or C{b"HTTP/1.1"}.
+    @ivar version: C{b"HTTP/1.0"} or C{b"HTTP/1.1"} (which a higher minor
+        version is read as).
     @ivar fields: each field's name (as sent) and value (white space around
         it stripped, obs-folds made spaces), in order.
     @ivar length: the body's length; L{None} for a chunked body.
@@ -284,8 +287,30 @@ _KEPT = 256
 
 def _requestLine(line: bytes) -> tuple[bytes, bytes, bytes]:
     """
-    @return: the method, target and version of a request line.
-    @raise Refusal: 400 if it is not one.
+    Read a request line, and the HTTP version and target form it asks for.
+
+    RFC 9110 section 2.5: a higher minor version of a major version the
+    server implements SHOULD be processed as the highest minor version it
+    conforms to; so C{HTTP/1.2} to C{HTTP/1.9} are read as C{HTTP/1.1}, and
+    answered so, persistence and all (as h11 does). Another major version
+    (C{HTTP/0.9}, C{HTTP/2.0}, C{HTTP/3.0}) has no HTTP/1.1 request line to
+    speak of: 505 (section 15.6.6), which is for the major version.
+
+    The target is one of RFC 9112 section 3.2's forms: origin-form (a path),
+    absolute-form (C{scheme://authority}, then a path), or asterisk-form
+    (C{*}; L{ClockRequest<clocksvc._http._request.ClockRequest>} answers
+    it). The fourth, authority-form (C{host:port}), is CONNECT's alone, and
+    clocksvc is no proxy to tunnel through: 501, as for a method no
+    resource here supports (RFC 9110 section 15.6.2). Rather than a 405, it
+    names no resource of this server whose methods C{Allow} could list, and
+    as a refusal it closes the connection, so that what a client sends
+    after the head for the tunnel is never read as a request.
+
+    @return: the method, target and version of a request line; the version
+        is C{b"HTTP/1.0"} or C{b"HTTP/1.1"}.
+    @raise Refusal: 400 if it is not a request line, or its target is in
+        none of the forms above; 505 for another major version; 501 for
+        C{CONNECT}.
     """
     known = _requestLines.get(line)
     if known is not None:
@@ -294,6 +319,18 @@ def _requestLine(line: bytes) -> tuple[bytes, bytes, bytes]:
     if match is None:
         raise Refusal(_BAD_REQUEST)
     method, target, version = match.groups()
+    if not version.startswith(b"HTTP/1."):
+        raise Refusal(_VERSION_NOT_SUPPORTED, bodyless=method == b"HEAD")
+    if version > b"HTTP/1.1":
+        version = b"HTTP/1.1"
+    if method == b"CONNECT":
+        raise Refusal(_NOT_IMPLEMENTED)
+    if not (
+        target.startswith(b"/")
+        or target == b"*"
+        or _ABSOLUTE_FORM.fullmatch(target) is not None
+    ):
+        raise Refusal(_BAD_REQUEST)
     if len(_requestLines) >= _KEPT:
         _requestLines.clear()
     _requestLines[line] = (method, target, version)

@@ -82,6 +82,10 @@ class IReporter(Interface):
         """
 
 
+def _uncounted(reason: str) -> None:
+    pass
+
+
 class _Overloaded(Protocol):
     """
     What a connection beyond the cap gets: 503 and a close.
@@ -115,6 +119,8 @@ class ClockSite(server.Site):
     @ivar quickAnswer: the quick answers, if any.
     @ivar forwarding: how a request's client address and scheme are found
         behind trusted proxies, if any are.
+    @ivar proxyRefused: told the reason of each connection whose PROXY
+        header (C{haproxy:} endpoints) was refused, to count it.
     @ivar clock: the time of day.
     """
 
@@ -133,6 +139,7 @@ class ClockSite(server.Site):
         forwarding: Forwarding | None = None,
         *,
         wallClock: IReactorTime | None = None,
+        proxyRefused: Callable[[str], None] | None = None,
     ) -> None:
         """
         @param resource: the root resource.
@@ -143,6 +150,8 @@ class ClockSite(server.Site):
         @param forwarding: the trusted proxies' rule for a request's client
             address and scheme; L{None}, the default, trusts no proxy.
         @param wallClock: the time of day; by default C{clock}.
+        @param proxyRefused: counts connections whose PROXY header was
+            refused, by reason; by default they are not counted.
         """
         # No form parsing: nothing in clocksvc reads form arguments, and
         # Twisted's parser (the email package's) takes quadratic time and
@@ -158,6 +167,7 @@ class ClockSite(server.Site):
         self.reporters = list(reporters)
         self.quickAnswer = quickAnswer
         self.forwarding = forwarding
+        self.proxyRefused = _uncounted if proxyRefused is None else proxyRefused
         self._details = any(reporter.wantsDetails for reporter in self.reporters)
         self._channels: set[ClockChannel] = set()
         self._drained: Deferred[None] | None = None

@@ -4,6 +4,10 @@ Endpoints, as the command line names them: checked and parsed before any
 is listened on, described in the lines that say where clocksvc serves, and
 their problems put in a few words, in terms of the description rather than
 of Python.
+
+C{haproxy:} before another endpoint is read here, not by Twisted's parser
+of that name: its connections start with a PROXY header, which clocksvc's
+own strict reader reads (L{ProxyProtocolEndpoint}).
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from twisted.internet.endpoints import (
 )
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IAddress, IStreamServerEndpoint
-from twisted.protocols.haproxy import proxyEndpoint
 
+from .._http import ProxyProtocolEndpoint
 from ._adopted import SystemdEndpoint
 from ._tls import ReloadableCertificate, TLSError, loadCertificate
 
@@ -41,8 +45,28 @@ __all__ = [
     "logDestination",
     "parseEndpoint",
     "parseEndpoints",
+    "splitProxy",
     "withCertificate",
 ]
+
+#: What starts the description of an endpoint whose connections start with
+#: a PROXY header, before the description of the endpoint that listens.
+PROXY_PREFIX = "haproxy:"
+
+
+def splitProxy(description: str) -> tuple[bool, str]:
+    """
+    @param description: an endpoint description.
+    @return: whether its connections start with a PROXY header
+        (C{haproxy:...}), and the description of the endpoint that listens.
+    @raise ValueError: for C{haproxy:} twice.
+    """
+    if not description.startswith(PROXY_PREFIX):
+        return False, description
+    inner = description[len(PROXY_PREFIX) :]
+    if inner.startswith(PROXY_PREFIX):
+        raise ValueError("haproxy: twice")
+    return True, inner
 
 
 class Problem(Exception):
@@ -229,15 +253,26 @@ def _check(description: str) -> tuple[str, dict[str, str]]:
     # Twisted's own tokenizer, so that the description is split as Twisted
     # splits it, backslashes and all; no public API gives its pieces.
     # tests.test_private.PrivateNamesTests fails if it goes.
+    try:
+        proxied, inner = splitProxy(description)
+    except ValueError as e:
+        raise _Bad(str(e)) from None
+    if proxied:
+        # The PROXY protocol's reader: the rest is the endpoint it reads on.
+        _check(inner)
+        return "haproxy", {}
     args, kwargs = _parse(description)
     if not args or not args[0]:
         raise _Bad("no endpoint type: a description starts with one, as in tcp:8880")
     kind = args[0]
-    if kind.lower() == "haproxy":
-        # The PROXY protocol's wrapper: the rest is the endpoint it wraps.
-        inner = description.split(":", 1)[1] if ":" in description else ""
-        _check(inner)
-        return "haproxy", {}
+    if kind != kind.lower() and kind.lower() in (*_PARAMETERS, "haproxy"):
+        # Twisted takes some in any case (its plugins': tcp6:, systemd:,
+        # haproxy:, which would then be Twisted's PROXY reader rather than
+        # clocksvc's), and others not; clocksvc, lower case only.
+        raise _Bad(
+            f"unknown endpoint type {kind!r} (types are lower case: "
+            f"{kind.lower()}:); use {_TYPES}"
+        )
     if kind not in _PARAMETERS:
         return kind, {}
     values = _values(kind, args[1:], kwargs)
@@ -296,17 +331,15 @@ def _endpoint(
     """
     kind, values = _check(description)
     if kind == "haproxy":
-        inner = description.split(":", 1)[1]
-        return proxyEndpoint(_endpoint(reactor, inner, reload))
+        inner = splitProxy(description)[1]
+        return ProxyProtocolEndpoint(_endpoint(reactor, inner, reload), reactor)
     if kind == "ssl":
         return _sslEndpoint(reactor, values, reload)
     try:
         endpoint: IStreamServerEndpoint = serverFromString(reactor, description)
     except ValueError as e:
         if str(e).startswith("Unknown endpoint type"):
-            lower = kind.lower()
-            hint = f" (types are lower case: {lower}:)" if lower in _PARAMETERS else ""
-            raise _Bad(f"unknown endpoint type {kind!r}{hint}; use {_TYPES}") from e
+            raise _Bad(f"unknown endpoint type {kind!r}; use {_TYPES}") from e
         raise _Bad(str(e)) from e
     except IndexError as e:
         # What Twisted's systemd parser raises when no socket was passed.
@@ -402,8 +435,8 @@ def withCertificate(description: str, certFile: str, keyFile: str) -> str:
         # Left for parseEndpoint to say what is wrong with it.
         return description
     if kind == "haproxy":
-        head, _, inner = description.partition(":")
-        return f"{head}:{withCertificate(inner, certFile, keyFile)}"
+        inner = splitProxy(description)[1]
+        return PROXY_PREFIX + withCertificate(inner, certFile, keyFile)
     if kind != "ssl" or "privateKey" in values or "certKey" in values:
         return description
     return (

@@ -11,13 +11,20 @@ from typing import ClassVar
 
 from twisted.python import usage
 
-from .._http import Limits, TrustedProxies
+from .._http import X_FORWARDED_FOR, Limits, TrustedProxies
+from .._time import chooseZoneDatabase
 from .._version import __version__
 from .._web import GeoIP, GeoIPError, Readiness, resolveZone
 from ._endpoints import Problem, withCertificate
 from ._tls import TLSError, loadCertificate
 
-__all__ = ["DEFAULT_ENDPOINT", "LOG_FORMATS", "Options", "availableCPUs"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "LOG_FORMATS",
+    "MAX_WORKERS_PER_CPU",
+    "Options",
+    "availableCPUs",
+]
 
 DEFAULT_ENDPOINT = "tcp:8880"
 #: The same, with C{--tls-cert}: HTTPS on the same port, as uvicorn's
@@ -26,6 +33,12 @@ DEFAULT_TLS_ENDPOINT = "ssl:8880"
 
 #: The formats of C{--log-format}.
 LOG_FORMATS = ("json", "text")
+
+#: The most C{--workers} for each CPU, without C{--allow-many-workers}: a
+#: worker keeps one CPU busy at most, and takes about 55 MB, so that more
+#: only take turns, and a slip of the keyboard (C{--workers 1000}) would
+#: fill the memory before it served a request.
+MAX_WORKERS_PER_CPU = 4
 
 
 def availableCPUs() -> int:
@@ -58,9 +71,20 @@ class Options(usage.Options):
         [
             "timezone",
             None,
-            "UTC",
-            "The IANA time zone of /now and of the time document at /, for "
-            "clients that name none (any letter case).",
+            None,
+            "The server's IANA time zone (any letter case): that of the page "
+            "at /, and of /now, /stream and the time document at / for "
+            "clients that name none. By default the process's local zone "
+            "(TZ, or /etc/localtime), whose time the page shows as "
+            "time.ctime() does; UTC if it has no name.",
+        ],
+        [
+            "tzdata",
+            None,
+            "newest",
+            "The zone database to answer from: newest, whichever of the "
+            "system's zone files and the tzdata package is the later tz "
+            "release; or system or package, to pin one.",
         ],
     ]
 
@@ -226,12 +250,18 @@ class Options(usage.Options):
             )
         self["workers"] = int(value)
 
+    def opt_allow_many_workers(self) -> None:
+        """
+        Start the --workers asked for even when they are more than 4 per
+        CPU, which is refused otherwise.
+        """
+        self["allow-many-workers"] = True
+
     def opt_trusted_proxy(self, value: str) -> None:
         """
-        Believe the Forwarded, X-Forwarded-For and X-Forwarded-Proto fields
-        of requests from this proxy: an IP address, a network such as
-        10.0.0.0/8, or unix for any peer on a UNIX socket (repeatable, or a
-        comma-separated list).
+        Believe the field --forwarded-header names in requests from this
+        proxy: an IP address, a network such as 10.0.0.0/8, or unix for any
+        peer on a UNIX socket (repeatable, or a comma-separated list).
         """
         try:
             TrustedProxies.parse([value])
@@ -241,9 +271,24 @@ class Options(usage.Options):
 
     def trustedProxies(self) -> TrustedProxies:
         """
-        @return: the proxies that C{--trusted-proxy} names; none by default.
+        @return: the proxies that C{--trusted-proxy} names, none by default;
+            and the field they write, as C{--forwarded-header} says.
         """
-        return TrustedProxies.parse(self["trusted-proxy"])
+        return TrustedProxies.parse(
+            self["trusted-proxy"], self.get("forwarded-header", X_FORWARDED_FOR)
+        )
+
+    def opt_forwarded_header(self, value: str) -> None:
+        """
+        The field the trusted proxies write, the only one believed:
+        x-forwarded-for (with X-Forwarded-Proto; the default) or forwarded
+        (RFC 7239). A proxy passes the other on as its client wrote it.
+        """
+        try:
+            TrustedProxies.parse([], value)
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+        self["forwarded-header"] = value
 
     def opt_geoip_db(self, path: str) -> None:
         """
@@ -299,17 +344,25 @@ class Options(usage.Options):
     def postOptions(self) -> None:
         """
         Listen on the default endpoint when none was given, and check the
-        time zone.
+        number of workers and the time zone.
         """
         self._serveTLS()
         if not self["listen"]:
             self["listen"] = [DEFAULT_ENDPOINT]
+        most = MAX_WORKERS_PER_CPU * availableCPUs()
+        if self["workers"] > most and not self.get("allow-many-workers"):
+            raise usage.UsageError(
+                f"--workers {self['workers']} is more than {MAX_WORKERS_PER_CPU} "
+                f"per CPU ({most} here); add --allow-many-workers to start them"
+            )
         if "max-clock-error" in self and not self.get("require-synchronized-clock"):
             raise usage.UsageError(
                 "--max-clock-error needs --require-synchronized-clock"
             )
         try:
-            self["timezone"] = resolveZone(self["timezone"]).key
+            if self["timezone"] is not None:
+                self["timezone"] = resolveZone(self["timezone"]).key
+            self["tzdata"] = chooseZoneDatabase(self["tzdata"])
         except ValueError as e:
             raise usage.UsageError(str(e)) from None
 

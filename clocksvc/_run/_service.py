@@ -4,7 +4,9 @@ clocksvc as one Twisted service, assembled in one place from the options,
 for C{python -m clocksvc} (L{clocksvc._run._cli}) and C{twist clocksvc}
 (L{clocksvc._run._tap}) alike: the site, and the admin site if
 C{--admin-listen} asks for one; a listener on each endpoint; the access
-log's writer; and, when it stops, the drain.
+log's writer; and, when it stops, the drain. It also makes C{zoneinfo} read
+the zone database C{--tzdata} chose, before any zone is made, and says at
+start-up which database, which zone, and whether C{/api/ip} is on.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TextIO
 
 from twisted.application import service
@@ -25,8 +28,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from .._http import ClockSite
+from .._time import ZoneDatabase, serverZoneName, useZoneDatabase, zoneDatabases
 from .._web import (
     ClockState,
+    GeoIP,
     WallClock,
     buildAdminSite,
     buildSite,
@@ -34,7 +39,7 @@ from .._web import (
     readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
-from ._logging import ThreadedWriter, say
+from ._logging import ThreadedWriter, say, serviceLog
 from ._options import Options
 from ._shutdown import GracefulShutdown
 
@@ -114,9 +119,15 @@ class ClockService(service.MultiService):
         # The reactor schedules (on the monotonic clock, when an entry point
         # has made it: useMonotonicTime); the time of day is the system's.
         timers = IReactorTime(reactor)
+        # Process-wide, and before the site makes its first zone.
+        useZoneDatabase(options["tzdata"])
+        zone, origin = serverZoneName(options["timezone"])
+        self._starting = partial(
+            _sayStarting, zone, origin, options["tzdata"], options["geoip-db"]
+        )
         self.site: ClockSite = buildSite(
             WallClock(timers),
-            options["timezone"],
+            zone,
             options.limits(),
             accessLog=(
                 options["access-log"] != "off"
@@ -175,6 +186,8 @@ class ClockService(service.MultiService):
         self.shutdown.finished.chainDeferred(self.stopped)
         # Serving: the log says at once if the clock is not synchronized.
         clockStateOf(self.site)
+        # After the lines saying where it serves, which come first.
+        self._starting()
         return started
 
     def privilegedStartService(self) -> None:
@@ -260,6 +273,54 @@ class ClockService(service.MultiService):
         """
         if self.shutdown is not None:
             self.shutdown.force()
+
+
+def _sayStarting(
+    zone: str, origin: str, database: ZoneDatabase, geoip: GeoIP | None
+) -> None:
+    """
+    Say in the service log what the server answers with: its zone and why
+    (L{serverZoneName}), the zone database and the others found, and
+    whether C{/api/ip} is on.
+    """
+    zoneDetails = {"zone": zone, "origin": origin}
+    if origin == "fallback":
+        serviceLog.warn(
+            "time zone {zone}: the local zone has no name clocksvc knows "
+            "(TZ or /etc/localtime); give one with --timezone",
+            event="timezone",
+            zone=zone,
+            details=zoneDetails,
+        )
+    else:
+        serviceLog.info(
+            "time zone {zone} ({why})",
+            event="timezone",
+            zone=zone,
+            why="--timezone" if origin == "given" else "the local zone",
+            details=zoneDetails,
+        )
+    others = [found for found in zoneDatabases() if found != database]
+    serviceLog.info(
+        "zone database: {chosen}{others}",
+        event="tzdata",
+        chosen=database.describe(),
+        others="".join(f"; also found {other.describe()}" for other in others),
+        details={"source": database.source, "version": database.version},
+    )
+    if geoip is None:
+        serviceLog.info(
+            "/api/ip is off (501): no --geoip-db",
+            event="geoip",
+            details={"geoip_db": None},
+        )
+    else:
+        serviceLog.info(
+            "/api/ip: zones from {path}",
+            event="geoip",
+            path=geoip.path,
+            details={"geoip_db": geoip.path},
+        )
 
 
 async def _noDrain() -> None:

@@ -29,8 +29,9 @@ from twisted.internet.interfaces import (
 from twisted.internet.protocol import Factory, Protocol
 from zope.interface import implementer
 
+from .._http import proxyProtocolFactory
 from ._adopted import adoptListening
-from ._endpoints import Problem, describeListenError, parseEndpoint
+from ._endpoints import Problem, describeListenError, parseEndpoint, splitProxy
 
 __all__ = [
     "InheritedEndpoint",
@@ -50,8 +51,7 @@ class _WouldListen:
     @ivar tls: for TCP, whether it speaks TLS.
     @ivar contextFactory: for TLS, the endpoint's context factory.
     @ivar factory: the protocol factory the endpoint hands the reactor: the
-        one it was given, or one that wraps it (the PROXY protocol's, for
-        C{haproxy:}).
+        one it was given, or one that wraps it.
     """
 
     def __init__(
@@ -130,8 +130,9 @@ def wouldListen(
         whose certificate SIGHUP reads again.
     @return: what it would listen on, and with what factory; C{None} for an
         endpoint that is not TCP, TLS or a UNIX socket, perhaps wrapped (as
-        C{haproxy:} wraps another).
+        C{haproxy:} wraps another, whose factory it does not say).
     """
+    description = splitProxy(description)[1]
     recorder = _ListenRecorder()
     listening = parseEndpoint(recorder, description, reload).listen(
         Factory() if factory is None else factory
@@ -424,15 +425,25 @@ class InheritedEndpoint:
         except OSError:
             return fail()
         try:
+            proxied, inner = (
+                (False, None)
+                if self._description is None
+                else splitProxy(self._description)
+            )
             would = (
                 None
-                if self._description is None
-                else wouldListen(self._description, protocolFactory, self._reload)
+                if inner is None
+                else wouldListen(inner, protocolFactory, self._reload)
             )
             if would is not None:
-                # What the endpoint would hand the reactor: a PROXY
-                # protocol wrapper's factory, for haproxy:.
+                # What the endpoint would hand the reactor, and the PROXY
+                # protocol's reader around it for haproxy:, as
+                # ProxyProtocolEndpoint puts it.
                 protocolFactory = cast(IProtocolFactory, would.factory)
+                if proxied:
+                    protocolFactory = proxyProtocolFactory(
+                        protocolFactory, self._reactor
+                    )
                 if would.contextFactory is not None:
                     from twisted.protocols.tls import TLSMemoryBIOFactory
 

@@ -17,7 +17,14 @@ from ._document import (
     documentTextAt,
     timeDocument,
 )
-from ._formats import ZONE_NAME, ZONE_SEGMENT, akamaiTime, clockPageBody, isZoneName
+from ._formats import (
+    ZONE_NAME,
+    ZONE_SEGMENT,
+    akamaiTime,
+    clockPageBody,
+    ctimeIn,
+    isZoneName,
+)
 from ._instants import (
     INSTANT,
     LOCAL_TIME,
@@ -27,7 +34,16 @@ from ._instants import (
 )
 from ._periods import Period, periodAround, stateAt
 from ._transitions import LONGEST_RANGE, STATE_FIELDS, Transition, transitionsBetween
-from ._zones import ZoneCatalogue, defaultCatalogue, tzdataVersion
+from ._tzdata import (
+    TZDATA_CHOICES,
+    ZoneDatabase,
+    chooseZoneDatabase,
+    tzifBytes,
+    useZoneDatabase,
+    zoneDatabase,
+    zoneDatabases,
+)
+from ._zones import ZoneCatalogue, defaultCatalogue, localZoneName, serverZoneName
 
 __all__ = [
     "FIELDS",
@@ -35,6 +51,7 @@ __all__ = [
     "LOCAL_TIME",
     "LONGEST_RANGE",
     "STATE_FIELDS",
+    "TZDATA_CHOICES",
     "ZONE_NAME",
     "ZONE_SEGMENT",
     "LocalInstants",
@@ -42,8 +59,11 @@ __all__ = [
     "TimeDocument",
     "Transition",
     "ZoneCatalogue",
+    "ZoneDatabase",
     "akamaiTime",
+    "chooseZoneDatabase",
     "clockPageBody",
+    "ctimeIn",
     "defaultCatalogue",
     "documentJSON",
     "documentJSONAt",
@@ -52,11 +72,16 @@ __all__ = [
     "isZoneName",
     "localInstants",
     "localTime",
+    "localZoneName",
     "notAbove",
     "parseInstant",
     "periodAround",
+    "serverZoneName",
     "stateAt",
     "timeDocument",
     "transitionsBetween",
-    "tzdataVersion",
+    "tzifBytes",
+    "useZoneDatabase",
+    "zoneDatabase",
+    "zoneDatabases",
 ]

@@ -10,8 +10,16 @@ import math
 import re
 import time
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
-__all__ = ["ZONE_NAME", "ZONE_SEGMENT", "akamaiTime", "clockPageBody", "isZoneName"]
+__all__ = [
+    "ZONE_NAME",
+    "ZONE_SEGMENT",
+    "akamaiTime",
+    "clockPageBody",
+    "ctimeIn",
+    "isZoneName",
+]
 
 # What an IANA zone name can look like: letters, digits and "_+-" in up to
 # three "/"-separated parts. Anything else is malformed rather than unknown.
@@ -29,15 +37,44 @@ def isZoneName(name: str) -> bool:
     return _ZONE_NAME.fullmatch(name) is not None
 
 
-def clockPageBody(seconds: float) -> bytes:
+# time.ctime's names, which do not change with the locale as strftime's do.
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
+
+def ctimeIn(seconds: float, zone: ZoneInfo) -> str:
+    """
+    C{time.ctime}, in a zone of one's choice rather than the process's.
+
+    @param seconds: seconds since the epoch; the fraction is dropped, as
+        C{ctime} drops it.
+    @param zone: the zone to show the time in.
+    @return: the local time there as C{ctime} writes it,
+        C{Sun Sep  9 10:46:40 2001}: the day of the month padded with a
+        space.
+    """
+    t = datetime.fromtimestamp(math.floor(seconds), zone)
+    return (
+        f"{_DAYS[t.weekday()]} {_MONTHS[t.month - 1]} {t.day:2d} "
+        f"{t.hour:02d}:{t.minute:02d}:{t.second:02d} {t.year}"
+    )
+
+
+def clockPageBody(seconds: float, zone: ZoneInfo | None = None) -> bytes:
     """
     The lesson's page for one instant.
 
     @param seconds: seconds since the epoch.
-    @return: C{<html><body>}, C{time.ctime()} of that instant in the local
-        time zone, C{</body></html>}.
+    @param zone: the zone to show it in; L{None} for the process's local
+        zone, with C{time.ctime} itself, as the lesson does.
+    @return: C{<html><body>}, C{time.ctime()} of that instant (in C{zone}),
+        C{</body></html>}.
     """
-    return b"<html><body>" + time.ctime(seconds).encode() + b"</body></html>"
+    text = time.ctime(seconds) if zone is None else ctimeIn(seconds, zone)
+    return b"<html><body>" + text.encode() + b"</body></html>"
 
 
 #: The second that L{akamaiTime} last wrote in ISO 8601, and its text: set

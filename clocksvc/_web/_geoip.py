@@ -27,7 +27,13 @@ from .._time import ZoneCatalogue, defaultCatalogue, isZoneName
 from ._api import Format, QueryError, Timezones, clientIP, instantFromQuery
 from ._clockhealth import ClockHealth
 
-__all__ = ["GeoIP", "GeoIPError", "IPZone", "parseAddress"]
+__all__ = ["NO_DATABASE", "GeoIP", "GeoIPError", "IPZone", "parseAddress"]
+
+#: The error of C{/api/ip} on a server without C{--geoip-db}, with 501 Not
+#: Implemented: this server is not set up to answer it, which neither a
+#: client nor the operator may take for an address without a location
+#: (404), and which waiting will not change (unlike 503).
+NO_DATABASE = "no GeoIP database configured"
 
 _serviceLog = Logger(namespace="clocksvc.service")
 
@@ -175,9 +181,10 @@ class IPZone(Timezones):
     answers in text. It is rendered as C{/api/timezone/AREA/LOCATION}'s
     document is (L{Timezones.sendZone}).
 
-    An address without a zone in the database, one that is not public, or
-    a server without a database: 404 C{unknown location}, as worldtimeapi
-    answers. A segment that is not an IP address: 400.
+    An address without a zone in the database, or one that is not public:
+    404 C{unknown location}, as worldtimeapi answers. A segment that is not
+    an IP address: 400. A server without a database: 501 L{NO_DATABASE},
+    for every request.
     """
 
     def __init__(
@@ -201,6 +208,8 @@ class IPZone(Timezones):
 
     def render_GET(self, request: IRequest) -> bytes:
         format = self.formatFor(request)
+        if self._geoip is None:
+            return self.sendError(request, format, http.NOT_IMPLEMENTED, NO_DATABASE)
         segments = list(request.postpath or [])
         if segments and segments[-1].endswith(b".txt"):
             segments[-1] = segments[-1][: -len(b".txt")]
@@ -222,7 +231,7 @@ class IPZone(Timezones):
             instantFromQuery(request)
         except QueryError as e:
             return self.sendQueryError(request, format, e)
-        zone = None if self._geoip is None else self._geoip.zoneOf(address)
+        zone = self._geoip.zoneOf(address)
         if zone is None:
             return self.sendError(request, format, http.NOT_FOUND, "unknown location")
         return self.sendZone(request, format, zone, address)

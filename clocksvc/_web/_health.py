@@ -4,7 +4,8 @@ C{/healthz} and C{/readyz}, for load balancers and orchestrators.
 
 C{/healthz} (liveness) says whether this server takes requests: 200 while
 serving, 503 once a graceful shutdown has begun, so that traffic moves
-elsewhere before the server stops; and how good its clock is.
+elsewhere before the server stops; how good its clock is; and which zone
+database it answers from.
 
 C{/readyz} (readiness) says whether it should be sent traffic: not while it
 drains, and, if the operator asks (L{Readiness}), not while its clock is
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from twisted.web import http
 from twisted.web.iweb import IRequest
 
+from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState
 from ._resource import MethodResource, sendJSON
 
@@ -28,11 +30,15 @@ __all__ = ["Health", "Readiness", "Ready"]
 
 class Health(MethodResource):
     """
-    C{/healthz}: C{{"status": "ok", "clock": {...}}}, or C{"draining"} with
-    503; the C{clock} object is L{ClockState.asJSON}.
+    C{/healthz}: C{{"status": "ok", "clock": {...}, "tzdata": {...}}}, or
+    C{"draining"} with 503; the C{clock} object is L{ClockState.asJSON},
+    C{tzdata} is the zone database in use, as C{{"source": "package",
+    "version": "2026f"}} (L{zoneDatabase}).
     """
 
     isLeaf = True
+    # The operator's: no page of another origin has business with it.
+    crossOrigin = False
 
     def __init__(
         self, draining: Callable[[], bool], health: ClockHealth | None = None
@@ -57,6 +63,8 @@ class Health(MethodResource):
             answer["status"] = "ok"
         if self._health is not None:
             answer["clock"] = self._health.state().asJSON()
+        database = zoneDatabase()
+        answer["tzdata"] = {"source": database.source, "version": database.version}
         return sendJSON(request, answer, code)
 
 
@@ -98,6 +106,8 @@ class Ready(MethodResource):
     """
 
     isLeaf = True
+    # The operator's: no page of another origin has business with it.
+    crossOrigin = False
 
     def __init__(
         self,

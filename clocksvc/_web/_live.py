@@ -1,21 +1,25 @@
 # -*- test-case-name: tests.test_live -*-
 """
-C{/live}: a page that shows the server's time ticking and how far the
-visitor's own clock is off, with no third-party script, font or stylesheet.
+C{/live}: a page that shows the server's time ticking, in the server's
+zone and in the visitor's, and how far the visitor's own clock is from this
+server's; with no third-party script, font or stylesheet.
 
 The page is rendered with the server's time in it, so without JavaScript it
 still tells the time; C{live.js} then keeps it ticking and measures the
-offset with C{/now?t1=} exchanges, whose uncertainty is half the round
-trip plus the server clock's own maximum error. Everything comes from this server, which
-is what lets the Content-Security-Policy be strict.
+offset with C{/now?t1=} exchanges, whose uncertainty against this server is
+half the round trip. How far the server itself may be from true time (its
+clock's maximum error) is a statement of its own: an unsynchronized server
+may be 16 s off, which says nothing of the visitor's clock. Everything comes
+from this server, which is what lets the Content-Security-Policy be strict.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime
 from html import escape
 from importlib.resources import files
+from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
@@ -24,14 +28,26 @@ from twisted.web.resource import IResource
 from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._resource import MethodResource, NotFound, pageHeaders
 
-__all__ = ["LivePage", "StaticFile"]
+__all__ = [
+    "FAVICON_CACHE",
+    "LivePage",
+    "StaticFile",
+    "duration",
+    "serverClockText",
+    "zoneLabel",
+]
 
-#: Only this server's own script, style and API; no inline code, no frames.
+#: Only this server's own script, style, icon and API; no inline code, no
+#: frames.
 CONTENT_SECURITY_POLICY = (
     b"default-src 'none'; script-src 'self'; style-src 'self'; "
     b"connect-src 'self'; img-src 'self'; base-uri 'none'; "
     b"form-action 'none'; frame-ancestors 'none'"
 )
+
+#: The favicon's caching: it changes with a release at most, and browsers
+#: ask for it with every page they show, of this server or not.
+FAVICON_CACHE = b"public, max-age=86400"
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -39,6 +55,7 @@ _PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Is my clock right? · clocksvc</title>
+<link rel="icon" href="/favicon.ico">
 <link rel="stylesheet" href="/live.css">
 <noscript><meta http-equiv="refresh" content="10"></noscript>
 <script src="/live.js" defer></script>
@@ -48,10 +65,11 @@ _PAGE = """<!DOCTYPE html>
 <h1>The server's time</h1>
 <p class="clock"><time id="server-time" datetime="{iso}" data-server-ms="{ms}">{clock}</time></p>
 <p id="server-date">{date}</p>
-<p id="zone">UTC</p>
-<p id="server-clock" data-synchronized="{synchronized}" data-max-error-ms="{maxError}">{serverClock}</p>
-<p id="offset" aria-live="polite">Measuring your clock's offset needs JavaScript; this page reloads every 10 seconds.</p>
+<p id="zone" data-zone="{zone}" data-abbreviation="{abbreviation}" data-utc-offset-s="{offset}">{zoneLabel}</p>
+<p id="visitor" hidden>In your time zone, <span id="visitor-zone"></span>: <time id="visitor-time"></time></p>
+<p id="offset" aria-live="polite">Measuring your clock against this server needs JavaScript; this page reloads every 10 seconds.</p>
 <p id="detail"></p>
+<p id="server-clock" data-synchronized="{synchronized}" data-max-error-ms="{maxError}">{serverClock}</p>
 <p id="api">From a program: <code>curl {api}</code></p>
 </main>
 <footer><a href="/now">/now</a> · <a href="/stream">/stream</a> · <a href="/openapi.json">API</a></footer>
@@ -60,37 +78,83 @@ _PAGE = """<!DOCTYPE html>
 """  # noqa: E501
 
 
+def duration(milliseconds: float) -> str:
+    """
+    Say how long a bound is, rounded up, as live.js says it (C{duration},
+    with C{Math.ceil}): whole milliseconds (at least 1) below a second,
+    seconds to a tenth below a minute, and whole seconds in days, hours and
+    minutes above.
+
+    @param milliseconds: a length of time, not negative.
+    """
+    whole = max(1, math.ceil(milliseconds))
+    if whole < 1000:
+        return f"{whole} ms"
+    if milliseconds < 60_000:
+        tenths = math.ceil(milliseconds / 100)
+        return f"{tenths // 10}.{tenths % 10} s"
+    seconds = math.ceil(milliseconds / 1000)
+    parts: list[str] = []
+    for unit, size in [("d", 86400), ("h", 3600), ("min", 60)]:
+        if parts or seconds >= size:
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    return " ".join([*parts, f"{seconds} s"])
+
+
 def serverClockText(state: ClockState) -> str:
     """
-    @return: what the page says of the server clock in C{state}; live.js
-        says the same (C{describeServer}).
+    @return: what the page says of how far the server's clock, in C{state},
+        may be from true time; live.js says the same (C{describeServer}).
     """
     if state.synchronized is None:
-        return "The server cannot tell how good its clock is."
+        return "This server cannot tell how far its clock may be from true time."
+    bound = duration(state.maxErrorMs or 0)
     if state.synchronized:
-        return (
-            f"The server's clock is synchronized, to within "
-            f"±{_milliseconds(state.maxErrorMs)} ms."
-        )
+        return f"This server's clock is synchronized: within ±{bound} of true time."
     return (
-        f"The server's clock is not synchronized: it may be off by up to "
-        f"{_milliseconds(state.maxErrorMs)} ms."
+        f"This server's clock is not synchronized: it may be up to {bound} "
+        f"from true time."
     )
 
 
-def _milliseconds(value: float | None) -> str:
-    # As live.js rounds it: up, to a whole millisecond, at least 1.
-    return str(max(1, math.ceil(value or 0)))
+def zoneLabel(name: str, abbreviation: str) -> str:
+    """
+    @param name: the server's zone's IANA name; empty for the process's
+        local time, which has none.
+    @param abbreviation: what the zone is called now, such as C{JST}.
+    @return: how the page labels the server's zone; live.js labels it the
+        same way (C{zoneLabel}).
+    """
+    if not name:
+        return f"{abbreviation}, the server's local time"
+    if abbreviation == name:
+        return f"{name}, the server's time zone"
+    return f"{name} ({abbreviation}), the server's time zone"
 
 
-def livePage(seconds: float, api: str = "/now", state: ClockState = UNKNOWN) -> bytes:
+def livePage(
+    seconds: float,
+    api: str = "/now",
+    state: ClockState = UNKNOWN,
+    zone: ZoneInfo | None = None,
+) -> bytes:
     """
     @param seconds: the server's time.
     @param api: the URL of C{/now} on this server, as the client reaches it.
     @param state: the state of the server's clock.
-    @return: the page, showing that time in UTC, and the clock's state.
+    @param zone: the server's zone; L{None} for the process's local time.
+    @return: the page, showing that time in C{zone}, and the clock's state.
     """
-    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    if zone is None:
+        moment = datetime.fromtimestamp(seconds).astimezone()
+    else:
+        moment = datetime.fromtimestamp(seconds, zone)
+    # As the time document has them (abbreviation, timezone, and
+    # raw_offset + dst_offset), which is where the script takes them from.
+    name = "" if zone is None else zone.key
+    abbreviation = moment.tzname() or ""
+    offset = moment.utcoffset()
     synchronized = {None: "unknown", True: "true", False: "false"}[state.synchronized]
     return _PAGE.format(
         api=escape(api),
@@ -98,6 +162,10 @@ def livePage(seconds: float, api: str = "/now", state: ClockState = UNKNOWN) -> 
         ms=int(seconds * 1000),
         clock=moment.strftime("%H:%M:%S"),
         date=escape(moment.strftime("%A %d %B %Y")),
+        zone=escape(name),
+        abbreviation=escape(abbreviation),
+        offset=0 if offset is None else int(offset.total_seconds()),
+        zoneLabel=escape(zoneLabel(name, abbreviation)),
         synchronized=synchronized,
         maxError="" if state.maxErrorMs is None else f"{state.maxErrorMs:g}",
         serverClock=escape(serverClockText(state)),
@@ -121,21 +189,30 @@ class LivePage(_Exact):
     link to it leads.
     """
 
-    def __init__(self, clock: IReactorTime, health: ClockHealth | None = None) -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        health: ClockHealth | None = None,
+        zone: ZoneInfo | None = None,
+    ) -> None:
         """
         @param clock: where the time comes from.
         @param health: the state of the server's clock, which the page
             shows; if L{None}, unknown.
+        @param zone: the server's zone, the one C{/now} answers in when a
+            client names none; if L{None}, the process's local time. The
+            script then follows the zone that C{/now}'s answers name.
         """
         super().__init__()
         self._clock = clock
         self._health = health
+        self._zone = zone
 
     def render_GET(self, request: IRequest) -> bytes:
         pageHeaders(request, CONTENT_SECURITY_POLICY)
         request.setHeader(b"cache-control", b"no-store")
         state = UNKNOWN if self._health is None else self._health.state()
-        return livePage(self._clock.seconds(), apiURL(request), state)
+        return livePage(self._clock.seconds(), apiURL(request), state, self._zone)
 
 
 def apiURL(request: IRequest) -> str:
@@ -157,18 +234,22 @@ class StaticFile(_Exact):
     One of the page's files, read from the package once.
     """
 
-    def __init__(self, name: str, contentType: bytes) -> None:
+    def __init__(
+        self, name: str, contentType: bytes, cacheControl: bytes = b"no-cache"
+    ) -> None:
         """
-        @param name: the file's name in C{clocksvc/_static}.
+        @param name: the file's name in C{clocksvc/_web/_static}.
         @param contentType: its C{Content-Type}.
+        @param cacheControl: its C{Cache-Control}: by default, check back
+            each time, so that a new release's script is used at once.
         """
         super().__init__()
         self._body = files(__package__).joinpath("_static", name).read_bytes()
         self._contentType = contentType
+        self._cacheControl = cacheControl
 
     def render_GET(self, request: IRequest) -> bytes:
         request.setHeader(b"content-type", self._contentType)
         request.setHeader(b"x-content-type-options", b"nosniff")
-        # Check back each time, so a new release's script is used at once.
-        request.setHeader(b"cache-control", b"no-cache")
+        request.setHeader(b"cache-control", self._cacheControl)
         return self._body

@@ -9,28 +9,32 @@ so that two servers in one application (or in one test run) count apart.
 from __future__ import annotations
 
 import math
+import platform
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from itertools import accumulate
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
-    generate_latest,
+    ProcessCollector,
 )
 from prometheus_client.core import (
     CounterMetricFamily,
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.utils import floatToGoString
 from twisted.web.iweb import IRequest
 from zope.interface import implementer
 
-from .._http import Finished, IReporter
-from .._time import tzdataVersion
+import twisted
+
+from .. import _version
+from .._http import PROXY_REFUSALS, Finished, IReporter
+from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState, StepWatch
 from ._resource import MethodResource
 
@@ -99,13 +103,40 @@ class SiteMetrics:
             "used.",
             registry=self.registry,
         )
-        source, version = tzdataVersion()
+        self.proxyRefusals = Counter(
+            "clocksvc_proxy_refused",
+            "Connections to a haproxy: endpoint closed unanswered, by why their "
+            "PROXY header was refused (signature, malformed, address, port, "
+            "too_long, timeout).",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in PROXY_REFUSALS:
+            # At 0 from the start, so that a rate has a value before the first.
+            self.proxyRefusals.labels(reason)
+        # The standard process_* series (CPU, memory, open files, start
+        # time), as every Prometheus client exports them; where /proc is
+        # missing, the collector exports nothing.
+        ProcessCollector(registry=self.registry)
+        Gauge(
+            "clocksvc_build_info",
+            "What is running: clocksvc's version, and the Python and Twisted under it.",
+            ["version", "python", "implementation", "twisted"],
+            registry=self.registry,
+        ).labels(
+            _version.__version__,
+            platform.python_version(),
+            platform.python_implementation(),
+            twisted.__version__,
+        ).set(1)
+        database = zoneDatabase()
         Gauge(
             "clocksvc_tzdata_info",
-            "The zone database in use: the system's or the tzdata package's.",
+            "The zone database answers come from: the system's or the tzdata "
+            "package's (--tzdata), with its tz release.",
             ["source", "version"],
             registry=self.registry,
-        ).labels(source, version).set(1)
+        ).labels(database.source, database.version).set(1)
 
     def reportClock(self, health: ClockHealth, watch: StepWatch) -> None:
         """
@@ -172,6 +203,14 @@ class SiteMetrics:
 
     def requestRefused(self, status: int) -> None:
         self.refused.labels(str(status)).inc()
+
+    def proxyRefused(self, reason: str) -> None:
+        """
+        Count a connection whose PROXY header was refused.
+
+        @param reason: why, one of L{PROXY_REFUSALS<clocksvc._http.PROXY_REFUSALS>}.
+        """
+        self.proxyRefusals.labels(reason).inc()
 
     def requestDone(self, target: bytes, status: int, seconds: float) -> None:
         """
@@ -255,16 +294,25 @@ def _seconds(milliseconds: float | None) -> float | None:
 
 class MetricsPage(MethodResource):
     """
-    C{/metrics}, in the Prometheus text format.
+    C{/metrics}: in the Prometheus text format, or in OpenMetrics for a
+    scraper that asks for it in C{Accept}, as C{prometheus_client}'s own
+    exporters choose.
     """
 
     isLeaf = True
+    # The operator's: no page of another origin has business with it.
+    crossOrigin = False
 
     def __init__(self, metrics: SiteMetrics) -> None:
         super().__init__()
         self._metrics = metrics
 
     def render_GET(self, request: IRequest) -> bytes:
-        request.setHeader(b"content-type", CONTENT_TYPE_LATEST.encode())
+        accept = request.getHeader(b"accept") or ""
+        encoder, contentType = choose_encoder(
+            accept.decode("latin-1") if isinstance(accept, bytes) else accept
+        )
+        request.setHeader(b"content-type", contentType.encode())
+        request.setHeader(b"vary", b"Accept")
         request.setHeader(b"cache-control", b"no-store")
-        return generate_latest(self._metrics.registry)
+        return bytes(encoder(self._metrics.registry))

@@ -23,7 +23,7 @@ from ._api import MILLISECONDS
 from ._conversions import SIDE_FIELDS
 from ._resource import JSON_TYPE, MethodResource
 
-__all__ = ["OpenAPI", "openAPIDocument"]
+__all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
 
 # What the server takes for a zone name: anything else is answered 400 (in
 # ?tz) or 404 (in the path), so the schemas say so, and fuzzers send such
@@ -73,7 +73,7 @@ _TZ = {
     "in": "query",
     "required": False,
     "description": "An IANA time zone name, in any letter case; by default "
-    "the server's zone (UTC unless it was started with --timezone).",
+    "the server's zone (--timezone, else the zone of the machine it runs on).",
     "schema": {"type": "string", "pattern": _ZONE_NAME, "example": "Europe/Berlin"},
 }
 
@@ -123,6 +123,56 @@ def _zoneParameter(name: str, description: str, example: str) -> dict[str, Any]:
         "description": description,
         "schema": schema,
     }
+
+
+#: The operator's paths, which answer no OPTIONS (their resources'
+#: C{crossOrigin}; C{tests.test_site} checks the two agree with the routes).
+OPERATOR_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def _preflight(item: dict[str, Any]) -> dict[str, Any]:
+    """
+    @param item: a public path's item, with its other operations.
+    @return: its OPTIONS operation: what it allows, and the answer to a CORS
+        preflight (L{answerOptions<clocksvc._web._resource.answerOptions>}),
+        with the path's parameters, as its other operations have them.
+    """
+    pathParameters = {
+        parameter["name"]: parameter
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    }
+
+    def field(description: str) -> dict[str, Any]:
+        return {"description": description, "schema": {"type": "string"}}
+
+    operation: dict[str, Any] = {
+        "summary": "The methods allowed; with Origin and "
+        "Access-Control-Request-Method, a CORS preflight's answer, which lets "
+        "pages of any origin send them with the headers they ask for",
+        "responses": {
+            "204": {
+                "description": "No body",
+                "headers": {
+                    "Allow": field("The methods, OPTIONS included"),
+                    "Access-Control-Allow-Origin": field("* (preflights only)"),
+                    "Access-Control-Allow-Methods": field(
+                        "The methods but OPTIONS (preflights only)"
+                    ),
+                    "Access-Control-Allow-Headers": field(
+                        "The names of Access-Control-Request-Headers, in lower "
+                        "case, if they are at most 32 field names of at most "
+                        "64 characters (preflights only)"
+                    ),
+                    "Access-Control-Max-Age": field("86400 (preflights only)"),
+                },
+            }
+        },
+    }
+    if pathParameters:
+        operation["parameters"] = list(pathParameters.values())
+    return operation
 
 
 # At /, ?tz chooses the zone of the time document, as at /now (its 400 and 404
@@ -244,8 +294,13 @@ def _ipPath(address: bool, text: bool) -> dict[str, Any]:
         "200": {"description": "The document", "content": body},
         "404": _error(
             f"The server's IP geolocation database (--geoip-db) has no zone "
-            f"for {whose}, the address is not public, or the server has no "
-            f"such database: unknown location",
+            f"for {whose}, or the address is not public: unknown location",
+            text,
+        ),
+        "501": _error(
+            "The server has no IP geolocation database (it was started "
+            "without --geoip-db), whatever the request: no GeoIP database "
+            "configured",
             text,
         ),
     }
@@ -398,7 +453,7 @@ def openAPIDocument() -> dict[str, Any]:
         "404": _error("No zone has that name", True),
     }
     zoneList = {"description": "Zone names", "content": _json(_ref("ZoneList"))}
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.2.0",
         "info": {
             "title": "clocksvc",
@@ -533,10 +588,6 @@ def openAPIDocument() -> dict[str, Any]:
                         "413": _error("A body over 64 KiB"),
                     },
                 },
-                "options": {
-                    "summary": "The CORS preflight for the POST",
-                    "responses": {"204": {"description": "POST is allowed"}},
-                },
             },
             "/.well-known/time": _operation(
                 "The time in the X-HTTPSTIME header",
@@ -580,7 +631,9 @@ def openAPIDocument() -> dict[str, Any]:
                 [_TZ],
             ),
             "/live": _operation(
-                "A page that shows the time and how far your clock is off",
+                "A page that shows the server's time, in its zone and in "
+                "yours, how far your clock is from the server's, and how far "
+                "the server's may be from true time",
                 {"200": {"description": "The page", "content": _html()}},
             ),
             "/live.js": _operation(
@@ -598,6 +651,19 @@ def openAPIDocument() -> dict[str, Any]:
                     "200": {
                         "description": "CSS",
                         "content": {"text/css": {"schema": {"type": "string"}}},
+                    }
+                },
+            ),
+            "/favicon.ico": _operation(
+                "The icon browsers show for this server",
+                {
+                    "200": {
+                        "description": "An ICO file: a clock face, 16 and 32 "
+                        "pixels square",
+                        "content": {
+                            # Binary: no schema (OpenAPI 3.1 and later).
+                            "image/vnd.microsoft.icon": {}
+                        },
                     }
                 },
             ),
@@ -631,8 +697,14 @@ def openAPIDocument() -> dict[str, Any]:
                 "Prometheus metrics (moved to the admin listener by --admin-listen)",
                 {
                     "200": {
-                        "description": "The Prometheus text format",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                        "description": "The Prometheus text format, or "
+                        "OpenMetrics to a scraper that asks for it in Accept",
+                        "content": {
+                            "text/plain": {"schema": {"type": "string"}},
+                            "application/openmetrics-text": {
+                                "schema": {"type": "string"}
+                            },
+                        },
                     }
                 },
             ),
@@ -665,10 +737,26 @@ def openAPIDocument() -> dict[str, Any]:
                 "Health": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["status", "clock"],
+                    "required": ["status", "clock", "tzdata"],
                     "properties": {
                         "status": {"enum": ["ok", "draining"]},
                         "clock": _ref("ClockState"),
+                        "tzdata": {
+                            "description": "The zone database answers come "
+                            "from (--tzdata): the system's zone files or the "
+                            "tzdata package, and its tz release",
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["source", "version"],
+                            "properties": {
+                                "source": {"enum": ["system", "package"]},
+                                "version": {
+                                    "type": "string",
+                                    "pattern": "^([0-9]{4}[a-z]+|unknown)$",
+                                    "example": "2026f",
+                                },
+                            },
+                        },
                     },
                 },
                 "Ready": {
@@ -854,6 +942,11 @@ def openAPIDocument() -> dict[str, Any]:
             },
         },
     }
+    # Every public path answers OPTIONS, the same way; the operator's do not.
+    for path, item in document["paths"].items():
+        if path not in OPERATOR_PATHS:
+            item["options"] = _preflight(item)
+    return document
 
 
 class OpenAPI(MethodResource):

@@ -4,10 +4,14 @@ The lesson's clock page, from Twisted Web's "Generating a Page Dynamically".
 
 The lesson's C{render_GET} returns C{str}, which Python 3's Twisted refuses
 with a 500; this is the same page, byte for byte, as bytes, with the time read
-from an injected clock so that it can be tested at a fixed instant.
+from an injected clock so that it can be tested at a fixed instant. A server
+shows it in its one zone: C{time.ctime}'s format, in C{--timezone}'s zone,
+or in the local zone, which is what C{time.ctime} shows.
 """
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
@@ -22,7 +26,8 @@ __all__ = ["ClockPage"]
 class ClockPage(MethodResource):
     """
     A page giving the time, as in the lesson: GET answers the time in the
-    server's local zone, in C{time.ctime}'s format::
+    server's local zone (or in a zone of one's choice), in C{time.ctime}'s
+    format::
 
         <html><body>Sun Sep  9 01:46:40 2001</body></html>
 
@@ -32,13 +37,18 @@ class ClockPage(MethodResource):
 
     isLeaf = True
 
-    def __init__(self, clock: IReactorTime | None = None) -> None:
+    def __init__(
+        self, clock: IReactorTime | None = None, zone: ZoneInfo | None = None
+    ) -> None:
         """
         @param clock: where the time comes from; by default the global
             reactor, which is imported only then.
+        @param zone: the zone to show the time in; by default the process's
+            local zone, with C{time.ctime} itself, as the lesson does.
         """
         super().__init__()
         self._clock = defaultClock() if clock is None else clock
+        self._zone = zone
 
     def render_GET(self, request: IRequest) -> bytes:
         """
@@ -50,4 +60,4 @@ class ClockPage(MethodResource):
         pageHeaders(request)
         # The page is the time now: a cached copy is a wrong answer.
         request.setHeader(b"cache-control", b"no-store")
-        return clockPageBody(self._clock.seconds())
+        return clockPageBody(self._clock.seconds(), self._zone)

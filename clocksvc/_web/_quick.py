@@ -181,7 +181,7 @@ class QuickAnswers:
         """
         @param clock: where the time comes from.
         @param root: the root of clocksvc's resource tree.
-        @param zone: the default zone of C{/now}.
+        @param zone: the server's zone: its page's, and C{/now}'s default.
         @param health: the server clock's state, for C{Clock-Status}, as the
             resources give it.
         @param catalogue: the zones that C{?tz=NAME} names, as the resources
@@ -443,7 +443,7 @@ class QuickAnswers:
             # The page and its date change once a second: so does this.
             self._second = int(now)
             self._pageStatus = status
-            body = clockPageBody(now)
+            body = clockPageBody(now, self._zone)
             # NegotiatedRoot's fields, then ClockPage's, then the length
             # Twisted adds.
             self._pageHead = responseHead(

@@ -1,18 +1,27 @@
 # -*- test-case-name: tests.test_site,tests.test_api -*-
 """
 Building blocks shared by clocksvc's resources: method dispatch that answers
-405 rather than Twisted's 501, and short error responses, in plain text for
-pages and in JSON for the API.
+405 rather than Twisted's 501, C{OPTIONS} and the CORS preflight, and short
+error responses, in plain text for pages and in JSON for the API.
 
 Twisted's own error pages are HTML documents, and for an unknown method
 Twisted answers C{501 Not Implemented}; a time service answers any method it
 does not support with C{405 Method Not Allowed} and an C{Allow} header, and
 keeps its error bodies short.
+
+Every public endpoint answers C{OPTIONS} (L{answerOptions}), which is how a
+browser asks, before a request from another origin that is not "simple" (one
+with a header of its own, such as C{X-Request-Id}, or a JSON C{POST}), whether
+it may send it: the preflight. The decision is made here, once, for every
+resource; the operator's endpoints (C{/healthz}, C{/readyz}, C{/metrics})
+opt out (L{MethodResource.crossOrigin}), as no page elsewhere has business
+with them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 
 from twisted.web import http
@@ -24,18 +33,24 @@ __all__ = [
     "FIXED_FIELDS",
     "JSON_FIELDS",
     "JSON_TYPE",
+    "MAX_PREFLIGHT_HEADERS",
+    "PREFLIGHT_MAX_AGE",
     "STRICTEST_POLICY",
     "TEXT_TYPE",
     "TIME_FIELDS",
     "VARY_FIELDS",
     "MethodResource",
     "NotFound",
+    "allowField",
+    "answerOptions",
     "fixedHeaders",
     "jsonError",
     "noContent",
     "pageFields",
     "pageHeaders",
     "plainError",
+    "preflightFields",
+    "requestedHeaders",
     "sendJSON",
     "sendText",
     "setFields",
@@ -158,6 +173,104 @@ def noContent(request: IRequest) -> int:
     return NOT_DONE_YET
 
 
+#: How long, in seconds, a browser may keep a preflight's answer: a day.
+#: Browsers cap it (Chromium at two hours, Firefox at a day); within that,
+#: one preflight serves every request of a page to the same URL.
+PREFLIGHT_MAX_AGE = 86400
+
+#: The most header names a preflight's answer allows: pages ask for one or
+#: two. With names of at most 64 bytes (L{_FIELD_NAME}), the field that
+#: echoes them is at most 2,110 bytes.
+MAX_PREFLIGHT_HEADERS = 32
+
+#: field-name = token = 1*tchar (RFC 9110 sections 5.1 and 5.6.2), here of
+#: at most 64 characters: longer names are no header a page sends.
+_FIELD_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
+
+
+def requestedHeaders(values: Sequence[bytes]) -> bytes | None:
+    """
+    Read a preflight's C{Access-Control-Request-Headers}: the names of the
+    headers the page means to send, as a comma-separated list (the Fetch
+    standard; browsers write them in lower case, sorted).
+
+    @param values: the field's values, one for each line it came on.
+    @return: the names, in lower case, once each, joined by C{", "}, for
+        C{Access-Control-Allow-Headers} to echo; L{None} if there are none,
+        or more than L{MAX_PREFLIGHT_HEADERS}, or one is not a field name:
+        then none is allowed, and the browser does not send the request.
+    """
+    names: dict[bytes, None] = {}
+    for value in values:
+        # The list rules allow empty elements and white space around each.
+        for element in value.split(b","):
+            name = element.strip(b" \t")
+            if not name:
+                continue
+            if _FIELD_NAME.fullmatch(name) is None:
+                return None
+            names[name.lower()] = None
+            if len(names) > MAX_PREFLIGHT_HEADERS:
+                return None
+    return b", ".join(names) or None
+
+
+def preflightFields(
+    methods: Iterable[bytes], requested: Sequence[bytes] = ()
+) -> tuple[tuple[bytes, bytes], ...]:
+    """
+    The fields of the answer to a CORS preflight: that a page of any origin
+    may send C{methods}, with the headers it asked for.
+
+    A preflight only asks whether the request may be sent; whether the page
+    may then read the answer is for the answer's own
+    C{Access-Control-Allow-Origin} to say, as L{TIME_FIELDS} say it for the
+    API's, and the pages' do not. Nothing here has an effect that a request
+    from another origin could misuse: no cookies, no credentials, no state.
+
+    @param methods: the methods the resource allows.
+    @param requested: the request's C{Access-Control-Request-Headers}
+        values (L{requestedHeaders}).
+    """
+    fields = [
+        (b"Access-Control-Allow-Origin", b"*"),
+        (b"Access-Control-Allow-Methods", b", ".join(methods)),
+        (b"Access-Control-Max-Age", b"%d" % (PREFLIGHT_MAX_AGE,)),
+    ]
+    headers = requestedHeaders(requested)
+    if headers is not None:
+        fields.append((b"Access-Control-Allow-Headers", headers))
+    return tuple(fields)
+
+
+def allowField(methods: Sequence[bytes], crossOrigin: bool) -> bytes:
+    """
+    @param methods: the methods a resource allows.
+    @param crossOrigin: whether it answers C{OPTIONS} too
+        (L{MethodResource.crossOrigin}).
+    @return: its C{Allow} field.
+    """
+    return b", ".join((*methods, b"OPTIONS") if crossOrigin else methods)
+
+
+def answerOptions(request: IRequest, methods: Sequence[bytes]) -> int:
+    """
+    Answer C{OPTIONS} for a resource that allows C{methods}: C{204} with
+    C{Allow}; and if it is a CORS preflight (it has C{Origin} and
+    C{Access-Control-Request-Method}), with L{preflightFields} too.
+
+    @return: C{NOT_DONE_YET}, for C{render} to return.
+    """
+    request.setHeader(b"allow", allowField(methods, True))
+    headers = request.requestHeaders
+    if headers.hasHeader(b"origin") and headers.hasHeader(
+        b"access-control-request-method"
+    ):
+        requested = headers.getRawHeaders(b"access-control-request-headers", [])
+        setFields(request, preflightFields(methods, requested))
+    return noContent(request)
+
+
 def sendJSON(request: IRequest, value: object, code: int = http.OK) -> bytes:
     """
     @return: C{value} as the compact JSON body of the response.
@@ -189,16 +302,23 @@ def jsonError(request: IRequest, code: int, message: str, **detail: str) -> byte
 class MethodResource(Resource):
     """
     A resource that dispatches C{GET}, C{HEAD} and whichever other methods it
-    lists in C{allowedMethods} to its C{render_METHOD} methods, and answers
-    every other method with C{405 Method Not Allowed}.
+    lists in C{allowedMethods} to its C{render_METHOD} methods, answers
+    C{OPTIONS} and CORS preflights (L{answerOptions}) unless it says
+    otherwise, and answers every other method with C{405 Method Not
+    Allowed}.
 
     C{HEAD} is rendered by C{render_GET}: Twisted then sends the headers,
     including the C{Content-Length} of the body it leaves out.
 
-    @cvar allowedMethods: the methods this resource answers.
+    @cvar allowedMethods: the methods this resource answers, but for
+        C{OPTIONS}.
+    @cvar crossOrigin: whether it answers C{OPTIONS}, and so CORS preflights
+        from pages of other origins: every public endpoint does, the
+        operator's do not (C{405}).
     """
 
     allowedMethods: Sequence[bytes] = (b"GET", b"HEAD")
+    crossOrigin: bool = True
 
     def render(self, request: IRequest) -> bytes | int:
         """
@@ -208,8 +328,12 @@ class MethodResource(Resource):
         @return: the response body, or C{NOT_DONE_YET}.
         """
         method = request.method
+        if method == b"OPTIONS" and self.crossOrigin:
+            return answerOptions(request, self.allowedMethods)
         if method not in self.allowedMethods:
-            request.setHeader(b"allow", b", ".join(self.allowedMethods))
+            request.setHeader(
+                b"allow", allowField(self.allowedMethods, self.crossOrigin)
+            )
             return self.renderError(request, http.NOT_ALLOWED, "method not allowed")
         if method == b"HEAD":
             method = b"GET"

@@ -24,7 +24,7 @@ from ._clockhealth import ClockHealth, StepWatch
 from ._conversions import Convert, Transitions
 from ._geoip import GeoIP, IPZone
 from ._health import Health, Readiness, Ready
-from ._live import LivePage, StaticFile
+from ._live import FAVICON_CACHE, LivePage, StaticFile
 from ._metrics import MetricsPage, SiteMetrics
 from ._openapi import OpenAPI
 from ._page import ClockPage
@@ -50,7 +50,9 @@ class Parts:
 
     @ivar clock: where every resource reads the time.
     @ivar catalogue: the zones.
-    @ivar defaultZone: the zone of C{/now} and C{/} when a client names none.
+    @ivar defaultZone: the server's one zone: its page's at C{/}, and that
+        of C{/now}, C{/stream} and C{/} when a client names none; the
+        server's time at C{/live} is in it (C{defaultZone.key} names it).
     @ivar limits: the site's limits, of which the stream keeps one.
     @ivar draining: says whether the site is shutting down, for C{/healthz}
         and C{/readyz}.
@@ -186,7 +188,7 @@ ROUTES: tuple[Route, ...] = (
         "/",
         ("/",),
         lambda parts: NegotiatedRoot(
-            ClockPage(parts.clock),
+            ClockPage(parts.clock, parts.defaultZone),
             _now(None)(parts),
             parts.clock,
         ),
@@ -259,7 +261,11 @@ ROUTES: tuple[Route, ...] = (
         _stream,
     ),
     Route(
-        b"live", "/live", ("/live",), lambda parts: LivePage(parts.clock, parts.health)
+        b"live",
+        "/live",
+        ("/live",),
+        # In the zone /now answers in: the server's.
+        lambda parts: LivePage(parts.clock, parts.health, parts.defaultZone),
     ),
     Route(
         b"live.js",
@@ -272,6 +278,14 @@ ROUTES: tuple[Route, ...] = (
         "/live.css",
         ("/live.css",),
         lambda parts: StaticFile("live.css", b"text/css; charset=utf-8"),
+    ),
+    Route(
+        b"favicon.ico",
+        "/favicon.ico",
+        ("/favicon.ico",),
+        lambda parts: StaticFile(
+            "favicon.ico", b"image/vnd.microsoft.icon", FAVICON_CACHE
+        ),
     ),
     Route(
         b"healthz",

@@ -15,7 +15,7 @@ from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTim
 from twisted.web.resource import Resource
 
 from .._http import ClockSite, Forwarding, IReporter, Limits, TrustedProxies
-from .._time import ZoneCatalogue, defaultCatalogue
+from .._time import ZoneCatalogue, defaultCatalogue, serverZoneName
 from ._access import AccessLog
 from ._clockhealth import ClockHealth, ClockState, StepWatch, readKernelClock
 from ._geoip import GeoIP
@@ -41,16 +41,16 @@ __all__ = [
 _parts: WeakKeyDictionary[ClockSite, Parts] = WeakKeyDictionary()
 
 
-def resolveZone(name: str, catalogue: ZoneCatalogue = defaultCatalogue) -> ZoneInfo:
+def resolveZone(
+    name: str | None, catalogue: ZoneCatalogue = defaultCatalogue
+) -> ZoneInfo:
     """
-    @param name: a zone name in any letter case.
+    @param name: a zone name in any letter case; L{None} for the process's
+        local zone (or UTC, if it has no name: L{serverZoneName}).
     @return: the zone.
     @raise ValueError: if there is no zone of that name.
     """
-    zone = catalogue.zone(name)
-    if zone is None:
-        raise ValueError(f"unknown time zone {name!r}")
-    return zone
+    return ZoneInfo(serverZoneName(name, catalogue)[0])
 
 
 def metricsOf(site: ClockSite) -> SiteMetrics | None:
@@ -72,7 +72,7 @@ def accessLogged(site: ClockSite) -> bool:
 
 def buildRoot(
     clock: IReactorTime,
-    timezone: str = "UTC",
+    timezone: str | None = None,
     limits: Limits | None = None,
     readClock: Callable[[], ClockState] = readKernelClock,
 ) -> Resource:
@@ -82,7 +82,9 @@ def buildRoot(
     test with C{StubTreq}.
 
     @param clock: where every resource reads the time.
-    @param timezone: the zone of C{/now} and C{/} when a client names none.
+    @param timezone: the server's zone: its page's, and that of C{/now},
+        C{/stream} and C{/} when a client names none; by default the
+        process's local zone, whose time the lesson's page shows.
     @param limits: the limits, of which the stream keeps one.
     @param readClock: reads the state of the server's clock; by default
         from the kernel.
@@ -107,7 +109,7 @@ def buildRoot(
 
 def buildSite(
     clock: IReactorTime,
-    timezone: str = "UTC",
+    timezone: str | None = None,
     limits: Limits | None = None,
     *,
     accessLog: bool | Callable[[str], None] = False,
@@ -124,7 +126,9 @@ def buildSite(
     @param clock: where every resource reads the time of day; and, unless
         C{timers} is given, where the site runs its timers, so that a test's
         one clock drives both.
-    @param timezone: the zone of C{/now} and C{/} when a client names none.
+    @param timezone: the server's zone: its page's, and that of C{/now},
+        C{/stream} and C{/} when a client names none; by default the
+        process's local zone, whose time the lesson's page shows.
     @param limits: the limits to keep; by default L{Limits}'s defaults.
     @param accessLog: whether each answered request is logged: C{True} as
         an event of L{accessLog<clocksvc._web.accessLog>}, or a callable to
@@ -179,7 +183,14 @@ def buildSite(
         else None
     )
     site = ClockSite(
-        root, timers, limits, reporters, quick.answer, forwarding, wallClock=clock
+        root,
+        timers,
+        limits,
+        reporters,
+        quick.answer,
+        forwarding,
+        wallClock=clock,
+        proxyRefused=metrics.proxyRefused,
     )
     _parts[site] = parts
     stream = root.getStaticEntity(b"stream")
@@ -217,7 +228,13 @@ def buildAdminSite(site: ClockSite) -> ClockSite:
     if parts is None or metricsOf(site) is None:
         raise ValueError("the site has no metrics to serve")
     root = buildTree(parts, [route for route in ROUTES if route.admin])
-    return ClockSite(root, site.reactor, site.limits, wallClock=site.clock)
+    return ClockSite(
+        root,
+        site.reactor,
+        site.limits,
+        wallClock=site.clock,
+        proxyRefused=site.proxyRefused,
+    )
 
 
 def listen(
@@ -226,7 +243,7 @@ def listen(
     *,
     reactor: IReactorTCP | None = None,
     clock: IReactorTime | None = None,
-    timezone: str = "UTC",
+    timezone: str | None = None,
 ) -> IListeningPort:
     """
     Serve clocksvc on a TCP port, as the lesson's C{reactor.listenTCP(8880,
@@ -243,8 +260,9 @@ def listen(
     @param clock: where the time of day comes from, and, if given, where
         the site's timers run too; by default the system's clock, with the
         timers on C{reactor}.
-    @param timezone: the zone of C{/now} and C{/} when a client names none,
-        as an IANA name in any letter case.
+    @param timezone: the server's zone, as an IANA name in any letter case:
+        its page's, and that of C{/now}, C{/stream} and C{/} when a client
+        names none; by default the process's local zone.
     @return: the listening port.
     @raise ValueError: if C{timezone} names no zone.
     @raise twisted.internet.error.CannotListenError: if the port cannot be

@@ -108,11 +108,12 @@ class Timesync(TimeResource):
     milliseconds, as the server of the npm package C{timesync} does; so a page
     using its client syncs with C{timesync.create({server: "/timesync"})}.
 
-    Browsers send that POST cross-origin only after a CORS preflight, so
-    C{OPTIONS} answers one.
+    Browsers send that POST cross-origin only after a CORS preflight, which
+    C{OPTIONS} answers, as it does for every endpoint
+    (L{answerOptions<clocksvc._web._resource.answerOptions>}).
     """
 
-    allowedMethods = (b"POST", b"OPTIONS")
+    allowedMethods = (b"POST",)
 
     def __init__(
         self, clock: IReactorTime, *, health: ClockHealth | None = None
@@ -135,12 +136,6 @@ class Timesync(TimeResource):
             )
         request.setHeader(b"content-type", JSON_TYPE)
         return timesyncAnswer(call, self.clockState(), self._clock)
-
-    def render_OPTIONS(self, request: IRequest) -> int:
-        request.setHeader(b"access-control-allow-methods", b"POST")
-        request.setHeader(b"access-control-allow-headers", b"content-type")
-        request.setHeader(b"access-control-max-age", b"86400")
-        return noContent(request)
 
 
 #: The fields of C{/.well-known/time}'s answer before C{Clock-Status}.

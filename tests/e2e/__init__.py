@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
 
@@ -32,6 +33,7 @@ __all__ = [
     "REQUIRED",
     "executable",
     "startClocksvc",
+    "startLogged",
     "unavailable",
 ]
 
@@ -78,19 +80,45 @@ def executable(name: str) -> str:
     return path
 
 
-def startClocksvc(case: SynchronousTestCase) -> str:
+def startClocksvc(
+    case: SynchronousTestCase,
+    *options: str,
+    module: str = "clocksvc",
+    environment: Mapping[str, str] | None = None,
+) -> str:
     """
     Start C{python -m clocksvc} on a free port of 127.0.0.1, and stop it when
     C{case} ends.
 
+    @param options: its options, besides C{--listen}.
+    @param module: the module to run: C{tests.e2e._serve} for clocksvc with
+        its clock's state given.
+    @param environment: variables to set in its environment, such as C{TZ}.
     @return: the URL it serves, ending in C{/}.
+    """
+    url, _ = startLogged(case, *options, module=module, environment=environment)
+    return url
+
+
+def startLogged(
+    case: SynchronousTestCase,
+    *options: str,
+    module: str = "clocksvc",
+    environment: Mapping[str, str] | None = None,
+) -> tuple[str, Path]:
+    """
+    L{startClocksvc}, and say where its standard output goes: its access
+    log, one JSON object a line (the line that says where it serves is on
+    standard error).
+
+    @return: the URL it serves, and the file of its standard output.
     """
     # Output goes to files, not pipes: nobody reads the child's output after
     # its first line, and a full pipe would stop it.
     directory = Path(case.mktemp())
     directory.mkdir(parents=True)
     stdoutPath, stderrPath = directory / "stdout", directory / "stderr"
-    env = dict(os.environ)
+    env = {**os.environ, **(environment or {})}
     env["PYTHONPATH"] = os.pathsep.join(
         [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
     )
@@ -99,9 +127,10 @@ def startClocksvc(case: SynchronousTestCase) -> str:
             [
                 sys.executable,
                 "-m",
-                "clocksvc",
+                module,
                 "--listen",
                 "tcp:0:interface=127.0.0.1",
+                *options,
             ],
             stdin=subprocess.DEVNULL,
             stdout=stdout,
@@ -126,7 +155,7 @@ def startClocksvc(case: SynchronousTestCase) -> str:
     match = _SERVING.fullmatch(firstLine)
     if match is None:
         raise FailTest(f"unexpected first line from clocksvc: {firstLine!r}")
-    return match.group(1)
+    return match.group(1), stdoutPath
 
 
 def _stop(process: subprocess.Popen[bytes], stderrPath: Path) -> None:
