@@ -36,7 +36,7 @@ from clocksvc._web import accessLogged
 
 from ._helpers import keepZoneDatabase
 from ._process import ClocksvcProcess, spawnTwist
-from .test_tls import runProcess, within
+from .test_tls import TLS_MISSING, makeCredentials, runProcess, within
 
 
 class OptionsTests(SynchronousTestCase):
@@ -225,6 +225,28 @@ class MakeServiceTests(SynchronousTestCase):
             top.startService()
         self.assertEqual(raised.exception.code, 1)
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_certificateGone(self) -> None:
+        """
+        A certificate gone between the options and the service is one line
+        and exit status 2 too.
+        """
+        if TLS_MISSING is not None:
+            raise SkipTest(TLS_MISSING)
+        credentials = makeCredentials(self.mktemp())
+        options = _tap.Options()
+        options.parseOptions(["--listen", credentials.endpoint()])
+        os.remove(credentials.certFile)
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        with self.assertRaises(SystemExit) as raised:
+            _tap.makeService(options, MemoryReactorClock())
+        self.assertEqual(raised.exception.code, 2)
+        self.assertEqual(
+            stderr.getvalue(),
+            f"clocksvc: {credentials.endpoint()}: cannot read the certificate "
+            f"{credentials.certFile}: no such file or directory\n",
+        )
 
     def test_plugin(self) -> None:
         """

@@ -47,7 +47,7 @@ from twisted.web.client import (
     ResponseNeverReceived,
 )
 
-from clocksvc._run._endpoints import Problem
+from clocksvc._run._endpoints import Problem, withCertificate
 from clocksvc._run._options import Options
 from clocksvc._run._tls import (
     MAX_PEM_BYTES,
@@ -636,6 +636,14 @@ def _writeLeaf(leaf: Any, certFile: str, keyFile: str) -> None:
             f.write(pem.bytes())
 
 
+#: Diffie-Hellman parameters of 512 bits, which OpenSSL refuses.
+_WEAK_DH = b"""-----BEGIN DH PARAMETERS-----
+MEYCQQD/1RtT67uPtfdJAfo+T1DBGLlY3Uas8wD9j8bQiWhNVK7CBZyVforZ8+l0
+VjW+wps2G4yguU2LVfrda3RN9I93AgEC
+-----END DH PARAMETERS-----
+"""
+
+
 class CertificateFilesTests(TestCase):
     """
     L{loadCertificate} reads a certificate and its key, and says in one
@@ -753,6 +761,24 @@ class CertificateFilesTests(TestCase):
         ]:
             self.assertEqual(self.problem(*args, **kwargs), message)
 
+    def test_methodAndParameters(self) -> None:
+        """
+        C{ssl:}'s C{sslmethod=} names one of pyOpenSSL's methods; DH
+        parameters that OpenSSL refuses (too few bits for its security level)
+        are said with its reason, naming the file.
+        """
+        cert, key = self.credentials.certFile, self.credentials.keyFile
+        # Twisted says that method= is deprecated; clocksvc passes it on, as
+        # Twisted's ssl: endpoint does.
+        loadCertificate(cert, key, method="TLS_METHOD")
+        self.flushWarnings()
+        weak = self.path("dh512.pem", _WEAK_DH)
+        self.assertEqual(
+            self.problem(cert, key, dhFile=weak),
+            f"OpenSSL cannot serve the certificate {cert} with the DH parameters "
+            f"{weak}: unknown security bits",
+        )
+
     def test_reloadKeepsOld(self) -> None:
         """
         L{ReloadableCertificate.reload} takes the files as they are now; if
@@ -836,6 +862,13 @@ class TLSOptionsTests(TestCase):
             ],
         )
         self.assertEqual(options["admin-listen"], ["ssl:9100" + keys])
+
+    def test_described(self) -> None:
+        """
+        A description that is wrong is left as it is, for the endpoint's
+        parser to say what is wrong with it.
+        """
+        self.assertEqual(withCertificate("ssl:https", "c.pem", "k.pem"), "ssl:https")
 
     def test_problems(self) -> None:
         """

@@ -176,8 +176,10 @@ def loadCertificate(
         # security level) is said before anything listens.
         options.getContext()
     except SSL.Error as e:
+        withDH = "" if dhFile is None else f" with the DH parameters {dhFile}"
         raise TLSError(
-            f"OpenSSL cannot serve the certificate {certFile}: {_openSSLReason(e)}"
+            f"OpenSSL cannot serve the certificate {certFile}{withDH}: "
+            f"{_openSSLReason(e)}"
         ) from None
     return options
 
