@@ -5,6 +5,7 @@ Run C{python -m clocksvc} as a real child process, for the CLI tests.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,14 +44,35 @@ class ClocksvcProcess(ProcessProtocol):
         self.stderr = b""
         self.firstLine: Deferred[bytes] = Deferred()
         self.exited: Deferred[int | None] = Deferred()
+        self._waiting: list[tuple[re.Pattern[bytes], Deferred[re.Match[bytes]]]] = []
 
     def outReceived(self, data: bytes) -> None:
         self.stdout += data
+
+    def printed(self, pattern: bytes) -> Deferred[re.Match[bytes]]:
+        """
+        @param pattern: a regular expression.
+        @return: fires with its first match in standard error, where the
+            lines for people are, once there is one.
+        """
+        compiled = re.compile(pattern)
+        waiting: Deferred[re.Match[bytes]] = Deferred()
+        found = compiled.search(self.stderr)
+        if found is not None:
+            waiting.callback(found)
+        else:
+            self._waiting.append((compiled, waiting))
+        return waiting
 
     def errReceived(self, data: bytes) -> None:
         self.stderr += data
         if b"\n" in self.stderr and not self.firstLine.called:
             self.firstLine.callback(self.stderr.split(b"\n", 1)[0])
+        for entry in list(self._waiting):
+            found = entry[0].search(self.stderr)
+            if found is not None:
+                self._waiting.remove(entry)
+                entry[1].callback(found)
 
     def processEnded(self, reason: Failure) -> None:
         if not self.firstLine.called:

@@ -396,7 +396,7 @@ class KubernetesTests(SynchronousTestCase):
     def test_securityContext(self) -> None:
         """
         The pod runs as the Containerfile's user, with a read-only root and
-        no capabilities.
+        no capabilities but the one to bind port 123, for SNTP.
         """
         [user] = [
             arguments
@@ -412,7 +412,10 @@ class KubernetesTests(SynchronousTestCase):
         container = self.container["securityContext"]
         self.assertIs(container["readOnlyRootFilesystem"], True)
         self.assertIs(container["allowPrivilegeEscalation"], False)
-        self.assertEqual(container["capabilities"], {"drop": ["ALL"]})
+        self.assertEqual(
+            container["capabilities"],
+            {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+        )
 
 
 class SystemdTests(SynchronousTestCase):
@@ -528,8 +531,9 @@ class SystemdTests(SynchronousTestCase):
 
     def test_sandbox(self) -> None:
         """
-        The service runs as a user made for it, with a read-only system and
-        only the address families it serves on.
+        The service runs as a user made for it, with a read-only system,
+        only the address families it serves on, and no capability but the
+        one that binds port 123, for C{--ntp-listen 123}.
         """
         section = self.service["Service"]
         expected = {
@@ -538,10 +542,19 @@ class SystemdTests(SynchronousTestCase):
             "ProtectSystem": ["strict"],
             "ProtectHome": ["yes"],
             "PrivateTmp": ["yes"],
-            "CapabilityBoundingSet": [""],
+            "CapabilityBoundingSet": ["CAP_NET_BIND_SERVICE"],
+            "AmbientCapabilities": ["CAP_NET_BIND_SERVICE"],
             "RestrictAddressFamilies": ["AF_INET AF_INET6 AF_UNIX"],
         }
         self.assertEqual({key: section.get(key) for key in expected}, expected)
+
+    def test_ntpListen(self) -> None:
+        """
+        The service's command line takes C{--ntp-listen 123}, as its
+        comment says to add it.
+        """
+        options = parseArguments([*self.argv[3:], "--ntp-listen", "123"])
+        self.assertEqual(options["ntp-listen"], [("", 123)])
 
 
 class ReloadTests(SynchronousTestCase):

@@ -1,8 +1,9 @@
 """
-clocksvc's architecture, checked: its four layers import only downwards
-(time, then http, then web, then run; see ARCHITECTURE.md), the time layer
-imports nothing of Twisted, and no module imports another that imports it
-back, counting imports inside functions and under C{TYPE_CHECKING}.
+clocksvc's architecture, checked: its layers import only downwards (time,
+then http and ntp side by side, then web, then run; see ARCHITECTURE.md),
+the time layer imports nothing of Twisted, the two protocol layers nothing
+of each other, and no module imports another that imports it back, counting
+imports inside functions and under C{TYPE_CHECKING}.
 """
 
 from __future__ import annotations
@@ -18,9 +19,19 @@ import clocksvc
 PACKAGE = Path(clocksvc.__file__).parent
 
 #: Each layer's rank: a module may import from its own layer and those of
-#: lower rank. _version is below everything; the package's own __init__ and
-#: __main__ are the entry points, above everything.
-RANKS = {"_version": 0, "_time": 1, "_http": 2, "_web": 3, "_run": 4}
+#: lower rank, but not from another layer of its own rank. _version is below
+#: everything; the package's own __init__ and __main__ are the entry points,
+#: above everything. The HTTP, SNTP and Roughtime protocols are layers side
+#: by side.
+RANKS = {
+    "_version": 0,
+    "_time": 1,
+    "_http": 2,
+    "_ntp": 2,
+    "_roughtime": 2,
+    "_web": 3,
+    "_run": 4,
+}
 TOP = 5
 
 
@@ -42,6 +53,15 @@ def rankOf(module: str) -> int:
     if len(parts) == 1:
         return TOP
     return RANKS.get(parts[1], TOP)
+
+
+def layerOf(module: str) -> str:
+    """
+    @return: the layer of C{module}, a name under C{clocksvc}: its first
+        part below the package, or C{""} for the package itself.
+    """
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
 
 
 def imports(path: Path) -> set[str]:
@@ -136,7 +156,7 @@ class LayerTests(SynchronousTestCase):
         """
         Each layer is a package of its own.
         """
-        for layer in ["_time", "_http", "_web", "_run"]:
+        for layer in ["_time", "_http", "_ntp", "_web", "_run"]:
             self.assertTrue((PACKAGE / layer / "__init__.py").exists(), layer)
 
     def test_downwardsOnly(self) -> None:
@@ -150,6 +170,20 @@ class LayerTests(SynchronousTestCase):
             if rankOf(target) > rankOf(module)
         ]
         self.assertEqual(upward, [])
+
+    def test_siblingsApart(self) -> None:
+        """
+        No module of a layer imports one of another layer of the same rank:
+        the HTTP and SNTP layers know nothing of each other.
+        """
+        across = [
+            f"{module} -> {target}"
+            for module, targets in graph().items()
+            for target in targets
+            if rankOf(target) == rankOf(module) < TOP
+            and layerOf(target) != layerOf(module)
+        ]
+        self.assertEqual(across, [])
 
     def test_noCycles(self) -> None:
         """
@@ -179,6 +213,20 @@ class LayerTests(SynchronousTestCase):
                 path.name,
             )
 
+    def test_roughtimeAlone(self) -> None:
+        """
+        The Roughtime server imports nothing of clocksvc: what it needs is
+        handed to it.
+        """
+        outside = {
+            f"{module} -> {target}"
+            for module, targets in graph().items()
+            if module.startswith("clocksvc._roughtime")
+            for target in targets
+            if not target.startswith("clocksvc._roughtime")
+        }
+        self.assertEqual(outside, set())
+
     def test_checksCatch(self) -> None:
         """
         The checks see an upward import and a cycle, even a lazy one.
@@ -189,6 +237,8 @@ class LayerTests(SynchronousTestCase):
         }
         self.assertEqual(cycles(edges), [["clocksvc._http._a", "clocksvc._web._b"]])
         self.assertGreater(rankOf("clocksvc._web._b"), rankOf("clocksvc._http._a"))
+        self.assertEqual(rankOf("clocksvc._ntp._c"), rankOf("clocksvc._http._a"))
+        self.assertNotEqual(layerOf("clocksvc._ntp._c"), layerOf("clocksvc._http._a"))
         source = "def f():\n    if x:\n        from .._web import _site\n"
         self.assertEqual(
             importsOf("clocksvc._http._a", False, source), {"clocksvc._web._site"}

@@ -25,6 +25,7 @@ from clocksvc._web._site import buildSite
 from ._geoip import writeDatabase
 from ._helpers import BILLENNIUM, RawConnection, StubClient, clockAt, dechunk, stubTreq
 from ._openapi import SpecMismatch, _Spec, serverSentEvents, validateResponse
+from ._roughtime import roughtimeService
 
 try:
     from openapi_spec_validator import OpenAPIV32SpecValidator
@@ -150,7 +151,11 @@ class EveryPathTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         geoip = GeoIP(writeDatabase(self.mktemp()))
-        self.treq = stubTreq(buildSite(clockAt(BILLENNIUM), geoip=geoip).resource)
+        clock = clockAt(BILLENNIUM)
+        roughtime = roughtimeService(clock)
+        self.treq = stubTreq(
+            buildSite(clock, geoip=geoip, roughtime=roughtime).resource
+        )
 
     def test_everyTemplate(self) -> None:
         """
@@ -203,7 +208,7 @@ class EveryPathTests(SynchronousTestCase):
                     expected = 404
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 30)
+        self.assertEqual(len(templates), 31)
 
     def test_everyEndpoint(self) -> None:
         """

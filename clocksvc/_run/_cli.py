@@ -27,6 +27,7 @@ from .._web import useMonotonicTime
 from ._endpoints import Problem, describeAddress, logDestination, parseEndpoints
 from ._logging import JSONLinesObserver, ThreadedWriter, inFormat, say, serviceLog
 from ._options import Options
+from ._roughtime import KeyProblem, keygen
 from ._service import ClockService
 from ._sharedlog import openSharedLog
 from ._signals import Reload, onReloadSignal, onStopSignals
@@ -120,6 +121,9 @@ async def run(
     reload = Reload()
     if handleSignals:
         onReloadSignal(reactor, reload)
+    if list(argv[:1]) == ["roughtime-keygen"]:
+        _keygen(argv[1:], stdout, stderr)
+        return
     options = Options()
     # Where the lines for people go: standard error, so that standard output
     # is the log's alone; a worker leaves them to its supervisor.
@@ -208,6 +212,23 @@ async def run(
     status = await clock.stopped
     if status:
         raise SystemExit(status)
+
+
+def _keygen(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> None:
+    """
+    C{python -m clocksvc roughtime-keygen FILE}: make a Roughtime long-term
+    key in FILE and print its public key.
+
+    @raise SystemExit: with status 2 after reporting a problem.
+    """
+    if len(argv) != 1 or argv[0].startswith("-"):
+        say(stderr, "clocksvc: usage: python -m clocksvc roughtime-keygen FILE")
+        raise SystemExit(2)
+    try:
+        keygen(argv[0], stdout)
+    except KeyProblem as e:
+        say(stderr, f"clocksvc: roughtime-keygen: {e}")
+        raise SystemExit(2) from None
 
 
 def main(reactor: Any, *argv: str) -> Deferred[None]:

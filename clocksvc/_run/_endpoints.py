@@ -81,9 +81,13 @@ def describeAddress(address: IAddress, tls: bool = False) -> str:
 
     @param address: the port's C{getHost()}.
     @param tls: whether the port speaks TLS.
-    @return: an URL for TCP, C{unix:PATH} for a UNIX socket.
+    @return: an URL for TCP, C{ntp://HOST:PORT} for UDP (SNTP),
+        C{unix:PATH} for a UNIX socket.
     """
     scheme = "https" if tls else "http"
+    if isinstance(address, (IPv4Address, IPv6Address)) and address.type == "UDP":
+        host = address.host if ":" not in address.host else f"[{address.host}]"
+        return f"ntp://{host}:{address.port}"
     if isinstance(address, IPv4Address):
         return f"{scheme}://{address.host}:{address.port}/"
     if isinstance(address, IPv6Address):

@@ -16,6 +16,8 @@ from .._time import chooseZoneDatabase
 from .._version import __version__
 from .._web import GeoIP, GeoIPError, Readiness, resolveZone
 from ._endpoints import Problem, withCertificate
+from ._ntpoptions import parseNTPAddress, parseRateLimit, parseStratum
+from ._roughtime import KeyProblem, loadKey, parseAddress
 from ._tls import TLSError, loadCertificate
 
 __all__ = [
@@ -103,6 +105,12 @@ class Options(usage.Options):
         self["trusted-proxy"] = []
         self["geoip-db"] = None
         self["log-format"] = "json"
+        self["roughtime-listen"] = []
+        self["roughtime-key"] = None
+        self["ntp-listen"] = []
+        self["ntp-stratum"] = 2
+        self["ntp-local-stratum"] = None
+        self["ntp-rate-limit"] = None
 
     def opt_listen(self, description: str) -> None:
         """
@@ -334,6 +342,96 @@ class Options(usage.Options):
             self.get("max-clock-error"),
         )
 
+    def opt_roughtime_listen(self, value: str) -> None:
+        """
+        Serve signed time by Roughtime (RFC 10049) over UDP on [HOST:]PORT,
+        such as 2002 or 127.0.0.1:2002 (repeatable; off by default; needs
+        --roughtime-key).
+        """
+        try:
+            self["roughtime-listen"].append(parseAddress(value))
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+
+    def opt_roughtime_key(self, path: str) -> None:
+        """
+        The Roughtime server's long-term Ed25519 key: a PEM file only its
+        owner may read, as python -m clocksvc roughtime-keygen FILE makes.
+        """
+        self["roughtime-key"] = path
+
+    def opt_roughtime_tcp(self) -> None:
+        """
+        Serve Roughtime over TCP too, on the same addresses.
+        """
+        self["roughtime-tcp"] = True
+
+    def opt_roughtime_require_synchronized(self) -> None:
+        """
+        Answer no Roughtime request while the kernel says the clock is not
+        synchronized, or cannot say (by default such answers carry a radius
+        of a day).
+        """
+        self["roughtime-require-synchronized"] = True
+
+    def _checkRoughtime(self) -> None:
+        """
+        Check the Roughtime options together, and read the key.
+        """
+        listen, path = self["roughtime-listen"], self["roughtime-key"]
+        if not listen:
+            for needs in ("roughtime-key", "roughtime-tcp"):
+                if self.get(needs):
+                    raise usage.UsageError(f"--{needs} needs --roughtime-listen")
+            if self.get("roughtime-require-synchronized"):
+                raise usage.UsageError(
+                    "--roughtime-require-synchronized needs --roughtime-listen"
+                )
+            return
+        if path is None:
+            raise usage.UsageError("--roughtime-listen needs --roughtime-key FILE")
+        if self["workers"] > 1:
+            raise usage.UsageError(
+                "--roughtime-listen serves from one process: not with --workers"
+            )
+        try:
+            self["roughtime-key"] = loadKey(path)
+        except KeyProblem as e:
+            raise usage.UsageError(f"--roughtime-key: {e}") from None
+
+    def opt_ntp_listen(self, value: str) -> None:
+        """
+        Serve SNTP (NTP's server mode) on this UDP [HOST:]PORT: 123,
+        127.0.0.1:123, [::]:123 (repeatable; off by default). Port 123
+        needs CAP_NET_BIND_SERVICE.
+        """
+        self["ntp-listen"].append(parseNTPAddress(value))
+
+    def opt_ntp_stratum(self, value: str) -> None:
+        """
+        The stratum SNTP replies carry while the kernel says the clock is
+        synchronized (default 2: one below a host that follows stratum-1
+        servers; set your time daemon's stratum plus one).
+        """
+        self["ntp-stratum"] = parseStratum("--ntp-stratum", value)
+
+    def opt_ntp_local_stratum(self, value: str) -> None:
+        """
+        Serve SNTP with this stratum even while the kernel says the clock is
+        not synchronized, instead of leap indicator 3 and stratum 0: for labs
+        and hosts whose clock is kept some other way. Clients then trust an
+        unchecked clock.
+        """
+        self["ntp-local-stratum"] = parseStratum("--ntp-local-stratum", value)
+
+    def opt_ntp_rate_limit(self, value: str) -> None:
+        """
+        How fast one address may ask for the time over SNTP, as RATE/BURST:
+        requests a second on average, and at once (default 1/16); the first
+        request over it gets a RATE kiss-o'-death, the next are dropped.
+        """
+        self["ntp-rate-limit"] = parseRateLimit(value)
+
     def opt_version(self) -> None:
         """
         Print the version and exit.
@@ -354,6 +452,11 @@ class Options(usage.Options):
             raise usage.UsageError(
                 f"--workers {self['workers']} is more than {MAX_WORKERS_PER_CPU} "
                 f"per CPU ({most} here); add --allow-many-workers to start them"
+            )
+        self._checkRoughtime()
+        if self["ntp-listen"] and self["workers"] > 1:
+            raise usage.UsageError(
+                "--ntp-listen serves from one process: not with --workers"
             )
         if "max-clock-error" in self and not self.get("require-synchronized-clock"):
             raise usage.UsageError(

@@ -32,15 +32,19 @@ from .._time import ZoneDatabase, serverZoneName, useZoneDatabase, zoneDatabases
 from .._web import (
     ClockState,
     GeoIP,
+    RoughtimeService,
     WallClock,
     buildAdminSite,
     buildSite,
     clockStateOf,
+    listenNTP,
     readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
 from ._logging import ThreadedWriter, say, serviceLog
+from ._ntpoptions import describeNTPAddress
 from ._options import Options
+from ._roughtime import RoughtimeListeners, radiusOf
 from ._shutdown import GracefulShutdown
 
 __all__ = ["ClockService", "Listening", "WriterService"]
@@ -125,20 +129,48 @@ class ClockService(service.MultiService):
         self._starting = partial(
             _sayStarting, zone, origin, options["tzdata"], options["geoip-db"]
         )
+        wall = WallClock(timers)
+        #: The Roughtime server's listeners, with --roughtime-listen.
+        self.roughtime: RoughtimeListeners | None = None
+        if options["roughtime-listen"]:
+            self.roughtime = RoughtimeListeners(
+                reactor,
+                options["roughtime-key"],
+                wall,
+                # The site's clock state, read when a batch is signed.
+                radiusOf(
+                    lambda: clockStateOf(self.site),
+                    options.get("roughtime-require-synchronized", False),
+                ),
+                options["roughtime-listen"],
+                options.get("roughtime-tcp", False),
+            )
+        accessLog = options["access-log"] != "off" and (
+            True if accessLines is None else accessLines
+        )
+        self._ntp = partial(
+            listenNTP,
+            reactor=reactor,
+            stratum=options["ntp-stratum"],
+            localStratum=options["ntp-local-stratum"],
+            rateLimit=options["ntp-rate-limit"],
+            accessLog=accessLog,
+        )
+        self._ntpAddresses = list(options["ntp-listen"])
         self.site: ClockSite = buildSite(
-            WallClock(timers),
+            wall,
             zone,
             options.limits(),
-            accessLog=(
-                options["access-log"] != "off"
-                and (True if accessLines is None else accessLines)
-            ),
+            accessLog=accessLog,
             adminResources=not options["admin-listen"],
             trustedProxies=options.trustedProxies(),
             timers=timers,
             readClock=readClock,
             readiness=options.readiness(),
             geoip=options["geoip-db"],
+            roughtime=None
+            if self.roughtime is None
+            else RoughtimeService(self.roughtime.responder, self.roughtime.published),
         )
         self.adminSite = buildAdminSite(self.site) if self._adminEndpoints else None
         self.shutdown: GracefulShutdown | None = None
@@ -150,7 +182,7 @@ class ClockService(service.MultiService):
         """
         Listen on every endpoint, in order.
 
-        @param listening: told of each endpoint as it starts listening: its
+        @param listening: told of each endpoint, once every one listens: its
             description, its port, and whether it is an admin one.
         @return: each endpoint's description and port, and whether it is an
             admin one.
@@ -161,6 +193,9 @@ class ClockService(service.MultiService):
         if self.adminSite is not None:
             targets += [(d, e, self.adminSite, True) for d, e in self._adminEndpoints]
         started: list[Listening] = []
+        # Where it serves is said once it serves everywhere: a start that
+        # fails says only why, in one line.
+        announcements: list[Callable[[], None]] = []
         for description, endpoint, site, admin in targets:
             try:
                 port = await endpoint.listen(site)
@@ -172,7 +207,35 @@ class ClockService(service.MultiService):
                 ) from e
             started.append((description, port, admin))
             if listening is not None:
-                listening(description, port, admin)
+                announcements.append(partial(listening, description, port, admin))
+        if self.roughtime is not None:
+            try:
+                self.roughtime.listen(
+                    lambda where: announcements.append(
+                        partial(self._sayRoughtime, where)
+                    )
+                )
+            except Problem:
+                for _, up, _ in started:
+                    await maybeDeferred(up.stopListening)
+                raise
+        # SNTP after HTTP, whose first endpoint's line comes first; each
+        # stops listening as the drain begins, as the public ones do.
+        for host, number in self._ntpAddresses:
+            description = "ntp:" + describeNTPAddress((host, number))
+            try:
+                port = self._ntp(number, host, site=self.site)
+            except Exception as e:
+                for _, up, _ in started:
+                    await maybeDeferred(up.stopListening)
+                raise Problem(
+                    f"cannot listen on {description}: {describeListenError(e)}"
+                ) from e
+            started.append((description, port, False))
+            if listening is not None:
+                announcements.append(partial(listening, description, port, False))
+        for announce in announcements:
+            announce()
         # The admin listeners stay open through the drain, so that probes see
         # /healthz say "draining" rather than find nothing there.
         self.shutdown = GracefulShutdown(
@@ -197,6 +260,11 @@ class ClockService(service.MultiService):
         """
         super().privilegedStartService()
         self._listenOnce()
+
+    def _sayRoughtime(self, where: str) -> None:
+        if self._stdout is not None:
+            say(self._stdout, f"clocksvc: {where}")
+        serviceLog.info("{where}", event="listening", where=where)
 
     def startService(self) -> None:
         """
@@ -247,8 +315,11 @@ class ClockService(service.MultiService):
 
     def stopService(self) -> Deferred[None]:
         """
-        Drain, then stop the rest (the log's writer last).
+        Drain, then stop the rest (the log's writer last); the Roughtime
+        server, which has nothing to drain, stops first.
         """
+        if self.roughtime is not None:
+            self.roughtime.stop()
         draining: Deferred[None] = (
             Deferred.fromCoroutine(_noDrain())
             if self.shutdown is None

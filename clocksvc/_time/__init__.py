@@ -2,7 +2,7 @@
 clocksvc's time layer: pure functions of an instant and a zone. The time
 document in JSON and text, daylight-saving periods and transitions, instants
 and local times as clients write them, the zone catalogue, and
-the page's and time.akamai.com's formats.
+the page's and time.akamai.com's formats, and the leap-second list.
 
 It imports nothing of Twisted, and nothing of the layers above it.
 """
@@ -32,6 +32,13 @@ from ._instants import (
     notAbove,
     parseInstant,
 )
+from ._leapseconds import (
+    LeapSecond,
+    LeapSecondList,
+    findLeapSecondLists,
+    leapSecondList,
+    parseLeapSeconds,
+)
 from ._periods import Period, periodAround, stateAt
 from ._transitions import LONGEST_RANGE, STATE_FIELDS, Transition, transitionsBetween
 from ._tzdata import (
@@ -54,6 +61,8 @@ __all__ = [
     "TZDATA_CHOICES",
     "ZONE_NAME",
     "ZONE_SEGMENT",
+    "LeapSecond",
+    "LeapSecondList",
     "LocalInstants",
     "Period",
     "TimeDocument",
@@ -69,12 +78,15 @@ __all__ = [
     "documentJSONAt",
     "documentText",
     "documentTextAt",
+    "findLeapSecondLists",
     "isZoneName",
+    "leapSecondList",
     "localInstants",
     "localTime",
     "localZoneName",
     "notAbove",
     "parseInstant",
+    "parseLeapSeconds",
     "periodAround",
     "serverZoneName",
     "stateAt",

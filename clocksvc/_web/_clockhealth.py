@@ -229,16 +229,24 @@ class ClockHealth:
         timers: IReactorTime,
         read: Callable[[], ClockState] = readKernelClock,
         watch: StepWatch | None = None,
+        clock: IReactorTime | None = None,
     ) -> None:
         """
         @param timers: the clock that measures how old a reading is (a
             monotonic one).
         @param read: reads the state now.
         @param watch: looks for a step of the wall clock at each reading.
+        @param clock: the wall clock, which dates the readings that say
+            synchronized (L{synchronizedAt}).
         """
         self._timers = timers
         self._read = read
         self._watch = watch
+        self._clock = clock
+        #: When the state was last read as synchronized, on the wall clock:
+        #: an SNTP reply's reference timestamp. L{None} until it has been,
+        #: or without a wall clock.
+        self.synchronizedAt: float | None = None
         self._readAt = -math.inf
         self._state = UNKNOWN
         self._field = UNKNOWN.structuredField()
@@ -254,6 +262,8 @@ class ClockHealth:
             if self._watch is not None:
                 self._watch.look()
             state = self._read()
+            if state.synchronized and self._clock is not None:
+                self.synchronizedAt = self._clock.seconds()
             if state != self._state:
                 self._changed(self._state, state)
                 self._state = state

@@ -34,8 +34,10 @@ import twisted
 
 from .. import _version
 from .._http import PROXY_REFUSALS, Finished, IReporter
+from .._ntp import Counters
 from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState, StepWatch
+from ._ntpmetrics import NTPCollector
 from ._resource import MethodResource
 
 __all__ = ["MetricsPage", "SiteMetrics"]
@@ -114,6 +116,9 @@ class SiteMetrics:
         for reason in PROXY_REFUSALS:
             # At 0 from the start, so that a rate has a value before the first.
             self.proxyRefusals.labels(reason)
+        #: What the site's SNTP servers count (--ntp-listen).
+        self.ntp = Counters()
+        self.registry.register(NTPCollector(self.ntp))
         # The standard process_* series (CPU, memory, open files, start
         # time), as every Prometheus client exports them; where /proc is
         # missing, the collector exports nothing.

@@ -21,7 +21,10 @@ from .._time import FIELDS, INSTANT, LOCAL_TIME, STATE_FIELDS, ZONE_NAME, ZONE_S
 from .._version import __version__
 from ._api import MILLISECONDS
 from ._conversions import SIDE_FIELDS
+from ._leap import LEAP_LIST_SCHEMA, LEAP_SECONDS_SCHEMA
 from ._resource import JSON_TYPE, MethodResource
+from ._signedtime import roughtimeOpenAPI
+from ._sntp import NTP_STATE_SCHEMA
 
 __all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
 
@@ -571,6 +574,24 @@ def openAPIDocument() -> dict[str, Any]:
             "/api/ip.txt": _ipPath(False, True),
             "/api/ip/{address}": _ipPath(True, False),
             "/api/ip/{address}.txt": _ipPath(True, True),
+            "/api/leap-seconds": _operation(
+                "The leap-second list: TAI - UTC now, the leap second "
+                "scheduled, when the list expires, and its source",
+                {
+                    "200": {
+                        "description": "The list, in JSON or (Accept) text",
+                        "content": {**_json(_ref("LeapSeconds")), **_text()},
+                    },
+                    "501": _error("The server found no leap-second list", True),
+                },
+            ),
+            "/api/leap-seconds.txt": _operation(
+                "The leap-second list, in text",
+                {
+                    "200": {"description": "The list", "content": _text()},
+                    "501": _error("The server found no leap-second list", True),
+                },
+            ),
             "/timesync": {
                 "post": {
                     "summary": "The npm timesync library's call: the server's "
@@ -741,6 +762,8 @@ def openAPIDocument() -> dict[str, Any]:
                     "properties": {
                         "status": {"enum": ["ok", "draining"]},
                         "clock": _ref("ClockState"),
+                        "ntp": _ref("NTPState"),
+                        "leap_seconds": LEAP_LIST_SCHEMA,
                         "tzdata": {
                             "description": "The zone database answers come "
                             "from (--tzdata): the system's zone files or the "
@@ -767,8 +790,11 @@ def openAPIDocument() -> dict[str, Any]:
                         "status": {"enum": ["ready", "draining", "not ready"]},
                         "reason": {"type": "string"},
                         "clock": _ref("ClockState"),
+                        "ntp": _ref("NTPState"),
                     },
                 },
+                "NTPState": NTP_STATE_SCHEMA,
+                "LeapSeconds": LEAP_SECONDS_SCHEMA,
                 "ClockState": {
                     "type": "object",
                     "description": "The server clock's state, as the kernel "
@@ -942,6 +968,12 @@ def openAPIDocument() -> dict[str, Any]:
             },
         },
     }
+    # The Roughtime server's list, and its delegation in /healthz.
+    roughtimePath, roughtimeSchemas = roughtimeOpenAPI()
+    document["paths"]["/roughtime.json"] = roughtimePath
+    document["components"]["schemas"].update(roughtimeSchemas)
+    health = document["components"]["schemas"]["Health"]["properties"]
+    health["roughtime"] = _ref("RoughtimeDelegation")
     # Every public path answers OPTIONS, the same way; the operator's do not.
     for path, item in document["paths"].items():
         if path not in OPERATOR_PATHS:

@@ -18,17 +18,20 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 
 from .._http import Limits
-from .._time import ZoneCatalogue
+from .._time import LeapSecondList, ZoneCatalogue
 from ._api import APIDirectory, Format, NegotiatedRoot, Now, Timezones
 from ._clockhealth import ClockHealth, StepWatch
 from ._conversions import Convert, Transitions
 from ._geoip import GeoIP, IPZone
 from ._health import Health, Readiness, Ready
+from ._leap import LeapSeconds
 from ._live import FAVICON_CACHE, LivePage, StaticFile
 from ._metrics import MetricsPage, SiteMetrics
 from ._openapi import OpenAPI
 from ._page import ClockPage
 from ._resource import NotFound
+from ._signedtime import RoughtimeService, ServerList
+from ._sntp import NTPStatus
 from ._stream import Stream, Ticker
 from ._sync import Timesync, WellKnownTime
 
@@ -64,6 +67,9 @@ class Parts:
     @ivar readiness: when C{/readyz} says the server is ready.
     @ivar geoip: the IP geolocation database of C{/api/ip}, if the server
         has one.
+    @ivar roughtime: the Roughtime server, if there is one.
+    @ivar leapSeconds: the leap-second list, if one was found.
+    @ivar ntp: the site's SNTP servers, which C{/healthz} reports.
     """
 
     clock: IReactorTime
@@ -77,6 +83,9 @@ class Parts:
     watch: StepWatch
     readiness: Readiness
     geoip: GeoIP | None = None
+    roughtime: RoughtimeService | None = None
+    leapSeconds: LeapSecondList | None = None
+    ntp: NTPStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,13 @@ def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
     return make
 
 
+def _leapSeconds(forced: Format | None) -> Callable[[Parts], IResource]:
+    def make(parts: Parts) -> IResource:
+        return LeapSeconds(parts.clock, parts.leapSeconds, forced, health=parts.health)
+
+    return make
+
+
 ROUTES: tuple[Route, ...] = (
     Route(
         b"",
@@ -234,6 +250,18 @@ ROUTES: tuple[Route, ...] = (
         quick="ip",
     ),
     Route(b"api/ip.txt", "/api/ip", ("/api/ip.txt",), _ip("text"), quick="ip.txt"),
+    Route(
+        b"api/leap-seconds",
+        "/api/leap-seconds",
+        ("/api/leap-seconds",),
+        _leapSeconds(None),
+    ),
+    Route(
+        b"api/leap-seconds.txt",
+        "/api/leap-seconds",
+        ("/api/leap-seconds.txt",),
+        _leapSeconds("text"),
+    ),
     Route(
         b"openapi.json",
         "/openapi.json",
@@ -288,17 +316,30 @@ ROUTES: tuple[Route, ...] = (
         ),
     ),
     Route(
+        b"roughtime.json",
+        "/roughtime.json",
+        ("/roughtime.json",),
+        lambda parts: ServerList(parts.roughtime),
+    ),
+    Route(
         b"healthz",
         "/healthz",
         ("/healthz",),
-        lambda parts: Health(parts.draining, parts.health),
+        lambda parts: Health(
+            parts.draining,
+            parts.health,
+            roughtime=parts.roughtime,
+            ntp=parts.ntp,
+            leapSeconds=parts.leapSeconds,
+            clock=parts.clock,
+        ),
         admin=True,
     ),
     Route(
         b"readyz",
         "/readyz",
         ("/readyz",),
-        lambda parts: Ready(parts.draining, parts.health, parts.readiness),
+        lambda parts: Ready(parts.draining, parts.health, parts.readiness, parts.ntp),
         admin=True,
     ),
     Route(
