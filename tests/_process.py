@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 
 import clocksvc
 
-__all__ = ["ClocksvcProcess", "spawnClocksvc"]
+__all__ = ["ClocksvcProcess", "spawnClocksvc", "spawnTwist"]
 
 # The child imports the same clocksvc the tests do, whether that is the
 # working copy or an installed wheel.
@@ -27,12 +27,15 @@ _IMPORT_ROOT = str(Path(clocksvc.__file__).resolve().parent.parent)
 
 class ClocksvcProcess(ProcessProtocol):
     """
-    A running C{python -m clocksvc}: its output so far, its first line, and
-    its exit.
+    A running C{python -m clocksvc}: its output so far, its first line for
+    people, and its exit.
 
-    @ivar stdout: everything written to standard output so far.
-    @ivar stderr: everything written to standard error so far.
-    @ivar firstLine: fires with the first line of standard output.
+    @ivar stdout: everything written to standard output so far: the log's
+        lines, with the default C{--access-log -}.
+    @ivar stderr: everything written to standard error so far: the lines
+        for people (where it serves, that it stops) and problems.
+    @ivar firstLine: fires with the first line of standard error, which says
+        where it serves, or why it cannot; C{b""} if it exits first.
     @ivar exited: fires with the exit status.
     """
 
@@ -45,23 +48,16 @@ class ClocksvcProcess(ProcessProtocol):
 
     def outReceived(self, data: bytes) -> None:
         self.stdout += data
-        if b"\n" in self.stdout and not self.firstLine.called:
-            self.firstLine.callback(self.stdout.split(b"\n", 1)[0])
-        for entry in list(self._waiting):
-            found = entry[0].search(self.stdout)
-            if found is not None:
-                self._waiting.remove(entry)
-                entry[1].callback(found)
 
     def printed(self, pattern: bytes) -> Deferred[re.Match[bytes]]:
         """
         @param pattern: a regular expression.
-        @return: fires with its first match in standard output, once there
-            is one.
+        @return: fires with its first match in standard error, where the
+            lines for people are, once there is one.
         """
         compiled = re.compile(pattern)
         waiting: Deferred[re.Match[bytes]] = Deferred()
-        found = compiled.search(self.stdout)
+        found = compiled.search(self.stderr)
         if found is not None:
             waiting.callback(found)
         else:
@@ -70,6 +66,13 @@ class ClocksvcProcess(ProcessProtocol):
 
     def errReceived(self, data: bytes) -> None:
         self.stderr += data
+        if b"\n" in self.stderr and not self.firstLine.called:
+            self.firstLine.callback(self.stderr.split(b"\n", 1)[0])
+        for entry in list(self._waiting):
+            found = entry[0].search(self.stderr)
+            if found is not None:
+                self._waiting.remove(entry)
+                entry[1].callback(found)
 
     def processEnded(self, reason: Failure) -> None:
         if not self.firstLine.called:
@@ -109,4 +112,25 @@ def spawnClocksvc(
     reactor.spawnProcess(
         process, sys.executable, [sys.executable, "-m", "clocksvc", *args], env=env
     )
+    return process
+
+
+def spawnTwist(
+    twist: str, *args: str, environment: Mapping[str, str] | None = None
+) -> ClocksvcProcess:
+    """
+    Start C{twist clocksvc} with C{args}, with the same clocksvc as
+    L{spawnClocksvc}'s.
+
+    @param twist: the path of C{twist}, beside an installed clocksvc, whose
+        plugin it finds.
+    @param environment: as L{spawnClocksvc}'s.
+    @return: the process; the caller makes sure it ends.
+    """
+    process = ClocksvcProcess()
+    env = {**os.environ, **(environment or {})}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
+    )
+    reactor.spawnProcess(process, twist, [twist, "clocksvc", *args], env=env)
     return process

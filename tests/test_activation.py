@@ -20,9 +20,13 @@ import tempfile
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
-from twisted.python.reflect import qual
-from twisted.trial.unittest import FailTest, TestCase
+from twisted.internet.error import AlreadyListened
+from twisted.internet.protocol import Factory
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
+
+from clocksvc._run._adopted import SystemdEndpoint
 
 from ._helpers import UNIXEndpoints
 from ._openapi import validateResponse
@@ -274,16 +278,9 @@ class SystemdTests(TestCase):
         second = self.activate(held, *args)
         line = await firstLine(second)
         self.assertEqual(line, f"clocksvc: serving unix:{path}", second.stderr)
-
-    # Trial reads the todo off the method, which mypy cannot know functions
-    # to have; only a failed assertion is expected.
-    test_unixSocketLeftAlone.todo = (  # type: ignore[attr-defined]
-        [qual(FailTest)],
-        "clocksvc bug (through Twisted's adopted unix.Port): an adopted UNIX "
-        "socket is chmod'ed to 0666 on start and unlinked on stop, so a "
-        "restarted service exits 2 (cannot listen: no such file) and clients "
-        "get ENOENT until the .socket unit restarts",
-    )
+        now = await curl("--unix-socket", path, "http://localhost/now")
+        self.assertEqual((now.exitCode, now.status), (0, 200), now.stderr)
+        await stop(self, second)
 
     async def test_noSocket(self) -> None:
         """
@@ -299,3 +296,39 @@ class SystemdTests(TestCase):
         self.assertEqual(process.stderr.count(b"\n"), 1, process.stderr)
         self.assertTrue(process.stderr.startswith(b"clocksvc: "), process.stderr)
         self.assertEqual(code, 2)
+
+
+class SystemdEndpointTests(SynchronousTestCase):
+    """
+    L{SystemdEndpoint} serves systemd's socket once, as it is.
+    """
+
+    def test_once(self) -> None:
+        """
+        A TCP socket is adopted by the reactor; a second listen fails, rather
+        than adopt whatever file has its descriptor's number by then.
+        """
+        held = socket.socket()
+        self.addCleanup(held.close)
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        memory = MemoryReactorClock()
+        endpoint = SystemdEndpoint(memory, os.dup(held.fileno()), socket.AF_INET)
+        self.successResultOf(endpoint.listen(Factory()))
+        self.assertEqual(len(memory.adoptedPorts), 1)
+        self.failureResultOf(endpoint.listen(Factory()), AlreadyListened)
+
+    def test_notASocket(self) -> None:
+        """
+        A descriptor that is no socket, or a reactor that cannot adopt it,
+        fails the listen.
+        """
+        read, write = os.pipe()
+        self.addCleanup(os.close, read)
+        self.addCleanup(os.close, write)
+        endpoint = SystemdEndpoint(MemoryReactorClock(), read, socket.AF_INET)
+        self.failureResultOf(endpoint.listen(Factory()), OSError)
+        held = socket.socket()
+        self.addCleanup(held.close)
+        endpoint = SystemdEndpoint(object(), os.dup(held.fileno()), socket.AF_INET)
+        self.failureResultOf(endpoint.listen(Factory()), AttributeError)

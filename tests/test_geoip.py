@@ -558,7 +558,7 @@ class OptionTests(SynchronousTestCase):
         """
         d, err = self.run_("--geoip-db", database(self))
         self.assertNoResult(d)
-        self.assertEqual(err, "")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
         response = self.successResultOf(
             stubTreq(siteOf(self.reactor).resource).get(
                 "http://clock.example/api/ip/81.2.69.142.txt"
@@ -672,4 +672,5 @@ class ProcessTests(TestCase):
         self.assertEqual(await zone(), "Asia/Tokyo")
         process.signal("TERM")
         self.assertEqual(await process.exited, 0)
-        self.assertEqual(process.stderr, b"")
+        # Where it serves, that it stops, and that it has: nothing else.
+        self.assertEqual(len(process.stderr.splitlines()), 3, process.stderr)

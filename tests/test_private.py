@@ -12,8 +12,11 @@ that changes one fails here, by name, rather than somewhere far away.
     client has not taken) and C{connectionLost}'s C{_cancelTimeouts} (end
     the streams, keep the timers, as Twisted ends a connection itself);
   - C{twisted.internet.tcp._reservedFD} and C{Port._shouldShutdown}
-    (L{clocksvc._run._sockets}): a port on a UNIX socket that other
-    processes share.
+    (L{clocksvc._run._adopted}): a port on a UNIX socket that another
+    process made and keeps (systemd, a supervisor);
+  - C{twisted.internet.endpoints._parse} (L{clocksvc._run._endpoints}):
+    an endpoint description split as Twisted's parser splits it, so that
+    what is wrong with one can be said in its own terms.
 
 And one behaviour that no interface promises: that a reactor reads the time
 through its own C{seconds()} to schedule, so that replacing it on the
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 
-from twisted.internet import abstract, tcp, unix
+from twisted.internet import abstract, endpoints, tcp, unix
 from twisted.internet.selectreactor import SelectReactor
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
@@ -105,6 +108,19 @@ class PrivateNamesTests(SynchronousTestCase):
         """
         self.assertTrue(unix.Port._shouldShutdown)
         self.assertIn("_shouldShutdown", inspect.getsource(unix.Port._closeSocket))
+
+    def test_parse(self) -> None:
+        """
+        Twisted's tokenizer of endpoint descriptions gives the values after
+        the type by position, and those written C{name=value} by name, with
+        backslashes taken as escapes; its server parser calls it.
+        """
+        self.assertEqual(
+            endpoints._parse("tcp:80:interface=\\:\\:1:backlog=5"),
+            (["tcp", "80"], {"interface": "::1", "backlog": "5"}),
+        )
+        self.assertEqual(endpoints._parse(""), ([""], {}))
+        self.assertIn("_parse(description)", inspect.getsource(endpoints._parseServer))
 
     def test_reactorSeconds(self) -> None:
         """

@@ -732,13 +732,13 @@ class ProcessTests(TestCase):
             str(log),
         )
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
-        lines = peopleLines(process.stdout)
+        lines = peopleLines(process.stderr)
         found = re.fullmatch(r"clocksvc: serving http://127\.0\.0\.1:(\d+)/", lines[0])
-        self.assertIsNotNone(found, (process.stdout, process.stderr))
+        self.assertIsNotNone(found, process.stderr)
         assert found is not None
         address = ("127.0.0.1", int(found.group(1)))
         # Connections are spread over the workers: enough of them reach both.

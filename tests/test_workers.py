@@ -1169,11 +1169,11 @@ class RunTests(SynchronousTestCase):
         C{--workers 1} is one process: it listens itself and spawns nothing.
         """
         memory = ProcessReactor()
-        d, out, _ = self.run_(memory, "--workers", "1", "--port", "8080")
+        d, _, err = self.run_(memory, "--workers", "1", "--port", "8080")
         self.assertNoResult(d)
         self.assertEqual(len(memory.tcpServers), 1)
         self.assertEqual(memory.spawned, [])
-        self.assertEqual(out.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(err.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
 
     def test_supervise(self) -> None:
         """
@@ -1183,7 +1183,7 @@ class RunTests(SynchronousTestCase):
         """
         memory = ProcessReactor()
         argv = ["--workers", "2", "--listen", "tcp:0:interface=127.0.0.1"]
-        d, out, _ = self.run_(memory, *argv)
+        d, _, err = self.run_(memory, *argv)
         self.assertNoResult(d)
         self.assertEqual((memory.tcpServers, len(memory.spawned)), ([], 2))
         for spawned in memory.spawned:
@@ -1192,7 +1192,7 @@ class RunTests(SynchronousTestCase):
         memory.ready(0)
         memory.ready(1)
         self.assertRegex(
-            out.getvalue(), r"^clocksvc: serving http://127\.0\.0\.1:\d+/\n"
+            err.getvalue(), r"^clocksvc: serving http://127\.0\.0\.1:\d+/\n"
         )
         [trigger] = memory.triggers["before"]["shutdown"]
         function, args, kwargs = trigger
@@ -1465,17 +1465,17 @@ class ProcessTests(TestCase):
             "--workers", "2", "--listen", "tcp:0:interface=127.0.0.1", *args
         )
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
-        lines = peopleLines(process.stdout)
+        lines = peopleLines(process.stderr)
         found = re.fullmatch(
             r"clocksvc: serving (http://127\.0\.0\.1:(\d+)/)", lines[0]
         )
-        self.assertIsNotNone(found, (process.stdout, process.stderr))
+        self.assertIsNotNone(found, process.stderr)
         assert found is not None
-        pids = workersIn(process.stdout)
+        pids = workersIn(process.stderr)
         assert process.transport is not None
         self.assertEqual(childrenOf(process.transport.pid), set(pids))
         return found.group(1), int(found.group(2)), process, pids
@@ -1515,9 +1515,9 @@ class ProcessTests(TestCase):
         self.assertFalse(socketsOf(process.transport.pid) & accepted)
         await pool.closeCachedConnections()
         await self.stop(process, pids)
-        self.assertEqual(peopleLines(process.stderr), [])
+        # Nothing said but where it serves, and that it stops.
         self.assertEqual(
-            peopleLines(process.stdout)[-2:],
+            peopleLines(process.stderr)[2:],
             [
                 "clocksvc: stopping: 2 worker(s) draining for up to 10 s",
                 "clocksvc: stopped",
@@ -1532,17 +1532,19 @@ class ProcessTests(TestCase):
         url, _, process, pids = await self.serve("--access-log", "off")
         os.kill(pids[0], signal.SIGKILL)
         await eventually(
-            lambda: b"started anew" in process.stdout, PATIENCE, "a new worker"
+            lambda: "started anew" in peopleLines(process.stderr)[-1],
+            PATIENCE,
+            "a new worker",
         )
         # Killed as soon as it served: the shortest wait.
         self.assertEqual(
-            peopleLines(process.stderr),
+            peopleLines(process.stderr)[2:-1],
             [
                 f"clocksvc: worker 0 (pid {pids[0]}) was killed by SIGKILL; "
                 f"starting another in {MIN_RESTART_DELAY:g} s"
             ],
         )
-        line = peopleLines(process.stdout)[-1]
+        line = peopleLines(process.stderr)[-1]
         found = re.fullmatch(r"clocksvc: worker 0 started anew, pid (\d+)", line)
         assert found is not None, line
         anew = int(found.group(1))
@@ -1570,7 +1572,10 @@ class ProcessTests(TestCase):
             return bool(childrenOf(supervisor) - known)
 
         def servingAnew(count: int) -> bool:
-            return process.stdout.count(b" started anew, pid ") == count
+            # The lines for people: with --access-log off, the log's events,
+            # which say the same, are on standard error too.
+            said = peopleLines(process.stderr)
+            return sum(" started anew, pid " in line for line in said) == count
 
         killed: list[int] = []
         waits: list[float] = []
@@ -1592,12 +1597,12 @@ class ProcessTests(TestCase):
             await eventually(
                 partial(servingAnew, count), PATIENCE, "the worker anew serving"
             )
-            line = peopleLines(process.stdout)[-1]
+            line = peopleLines(process.stderr)[-1]
             found = re.fullmatch(r"clocksvc: worker 0 started anew, pid (\d+)", line)
             assert found is not None, line
             doomed = int(found.group(1))
         self.assertEqual(
-            peopleLines(process.stderr),
+            [line for line in peopleLines(process.stderr) if " killed " in line],
             [
                 f"clocksvc: worker 0 (pid {pid}) was killed by SIGKILL; starting"
                 f" another in {delay} s"
@@ -1632,12 +1637,12 @@ class ProcessTests(TestCase):
         )
         process.signal("TERM")
         await eventually(
-            lambda: b"stopping:" in process.stdout, PATIENCE, "the stopping line"
+            lambda: b"stopping:" in process.stderr, PATIENCE, "the stopping line"
         )
         process.signal("TERM")
         self.assertEqual(await within(process.exited, PATIENCE, "exit"), 1)
         self.assertEqual(
-            peopleLines(process.stdout)[-1], "clocksvc: stopped, dropping connections"
+            peopleLines(process.stderr)[-1], "clocksvc: stopped, dropping connections"
         )
         self.assertEqual([parentOf(pid) for pid in pids], [None, None])
 
@@ -1680,8 +1685,11 @@ class ProcessTests(TestCase):
         fifo = self.mktemp()
         os.mkfifo(fifo)
         supervisor = spawnSupervisor(self, fifo)
-        line = await within(supervisor.firstLine, PATIENCE, "the workers' pids")
-        pids = [int(pid) for pid in line.split()]
+        # The script prints them on standard output.
+        await eventually(
+            lambda: b"\n" in supervisor.stdout, PATIENCE, "the workers' pids"
+        )
+        pids = [int(pid) for pid in supervisor.stdout.split(b"\n")[0].split()]
         self.assertEqual(len(pids), 2, (supervisor.stdout, supervisor.stderr))
         await eventually(
             lambda: all(waitingForFIFO(pid) for pid in pids),
@@ -1808,7 +1816,7 @@ class ProcessTests(TestCase):
         url, _, process, pids = await self.serve(
             "--access-log", "off", "--admin-listen", "tcp:0:interface=127.0.0.1"
         )
-        line = peopleLines(process.stdout)[1]
+        line = peopleLines(process.stderr)[1]
         found = re.fullmatch(r"clocksvc: admin on (http://127\.0\.0\.1:(\d+)/)", line)
         assert found is not None, line
         pool = HTTPConnectionPool(reactor, persistent=False)
@@ -1833,18 +1841,18 @@ class ProcessTests(TestCase):
             "--workers", "2", "--access-log", "off", "--listen", f"unix:{path}:mode=660"
         )
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
         self.assertEqual(
-            peopleLines(process.stdout)[0], f"clocksvc: serving unix:{path}"
+            peopleLines(process.stderr)[0], f"clocksvc: serving unix:{path}"
         )
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o660)
         for _ in range(4):
             page = await curl("--unix-socket", path, "http://localhost/")
             self.assertEqual((page.exitCode, page.status), (0, 200), page.stderr)
-        pids = workersIn(process.stdout)
+        pids = workersIn(process.stderr)
         await self.stop(process, pids)
         self.assertFalse(os.path.exists(path))
 
@@ -1859,11 +1867,11 @@ class ProcessTests(TestCase):
             "--workers", "2", "--access-log", "off", "--listen", credentials.endpoint()
         )
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
-        line = peopleLines(process.stdout)[0]
+        line = peopleLines(process.stderr)[0]
         found = re.fullmatch(r"clocksvc: serving https://127\.0\.0\.1:(\d+)/", line)
         assert found is not None, (line, process.stderr)
         port = found.group(1)
@@ -1876,7 +1884,7 @@ class ProcessTests(TestCase):
                 f"https://localhost:{port}/",
             )
             self.assertEqual((page.exitCode, page.status), (0, 200), page.stderr)
-        pids = workersIn(process.stdout)
+        pids = workersIn(process.stderr)
         await self.stop(process, pids)
 
     async def test_systemd(self) -> None:
@@ -1901,17 +1909,17 @@ class ProcessTests(TestCase):
 
         self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
         self.assertEqual(
-            peopleLines(process.stdout)[0],
+            peopleLines(process.stderr)[0],
             f"clocksvc: serving http://127.0.0.1:{port}/",
             process.stderr,
         )
         page = await curl(f"http://127.0.0.1:{port}/")
         self.assertEqual((page.exitCode, page.status), (0, 200), page.stderr)
-        pids = workersIn(process.stdout)
+        pids = workersIn(process.stderr)
         await self.stop(process, pids)
         self.assertTrue(held.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))

@@ -15,12 +15,26 @@ from .._http import X_FORWARDED_FOR, Limits, TrustedProxies
 from .._time import chooseZoneDatabase
 from .._version import __version__
 from .._web import GeoIP, GeoIPError, Readiness, resolveZone
+from ._endpoints import Problem, withCertificate
 from ._ntpoptions import parseNTPAddress, parseRateLimit, parseStratum
 from ._roughtime import KeyProblem, loadKey, parseAddress
+from ._tls import TLSError, loadCertificate
 
-__all__ = ["DEFAULT_ENDPOINT", "MAX_WORKERS_PER_CPU", "Options", "availableCPUs"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "LOG_FORMATS",
+    "MAX_WORKERS_PER_CPU",
+    "Options",
+    "availableCPUs",
+]
 
 DEFAULT_ENDPOINT = "tcp:8880"
+#: The same, with C{--tls-cert}: HTTPS on the same port, as uvicorn's
+#: C{--ssl-certfile} makes it.
+DEFAULT_TLS_ENDPOINT = "ssl:8880"
+
+#: The formats of C{--log-format}.
+LOG_FORMATS = ("json", "text")
 
 #: The most C{--workers} for each CPU, without C{--allow-many-workers}: a
 #: worker keeps one CPU busy at most, and takes about 55 MB, so that more
@@ -48,7 +62,11 @@ class Options(usage.Options):
     synopsis = "Usage: python -m clocksvc [options]"
     longdesc = (
         "Serve the current time over HTTP: the Twisted Web lesson's clock page "
-        "at /. Without --listen or --port, it listens on " + DEFAULT_ENDPOINT + "."
+        "at /. Without --listen or --port, it listens on "
+        + DEFAULT_ENDPOINT
+        + " ("
+        + DEFAULT_TLS_ENDPOINT
+        + " with --tls-cert)."
     )
 
     optParameters: ClassVar[list[list[str | None]]] = [
@@ -86,6 +104,7 @@ class Options(usage.Options):
         self["workers"] = 1
         self["trusted-proxy"] = []
         self["geoip-db"] = None
+        self["log-format"] = "json"
         self["roughtime-listen"] = []
         self["roughtime-key"] = None
         self["ntp-listen"] = []
@@ -100,14 +119,19 @@ class Options(usage.Options):
         """
         self["listen"].append(description)
 
+    #: Which of C{listen} came from C{--port}: with C{--tls-cert}, HTTPS.
+    _fromPort: tuple[int, ...] = ()
+
     def opt_port(self, port: str) -> None:
         """
-        Listen on this TCP port on all interfaces (short for --listen tcp:PORT).
+        Listen on this TCP port on all interfaces (short for --listen tcp:PORT,
+        or ssl:PORT with --tls-cert).
         """
         if not port.isdigit() or int(port) > 65535:
             raise usage.UsageError(
                 f"--port needs a number from 0 to 65535, not {port!r}"
             )
+        self._fromPort += (len(self["listen"]),)
         self["listen"].append(f"tcp:{int(port)}")
 
     def opt_header_timeout(self, value: str) -> None:
@@ -166,6 +190,58 @@ class Options(usage.Options):
         events and errors then go to standard error).
         """
         self["access-log"] = value
+
+    def opt_log_format(self, value: str) -> None:
+        """
+        The log's format: json, one JSON object a line (the default), or text,
+        for people reading a terminal.
+        """
+        if value not in LOG_FORMATS:
+            raise usage.UsageError(f"--log-format needs json or text, not {value!r}")
+        self["log-format"] = value
+
+    def opt_tls_cert(self, path: str) -> None:
+        """
+        Serve HTTPS with this certificate (PEM; the intermediate certificates
+        may follow it, as in certbot's fullchain.pem) and --tls-key's key:
+        --port and the default listener are then HTTPS, as is each ssl:
+        endpoint that names no key of its own. SIGHUP reads both files again.
+        """
+        self["tls-cert"] = path
+
+    def opt_tls_key(self, path: str) -> None:
+        """
+        The private key of --tls-cert (PEM, without a passphrase).
+        """
+        self["tls-key"] = path
+
+    def _serveTLS(self) -> None:
+        """
+        With C{--tls-cert} and C{--tls-key}: check that they can serve, and
+        make C{--port}, the default listener and each C{ssl:} endpoint that
+        names no key of its own serve them.
+
+        @raise Problem: if they cannot serve.
+        """
+        cert, key = self.get("tls-cert"), self.get("tls-key")
+        if cert is None and key is None:
+            return
+        if cert is None or key is None:
+            raise usage.UsageError("--tls-cert and --tls-key go together")
+        try:
+            loadCertificate(cert, key)
+        except TLSError as e:
+            # Not a usage error: the option is right, the file is not.
+            raise Problem(str(e)) from None
+        listen = self["listen"]
+        for index in self._fromPort:
+            listen[index] = "ssl:" + listen[index].removeprefix("tcp:")
+        self["listen"] = [
+            withCertificate(d, cert, key) for d in listen or [DEFAULT_TLS_ENDPOINT]
+        ]
+        self["admin-listen"] = [
+            withCertificate(d, cert, key) for d in self["admin-listen"]
+        ]
 
     def opt_workers(self, value: str) -> None:
         """
@@ -368,6 +444,7 @@ class Options(usage.Options):
         Listen on the default endpoint when none was given, and check the
         number of workers and the time zone.
         """
+        self._serveTLS()
         if not self["listen"]:
             self["listen"] = [DEFAULT_ENDPOINT]
         most = MAX_WORKERS_PER_CPU * availableCPUs()

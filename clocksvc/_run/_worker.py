@@ -134,12 +134,16 @@ class Worker:
         self._requested: Callable[[], None] | None = None
 
     def endpoints(
-        self, listen: Sequence[str], admin: Sequence[str]
+        self,
+        listen: Sequence[str],
+        admin: Sequence[str],
+        reload: Callable[[Callable[[], None]], None] | None = None,
     ) -> tuple[
         list[tuple[str, IStreamServerEndpoint]],
         list[tuple[str, IStreamServerEndpoint]],
     ]:
         """
+        @param reload: given each C{ssl:} endpoint's certificate reload.
         @return: the public and the admin endpoints to serve, each on its
             inherited socket.
         @raise Problem: if the descriptors do not match the descriptions.
@@ -155,7 +159,9 @@ class Worker:
             # and a worker cannot parse their description: its environment
             # names no socket.
             wrapped = None if description.startswith("systemd:") else description
-            found.append((description, InheritedEndpoint(self._reactor, fd, wrapped)))
+            found.append(
+                (description, InheritedEndpoint(self._reactor, fd, wrapped, reload))
+            )
         publicCount = sum(fd is not None for fd in self._fds[: len(listen)])
         return found[:publicCount], found[publicCount:]
 
