@@ -36,14 +36,13 @@ class RateLimit:
 
     @ivar rate: requests a second, on average, over a long time.
     @ivar burst: requests at once, after a quiet while.
-    @ivar addresses: how many addresses the table keeps.
+    @ivar addresses: how many addresses the table keeps. At ~250 bytes an
+        address (its string, the bucket and the table's entry; measured in
+        tests.test_ntpratelimit), 16,384 addresses take about 4 MiB.
     """
 
     rate: float = 1.0
     burst: float = 16.0
-    #: At ~250 bytes an address (its string, the bucket and the table's
-    #: entry; measured in tests.test_ntpratelimit), 16,384 addresses take
-    #: about 4 MiB.
     addresses: int = 16_384
 
     def __post_init__(self) -> None:
