@@ -2,7 +2,7 @@
 """
 C{/api/leap-seconds}: the leap-second list the server knows (from the
 C{tzdata} package or the system's zone files, whichever expires last),
-TAI−UTC now, the leap second scheduled if one is, when the list expires and
+TAI minus UTC now, the leap second scheduled if one is, when the list expires and
 where it came from; in JSON, or in text at C{/api/leap-seconds.txt} or for
 a client that asks for it in C{Accept}.
 """
