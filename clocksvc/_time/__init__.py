@@ -7,7 +7,7 @@ the page's and time.akamai.com's formats.
 It imports nothing of Twisted, and nothing of the layers above it.
 """
 
-from ._convert import LocalInstants, localInstants
+from ._convert import DISAMBIGUATIONS, LocalInstants, chosenInstant, localInstants
 from ._document import (
     FIELDS,
     TimeDocument,
@@ -33,6 +33,14 @@ from ._instants import (
     parseInstant,
 )
 from ._periods import Period, periodAround, stateAt
+from ._timeapi import (
+    DAY_NAMES,
+    conversionResult,
+    currentTime,
+    currentTimeJSONAt,
+    netDateTime,
+    timeZoneData,
+)
 from ._transitions import LONGEST_RANGE, STATE_FIELDS, Transition, transitionsBetween
 from ._tzdata import (
     TZDATA_CHOICES,
@@ -46,6 +54,8 @@ from ._tzdata import (
 from ._zones import ZoneCatalogue, defaultCatalogue, localZoneName, serverZoneName
 
 __all__ = [
+    "DAY_NAMES",
+    "DISAMBIGUATIONS",
     "FIELDS",
     "INSTANT",
     "LOCAL_TIME",
@@ -62,8 +72,12 @@ __all__ = [
     "ZoneDatabase",
     "akamaiTime",
     "chooseZoneDatabase",
+    "chosenInstant",
     "clockPageBody",
+    "conversionResult",
     "ctimeIn",
+    "currentTime",
+    "currentTimeJSONAt",
     "defaultCatalogue",
     "documentJSON",
     "documentJSONAt",
@@ -73,12 +87,14 @@ __all__ = [
     "localInstants",
     "localTime",
     "localZoneName",
+    "netDateTime",
     "notAbove",
     "parseInstant",
     "periodAround",
     "serverZoneName",
     "stateAt",
     "timeDocument",
+    "timeZoneData",
     "transitionsBetween",
     "tzifBytes",
     "useZoneDatabase",
