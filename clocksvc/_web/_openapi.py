@@ -21,8 +21,10 @@ from .._time import FIELDS, INSTANT, LOCAL_TIME, STATE_FIELDS, ZONE_NAME, ZONE_S
 from .._version import __version__
 from ._api import MILLISECONDS
 from ._conversions import SIDE_FIELDS
+from ._coordinates import coordinatesOpenAPI
 from ._resource import JSON_TYPE, MethodResource
 from ._signedtime import roughtimeOpenAPI
+from ._timeapi import timeAPIOpenAPI
 
 __all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
 
@@ -943,6 +945,18 @@ def openAPIDocument() -> dict[str, Any]:
             },
         },
     }
+    # The zone at a point; timeapi.io's API; and time.now's, which is
+    # worldtimeapi's below /developer/api.
+    paths = document["paths"]
+    paths["/api/coordinates"] = coordinatesOpenAPI()
+    timeAPIPaths, timeAPISchemas = timeAPIOpenAPI()
+    paths.update(timeAPIPaths)
+    document["components"]["schemas"].update(timeAPISchemas)
+    paths["/developer/api/timezone"] = _operation("Every zone name", {"200": zoneList})
+    for parts in (["area"], ["area", "location"], ["area", "location", "region"]):
+        template = "/developer/api/timezone/" + "/".join(f"{{{p}}}" for p in parts)
+        paths[template] = _zonePath(parts, False)
+    paths["/developer/api/ip"] = _ipPath(False, False)
     # The Roughtime server's list, and its delegation in /healthz.
     roughtimePath, roughtimeSchemas = roughtimeOpenAPI()
     document["paths"]["/roughtime.json"] = roughtimePath

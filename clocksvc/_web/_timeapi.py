@@ -1,0 +1,977 @@
+# -*- test-case-name: tests.test_timeapi -*-
+"""
+timeapi.io's API, for the clients that moved to it from worldtimeapi.org:
+the current time by zone, by IP address and by coordinates
+(C{/api/Time/current/...}), a zone's offsets and daylight saving
+(C{/api/TimeZone/...}), the list of zones, and the conversion of a local
+time from one zone to another (C{POST /api/Conversion/ConvertTimeZone}),
+in its shapes (L{clocksvc._time._timeapi}).
+
+Its routes, as timeapi.io's (ASP.NET's), match in any letter case:
+C{/api/time/current/zone} is C{/api/Time/current/zone}. Which path names
+which endpoint is decided once, by L{timeAPIEndpoint}, for the resource
+tree (L{TimeAPIDirectory}), the answers (L{TimeAPI}) and C{/metrics}
+(L{timeAPILabel}). C{/api/TimeZone/...} and worldtimeapi's
+C{/api/timezone/AREA} are the same in lower case; they are told apart by
+the segment after it: C{zone}, C{AvailableTimeZones}, C{coordinate} and
+C{ip}, alone, name timeapi.io's endpoints, and no zone or area has any of
+these names (C{tests.test_timeapi} checks the zone database).
+
+Each request is decided by one pure function, L{TimeAPI.answer}, of its
+method, path, query, body, client and the time: the resources
+(L{TimeAPIResource}) only carry a Twisted request to it and its L{Reply}
+back.
+
+Errors are answered as timeapi.io answers them, where its Swagger document
+says how: a zone it does not know is C{400} with the JSON string
+C{"Invalid Timezone"}; the other endpoints' errors are ASP.NET's problem
+details (RFC 9457), which name the parameter, as clocksvc's errors do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, NamedTuple
+from zoneinfo import ZoneInfo
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.web import http
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource, Resource
+
+from .._time import (
+    LOCAL_TIME,
+    ZONE_NAME,
+    ZoneCatalogue,
+    chosenInstant,
+    conversionResult,
+    currentTimeJSONAt,
+    isZoneName,
+    localInstants,
+    localTime,
+    netDateTime,
+    timeZoneData,
+)
+from ._api import APIDirectory, QueryError, argValue, badParameter
+from ._clockhealth import ClockHealth
+from ._conversions import PUBLIC_FIELDS, ambiguity
+from ._coordinates import (
+    LATITUDE,
+    LONGITUDE,
+    CoordinatesUnavailable,
+    ZoneFinder,
+    coordinateParameter,
+    defaultFinder,
+    parseCoordinate,
+)
+from ._geoip import NO_DATABASE, GeoIP, parseAddress
+from ._reply import (
+    Asked,
+    Fields,
+    Reply,
+    applyReply,
+    askedOf,
+    clockStatusOf,
+    jsonBody,
+    queryArgs,
+    timeFields,
+)
+from ._resource import JSON_TYPE, TIME_FIELDS, allowField, answerOptions
+
+__all__ = [
+    "ENDPOINTS",
+    "INVALID_TIMEZONE",
+    "LOCAL_DATE_TIME",
+    "PROBLEM_TYPE",
+    "Endpoint",
+    "TimeAPI",
+    "TimeAPIDirectory",
+    "TimeAPIResource",
+    "timeAPIEndpoint",
+    "timeAPILabel",
+    "timeAPIOpenAPI",
+]
+
+#: The answer of timeapi.io to a zone it does not know, or to none: a JSON
+#: string, with 400.
+INVALID_TIMEZONE = "Invalid Timezone"
+
+#: The media type of problem details (RFC 9457), as ASP.NET answers them.
+PROBLEM_TYPE = b"application/problem+json; charset=utf-8"
+
+_READS = (b"GET", b"HEAD")
+_POSTS = (b"POST",)
+
+
+class Endpoint(NamedTuple):
+    """
+    One of timeapi.io's endpoints.
+
+    @ivar path: its path as timeapi.io's Swagger document spells it: its
+        path in C{/openapi.json}, and its label in C{/metrics}.
+    @ivar methods: the methods it answers (and C{OPTIONS}).
+    @ivar name: which of L{TimeAPI}'s decisions answers it.
+    """
+
+    path: str
+    methods: tuple[bytes, ...]
+    name: str
+
+    @property
+    def segment(self) -> bytes:
+        """
+        The first segment of its path below C{/api}, as spelt there: where
+        its resource is mounted.
+        """
+        return self.path.split("/")[2].encode()
+
+
+#: timeapi.io's endpoints, in its Swagger document's order.
+ENDPOINTS = (
+    Endpoint("/api/Time/current/zone", _READS, "currentZone"),
+    Endpoint("/api/Time/current/coordinate", _READS, "currentCoordinate"),
+    Endpoint("/api/Time/current/ip", _READS, "currentIP"),
+    Endpoint("/api/TimeZone/AvailableTimeZones", _READS, "availableTimeZones"),
+    Endpoint("/api/TimeZone/zone", _READS, "zoneData"),
+    Endpoint("/api/TimeZone/coordinate", _READS, "coordinateData"),
+    Endpoint("/api/TimeZone/ip", _READS, "ipData"),
+    Endpoint("/api/Conversion/ConvertTimeZone", _POSTS, "convert"),
+)
+
+#: The endpoints by their segments below C{/api}, in lower case.
+_BY_SEGMENTS: dict[tuple[bytes, ...], Endpoint] = {
+    tuple(endpoint.path.lower().encode().split(b"/")[2:]): endpoint
+    for endpoint in ENDPOINTS
+}
+_DEEPEST = max(len(segments) for segments in _BY_SEGMENTS)
+
+
+def timeAPIEndpoint(segments: Sequence[bytes]) -> Endpoint | None:
+    """
+    Match a path below C{/api} to timeapi.io's endpoints, in any letter
+    case and with or without a slash at its end, as timeapi.io does.
+
+    @param segments: the path's segments below C{/api}, such as
+        C{(b"time", b"current", b"zone")}.
+    @return: the endpoint it names, or L{None}.
+    """
+    if segments and not segments[-1]:
+        segments = segments[:-1]
+    if not 0 < len(segments) <= _DEEPEST:
+        return None
+    return _BY_SEGMENTS.get(tuple(segment.lower() for segment in segments))
+
+
+def timeAPILabel(path: bytes) -> str | None:
+    """
+    @param path: a request's path, without its first slash and its query,
+        as sent.
+    @return: its label in C{/metrics}, if it names one of timeapi.io's
+        endpoints (L{timeAPIEndpoint}).
+    """
+    first, _, below = path.partition(b"/")
+    if first != b"api":
+        return None
+    endpoint = timeAPIEndpoint(below.split(b"/"))
+    return None if endpoint is None else endpoint.path
+
+
+def _problemType(code: int) -> str:
+    """
+    @return: the C{type} of a problem with status C{code}: the section of
+        RFC 9110 that defines it, as ASP.NET gives it.
+    """
+    section = {400: "15.5.1", 404: "15.5.5", 405: "15.5.6", 501: "15.6.2"}[code]
+    return f"https://tools.ietf.org/html/rfc9110#section-{section}"
+
+
+def problem(
+    code: int,
+    title: str,
+    clockStatus: bytes | None,
+    parameter: str | None = None,
+    *before: tuple[bytes, bytes],
+) -> Reply:
+    """
+    @param code: the status code.
+    @param title: what went wrong.
+    @param clockStatus: the C{Clock-Status} field, if the answer has one.
+    @param parameter: the parameter (or the body's field) at fault, if one
+        is.
+    @param before: fields before the C{Content-Type}, as C{Allow}.
+    @return: an error as ASP.NET's problem details (RFC 9457), with
+        clocksvc's C{error} (and C{parameter}) fields too; a bad parameter
+        as ASP.NET's validation problem, its message under C{errors}.
+    """
+    details: dict[str, object] = {
+        "type": _problemType(code),
+        "title": title,
+        "status": code,
+    }
+    if parameter is not None:
+        details["title"] = "One or more validation errors occurred."
+        details["errors"] = {parameter: [title]}
+    details["error"] = title
+    if parameter is not None:
+        details["parameter"] = parameter
+    fields = timeFields(clockStatus, PROBLEM_TYPE)
+    return Reply(code, (*fields[:-1], *before, fields[-1]), jsonBody(details))
+
+
+def _queryProblem(error: QueryError, clockStatus: bytes) -> Reply:
+    return problem(error.code, error.message, clockStatus, error.detail["parameter"])
+
+
+#: The fields of an answer that depends on its request alone, not on the
+#: time or the client: as C{/api/convert}'s, which any cache may keep.
+_PUBLIC_JSON_FIELDS: Fields = (
+    *PUBLIC_FIELDS,
+    *TIME_FIELDS[1:],
+    (b"Content-Type", JSON_TYPE),
+)
+
+#: What the conversion's C{dateTime} may be: as timeapi.io documents it,
+#: C{yyyy-MM-dd HH:mm:ss[.ffffff]}, or with a C{T} between the date and the
+#: time: the local times of C{/api/convert} (L{LOCAL_TIME}), with a space
+#: allowed for the C{T}.
+LOCAL_DATE_TIME = LOCAL_TIME.replace("[Tt]", "[Tt ]", 1)
+_LOCAL_TIME_FORMAT = (
+    "yyyy-MM-dd HH:mm:ss, with up to 9 digits of seconds, in the years 1000 to 9998"
+)
+
+
+def _localDateTime(text: str) -> datetime | None:
+    """
+    @return: the local date-time C{text} names (L{LOCAL_DATE_TIME}), as
+        L{localTime<clocksvc._time.localTime>} reads it once a space
+        between the date and the time is made the C{T} that ISO 8601 has
+        there; or L{None}.
+    """
+    if text[10:11] == " ":
+        text = text[:10] + "T" + text[11:]
+    return localTime(text)
+
+
+class TimeAPI:
+    """
+    timeapi.io's endpoints' decisions: each request answered from its
+    parts and the time alone (L{answer}).
+    """
+
+    def __init__(
+        self,
+        catalogue: ZoneCatalogue,
+        geoip: GeoIP | None = None,
+        finder: ZoneFinder = defaultFinder,
+    ) -> None:
+        """
+        @param catalogue: the zones, as C{/api/timezone/NAME} has them.
+        @param geoip: the IP geolocation database (C{--geoip-db}), if any.
+        @param finder: where coordinates are looked up.
+        """
+        self._catalogue = catalogue
+        self._geoip = geoip
+        self._finder = finder
+        self._zones: tuple[list[str], bytes] = ([], b"")
+        self._decisions: dict[str, Callable[[Asked, float, bytes], Reply]] = {
+            "currentZone": self._currentZone,
+            "currentCoordinate": self._currentCoordinate,
+            "currentIP": self._currentIP,
+            "availableTimeZones": self._availableTimeZones,
+            "zoneData": self._zoneData,
+            "coordinateData": self._coordinateData,
+            "ipData": self._ipData,
+            "convert": self._convert,
+        }
+
+    def answer(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+        """
+        @param asked: the request, its path below C{/api}.
+        @param now: the time now, in seconds since the epoch.
+        @param clockStatus: the C{Clock-Status} field of an answer about now.
+        @return: the answer: the endpoint's (L{timeAPIEndpoint}), or 404 for
+            a path that names none, or 405 for a method it does not answer.
+        """
+        endpoint = timeAPIEndpoint(asked.path)
+        if endpoint is None:
+            return problem(http.NOT_FOUND, "not found", None)
+        if asked.method not in endpoint.methods:
+            allow = (b"Allow", allowField(endpoint.methods, True))
+            return problem(
+                http.NOT_ALLOWED, "method not allowed", clockStatus, None, allow
+            )
+        return self._decisions[endpoint.name](asked, now, clockStatus)
+
+    # The decisions shared by the endpoints: the zone each names.
+
+    def _namedZone(self, name: str | None) -> ZoneInfo | None:
+        """
+        @return: the zone C{name} names, in any letter case, as
+            C{/api/timezone/NAME} finds it; L{None} for no name, a malformed
+            one or an unknown one, which timeapi.io answers alike.
+        """
+        if name is None or not isZoneName(name):
+            return None
+        return self._catalogue.zone(name)
+
+    def _queryZone(self, asked: Asked) -> ZoneInfo | None:
+        try:
+            return self._namedZone(argValue(queryArgs(asked.query), "timeZone"))
+        except QueryError:
+            return None
+
+    def _coordinateZone(self, asked: Asked, clockStatus: bytes) -> ZoneInfo | Reply:
+        """
+        @return: the zone at C{?latitude=&longitude=}; or the error.
+        """
+        args = queryArgs(asked.query)
+        try:
+            latitude = parseCoordinate(argValue(args, "latitude"), "latitude", LATITUDE)
+            longitude = parseCoordinate(
+                argValue(args, "longitude"), "longitude", LONGITUDE
+            )
+        except QueryError as e:
+            return _queryProblem(e, clockStatus)
+        try:
+            return self._finder.zoneAt(latitude, longitude)
+        except CoordinatesUnavailable as e:
+            return problem(http.NOT_IMPLEMENTED, str(e), clockStatus)
+
+    def _addressZone(self, asked: Asked, clockStatus: bytes) -> ZoneInfo | Reply:
+        """
+        @return: the zone of C{?ipAddress=}, as C{/api/ip/ADDRESS} finds it;
+            or the error: 501 without a database (whatever the request, as
+            C{/api/ip}), 400 for no address or a malformed one, 404 for one
+            without a zone.
+        """
+        if self._geoip is None:
+            return problem(http.NOT_IMPLEMENTED, NO_DATABASE, clockStatus)
+        try:
+            text = argValue(queryArgs(asked.query), "ipAddress")
+            if text is None:
+                raise badParameter("ipAddress", "required")
+            try:
+                address = parseAddress(text)
+            except ValueError:
+                raise badParameter("ipAddress", "an IPv4 or IPv6 address") from None
+        except QueryError as e:
+            return _queryProblem(e, clockStatus)
+        zone = self._geoip.zoneOf(address)
+        if zone is None:
+            return problem(http.NOT_FOUND, "unknown location", clockStatus)
+        return zone
+
+    # The current time, in CurrentTime's shape.
+
+    def _current(self, zone: ZoneInfo | Reply, now: float, clockStatus: bytes) -> Reply:
+        if isinstance(zone, Reply):
+            return zone
+        return Reply(http.OK, timeFields(clockStatus), currentTimeJSONAt(now, zone))
+
+    def _currentZone(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+        zone = self._queryZone(asked)
+        if zone is None:
+            return _invalidTimezone(clockStatus)
+        return self._current(zone, now, clockStatus)
+
+    def _currentCoordinate(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+        return self._current(self._coordinateZone(asked, clockStatus), now, clockStatus)
+
+    def _currentIP(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+        return self._current(self._addressZone(asked, clockStatus), now, clockStatus)
+
+    # A zone's data, in TimeZoneData's shape.
+
+    def _data(self, zone: ZoneInfo | Reply, now: float, clockStatus: bytes) -> Reply:
+        if isinstance(zone, Reply):
+            return zone
+        body = jsonBody(timeZoneData(now, zone))
+        return Reply(http.OK, timeFields(clockStatus), body)
+
+    def _zoneData(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+        zone = self._queryZone(asked)
+        if zone is None:
+            return _invalidTimezone(clockStatus)
+        return self._data(zone, now, clockStatus)
+
+    def _coordinateData(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+        return self._data(self._coordinateZone(asked, clockStatus), now, clockStatus)
+
+    def _ipData(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+        return self._data(self._addressZone(asked, clockStatus), now, clockStatus)
+
+    def _availableTimeZones(
+        self, asked: Asked, now: float, clockStatus: bytes
+    ) -> Reply:
+        """
+        Every zone name, as C{/api/timezone} lists them; the body is kept
+        while the list stays the same.
+        """
+        names = self._catalogue.names()
+        kept, body = self._zones
+        if names != kept:
+            body = jsonBody(names)
+            self._zones = (names, body)
+        return Reply(http.OK, timeFields(clockStatus), body)
+
+    # The conversion.
+
+    def _convert(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+        """
+        C{POST /api/Conversion/ConvertTimeZone}: C{dateTime}, a local time in
+        C{fromTimeZone}, in C{toTimeZone}. A local time in a gap or an
+        overlap is resolved by C{dstAmbiguity} as C{/api/convert} resolves
+        it by C{disambiguate}: C{earlier} or C{later}; without it (or
+        empty), refused with 422, naming the problem.
+        """
+        fields = _requestFields(asked.body)
+        if isinstance(fields, QueryError):
+            return _queryProblem(fields, clockStatus)
+        source = self._namedZone(fields["fromtimezone"])
+        target = self._namedZone(fields["totimezone"])
+        if source is None or target is None:
+            return _invalidTimezone(clockStatus)
+        text = str(fields["datetime"])
+        local = _localDateTime(text)
+        if local is None:
+            error = _badField("dateTime", _LOCAL_TIME_FORMAT)
+            return _queryProblem(error, clockStatus)
+        found = localInstants(source, local)
+        micros = chosenInstant(found, fields["dstambiguity"] or "reject")
+        if micros is None:
+            body = ambiguity(
+                source,
+                text,
+                found.kind,
+                found.earlier,
+                found.later,
+                "dateTime",
+                "dstAmbiguity",
+            )
+            # Twisted has no reason phrase for 422: RFC 9110's.
+            return Reply(
+                422, _PUBLIC_JSON_FIELDS, jsonBody(body), b"Unprocessable Content"
+            )
+        return Reply(
+            http.OK,
+            _PUBLIC_JSON_FIELDS,
+            jsonBody(
+                {
+                    "fromTimezone": source.key,
+                    "fromDateTime": netDateTime(local),
+                    "toTimeZone": target.key,
+                    "conversionResult": conversionResult(micros, target),
+                }
+            ),
+        )
+
+
+def _invalidTimezone(clockStatus: bytes) -> Reply:
+    return Reply(http.BAD_REQUEST, timeFields(clockStatus), jsonBody(INVALID_TIMEZONE))
+
+
+#: The fields a conversion request must have; ASP.NET reads JSON's names
+#: in any letter case, and so are they here.
+_REQUIRED = ("fromTimeZone", "dateTime", "toTimeZone")
+#: What C{dstAmbiguity} may be: one of L{DISAMBIGUATIONS<clocksvc._time.
+#: DISAMBIGUATIONS>} but C{reject}, which is what it means when it is empty
+#: or null (or absent), as timeapi.io's sample requests send it.
+_AMBIGUITIES = (None, "", "earlier", "later")
+
+
+def _badField(name: str, reason: str) -> QueryError:
+    """
+    @return: the 400 error for a malformed field C{name} of a request's
+        body, or for the body itself (C{$}, as ASP.NET names it).
+    """
+    what = "body" if name == "$" else f"field {name}"
+    return QueryError(http.BAD_REQUEST, f"invalid {what}: {reason}", parameter=name)
+
+
+def _requestFields(body: bytes) -> dict[str, str | None] | QueryError:
+    """
+    @param body: a conversion request's body.
+    @return: its fields, by their names in lower case: C{fromtimezone},
+        C{datetime} and C{totimezone}, each a string; and C{dstambiguity},
+        C{earlier}, C{later}, or L{None} if absent, null or empty. Or, if
+        the body is not such a JSON object, the error, naming the field at
+        fault (C{$} for the body).
+    """
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError):
+        return _badField("$", "a JSON object")
+    if not isinstance(request, dict):
+        return _badField("$", "a JSON object")
+    given = {name.lower(): value for name, value in request.items()}
+    fields: dict[str, str | None] = {}
+    for name in _REQUIRED:
+        value = given.get(name.lower())
+        if not isinstance(value, str):
+            return _badField(name, "required, a string")
+        fields[name.lower()] = value
+    how = given.get("dstambiguity")
+    if how not in _AMBIGUITIES:
+        return _badField("dstAmbiguity", "earlier, later, empty or null")
+    fields["dstambiguity"] = how or None
+    return fields
+
+
+class TimeAPIResource(Resource):
+    """
+    timeapi.io's endpoints below one segment of C{/api} (C{Time},
+    C{TimeZone}, C{Conversion}): carries each request to L{TimeAPI.answer}
+    and its answer back; and answers C{OPTIONS}, and CORS preflights, with
+    the methods of the endpoint the path names.
+    """
+
+    isLeaf = True
+
+    def __init__(
+        self,
+        api: TimeAPI,
+        clock: IReactorTime,
+        *,
+        health: ClockHealth | None = None,
+    ) -> None:
+        """
+        @param api: the decisions.
+        @param clock: where the time comes from.
+        @param health: the server clock's state, for C{Clock-Status}.
+        """
+        super().__init__()
+        self._api = api
+        self._clock = clock
+        self._health = health
+
+    def render(self, request: IRequest) -> bytes | int:
+        # The segment below /api that led here, as the client spelt it, and
+        # the rest of the path.
+        path = (request.prepath[-1], *(request.postpath or ()))
+        if request.method == b"OPTIONS":
+            endpoint = timeAPIEndpoint(path)
+            methods = _READS if endpoint is None else endpoint.methods
+            return answerOptions(request, methods)
+        reply = self._api.answer(
+            askedOf(request, path),
+            self._clock.seconds(),
+            clockStatusOf(self._health),
+        )
+        return applyReply(request, reply)
+
+
+class TimeAPIDirectory(APIDirectory):
+    """
+    C{/api}: its children by name, as L{APIDirectory}; and timeapi.io's
+    paths in any letter case, to the resource mounted at their first
+    segment as timeapi.io spells it (L{Endpoint.segment}), so that
+    C{/api/time/current/zone} reaches C{Time}'s, and
+    C{/api/timezone/AvailableTimeZones} C{TimeZone}'s rather than the zones
+    of worldtimeapi's C{/api/timezone}.
+    """
+
+    def getChildWithDefault(self, path: bytes, request: IRequest) -> IResource:
+        endpoint = timeAPIEndpoint((path, *(request.postpath or ())))
+        if endpoint is not None:
+            child: IResource | None = self.children.get(endpoint.segment)
+            if child is not None:
+                return child
+        found: IResource = super().getChildWithDefault(path, request)
+        return found
+
+
+def timeAPIPaths(segment: bytes) -> tuple[str, ...]:
+    """
+    @return: the paths of timeapi.io's endpoints below C{/api/SEGMENT}, in
+        C{/openapi.json}.
+    """
+    return tuple(endpoint.path for endpoint in ENDPOINTS if endpoint.segment == segment)
+
+
+def timeAPIOpenAPI() -> tuple[dict[str, Any], dict[str, Any]]:
+    """
+    @return: the path items of timeapi.io's endpoints in C{/openapi.json},
+        and the schemas they use.
+    """
+    return _TimeAPIDescription().build()
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+class _TimeAPIDescription:
+    """
+    timeapi.io's endpoints in OpenAPI, as its Swagger document describes
+    them, with the errors clocksvc answers.
+    """
+
+    _problem: ClassVar[dict[str, Any]] = {
+        "application/problem+json": {"schema": _ref("TimeApiProblem")}
+    }
+
+    def _error(self, description: str) -> dict[str, Any]:
+        return {"description": description, "content": self._problem}
+
+    def _invalidTimezone(self) -> dict[str, Any]:
+        return {
+            "description": "No zone has that name, or none was given",
+            "content": {"application/json": {"schema": {"const": INVALID_TIMEZONE}}},
+        }
+
+    def _read(
+        self,
+        summary: str,
+        schema: str,
+        parameters: list[dict[str, Any]],
+        errors: Mapping[str, dict[str, Any]],
+    ) -> dict[str, Any]:
+        summary += ", as timeapi.io answers it"
+        get: dict[str, Any] = {
+            "summary": summary,
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": "The answer",
+                    "headers": {
+                        "Clock-Status": {"$ref": "#/components/headers/Clock-Status"}
+                    },
+                    "content": {"application/json": {"schema": _ref(schema)}},
+                },
+                **errors,
+            },
+        }
+        return {
+            "get": get,
+            "head": dict(get, summary=summary + " (headers only)"),
+        }
+
+    def _zone(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "timeZone",
+                "in": "query",
+                "required": True,
+                "description": "An IANA time zone name, in any letter case",
+                "schema": {
+                    "type": "string",
+                    "pattern": f"^{ZONE_NAME}$",
+                    "example": "Europe/Amsterdam",
+                },
+            }
+        ]
+
+    def _coordinates(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        parameters = [
+            coordinateParameter("latitude", LATITUDE, 38.9),
+            coordinateParameter("longitude", LONGITUDE, -77.03),
+        ]
+        errors = {
+            "400": self._error("A coordinate missing, malformed or out of bounds"),
+            "501": self._error("The server has no zone boundaries"),
+        }
+        return parameters, errors
+
+    def _address(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        parameters = [
+            {
+                "name": "ipAddress",
+                "in": "query",
+                "required": True,
+                "description": "An IPv4 or IPv6 address",
+                "schema": {
+                    "type": "string",
+                    "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+                    "example": "81.2.69.142",
+                },
+            }
+        ]
+        errors = {
+            "400": self._error("No address, or a malformed one"),
+            "404": self._error(
+                "The IP geolocation database (--geoip-db) has no zone for the "
+                "address, or it is not public: unknown location"
+            ),
+            "501": self._error(
+                "The server has no IP geolocation database (no --geoip-db)"
+            ),
+        }
+        return parameters, errors
+
+    def build(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        coordinates, coordinateErrors = self._coordinates()
+        address, addressErrors = self._address()
+        invalid = {"400": self._invalidTimezone()}
+        paths = {
+            "/api/Time/current/zone": self._read(
+                "The current time in a zone",
+                "TimeApiCurrentTime",
+                self._zone(),
+                invalid,
+            ),
+            "/api/Time/current/coordinate": self._read(
+                "The current time at a point, in its zone",
+                "TimeApiCurrentTime",
+                coordinates,
+                coordinateErrors,
+            ),
+            "/api/Time/current/ip": self._read(
+                "The current time in the zone of an IP address",
+                "TimeApiCurrentTime",
+                address,
+                addressErrors,
+            ),
+            "/api/TimeZone/AvailableTimeZones": self._read(
+                "Every zone name", "ZoneList", [], {}
+            ),
+            "/api/TimeZone/zone": self._read(
+                "A zone's offsets and daylight saving",
+                "TimeApiTimeZoneData",
+                self._zone(),
+                invalid,
+            ),
+            "/api/TimeZone/coordinate": self._read(
+                "The offsets and daylight saving of the zone at a point",
+                "TimeApiTimeZoneData",
+                coordinates,
+                coordinateErrors,
+            ),
+            "/api/TimeZone/ip": self._read(
+                "The offsets and daylight saving of the zone of an IP address",
+                "TimeApiTimeZoneData",
+                address,
+                addressErrors,
+            ),
+            "/api/Conversion/ConvertTimeZone": {"post": self._conversion()},
+        }
+        return paths, self._schemas()
+
+    def _conversion(self) -> dict[str, Any]:
+        return {
+            "summary": "A local time in one zone, in another, as timeapi.io "
+            "converts it; a local time that a transition skips or repeats "
+            "is resolved by dstAmbiguity (earlier or later), or refused "
+            "without it (422), as /api/convert does",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": _ref("TimeApiConvertRequest")}
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "The conversion",
+                    "content": {
+                        "application/json": {"schema": _ref("TimeApiConversion")}
+                    },
+                },
+                "400": {
+                    "description": "A zone that no zone has the name of, or a "
+                    "body that is not such a request (the field named)",
+                    "content": {
+                        "application/json": {"schema": {"const": INVALID_TIMEZONE}},
+                        **self._problem,
+                    },
+                },
+                "422": {
+                    "description": "Without dstAmbiguity, a local time that "
+                    "does not exist (gap) or exists twice (overlap)",
+                    "content": {
+                        "application/json": {"schema": _ref("TimeApiAmbiguity")}
+                    },
+                },
+            },
+        }
+
+    def _schemas(self) -> dict[str, Any]:
+        integer = {"type": "integer"}
+        dateTime = {
+            "type": "string",
+            "description": "Local, without an offset; the fraction of the "
+            "second without its trailing zeros, and none for a whole second",
+            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+            r"(\.[0-9]*[1-9])?$",
+            "example": "2021-03-14T17:45:00.25",
+        }
+        fields = {
+            "year": integer,
+            "month": {"type": "integer", "minimum": 1, "maximum": 12},
+            "day": {"type": "integer", "minimum": 1, "maximum": 31},
+            "hour": {"type": "integer", "minimum": 0, "maximum": 23},
+            "minute": {"type": "integer", "minimum": 0, "maximum": 59},
+            "seconds": {"type": "integer", "minimum": 0, "maximum": 59},
+            "milliSeconds": {"type": "integer", "minimum": 0, "maximum": 999},
+            "dateTime": dateTime,
+            "date": {
+                "type": "string",
+                "description": "MM/dd/yyyy",
+                "pattern": "^[0-9]{2}/[0-9]{2}/[0-9]{4}$",
+                "example": "03/14/2021",
+            },
+            "time": {
+                "type": "string",
+                "description": "HH:mm",
+                "pattern": "^[0-9]{2}:[0-9]{2}$",
+                "example": "17:45",
+            },
+            "timeZone": {"type": "string", "example": "Europe/Amsterdam"},
+        }
+        days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+        current = {
+            **fields,
+            "dayOfWeek": {"enum": [*days, "Saturday", "Sunday"]},
+            "dstActive": {"type": "boolean"},
+        }
+        result = {**fields, "dstActive": {"type": "boolean"}}
+        offset = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["seconds", "milliseconds", "ticks", "nanoseconds"],
+            "properties": {
+                name: integer
+                for name in ["seconds", "milliseconds", "ticks", "nanoseconds"]
+            },
+        }
+        number = {"type": "number"}
+        durationParts = [
+            "days",
+            "nanosecondOfDay",
+            "hours",
+            "minutes",
+            "seconds",
+            "milliseconds",
+            "subsecondTicks",
+            "subsecondNanoseconds",
+            "bclCompatibleTicks",
+        ]
+        totals = [
+            "totalDays",
+            "totalHours",
+            "totalMinutes",
+            "totalSeconds",
+            "totalMilliseconds",
+            "totalTicks",
+            "totalNanoseconds",
+        ]
+        utc = {"type": ["string", "null"], "format": "date-time"}
+        return {
+            "TimeApiCurrentTime": _object(current),
+            "TimeApiConversionResult": _object(result),
+            "TimeApiOffset": offset,
+            "TimeApiDuration": _object(
+                {
+                    **{name: integer for name in durationParts},
+                    **{name: number for name in totals},
+                }
+            ),
+            "TimeApiDstInterval": _object(
+                {
+                    "dstName": {"type": "string"},
+                    "dstOffsetToUtc": _ref("TimeApiOffset"),
+                    "dstOffsetToStandardTime": _ref("TimeApiOffset"),
+                    "dstStart": utc,
+                    "dstEnd": utc,
+                    "dstDuration": {
+                        "oneOf": [_ref("TimeApiDuration"), {"type": "null"}]
+                    },
+                }
+            ),
+            "TimeApiTimeZoneData": _object(
+                {
+                    "timeZone": {"type": "string"},
+                    "currentLocalTime": dateTime,
+                    "currentUtcOffset": _ref("TimeApiOffset"),
+                    "standardUtcOffset": _ref("TimeApiOffset"),
+                    "hasDayLightSaving": {"type": "boolean"},
+                    "isDayLightSavingActive": {"type": "boolean"},
+                    "dstInterval": {
+                        "oneOf": [_ref("TimeApiDstInterval"), {"type": "null"}]
+                    },
+                }
+            ),
+            "TimeApiConvertRequest": {
+                "type": "object",
+                "required": list(_REQUIRED),
+                "properties": {
+                    "fromTimeZone": {
+                        "type": "string",
+                        "pattern": f"^{ZONE_NAME}$",
+                        "example": "Europe/Amsterdam",
+                    },
+                    "dateTime": {
+                        "type": "string",
+                        "description": _LOCAL_TIME_FORMAT,
+                        "pattern": f"^{LOCAL_DATE_TIME}$",
+                        "example": "2021-03-14 17:45:00",
+                    },
+                    "toTimeZone": {
+                        "type": "string",
+                        "pattern": f"^{ZONE_NAME}$",
+                        "example": "America/Los_Angeles",
+                    },
+                    "dstAmbiguity": {
+                        "type": ["string", "null"],
+                        "enum": ["", "earlier", "later", None],
+                    },
+                },
+            },
+            "TimeApiConversion": _object(
+                {
+                    "fromTimezone": {"type": "string"},
+                    "fromDateTime": dateTime,
+                    "toTimeZone": {"type": "string"},
+                    "conversionResult": _ref("TimeApiConversionResult"),
+                }
+            ),
+            "TimeApiAmbiguity": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["error", "parameter", "problem"],
+                "properties": {
+                    "error": {"type": "string"},
+                    "parameter": {"const": "dateTime"},
+                    "problem": {"enum": ["gap", "overlap"]},
+                    "candidates": {
+                        "type": "array",
+                        "minItems": 2,
+                        "maxItems": 2,
+                        "items": _ref("ConversionSide"),
+                    },
+                },
+            },
+            "TimeApiProblem": {
+                "type": "object",
+                "description": "Problem details (RFC 9457), as ASP.NET "
+                "answers them, with clocksvc's error (and parameter) too",
+                "required": ["type", "title", "status", "error"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "errors": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                        },
+                    },
+                    "error": {"type": "string"},
+                    "parameter": {"type": "string"},
+                },
+            },
+        }
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    """
+    @return: the schema of an object with exactly C{properties}, each
+        required.
+    """
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
