@@ -180,6 +180,19 @@ class CurrentTimeTests(SynchronousTestCase):
             local = datetime(2021, 3, 14, 17, 45, 0, micro)
             self.assertEqual(netDateTime(local), text)
 
+    def test_fourDigitYears(self) -> None:
+        """
+        A year before 1000 has four digits, as .NET writes it, in
+        C{dateTime} and C{date}: a conversion of 1000-01-01T00:00 in
+        Amsterdam to Los Angeles lands in 999.
+        """
+        micros = int(datetime(1000, 1, 1, tzinfo=ZoneInfo("UTC")).timestamp()) * 10**6
+        result = conversionResult(micros, ZoneInfo("America/Los_Angeles"))
+        self.assertEqual(
+            (result["year"], result["dateTime"], result["date"], result["time"]),
+            (999, "0999-12-31T16:07:02", "12/31/0999", "16:07"),
+        )
+
     def test_conversionResult(self) -> None:
         """
         A conversion's result is C{CurrentTime} without C{dayOfWeek}, as the

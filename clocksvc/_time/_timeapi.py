@@ -72,7 +72,13 @@ def netDateTime(local: datetime) -> str:
     @return: it as timeapi.io writes a C{DateTime}: C{2021-03-14T17:45:00},
         or C{2021-03-14T17:45:00.25}.
     """
-    return local.strftime("%Y-%m-%dT%H:%M:%S") + _fraction(local.microsecond)
+    # Not strftime, whose %Y has no leading zeros before the year 1000 on
+    # glibc: .NET writes four digits.
+    return (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d}T"
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+        + _fraction(local.microsecond)
+    )
 
 
 def _local(micros: int, zone: ZoneInfo) -> datetime:
@@ -93,8 +99,8 @@ def _dateFields(local: datetime) -> dict[str, object]:
         "seconds": local.second,
         "milliSeconds": local.microsecond // 1000,
         "dateTime": netDateTime(local),
-        "date": local.strftime("%m/%d/%Y"),
-        "time": local.strftime("%H:%M"),
+        "date": f"{local.month:02d}/{local.day:02d}/{local.year:04d}",
+        "time": f"{local.hour:02d}:{local.minute:02d}",
     }
 
 
@@ -237,7 +243,7 @@ def _utcText(seconds: int | None) -> str | None:
     """
     if seconds is None:
         return None
-    return datetime.fromtimestamp(seconds, _UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, _UTC).isoformat()[:19] + "Z"
 
 
 def _isoSeconds(text: object) -> int | None:
