@@ -337,7 +337,7 @@ def fuzz(session: nox.Session) -> None:
             "all",
             "--seed",
             "20261130",
-            # Per operation (72 of them): some 3,600 requests, about a
+            # Per operation (129 of them): some 5,200 requests, about a
             # minute and a half on 2 cores.
             "--max-examples",
             "50",

@@ -140,8 +140,12 @@ def _preflight(item: dict[str, Any]) -> dict[str, Any]:
         preflight (L{answerOptions<clocksvc._web._resource.answerOptions>}),
         with the path's parameters, as its other operations have them.
     """
+    # The preflight is answered whatever a path's segments hold, a zone's
+    # name or an address malformed or not (the resource answers OPTIONS for
+    # any path below it): so its path parameters are any string, not the
+    # pattern a fuzzer would expect it to enforce.
     pathParameters = {
-        parameter["name"]: parameter
+        parameter["name"]: {**parameter, "schema": {"type": "string"}}
         for operation in item.values()
         for parameter in operation.get("parameters", [])
         if parameter["in"] == "path"
