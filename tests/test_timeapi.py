@@ -310,6 +310,21 @@ class TimeZoneDataTests(SynchronousTestCase):
         self.assertIs(data["isDayLightSavingActive"], False)
         self.assertEqual(interval["dstEnd"], "2022-10-30T07:00:00Z")
 
+    def test_endOfTime(self) -> None:
+        """
+        A daylight-saving period that ends past the year 9999, where the
+        zone's transitions are not looked for, has no end and no duration:
+        Sydney's summer of 9999.
+        """
+        seconds = datetime(9999, 12, 29, tzinfo=ZoneInfo("UTC")).timestamp()
+        data = timeZoneData(seconds, ZoneInfo("Australia/Sydney"))
+        interval = data["dstInterval"]
+        assert isinstance(interval, dict)
+        self.assertEqual(
+            (interval["dstStart"], interval["dstEnd"], interval["dstDuration"]),
+            ("9999-10-02T16:00:00Z", None, None),
+        )
+
 
 class RouteTests(SynchronousTestCase):
     """
@@ -843,6 +858,20 @@ class ClientTests(LiveSiteTestCase):
         self.assertEqual(head.code, 200)
         self.assertEqual(head.body, b"")
         self.assertEqual(head.headers["content-length"], str(len(get.body)))
+
+    async def test_options(self) -> None:
+        """
+        C{OPTIONS} answers with the methods of the endpoint the path names,
+        in any letter case; a path that names none is 404.
+        """
+        for path, allow in [
+            ("/api/conversion/converttimezone", "POST, OPTIONS"),
+            ("/api/TIMEZONE/ZONE", "GET, HEAD, OPTIONS"),
+        ]:
+            response = await self.fetch("OPTIONS", path)
+            self.assertEqual((response.code, response.headers["allow"]), (204, allow))
+        nowhere = await self.fetch("OPTIONS", "/api/Time/current/nowhere")
+        self.assertEqual(nowhere.code, 404)
 
     async def test_notFound(self) -> None:
         """

@@ -524,7 +524,8 @@ class TimeAPIResource(Resource):
     timeapi.io's endpoints below one segment of C{/api} (C{Time},
     C{TimeZone}, C{Conversion}): carries each request to L{TimeAPI.answer}
     and its answer back; and answers C{OPTIONS}, and CORS preflights, with
-    the methods of the endpoint the path names.
+    the methods of the endpoint the path names (a path that names none is
+    404, whatever the method).
     """
 
     isLeaf = True
@@ -550,10 +551,9 @@ class TimeAPIResource(Resource):
         # The segment below /api that led here, as the client spelt it, and
         # the rest of the path.
         path = (request.prepath[-1], *(request.postpath or ()))
-        if request.method == b"OPTIONS":
-            endpoint = timeAPIEndpoint(path)
-            methods = _READS if endpoint is None else endpoint.methods
-            return answerOptions(request, methods)
+        endpoint = timeAPIEndpoint(path)
+        if request.method == b"OPTIONS" and endpoint is not None:
+            return answerOptions(request, endpoint.methods)
         reply = self._api.answer(
             askedOf(request, path),
             self._clock.seconds(),
