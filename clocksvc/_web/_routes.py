@@ -201,14 +201,17 @@ def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
     return make
 
 
-def _timeAPI(parts: Parts) -> IResource:
+def _timeAPI(segment: bytes) -> Callable[[Parts], IResource]:
     """
-    @return: the resource of timeapi.io's endpoints below one segment of
-        C{/api}.
+    @param segment: a segment below C{/api}, as timeapi.io spells it.
+    @return: makes the resource of timeapi.io's endpoints below it.
     """
-    return TimeAPIResource(
-        TimeAPI(parts.catalogue, parts.geoip), parts.clock, health=parts.health
-    )
+
+    def make(parts: Parts) -> IResource:
+        api = TimeAPI(parts.catalogue, parts.geoip)
+        return TimeAPIResource(api, parts.clock, segment, health=parts.health)
+
+    return make
 
 
 ROUTES: tuple[Route, ...] = (
@@ -275,7 +278,7 @@ ROUTES: tuple[Route, ...] = (
             b"api/" + segment,
             "/api/" + segment.decode(),
             timeAPIPaths(segment),
-            _timeAPI,
+            _timeAPI(segment),
             labelOf=timeAPILabel,
         )
         for segment in (b"Time", b"TimeZone", b"Conversion")

@@ -534,23 +534,27 @@ class TimeAPIResource(Resource):
         self,
         api: TimeAPI,
         clock: IReactorTime,
+        segment: bytes,
         *,
         health: ClockHealth | None = None,
     ) -> None:
         """
         @param api: the decisions.
         @param clock: where the time comes from.
+        @param segment: the segment below C{/api} it is mounted at, as
+            timeapi.io spells it (L{Endpoint.segment}); the directory above
+            found it in whatever letter case the client wrote it.
         @param health: the server clock's state, for C{Clock-Status}.
         """
         super().__init__()
         self._api = api
         self._clock = clock
+        self._segment = segment
         self._health = health
 
     def render(self, request: IRequest) -> bytes | int:
-        # The segment below /api that led here, as the client spelt it, and
-        # the rest of the path.
-        path = (request.prepath[-1], *(request.postpath or ()))
+        # The path below /api: this resource's segment, and the rest.
+        path = (self._segment, *(request.postpath or ()))
         endpoint = timeAPIEndpoint(path)
         if request.method == b"OPTIONS" and endpoint is not None:
             return answerOptions(request, endpoint.methods)
