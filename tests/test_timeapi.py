@@ -31,6 +31,7 @@ from clocksvc._time import (
     netDateTime,
     timeDocument,
     timeZoneData,
+    timeZoneDataJSONAt,
 )
 from clocksvc._web._geoip import GeoIP
 from clocksvc._web._metrics import SiteMetrics
@@ -248,6 +249,22 @@ class TimeZoneDataTests(SynchronousTestCase):
         )
         self.assertEqual(duration["totalHours"], 237 * 24 + 23)
         self.assertEqual(duration["totalDays"], (237 * 24 + 23) / 24)
+
+    @given(
+        st.integers(min_value=0, max_value=4_102_444_800_000_000),
+        st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Tokyo"]),
+    )
+    def test_jsonAt(self, micros: int, name: str) -> None:
+        """
+        The JSON made from a second's pieces is the data's, whatever the
+        microsecond.
+        """
+        zone = ZoneInfo(name)
+        for seconds in (micros / 1_000_000, micros // 1_000_000):
+            self.assertEqual(
+                timeZoneDataJSONAt(seconds, zone),
+                jsonBody(timeZoneData(seconds, zone)),
+            )
 
     def test_noDaylightSaving(self) -> None:
         """

@@ -40,6 +40,7 @@ from ._timeapi import (
     currentTimeJSONAt,
     netDateTime,
     timeZoneData,
+    timeZoneDataJSONAt,
 )
 from ._transitions import LONGEST_RANGE, STATE_FIELDS, Transition, transitionsBetween
 from ._tzdata import (
@@ -95,6 +96,7 @@ __all__ = [
     "stateAt",
     "timeDocument",
     "timeZoneData",
+    "timeZoneDataJSONAt",
     "transitionsBetween",
     "tzifBytes",
     "useZoneDatabase",

@@ -21,6 +21,7 @@ savings read as the law reads them), are decided there, once.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ __all__ = [
     "currentTimeJSONAt",
     "netDateTime",
     "timeZoneData",
+    "timeZoneDataJSONAt",
 ]
 
 #: .NET's C{DayOfWeek} names, by ISO weekday less one (Monday first).
@@ -139,16 +141,43 @@ def conversionResult(micros: int, zone: ZoneInfo) -> dict[str, object]:
     return {**_dateFields(local), "timeZone": zone.key, "dstActive": document["dst"]}
 
 
-#: A second's C{CurrentTime} in pieces: up to C{milliSeconds}'s value, from
-#: there up to the fraction of C{dateTime}, and after it.
-_Pieces = tuple[bytes, bytes, bytes]
-_pieces: dict[tuple[ZoneInfo, int], _Pieces] = {}
+#: The pieces of a second's documents, by the document's kind, the zone and
+#: the second: the bytes of its JSON around the parts that change within the
+#: second.
+_pieces: dict[tuple[str, ZoneInfo, int], tuple[bytes, ...]] = {}
 #: How many seconds' pieces are kept: a few zones' worth of seconds.
 _PIECES_KEPT = 512
 
 
-def _secondPieces(zone: ZoneInfo, whole: int) -> _Pieces:
-    document = json.dumps(currentTime(whole, zone), separators=(",", ":"))
+def _keptPieces(
+    kind: str,
+    zone: ZoneInfo,
+    whole: int,
+    make: Callable[[ZoneInfo, int], tuple[bytes, ...]],
+) -> tuple[bytes, ...]:
+    """
+    @return: the pieces of a second's document of C{kind}, made by C{make}
+        the first time they are asked for.
+    """
+    key = (kind, zone, whole)
+    pieces = _pieces.get(key)
+    if pieces is None:
+        if len(_pieces) >= _PIECES_KEPT:
+            _pieces.clear()
+        pieces = _pieces[key] = make(zone, whole)
+    return pieces
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _currentPieces(zone: ZoneInfo, whole: int) -> tuple[bytes, ...]:
+    """
+    @return: a second's C{CurrentTime} in pieces: up to C{milliSeconds}'s
+        value, from there up to the fraction of C{dateTime}, and after it.
+    """
+    document = _compact(currentTime(whole, zone))
     # The document of a whole second: milliSeconds is 0, and dateTime has
     # no fraction, so each is found once, at its known place.
     head, _, rest = document.partition('"milliSeconds":0')
@@ -171,13 +200,7 @@ def currentTimeJSONAt(seconds: float, zone: ZoneInfo) -> bytes:
     """
     micros = _micros(seconds)
     whole, fraction = divmod(micros, 1_000_000)
-    key = (zone, whole)
-    pieces = _pieces.get(key)
-    if pieces is None:
-        if len(_pieces) >= _PIECES_KEPT:
-            _pieces.clear()
-        pieces = _pieces[key] = _secondPieces(zone, whole)
-    head, dateTime, tail = pieces
+    head, dateTime, tail = _keptPieces("current", zone, whole, _currentPieces)
     return b"%s%d%s%s%s" % (
         head,
         fraction // 1000,
@@ -185,6 +208,30 @@ def currentTimeJSONAt(seconds: float, zone: ZoneInfo) -> bytes:
         _fraction(fraction).encode(),
         tail,
     )
+
+
+def _dataPieces(zone: ZoneInfo, whole: int) -> tuple[bytes, ...]:
+    """
+    @return: a second's C{TimeZoneData} in pieces: up to the fraction of
+        C{currentLocalTime}, and after it.
+    """
+    document = _compact(timeZoneData(whole, zone))
+    head, _, tail = document.partition('","currentUtcOffset":')
+    return head.encode(), ('","currentUtcOffset":' + tail).encode()
+
+
+def timeZoneDataJSONAt(seconds: float, zone: ZoneInfo) -> bytes:
+    """
+    C{timeZoneData(seconds, zone)} as compact JSON, made from the pieces
+    that stay the same all second long (as L{currentTimeJSONAt}): only the
+    fraction of C{currentLocalTime} changes within a second.
+
+    @return: the document.
+    """
+    micros = _micros(seconds)
+    whole, fraction = divmod(micros, 1_000_000)
+    head, tail = _keptPieces("data", zone, whole, _dataPieces)
+    return head + _fraction(fraction).encode() + tail
 
 
 def _offset(seconds: int) -> dict[str, int]:

@@ -14,6 +14,7 @@ reply as bytes, so the two paths cannot disagree.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from twisted.internet.interfaces import IAddress
@@ -95,12 +96,29 @@ def askedOf(request: IRequest, path: tuple[bytes, ...]) -> Asked:
     )
 
 
-def queryArgs(query: bytes) -> dict[bytes, list[bytes]]:
+#: The queries parsed, by their text: clients send the same few. Bounded:
+#: at most 256 queries of at most 1 KiB are kept.
+_parsed: dict[bytes, dict[bytes, list[bytes]]] = {}
+_KEPT = 256
+_LONGEST_KEPT = 1024
+
+
+def queryArgs(query: bytes) -> Mapping[bytes, Sequence[bytes]]:
     """
     @return: the parameters of C{query}, each with its values in order, read
-        as Twisted reads C{request.args}, with its own parser.
+        as Twisted reads C{request.args}, with its own parser; kept for the
+        next request that sends the same query.
     """
-    return parse_qs(query, 1) if query else {}
+    if not query:
+        return {}
+    found = _parsed.get(query)
+    if found is None:
+        found = parse_qs(query, 1)
+        if len(query) <= _LONGEST_KEPT:
+            if len(_parsed) >= _KEPT:
+                _parsed.clear()
+            _parsed[query] = found
+    return found
 
 
 def applyReply(request: IRequest, reply: Reply) -> bytes:

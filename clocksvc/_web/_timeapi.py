@@ -52,7 +52,7 @@ from .._time import (
     localInstants,
     localTime,
     netDateTime,
-    timeZoneData,
+    timeZoneDataJSONAt,
 )
 from ._api import APIDirectory, QueryError, argValue, badParameter
 from ._clockhealth import ClockHealth
@@ -103,6 +103,10 @@ PROBLEM_TYPE = b"application/problem+json; charset=utf-8"
 
 _READS = (b"GET", b"HEAD")
 _POSTS = (b"POST",)
+
+#: How many names' zones (or their absence) L{TimeAPI} keeps: no client can
+#: grow it past this.
+_ZONES_KEPT = 1024
 
 
 class Endpoint(NamedTuple):
@@ -274,7 +278,8 @@ class TimeAPI:
         self._catalogue = catalogue
         self._geoip = geoip
         self._finder = finder
-        self._zones: tuple[list[str], bytes] = ([], b"")
+        self._zones: dict[str, ZoneInfo | None] = {}
+        self._names: tuple[list[str], bytes] = ([], b"")
         self._decisions: dict[str, Callable[[Asked, float, bytes], Reply]] = {
             "currentZone": self._currentZone,
             "currentCoordinate": self._currentCoordinate,
@@ -310,11 +315,21 @@ class TimeAPI:
         """
         @return: the zone C{name} names, in any letter case, as
             C{/api/timezone/NAME} finds it; L{None} for no name, a malformed
-            one or an unknown one, which timeapi.io answers alike.
+            one or an unknown one, which timeapi.io answers alike. The zones
+            found are kept, a bounded number, as the quick answers keep
+            theirs.
         """
-        if name is None or not isZoneName(name):
+        if name is None:
             return None
-        return self._catalogue.zone(name)
+        try:
+            return self._zones[name]
+        except KeyError:
+            pass
+        zone = self._catalogue.zone(name) if isZoneName(name) else None
+        if len(self._zones) >= _ZONES_KEPT:
+            self._zones.clear()
+        self._zones[name] = zone
+        return zone
 
     def _queryZone(self, asked: Asked) -> ZoneInfo | None:
         try:
@@ -387,7 +402,7 @@ class TimeAPI:
     def _data(self, zone: ZoneInfo | Reply, now: float, clockStatus: bytes) -> Reply:
         if isinstance(zone, Reply):
             return zone
-        body = jsonBody(timeZoneData(now, zone))
+        body = timeZoneDataJSONAt(now, zone)
         return Reply(http.OK, timeFields(clockStatus), body)
 
     def _zoneData(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
@@ -410,10 +425,10 @@ class TimeAPI:
         while the list stays the same.
         """
         names = self._catalogue.names()
-        kept, body = self._zones
+        kept, body = self._names
         if names != kept:
             body = jsonBody(names)
-            self._zones = (names, body)
+            self._names = (names, body)
         return Reply(http.OK, timeFields(clockStatus), body)
 
     # The conversion.
