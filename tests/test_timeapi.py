@@ -33,13 +33,16 @@ from clocksvc._time import (
     timeZoneData,
     timeZoneDataJSONAt,
 )
+from clocksvc._time._timeapi import _PIECES_KEPT, _pieces
 from clocksvc._web._geoip import GeoIP
 from clocksvc._web._metrics import SiteMetrics
-from clocksvc._web._reply import jsonBody
+from clocksvc._web._reply import _KEPT, Asked, _parsed, jsonBody, queryArgs
 from clocksvc._web._routes import metricLabellers, metricLabels
 from clocksvc._web._timeapi import (
+    _ZONES_KEPT,
     ENDPOINTS,
     INVALID_TIMEZONE,
+    TimeAPI,
     timeAPIEndpoint,
     timeAPILabel,
 )
@@ -424,6 +427,52 @@ class RouteTests(SynchronousTestCase):
         ]:
             self.assertEqual(metrics.endpointOf(target), label, target)
         self.assertIsNone(timeAPILabel(b"now/time/current/zone"))
+
+
+class BoundsTests(SynchronousTestCase):
+    """
+    What the answers keep, no client can grow past its bound.
+    """
+
+    def test_zones(self) -> None:
+        """
+        The zone names looked up are kept, found or not, for no more names
+        than the bound; the zones found are the catalogue's.
+        """
+        api = TimeAPI(defaultCatalogue)
+        kept = api._zones
+        for n in range(_ZONES_KEPT + 10):
+            query = b"timeZone=Nowhere/%d" % (n,)
+            answer = api.answer(
+                Asked(b"GET", (b"Time", b"current", b"zone"), query, None, None),
+                APRIL,
+                b"",
+            )
+            self.assertEqual(answer.status, 400)
+            self.assertLessEqual(len(kept), _ZONES_KEPT)
+        self.assertEqual(api._namedZone("europe/berlin"), ZoneInfo("Europe/Berlin"))
+        self.assertIs(kept["europe/berlin"], ZoneInfo("Europe/Berlin"))
+
+    def test_queries(self) -> None:
+        """
+        The queries parsed are kept, for no more than the bound, and none
+        longer than 1 KiB.
+        """
+        for n in range(_KEPT + 10):
+            self.assertEqual(queryArgs(b"a=%d" % (n,)), {b"a": [b"%d" % (n,)]})
+            self.assertLessEqual(len(_parsed), _KEPT)
+        long = b"a=" + b"x" * 1024
+        self.assertEqual(queryArgs(long), {b"a": [b"x" * 1024]})
+        self.assertNotIn(long, _parsed)
+        self.assertEqual(queryArgs(b""), {})
+
+    def test_pieces(self) -> None:
+        """
+        Each second's pieces are kept for no more than the bound's seconds.
+        """
+        for n in range(_PIECES_KEPT + 10):
+            currentTimeJSONAt(APRIL + n, NEW_YORK)
+            self.assertLessEqual(len(_pieces), _PIECES_KEPT)
 
 
 def geoip(testCase: SynchronousTestCase) -> GeoIP:
