@@ -193,31 +193,30 @@ def _problemType(code: int) -> str:
 
 def problem(
     code: int,
-    title: str,
+    message: str,
     clockStatus: bytes | None,
     parameter: str | None = None,
     *before: tuple[bytes, bytes],
 ) -> Reply:
     """
     @param code: the status code.
-    @param title: what went wrong.
+    @param message: what went wrong.
     @param clockStatus: the C{Clock-Status} field, if the answer has one.
     @param parameter: the parameter (or the body's field) at fault, if one
         is.
     @param before: fields before the C{Content-Type}, as C{Allow}.
-    @return: an error as ASP.NET's problem details (RFC 9457), with
-        clocksvc's C{error} (and C{parameter}) fields too; a bad parameter
-        as ASP.NET's validation problem, its message under C{errors}.
+    @return: an error as ASP.NET's problem details (RFC 9457): C{message}
+        as its C{title}; or, for a parameter at fault, as ASP.NET's
+        validation problem, C{message} under C{errors}. Then clocksvc's
+        C{error} (and C{parameter}) fields too.
     """
-    details: dict[str, object] = {
-        "type": _problemType(code),
-        "title": title,
-        "status": code,
-    }
+    details: dict[str, object] = {"type": _problemType(code), "title": message}
     if parameter is not None:
         details["title"] = "One or more validation errors occurred."
-        details["errors"] = {parameter: [title]}
-    details["error"] = title
+    details["status"] = code
+    if parameter is not None:
+        details["errors"] = {parameter: [message]}
+    details["error"] = message
     if parameter is not None:
         details["parameter"] = parameter
     fields = timeFields(clockStatus, PROBLEM_TYPE)
