@@ -852,6 +852,10 @@ class ClientTests(LiveSiteTestCase):
         """
         A conversion request that is not one is 400, naming the field at
         fault: ASP.NET's problem details, as its model validation answers.
+        The Swagger document's C{ConvertRequest}: C{fromTimeZone},
+        C{dateTime}, C{toTimeZone} required, and C{dateTime} "DateTime in
+        format: yyyy-MM-dd HH:mm:ss or in format: yyyy-MM-dd
+        HH:mm:ss.ffffff"; C{dstAmbiguity} "earlier", "later" or C{""}.
         """
         sample = {
             "fromTimeZone": "Europe/Amsterdam",
