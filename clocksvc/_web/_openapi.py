@@ -24,7 +24,7 @@ from ._conversions import SIDE_FIELDS
 from ._coordinates import coordinatesOpenAPI
 from ._resource import JSON_TYPE, MethodResource
 from ._signedtime import roughtimeOpenAPI
-from ._timeapi import timeAPIOpenAPI
+from ._timeapispec import timeAPIOpenAPI
 
 __all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
 
