@@ -7,7 +7,7 @@ the page's and time.akamai.com's formats, and the leap-second list.
 It imports nothing of Twisted, and nothing of the layers above it.
 """
 
-from ._convert import LocalInstants, localInstants
+from ._convert import DISAMBIGUATIONS, LocalInstants, chosenInstant, localInstants
 from ._document import (
     FIELDS,
     TimeDocument,
@@ -40,6 +40,15 @@ from ._leapseconds import (
     parseLeapSeconds,
 )
 from ._periods import Period, periodAround, stateAt
+from ._timeapi import (
+    DAY_NAMES,
+    conversionResult,
+    currentTime,
+    currentTimeJSONAt,
+    netDateTime,
+    timeZoneData,
+    timeZoneDataJSONAt,
+)
 from ._transitions import (
     LONGEST_RANGE,
     STATE_FIELDS,
@@ -59,6 +68,8 @@ from ._tzdata import (
 from ._zones import ZoneCatalogue, defaultCatalogue, localZoneName, serverZoneName
 
 __all__ = [
+    "DAY_NAMES",
+    "DISAMBIGUATIONS",
     "FIELDS",
     "INSTANT",
     "LOCAL_TIME",
@@ -77,8 +88,12 @@ __all__ = [
     "ZoneDatabase",
     "akamaiTime",
     "chooseZoneDatabase",
+    "chosenInstant",
     "clockPageBody",
+    "conversionResult",
     "ctimeIn",
+    "currentTime",
+    "currentTimeJSONAt",
     "defaultCatalogue",
     "documentJSON",
     "documentJSONAt",
@@ -90,6 +105,7 @@ __all__ = [
     "localInstants",
     "localTime",
     "localZoneName",
+    "netDateTime",
     "notAbove",
     "parseInstant",
     "parseLeapSeconds",
@@ -97,6 +113,8 @@ __all__ = [
     "serverZoneName",
     "stateAt",
     "timeDocument",
+    "timeZoneData",
+    "timeZoneDataJSONAt",
     "transitionsBetween",
     "transitionsJSON",
     "tzifBytes",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
@@ -60,6 +60,7 @@ __all__ = [
     "TimeResource",
     "Timezones",
     "addressIP",
+    "argValue",
     "clientIP",
     "exchange",
     "instantFromQuery",
@@ -152,7 +153,17 @@ def queryValue(request: IRequest, name: str) -> str | None:
     @return: the one value of query parameter C{name}, or L{None} if absent.
     @raise QueryError: if it is given more than once or is not UTF-8.
     """
-    values = (request.args or {}).get(name.encode())
+    return argValue(request.args or {}, name)
+
+
+def argValue(args: Mapping[bytes, Sequence[bytes]], name: str) -> str | None:
+    """
+    @param args: a query's parameters, each with its values, as Twisted's
+        C{request.args} (and C{twisted.web.http.parse_qs}) give them.
+    @return: the one value of parameter C{name}, or L{None} if absent.
+    @raise QueryError: if it is given more than once or is not UTF-8.
+    """
+    values = args.get(name.encode())
     if values is None:
         return None
     if len(values) != 1:

@@ -22,8 +22,10 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
 from .._time import (
+    DISAMBIGUATIONS,
     LONGEST_RANGE,
     ZoneCatalogue,
+    chosenInstant,
     localInstants,
     localTime,
     timeDocument,
@@ -47,15 +49,13 @@ __all__ = [
     "SIDE_FIELDS",
     "Convert",
     "Transitions",
+    "ambiguity",
 ]
 
 #: The fields of an answer that depends on its query alone, and not on the
 #: client: any cache may keep it for a day (after which a new release of the
 #: zone database may have changed it).
 PUBLIC_FIELDS = ((b"Cache-Control", b"public, max-age=86400"),)
-
-#: How C{disambiguate} resolves a local time in a gap or an overlap.
-DISAMBIGUATIONS = ("reject", "earlier", "later")
 
 #: The transitions' range when C{to} is not given: a year of 365 days.
 DEFAULT_RANGE = 365 * 86_400
@@ -117,11 +117,11 @@ class Convert(TimeResource):
             return self.sendQueryError(request, "json", e)
         fixedHeaders(request, PUBLIC_FIELDS)
         found = localInstants(source, local)
-        if found.kind != "unique" and how == "reject":
+        micros = chosenInstant(found, how)
+        if micros is None:
             return self._reject(
                 request, source, text, found.kind, found.earlier, found.later
             )
-        micros = found.later if how == "later" else found.earlier
         return sendJSON(
             request,
             {
@@ -146,32 +146,54 @@ class Convert(TimeResource):
         later: int,
     ) -> bytes:
         """
-        @return: the 422 for a local time in a gap or an overlap: what is
-            wrong, and for an overlap the two instants it can mean.
+        @return: the 422 for a local time in a gap or an overlap
+            (L{ambiguity}).
         """
-        if kind == "gap":
-            error = (
-                f"{text} does not exist in {zone.key}: the clocks skipped it; "
-                "give disambiguate=earlier or later"
-            )
-        else:
-            error = (
-                f"{text} happens twice in {zone.key}; give disambiguate=earlier "
-                "or later"
-            )
-        answer: dict[str, object] = {
-            "error": error,
-            "parameter": "time",
-            "problem": kind,
-        }
-        if kind == "overlap":
-            answer["candidates"] = [_side(zone, earlier), _side(zone, later)]
+        answer = ambiguity(zone, text, kind, earlier, later)
         body = sendJSON(request, answer, HTTPStatus.UNPROCESSABLE_ENTITY)
         # Twisted has no reason phrase for 422: RFC 9110's.
         request.setResponseCode(
             HTTPStatus.UNPROCESSABLE_ENTITY, b"Unprocessable Content"
         )
         return body
+
+
+def ambiguity(
+    zone: ZoneInfo,
+    text: str,
+    kind: str,
+    earlier: int,
+    later: int,
+    parameter: str = "time",
+    choice: str = "disambiguate",
+) -> dict[str, object]:
+    """
+    The body of the 422 for a local time in a gap or an overlap, which
+    C{/api/convert} and timeapi.io's conversion both answer.
+
+    @param text: the local time, as the client wrote it.
+    @param kind: C{gap} or C{overlap}.
+    @param earlier: the earlier instant it can mean, in microseconds.
+    @param later: the later one.
+    @param parameter: the parameter that gave the local time.
+    @param choice: the parameter that chooses the earlier or the later.
+    @return: what is wrong, and for an overlap the two instants it can mean.
+    """
+    if kind == "gap":
+        error = (
+            f"{text} does not exist in {zone.key}: the clocks skipped it; "
+            f"give {choice}=earlier or later"
+        )
+    else:
+        error = f"{text} happens twice in {zone.key}; give {choice}=earlier or later"
+    answer: dict[str, object] = {
+        "error": error,
+        "parameter": parameter,
+        "problem": kind,
+    }
+    if kind == "overlap":
+        answer["candidates"] = [_side(zone, earlier), _side(zone, later)]
+    return answer
 
 
 class Transitions:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import platform
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import accumulate
 
 from prometheus_client import (
@@ -58,7 +58,12 @@ class SiteMetrics:
 
     wantsDetails = False
 
-    def __init__(self, endpoints: Mapping[bytes, str]) -> None:
+    def __init__(
+        self,
+        endpoints: Mapping[bytes, str],
+        labellers: Mapping[bytes, Sequence[Callable[[bytes], str | None]]]
+        | None = None,
+    ) -> None:
         """
         @param endpoints: the label of each endpoint, by the first segment of
             its path, or by deeper paths: a route's own (C{b"api/ip"}) or a
@@ -66,8 +71,13 @@ class SiteMetrics:
             has them), either of which wins over the first segment; every
             other path counts as C{other}, so that no client can make the
             label set grow.
+        @param labellers: rules that give the label of a path (without its
+            first slash), by the first segment of the paths they name
+            (L{Route.labelOf<clocksvc._web._routes.Route>}), which win over
+            the rest.
         """
         self._endpoints = dict(endpoints)
+        self._labellers = dict(labellers or {})
         # The labels of deeper paths (keys with a slash), by first segment:
         # a path matches if it starts with head and ends with tail; or, for
         # a key without a star (tail None), if it is head or below it.
@@ -191,6 +201,10 @@ class SiteMetrics:
         """
         path = target.split(b"?", 1)[0].lstrip(b"/")
         first = path.split(b"/", 1)[0]
+        for labelOf in self._labellers.get(first, ()):
+            found = labelOf(path)
+            if found is not None:
+                return found
         for head, tail, label in self._deeper.get(first, ()):
             if tail is None:
                 if path == head or path.startswith(head + b"/"):

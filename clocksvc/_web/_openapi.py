@@ -21,10 +21,12 @@ from .._time import FIELDS, INSTANT, LOCAL_TIME, STATE_FIELDS, ZONE_NAME, ZONE_S
 from .._version import __version__
 from ._api import MILLISECONDS
 from ._conversions import SIDE_FIELDS
+from ._coordinates import coordinatesOpenAPI
 from ._leap import LEAP_LIST_SCHEMA, LEAP_SECONDS_SCHEMA
 from ._resource import JSON_TYPE, MethodResource
 from ._signedtime import roughtimeOpenAPI
 from ._sntp import NTP_STATE_SCHEMA
+from ._timeapispec import timeAPIOpenAPI
 
 __all__ = ["OPERATOR_PATHS", "OpenAPI", "openAPIDocument"]
 
@@ -140,8 +142,12 @@ def _preflight(item: dict[str, Any]) -> dict[str, Any]:
         preflight (L{answerOptions<clocksvc._web._resource.answerOptions>}),
         with the path's parameters, as its other operations have them.
     """
+    # The preflight is answered whatever a path's segments hold, a zone's
+    # name or an address malformed or not (the resource answers OPTIONS for
+    # any path below it): so its path parameters are any string, not the
+    # pattern a fuzzer would expect it to enforce.
     pathParameters = {
-        parameter["name"]: parameter
+        parameter["name"]: {**parameter, "schema": {"type": "string"}}
         for operation in item.values()
         for parameter in operation.get("parameters", [])
         if parameter["in"] == "path"
@@ -968,6 +974,18 @@ def openAPIDocument() -> dict[str, Any]:
             },
         },
     }
+    # The zone at a point; timeapi.io's API; and time.now's, which is
+    # worldtimeapi's below /developer/api.
+    paths = document["paths"]
+    paths["/api/coordinates"] = coordinatesOpenAPI()
+    timeAPIPaths, timeAPISchemas = timeAPIOpenAPI()
+    paths.update(timeAPIPaths)
+    document["components"]["schemas"].update(timeAPISchemas)
+    paths["/developer/api/timezone"] = _operation("Every zone name", {"200": zoneList})
+    for parts in (["area"], ["area", "location"], ["area", "location", "region"]):
+        template = "/developer/api/timezone/" + "/".join(f"{{{p}}}" for p in parts)
+        paths[template] = _zonePath(parts, False)
+    paths["/developer/api/ip"] = _ipPath(False, False)
     # The Roughtime server's list, and its delegation in /healthz.
     roughtimePath, roughtimeSchemas = roughtimeOpenAPI()
     document["paths"]["/roughtime.json"] = roughtimePath

@@ -22,6 +22,7 @@ from .._time import LeapSecondList, ZoneCatalogue
 from ._api import APIDirectory, Format, NegotiatedRoot, Now, Timezones
 from ._clockhealth import ClockHealth, StepWatch
 from ._conversions import Convert, Transitions
+from ._coordinates import Coordinates
 from ._geoip import GeoIP, IPZone
 from ._health import Health, Readiness, Ready
 from ._leap import LeapSeconds
@@ -34,12 +35,21 @@ from ._signedtime import RoughtimeService, ServerList
 from ._sntp import NTPStatus
 from ._stream import Stream, Ticker
 from ._sync import Timesync, WellKnownTime
+from ._timeapi import (
+    TimeAPI,
+    TimeAPIDirectory,
+    TimeAPIResource,
+    timeAPILabel,
+    timeAPIPaths,
+)
+from ._timenow import TIME_NOW_PATHS, timeNowDirectory
 
 __all__ = [
     "ROUTES",
     "Parts",
     "Route",
     "buildTree",
+    "metricLabellers",
     "metricLabels",
     "mounted",
     "openAPIPaths",
@@ -110,6 +120,10 @@ class Route:
         L{QuickAnswers<clocksvc._web._quick.QuickAnswers>}) that answers its
         plain C{GET} and C{HEAD} requests from their head, as its resource
         would; L{None} if its resource answers them all.
+    @ivar labelOf: gives the label in C{/metrics} of a path (without its
+        first slash and its query) by the rule that routes it, where that
+        rule is not a pattern of L{deeper}'s (timeapi.io's paths, in any
+        letter case); L{None} for a path it does not name.
     """
 
     segment: bytes
@@ -119,6 +133,7 @@ class Route:
     admin: bool = False
     quick: str | None = None
     deeper: tuple[tuple[bytes, str], ...] = ()
+    labelOf: Callable[[bytes], str | None] | None = None
 
 
 def _now(forced: Format | None) -> Callable[[Parts], Now]:
@@ -134,7 +149,8 @@ def _now(forced: Format | None) -> Callable[[Parts], Now]:
 
 
 def _timezones(parts: Parts) -> IResource:
-    api = APIDirectory()
+    # /api, where timeapi.io's paths (below) are found in any letter case.
+    api = TimeAPIDirectory()
     transitions = Transitions(parts.clock)
     api.putChild(
         b"timezone",
@@ -194,6 +210,19 @@ def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
 def _leapSeconds(forced: Format | None) -> Callable[[Parts], IResource]:
     def make(parts: Parts) -> IResource:
         return LeapSeconds(parts.clock, parts.leapSeconds, forced, health=parts.health)
+
+    return make
+
+
+def _timeAPI(segment: bytes) -> Callable[[Parts], IResource]:
+    """
+    @param segment: a segment below C{/api}, as timeapi.io spells it.
+    @return: makes the resource of timeapi.io's endpoints below it.
+    """
+
+    def make(parts: Parts) -> IResource:
+        api = TimeAPI(parts.catalogue, parts.geoip)
+        return TimeAPIResource(api, parts.clock, segment, health=parts.health)
 
     return make
 
@@ -261,6 +290,36 @@ ROUTES: tuple[Route, ...] = (
         "/api/leap-seconds",
         ("/api/leap-seconds.txt",),
         _leapSeconds("text"),
+    ),
+    Route(
+        b"api/coordinates",
+        "/api/coordinates",
+        ("/api/coordinates",),
+        lambda parts: Coordinates(parts.clock, health=parts.health),
+    ),
+    # timeapi.io's API, below /api in any letter case (TimeAPIDirectory).
+    *(
+        Route(
+            b"api/" + segment,
+            "/api/" + segment.decode(),
+            timeAPIPaths(segment),
+            _timeAPI(segment),
+            labelOf=timeAPILabel,
+        )
+        for segment in (b"Time", b"TimeZone", b"Conversion")
+    ),
+    # time.now's API.
+    Route(
+        b"developer",
+        "/developer/api",
+        TIME_NOW_PATHS,
+        lambda parts: timeNowDirectory(
+            parts.clock, parts.catalogue, parts.geoip, parts.health
+        ),
+        deeper=(
+            (b"developer/api/timezone", "/developer/api/timezone"),
+            (b"developer/api/ip", "/developer/api/ip"),
+        ),
     ),
     Route(
         b"openapi.json",
@@ -361,6 +420,20 @@ def metricLabels() -> dict[bytes, str]:
     for route in ROUTES:
         labels.update(route.deeper)
     return labels
+
+
+def metricLabellers() -> dict[bytes, tuple[Callable[[bytes], str | None], ...]]:
+    """
+    @return: the routes' rules for the labels of paths (L{Route.labelOf}),
+        by the first segment of the paths they name, each once.
+    """
+    labellers: dict[bytes, tuple[Callable[[bytes], str | None], ...]] = {}
+    for route in ROUTES:
+        if route.labelOf is not None:
+            first = route.segment.split(b"/")[0]
+            if route.labelOf not in labellers.get(first, ()):
+                labellers[first] = (*labellers.get(first, ()), route.labelOf)
+    return labellers
 
 
 def openAPIPaths() -> list[str]:

@@ -29,7 +29,7 @@ from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
 from ._reactors import WallClock, defaultReactor
-from ._routes import ROUTES, Parts, buildTree, metricLabels
+from ._routes import ROUTES, Parts, buildTree, metricLabellers, metricLabels
 from ._signedtime import RoughtimeService, reportRoughtime
 from ._sntp import NTPStatus
 
@@ -109,7 +109,7 @@ def buildRoot(
         resolveZone(timezone),
         Limits() if limits is None else limits,
         lambda: False,
-        SiteMetrics(metricLabels()),
+        SiteMetrics(metricLabels(), metricLabellers()),
         clock,
         health,
         watch,
@@ -170,7 +170,7 @@ def buildSite(
     """
     limits = Limits() if limits is None else limits
     timers = clock if timers is None else timers
-    metrics = SiteMetrics(metricLabels())
+    metrics = SiteMetrics(metricLabels(), metricLabellers())
     watch = StepWatch(clock, timers)
     health = ClockHealth(timers, readClock, watch, clock)
     metrics.reportClock(health, watch)
