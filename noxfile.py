@@ -256,7 +256,8 @@ def fuzz(session: nox.Session) -> None:
     go to C{st run}, after the defaults: another C{--seed}, or
     C{--max-examples 200}.
     """
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "fuzz"))
+    # The roughtime extra: the server it fuzzes runs Roughtime too.
+    session.install(".[roughtime]", *nox.project.dependency_groups(PYPROJECT, "fuzz"))
     tmp = Path(session.create_tmp())
     serverLog, accessLog = tmp / "server.log", tmp / "access.log"
     accessLog.unlink(missing_ok=True)
@@ -270,6 +271,14 @@ def fuzz(session: nox.Session) -> None:
         "sys.argv[1], {'0.0.0.0/0': {'location': {'time_zone': 'Europe/Berlin'}},"
         " '2000::/3': {'location': {'time_zone': 'America/Sao_Paulo'}}})",
         str(geoip),
+    )
+    # A Roughtime key, so that /roughtime.json describes a server rather
+    # than answering that none is configured (501, which schemathesis
+    # counts as a server error).
+    roughtimeKey = tmp / "roughtime.key"
+    roughtimeKey.unlink(missing_ok=True)
+    session.run(
+        "python", "-m", "clocksvc", "roughtime-keygen", str(roughtimeKey), silent=True
     )
     config = tmp / "schemathesis.toml"
     config.write_text(
@@ -321,6 +330,10 @@ def fuzz(session: nox.Session) -> None:
                 # (its -H below), so that /api/ip has a location.
                 "--trusted-proxy",
                 "127.0.0.1",
+                "--roughtime-listen",
+                "127.0.0.1:0",
+                "--roughtime-key",
+                str(roughtimeKey),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
