@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import platform
 import time
 import zoneinfo
 from datetime import date, datetime, timedelta, timezone
@@ -474,6 +475,11 @@ class ReadersTests(SynchronousTestCase):
         C library and with C{zoneinfo}.
         """
         self.assertLibraryAgrees(text, range(year, year + 1))
+        if platform.python_implementation() == "PyPy":
+            # PyPy 3.9's zoneinfo, in Python, misreads a rule's time of day
+            # below 0 (M8.1.0/-0:01:00 is a day late there); the C library
+            # agrees with the rule, above, and CPython's zoneinfo here.
+            return
         rule = parseTZString(text)
         zone = ZoneInfo.from_file(
             io.BytesIO(makeTZif([], [], [(rule.stdOffset, False, "AAA")], text))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import platform
 import zoneinfo
 from bisect import bisect_right
 from datetime import datetime, timedelta, timezone
@@ -269,6 +270,12 @@ class EveryZoneTests(SynchronousTestCase):
         at the first instant of every quarter, C{zoneinfo}'s offset is the one
         after the latest transition before it.
         """
+        if platform.python_implementation() == "PyPy":
+            raise self.skipTest(
+                "PyPy 3.9's zoneinfo gives the new offset at a transition and "
+                "the old one a second after it (Africa/Maputo, 1908), where "
+                "CPython's zoneinfo, which this test runs against, does not"
+            )
         start, end = _utc(1900, 1, 1), _utc(2100, 1, 1)
         quarters = [
             _utc(year, month, 1)
