@@ -27,12 +27,14 @@ from twisted.web.server import Site
 from zope.interface import implementer
 
 from clocksvc._http import ClockSite
+from clocksvc._web import AccessLog
 from clocksvc._web._clockhealth import ClockState
 
 __all__ = [
     "RawConnection",
     "StubClient",
     "UNIXEndpoints",
+    "accessLogged",
     "clockAt",
     "dechunk",
     "keepZoneDatabase",
@@ -155,6 +157,14 @@ def siteOf(reactor: MemoryReactorClock, index: int = 0) -> ClockSite:
     if not isinstance(factory, ClockSite):
         raise TypeError(f"not a Site: {factory!r}")
     return factory
+
+
+def accessLogged(site: ClockSite) -> bool:
+    """
+    @return: whether C{site} logs each request it answers: whether an
+        L{AccessLog} is among its reporters.
+    """
+    return any(isinstance(reporter, AccessLog) for reporter in site.reporters)
 
 
 class RawConnection:
