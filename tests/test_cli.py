@@ -45,13 +45,13 @@ from clocksvc._web import Readiness, readKernelClock
 
 from ._helpers import (
     accessLogged,
+    capturedEvents,
     keepZoneDatabase,
     siteOf,
     stubTreq,
     useTimezone,
 )
 from ._process import ClocksvcProcess, spawnClocksvc
-from .test_clockhealth import capturedEvents
 
 
 class RunTests(SynchronousTestCase):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import zoneinfo
 from datetime import date, datetime, timedelta, timezone
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -32,18 +31,10 @@ from clocksvc._time._document import (
 from clocksvc._time._formats import akamaiTime
 from clocksvc._time._periods import periodAround, stateAt, transitionsIn
 
+from ._zones import LAST_INSTANT, ZONE_NAMES
+
 #: A client address from TEST-NET-1 (RFC 5737).
 CLIENT = "192.0.2.1"
-
-#: 9998-12-31T23:59:59Z, the last instant the property tests try: local time
-#: in any zone is still before the end of year 9999, which datetime needs.
-LAST_INSTANT = 253_370_764_799
-
-#: Every zone name a client may ask for: C{available_timezones} less the
-#: three names that are not places (as in L{clocksvc._time._zones}).
-ZONE_NAMES = sorted(
-    zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"}
-)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: A Sunday, to count weekdays from without asking datetime for them.

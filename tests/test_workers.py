@@ -32,14 +32,9 @@ from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
 from twisted.internet.error import (
     CannotListenError,
-    ProcessDone,
-    ProcessExitedAlready,
-    ProcessTerminated,
     ReactorNotRunning,
 )
-from twisted.internet.interfaces import IProcessProtocol
 from twisted.internet.protocol import Factory, Protocol
-from twisted.internet.task import deferLater
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.internet.threads import deferToThread
 from twisted.python import usage
@@ -72,11 +67,24 @@ from clocksvc._run._supervisor import (
 from clocksvc._run._worker import READY, Worker, hungUp
 from clocksvc._run._workermain import parseWorkerArguments
 
-from ._helpers import keepZoneDatabase
-from ._process import ClocksvcProcess, spawnClocksvc
+from ._helpers import eventually, keepZoneDatabase, socketPath, within
+from ._process import (
+    PATIENCE,
+    ClocksvcProcess,
+    curl,
+    peopleLines,
+    spawnActivated,
+)
 from ._rawhttp import receive
-from .test_activation import socketPath, spawnActivated
-from .test_tls import TLS_MISSING, curl, makeCredentials, within
+from ._tls import TLS_MISSING, makeCredentials
+from ._workers import (
+    ProcessReactor,
+    childrenOf,
+    exited,
+    killedBy,
+    parentOf,
+    startKillingWorkers,
+)
 
 #: The lesson's page for any instant.
 PAGE = re.compile(
@@ -169,101 +177,6 @@ class OptionsTests(SynchronousTestCase):
         )
         for argv in [["3"], ["3", "x"], ["3,x", "4"], []]:
             self.assertRaises(Problem, parseWorkerArguments, argv)
-
-
-class FakeProcess:
-    """
-    A spawned process, as far as the supervisor uses one.
-    """
-
-    def __init__(self, pid: int) -> None:
-        self.pid: int | None = pid
-        self.signals: list[str] = []
-
-    def signalProcess(self, name: str) -> None:
-        if self.pid is None:
-            raise ProcessExitedAlready()
-        self.signals.append(name)
-
-
-class Spawned:
-    """
-    One call to L{ProcessReactor.spawnProcess}.
-    """
-
-    def __init__(
-        self,
-        protocol: IProcessProtocol,
-        args: Sequence[str],
-        env: Mapping[str, str],
-        childFDs: Mapping[int, int | str],
-        process: FakeProcess,
-    ) -> None:
-        self.protocol = protocol
-        self.args = list(args)
-        self.env = dict(env)
-        self.childFDs = dict(childFDs)
-        self.process = process
-
-    def end(self, reason: BaseException) -> None:
-        """
-        The process ends: reaped, then reported.
-        """
-        self.process.pid = None
-        self.protocol.processEnded(Failure(reason))
-
-
-class ProcessReactor(MemoryReactorClock):
-    """
-    A memory reactor that records the processes it is asked to spawn, and
-    how many times it is asked to stop.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.spawned: list[Spawned] = []
-        self.stops = 0
-        self.failSpawn: OSError | None = None
-
-    def spawnProcess(
-        self,
-        processProtocol: IProcessProtocol,
-        executable: str,
-        args: Sequence[str],
-        env: Mapping[str, str] | None = None,
-        path: str | None = None,
-        uid: int | None = None,
-        gid: int | None = None,
-        usePTY: bool = False,
-        childFDs: Mapping[int, int | str] | None = None,
-    ) -> FakeProcess:
-        if self.failSpawn is not None:
-            raise self.failSpawn
-        process = FakeProcess(4000 + len(self.spawned))
-        self.spawned.append(
-            Spawned(processProtocol, args, env or {}, childFDs or {}, process)
-        )
-        return process
-
-    def stop(self) -> None:
-        self.stops += 1
-
-    def ready(self, index: int) -> None:
-        """
-        The C{index}th process spawned says it serves, on its link.
-        """
-        _, _, factory = self.adoptedStreamConnections[index]
-        link = factory.buildProtocol(None)
-        link.makeConnection(StringTransport())
-        link.dataReceived(READY)
-
-
-def killedBy(signum: int) -> ProcessTerminated:
-    return ProcessTerminated(signal=signum)
-
-
-def exited(code: int) -> BaseException:
-    return ProcessDone(0) if code == 0 else ProcessTerminated(exitCode=code)
 
 
 class SupervisorTests(SynchronousTestCase):
@@ -1251,51 +1164,6 @@ class RunTests(SynchronousTestCase):
 # The whole, as real processes.
 
 
-def parentOf(pid: int) -> int | None:
-    """
-    @return: the parent of process C{pid}, or C{None} if it is gone (or a
-        zombie, which has served its last).
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces; the fields after it do not.
-    state, parent = stat[stat.rindex(")") + 2 :].split()[:2]
-    return None if state == "Z" else int(parent)
-
-
-def childrenOf(pid: int) -> set[int]:
-    """
-    @return: the live processes whose parent is C{pid}.
-    """
-    return {
-        int(entry)
-        for entry in os.listdir("/proc")
-        if entry.isdigit() and parentOf(int(entry)) == pid
-    }
-
-
-def startKillingWorkers(testCase: TestCase, *args: str) -> ClocksvcProcess:
-    """
-    Start clocksvc with C{args}, killed when C{testCase} ends, with any
-    workers it started, if the test has not ended it.
-    """
-    process = spawnClocksvc(*args)
-
-    async def kill() -> None:
-        pid = process.transport.pid if process.transport else None
-        workers = childrenOf(pid) if pid else set()
-        process.signal("KILL")
-        await process.exited
-        for worker in workers:
-            if parentOf(worker) is not None:
-                os.kill(worker, signal.SIGKILL)
-
-    testCase.addCleanup(lambda: Deferred.fromCoroutine(kill()))
-    return process
-
-
 def socketsOf(pid: int) -> set[int]:
     """
     @return: the inodes of the sockets that process C{pid} holds.
@@ -1329,13 +1197,6 @@ def tcpSockets(port: int, state: str) -> set[int]:
     return found
 
 
-def peopleLines(output: bytes) -> list[str]:
-    """
-    @return: the lines of C{output} for people, without the JSON log's.
-    """
-    return [line for line in output.decode().splitlines() if not line.startswith("{")]
-
-
 def workersIn(output: bytes) -> list[int]:
     """
     @return: the PIDs that the supervisor's line C{N workers, pids ...} gives.
@@ -1346,21 +1207,6 @@ def workersIn(output: bytes) -> list[int]:
             return [int(pid) for pid in found.group(1).split(", ")]
     raise FailTest(f"no workers' line in {output!r}")
 
-
-async def eventually(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    """
-    Wait until C{condition()} is true, polling, at most C{seconds}.
-    """
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise FailTest(f"{what}: not after {seconds:g} s")
-        await deferLater(reactor, 0.05, lambda: None)
-
-
-#: How long a supervisor and two workers may take to start, or to stop, on a
-#: loaded machine.
-PATIENCE = 60
 
 #: A supervisor of two workers, without the command line's own reading of
 #: the options, so that only its workers open the C{--geoip-db} given (the
