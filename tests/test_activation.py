@@ -11,11 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import stat
-import sys
-import tempfile
 
 from treq.client import HTTPClient
 from twisted.internet import reactor
@@ -28,21 +25,14 @@ from twisted.web.client import Agent, HTTPConnectionPool
 
 from clocksvc._run._adopted import SystemdEndpoint
 
-from ._helpers import UNIXEndpoints
+from ._helpers import UNIXEndpoints, socketPath, within
 from ._openapi import validateResponse
-from ._process import _IMPORT_ROOT, ClocksvcProcess, spawnClocksvc
-from .test_tls import curl, within
+from ._process import ClocksvcProcess, curl, spawnActivated, spawnClocksvc
 
 #: The lesson's page for any instant.
 PAGE = re.compile(
     rb"<html><body>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}</body></html>"
 )
-
-#: What systemd runs, as a wrapper must run it: LISTEN_PID has to be the PID
-#: of the process that adopts the socket, so the shell sets it to its own
-#: and then becomes Python with exec, keeping that PID. ("$0" is Python,
-#: "$@" its arguments.)
-_WRAPPER = 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"'
 
 
 class _Stopper:
@@ -62,17 +52,6 @@ class _Stopper:
         for process in self._processes:
             process.signal("KILL")
             await process.exited
-
-
-def socketPath(testCase: TestCase) -> str:
-    """
-    @return: a path for a UNIX socket in a new directory, removed with all
-        in it when the test ends. Not under trial's temporary directory,
-        whose paths can outgrow the 108 bytes a socket's path may have.
-    """
-    directory = tempfile.mkdtemp(prefix="clocksvc-test-")
-    testCase.addCleanup(shutil.rmtree, directory, ignore_errors=True)
-    return os.path.join(directory, "clocksvc.sock")
 
 
 async def firstLine(process: ClocksvcProcess) -> str:
@@ -155,32 +134,6 @@ class UNIXSocketTests(TestCase):
         now = await curl("--unix-socket", self.path, "http://localhost/now")
         self.assertEqual(now.status, 200)
         await stop(self, process)
-
-
-def spawnActivated(held: socket.socket, *args: str) -> ClocksvcProcess:
-    """
-    Start C{python -m clocksvc} with C{args}, as systemd starts a service
-    for the socket C{held}, named C{clocksvc}.
-    """
-    process = ClocksvcProcess()
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("LISTEN_")
-    }
-    env["PYTHONPATH"] = os.pathsep.join(
-        [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
-    )
-    # Twisted adopts descriptors only when the count and the names agree, as
-    # they do from systemd 227 on.
-    env["LISTEN_FDS"] = "1"
-    env["LISTEN_FDNAMES"] = "clocksvc"
-    reactor.spawnProcess(
-        process,
-        "/bin/sh",
-        ["sh", "-c", _WRAPPER, sys.executable, "-m", "clocksvc", *args],
-        env=env,
-        childFDs={0: "w", 1: "r", 2: "r", 3: held.fileno()},
-    )
-    return process
 
 
 class SystemdTests(TestCase):

@@ -50,7 +50,7 @@ from clocksvc._http import (
 
 from ._process import ClocksvcProcess, spawnClocksvc
 from ._rawhttp import Address, get, parseResponses, receive
-from .test_hardening import serve
+from ._rawsite import serve
 
 log = Logger()
 

@@ -41,11 +41,17 @@ from clocksvc._run._endpoints import (
 )
 from clocksvc._run._options import Options
 from clocksvc._time import clockPageBody
-from clocksvc._web import Readiness, accessLogged, readKernelClock
+from clocksvc._web import Readiness, readKernelClock
 
-from ._helpers import keepZoneDatabase, siteOf, stubTreq, useTimezone
+from ._helpers import (
+    accessLogged,
+    capturedEvents,
+    keepZoneDatabase,
+    siteOf,
+    stubTreq,
+    useTimezone,
+)
 from ._process import ClocksvcProcess, spawnClocksvc
-from .test_clockhealth import capturedEvents
 
 
 class RunTests(SynchronousTestCase):

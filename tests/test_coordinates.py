@@ -26,9 +26,8 @@ from clocksvc._web._coordinates import (
     parseCoordinate,
 )
 
-from ._helpers import clockAt
+from ._helpers import capturedEvents, clockAt
 from ._serving import LiveSiteTestCase
-from .test_clockhealth import capturedEvents
 
 #: Twenty cities, at their centres, and the zone each is in: on every
 #: continent, north and south, east and west, with offsets of half and

@@ -36,7 +36,7 @@ from clocksvc._web._site import buildSite, metricsOf
 from ._geoip import writeDatabase
 from ._helpers import BILLENNIUM, RawConnection, clockAt, useTimezone
 from ._rawhttp import exchange
-from .test_hardening import serve
+from ._rawsite import serve
 
 LIMITS = Limits()
 PAGE = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"

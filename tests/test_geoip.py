@@ -35,11 +35,18 @@ from clocksvc._web._geoip import GeoIP, GeoIPError, parseAddress
 from clocksvc._web._site import buildSite, metricsOf
 
 from ._geoip import NETWORKS, writeDatabase
-from ._helpers import BILLENNIUM, clockAt, keepZoneDatabase, siteOf, stubTreq, urlOf
+from ._helpers import (
+    BILLENNIUM,
+    capturedEvents,
+    clockAt,
+    eventually,
+    keepZoneDatabase,
+    siteOf,
+    stubTreq,
+    urlOf,
+)
 from ._openapi import validateResponse
-from ._process import spawnClocksvc
-from .test_clockhealth import capturedEvents
-from .test_workers import PATIENCE, eventually
+from ._process import PATIENCE, spawnClocksvc
 
 JSON = "application/json; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"

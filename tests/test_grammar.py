@@ -25,7 +25,7 @@ from clocksvc._http._limits import Limits
 from clocksvc._web._site import metricsOf
 
 from ._rawhttp import exchange
-from .test_hardening import serve
+from ._rawsite import serve
 
 
 def refusal(head: bytes) -> tuple[int, bool] | None:

@@ -31,18 +31,14 @@ from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
 from twisted.trial.unittest import TestCase
 from twisted.web import http
-from twisted.web.iweb import IRequest
-from twisted.web.resource import Resource
 
 from clocksvc._http import (
     ClockChannel,
-    ClockSite,
     Limits,
     QuickHead,
     QuickResponse,
     rawResponse,
 )
-from clocksvc._web._site import buildSite
 
 from ._corpus import (
     CHUNKS,
@@ -64,6 +60,7 @@ from ._corpus import (
     Statuses,
 )
 from ._rawhttp import Address, exchange, get, parseResponses, receive, statusCodes
+from ._rawsite import Server, serve
 
 log = Logger()
 
@@ -73,65 +70,6 @@ REFUSALS = frozenset({400, 408, 413, 414, 431, 501, 503, 505})
 
 #: What must never reach a client: signs of a traceback or of a Python repr.
 LEAKS = (b"Traceback", b"object at 0x", b'File "')
-
-
-class _Canary(Resource):
-    """
-    A resource that counts its requests: mounted at C{/smuggled}, it tells
-    whether a request hidden in another one's body was taken as a request.
-    """
-
-    isLeaf = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hits = 0
-
-    def render(self, request: IRequest) -> bytes:
-        self.hits += 1
-        return b"smuggled\n"
-
-
-@dataclass
-class _Server:
-    """
-    A clocksvc site on a port of 127.0.0.1, with a canary at C{/smuggled}.
-    """
-
-    site: ClockSite
-    address: Address
-    canary: _Canary
-
-
-async def _settled(site: ClockSite, seconds: float = 10.0) -> None:
-    """
-    Wait until every connection the site has open is closed, so that trial
-    finds the reactor clean.
-    """
-    deadline = time.monotonic() + seconds
-    while site.openConnections and time.monotonic() < deadline:
-        await deferLater(reactor, 0.01)
-
-
-def serve(testCase: TestCase, limits: Limits) -> _Server:
-    """
-    Serve clocksvc, under the real clock and C{limits}, until C{testCase}
-    ends.
-    """
-    site = buildSite(reactor, limits=limits)
-    canary = _Canary()
-    # The root is a Resource, which IResource declares putChild for.
-    site.resource.putChild(b"smuggled", canary)
-    # The same Site annotation gap as in clocksvc._web._site.listen.
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
-    # Cleanups run last first: stop listening, then wait for the
-    # connections to go.
-    testCase.addCleanup(_settled, site)
-    testCase.addCleanup(port.stopListening)
-    host = port.getHost()
-    if not isinstance(host, IPv4Address):
-        raise TypeError(f"not a TCP port: {host!r}")
-    return _Server(site, (host.host, host.port), canary)
 
 
 def leaks(data: bytes) -> list[bytes]:
@@ -151,7 +89,7 @@ def _show(expected: tuple[Statuses, ...]) -> str:
     return repr([e if isinstance(e, int) else sorted(e) for e in expected])
 
 
-def check(server: _Server, case: Case) -> list[str]:
+def check(server: Server, case: Case) -> list[str]:
     """
     Send C{case} to C{server} and check what comes back, then that the
     server still serves; blocking, for a worker thread.

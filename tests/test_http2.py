@@ -52,7 +52,7 @@ from ._rawh2 import (
     headers,
     wentAway,
 )
-from .test_tls import TLS_MISSING, makeCredentials
+from ._tls import TLS_MISSING, makeCredentials
 
 try:
     from clocksvc._http._h2 import (

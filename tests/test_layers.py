@@ -1,9 +1,10 @@
 """
 clocksvc's architecture, checked: its layers import only downwards (time,
-then http and ntp side by side, then web, then run; see ARCHITECTURE.md),
-the time layer imports nothing of Twisted, the two protocol layers nothing
-of each other, and no module imports another that imports it back, counting
-imports inside functions and under C{TYPE_CHECKING}.
+then http, ntp and roughtime side by side, then web, then run; see
+ARCHITECTURE.md), the time layer imports nothing of Twisted, the three
+protocol layers nothing of clocksvc outside themselves (what they need is
+handed to them), and no module imports another that imports it back,
+counting imports inside functions and under C{TYPE_CHECKING}.
 """
 
 from __future__ import annotations
@@ -147,6 +148,22 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def outsiders(edges: dict[str, set[str]], layer: str) -> set[str]:
+    """
+    @param edges: each clocksvc module with the clocksvc modules it imports.
+    @param layer: a layer, such as C{"_http"}.
+    @return: the imports, as C{"module -> target"}, by a module of C{layer}
+        of a clocksvc module outside it.
+    """
+    return {
+        f"{module} -> {target}"
+        for module, targets in edges.items()
+        if layerOf(module) == layer
+        for target in targets
+        if layerOf(target) != layer
+    }
+
+
 class LayerTests(SynchronousTestCase):
     """
     The import graph of the package keeps to the layers.
@@ -213,23 +230,31 @@ class LayerTests(SynchronousTestCase):
                 path.name,
             )
 
+    def test_httpAlone(self) -> None:
+        """
+        The HTTP layer imports nothing of clocksvc, not even the time layer
+        below it: what it needs is handed to its site.
+        """
+        self.assertEqual(outsiders(graph(), "_http"), set())
+
+    def test_ntpAlone(self) -> None:
+        """
+        The SNTP server imports nothing of clocksvc: what it needs is handed
+        to it.
+        """
+        self.assertEqual(outsiders(graph(), "_ntp"), set())
+
     def test_roughtimeAlone(self) -> None:
         """
         The Roughtime server imports nothing of clocksvc: what it needs is
         handed to it.
         """
-        outside = {
-            f"{module} -> {target}"
-            for module, targets in graph().items()
-            if module.startswith("clocksvc._roughtime")
-            for target in targets
-            if not target.startswith("clocksvc._roughtime")
-        }
-        self.assertEqual(outside, set())
+        self.assertEqual(outsiders(graph(), "_roughtime"), set())
 
     def test_checksCatch(self) -> None:
         """
-        The checks see an upward import and a cycle, even a lazy one.
+        The checks see an upward import and a cycle, even a lazy one, and
+        an import out of a layer that is to import nothing of clocksvc.
         """
         edges = {
             "clocksvc._http._a": {"clocksvc._web._b"},
@@ -242,4 +267,16 @@ class LayerTests(SynchronousTestCase):
         source = "def f():\n    if x:\n        from .._web import _site\n"
         self.assertEqual(
             importsOf("clocksvc._http._a", False, source), {"clocksvc._web._site"}
+        )
+        # A downward import out of a protocol layer is still one too many.
+        downward = {
+            "clocksvc._http._a": {"clocksvc._http._c", "clocksvc._time._d"},
+            "clocksvc._http._c": {"clocksvc._version"},
+        }
+        self.assertEqual(
+            outsiders(downward, "_http"),
+            {
+                "clocksvc._http._a -> clocksvc._time._d",
+                "clocksvc._http._c -> clocksvc._version",
+            },
         )

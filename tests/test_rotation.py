@@ -21,13 +21,9 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from clocksvc._run._logging import ThreadedWriter
 from clocksvc._run._signals import Reload
 
-from ._process import ClocksvcProcess
-from .test_tls import within
-from .test_workers import (
-    PATIENCE,
-    eventually,
-    startKillingWorkers,
-)
+from ._helpers import eventually, within
+from ._process import PATIENCE, ClocksvcProcess
+from ._workers import startKillingWorkers
 
 
 def waitFor(condition: Callable[[], object], seconds: float = 30.0) -> bool:

@@ -32,11 +32,10 @@ from zope.interface import implementer
 from clocksvc._http import ClockSite
 from clocksvc._run import _options, _tap
 from clocksvc._run._service import ClockService
-from clocksvc._web import accessLogged
 
-from ._helpers import keepZoneDatabase
-from ._process import ClocksvcProcess, spawnTwist
-from .test_tls import TLS_MISSING, makeCredentials, runProcess, within
+from ._helpers import accessLogged, keepZoneDatabase, within
+from ._process import ClocksvcProcess, runProcess, spawnTwist
+from ._tls import TLS_MISSING, makeCredentials
 
 
 class OptionsTests(SynchronousTestCase):

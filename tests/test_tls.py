@@ -17,26 +17,21 @@ import shutil
 import ssl
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from http.client import HTTPSConnection
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import treq
 import trustme
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.address import IPv4Address
-from twisted.internet.defer import Deferred, TimeoutError
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import quoteStringArgument, serverFromString
-from twisted.internet.error import ProcessDone, ProcessTerminated
 from twisted.internet.interfaces import IListeningPort
-from twisted.internet.protocol import ProcessProtocol
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.logger import ILogObserver, globalLogPublisher
-from twisted.python.failure import Failure
 from twisted.python.usage import UsageError
 from twisted.trial.unittest import FailTest, SkipTest, TestCase
 from twisted.web import http
@@ -58,78 +53,12 @@ from clocksvc._run._tls import (
 )
 from clocksvc._web._site import buildSite
 
-from ._helpers import BILLENNIUM, clockAt, useTimezone
+from ._helpers import BILLENNIUM, clockAt, useTimezone, within
 from ._openapi import validateResponse
-from ._process import _IMPORT_ROOT, ClocksvcProcess, spawnClocksvc
-
-try:
-    from twisted.internet.ssl import Certificate
-except ImportError as e:
-    # Twisted's TLS needs pyOpenSSL, from its tls extra. On PyPy 3.9 the tests
-    # group leaves that out: Twisted 26.4's needs a cryptography release with
-    # no PyPy 3.9 wheel (see pyproject.toml). The tests that need TLS skip.
-    TLS_MISSING: str | None = f"TLS needs pyOpenSSL, which is missing: {e}"
-else:
-    TLS_MISSING = None
-
-__all__ = ["Credentials", "ProcessResult", "curl", "makeCredentials", "within"]
-
-T = TypeVar("T")
+from ._process import _IMPORT_ROOT, ClocksvcProcess, curl, runProcess, spawnClocksvc
+from ._tls import TLS_MISSING, makeCredentials
 
 PAGE = b"<html><body>Sun Sep  9 01:46:40 2001</body></html>"
-
-#: Where curl is; every test that needs it skips without it.
-CURL = shutil.which("curl")
-
-#: Separates curl's --write-out from the body it follows.
-_MARK = b"\n@@curl@@ "
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """
-    A throwaway CA and a server certificate it issued for C{localhost} and
-    C{127.0.0.1}, written to files.
-
-    @ivar caFile: the CA's certificate (PEM), for clients to trust.
-    @ivar caPEM: the same, in memory.
-    @ivar keyFile: the server's private key (PEM).
-    @ivar certFile: the server's certificate chain (PEM).
-    """
-
-    caFile: str
-    caPEM: bytes
-    keyFile: str
-    certFile: str
-
-    def endpoint(self, port: int = 0) -> str:
-        """
-        @return: the C{ssl:} endpoint description that serves with these
-            credentials on 127.0.0.1.
-        """
-        return (
-            f"ssl:{port}:interface=127.0.0.1"
-            f":privateKey={quoteStringArgument(self.keyFile)}"
-            f":certKey={quoteStringArgument(self.certFile)}"
-        )
-
-
-def makeCredentials(directory: str) -> Credentials:
-    """
-    Make a CA, and a certificate it issues, in C{directory} (created here).
-    """
-    os.makedirs(directory)
-    ca = trustme.CA()
-    leaf = ca.issue_cert("localhost", "127.0.0.1")
-    caFile = os.path.join(directory, "ca.pem")
-    keyFile = os.path.join(directory, "key.pem")
-    certFile = os.path.join(directory, "cert.pem")
-    ca.cert_pem.write_to_path(caFile)
-    leaf.private_key_pem.write_to_path(keyFile)
-    with open(certFile, "wb") as f:
-        for pem in leaf.cert_chain_pems:
-            f.write(pem.bytes())
-    return Credentials(caFile, ca.cert_pem.bytes(), keyFile, certFile)
 
 
 def httpsClient(testCase: TestCase, caPEM: bytes) -> HTTPClient:
@@ -137,141 +66,13 @@ def httpsClient(testCase: TestCase, caPEM: bytes) -> HTTPClient:
     @return: a treq client that trusts only the CA of C{caPEM}, with no
         connection left open when C{testCase} ends.
     """
+    # Here, not above: PyPy 3.9 has no pyOpenSSL (see tests._tls).
+    from twisted.internet.ssl import Certificate
+
     pool = HTTPConnectionPool(reactor, persistent=False)
     testCase.addCleanup(pool.closeCachedConnections)
     policy = BrowserLikePolicyForHTTPS(trustRoot=Certificate.loadPEM(caPEM))
     return HTTPClient(Agent(reactor, contextFactory=policy, pool=pool))
-
-
-async def within(d: Deferred[T], seconds: float, what: str) -> T:
-    """
-    Wait for C{d}, which others may wait for too, at most C{seconds}.
-
-    @param what: what is awaited, for the failure's message.
-    @raise FailTest: if it takes longer; C{d} itself is left as it is, so
-        that a cleanup can still wait for it.
-    """
-    copy: Deferred[T] = Deferred()
-
-    def relay(result: Any) -> Any:
-        if not copy.called:
-            copy.callback(result)
-        return result
-
-    d.addBoth(relay)
-    copy.addTimeout(seconds, reactor)
-    try:
-        return await copy
-    except TimeoutError:
-        raise FailTest(f"{what}: nothing after {seconds:g} s") from None
-
-
-@dataclass(frozen=True)
-class ProcessResult:
-    """
-    How a process ended and what it wrote.
-    """
-
-    code: int | None
-    stdout: bytes
-    stderr: bytes
-
-
-class _Collect(ProcessProtocol):
-    def __init__(self) -> None:
-        self.stdout = b""
-        self.stderr = b""
-        self.ended: Deferred[ProcessResult] = Deferred()
-
-    def outReceived(self, data: bytes) -> None:
-        self.stdout += data
-
-    def errReceived(self, data: bytes) -> None:
-        self.stderr += data
-
-    def processEnded(self, reason: Failure) -> None:
-        error = reason.value
-        code = (
-            error.exitCode
-            if isinstance(error, (ProcessDone, ProcessTerminated))
-            else None
-        )
-        self.ended.callback(ProcessResult(code, self.stdout, self.stderr))
-
-
-async def runProcess(argv: Sequence[str], seconds: float) -> ProcessResult:
-    """
-    Run a program to its end, without holding up the reactor, which may be
-    serving it: killed if it runs over C{seconds}.
-    """
-    protocol = _Collect()
-    transport = reactor.spawnProcess(protocol, argv[0], list(argv), env=os.environ)
-    kill = reactor.callLater(seconds, transport.signalProcess, "KILL")
-    result = await protocol.ended
-    if kill.active():
-        kill.cancel()
-    return result
-
-
-@dataclass(frozen=True)
-class CurlResult:
-    """
-    One curl run: its exit status, and the response it got.
-
-    @ivar version: the HTTP version used: C{"2"}, C{"1.1"}, or C{"0"} for
-        none.
-    @ivar headers: the response's fields, by lower-case name (the last of
-        each).
-    """
-
-    exitCode: int | None
-    version: str
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    stderr: bytes
-
-    def contentType(self) -> str | None:
-        """
-        @return: the C{Content-Type}, if any.
-        """
-        return self.headers.get("content-type")
-
-
-async def curl(*args: str, seconds: float = 5) -> CurlResult:
-    """
-    Run curl with C{args}, never using a proxy, for at most C{seconds}.
-    """
-    if CURL is None:
-        raise SkipTest("curl is not installed")
-    result = await runProcess(
-        [
-            CURL,
-            "--silent",
-            "--show-error",
-            "--noproxy",
-            "*",
-            "--include",
-            "--connect-timeout",
-            "3",
-            "--max-time",
-            f"{seconds:g}",
-            "--write-out",
-            _MARK.decode() + "%{http_version} %{response_code}",
-            *args,
-        ],
-        seconds + 5,
-    )
-    output, _, written = result.stdout.rpartition(_MARK)
-    version, _, status = written.decode().partition(" ")
-    head, _, body = output.partition(b"\r\n\r\n")
-    headers = {}
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return CurlResult(
-        result.code, version, int(status or 0), headers, body, result.stderr
-    )
 
 
 def assertTimeDocument(testCase: TestCase, body: bytes) -> dict[str, Any]:

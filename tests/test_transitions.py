@@ -34,7 +34,7 @@ from clocksvc._time._tzif import parseTZif
 
 from ._probedtransitions import probedTransitionsBetween, transitionsIn
 from ._zonefiles import installZone, makeTZif
-from .test_convert import ZONES
+from ._zones import ZONES
 
 _UTC = timezone.utc
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_cli -*-
+# -*- test-case-name: tests.test_cli,tests.test_workers -*-
 """
 The options of C{python -m clocksvc} and C{twist clocksvc}, parsed and
 checked, with C{usage.Options} as Twisted's own commands do.

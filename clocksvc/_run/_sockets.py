@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_workers -*-
+# -*- test-case-name: tests.test_sockets,tests.test_workers -*-
 """
 The listening sockets of C{--workers}: the supervisor binds every endpoint's
 socket itself, before any worker starts, so that a typo or a port in use is

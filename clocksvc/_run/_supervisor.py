@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_workers -*-
+# -*- test-case-name: tests.test_supervisor,tests.test_workers -*-
 """
 Several processes: C{python -m clocksvc --workers N}.
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_workers -*-
+# -*- test-case-name: tests.test_worker,tests.test_workers -*-
 """
 A worker of C{python -m clocksvc --workers N}: the sockets it inherited from
 the supervisor, and its link to it.

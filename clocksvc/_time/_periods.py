@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_document -*-
+# -*- test-case-name: tests.test_periods,tests.test_document -*-
 """
 When a zone's current UTC offset began and when it ends.
 

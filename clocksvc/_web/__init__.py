@@ -28,7 +28,6 @@ from ._reactors import WallClock, defaultClock, defaultReactor, useMonotonicTime
 from ._routes import ROUTES, Route
 from ._signedtime import RoughtimeService
 from ._site import (
-    accessLogged,
     buildAdminSite,
     buildRoot,
     buildSite,
@@ -55,7 +54,6 @@ __all__ = [
     "WallClock",
     "accessLine",
     "accessLog",
-    "accessLogged",
     "buildAdminSite",
     "buildRoot",
     "buildSite",

@@ -39,13 +39,13 @@ __all__ = [
 # The service log's namespace, which the run layer writes as events.
 _serviceLog = Logger(namespace="clocksvc.service")
 
-# From <sys/timex.h>: the clock states ntp_adjtime returns, and the status
-# bits it reports.
+# From <sys/timex.h>: the clock states ntp_adjtime returns, and those of the
+# status bits it reports that decodeTimex reads, with STA_PLL (a daemon's
+# phase lock), which the tests set as a daemon would.
 TIME_OK, TIME_INS, TIME_DEL, TIME_OOP, TIME_WAIT, TIME_ERROR = range(6)
 STA_PLL = 0x0001
 STA_PPSFREQ = 0x0002
 STA_PPSTIME = 0x0004
-STA_FLL = 0x0008
 STA_INS = 0x0010
 STA_DEL = 0x0020
 STA_UNSYNC = 0x0040
