@@ -34,7 +34,6 @@ from ._signedtime import RoughtimeService, reportRoughtime
 from ._sntp import NTPStatus
 
 __all__ = [
-    "accessLogged",
     "buildAdminSite",
     "buildRoot",
     "buildSite",
@@ -70,13 +69,6 @@ def metricsOf(site: ClockSite) -> SiteMetrics | None:
         if isinstance(reporter, SiteMetrics):
             return reporter
     return None
-
-
-def accessLogged(site: ClockSite) -> bool:
-    """
-    @return: whether C{site} logs each request it answers.
-    """
-    return any(isinstance(reporter, AccessLog) for reporter in site.reporters)
 
 
 def buildRoot(
