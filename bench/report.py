@@ -1,10 +1,10 @@
 """
 The benchmark's figures as Markdown, from bench/results.json (written by
-bench/run.py): the README's compact table, and the docs' full one.
+bench/run.py): the compact table, and the docs' full report.
 
-C{python bench/report.py --markdown} prints the README's table; the docs'
+C{python bench/report.py --markdown} prints the compact table; the docs'
 performance page shows the full report (C{--full}). tests/test_examples.py
-checks that the README's table is what this prints from the committed
+checks that the README's summary quotes what this prints from the committed
 results, so that the two cannot drift.
 """
 
@@ -68,7 +68,7 @@ def machine(results: dict[str, Any]) -> str:
 
 def compact(results: dict[str, Any]) -> str:
     """
-    @return: the README's table: every endpoint of clocksvc, its requests per
+    @return: the compact table: every endpoint of clocksvc, its requests per
         second with the log off and its ratio to each peer's bare page, its
         p99, its requests per second with the log to a file, to a pipe and
         on PyPy; then each peer's bare page.
@@ -175,7 +175,7 @@ def main(argv: list[str]) -> int:
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--markdown", action="store_true", help="the README's table (the default)"
+        "--markdown", action="store_true", help="the compact table (the default)"
     )
     parser.add_argument("--full", action="store_true", help="with every target too")
     parser.add_argument("--results", type=Path, default=HERE / "results.json")

@@ -19,7 +19,9 @@ an instant, and errors, L{MORE_ENDPOINTS}) in three configurations:
 C{--access-log off}; the log to a file (truncated between endpoints, so
 that the disk does not fill); and the default, the log to standard
 output, here a pipe that a thread of this script reads as fast as it
-comes. The peers answer C{/} only, with a bare
+comes. With the log off it answers L{MIGRATION_ENDPOINTS} too, other
+services' APIs and zones from coordinates, each held to C{/now}'s
+throughput. The peers answer C{/} only, with a bare
 page and no access log: the lesson's code, aiohttp, a bare ASGI app on
 uvicorn (httptools, uvloop) and a bare RSGI app on granian (one worker),
 each the yardstick of a target.
@@ -198,6 +200,41 @@ MORE_ENDPOINTS = (
 ENDPOINTS = TARGETED + MORE_ENDPOINTS
 #: The GET (and HEAD) time endpoints: all the targeted ones but the POST.
 TIME_ENDPOINTS = tuple(e for e in TARGETED if e.method == "GET")
+#: The endpoints of other services' APIs (timeapi.io's, time.now's) and of
+#: zones from coordinates (issue 28), each to answer within 10 % of
+#: C{/now}'s throughput; measured on clocksvc (CPython, log off) alone. The
+#: address endpoints are left out: they need a GeoIP database.
+MIGRATION_ENDPOINTS = (
+    Endpoint(
+        "/api/Time/current/zone",
+        "/api/Time/current/zone?timeZone=Europe/Berlin",
+    ),
+    Endpoint(
+        "/api/Time/current/coordinate",
+        "/api/Time/current/coordinate?latitude=52.52&longitude=13.405",
+    ),
+    Endpoint("/api/TimeZone/zone", "/api/TimeZone/zone?timeZone=Europe/Berlin"),
+    Endpoint(
+        "/api/TimeZone/coordinate",
+        "/api/TimeZone/coordinate?latitude=52.52&longitude=13.405",
+    ),
+    Endpoint("/api/TimeZone/AvailableTimeZones", "/api/TimeZone/AvailableTimeZones"),
+    Endpoint(
+        "POST /api/Conversion/ConvertTimeZone",
+        "/api/Conversion/ConvertTimeZone",
+        "POST",
+        (("Content-Type", "application/json"),),
+        '{"fromTimeZone":"Europe/Amsterdam","dateTime":"2021-03-14 17:45:00",'
+        '"toTimeZone":"America/Los_Angeles","dstAmbiguity":""}',
+    ),
+    Endpoint("/api/coordinates", "/api/coordinates?lat=52.52&lon=13.405"),
+    Endpoint(
+        "/developer/api/timezone/Europe/Berlin",
+        "/developer/api/timezone/Europe/Berlin",
+    ),
+)
+#: Every endpoint measured on some server.
+MEASURED = ENDPOINTS + MIGRATION_ENDPOINTS
 
 
 @dataclass(frozen=True)
@@ -423,7 +460,7 @@ def servers(pypy: PyPy, notes: list[str]) -> list[Server]:
         Server(UVICORN, peer("asgi_app.py"), requires="uvicorn"),
         Server(GRANIAN, granian, cwd=PEERS, requires="granian"),
         # From the checkout, where `python -m clocksvc` finds the working copy.
-        Server(CLOCKSVC, clocksvc(python, "off"), ENDPOINTS),
+        Server(CLOCKSVC, clocksvc(python, "off"), MEASURED),
         Server(
             CLOCKSVC_FILE,
             clocksvc(python, "{scratch}/access.log"),
@@ -725,6 +762,9 @@ def targets(
             )
         )
 
+    group = "issue 28's endpoints within 10 % of /now's throughput"
+    for e in MIGRATION_ENDPOINTS:
+        atLeast(group, CLOCKSVC, e.key, CLOCKSVC, "/now", 0.9)
     group = "every GET time endpoint on CPython >= 1.0x uvicorn's bare page"
     for e in TIME_ENDPOINTS:
         atLeast(group, CLOCKSVC, e.key, UVICORN, "/", 1.0)
@@ -843,7 +883,7 @@ def printTable(summary: dict[str, dict[str, Result]]) -> None:
         "log B/req",
     )
     rows: list[Sequence[str]] = [headings]
-    for e in ENDPOINTS:
+    for e in MEASURED:
         for name, byPath in summary.items():
             row = byPath.get(e.key)
             if row is None:
@@ -909,7 +949,7 @@ def chart(summary: dict[str, dict[str, Result]], path: Path, title: str) -> None
     import matplotlib.pyplot as plt
 
     names = [n for n in summary if n not in PEER_NAMES and n != LESSON_PYPY]
-    keys = [e.key for e in ENDPOINTS if any(e.key in summary[n] for n in names)]
+    keys = [e.key for e in MEASURED if any(e.key in summary[n] for n in names)]
     if not names or not keys:
         return
     height = 0.8 / len(names)
@@ -1009,7 +1049,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="clocksvc-bench-wrk-") as tmp:
         scripts: dict[str, Path] = {}
-        for e in ENDPOINTS:
+        for e in MEASURED:
             text = e.script()
             if text is not None:
                 scripts[e.key] = Path(tmp) / f"{len(scripts)}.lua"
@@ -1056,7 +1096,7 @@ def main(argv: list[str]) -> int:
                     "headers": dict(e.headers),
                     "body": e.body,
                 }
-                for e in ENDPOINTS
+                for e in MEASURED
             },
         },
         "summary": summary,

@@ -66,17 +66,18 @@ def soak(total: int, roundSeconds: int = 30) -> dict[str, object]:
                 "--max-connections",
                 "1000",
                 # The access log on, to a file, as deployed; the pipe below
-                # is read for the first line only.
+                # (standard error, where it says where it serves) is read
+                # for the first line only.
                 "--access-log",
                 str(logPath),
             ],
         ),
-        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        assert server.stdout is not None
-        url = server.stdout.readline().split()[-1]
+        assert server.stderr is not None
+        url = server.stderr.readline().split()[-1]
         warm = wrk(url, 3)
         if warm["requests"] < WARMUP:
             warm = wrk(url, 10)

@@ -99,7 +99,7 @@ def clocksvc(
         try:
             # The serving line comes once every worker serves.
             deadline = time.monotonic() + readyTimeout
-            while b"clocksvc: serving " not in out.read_bytes():
+            while b"clocksvc: serving " not in log.read_bytes():
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         f"{' '.join(command)}: not serving:\n{log.read_text()}"

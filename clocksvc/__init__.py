@@ -4,10 +4,11 @@ clocksvc: a self-hostable HTTP time service on Twisted Web.
 
 Embed it in a Twisted application with L{listen}, which returns the
 L{IListeningPort<twisted.internet.interfaces.IListeningPort>}, or mount
-L{ClockPage} in a resource tree of your own.
+L{ClockPage} in a resource tree of your own; serve the same clock over SNTP
+with L{listenNTP}.
 """
 
 from ._version import __version__
-from ._web import ClockPage, listen
+from ._web import ClockPage, listen, listenNTP
 
-__all__ = ["ClockPage", "__version__", "listen"]
+__all__ = ["ClockPage", "__version__", "listen", "listenNTP"]

@@ -102,13 +102,36 @@ REQUEST_LINES = [
     Case("HTTP/1.1 without Host", b"GET /now HTTP/1.1\r\n\r\n", (400,)),
     Case("HTTP/0.9 simple request", b"GET /now\r\n", (400,)),
     Case("HTTP/0.9 with headers", b"GET /now\r\n" + HOST + b"\r\n", (400,)),
-    # RFC 9110 section 2.5 would have a higher minor version served as
-    # HTTP/1.1; Twisted refuses every version but 1.0 and 1.1, which is safe.
-    Case("HTTP/1.2", b"GET /now HTTP/1.2\r\n" + HOST + b"\r\n", (anyOf(200, 400),)),
-    # 505 would say why; but HTTP/2 and /3 have no request line to answer.
-    Case("HTTP/2.0", b"GET /now HTTP/2.0\r\n" + HOST + b"\r\n", (400,)),
+    # RFC 9110 section 2.5: a higher minor version is served as HTTP/1.1,
+    # by HTTP/1.1's rules: persistent, and with a Host.
+    Case("HTTP/1.2", b"GET /now HTTP/1.2\r\n" + HOST + CLOSE + b"\r\n", (200,)),
+    Case(
+        "HTTP/1.9 persists",
+        b"GET /now HTTP/1.9\r\n" + HOST + b"\r\n" + SMUGGLED,
+        (200, 200),
+        canary=1,
+    ),
+    Case("HTTP/1.2 without Host", b"GET /now HTTP/1.2\r\n\r\n", (400,)),
+    # RFC 9110 section 15.6.6: another major version is 505.
+    Case("HTTP/2.0", b"GET /now HTTP/2.0\r\n" + HOST + b"\r\n", (505,)),
+    Case("HTTP/3.0", b"GET /now HTTP/3.0\r\n" + HOST + b"\r\n", (505,)),
+    Case("HTTP/0.9 named", b"GET /now HTTP/0.9\r\n" + HOST + b"\r\n", (505,)),
+    Case(
+        "HTTP/2.0, a request behind it",
+        b"GET /now HTTP/2.0\r\n" + HOST + b"\r\n" + SMUGGLED,
+        (505,),
+    ),
+    Case(
+        "HTTP/2.0, head not all come",
+        b"GET /now HTTP/2.0\r\n" + HOST,
+        (505,),
+    ),
+    Case("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", (505,)),
+    # RFC 9112 section 2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT,
+    # the name in capitals.
     Case("HTTP/3", b"GET /now HTTP/3\r\n" + HOST + b"\r\n", (400,)),
-    Case("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", (400,)),
+    Case("two-digit minor", b"GET /now HTTP/1.10\r\n" + HOST + b"\r\n", (400,)),
+    Case("two-digit major", b"GET /now HTTP/01.1\r\n" + HOST + b"\r\n", (400,)),
     Case("lowercase version", b"GET /now http/1.1\r\n" + HOST + b"\r\n", (400,)),
     Case("version with spaces", b"GET /now HTTP/ 1.1\r\n" + HOST + b"\r\n", (400,)),
     Case("two spaces", b"GET  /now HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
@@ -177,6 +200,31 @@ TARGETS = [
         (200,),
     ),
     Case("asterisk-form GET", b"GET * HTTP/1.1\r\n" + HOST + b"\r\n", (405,)),
+    # RFC 9112 section 3.2.3: authority-form is CONNECT's, and clocksvc
+    # tunnels nothing: 501, and the connection closes before a tunnel's
+    # bytes are taken for a request.
+    Case("CONNECT", b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", (501,)),
+    Case(
+        "CONNECT, tunnel bytes behind it",
+        b"CONNECT 127.0.0.1:80 HTTP/1.1\r\n" + HOST + b"\r\n" + SMUGGLED,
+        (501,),
+    ),
+    Case(
+        "CONNECT an IPv6 literal",
+        b"CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n",
+        (501,),
+    ),
+    Case("CONNECT a path", b"CONNECT /now HTTP/1.1\r\n" + HOST + b"\r\n", (501,)),
+    # RFC 9112 section 3.2: any other method's target is a path, an
+    # absolute URI with an authority, or *.
+    Case("authority-form GET", b"GET a:443 HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case(
+        "authority-form OPTIONS",
+        b"OPTIONS 127.0.0.1:80 HTTP/1.1\r\n" + HOST + b"\r\n",
+        (400,),
+    ),
+    Case("relative target", b"GET now HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
+    Case("asterisk and more", b"GET *now HTTP/1.1\r\n" + HOST + b"\r\n", (400,)),
     Case(
         "HEAD",
         b"HEAD /now HTTP/1.1\r\n" + HOST + CLOSE + b"\r\n",

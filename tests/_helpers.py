@@ -5,21 +5,25 @@ Helpers shared by clocksvc's tests.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 import zoneinfo
-from typing import Any, Protocol, cast
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
 
 from treq.response import _Response
 from treq.testing import StubTreq
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, TimeoutError
 from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IAddress, IListeningPort
-from twisted.internet.task import Clock
+from twisted.internet.task import Clock, deferLater
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.logger import ILogObserver, globalLogPublisher
 from twisted.python.failure import Failure
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import FailTest, SynchronousTestCase
 from twisted.web.client import URI
 from twisted.web.iweb import IAgentEndpointFactory
 from twisted.web.resource import IResource
@@ -27,20 +31,32 @@ from twisted.web.server import Site
 from zope.interface import implementer
 
 from clocksvc._http import ClockSite
+from clocksvc._web import AccessLog
 from clocksvc._web._clockhealth import ClockState
+
+# The global reactor is imported only where a helper waits on it, when it
+# is called: an entry point (tests.e2e._serve) imports this module before
+# it runs a reactor of its own.
 
 __all__ = [
     "RawConnection",
     "StubClient",
     "UNIXEndpoints",
+    "accessLogged",
+    "capturedEvents",
     "clockAt",
     "dechunk",
+    "eventually",
     "keepZoneDatabase",
     "siteOf",
+    "socketPath",
     "stubTreq",
     "urlOf",
     "useTimezone",
+    "within",
 ]
+
+T = TypeVar("T")
 
 #: 2001-09-09T01:46:40Z, the instant unix time reached one billion seconds.
 BILLENNIUM = 1_000_000_000
@@ -157,6 +173,14 @@ def siteOf(reactor: MemoryReactorClock, index: int = 0) -> ClockSite:
     return factory
 
 
+def accessLogged(site: ClockSite) -> bool:
+    """
+    @return: whether C{site} logs each request it answers: whether an
+        L{AccessLog} is among its reporters.
+    """
+    return any(isinstance(reporter, AccessLog) for reporter in site.reporters)
+
+
 class RawConnection:
     """
     One HTTP connection to a real L{Site}, over a L{StringTransport}: for
@@ -223,3 +247,69 @@ class UNIXEndpoints:
         from twisted.internet import reactor
 
         return UNIXClientEndpoint(reactor, self._path)
+
+
+def capturedEvents(testCase: SynchronousTestCase) -> list[dict[str, Any]]:
+    """
+    @return: a list that each event of the service log is added to, for
+        the rest of C{testCase}.
+    """
+    events: list[dict[str, Any]] = []
+
+    @implementer(ILogObserver)
+    def observe(event: dict[str, Any]) -> None:
+        if event.get("log_namespace") == "clocksvc.service":
+            events.append(event)
+
+    globalLogPublisher.addObserver(observe)
+    testCase.addCleanup(globalLogPublisher.removeObserver, observe)
+    return events
+
+
+def socketPath(testCase: SynchronousTestCase) -> str:
+    """
+    @return: a path for a UNIX socket in a new directory, removed with all
+        in it when the test ends. Not under trial's temporary directory,
+        whose paths can outgrow the 108 bytes a socket's path may have.
+    """
+    directory = tempfile.mkdtemp(prefix="clocksvc-test-")
+    testCase.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+    return os.path.join(directory, "clocksvc.sock")
+
+
+async def within(d: Deferred[T], seconds: float, what: str) -> T:
+    """
+    Wait for C{d}, which others may wait for too, at most C{seconds}.
+
+    @param what: what is awaited, for the failure's message.
+    @raise FailTest: if it takes longer; C{d} itself is left as it is, so
+        that a cleanup can still wait for it.
+    """
+    from twisted.internet import reactor
+
+    copy: Deferred[T] = Deferred()
+
+    def relay(result: Any) -> Any:
+        if not copy.called:
+            copy.callback(result)
+        return result
+
+    d.addBoth(relay)
+    copy.addTimeout(seconds, reactor)
+    try:
+        return await copy
+    except TimeoutError:
+        raise FailTest(f"{what}: nothing after {seconds:g} s") from None
+
+
+async def eventually(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """
+    Wait until C{condition()} is true, polling, at most C{seconds}.
+    """
+    from twisted.internet import reactor
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise FailTest(f"{what}: not after {seconds:g} s")
+        await deferLater(reactor, 0.05, lambda: None)

@@ -11,34 +11,28 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import stat
-import sys
-import tempfile
 
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
-from twisted.python.reflect import qual
-from twisted.trial.unittest import FailTest, TestCase
+from twisted.internet.error import AlreadyListened
+from twisted.internet.protocol import Factory
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 
-from ._helpers import UNIXEndpoints
+from clocksvc._run._adopted import SystemdEndpoint
+
+from ._helpers import UNIXEndpoints, socketPath, within
 from ._openapi import validateResponse
-from ._process import _IMPORT_ROOT, ClocksvcProcess, spawnClocksvc
-from .test_tls import curl, within
+from ._process import ClocksvcProcess, curl, spawnActivated, spawnClocksvc
 
 #: The lesson's page for any instant.
 PAGE = re.compile(
     rb"<html><body>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}</body></html>"
 )
-
-#: What systemd runs, as a wrapper must run it: LISTEN_PID has to be the PID
-#: of the process that adopts the socket, so the shell sets it to its own
-#: and then becomes Python with exec, keeping that PID. ("$0" is Python,
-#: "$@" its arguments.)
-_WRAPPER = 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"'
 
 
 class _Stopper:
@@ -58,17 +52,6 @@ class _Stopper:
         for process in self._processes:
             process.signal("KILL")
             await process.exited
-
-
-def socketPath(testCase: TestCase) -> str:
-    """
-    @return: a path for a UNIX socket in a new directory, removed with all
-        in it when the test ends. Not under trial's temporary directory,
-        whose paths can outgrow the 108 bytes a socket's path may have.
-    """
-    directory = tempfile.mkdtemp(prefix="clocksvc-test-")
-    testCase.addCleanup(shutil.rmtree, directory, ignore_errors=True)
-    return os.path.join(directory, "clocksvc.sock")
 
 
 async def firstLine(process: ClocksvcProcess) -> str:
@@ -151,32 +134,6 @@ class UNIXSocketTests(TestCase):
         now = await curl("--unix-socket", self.path, "http://localhost/now")
         self.assertEqual(now.status, 200)
         await stop(self, process)
-
-
-def spawnActivated(held: socket.socket, *args: str) -> ClocksvcProcess:
-    """
-    Start C{python -m clocksvc} with C{args}, as systemd starts a service
-    for the socket C{held}, named C{clocksvc}.
-    """
-    process = ClocksvcProcess()
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("LISTEN_")
-    }
-    env["PYTHONPATH"] = os.pathsep.join(
-        [_IMPORT_ROOT, *filter(None, [env.get("PYTHONPATH")])]
-    )
-    # Twisted adopts descriptors only when the count and the names agree, as
-    # they do from systemd 227 on.
-    env["LISTEN_FDS"] = "1"
-    env["LISTEN_FDNAMES"] = "clocksvc"
-    reactor.spawnProcess(
-        process,
-        "/bin/sh",
-        ["sh", "-c", _WRAPPER, sys.executable, "-m", "clocksvc", *args],
-        env=env,
-        childFDs={0: "w", 1: "r", 2: "r", 3: held.fileno()},
-    )
-    return process
 
 
 class SystemdTests(TestCase):
@@ -274,16 +231,9 @@ class SystemdTests(TestCase):
         second = self.activate(held, *args)
         line = await firstLine(second)
         self.assertEqual(line, f"clocksvc: serving unix:{path}", second.stderr)
-
-    # Trial reads the todo off the method, which mypy cannot know functions
-    # to have; only a failed assertion is expected.
-    test_unixSocketLeftAlone.todo = (  # type: ignore[attr-defined]
-        [qual(FailTest)],
-        "clocksvc bug (through Twisted's adopted unix.Port): an adopted UNIX "
-        "socket is chmod'ed to 0666 on start and unlinked on stop, so a "
-        "restarted service exits 2 (cannot listen: no such file) and clients "
-        "get ENOENT until the .socket unit restarts",
-    )
+        now = await curl("--unix-socket", path, "http://localhost/now")
+        self.assertEqual((now.exitCode, now.status), (0, 200), now.stderr)
+        await stop(self, second)
 
     async def test_noSocket(self) -> None:
         """
@@ -299,3 +249,39 @@ class SystemdTests(TestCase):
         self.assertEqual(process.stderr.count(b"\n"), 1, process.stderr)
         self.assertTrue(process.stderr.startswith(b"clocksvc: "), process.stderr)
         self.assertEqual(code, 2)
+
+
+class SystemdEndpointTests(SynchronousTestCase):
+    """
+    L{SystemdEndpoint} serves systemd's socket once, as it is.
+    """
+
+    def test_once(self) -> None:
+        """
+        A TCP socket is adopted by the reactor; a second listen fails, rather
+        than adopt whatever file has its descriptor's number by then.
+        """
+        held = socket.socket()
+        self.addCleanup(held.close)
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        memory = MemoryReactorClock()
+        endpoint = SystemdEndpoint(memory, os.dup(held.fileno()), socket.AF_INET)
+        self.successResultOf(endpoint.listen(Factory()))
+        self.assertEqual(len(memory.adoptedPorts), 1)
+        self.failureResultOf(endpoint.listen(Factory()), AlreadyListened)
+
+    def test_notASocket(self) -> None:
+        """
+        A descriptor that is no socket, or a reactor that cannot adopt it,
+        fails the listen.
+        """
+        read, write = os.pipe()
+        self.addCleanup(os.close, read)
+        self.addCleanup(os.close, write)
+        endpoint = SystemdEndpoint(MemoryReactorClock(), read, socket.AF_INET)
+        self.failureResultOf(endpoint.listen(Factory()), OSError)
+        held = socket.socket()
+        self.addCleanup(held.close)
+        endpoint = SystemdEndpoint(object(), os.dup(held.fileno()), socket.AF_INET)
+        self.failureResultOf(endpoint.listen(Factory()), AttributeError)

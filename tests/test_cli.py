@@ -17,23 +17,41 @@ from twisted.internet import reactor
 from twisted.internet.address import IPv6Address, UNIXAddress
 from twisted.internet.defer import Deferred
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IListeningPort, IProtocolFactory
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocolFactory,
+    IStreamServerEndpoint,
+)
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import LogLevel, formatEvent
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
+from twisted.web.http_headers import Headers
 
 from clocksvc import __version__
 from clocksvc._http import Limits
+from clocksvc._run import _endpoints
 from clocksvc._run._cli import run
-from clocksvc._run._endpoints import describeAddress, describeListenError
+from clocksvc._run._endpoints import (
+    Problem,
+    describeAddress,
+    describeListenError,
+    parseEndpoint,
+    parseEndpoints,
+)
 from clocksvc._run._options import Options
 from clocksvc._time import clockPageBody
-from clocksvc._web import Readiness, accessLogged, readKernelClock
+from clocksvc._web import Readiness, readKernelClock
 
-from ._helpers import keepZoneDatabase, siteOf, stubTreq, useTimezone
+from ._helpers import (
+    accessLogged,
+    capturedEvents,
+    keepZoneDatabase,
+    siteOf,
+    stubTreq,
+    useTimezone,
+)
 from ._process import ClocksvcProcess, spawnClocksvc
-from .test_clockhealth import capturedEvents
 
 
 class RunTests(SynchronousTestCase):
@@ -71,29 +89,30 @@ class RunTests(SynchronousTestCase):
         stdout, stderr = io.StringIO(), io.StringIO()
         reactor = MemoryReactorClock()
         d = Deferred.fromCoroutine(run(reactor, ["--port", "8080"], stdout, stderr))
-        self.assertEqual((reactor.tcpServers, stdout.getvalue()), ([], ""))
+        self.assertEqual((reactor.tcpServers, stderr.getvalue()), ([], ""))
         reactor.run()
         self.assertNoResult(d)
-        self.assertEqual(stdout.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(stderr.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
 
     def test_default(self) -> None:
         """
         Without options it listens on TCP port 8880 on all interfaces, says
-        so, and keeps serving.
+        so on standard error, and keeps serving; standard output is the
+        log's.
         """
         d, out, err = self.run_()
         self.assertNoResult(d)
         [(port, _, _, interface)] = self.reactor.tcpServers
         self.assertEqual((port, interface), (8880, ""))
-        self.assertEqual(out, "clocksvc: serving http://0.0.0.0:8880/\n")
-        self.assertEqual(err, "")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(out, "")
 
     def test_listenRepeated(self) -> None:
         """
         C{--listen} takes endpoint descriptions and may be repeated; C{--port}
         is short for a TCP one.
         """
-        d, out, _ = self.run_(
+        d, _, err = self.run_(
             "--listen",
             "tcp:8080:interface=127.0.0.1",
             "--port",
@@ -108,7 +127,7 @@ class RunTests(SynchronousTestCase):
         # The memory reactor's ports say 0.0.0.0 for any IPv4 interface;
         # ProcessTests sees the real addresses.
         self.assertEqual(
-            out.splitlines(),
+            err.splitlines(),
             [
                 "clocksvc: serving http://0.0.0.0:8080/",
                 "clocksvc: serving http://0.0.0.0:9090/",
@@ -120,10 +139,10 @@ class RunTests(SynchronousTestCase):
         """
         A UNIX socket endpoint is reported by its path.
         """
-        d, out, _ = self.run_("--listen", "unix:/run/clocksvc.sock")
+        d, _, err = self.run_("--listen", "unix:/run/clocksvc.sock")
         self.assertNoResult(d)
         self.assertEqual(self.reactor.unixServers[0][0], "/run/clocksvc.sock")
-        self.assertEqual(out, "clocksvc: serving unix:/run/clocksvc.sock\n")
+        self.assertEqual(err, "clocksvc: serving unix:/run/clocksvc.sock\n")
 
     def test_badOption(self) -> None:
         """
@@ -156,11 +175,13 @@ class RunTests(SynchronousTestCase):
         listens, even on the good descriptions before it.
         """
         cases = {
-            "bogus:1": "clocksvc: invalid endpoint 'bogus:1': "
-            "Unknown endpoint type: 'bogus'\n",
-            "tcp": "clocksvc: invalid endpoint 'tcp': wrong or missing arguments\n",
+            "bogus:1": "clocksvc: invalid endpoint 'bogus:1': unknown endpoint "
+            "type 'bogus'; use tcp:, tcp6:, ssl:, unix:, systemd:, or haproxy: "
+            "before one of them\n",
+            "tcp": "clocksvc: invalid endpoint 'tcp': tcp: needs its port, as in "
+            "tcp:8880\n",
             "tcp:80:frob=1": "clocksvc: invalid endpoint 'tcp:80:frob=1': "
-            "wrong or missing arguments\n",
+            "unknown parameter 'frob' of tcp:PORT[:interface=][:backlog=]\n",
             "systemd:domain=INET:index=7": "clocksvc: invalid endpoint "
             "'systemd:domain=INET:index=7': no socket was passed at that index "
             "(systemd passes them in LISTEN_FDS)\n",
@@ -202,10 +223,11 @@ class RunTests(SynchronousTestCase):
         reactor = SecondPortInUse()
         d, out, err = self.run_("--port", "8080", "--port", "8081", reactor=reactor)
         self.assertExit(d, 2)
+        # Nothing said of the first: it never served.
         self.assertEqual(
             err, "clocksvc: cannot listen on tcp:8081: address already in use\n"
         )
-        self.assertEqual(out, "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(out, "")
         self.assertEqual(stopped, [8080])
 
     def test_timezone(self) -> None:
@@ -214,7 +236,7 @@ class RunTests(SynchronousTestCase):
         """
         d, _, err = self.run_("--timezone", "asia/kathmandu")
         self.assertNoResult(d)
-        self.assertEqual(err, "")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
         response = self.successResultOf(
             stubTreq(siteOf(self.reactor).resource).get("http://clock.example/now.txt")
         )
@@ -246,7 +268,7 @@ class RunTests(SynchronousTestCase):
             useTimezone(self, tz)
             del events[:]
             d, _, err = self.run_(*args)
-            self.assertEqual(err, "")
+            self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
             self.assertNoResult(d)
             [event] = [event for event in events if event["event"] == "timezone"]
             self.assertEqual((event["log_level"], formatEvent(event)), (level, message))
@@ -281,7 +303,7 @@ class RunTests(SynchronousTestCase):
         """
         d, _, err = self.run_("--tzdata", "package")
         self.assertNoResult(d)
-        self.assertEqual(err, "")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
         response = self.successResultOf(
             stubTreq(siteOf(self.reactor).resource).get("http://clock.example/healthz")
         )
@@ -302,7 +324,7 @@ class RunTests(SynchronousTestCase):
             "7",
         )
         self.assertNoResult(d)
-        self.assertEqual(err, "")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
         limits = siteOf(self.reactor).limits
         self.assertEqual(
             (limits.headerTimeout, limits.idleTimeout, limits.maxConnections),
@@ -378,10 +400,10 @@ class RunTests(SynchronousTestCase):
         C{--admin-listen} serves C{/healthz} and C{/metrics} on a listener
         of their own, and takes them off the public one.
         """
-        d, out, _ = self.run_("--port", "8080", "--admin-listen", "tcp:9100")
+        d, _, err = self.run_("--port", "8080", "--admin-listen", "tcp:9100")
         self.assertNoResult(d)
         self.assertEqual(
-            out.splitlines(),
+            err.splitlines(),
             [
                 "clocksvc: serving http://0.0.0.0:8080/",
                 "clocksvc: admin on http://0.0.0.0:9100/",
@@ -404,7 +426,7 @@ class RunTests(SynchronousTestCase):
         ]:
             d, _, err = self.run_(*argv)
             self.assertNoResult(d)
-            self.assertEqual(err, "")
+            self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
             self.assertEqual(accessLogged(siteOf(self.reactor)), on, argv)
 
     def test_accessLogUnwritable(self) -> None:
@@ -432,12 +454,22 @@ class RunTests(SynchronousTestCase):
         )
         self.assertEqual(describeAddress(UNIXAddress(None)), str(UNIXAddress(None)))
 
+    def test_badLogFormat(self) -> None:
+        """
+        C{--log-format} takes json or text.
+        """
+        d, _, err = self.run_("--log-format", "yaml")
+        self.assertExit(d, 2)
+        self.assertEqual(
+            err, "clocksvc: --log-format needs json or text, not 'yaml' (see --help)\n"
+        )
+
     def test_describeListenError(self) -> None:
         """
         Listen errors are described by their cause, in lower case.
         """
         self.assertEqual(
-            describeListenError(CannotListenError("", 80, OSError(13, "x"))),
+            describeListenError(CannotListenError("", 8080, OSError(13, "x"))),
             "permission denied",
         )
         self.assertEqual(
@@ -445,6 +477,192 @@ class RunTests(SynchronousTestCase):
         )
         self.assertEqual(describeListenError(RuntimeError("boom")), "boom")
         self.assertEqual(describeListenError(RuntimeError()), "RuntimeError")
+
+    def test_describeListenErrorInTermsOfTheEndpoint(self) -> None:
+        """
+        An interface that is no address, one that is not this machine's, a
+        port below 1024 without the right to it, and a UNIX socket's
+        directory that is not there, are each said so.
+        """
+        unknown = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        for error, said in [
+            (
+                CannotListenError("999.1.1.1", 8080, unknown),
+                "the interface '999.1.1.1' is not an IP address, nor a host name "
+                "that resolves to one",
+            ),
+            (
+                CannotListenError("10.9.9.9", 0, OSError(errno.EADDRNOTAVAIL, "x")),
+                "no network interface of this machine has the address 10.9.9.9",
+            ),
+            (
+                CannotListenError("", 80, OSError(errno.EACCES, "x")),
+                "permission denied: ports below 1024 need root, or the "
+                "CAP_NET_BIND_SERVICE capability",
+            ),
+            (
+                FileNotFoundError(errno.ENOENT, "x", "1234", None, "/no/dir/s.lock"),
+                "no such file or directory",
+            ),
+        ]:
+            self.assertEqual(describeListenError(error), said)
+
+
+class EndpointProblemTests(SynchronousTestCase):
+    """
+    Every mistake in an endpoint description is said in terms of the
+    description, rather than of the Python that parses it.
+    """
+
+    def problem(self, description: str) -> str:
+        """
+        @return: what parsing C{description} says is wrong with it.
+        """
+        with self.assertRaises(Problem) as raised:
+            parseEndpoints(MemoryReactorClock(), ["tcp:0", description])
+        return str(raised.exception)
+
+    def test_problems(self) -> None:
+        """
+        Each mistake, with what is said of it.
+        """
+        escape = (
+            "; a ':' inside a value needs a backslash before it, as in "
+            "interface=\\:\\:1"
+        )
+        noType = "no endpoint type: a description starts with one, as in tcp:8880"
+        types = "use tcp:, tcp6:, ssl:, unix:, systemd:, or haproxy: before one of them"
+        for description, said in [
+            ("", noType),
+            (":80", noType),
+            ("=80", noType),
+            ("bogus:1", f"unknown endpoint type 'bogus'; {types}"),
+            (
+                "TCP:80",
+                f"unknown endpoint type 'TCP' (types are lower case: tcp:); {types}",
+            ),
+            ("tcp", "tcp: needs its port, as in tcp:8880"),
+            ("tcp:", "tcp: needs its port, as in tcp:8880"),
+            ("tcp:notaport", "port 'notaport' is not a number from 0 to 65535"),
+            ("tcp:65536", "port '65536' is not a number from 0 to 65535"),
+            ("tcp:-1", "port '-1' is not a number from 0 to 65535"),
+            ("tcp:\uff18\uff10", "port '\uff18\uff10' is not a number from 0 to 65535"),
+            ("tcp:80:backlog=many", "backlog 'many' is not a whole number"),
+            (
+                "tcp:80:frob=1",
+                "unknown parameter 'frob' of tcp:PORT[:interface=][:backlog=]",
+            ),
+            ("tcp:80:port=81", "port is given twice"),
+            ("tcp:80:interface=::1", "interface is given twice" + escape),
+            (
+                "tcp:80:127.0.0.1:5:x",
+                "too many values for tcp:PORT[:interface=][:backlog=]" + escape,
+            ),
+            (
+                "tcp6:80:interface=127.0.0.1",
+                "tcp6: listens on IPv6, and 127.0.0.1 is an IPv4 address (use tcp: "
+                "for it)",
+            ),
+            ("ssl:https", "port 'https' is not a number from 0 to 65535"),
+            (
+                "ssl:443:privatekey=k.pem",
+                "unknown parameter 'privatekey' of ssl:PORT[:privateKey=][:certKey=]"
+                "[:sslmethod=][:interface=][:backlog=][:extraCertChain=]"
+                "[:dhParameters=]",
+            ),
+            ("unix:", "unix: needs its path, as in unix:/run/clocksvc.sock"),
+            (
+                "unix:/run/c.sock:mode=rw",
+                "mode 'rw' is not a file mode in octal, such as 660",
+            ),
+            (
+                "unix:/run/c.sock:mode=999",
+                "mode '999' is not a file mode in octal, such as 660",
+            ),
+            ("unix:/run/c.sock:lockfile=yes", "lockfile 'yes' is not a whole number"),
+            (
+                "systemd:",
+                "systemd: needs its domain, as in systemd:domain=INET:index=0",
+            ),
+            ("systemd:domain=INET", "systemd: needs one of index= and name="),
+            (
+                "systemd:domain=INET:index=0:name=web",
+                "systemd: needs one of index= and name=",
+            ),
+            ("systemd:domain=inet:index=0", "domain 'inet' is not INET, INET6 or UNIX"),
+            ("systemd:domain=INET:index=first", "index 'first' is not a whole number"),
+            (
+                "systemd:domain=INET:index=7",
+                "no socket was passed at that index (systemd passes them in "
+                "LISTEN_FDS)",
+            ),
+            (
+                "systemd:domain=INET:name=web",
+                "no socket named 'web' was passed (systemd passes their names in "
+                "LISTEN_FDNAMES)",
+            ),
+            ("haproxy:", noType),
+            ("haproxy:haproxy:tcp:80", "haproxy: twice"),
+            (
+                "TCP6:80",
+                f"unknown endpoint type 'TCP6' (types are lower case: tcp6:); {types}",
+            ),
+            (
+                "HAPROXY:tcp:80",
+                "unknown endpoint type 'HAPROXY' (types are lower case: haproxy:); "
+                + types,
+            ),
+            ("haproxy:tcp:notaport", "port 'notaport' is not a number from 0 to 65535"),
+            ("haproxy:bogus:1", f"unknown endpoint type 'bogus'; {types}"),
+        ]:
+            self.assertEqual(
+                self.problem(description),
+                f"invalid endpoint {description!r}: {said}",
+                description,
+            )
+
+    def test_othersParsers(self) -> None:
+        """
+        What another type's parser (a plugin's) raises is said without
+        Python's words.
+        """
+        for error, said in [
+            (
+                TypeError("_parse() got an unexpected keyword argument 'x'"),
+                "wrong or missing arguments",
+            ),
+            (KeyError("x"), "wrong or missing arguments"),
+            (ValueError("no such onion"), "no such onion"),
+        ]:
+
+            def parse(
+                reactor: object, description: str, error: Exception = error
+            ) -> None:
+                raise error
+
+            self.patch(_endpoints, "serverFromString", parse)
+            with self.assertRaises(Problem) as raised:
+                parseEndpoint(MemoryReactorClock(), "onion:80")
+            self.assertEqual(
+                str(raised.exception), f"invalid endpoint 'onion:80': {said}"
+            )
+
+    def test_good(self) -> None:
+        """
+        What Twisted takes stays taken: values by position, escaped colons,
+        an empty interface, the PROXY protocol's wrapper.
+        """
+        memory = MemoryReactorClock()
+        for description in [
+            "tcp:80:127.0.0.1:5",
+            "tcp:80:interface=\\:\\:1",
+            "tcp:0:",
+            "tcp6:80:backlog=5",
+            "unix:/run/c.sock:mode=660:lockfile=0",
+            "haproxy:tcp:80",
+        ]:
+            [(_, endpoint)] = parseEndpoints(memory, [description])
+            self.assertTrue(IStreamServerEndpoint.providedBy(endpoint), description)
 
 
 class ProcessTests(TestCase):
@@ -535,7 +753,7 @@ class ProcessTests(TestCase):
         self.assertEqual(await process.exited, 0)
         [started] = [
             event
-            for event in map(json.loads, process.stderr.decode().splitlines())
+            for event in map(json.loads, _logLines(process.stderr))
             if event["event"] == "timezone"
         ]
         self.assertEqual(started["zone"], zone)
@@ -594,7 +812,13 @@ class ProcessTests(TestCase):
         _, process = await self.serve()
         process.signal("INT")
         self.assertEqual(await process.exited, 0)
-        self.assertEqual(process.stderr, b"")
+        self.assertEqual(
+            process.stderr.decode().splitlines()[1:],
+            [
+                "clocksvc: stopping: draining 0 connection(s) for up to 10 s",
+                "clocksvc: stopped",
+            ],
+        )
 
     async def test_portInUse(self) -> None:
         """
@@ -611,6 +835,101 @@ class ProcessTests(TestCase):
         message = f"clocksvc: cannot listen on {description}: address already in use"
         self.assertEqual(process.stderr, message.encode() + b"\n")
         self.assertEqual(process.stdout, b"")
+
+    async def test_badEndpoints(self) -> None:
+        """
+        An endpoint description that is wrong, or names an interface that is
+        no address, is one line on standard error that says what is wrong,
+        and exit status 2, no traceback.
+        """
+        for description, said in [
+            ("tcp:notaport", "port 'notaport' is not a number from 0 to 65535"),
+            (
+                "tcp:0:interface=::1",
+                "interface is given twice; a ':' inside a value needs a backslash "
+                "before it, as in interface=\\:\\:1",
+            ),
+        ]:
+            process = spawnClocksvc("--listen", description)
+            self.assertEqual(await process.exited, 2)
+            self.assertNotIn(b"Traceback", process.stdout + process.stderr)
+            self.assertEqual(
+                process.stderr.decode(),
+                f"clocksvc: invalid endpoint {description!r}: {said}\n",
+            )
+        description = "tcp:0:interface=999.1.1.1"
+        process = spawnClocksvc("--listen", description)
+        self.assertEqual(await process.exited, 2)
+        self.assertEqual(
+            process.stderr.decode(),
+            f"clocksvc: cannot listen on {description}: the interface '999.1.1.1' is "
+            "not an IP address, nor a host name that resolves to one\n",
+        )
+
+    async def test_stdoutIsTheLog(self) -> None:
+        """
+        With the log on standard output (the default), standard output is
+        JSON lines alone, as C{python -m clocksvc | jq -c .} needs it: each
+        line parses as a JSON object, from the first to the last after
+        SIGTERM. The lines for people are on standard error.
+        """
+        url, process = await self.serve()
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        for path in ["now", "?iso", "nope"]:
+            response = await treq.get(url + path, pool=pool)
+            await response.content()
+        process.signal("TERM")
+        self.assertEqual(await process.exited, 0)
+        lines = process.stdout.decode().splitlines()
+        records = [json.loads(line) for line in lines]
+        self.assertTrue(all(isinstance(r, dict) for r in records), lines)
+        self.assertEqual(
+            [(r["path"], r["status"]) for r in records if "path" in r],
+            [("/now", 200), ("/?iso", 200), ("/nope", 404)],
+        )
+        self.assertEqual(
+            [
+                r["event"]
+                for r in records
+                if r.get("event") in ("listening", "shutdown")
+            ],
+            ["listening", "shutdown", "shutdown"],
+        )
+        self.assertEqual(
+            process.stderr.decode().splitlines(),
+            [
+                f"clocksvc: serving {url}",
+                "clocksvc: stopping: draining 0 connection(s) for up to 10 s",
+                "clocksvc: stopped",
+            ],
+        )
+
+    async def test_logFormatText(self) -> None:
+        """
+        C{--log-format text} writes the log for people reading a terminal:
+        an access line as C{TIME CLIENT "METHOD PATH" STATUS BYTES
+        DURATIONms SCHEME "USER-AGENT"}, an event as C{TIME LEVEL MESSAGE};
+        what a client sent that a terminal would act on (a tab, an escape)
+        is written as Python writes it in a string.
+        """
+        url, process = await self.serve("--log-format", "text")
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        response = await treq.get(
+            url + "now", headers=Headers({"User-Agent": ["probe/1\tx"]}), pool=pool
+        )
+        await response.content()
+        process.signal("TERM")
+        self.assertEqual(await process.exited, 0)
+        lines = process.stdout.decode().splitlines()
+        time = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00"
+        self.assertRegex(lines[0], f"^{time} info serving {url}$")
+        [access] = [line for line in lines if '"GET /now"' in line]
+        self.assertRegex(
+            access,
+            f'^{time} 127\\.0\\.0\\.1 "GET /now" 200 \\d+ [\\d.]+ms http '
+            '"probe/1\\\\tx"$',
+        )
+        self.assertRegex(lines[-1], f"^{time} info stopped$")
 
     async def test_help(self) -> None:
         """
@@ -629,3 +948,11 @@ class ProcessTests(TestCase):
         process = spawnClocksvc("--version")
         self.assertEqual(await process.exited, 0)
         self.assertEqual(process.stdout, f"clocksvc {__version__}\n".encode())
+
+
+def _logLines(stderr: bytes) -> list[str]:
+    """
+    @return: the log's lines in C{stderr} (C{--access-log off}), without
+        those for people beside them.
+    """
+    return [line for line in stderr.decode().splitlines() if line.startswith("{")]

@@ -14,10 +14,8 @@ from typing import Any
 
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
-from twisted.logger import ILogObserver, globalLogPublisher
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from twisted.web.resource import Resource
-from zope.interface import implementer
 
 from clocksvc._http import ClockSite, Limits
 from clocksvc._run._endpoints import parseEndpoints
@@ -49,29 +47,13 @@ from ._helpers import (
     SYNCHRONIZED,
     UNSYNCHRONIZED,
     RawConnection,
+    capturedEvents,
     clockAt,
     keepZoneDatabase,
     stubTreq,
 )
 
 URL = "http://clock.example"
-
-
-def capturedEvents(testCase: SynchronousTestCase) -> list[dict[str, Any]]:
-    """
-    @return: a list that each event of the service log is added to, for
-        the rest of C{testCase}.
-    """
-    events: list[dict[str, Any]] = []
-
-    @implementer(ILogObserver)
-    def observe(event: dict[str, Any]) -> None:
-        if event.get("log_namespace") == "clocksvc.service":
-            events.append(event)
-
-    globalLogPublisher.addObserver(observe)
-    testCase.addCleanup(globalLogPublisher.removeObserver, observe)
-    return events
 
 
 class DecodeTests(SynchronousTestCase):

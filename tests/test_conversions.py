@@ -23,7 +23,7 @@ from clocksvc._web._site import buildRoot
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq, synchronized, useTimezone
 from ._openapi import validateResponse
-from .test_convert import ZONES
+from ._zones import ZONES
 
 _UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)

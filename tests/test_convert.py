@@ -14,20 +14,10 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._time._convert import localInstants
 
+from ._zones import ZONES
+
 _UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
-
-#: Zones with the edges the issue names: ordinary DST, southern DST that
-#: ended, a 30-minute DST, tzdata's negative DST, and a skipped day.
-ZONES = [
-    "Europe/Berlin",
-    "America/Sao_Paulo",
-    "Australia/Lord_Howe",
-    "Europe/Dublin",
-    "Pacific/Apia",
-    "America/New_York",
-    "Asia/Kolkata",
-]
 
 
 def _micros(moment: datetime) -> int:

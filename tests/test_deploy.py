@@ -14,7 +14,6 @@ import re
 import shlex
 import socket
 import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,7 +30,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._run._options import DEFAULT_ENDPOINT, Options
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+from ._deploy import DEPLOY, only, parseArguments, unitSections, unixSocketPath
 
 
 def tcpPort(description: str) -> int:
@@ -46,16 +45,6 @@ def tcpPort(description: str) -> int:
 
 
 DEFAULT_PORT = tcpPort(DEFAULT_ENDPOINT)
-
-
-def parseArguments(arguments: list[str]) -> Options:
-    """
-    @return: C{python -m clocksvc}'s options for C{arguments}, parsed as the
-        command line parses them.
-    """
-    options = Options()
-    options.parseOptions(arguments)
-    return options
 
 
 def containerInstructions(text: str) -> list[tuple[str, str]]:
@@ -81,43 +70,6 @@ def containerInstructions(text: str) -> list[tuple[str, str]]:
     if pending:
         raise ValueError(f"unfinished instruction: {pending!r}")
     return instructions
-
-
-def unitSections(text: str) -> dict[str, dict[str, list[str]]]:
-    """
-    Read a systemd unit file: C{[Section]} headers and C{Key=value} lines,
-    where a key may repeat, a trailing backslash continues a line, and lines
-    starting with C{#} or C{;} are comments.
-
-    @return: each section's keys, each with its values in order.
-    """
-    sections: dict[str, dict[str, list[str]]] = {}
-    current: dict[str, list[str]] | None = None
-    pending = ""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not pending and (not stripped or stripped[0] in "#;"):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        logical, pending = pending + stripped, ""
-        if logical.startswith("[") and logical.endswith("]"):
-            current = sections.setdefault(logical[1:-1], {})
-            continue
-        key, equals, value = logical.partition("=")
-        if current is None or not equals:
-            raise ValueError(f"not in a section, or not Key=value: {logical!r}")
-        current.setdefault(key.strip(), []).append(value.strip())
-    return sections
-
-
-def only(values: list[str]) -> str:
-    """
-    @return: the single value of a key that must appear once.
-    """
-    [value] = values
-    return value
 
 
 def listenStreamFamily(listen: str) -> socket.AddressFamily:
@@ -396,7 +348,7 @@ class KubernetesTests(SynchronousTestCase):
     def test_securityContext(self) -> None:
         """
         The pod runs as the Containerfile's user, with a read-only root and
-        no capabilities.
+        no capabilities but the one to bind port 123, for SNTP.
         """
         [user] = [
             arguments
@@ -412,7 +364,10 @@ class KubernetesTests(SynchronousTestCase):
         container = self.container["securityContext"]
         self.assertIs(container["readOnlyRootFilesystem"], True)
         self.assertIs(container["allowPrivilegeEscalation"], False)
-        self.assertEqual(container["capabilities"], {"drop": ["ALL"]})
+        self.assertEqual(
+            container["capabilities"],
+            {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+        )
 
 
 class SystemdTests(SynchronousTestCase):
@@ -528,8 +483,9 @@ class SystemdTests(SynchronousTestCase):
 
     def test_sandbox(self) -> None:
         """
-        The service runs as a user made for it, with a read-only system and
-        only the address families it serves on.
+        The service runs as a user made for it, with a read-only system,
+        only the address families it serves on, and no capability but the
+        one that binds port 123, for C{--ntp-listen 123}.
         """
         section = self.service["Service"]
         expected = {
@@ -538,10 +494,19 @@ class SystemdTests(SynchronousTestCase):
             "ProtectSystem": ["strict"],
             "ProtectHome": ["yes"],
             "PrivateTmp": ["yes"],
-            "CapabilityBoundingSet": [""],
+            "CapabilityBoundingSet": ["CAP_NET_BIND_SERVICE"],
+            "AmbientCapabilities": ["CAP_NET_BIND_SERVICE"],
             "RestrictAddressFamilies": ["AF_INET AF_INET6 AF_UNIX"],
         }
         self.assertEqual({key: section.get(key) for key in expected}, expected)
+
+    def test_ntpListen(self) -> None:
+        """
+        The service's command line takes C{--ntp-listen 123}, as its
+        comment says to add it.
+        """
+        options = parseArguments([*self.argv[3:], "--ntp-listen", "123"])
+        self.assertEqual(options["ntp-listen"], [("", 123)])
 
 
 class ReloadTests(SynchronousTestCase):
@@ -634,18 +599,6 @@ class UnixServiceTests(SynchronousTestCase):
         self.assertEqual(self.section["KillSignal"], ["SIGTERM"])
         stop = systemdSeconds(only(self.section["TimeoutStopSec"]))
         self.assertGreater(stop, self.options["shutdown-timeout"])
-
-
-def unixSocketPath(service: dict[str, dict[str, list[str]]]) -> str:
-    """
-    @return: the path of the UNIX socket that a unit's C{--listen} names.
-    """
-    argv = shlex.split(only(service["Service"]["ExecStart"]))
-    [description] = parseArguments(argv[3:])["listen"]
-    reactor = MemoryReactor()
-    serverFromString(reactor, description).listen(Factory())
-    [(path, _, _, _, _)] = reactor.unixServers
-    return str(path)
 
 
 def logrotateStanza() -> tuple[str, list[str], list[str]]:

@@ -8,7 +8,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 import clocksvc
 from clocksvc import _version
-from clocksvc._web import _page, _site
+from clocksvc._web import _ntplisten, _page, _site
 
 
 class ExportsTests(SynchronousTestCase):
@@ -22,6 +22,7 @@ class ExportsTests(SynchronousTestCase):
         """
         self.assertIs(clocksvc.ClockPage, _page.ClockPage)
         self.assertIs(clocksvc.listen, _site.listen)
+        self.assertIs(clocksvc.listenNTP, _ntplisten.listenNTP)
         self.assertIs(clocksvc.__version__, _version.__version__)
 
     def test_all(self) -> None:
@@ -29,7 +30,8 @@ class ExportsTests(SynchronousTestCase):
         C{__all__} lists exactly the public names, each of which exists.
         """
         self.assertEqual(
-            sorted(clocksvc.__all__), ["ClockPage", "__version__", "listen"]
+            sorted(clocksvc.__all__),
+            ["ClockPage", "__version__", "listen", "listenNTP"],
         )
         for name in clocksvc.__all__:
             self.assertTrue(hasattr(clocksvc, name), name)

@@ -35,7 +35,7 @@ from clocksvc._web._site import buildSite, metricsOf
 from ._geoip import writeDatabase
 from ._helpers import BILLENNIUM, RawConnection, clockAt, useTimezone
 from ._rawhttp import exchange
-from .test_hardening import serve
+from ._rawsite import serve
 
 LIMITS = Limits()
 PAGE = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
@@ -323,6 +323,8 @@ QUICK_REQUESTS = [
     b"GET /now.txt?t1=253402300799999.999999 HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET /.well-known/time HTTP/1.1\r\nHost: a\r\n\r\n",
     b"HEAD /.well-known/time HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+    # A higher minor version is read as HTTP/1.1 (RFC 9110 section 2.5).
+    b"GET /now HTTP/1.2\r\nHost: a\r\n\r\n",
     # Calls of the npm timesync library.
     b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s"
     % (len(TIMESYNC), TIMESYNC),
@@ -452,6 +454,9 @@ LAST_REQUESTS = [
     b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: a\r\nX: \x80\r\n\r\n",
     b"GET / HTTP/1.1\nHost: a\n\n",
+    b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+    b"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
 ]
 
 

@@ -35,11 +35,18 @@ from clocksvc._web._geoip import GeoIP, GeoIPError, parseAddress
 from clocksvc._web._site import buildSite, metricsOf
 
 from ._geoip import NETWORKS, writeDatabase
-from ._helpers import BILLENNIUM, clockAt, keepZoneDatabase, siteOf, stubTreq, urlOf
+from ._helpers import (
+    BILLENNIUM,
+    capturedEvents,
+    clockAt,
+    eventually,
+    keepZoneDatabase,
+    siteOf,
+    stubTreq,
+    urlOf,
+)
 from ._openapi import validateResponse
-from ._process import spawnClocksvc
-from .test_clockhealth import capturedEvents
-from .test_workers import PATIENCE, eventually
+from ._process import PATIENCE, spawnClocksvc
 
 JSON = "application/json; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -558,7 +565,7 @@ class OptionTests(SynchronousTestCase):
         """
         d, err = self.run_("--geoip-db", database(self))
         self.assertNoResult(d)
-        self.assertEqual(err, "")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
         response = self.successResultOf(
             stubTreq(siteOf(self.reactor).resource).get(
                 "http://clock.example/api/ip/81.2.69.142.txt"
@@ -672,4 +679,5 @@ class ProcessTests(TestCase):
         self.assertEqual(await zone(), "Asia/Tokyo")
         process.signal("TERM")
         self.assertEqual(await process.exited, 0)
-        self.assertEqual(process.stderr, b"")
+        # Where it serves, that it stops, and that it has: nothing else.
+        self.assertEqual(len(process.stderr.splitlines()), 3, process.stderr)

@@ -1,6 +1,6 @@
 """
-Tests for L{clocksvc._http._grammar}: the chunked body reader, C{Content-Length}
-and C{Connection} values, as pure functions of bytes.
+Tests for L{clocksvc._http._grammar}: request lines, the chunked body reader,
+C{Content-Length} and C{Connection} values, as pure functions of bytes.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import re
 
 from hypothesis import given
 from hypothesis import strategies as st
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from clocksvc._http._grammar import (
     ChunkedDecoder,
@@ -18,8 +19,161 @@ from clocksvc._http._grammar import (
     connectionOptions,
     contentLength,
     parseHead,
+    splitHead,
 )
 from clocksvc._http._limits import Limits
+from clocksvc._web._site import metricsOf
+
+from ._rawhttp import exchange
+from ._rawsite import serve
+
+
+def refusal(head: bytes) -> tuple[int, bool] | None:
+    """
+    @return: the status and bodylessness of the refusal of C{head} (with a
+        Host), or L{None} if it is taken.
+    """
+    try:
+        parseHead(head + b"\r\nHost: a", Limits())
+    except Refusal as e:
+        return e.status, e.bodyless
+    return None
+
+
+class RequestLineTests(SynchronousTestCase):
+    """
+    L{parseHead} reads RFC 9112's request line: the versions of HTTP/1, and
+    the target forms of the methods clocksvc serves.
+    """
+
+    def test_higherMinorVersions(self) -> None:
+        """
+        HTTP/1.2 to HTTP/1.9 are read as HTTP/1.1 (RFC 9110 section 2.5),
+        persistence, Host and Expect included; 1.0 and 1.1 are themselves.
+        """
+        for minor in b"23456789":
+            version = b"HTTP/1.%c" % minor
+            parsed = parseHead(b"GET / " + version + b"\r\nHost: a", Limits())
+            self.assertEqual((parsed.version, parsed.persistent), (b"HTTP/1.1", True))
+            self.assertTrue(parsed.plain, version)
+            self.assertIsNone(refusal(b"GET / " + version))
+            with self.assertRaises(Refusal) as raised:
+                parseHead(b"GET / " + version, Limits())
+            self.assertEqual(raised.exception.status, 400, "HTTP/1.1 needs a Host")
+            expecting = parseHead(
+                b"PUT / " + version + b"\r\nHost: a\r\nExpect: 100-continue",
+                Limits(),
+            )
+            self.assertTrue(expecting.expectContinue, version)
+        self.assertEqual(parseHead(b"GET / HTTP/1.0", Limits()).version, b"HTTP/1.0")
+        self.assertFalse(parseHead(b"GET / HTTP/1.0", Limits()).persistent)
+        self.assertEqual(refusal(b"GET / HTTP/1.1"), None)
+
+    def test_otherMajorVersions(self) -> None:
+        """
+        A version of another major number is 505, without a body for a
+        HEAD; and so as soon as the request line has come.
+        """
+        for version in [b"HTTP/0.9", b"HTTP/2.0", b"HTTP/3.0", b"HTTP/9.9"]:
+            self.assertEqual(refusal(b"GET / " + version), (505, False), version)
+            self.assertEqual(refusal(b"HEAD / " + version), (505, True), version)
+        with self.assertRaises(Refusal) as raised:
+            splitHead(b"GET / HTTP/2.0\r\nHost: a", Limits(), started=False)
+        self.assertEqual(raised.exception.status, 505)
+        self.assertEqual(refusal(b"PRI * HTTP/2.0"), (505, False))
+
+    def test_malformedVersions(self) -> None:
+        """
+        Versions outside C{HTTP-name "/" DIGIT "." DIGIT} are 400.
+        """
+        for version in [
+            b"HTTP/1.10",
+            b"HTTP/01.1",
+            b"HTTP/1",
+            b"HTTP/2",
+            b"HTTP/1.1.1",
+            b"http/1.1",
+            b"Http/1.1",
+            b"HTTP/1.x",
+            b"HTTP/\xd9\xa1.1",
+            b"HTTPS/1.1",
+        ]:
+            self.assertEqual(refusal(b"GET / " + version), (400, False), version)
+
+    def test_connect(self) -> None:
+        """
+        CONNECT, whatever its target, is 501: clocksvc tunnels nothing.
+        """
+        for target in [b"a:443", b"127.0.0.1:80", b"[::1]:443", b"a:", b"/now"]:
+            self.assertEqual(
+                refusal(b"CONNECT " + target + b" HTTP/1.1"), (501, False), target
+            )
+
+    def test_targetForms(self) -> None:
+        """
+        Any other method's target is origin-form, absolute-form with an
+        authority, or asterisk-form; anything else, authority-form
+        included, is 400.
+        """
+        for target in [b"/", b"/now?tz=UTC", b"//", b"*", b"http://a", b"h://a?x"]:
+            for method in [b"GET", b"OPTIONS", b"FOO"]:
+                self.assertIsNone(refusal(method + b" " + target + b" HTTP/1.1"))
+        for target in [b"a:443", b"127.0.0.1:80", b"now", b"*now", b"mailto:a"]:
+            for method in [b"GET", b"OPTIONS", b"POST"]:
+                self.assertEqual(
+                    refusal(method + b" " + target + b" HTTP/1.1"),
+                    (400, False),
+                    target,
+                )
+
+
+class RequestLineNetworkTests(TestCase):
+    """
+    Over a real connection, a higher minor version is answered as HTTP/1.1,
+    and another major version and CONNECT are refused, complete, closed
+    and counted.
+    """
+
+    async def test_answers(self) -> None:
+        """
+        C{HTTP/1.2} gets an HTTP/1.1 answer on a connection that persists;
+        C{HTTP/2.0} gets a complete 505 and C{CONNECT} a 501, each closing
+        the connection, and each counted in C{/metrics} as refused.
+        """
+        server = serve(self, Limits())
+        host = b"Host: 127.0.0.1\r\n\r\n"
+        higher = await deferToThread(
+            exchange,
+            server.address,
+            b"GET /now HTTP/1.2\r\n" + host + b"GET /now HTTP/1.2\r\n" + host,
+            expect=2,
+        )
+        self.assertEqual(higher.statuses, [200, 200])
+        self.assertTrue(higher.raw.startswith(b"HTTP/1.1 200 OK\r\n"))
+        for line, status in [
+            (b"GET /now HTTP/2.0", 505),
+            (b"CONNECT 127.0.0.1:443 HTTP/1.1", 501),
+        ]:
+            refused = await deferToThread(
+                exchange, server.address, line + b"\r\n" + host, expect=1
+            )
+            [response] = refused.responses
+            self.assertEqual(
+                (response.status, response.header(b"connection"), refused.closed),
+                (status, [b"close"], True),
+            )
+            self.assertEqual(response.body, b"%d %s\n" % (status, response.reason))
+        metrics = metricsOf(server.site)
+        assert metrics is not None
+        self.assertEqual(
+            [
+                metrics.registry.get_sample_value(
+                    "clocksvc_refused_requests_total", {"status": status}
+                )
+                for status in ("505", "501")
+            ],
+            [1.0, 1.0],
+        )
 
 
 class _Decoded:

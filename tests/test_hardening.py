@@ -12,6 +12,7 @@ while the reactor serves; every socket has a timeout, so nothing hangs.
 from __future__ import annotations
 
 import contextlib
+import re
 import selectors
 import socket
 import threading
@@ -30,18 +31,14 @@ from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
 from twisted.trial.unittest import TestCase
 from twisted.web import http
-from twisted.web.iweb import IRequest
-from twisted.web.resource import Resource
 
 from clocksvc._http import (
     ClockChannel,
-    ClockSite,
     Limits,
     QuickHead,
     QuickResponse,
     rawResponse,
 )
-from clocksvc._web._site import buildSite
 
 from ._corpus import (
     CHUNKS,
@@ -63,74 +60,16 @@ from ._corpus import (
     Statuses,
 )
 from ._rawhttp import Address, exchange, get, parseResponses, receive, statusCodes
+from ._rawsite import Server, serve
 
 log = Logger()
 
 #: The statuses of the server's refusals, each a complete response with a
 #: one-line body after which the connection is closed.
-REFUSALS = frozenset({400, 408, 413, 414, 431, 501, 503})
+REFUSALS = frozenset({400, 408, 413, 414, 431, 501, 503, 505})
 
 #: What must never reach a client: signs of a traceback or of a Python repr.
 LEAKS = (b"Traceback", b"object at 0x", b'File "')
-
-
-class _Canary(Resource):
-    """
-    A resource that counts its requests: mounted at C{/smuggled}, it tells
-    whether a request hidden in another one's body was taken as a request.
-    """
-
-    isLeaf = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hits = 0
-
-    def render(self, request: IRequest) -> bytes:
-        self.hits += 1
-        return b"smuggled\n"
-
-
-@dataclass
-class _Server:
-    """
-    A clocksvc site on a port of 127.0.0.1, with a canary at C{/smuggled}.
-    """
-
-    site: ClockSite
-    address: Address
-    canary: _Canary
-
-
-async def _settled(site: ClockSite, seconds: float = 10.0) -> None:
-    """
-    Wait until every connection the site has open is closed, so that trial
-    finds the reactor clean.
-    """
-    deadline = time.monotonic() + seconds
-    while site.openConnections and time.monotonic() < deadline:
-        await deferLater(reactor, 0.01)
-
-
-def serve(testCase: TestCase, limits: Limits) -> _Server:
-    """
-    Serve clocksvc, under the real clock and C{limits}, until C{testCase}
-    ends.
-    """
-    site = buildSite(reactor, limits=limits)
-    canary = _Canary()
-    # The root is a Resource, which IResource declares putChild for.
-    site.resource.putChild(b"smuggled", canary)
-    # The same Site annotation gap as in clocksvc._web._site.listen.
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
-    # Cleanups run last first: stop listening, then wait for the
-    # connections to go.
-    testCase.addCleanup(_settled, site)
-    testCase.addCleanup(port.stopListening)
-    host = port.getHost()
-    if not isinstance(host, IPv4Address):
-        raise TypeError(f"not a TCP port: {host!r}")
-    return _Server(site, (host.host, host.port), canary)
 
 
 def leaks(data: bytes) -> list[bytes]:
@@ -150,7 +89,7 @@ def _show(expected: tuple[Statuses, ...]) -> str:
     return repr([e if isinstance(e, int) else sorted(e) for e in expected])
 
 
-def check(server: _Server, case: Case) -> list[str]:
+def check(server: Server, case: Case) -> list[str]:
     """
     Send C{case} to C{server} and check what comes back, then that the
     server still serves; blocking, for a worker thread.
@@ -173,7 +112,8 @@ def check(server: _Server, case: Case) -> list[str]:
         problems.append(f"bytes that are no response: {result.rest[:80]!r}")
     for response in result.responses:
         if response.status >= 500 and not (
-            response.status == 501 and any(_matches(501, e) for e in case.statuses)
+            response.status in (501, 505)
+            and any(_matches(response.status, e) for e in case.statuses)
         ):
             problems.append(f"server error {response.status}")
         if response.status in REFUSALS and not case.answered:
@@ -231,13 +171,16 @@ class CorpusTests(TestCase):
 
     async def test_requestLines(self) -> None:
         """
-        Malformed request lines and versions are 400, long ones 414.
+        Malformed request lines and versions are 400, long ones 414; a
+        higher minor version is served as HTTP/1.1, another major version is
+        505.
         """
         await self.corpus(REQUEST_LINES)
 
     async def test_targets(self) -> None:
         """
-        Absolute-form targets are served by their path, and OPTIONS * is 200.
+        Absolute-form targets are served by their path, and OPTIONS * is 200;
+        CONNECT is 501, and any other target in no form of RFC 9112's 400.
         """
         await self.corpus(TARGETS)
 
@@ -441,17 +384,26 @@ def rawRequests(draw: st.DrawFn) -> bytes:
     return draw(mutated(data))
 
 
+#: An HTTP version of a major number other than 1, which is 505.
+_OTHER_MAJOR = re.compile(rb" HTTP/[02-9]\.[0-9]")
+
+
 def unexpected(data: bytes, received: bytes) -> list[str]:
     """
     @param data: what a client sent.
     @param received: what it got back.
     @return: what was wrong with the answer: a server error (other than 501
-        for a Transfer-Encoding), or a traceback or repr.
+        for a Transfer-Encoding or a C{CONNECT}, or 505 for a version of
+        another major number), or a traceback or repr.
     """
     problems = []
     for status in statusCodes(received):
         if status >= 500 and not (
-            status == 501 and b"transfer-encoding" in data.lower()
+            (
+                status == 501
+                and (b"transfer-encoding" in data.lower() or b"CONNECT " in data)
+            )
+            or (status == 505 and _OTHER_MAJOR.search(data) is not None)
         ):
             problems.append(f"status {status}")
     problems.extend(f"{leak!r} in the response" for leak in leaks(received))

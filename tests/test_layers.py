@@ -1,8 +1,10 @@
 """
-clocksvc's architecture, checked: its four layers import only downwards
-(time, then http, then web, then run; see ARCHITECTURE.md), the time layer
-imports nothing of Twisted, and no module imports another that imports it
-back, counting imports inside functions and under C{TYPE_CHECKING}.
+clocksvc's architecture, checked: its layers import only downwards (time,
+then http, ntp and roughtime side by side, then web, then run; see
+ARCHITECTURE.md), the time layer imports nothing of Twisted, the three
+protocol layers nothing of clocksvc outside themselves (what they need is
+handed to them), and no module imports another that imports it back,
+counting imports inside functions and under C{TYPE_CHECKING}.
 """
 
 from __future__ import annotations
@@ -18,9 +20,19 @@ import clocksvc
 PACKAGE = Path(clocksvc.__file__).parent
 
 #: Each layer's rank: a module may import from its own layer and those of
-#: lower rank. _version is below everything; the package's own __init__ and
-#: __main__ are the entry points, above everything.
-RANKS = {"_version": 0, "_time": 1, "_http": 2, "_web": 3, "_run": 4}
+#: lower rank, but not from another layer of its own rank. _version is below
+#: everything; the package's own __init__ and __main__ are the entry points,
+#: above everything. The HTTP, SNTP and Roughtime protocols are layers side
+#: by side.
+RANKS = {
+    "_version": 0,
+    "_time": 1,
+    "_http": 2,
+    "_ntp": 2,
+    "_roughtime": 2,
+    "_web": 3,
+    "_run": 4,
+}
 TOP = 5
 
 
@@ -42,6 +54,15 @@ def rankOf(module: str) -> int:
     if len(parts) == 1:
         return TOP
     return RANKS.get(parts[1], TOP)
+
+
+def layerOf(module: str) -> str:
+    """
+    @return: the layer of C{module}, a name under C{clocksvc}: its first
+        part below the package, or C{""} for the package itself.
+    """
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
 
 
 def imports(path: Path) -> set[str]:
@@ -127,6 +148,22 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def outsiders(edges: dict[str, set[str]], layer: str) -> set[str]:
+    """
+    @param edges: each clocksvc module with the clocksvc modules it imports.
+    @param layer: a layer, such as C{"_http"}.
+    @return: the imports, as C{"module -> target"}, by a module of C{layer}
+        of a clocksvc module outside it.
+    """
+    return {
+        f"{module} -> {target}"
+        for module, targets in edges.items()
+        if layerOf(module) == layer
+        for target in targets
+        if layerOf(target) != layer
+    }
+
+
 class LayerTests(SynchronousTestCase):
     """
     The import graph of the package keeps to the layers.
@@ -136,7 +173,7 @@ class LayerTests(SynchronousTestCase):
         """
         Each layer is a package of its own.
         """
-        for layer in ["_time", "_http", "_web", "_run"]:
+        for layer in ["_time", "_http", "_ntp", "_web", "_run"]:
             self.assertTrue((PACKAGE / layer / "__init__.py").exists(), layer)
 
     def test_downwardsOnly(self) -> None:
@@ -150,6 +187,20 @@ class LayerTests(SynchronousTestCase):
             if rankOf(target) > rankOf(module)
         ]
         self.assertEqual(upward, [])
+
+    def test_siblingsApart(self) -> None:
+        """
+        No module of a layer imports one of another layer of the same rank:
+        the HTTP and SNTP layers know nothing of each other.
+        """
+        across = [
+            f"{module} -> {target}"
+            for module, targets in graph().items()
+            for target in targets
+            if rankOf(target) == rankOf(module) < TOP
+            and layerOf(target) != layerOf(module)
+        ]
+        self.assertEqual(across, [])
 
     def test_noCycles(self) -> None:
         """
@@ -179,9 +230,31 @@ class LayerTests(SynchronousTestCase):
                 path.name,
             )
 
+    def test_httpAlone(self) -> None:
+        """
+        The HTTP layer imports nothing of clocksvc, not even the time layer
+        below it: what it needs is handed to its site.
+        """
+        self.assertEqual(outsiders(graph(), "_http"), set())
+
+    def test_ntpAlone(self) -> None:
+        """
+        The SNTP server imports nothing of clocksvc: what it needs is handed
+        to it.
+        """
+        self.assertEqual(outsiders(graph(), "_ntp"), set())
+
+    def test_roughtimeAlone(self) -> None:
+        """
+        The Roughtime server imports nothing of clocksvc: what it needs is
+        handed to it.
+        """
+        self.assertEqual(outsiders(graph(), "_roughtime"), set())
+
     def test_checksCatch(self) -> None:
         """
-        The checks see an upward import and a cycle, even a lazy one.
+        The checks see an upward import and a cycle, even a lazy one, and
+        an import out of a layer that is to import nothing of clocksvc.
         """
         edges = {
             "clocksvc._http._a": {"clocksvc._web._b"},
@@ -189,7 +262,21 @@ class LayerTests(SynchronousTestCase):
         }
         self.assertEqual(cycles(edges), [["clocksvc._http._a", "clocksvc._web._b"]])
         self.assertGreater(rankOf("clocksvc._web._b"), rankOf("clocksvc._http._a"))
+        self.assertEqual(rankOf("clocksvc._ntp._c"), rankOf("clocksvc._http._a"))
+        self.assertNotEqual(layerOf("clocksvc._ntp._c"), layerOf("clocksvc._http._a"))
         source = "def f():\n    if x:\n        from .._web import _site\n"
         self.assertEqual(
             importsOf("clocksvc._http._a", False, source), {"clocksvc._web._site"}
+        )
+        # A downward import out of a protocol layer is still one too many.
+        downward = {
+            "clocksvc._http._a": {"clocksvc._http._c", "clocksvc._time._d"},
+            "clocksvc._http._c": {"clocksvc._version"},
+        }
+        self.assertEqual(
+            outsiders(downward, "_http"),
+            {
+                "clocksvc._http._a -> clocksvc._time._d",
+                "clocksvc._http._c -> clocksvc._version",
+            },
         )

@@ -26,7 +26,9 @@ from clocksvc._run._logging import (
     JSONLinesObserver,
     ThreadedWriter,
     accessLog,
+    inFormat,
     serviceLog,
+    textLine,
 )
 from clocksvc._run._sharedlog import LineFile
 from clocksvc._web import ACCESS_FIELDS, MAX_FIELD_CHARS, AccessLog, accessLine
@@ -133,6 +135,87 @@ class JSONLinesObserverTests(SynchronousTestCase):
 _requestText = st.text() | st.text(
     min_size=MAX_FIELD_CHARS - 1, max_size=MAX_FIELD_CHARS + 1
 )
+
+
+class TextLineTests(SynchronousTestCase):
+    """
+    L{textLine} writes the log's lines for people (C{--log-format text}).
+    """
+
+    def test_access(self) -> None:
+        """
+        An access line: time, client, method and path, status, bytes,
+        duration, scheme, user agent; what a terminal would act on is
+        escaped.
+        """
+        line = accessLine(
+            BILLENNIUM,
+            "127.0.0.1",
+            "GET",
+            "/now\x1b[2J",
+            200,
+            357,
+            0.5,
+            "curl/8",
+            "https",
+        )
+        self.assertEqual(
+            textLine(line),
+            '2001-09-09T01:46:40.000+00:00 127.0.0.1 "GET /now\\x1b[2J" 200 357 '
+            '0.5ms https "curl/8"\n',
+        )
+        unix = accessLine(BILLENNIUM, "", "GET", "/", 200, 1, 0.1, "", "http")
+        self.assertEqual(
+            textLine(unix),
+            '2001-09-09T01:46:40.000+00:00 - "GET /" 200 1 0.1ms http ""\n',
+        )
+
+    def test_event(self) -> None:
+        """
+        A service event: time, level, message, its figures after it, and
+        its traceback on the lines after that.
+        """
+        lines: list[str] = []
+        observer = JSONLinesObserver(inFormat(lines.append, "text"))
+        observer(
+            {
+                "log_namespace": "clocksvc.service",
+                "log_level": LogLevel.warn,
+                "log_time": BILLENNIUM,
+                "log_format": "the clock stepped by {ms} ms",
+                "ms": 1500,
+                "event": "clock_step",
+                "details": {"step_ms": 1500},
+            }
+        )
+        try:
+            1 / 0  # noqa: B018
+        except ZeroDivisionError:
+            observer(
+                {
+                    "log_namespace": "clocksvc.service",
+                    "log_level": LogLevel.error,
+                    "log_time": BILLENNIUM,
+                    "log_format": "oops",
+                    "log_failure": Failure(),
+                }
+            )
+        self.assertEqual(
+            lines[0],
+            "2001-09-09T01:46:40.000+00:00 warn the clock stepped by 1500 ms "
+            "(step_ms=1500)\n",
+        )
+        head, *traceback = lines[1].splitlines()
+        self.assertEqual(head, "2001-09-09T01:46:40.000+00:00 error oops")
+        self.assertIn("ZeroDivisionError", traceback[-1])
+
+    def test_json(self) -> None:
+        """
+        In C{json}, the lines go as they are.
+        """
+        lines: list[str] = []
+        write = lines.append
+        self.assertIs(inFormat(write, "json"), write)
 
 
 class AccessLineTests(SynchronousTestCase):

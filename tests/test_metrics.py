@@ -12,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 import clocksvc
 import twisted
-from clocksvc._time import zoneDatabase
+from clocksvc._time import leapSecondList, zoneDatabase
 from clocksvc._web._metrics import SiteMetrics
 from clocksvc._web._routes import metricLabels
 from clocksvc._web._site import buildAdminSite, buildSite
@@ -75,6 +75,16 @@ def tzdata() -> dict[str, str]:
     return {"source": database.source, "version": database.version}
 
 
+def leapSecondsState(now: float) -> dict[str, object]:
+    """
+    @return: C{/healthz}'s C{leap_seconds} at C{now}: the installed list's
+        source and expiry, and whether it has expired.
+    """
+    found = leapSecondList()
+    assert found is not None
+    return {**found.describe(), "expired": found.expired(now)}
+
+
 class HealthTests(SynchronousTestCase):
     """
     C{/healthz} says whether the server takes requests.
@@ -90,7 +100,12 @@ class HealthTests(SynchronousTestCase):
         self.assertEqual(response.code, 200)
         self.assertEqual(
             json.loads(self.successResultOf(response.content())),
-            {"status": "ok", "clock": SYNCHRONIZED.asJSON(), "tzdata": tzdata()},
+            {
+                "status": "ok",
+                "clock": SYNCHRONIZED.asJSON(),
+                "tzdata": tzdata(),
+                "leap_seconds": leapSecondsState(BILLENNIUM),
+            },
         )
         self.assertEqual(
             response.headers.getRawHeaders(b"cache-control"), [b"no-store"]
@@ -107,7 +122,12 @@ class HealthTests(SynchronousTestCase):
         self.assertEqual(response.code, 503)
         self.assertEqual(
             json.loads(self.successResultOf(response.content())),
-            {"status": "draining", "clock": SYNCHRONIZED.asJSON(), "tzdata": tzdata()},
+            {
+                "status": "draining",
+                "clock": SYNCHRONIZED.asJSON(),
+                "tzdata": tzdata(),
+                "leap_seconds": leapSecondsState(BILLENNIUM),
+            },
         )
 
 

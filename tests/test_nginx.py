@@ -36,11 +36,11 @@ from twisted.trial.unittest import FailTest, SkipTest, TestCase
 from twisted.web.client import HTTPConnectionPool
 from twisted.web.http_headers import Headers
 
+from ._deploy import DEPLOY, only, parseArguments, unitSections, unixSocketPath
 from ._geoip import writeDatabase
-from ._process import ClocksvcProcess
-from .test_deploy import DEPLOY, only, parseArguments, unitSections, unixSocketPath
-from .test_tls import within
-from .test_workers import PATIENCE, eventually, startKillingWorkers
+from ._helpers import eventually, within
+from ._process import PATIENCE, ClocksvcProcess
+from ._workers import startKillingWorkers
 
 #: Set to fail, rather than skip, where nginx is not installed.
 REQUIRE = "CLOCKSVC_REQUIRE_NGINX"

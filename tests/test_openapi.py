@@ -28,6 +28,7 @@ from clocksvc._web._site import buildSite
 from ._geoip import writeDatabase
 from ._helpers import BILLENNIUM, RawConnection, StubClient, clockAt, dechunk, stubTreq
 from ._openapi import SpecMismatch, _Spec, serverSentEvents, validateResponse
+from ._roughtime import roughtimeService
 
 try:
     from openapi_spec_validator import OpenAPIV32SpecValidator
@@ -220,7 +221,11 @@ class EveryPathTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         geoip = GeoIP(writeDatabase(self.mktemp()))
-        self.treq = stubTreq(buildSite(clockAt(BILLENNIUM), geoip=geoip).resource)
+        clock = clockAt(BILLENNIUM)
+        roughtime = roughtimeService(clock)
+        self.treq = stubTreq(
+            buildSite(clock, geoip=geoip, roughtime=roughtime).resource
+        )
 
     def test_everyTemplate(self) -> None:
         """
@@ -267,13 +272,18 @@ class EveryPathTests(SynchronousTestCase):
                 expected = (
                     204 if path == "/.well-known/time" or method == "OPTIONS" else 200
                 )
-                if path in ("/api/ip", "/api/ip.txt") and method != "OPTIONS":
+                if (
+                    path in ("/api/ip", "/api/ip.txt", "/developer/api/ip")
+                    and method != "OPTIONS"
+                ):
                     # The stub's client is 127.0.0.1, which has no location:
                     # GeoIPTests cover these with public addresses.
                     expected = 404
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        self.assertEqual(len(templates), 31)
+        # clocksvc's own 34 (with /api/coordinates, /api/leap-seconds and
+        # /roughtime.json), timeapi.io's 8 and time.now's 5.
+        self.assertEqual(len(templates), 47)
 
     def test_everyEndpoint(self) -> None:
         """

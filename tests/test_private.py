@@ -5,11 +5,18 @@ that changes one fails here, by name, rather than somewhere far away.
 
   - C{FileDescriptor._tempDataBuffer} (L{clocksvc._http._channel}
     C{ClockChannel.writeNow}): whether a transport holds unsent data;
-  - C{twisted.web._http2.H2Connection} (C{ClockChannel._switchToHTTP2}):
-    Twisted's HTTP/2, offered only through its own private channel wrapper;
+  - C{twisted.web._http2.H2Connection} (L{clocksvc._http._h2}
+    C{ClockH2Connection}): Twisted's HTTP/2, offered only through its own
+    private channel wrapper, which clocksvc subclasses; with its
+    C{_tryToWriteControlData} (write what h2 has to send, behind what the
+    client has not taken) and C{connectionLost}'s C{_cancelTimeouts} (end
+    the streams, keep the timers, as Twisted ends a connection itself);
   - C{twisted.internet.tcp._reservedFD} and C{Port._shouldShutdown}
-    (L{clocksvc._run._sockets}): a port on a UNIX socket that other
-    processes share.
+    (L{clocksvc._run._adopted}): a port on a UNIX socket that another
+    process made and keeps (systemd, a supervisor);
+  - C{twisted.internet.endpoints._parse} (L{clocksvc._run._endpoints}):
+    an endpoint description split as Twisted's parser splits it, so that
+    what is wrong with one can be said in its own terms.
 
 And one behaviour that no interface promises: that a reactor reads the time
 through its own C{seconds()} to schedule, so that replacing it on the
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 
-from twisted.internet import abstract, tcp, unix
+from twisted.internet import abstract, endpoints, tcp, unix
 from twisted.internet.selectreactor import SelectReactor
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
@@ -48,7 +55,10 @@ class PrivateNamesTests(SynchronousTestCase):
     def test_h2Connection(self) -> None:
         """
         Twisted's HTTP/2 connection takes a reactor, and the attributes its
-        own channel wrapper sets on it before it connects.
+        own channel wrapper sets on it before it connects; it reads through
+        its C{conn}'s C{receive_data} (the h2 connection, which clocksvc's
+        replaces), lets a stream go on a C{StreamReset} event, and has the
+        methods clocksvc calls and overrides.
         """
         try:
             from twisted.web._http2 import H2Connection
@@ -62,6 +72,24 @@ class PrivateNamesTests(SynchronousTestCase):
         self.assertTrue(callable(connection.dataReceived))
         # It scheduled its sending loop on the reactor given.
         self.assertEqual(len(clock.getDelayedCalls()), 1)
+        self.assertIn(
+            "self.conn.receive_data(data)", inspect.getsource(H2Connection.dataReceived)
+        )
+        self.assertIn("StreamReset", inspect.getsource(H2Connection.dataReceived))
+        self.assertIn("_requestDone", inspect.getsource(H2Connection._requestAborted))
+        for name in [
+            "streams",
+            "abortTimeout",
+            "abortRequest",
+            "endRequest",
+            "timeoutConnection",
+            "_tryToWriteControlData",
+        ]:
+            self.assertTrue(hasattr(connection, name), name)
+        self.assertIn(
+            "_cancelTimeouts",
+            inspect.signature(H2Connection.connectionLost).parameters,
+        )
 
     def test_reservedFD(self) -> None:
         """
@@ -80,6 +108,19 @@ class PrivateNamesTests(SynchronousTestCase):
         """
         self.assertTrue(unix.Port._shouldShutdown)
         self.assertIn("_shouldShutdown", inspect.getsource(unix.Port._closeSocket))
+
+    def test_parse(self) -> None:
+        """
+        Twisted's tokenizer of endpoint descriptions gives the values after
+        the type by position, and those written C{name=value} by name, with
+        backslashes taken as escapes; its server parser calls it.
+        """
+        self.assertEqual(
+            endpoints._parse("tcp:80:interface=\\:\\:1:backlog=5"),
+            (["tcp", "80"], {"interface": "::1", "backlog": "5"}),
+        )
+        self.assertEqual(endpoints._parse(""), ([""], {}))
+        self.assertIn("_parse(description)", inspect.getsource(endpoints._parseServer))
 
     def test_reactorSeconds(self) -> None:
         """

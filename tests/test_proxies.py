@@ -33,16 +33,11 @@ from clocksvc._run._logging import JSONLinesObserver
 from clocksvc._run._sockets import InheritedEndpoint, _tcpSockets
 from clocksvc._web._site import buildSite, metricsOf
 
-from ._helpers import UNIXEndpoints, synchronized, urlOf
-from ._process import ClocksvcProcess
+from ._helpers import UNIXEndpoints, eventually, synchronized, urlOf, within
+from ._process import PATIENCE, ClocksvcProcess, peopleLines
+from ._proxyheaders import GET_NOW, REFUSED, V2_INET, proxyV2Raw
 from ._rawhttp import exchange
-from .test_tls import within
-from .test_workers import (
-    PATIENCE,
-    eventually,
-    peopleLines,
-    startKillingWorkers,
-)
+from ._workers import startKillingWorkers
 
 #: The issue's example: a client's own claim, then what the proxy appended.
 CHAIN = "198.51.100.1, 203.0.113.9"
@@ -335,74 +330,8 @@ def proxyV2(source: str, destination: str) -> bytes:
     )
 
 
-GET_NOW = b"GET /now HTTP/1.1\r\nHost: a\r\n\r\n"
-
-
-def proxyV2Raw(
-    command: int, family: int, block: bytes, length: int | None = None
-) -> bytes:
-    """
-    @return: a PROXY protocol version 2 head (version and C{command},
-        C{family} and protocol) with C{block} after it, which C{length}
-        says is that long unless it says otherwise.
-    """
-    size = len(block) if length is None else length
-    return (
-        b"\r\n\r\n\x00\r\nQUIT\n"
-        + bytes([command, family])
-        + struct.pack("!H", size)
-        + block
-    )
-
-
-#: An address block of IPv4 over TCP: 6.6.6.6:56324 to 192.0.2.1:8880.
-V2_INET = (
-    socket.inet_pton(socket.AF_INET, "6.6.6.6")
-    + socket.inet_pton(socket.AF_INET, "192.0.2.1")
-    + struct.pack("!HH", 56324, 8880)
-)
-
 #: Why a PROXY header is refused, as C{/metrics} labels it.
 PROXY_REFUSALS = ("signature", "malformed", "address", "port", "too_long", "timeout")
-
-#: Issue 22's headers (items 5 and 6), and others like them, with the
-#: reason each is refused for.
-REFUSED = [
-    # Item 5: what Twisted's reader logged as a critical traceback.
-    (b"PROXY TCP4 6.6.6.6 127.0.0.1 abc 80\r\n", "port"),
-    (b"PROXY TCP4 6.6.6.6 127.0.0.1 56324 80\n", "malformed"),
-    (b"PROXY TCP4 6.6.6.6 127.0.0.1 56324 \r\n", "malformed"),
-    (b"PROXY TCP4 6.6.6.6 127.0.0.1 56324\r\n", "malformed"),
-    (b"PROXY TCP4 6.6.6.6\r\n", "malformed"),
-    (b"PROXY TCP4  6.6.6.6 127.0.0.1 56324 80\r\n", "malformed"),
-    (b"PROXY TCP4 6.6.6.6 127.0.0.1 56324 80\rX\n", "malformed"),
-    (b"PROXY UDP4 6.6.6.6 127.0.0.1 56324 80\r\n", "malformed"),
-    # Item 6: what it took as the client's address, or port.
-    (b"PROXY TCP4 evil.example 127.0.0.1 56324 80\r\n", "address"),
-    (b"PROXY TCP4 999.6.6.6 127.0.0.1 56324 80\r\n", "address"),
-    (b'PROXY TCP4 6.6.6.6" 127.0.0.1 56324 80\r\n', "address"),
-    (b"PROXY TCP4 1.2.3.4/8 127.0.0.1 56324 80\r\n", "address"),
-    (b"PROXY TCP6 fe80::1%lo ::1 56324 80\r\n", "address"),
-    (b"PROXY TCP4 6.6.6.6\x00 127.0.0.1 56324 80\r\n", "address"),
-    (b"PROXY TCP4 6.6.6.6 127.0.0.1 70000 80\r\n", "port"),
-    (b"PROXY TCP4 6.6.6.6 127.0.0.1 -1 80\r\n", "port"),
-    # Addresses of the other family, leading zeros.
-    (b"PROXY TCP4 2001:db8::1 127.0.0.1 56324 80\r\n", "address"),
-    (b"PROXY TCP6 6.6.6.6 ::1 56324 80\r\n", "address"),
-    (b"PROXY TCP4 6.6.6.006 127.0.0.1 56324 80\r\n", "address"),
-    (b"PROXY TCP4 6.6.6.6 127.0.0.1 056324 80\r\n", "port"),
-    # No CRLF within 107 bytes; not the PROXY protocol at all.
-    (b"PROXY UNKNOWN " + b"f" * 100 + b"\r\n", "too_long"),
-    (GET_NOW, "signature"),
-    (b"PROXY\r\n", "signature"),
-    # Version 2: another version, an unknown command, family or protocol,
-    # too short an address block for IPv4 over TCP.
-    (proxyV2Raw(0x11, 0x11, V2_INET), "malformed"),
-    (proxyV2Raw(0x22, 0x11, V2_INET), "malformed"),
-    (proxyV2Raw(0x21, 0x41, V2_INET), "malformed"),
-    (proxyV2Raw(0x21, 0x13, V2_INET), "malformed"),
-    (proxyV2Raw(0x21, 0x11, V2_INET[:4]), "malformed"),
-]
 
 
 class ProxyProtocolTests(TestCase):
@@ -732,13 +661,13 @@ class ProcessTests(TestCase):
             str(log),
         )
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
-        lines = peopleLines(process.stdout)
+        lines = peopleLines(process.stderr)
         found = re.fullmatch(r"clocksvc: serving http://127\.0\.0\.1:(\d+)/", lines[0])
-        self.assertIsNotNone(found, (process.stdout, process.stderr))
+        self.assertIsNotNone(found, process.stderr)
         assert found is not None
         address = ("127.0.0.1", int(found.group(1)))
         # Connections are spread over the workers: enough of them reach both.

@@ -33,7 +33,7 @@ from clocksvc._http._proxyprotocol import (
 from clocksvc._web._site import buildSite
 
 from ._helpers import synchronized
-from .test_proxies import REFUSED, V2_INET, proxyV2Raw
+from ._proxyheaders import REFUSED, V2_INET, proxyV2Raw
 
 PEER = IPv4Address("TCP", "10.0.0.1", 40000)
 HOST = IPv4Address("TCP", "10.0.0.2", 8880)

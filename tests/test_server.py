@@ -11,8 +11,15 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IPushProducer
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyClass
 
-from clocksvc._http import ClockSite, Limits, defaultMaxConnections
+from clocksvc._http import (
+    ClockRequest,
+    ClockSite,
+    IEventChannel,
+    Limits,
+    defaultMaxConnections,
+)
 from clocksvc._web._site import buildSite
 
 from ._helpers import BILLENNIUM, RawConnection, clockAt, dechunk
@@ -587,6 +594,20 @@ class StalledStreamTests(ServerTestCase):
         self.assertTrue(connection.transport.disconnected)
         connection.disconnect()
         self.assertEqual(self.clock.calls, [])
+
+
+class EventChannelTests(SynchronousTestCase):
+    """
+    The HTTP layer's requests give an event stream what it asks of them.
+    """
+
+    def test_provided(self) -> None:
+        """
+        L{ClockRequest} provides L{IEventChannel}, which C{/stream} asks its
+        requests for rather than knowing the HTTP layer's classes.
+        """
+        self.assertTrue(IEventChannel.implementedBy(ClockRequest))
+        self.assertTrue(verifyClass(IEventChannel, ClockRequest))
 
 
 class ClockSiteTests(SynchronousTestCase):

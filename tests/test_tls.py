@@ -14,24 +14,25 @@ import json
 import os
 import re
 import shutil
+import ssl
+import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from http.client import HTTPSConnection
+from pathlib import Path
+from typing import Any, cast
 
 import treq
 import trustme
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.address import IPv4Address
-from twisted.internet.defer import Deferred, TimeoutError
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import quoteStringArgument, serverFromString
-from twisted.internet.error import ProcessDone, ProcessTerminated
 from twisted.internet.interfaces import IListeningPort
-from twisted.internet.protocol import ProcessProtocol
 from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
 from twisted.logger import ILogObserver, globalLogPublisher
-from twisted.python.failure import Failure
+from twisted.python.usage import UsageError
 from twisted.trial.unittest import FailTest, SkipTest, TestCase
 from twisted.web import http
 from twisted.web.client import (
@@ -41,80 +42,23 @@ from twisted.web.client import (
     ResponseNeverReceived,
 )
 
+from clocksvc._run._endpoints import Problem, withCertificate
+from clocksvc._run._options import Options
+from clocksvc._run._tls import (
+    MAX_PEM_BYTES,
+    ReloadableCertificate,
+    TLSError,
+    loadCertificate,
+    serialOf,
+)
 from clocksvc._web._site import buildSite
 
-from ._helpers import BILLENNIUM, clockAt, useTimezone
+from ._helpers import BILLENNIUM, clockAt, useTimezone, within
 from ._openapi import validateResponse
-from ._process import ClocksvcProcess, spawnClocksvc
-
-try:
-    from twisted.internet.ssl import Certificate
-except ImportError as e:
-    # Twisted's TLS needs pyOpenSSL, from its tls extra. On PyPy 3.9 the tests
-    # group leaves that out: Twisted 26.4's needs a cryptography release with
-    # no PyPy 3.9 wheel (see pyproject.toml). The tests that need TLS skip.
-    TLS_MISSING: str | None = f"TLS needs pyOpenSSL, which is missing: {e}"
-else:
-    TLS_MISSING = None
-
-__all__ = ["Credentials", "ProcessResult", "curl", "makeCredentials", "within"]
-
-T = TypeVar("T")
+from ._process import _IMPORT_ROOT, ClocksvcProcess, curl, runProcess, spawnClocksvc
+from ._tls import TLS_MISSING, makeCredentials
 
 PAGE = b"<html><body>Sun Sep  9 01:46:40 2001</body></html>"
-
-#: Where curl is; every test that needs it skips without it.
-CURL = shutil.which("curl")
-
-#: Separates curl's --write-out from the body it follows.
-_MARK = b"\n@@curl@@ "
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """
-    A throwaway CA and a server certificate it issued for C{localhost} and
-    C{127.0.0.1}, written to files.
-
-    @ivar caFile: the CA's certificate (PEM), for clients to trust.
-    @ivar caPEM: the same, in memory.
-    @ivar keyFile: the server's private key (PEM).
-    @ivar certFile: the server's certificate chain (PEM).
-    """
-
-    caFile: str
-    caPEM: bytes
-    keyFile: str
-    certFile: str
-
-    def endpoint(self, port: int = 0) -> str:
-        """
-        @return: the C{ssl:} endpoint description that serves with these
-            credentials on 127.0.0.1.
-        """
-        return (
-            f"ssl:{port}:interface=127.0.0.1"
-            f":privateKey={quoteStringArgument(self.keyFile)}"
-            f":certKey={quoteStringArgument(self.certFile)}"
-        )
-
-
-def makeCredentials(directory: str) -> Credentials:
-    """
-    Make a CA, and a certificate it issues, in C{directory} (created here).
-    """
-    os.makedirs(directory)
-    ca = trustme.CA()
-    leaf = ca.issue_cert("localhost", "127.0.0.1")
-    caFile = os.path.join(directory, "ca.pem")
-    keyFile = os.path.join(directory, "key.pem")
-    certFile = os.path.join(directory, "cert.pem")
-    ca.cert_pem.write_to_path(caFile)
-    leaf.private_key_pem.write_to_path(keyFile)
-    with open(certFile, "wb") as f:
-        for pem in leaf.cert_chain_pems:
-            f.write(pem.bytes())
-    return Credentials(caFile, ca.cert_pem.bytes(), keyFile, certFile)
 
 
 def httpsClient(testCase: TestCase, caPEM: bytes) -> HTTPClient:
@@ -122,141 +66,13 @@ def httpsClient(testCase: TestCase, caPEM: bytes) -> HTTPClient:
     @return: a treq client that trusts only the CA of C{caPEM}, with no
         connection left open when C{testCase} ends.
     """
+    # Here, not above: PyPy 3.9 has no pyOpenSSL (see tests._tls).
+    from twisted.internet.ssl import Certificate
+
     pool = HTTPConnectionPool(reactor, persistent=False)
     testCase.addCleanup(pool.closeCachedConnections)
     policy = BrowserLikePolicyForHTTPS(trustRoot=Certificate.loadPEM(caPEM))
     return HTTPClient(Agent(reactor, contextFactory=policy, pool=pool))
-
-
-async def within(d: Deferred[T], seconds: float, what: str) -> T:
-    """
-    Wait for C{d}, which others may wait for too, at most C{seconds}.
-
-    @param what: what is awaited, for the failure's message.
-    @raise FailTest: if it takes longer; C{d} itself is left as it is, so
-        that a cleanup can still wait for it.
-    """
-    copy: Deferred[T] = Deferred()
-
-    def relay(result: Any) -> Any:
-        if not copy.called:
-            copy.callback(result)
-        return result
-
-    d.addBoth(relay)
-    copy.addTimeout(seconds, reactor)
-    try:
-        return await copy
-    except TimeoutError:
-        raise FailTest(f"{what}: nothing after {seconds:g} s") from None
-
-
-@dataclass(frozen=True)
-class ProcessResult:
-    """
-    How a process ended and what it wrote.
-    """
-
-    code: int | None
-    stdout: bytes
-    stderr: bytes
-
-
-class _Collect(ProcessProtocol):
-    def __init__(self) -> None:
-        self.stdout = b""
-        self.stderr = b""
-        self.ended: Deferred[ProcessResult] = Deferred()
-
-    def outReceived(self, data: bytes) -> None:
-        self.stdout += data
-
-    def errReceived(self, data: bytes) -> None:
-        self.stderr += data
-
-    def processEnded(self, reason: Failure) -> None:
-        error = reason.value
-        code = (
-            error.exitCode
-            if isinstance(error, (ProcessDone, ProcessTerminated))
-            else None
-        )
-        self.ended.callback(ProcessResult(code, self.stdout, self.stderr))
-
-
-async def runProcess(argv: Sequence[str], seconds: float) -> ProcessResult:
-    """
-    Run a program to its end, without holding up the reactor, which may be
-    serving it: killed if it runs over C{seconds}.
-    """
-    protocol = _Collect()
-    transport = reactor.spawnProcess(protocol, argv[0], list(argv), env=os.environ)
-    kill = reactor.callLater(seconds, transport.signalProcess, "KILL")
-    result = await protocol.ended
-    if kill.active():
-        kill.cancel()
-    return result
-
-
-@dataclass(frozen=True)
-class CurlResult:
-    """
-    One curl run: its exit status, and the response it got.
-
-    @ivar version: the HTTP version used: C{"2"}, C{"1.1"}, or C{"0"} for
-        none.
-    @ivar headers: the response's fields, by lower-case name (the last of
-        each).
-    """
-
-    exitCode: int | None
-    version: str
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    stderr: bytes
-
-    def contentType(self) -> str | None:
-        """
-        @return: the C{Content-Type}, if any.
-        """
-        return self.headers.get("content-type")
-
-
-async def curl(*args: str, seconds: float = 5) -> CurlResult:
-    """
-    Run curl with C{args}, never using a proxy, for at most C{seconds}.
-    """
-    if CURL is None:
-        raise SkipTest("curl is not installed")
-    result = await runProcess(
-        [
-            CURL,
-            "--silent",
-            "--show-error",
-            "--noproxy",
-            "*",
-            "--include",
-            "--connect-timeout",
-            "3",
-            "--max-time",
-            f"{seconds:g}",
-            "--write-out",
-            _MARK.decode() + "%{http_version} %{response_code}",
-            *args,
-        ],
-        seconds + 5,
-    )
-    output, _, written = result.stdout.rpartition(_MARK)
-    version, _, status = written.decode().partition(" ")
-    head, _, body = output.partition(b"\r\n\r\n")
-    headers = {}
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return CurlResult(
-        result.code, version, int(status or 0), headers, body, result.stderr
-    )
 
 
 def assertTimeDocument(testCase: TestCase, body: bytes) -> dict[str, Any]:
@@ -438,7 +254,7 @@ class ProcessTLSTests(TestCase):
         """
         _, process = await self.serve()
         self.assertEqual(
-            process.stdout.split(b"\n")[0].split(b"://")[0],
+            process.stderr.split(b"\n")[0].split(b"://")[0],
             b"clocksvc: serving https",
         )
 
@@ -543,10 +359,10 @@ class ProcessTLSTests(TestCase):
         """
         port, process = await self.serve("--admin-listen", "tcp:0:interface=127.0.0.1")
         for _ in range(100):
-            if process.stdout.count(b"\n") >= 2:
+            if process.stderr.count(b"\n") >= 2:
                 break
             await deferLater(reactor, 0.02)
-        admin = process.stdout.split(b"\n")[1].decode()
+        admin = process.stderr.split(b"\n")[1].decode()
         self.assertRegex(admin, r"^clocksvc: admin on http://127\.0\.0\.1:\d+/$")
         metrics = admin.removeprefix("clocksvc: admin on ") + "metrics"
         now = await curl("--http2", *self.url(port, "/now"))
@@ -608,3 +424,473 @@ class ProcessTLSTests(TestCase):
             "requests: 200 total, 200 started, 200 done, 200 succeeded", output
         )
         self.assertIn("status codes: 200 2xx,", output)
+
+
+def _writeLeaf(leaf: Any, certFile: str, keyFile: str) -> None:
+    """
+    Write a certificate that trustme issued, and its key, where clocksvc
+    reads them.
+    """
+    leaf.private_key_pem.write_to_path(keyFile)
+    with open(certFile, "wb") as f:
+        for pem in leaf.cert_chain_pems:
+            f.write(pem.bytes())
+
+
+#: Diffie-Hellman parameters of 512 bits, which OpenSSL refuses.
+_WEAK_DH = b"""-----BEGIN DH PARAMETERS-----
+MEYCQQD/1RtT67uPtfdJAfo+T1DBGLlY3Uas8wD9j8bQiWhNVK7CBZyVforZ8+l0
+VjW+wps2G4yguU2LVfrda3RN9I93AgEC
+-----END DH PARAMETERS-----
+"""
+
+
+class CertificateFilesTests(TestCase):
+    """
+    L{loadCertificate} reads a certificate and its key, and says in one
+    line, naming the file, why they cannot serve.
+    """
+
+    def setUp(self) -> None:
+        if TLS_MISSING is not None:
+            raise SkipTest(TLS_MISSING)
+        self.directory = self.mktemp()
+        self.credentials = makeCredentials(self.directory)
+
+    def path(self, name: str, content: bytes | None = None) -> str:
+        """
+        @return: the path of C{name} in the test's directory, written with
+            C{content} if given.
+        """
+        path = os.path.join(self.directory, name)
+        if content is not None:
+            with open(path, "wb") as f:
+                f.write(content)
+        return path
+
+    def problem(self, *args: str | None, **kwargs: str | None) -> str:
+        """
+        @return: what L{loadCertificate} says is wrong.
+        """
+        with self.assertRaises(TLSError) as raised:
+            loadCertificate(*args, **kwargs)  # type: ignore[arg-type]
+        return str(raised.exception)
+
+    def test_loads(self) -> None:
+        """
+        A certificate and its key load; the file may hold both.
+        """
+        cert, key = self.credentials.certFile, self.credentials.keyFile
+        options = loadCertificate(cert, key)
+        both = self.path("both.pem", Path(key).read_bytes() + Path(cert).read_bytes())
+        self.assertEqual(serialOf(loadCertificate(both, both)), serialOf(options))
+
+    def test_problems(self) -> None:
+        """
+        A file that is missing, a directory, too large, without a PEM
+        certificate or key, an encrypted key, a key of another certificate,
+        and C{ssl:}'s other files and method: each one line naming the file.
+        """
+        from cryptography.hazmat.primitives import serialization
+
+        cert, key = self.credentials.certFile, self.credentials.keyFile
+        text = self.path("text.pem", b"not PEM at all\n")
+        other = self.path(
+            "other.key", trustme.CA().issue_cert("x").private_key_pem.bytes()
+        )
+        loaded = serialization.load_pem_private_key(Path(key).read_bytes(), None)
+        encrypted = self.path(
+            "encrypted.key",
+            loaded.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(b"secret"),
+            ),
+        )
+        large = self.path("large.pem", b"x" * (MAX_PEM_BYTES + 1))
+        for args, kwargs, message in [
+            (
+                ("/nope.crt", key),
+                {},
+                "cannot read the certificate /nope.crt: no such file or directory",
+            ),
+            (
+                (cert, "/nope.key"),
+                {},
+                "cannot read the private key /nope.key: no such file or directory",
+            ),
+            (
+                (self.directory, key),
+                {},
+                f"cannot read the certificate {self.directory}: is a directory",
+            ),
+            (
+                (large, key),
+                {},
+                f"the certificate {large} is larger than 1024 KiB: not a PEM file",
+            ),
+            ((text, key), {}, f"the certificate {text} holds no PEM certificate"),
+            ((cert, text), {}, f"the private key {text} holds no PEM private key"),
+            ((cert, cert), {}, f"the private key {cert} holds no PEM private key"),
+            (
+                (cert, encrypted),
+                {},
+                f"the private key {encrypted} is encrypted: clocksvc needs it "
+                "without a passphrase",
+            ),
+            (
+                (cert, other),
+                {},
+                f"the private key {other} does not match the certificate {cert}",
+            ),
+            (
+                (cert, key),
+                {"chainFile": text},
+                f"the certificate chain {text} holds no PEM certificate",
+            ),
+            (
+                (cert, key),
+                {"dhFile": text},
+                f"the DH parameters {text} hold no PEM DH parameters",
+            ),
+            (
+                (cert, key),
+                {"method": "SSLv9_METHOD"},
+                "sslmethod 'SSLv9_METHOD' is not one of pyOpenSSL's, such as "
+                "TLS_METHOD",
+            ),
+        ]:
+            self.assertEqual(self.problem(*args, **kwargs), message)
+
+    def test_methodAndParameters(self) -> None:
+        """
+        C{ssl:}'s C{sslmethod=} names one of pyOpenSSL's methods; DH
+        parameters that OpenSSL refuses (too few bits for its security level)
+        are said with its reason, naming the file.
+        """
+        cert, key = self.credentials.certFile, self.credentials.keyFile
+        # Twisted says that method= is deprecated; clocksvc passes it on, as
+        # Twisted's ssl: endpoint does.
+        loadCertificate(cert, key, method="TLS_METHOD")
+        self.flushWarnings()
+        weak = self.path("dh512.pem", _WEAK_DH)
+        self.assertEqual(
+            self.problem(cert, key, dhFile=weak),
+            f"OpenSSL cannot serve the certificate {cert} with the DH parameters "
+            f"{weak}: unknown security bits",
+        )
+
+    def test_reloadKeepsOld(self) -> None:
+        """
+        L{ReloadableCertificate.reload} takes the files as they are now; if
+        they cannot serve, it keeps the certificate it has, and logs why.
+        """
+        events: list[dict[str, object]] = []
+        observer = cast(ILogObserver, events.append)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        cert, key = self.credentials.certFile, self.credentials.keyFile
+        certificate = ReloadableCertificate(lambda: loadCertificate(cert, key), cert)
+        first = serialOf(certificate.options)
+        _writeLeaf(trustme.CA().issue_cert("localhost"), cert, key)
+        certificate.reload()
+        second = serialOf(certificate.options)
+        self.assertNotEqual(first, second)
+        with open(cert, "wb") as f:
+            f.write(b"garbage")
+        certificate.reload()
+        self.assertEqual(serialOf(certificate.options), second)
+        self.assertEqual(
+            [(e["event"], e["log_level"].name) for e in events],  # type: ignore[attr-defined]
+            [("tls_reloaded", "info"), ("tls_reload_failed", "warn")],
+        )
+        self.assertEqual(
+            events[1]["problem"], f"the certificate {cert} holds no PEM certificate"
+        )
+
+
+class TLSOptionsTests(TestCase):
+    """
+    C{--tls-cert} and C{--tls-key}: HTTPS for C{--port}, the default
+    listener and C{ssl:} endpoints that name no key of their own.
+    """
+
+    def setUp(self) -> None:
+        if TLS_MISSING is not None:
+            raise SkipTest(TLS_MISSING)
+        self.credentials = makeCredentials(self.mktemp())
+
+    def parse(self, *argv: str) -> Options:
+        """
+        @return: the options of C{argv}, with C{--tls-cert} and C{--tls-key}.
+        """
+        options = Options()
+        options.parseOptions(
+            [
+                "--tls-cert",
+                self.credentials.certFile,
+                "--tls-key",
+                self.credentials.keyFile,
+                *argv,
+            ]
+        )
+        return options
+
+    def test_endpoints(self) -> None:
+        """
+        C{--port} and the default listener become C{ssl:} endpoints with the
+        files; C{ssl:} endpoints without a key get them, others are left as
+        they are.
+        """
+        keys = (
+            f":privateKey={quoteStringArgument(self.credentials.keyFile)}"
+            f":certKey={quoteStringArgument(self.credentials.certFile)}"
+        )
+        self.assertEqual(self.parse()["listen"], ["ssl:8880" + keys])
+        options = self.parse(
+            *["--listen", "tcp:8080", "--port", "8443", "--listen", "ssl:443"],
+            *["--listen", "ssl:4443:privateKey=other.pem"],
+            *["--listen", "haproxy:ssl:9443", "--admin-listen", "ssl:9100"],
+        )
+        self.assertEqual(
+            options["listen"],
+            [
+                "tcp:8080",
+                "ssl:8443" + keys,
+                "ssl:443" + keys,
+                "ssl:4443:privateKey=other.pem",
+                "haproxy:ssl:9443" + keys,
+            ],
+        )
+        self.assertEqual(options["admin-listen"], ["ssl:9100" + keys])
+
+    def test_described(self) -> None:
+        """
+        A description that is wrong is left as it is, for the endpoint's
+        parser to say what is wrong with it.
+        """
+        self.assertEqual(withCertificate("ssl:https", "c.pem", "k.pem"), "ssl:https")
+
+    def test_problems(self) -> None:
+        """
+        One without the other is a usage error; files that cannot serve are
+        a problem, said as L{loadCertificate} says it.
+        """
+        options = Options()
+        with self.assertRaises(UsageError) as raised:
+            options.parseOptions(["--tls-key", self.credentials.keyFile])
+        self.assertEqual(str(raised.exception), "--tls-cert and --tls-key go together")
+        options = Options()
+        with self.assertRaises(Problem) as problem:
+            options.parseOptions(
+                ["--tls-cert", "/nope.crt", "--tls-key", self.credentials.keyFile]
+            )
+        self.assertEqual(
+            str(problem.exception),
+            "cannot read the certificate /nope.crt: no such file or directory",
+        )
+
+
+def _serialOfLeaf(leaf: Any) -> int:
+    """
+    @return: the serial number of a certificate that trustme issued.
+    """
+    from cryptography import x509
+
+    pem = leaf.cert_chain_pems[0].bytes()
+    return int(x509.load_pem_x509_certificate(pem).serial_number)
+
+
+def _serialOverTLS(connection: HTTPSConnection) -> int:
+    """
+    @return: the serial number of the certificate the server showed on
+        C{connection}, which is open.
+    """
+    from cryptography import x509
+
+    # An HTTPSConnection's socket, once connected, is an SSLSocket.
+    tls = cast(ssl.SSLSocket, connection.sock)
+    der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    return int(x509.load_der_x509_certificate(der).serial_number)
+
+
+def _askOverTLS(connection: HTTPSConnection) -> int:
+    """
+    GET C{/now} on C{connection}, which stays open for the next request.
+
+    @return: the certificate's serial number, after a 200.
+    """
+    connection.request("GET", "/now")
+    response = connection.getresponse()
+    response.read()
+    if response.status != 200:
+        raise FailTest(f"status {response.status}")
+    return _serialOverTLS(connection)
+
+
+async def _until(condition: Any, seconds: float, what: str) -> None:
+    """
+    Wait until C{condition()} is true, polling, at most C{seconds}.
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise FailTest(f"{what}: not after {seconds:g} s")
+        await deferLater(reactor, 0.05, lambda: None)
+
+
+class CertificateProcessTests(TestCase):
+    """
+    C{python -m clocksvc} with a certificate: a file that cannot serve is
+    one line and exit status 2; SIGHUP reads the files again.
+    """
+
+    timeout = 60
+
+    def setUp(self) -> None:
+        if TLS_MISSING is not None:
+            raise SkipTest(TLS_MISSING)
+        self.directory = self.mktemp()
+        self.credentials = makeCredentials(self.directory)
+
+    async def exits(self, process: ClocksvcProcess, line: str) -> None:
+        """
+        Assert that C{process} exits 2 with C{line} alone on standard error,
+        and no traceback.
+        """
+        self.assertEqual(await within(process.exited, 30, "exit"), 2, process.stderr)
+        self.assertNotIn(b"Traceback", process.stdout + process.stderr)
+        self.assertEqual(process.stderr.decode(), line + "\n")
+
+    async def test_missing(self) -> None:
+        """
+        A certificate that is not there, on an C{ssl:} endpoint or given
+        with C{--tls-cert}, and a key that is no PEM key.
+        """
+        description = "ssl:0:privateKey=/nope.key:certKey=/nope.crt"
+        await self.exits(
+            spawnClocksvc("--listen", description),
+            f"clocksvc: {description}: cannot read the certificate /nope.crt: no "
+            "such file or directory",
+        )
+        await self.exits(
+            spawnClocksvc("--tls-cert", "/nope.crt", "--tls-key", "/nope.key"),
+            "clocksvc: cannot read the certificate /nope.crt: no such file or "
+            "directory",
+        )
+        cert = self.credentials.certFile
+        await self.exits(
+            spawnClocksvc("--tls-cert", cert, "--tls-key", cert),
+            f"clocksvc: the private key {cert} holds no PEM private key",
+        )
+
+    async def test_withoutPyOpenSSL(self) -> None:
+        """
+        Without pyOpenSSL, TLS is one line saying what to install.
+        """
+        process = ClocksvcProcess()
+        env = {**os.environ, "PYTHONPATH": _IMPORT_ROOT}
+        # As if it were not installed: an import of it fails.
+        program = (
+            "import runpy, sys; sys.modules['OpenSSL'] = None; "
+            "sys.argv[0] = 'clocksvc'; "
+            "runpy.run_module('clocksvc', run_name='__main__')"
+        )
+        args = ["--tls-cert", self.credentials.certFile]
+        args += ["--tls-key", self.credentials.keyFile]
+        reactor.spawnProcess(
+            process, sys.executable, [sys.executable, "-c", program, *args], env=env
+        )
+        await self.exits(
+            process,
+            "clocksvc: TLS needs pyOpenSSL, which is not installed: pip install "
+            "'clocksvc[http2]'",
+        )
+
+    async def test_reload(self) -> None:
+        """
+        SIGHUP reads C{--tls-cert} and C{--tls-key} again: a new connection
+        gets the new certificate, while one opened before goes on with the
+        old; files that cannot serve leave the certificate in use, with one
+        log line.
+        """
+        ca = trustme.CA()
+        cert = os.path.join(self.directory, "live.crt")
+        key = os.path.join(self.directory, "live.key")
+        first = ca.issue_cert("localhost", "127.0.0.1")
+        _writeLeaf(first, cert, key)
+        process = spawnClocksvc(
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+            "--listen",
+            "ssl:0:interface=127.0.0.1",
+        )
+
+        async def kill() -> None:
+            process.signal("KILL")
+            await process.exited
+
+        self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
+        line = (await within(process.firstLine, 20, "the serving line")).decode()
+        found = re.fullmatch(r"clocksvc: serving https://127\.0\.0\.1:(\d+)/", line)
+        assert found is not None, (line, process.stderr)
+        port = int(found.group(1))
+        context = ssl.create_default_context(cadata=ca.cert_pem.bytes().decode())
+
+        connections: list[HTTPSConnection] = []
+
+        def connect() -> HTTPSConnection:
+            connection = HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+            connections.append(connection)
+            self.addCleanup(connection.close)
+            return connection
+
+        old = connect()
+        serial = _serialOfLeaf(first)
+        self.assertEqual(await deferToThread(_askOverTLS, old), serial)
+
+        second = ca.issue_cert("localhost", "127.0.0.1")
+        _writeLeaf(second, cert, key)
+        process.signal("HUP")
+        await _until(
+            lambda: b'"event":"tls_reloaded"' in process.stdout, 20, "the reload"
+        )
+        new = connect()
+        newSerial = _serialOfLeaf(second)
+        self.assertEqual(await deferToThread(_askOverTLS, new), newSerial)
+        # The connection opened before answers on, with its certificate.
+        oldSocket = old.sock
+        self.assertEqual(await deferToThread(_askOverTLS, old), serial)
+        self.assertIs(old.sock, oldSocket)
+
+        with open(cert, "wb") as f:
+            f.write(b"half a certificate")
+        process.signal("HUP")
+        await _until(
+            lambda: b'"event":"tls_reload_failed"' in process.stdout, 20, "the failure"
+        )
+        self.assertEqual(await deferToThread(_askOverTLS, connect()), newSerial)
+        # Closed by the client: Twisted's TLS would wait for its close_notify
+        # through the drain.
+        for connection in connections:
+            connection.close()
+        process.signal("TERM")
+        self.assertEqual(await within(process.exited, 20, "exit"), 0, process.stderr)
+        failed = [
+            json.loads(line)
+            for line in process.stdout.splitlines()
+            if b'"tls_reload_failed"' in line
+        ]
+        self.assertEqual(
+            [(event["level"], event["message"]) for event in failed],
+            [
+                (
+                    "warn",
+                    f"kept the certificate in use: the certificate {cert} holds no "
+                    "PEM certificate",
+                )
+            ],
+        )

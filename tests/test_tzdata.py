@@ -392,7 +392,7 @@ class ProcessTests(TestCase):
         self.assertEqual(await process.exited, 0)
         [started] = [
             event
-            for event in map(json.loads, process.stderr.decode().splitlines())
+            for event in map(json.loads, _logLines(process.stderr))
             if event.get("event") == "tzdata"
         ]
         return offset, health, metric, started
@@ -454,3 +454,11 @@ class ProcessTests(TestCase):
             f"clocksvc: --tzdata system: no zone files in {empty} (see --help)\n",
         )
         self.assertEqual(process.stdout, b"")
+
+
+def _logLines(stderr: bytes) -> list[str]:
+    """
+    @return: the log's lines in C{stderr} (C{--access-log off}), without
+        those for people beside them.
+    """
+    return [line for line in stderr.decode().splitlines() if line.startswith("{")]

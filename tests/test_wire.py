@@ -30,8 +30,8 @@ from clocksvc._web._site import buildSite
 from ._corpus import CLOSE, FORM, GET, HOST, QUADRATIC_PART, withLength
 from ._helpers import BILLENNIUM, clockAt
 from ._rawhttp import exchange
-from .test_hardening import serve
-from .test_tls import TLS_MISSING, makeCredentials
+from ._rawsite import serve
+from ._tls import TLS_MISSING, makeCredentials
 
 
 class _Args(Resource):
@@ -247,7 +247,7 @@ class TLSSendBufferTests(TestCase):
         The socket under a TLS connection has the limits' send buffer (which
         Linux doubles, for its own bookkeeping).
         """
-        # Here, not above: PyPy 3.9 has no pyOpenSSL (see tests.test_tls).
+        # Here, not above: PyPy 3.9 has no pyOpenSSL (see tests._tls).
         from twisted.internet.ssl import Certificate, optionsForClientTLS
 
         credentials = makeCredentials(self.mktemp())

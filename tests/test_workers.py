@@ -1,16 +1,17 @@
 """
-Tests for L{clocksvc._run._supervisor}: C{python -m clocksvc --workers N}.
+Tests for C{python -m clocksvc --workers N} as a whole: the option, the
+command line that hands over to the supervisor or serves as a worker (in
+memory), and the whole as a real process tree, checked through C{/proc}:
+which process holds each connection, and which are the supervisor's
+children.
 
-The supervisor's decisions are tested in memory, with a reactor that records
-the processes it is asked to spawn; the sockets and the worker's side with
-real descriptors in this process; and the whole as a real process tree,
-checked through C{/proc}: which process holds each connection, and which
-are the supervisor's children.
+Its parts have their own tests: the supervisor's decisions in
+C{tests.test_supervisor}, the worker's side in C{tests.test_worker}, the
+sockets in C{tests.test_sockets}, the shared log in C{tests.test_sharedlog}.
 """
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
@@ -18,59 +19,36 @@ import re
 import signal
 import socket
 import stat
+import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import treq
 from twisted.internet import reactor
-from twisted.internet.address import IPv4Address, UNIXAddress
-from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
-from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
-from twisted.internet.error import (
-    CannotListenError,
-    ProcessDone,
-    ProcessExitedAlready,
-    ProcessTerminated,
-)
-from twisted.internet.interfaces import IProcessProtocol
-from twisted.internet.protocol import Factory, Protocol
-from twisted.internet.task import deferLater
-from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.testing import MemoryReactorClock
+from twisted.internet.threads import deferToThread
 from twisted.python import usage
-from twisted.python.failure import Failure
 from twisted.trial.unittest import FailTest, SkipTest, SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
 
+import clocksvc
 from clocksvc._http import ClockSite
-from clocksvc._run import _sockets
 from clocksvc._run._cli import run
 from clocksvc._run._endpoints import Problem
-from clocksvc._run._options import Options, availableCPUs
-from clocksvc._run._sharedlog import PIPE_BUF, LineFile, openSharedLog
-from clocksvc._run._sockets import (
-    InheritedEndpoint,
-    Listener,
-    _tcpSockets,
-    bindListeners,
-)
-from clocksvc._run._supervisor import (
-    GRACE_SECONDS,
-    MAX_RESTART_DELAY,
-    MIN_RESTART_DELAY,
-    RESTART_THRESHOLD,
-    Supervisor,
-    _describeEnd,
-)
-from clocksvc._run._worker import READY, Worker
+from clocksvc._run._options import MAX_WORKERS_PER_CPU, Options, availableCPUs
+from clocksvc._run._sockets import _tcpSockets
+from clocksvc._run._supervisor import MIN_RESTART_DELAY, WORKER_MODULE
+from clocksvc._run._worker import Worker
 from clocksvc._run._workermain import parseWorkerArguments
 
-from ._helpers import keepZoneDatabase
-from ._process import ClocksvcProcess, spawnClocksvc
-from .test_activation import socketPath, spawnActivated
-from .test_tls import TLS_MISSING, curl, makeCredentials, within
+from ._helpers import eventually, keepZoneDatabase, socketPath, within
+from ._process import PATIENCE, ClocksvcProcess, curl, peopleLines, spawnActivated
+from ._rawhttp import receive
+from ._tls import TLS_MISSING, makeCredentials
+from ._workers import ProcessReactor, childrenOf, exited, parentOf, startKillingWorkers
 
 #: The lesson's page for any instant.
 PAGE = re.compile(
@@ -108,6 +86,28 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(self.parse("--workers", "auto")["workers"], availableCPUs())
         self.assertGreaterEqual(availableCPUs(), 1)
 
+    def test_bound(self) -> None:
+        """
+        Up to 4 workers per CPU are taken; more are refused, naming the
+        bound, unless C{--allow-many-workers} says so, before or after.
+        """
+        most = MAX_WORKERS_PER_CPU * availableCPUs()
+        self.assertEqual(MAX_WORKERS_PER_CPU, 4)
+        self.assertEqual(self.parse("--workers", str(most))["workers"], most)
+        error = self.assertRaises(
+            usage.UsageError, self.parse, "--workers", str(most + 1)
+        )
+        self.assertEqual(
+            str(error),
+            f"--workers {most + 1} is more than 4 per CPU ({most} here); "
+            "add --allow-many-workers to start them",
+        )
+        for argv in [
+            ["--workers", "1000", "--allow-many-workers"],
+            ["--allow-many-workers", "--workers=1000"],
+        ]:
+            self.assertEqual(self.parse(*argv)["workers"], 1000)
+
     def test_bad(self) -> None:
         """
         Anything else is refused, naming the value.
@@ -141,913 +141,6 @@ class OptionsTests(SynchronousTestCase):
         )
         for argv in [["3"], ["3", "x"], ["3,x", "4"], []]:
             self.assertRaises(Problem, parseWorkerArguments, argv)
-
-
-class FakeProcess:
-    """
-    A spawned process, as far as the supervisor uses one.
-    """
-
-    def __init__(self, pid: int) -> None:
-        self.pid: int | None = pid
-        self.signals: list[str] = []
-
-    def signalProcess(self, name: str) -> None:
-        if self.pid is None:
-            raise ProcessExitedAlready()
-        self.signals.append(name)
-
-
-class Spawned:
-    """
-    One call to L{ProcessReactor.spawnProcess}.
-    """
-
-    def __init__(
-        self,
-        protocol: IProcessProtocol,
-        args: Sequence[str],
-        env: Mapping[str, str],
-        childFDs: Mapping[int, int | str],
-        process: FakeProcess,
-    ) -> None:
-        self.protocol = protocol
-        self.args = list(args)
-        self.env = dict(env)
-        self.childFDs = dict(childFDs)
-        self.process = process
-
-    def end(self, reason: BaseException) -> None:
-        """
-        The process ends: reaped, then reported.
-        """
-        self.process.pid = None
-        self.protocol.processEnded(Failure(reason))
-
-
-class ProcessReactor(MemoryReactorClock):
-    """
-    A memory reactor that records the processes it is asked to spawn, and
-    how many times it is asked to stop.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.spawned: list[Spawned] = []
-        self.stops = 0
-        self.failSpawn: OSError | None = None
-
-    def spawnProcess(
-        self,
-        processProtocol: IProcessProtocol,
-        executable: str,
-        args: Sequence[str],
-        env: Mapping[str, str] | None = None,
-        path: str | None = None,
-        uid: int | None = None,
-        gid: int | None = None,
-        usePTY: bool = False,
-        childFDs: Mapping[int, int | str] | None = None,
-    ) -> FakeProcess:
-        if self.failSpawn is not None:
-            raise self.failSpawn
-        process = FakeProcess(4000 + len(self.spawned))
-        self.spawned.append(
-            Spawned(processProtocol, args, env or {}, childFDs or {}, process)
-        )
-        return process
-
-    def stop(self) -> None:
-        self.stops += 1
-
-    def ready(self, index: int) -> None:
-        """
-        The C{index}th process spawned says it serves, on its link.
-        """
-        _, _, factory = self.adoptedStreamConnections[index]
-        link = factory.buildProtocol(None)
-        link.makeConnection(StringTransport())
-        link.dataReceived(READY)
-
-
-def killedBy(signum: int) -> ProcessTerminated:
-    return ProcessTerminated(signal=signum)
-
-
-def exited(code: int) -> BaseException:
-    return ProcessDone(0) if code == 0 else ProcessTerminated(exitCode=code)
-
-
-class SupervisorTests(SynchronousTestCase):
-    """
-    L{Supervisor} starts, restarts and stops workers, in memory.
-    """
-
-    def setUp(self) -> None:
-        self.reactor = ProcessReactor()
-        self.stdout = io.StringIO()
-        self.stderr = io.StringIO()
-        self.closed: list[str] = []
-
-    def supervisor(
-        self, count: int = 2, admin: bool = False, timeout: float = 10
-    ) -> Supervisor:
-        listeners = [
-            Listener(
-                "tcp:8080",
-                IPv4Address("TCP", "127.0.0.1", 8080),
-                # One SO_REUSEPORT socket for each worker.
-                [20 + i for i in range(count)],
-                lambda: self.closed.append("public"),
-            )
-        ]
-        if admin:
-            listeners.append(
-                Listener(
-                    "unix:/run/admin.sock",
-                    UNIXAddress(b"/run/admin.sock"),
-                    [30],
-                    lambda: self.closed.append("admin"),
-                    admin=True,
-                )
-            )
-        supervisor = Supervisor(
-            self.reactor,
-            count,
-            listeners,
-            ["--listen", "tcp:8080"],
-            timeout,
-            self.stdout,
-            self.stderr,
-            executable="/usr/bin/python3",
-            environ={"PATH": "/usr/bin", "LISTEN_FDS": "1", "LISTEN_PID": "1"},
-        )
-        supervisor.start()
-        return supervisor
-
-    def test_spawn(self) -> None:
-        """
-        Each worker is C{python -m clocksvc} with the options given, its own
-        sockets as descriptors 3 and up, and its link to the supervisor
-        after them; standard output and error are the supervisor's, and
-        systemd's variables are left out of its environment.
-        """
-        self.supervisor(admin=True)
-        first, second = self.reactor.spawned
-        self.assertEqual(
-            first.args,
-            [
-                "/usr/bin/python3",
-                "-m",
-                "clocksvc._run._workermain",
-                "3,4",
-                "5",
-                "--listen",
-                "tcp:8080",
-            ],
-        )
-        # The admin socket is worker 0's only.
-        self.assertEqual(second.args[3:5], ["3,-", "4"])
-        self.assertEqual(
-            {k: v for k, v in first.childFDs.items() if k},
-            {1: 1, 2: 2, 3: 20, 4: 30, 5: first.childFDs[5]},
-        )
-        self.assertEqual(second.childFDs[3], 21)
-        self.assertIsInstance(first.childFDs[0], int)
-        self.assertEqual(first.env, {"PATH": "/usr/bin"})
-        self.assertEqual(len(self.reactor.adoptedStreamConnections), 2)
-
-    def test_announce(self) -> None:
-        """
-        Nothing is said until every worker serves; then where clocksvc
-        serves, as one process says it, and the workers' PIDs.
-        """
-        self.supervisor(admin=True)
-        self.reactor.ready(1)
-        self.assertEqual(self.stdout.getvalue(), "")
-        self.reactor.ready(0)
-        self.assertEqual(
-            self.stdout.getvalue().splitlines(),
-            [
-                "clocksvc: serving http://127.0.0.1:8080/",
-                "clocksvc: admin on unix:/run/admin.sock",
-                "clocksvc: 2 workers, pids 4000, 4001",
-            ],
-        )
-
-    def test_restart(self) -> None:
-        """
-        A worker that exits after it has served a while is started anew at
-        once, on the same sockets, and that is said.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        # Served a while: RESTART_THRESHOLD from 0 is that exactly.
-        self.reactor.advance(RESTART_THRESHOLD)
-        self.reactor.spawned[1].end(killedBy(signal.SIGKILL))
-        self.assertEqual(
-            self.stderr.getvalue(),
-            "clocksvc: worker 1 (pid 4001) was killed by SIGKILL; starting another"
-            " at once\n",
-        )
-        anew = self.reactor.spawned[2]
-        self.assertEqual((anew.childFDs[3], anew.args[3]), (21, "3"))
-        self.reactor.ready(2)
-        self.assertEqual(
-            self.stdout.getvalue().splitlines()[-1],
-            "clocksvc: worker 1 started anew, pid 4002",
-        )
-        self.assertEqual(supervisor.pids, [4000, 4002])
-        self.assertEqual(self.reactor.stops, 0)
-
-    def crash(self, index: int, served: float = 0) -> str:
-        """
-        The C{index}th process spawned, which serves, exits after
-        C{served} seconds; the worker started in its place serves.
-
-        @return: the wait before it was started anew, as the supervisor
-            said it.
-        """
-        crashing = self.reactor.spawned[index]
-        spawned = len(self.reactor.spawned)
-        self.reactor.advance(served)
-        crashing.end(exited(70))
-        found = re.fullmatch(
-            r"clocksvc: worker \d \(pid \d+\) exited with status 70; "
-            r"starting another (?:in (.+) s|(at once))",
-            self.stderr.getvalue().splitlines()[-1],
-        )
-        assert found is not None, self.stderr.getvalue()
-        if found.group(2) is None:
-            delay = float(found.group(1))
-            # Nothing before the wait said is over, then one worker: 1 ms
-            # either side, far wider than the rounding of the sums of time.
-            self.reactor.advance(delay - 0.001)
-            self.assertEqual(len(self.reactor.spawned), spawned)
-            self.reactor.advance(0.002)
-        self.assertEqual(len(self.reactor.spawned), spawned + 1)
-        self.assertEqual(self.reactor.spawned[-1].args, crashing.args)
-        self.reactor.ready(spawned)
-        return found.group(1) or found.group(2)
-
-    def test_restartBackoff(self) -> None:
-        """
-        A worker that dies soon after it began to serve is started anew
-        after a wait that doubles with each such death, up to
-        C{MAX_RESTART_DELAY}; one that served C{RESTART_THRESHOLD} is
-        started anew at once, and the wait starts over.
-        """
-        self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        # Worker 1 each time: the one spawned last.
-        waits = [self.crash(1)]
-        waits += [self.crash(len(self.reactor.spawned) - 1) for _ in range(10)]
-        self.assertEqual(
-            waits,
-            [
-                "0.1",
-                "0.2",
-                "0.4",
-                "0.8",
-                "1.6",
-                "3.2",
-                "6.4",
-                "12.8",
-                "25.6",
-                "30",
-                "30",
-            ],
-        )
-        self.assertEqual((MIN_RESTART_DELAY, MAX_RESTART_DELAY), (0.1, 30))
-        # Worker 1 is spawned[12]; each crash spawns the next.
-        self.assertEqual(len(self.reactor.spawned), 13)
-        # 1 ms short of the threshold is still soon; 1 ms over, a while (at
-        # the threshold itself, the sums of time round either way).
-        self.assertEqual(self.crash(12, RESTART_THRESHOLD - 0.001), "30")
-        self.assertEqual(self.crash(13, RESTART_THRESHOLD + 0.001), "at once")
-        self.assertEqual(self.crash(14), "0.1")
-        self.assertEqual(self.crash(15), "0.2")
-        # Worker 0 has served since the start; the one started in its place
-        # has a wait of its own, not worker 1's.
-        self.assertEqual(self.crash(0), "at once")
-        self.assertEqual(self.crash(17), "0.1")
-        self.assertEqual(self.reactor.stops, 0)
-        self.assertFalse(self.reactor.getDelayedCalls())
-
-    def test_stopDuringBackoff(self) -> None:
-        """
-        A signal while a worker waits to be started anew cancels that: no
-        worker is started, no timer is left, and the status is 0.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        self.reactor.spawned[1].end(killedBy(signal.SIGSEGV))
-        self.assertEqual(len(self.reactor.getDelayedCalls()), 1)
-        supervisor.requested()
-        self.assertFalse(self.reactor.getDelayedCalls())
-        supervisor.stop()
-        self.assertEqual(
-            self.stdout.getvalue().splitlines()[-1],
-            "clocksvc: stopping: 1 worker(s) draining for up to 10 s",
-        )
-        self.reactor.spawned[0].end(exited(0))
-        self.assertEqual(self.successResultOf(supervisor.finished), 0)
-        self.reactor.advance(MAX_RESTART_DELAY)
-        self.assertEqual(len(self.reactor.spawned), 2)
-        self.assertFalse(self.reactor.getDelayedCalls())
-
-    def test_stopAllInBackoff(self) -> None:
-        """
-        Stopping while every worker waits to be started anew stops at once.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        self.reactor.spawned[0].end(killedBy(signal.SIGSEGV))
-        self.reactor.spawned[1].end(killedBy(signal.SIGSEGV))
-        self.successResultOf(supervisor.stop())
-        self.assertEqual(self.successResultOf(supervisor.finished), 0)
-        self.assertEqual(
-            self.stdout.getvalue().splitlines()[-2:],
-            [
-                "clocksvc: stopping: 0 worker(s) draining for up to 10 s",
-                "clocksvc: stopped",
-            ],
-        )
-        self.assertEqual(len(self.reactor.spawned), 2)
-        self.assertFalse(self.reactor.getDelayedCalls())
-
-    def test_failDuringBackoff(self) -> None:
-        """
-        A worker that exits before it served stops the supervisor, with
-        status 1, and the worker waiting to be started anew is not.
-        """
-        supervisor = self.supervisor(count=3)
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        self.reactor.spawned[1].end(killedBy(signal.SIGSEGV))
-        self.reactor.spawned[2].end(exited(2))
-        self.assertEqual(self.reactor.stops, 1)
-        self.assertFalse(self.reactor.getDelayedCalls())
-        supervisor.stop()
-        self.reactor.spawned[0].end(exited(0))
-        self.assertEqual(self.successResultOf(supervisor.finished), 1)
-        self.assertEqual(len(self.reactor.spawned), 3)
-        self.assertFalse(self.reactor.getDelayedCalls())
-
-    def test_restartedDiesBeforeServing(self) -> None:
-        """
-        A worker started anew that exits before it served would only fail
-        again, as one started first: the supervisor stops, with status 1.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        self.reactor.spawned[1].end(killedBy(signal.SIGSEGV))
-        self.reactor.advance(MIN_RESTART_DELAY)
-        self.reactor.spawned[2].end(exited(2))
-        self.assertEqual(
-            self.stderr.getvalue().splitlines()[-1],
-            "clocksvc: worker 1 (pid 4002) exited with status 2 before it served;"
-            " stopping",
-        )
-        self.assertEqual(self.reactor.stops, 1)
-        supervisor.stop()
-        self.reactor.spawned[0].end(exited(0))
-        self.assertEqual(self.successResultOf(supervisor.finished), 1)
-        self.assertEqual(len(self.reactor.spawned), 3)
-
-    def test_diesBeforeServing(self) -> None:
-        """
-        A worker that exits before it served would only fail again: the
-        supervisor stops, with exit status 1.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.spawned[1].end(exited(2))
-        self.assertEqual(
-            self.stderr.getvalue(),
-            "clocksvc: worker 1 (pid 4001) exited with status 2 before it served;"
-            " stopping\n",
-        )
-        self.assertEqual((len(self.reactor.spawned), self.reactor.stops), (2, 1))
-        stopped = supervisor.stop()
-        self.assertEqual(self.reactor.spawned[0].process.signals, ["TERM"])
-        self.reactor.spawned[0].end(exited(0))
-        self.successResultOf(stopped)
-        self.assertEqual(self.successResultOf(supervisor.finished), 1)
-
-    def test_cannotSpawn(self) -> None:
-        """
-        A worker that cannot be started is reported, and the supervisor
-        stops, with exit status 1.
-        """
-        self.reactor.failSpawn = OSError(errno.EAGAIN, "no")
-        supervisor = self.supervisor()
-        self.assertEqual(
-            self.stderr.getvalue(),
-            "clocksvc: cannot start worker 0: resource temporarily unavailable\n",
-        )
-        self.assertEqual(self.reactor.stops, 1)
-        self.successResultOf(supervisor.stop())
-        self.assertEqual(self.successResultOf(supervisor.finished), 1)
-
-    def test_stop(self) -> None:
-        """
-        Stopping sends every worker SIGTERM and lets go of the public
-        sockets at once; once every worker has exited, it lets go of the
-        admin ones, says so, and the status is 0.
-        """
-        supervisor = self.supervisor(admin=True)
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        stopped = supervisor.stop()
-        self.assertEqual(
-            [s.process.signals for s in self.reactor.spawned], [["TERM"], ["TERM"]]
-        )
-        self.assertEqual(self.closed, ["public"])
-        self.assertEqual(
-            self.stdout.getvalue().splitlines()[-1],
-            "clocksvc: stopping: 2 worker(s) draining for up to 10 s",
-        )
-        self.reactor.spawned[0].end(exited(0))
-        self.assertNoResult(stopped)
-        self.reactor.spawned[1].end(exited(0))
-        self.successResultOf(stopped)
-        self.assertEqual(self.closed, ["public", "admin"])
-        self.assertEqual(self.stdout.getvalue().splitlines()[-1], "clocksvc: stopped")
-        self.assertEqual(self.successResultOf(supervisor.finished), 0)
-        # Nothing more: no worker started anew, no timer left.
-        self.assertEqual(len(self.reactor.spawned), 2)
-        self.assertFalse(self.reactor.getDelayedCalls())
-
-    def test_requested(self) -> None:
-        """
-        The first signal stops the reactor, whose shutdown stops the
-        workers; a second one kills them, and the status is 1.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        supervisor.requested()
-        self.assertEqual(self.reactor.stops, 1)
-        supervisor.stop()
-        supervisor.requested()
-        self.assertEqual(
-            [s.process.signals for s in self.reactor.spawned],
-            [["TERM", "KILL"], ["TERM", "KILL"]],
-        )
-        for spawned in self.reactor.spawned:
-            spawned.end(killedBy(signal.SIGKILL))
-        self.assertEqual(
-            self.stdout.getvalue().splitlines()[-1],
-            "clocksvc: stopped, dropping connections",
-        )
-        self.assertEqual(self.successResultOf(supervisor.finished), 1)
-
-    def test_timeout(self) -> None:
-        """
-        A worker still there C{GRACE_SECONDS} after its shutdown timeout is
-        killed.
-        """
-        supervisor = self.supervisor(timeout=3)
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        supervisor.stop()
-        self.reactor.spawned[0].end(exited(0))
-        self.reactor.advance(3 + GRACE_SECONDS - 0.001)
-        self.assertEqual(self.reactor.spawned[1].process.signals, ["TERM"])
-        self.reactor.advance(0.001)
-        self.assertEqual(self.reactor.spawned[1].process.signals, ["TERM", "KILL"])
-        self.reactor.spawned[1].end(killedBy(signal.SIGKILL))
-        self.assertEqual(self.successResultOf(supervisor.finished), 1)
-
-    def test_workerDropped(self) -> None:
-        """
-        A worker that had to drop connections (exit status 1) makes the
-        status 1.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        supervisor.stop()
-        self.reactor.spawned[0].end(exited(1))
-        self.reactor.spawned[1].end(exited(0))
-        self.assertEqual(self.successResultOf(supervisor.finished), 1)
-
-    def test_stopWhileStarting(self) -> None:
-        """
-        A worker that had not yet served dropped nothing, however it ended:
-        SIGTERM kills a Python that has not yet set its handler.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        supervisor.stop()
-        self.reactor.spawned[0].end(exited(0))
-        self.reactor.spawned[1].end(killedBy(signal.SIGTERM))
-        self.assertEqual(self.successResultOf(supervisor.finished), 0)
-        self.assertNotIn("workers, pids", self.stdout.getvalue())
-        self.assertEqual(self.stderr.getvalue(), "")
-
-    def test_endedWhileStopRequested(self) -> None:
-        """
-        A worker that exits after the reactor was asked to stop, before its
-        shutdown began, is not started anew.
-        """
-        supervisor = self.supervisor()
-        self.reactor.ready(0)
-        self.reactor.ready(1)
-        supervisor.requested()
-        self.reactor.spawned[0].end(exited(0))
-        self.assertEqual(len(self.reactor.spawned), 2)
-        supervisor.stop()
-        self.assertEqual(self.reactor.spawned[1].process.signals, ["TERM"])
-        self.reactor.spawned[1].end(exited(0))
-        self.assertEqual(self.successResultOf(supervisor.finished), 0)
-
-    def test_describeEnd(self) -> None:
-        """
-        How a process ended is said as a person would.
-        """
-        self.assertEqual(_describeEnd(Failure(exited(0))), "exited with status 0")
-        self.assertEqual(_describeEnd(Failure(exited(3))), "exited with status 3")
-        self.assertEqual(
-            _describeEnd(Failure(killedBy(signal.SIGSEGV))), "was killed by SIGSEGV"
-        )
-        self.assertEqual(
-            _describeEnd(Failure(killedBy(250))), "was killed by signal 250"
-        )
-        self.assertEqual(_describeEnd(Failure(RuntimeError("odd"))), "ended: odd")
-
-
-class LineFileTests(SynchronousTestCase):
-    """
-    L{LineFile} writes whole lines, at most C{PIPE_BUF} bytes at once.
-    """
-
-    def write(self, text: str, most: int | None = None) -> list[bytes]:
-        """
-        @param most: the most bytes each write takes, as a full pipe might.
-        @return: the writes made.
-        """
-        writes: list[bytes] = []
-
-        def record(fd: int, data: bytes) -> int:
-            taken = bytes(data[:most] if most else data)
-            writes.append(taken)
-            return len(taken)
-
-        self.assertEqual(LineFile(99, record).write(text), len(text))
-        return writes
-
-    def test_wholeLines(self) -> None:
-        """
-        A batch of lines goes in writes of whole lines, each within
-        C{PIPE_BUF}, in order.
-        """
-        text = "".join(f'{{"n":{n},"pad":"{"x" * 90}"}}\n' for n in range(200))
-        writes = self.write(text)
-        self.assertGreater(len(writes), 1)
-        self.assertEqual(b"".join(writes), text.encode())
-        for chunk in writes:
-            self.assertLessEqual(len(chunk), PIPE_BUF)
-            self.assertTrue(chunk.endswith(b"\n"))
-
-    def test_longLine(self) -> None:
-        """
-        A line longer than C{PIPE_BUF} is written whole, on its own.
-        """
-        long = "y" * (PIPE_BUF * 2) + "\n"
-        self.assertEqual(
-            self.write("a\n" + long + "b\n"), [b"a\n", long.encode(), b"b\n"]
-        )
-
-    def test_shortWrites(self) -> None:
-        """
-        What a write leaves is written next.
-        """
-        self.assertEqual(self.write("abcdef\n", most=3), [b"abc", b"def", b"\n"])
-
-    def test_sharedFile(self) -> None:
-        """
-        L{openSharedLog} appends to a file, which several writers share.
-        """
-        path = self.mktemp()
-        Path(path).write_text("before\n")
-        first, second = openSharedLog(path), openSharedLog(path)
-        first.write("one\n")
-        second.write("two\n")
-        first.write("three\n")
-        first.flush()
-        first.close()
-        second.close()
-        self.assertEqual(Path(path).read_text(), "before\none\ntwo\nthree\n")
-
-    def test_sharedStream(self) -> None:
-        """
-        L{openSharedLog} writes to a stream's descriptor, after what the
-        stream holds.
-        """
-        read, written = os.pipe()
-        self.addCleanup(os.close, read)
-        with os.fdopen(written, "w") as stream:
-            stream.write("people\n")
-            log = openSharedLog(stream)
-            log.write("machines\n")
-            log.close()
-        self.assertEqual(os.read(read, 100), b"people\nmachines\n")
-
-
-class TCPSocketsTests(SynchronousTestCase):
-    """
-    L{_tcpSockets} binds one socket for each worker, or one shared.
-    """
-
-    def sockets(self, *args: Any) -> tuple[Any, list[socket.socket]]:
-        address, made = _tcpSockets(*args)
-        for s in made:
-            self.addCleanup(s.close)
-        return address, made
-
-    def test_group(self) -> None:
-        """
-        Port 0 is one port the system picks, for every socket of a group of
-        C{SO_REUSEPORT} sockets, all listening and not blocking.
-        """
-        address, group = self.sockets("127.0.0.1", 0, 50, 3)
-        self.assertEqual(len(group), 3)
-        self.assertNotEqual(address.port, 0)
-        for s in group:
-            self.assertEqual(s.getsockname(), ("127.0.0.1", address.port))
-            self.assertTrue(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT))
-            self.assertTrue(s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
-            self.assertFalse(os.get_blocking(s.fileno()))
-
-    def test_shared(self) -> None:
-        """
-        For one worker, one socket, without C{SO_REUSEPORT}.
-        """
-        _, [shared] = self.sockets("127.0.0.1", 0, 50, 1)
-        self.assertFalse(shared.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT))
-
-    def test_ipv6(self) -> None:
-        """
-        An IPv6 interface binds IPv6 sockets.
-        """
-        if not socket.has_ipv6:
-            raise SkipTest("no IPv6")
-        try:
-            address, group = self.sockets("::1", 0, 50, 2)
-        except CannotListenError as e:
-            raise SkipTest(f"no IPv6 loopback: {e}") from None
-        self.assertEqual((address.type, address.host), ("TCP", "::1"))
-        self.assertEqual({s.family for s in group}, {socket.AF_INET6})
-
-    def test_inUse(self) -> None:
-        """
-        An address something listens on is refused, even when that is a
-        socket with C{SO_REUSEPORT} of the same user, which the group could
-        otherwise join.
-        """
-        for reusePort in (False, True):
-            taken = socket.socket()
-            self.addCleanup(taken.close)
-            if reusePort:
-                taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            taken.bind(("127.0.0.1", 0))
-            taken.listen(1)
-            port = taken.getsockname()[1]
-            error = self.assertRaises(
-                CannotListenError, _tcpSockets, "127.0.0.1", port, 50, 2
-            )
-            self.assertEqual(error.socketError.errno, errno.EADDRINUSE)
-
-
-class BindListenersTests(TestCase):
-    """
-    L{bindListeners} listens on every endpoint for the workers.
-    """
-
-    async def test_tcp(self) -> None:
-        """
-        A public TCP endpoint gets a socket for each worker; an admin one,
-        one for worker 0.
-        """
-        endpoints = [
-            ("tcp:0:interface=127.0.0.1", TCP4ServerEndpoint(reactor, 0)),
-        ]
-        admin = [("tcp:0:interface=127.0.0.1", TCP4ServerEndpoint(reactor, 0))]
-        public, adminListener = await bindListeners(endpoints, admin, 2)
-        self.addCleanup(adminListener.close)
-        self.addCleanup(public.close)
-        fds = [public.fdFor(0), public.fdFor(1)]
-        self.assertEqual(len(set(fds)), 2)
-        self.assertIsInstance(public.address, IPv4Address)
-        self.assertIsNotNone(adminListener.fdFor(0))
-        self.assertIsNone(adminListener.fdFor(1))
-        self.assertTrue(adminListener.admin)
-
-    async def test_unix(self) -> None:
-        """
-        A UNIX socket is one, shared, made with its mode, and removed when
-        the supervisor lets go of it.
-        """
-        path = socketPath(self)
-        description = f"unix:{path}:mode=640"
-        [listener] = await bindListeners(
-            [(description, serverFromString(reactor, description))], [], 2
-        )
-        self.assertEqual(listener.fdFor(0), listener.fdFor(1))
-        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o640)
-        self.assertEqual(listener.address, UNIXAddress(os.fsencode(path)))
-        await listener.close()
-        self.assertFalse(os.path.exists(path))
-
-    async def test_inUse(self) -> None:
-        """
-        A port in use is one problem, as a single clocksvc words it, and
-        the endpoints bound before it are let go of.
-        """
-        taken = socket.socket()
-        self.addCleanup(taken.close)
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        busy = f"tcp:{taken.getsockname()[1]}:interface=127.0.0.1"
-        path = socketPath(self)
-        endpoints = [
-            (f"unix:{path}", serverFromString(reactor, f"unix:{path}")),
-            (busy, serverFromString(reactor, busy)),
-        ]
-        with self.assertRaises(Problem) as raised:
-            await bindListeners(endpoints, [], 2)
-        self.assertEqual(
-            str(raised.exception), f"cannot listen on {busy}: address already in use"
-        )
-        self.assertFalse(os.path.exists(path))
-
-    async def test_unsupported(self) -> None:
-        """
-        An endpoint that is not TCP, TLS, a UNIX socket or systemd's is
-        refused.
-        """
-        self.patch(_sockets, "wouldListen", lambda description, factory=None: None)
-        endpoints = [("other:1", TCP4ServerEndpoint(reactor, 0))]
-        with self.assertRaises(Problem) as raised:
-            await bindListeners(endpoints, [], 2)
-        self.assertEqual(
-            str(raised.exception),
-            "--workers cannot share 'other:1': only tcp:, tcp6:, ssl:, unix: and "
-            "systemd: endpoints",
-        )
-
-
-class Accepted(Protocol):
-    """
-    Says C{hello} and hangs up.
-    """
-
-    def connectionMade(self) -> None:
-        assert self.transport is not None
-        self.transport.write(b"hello")
-        self.transport.loseConnection()
-
-
-async def received(connect: Callable[[], socket.socket]) -> bytes:
-    """
-    Connect with a blocking socket in a thread of its own, so that the
-    reactor serves meanwhile.
-
-    @return: what the server sent before it hung up.
-    """
-    from twisted.internet.threads import deferToThread
-
-    def talk() -> bytes:
-        with connect() as s:
-            s.settimeout(10)
-            return s.recv(100)
-
-    return await deferToThread(talk)
-
-
-class InheritedEndpointTests(TestCase):
-    """
-    A worker adopts the sockets it inherits, and leaves them to the others
-    when it stops.
-    """
-
-    async def test_tcp(self) -> None:
-        """
-        A TCP socket is served, and still listens for the others after this
-        worker stops.
-        """
-        _, [held] = _tcpSockets("127.0.0.1", 0, 50, 1)
-        self.addCleanup(held.close)
-        port = await InheritedEndpoint(reactor, os.dup(held.fileno())).listen(
-            Factory.forProtocol(Accepted)
-        )
-        address = held.getsockname()
-        self.assertEqual(
-            await received(lambda: socket.create_connection(address)), b"hello"
-        )
-        await maybeDeferred(port.stopListening)
-        self.assertTrue(held.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
-        self.assertFalse(os.get_blocking(held.fileno()))
-
-    async def test_unix(self) -> None:
-        """
-        A UNIX socket keeps its mode and its file, stays listening and not
-        blocking for the others, when one worker starts and stops on it:
-        Twisted's adopted UNIX port would chmod it to 0666, shut it down
-        for every process, and remove it.
-        """
-        path = socketPath(self)
-        held = socket.socket(socket.AF_UNIX)
-        self.addCleanup(held.close)
-        held.bind(path)
-        os.chmod(path, 0o600)
-        held.listen(5)
-        held.setblocking(False)
-        port = await InheritedEndpoint(reactor, os.dup(held.fileno())).listen(
-            Factory.forProtocol(Accepted)
-        )
-
-        def connect() -> socket.socket:
-            client = socket.socket(socket.AF_UNIX)
-            client.connect(path)
-            return client
-
-        self.assertEqual(await received(connect), b"hello")
-        self.assertEqual(port.getHost(), UNIXAddress(os.fsencode(path)))
-        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
-        await maybeDeferred(port.stopListening)
-        self.assertTrue(os.path.exists(path))
-        self.assertFalse(os.get_blocking(held.fileno()))
-        # Another worker still accepts on it.
-        with connect():
-            held.settimeout(10)
-            accepted, _ = held.accept()
-            accepted.close()
-
-    async def test_notASocket(self) -> None:
-        """
-        A descriptor that is no socket fails to listen.
-        """
-        read, written = os.pipe()
-        self.addCleanup(os.close, written)
-        self.addCleanup(os.close, read)
-        with self.assertRaises(OSError):
-            await InheritedEndpoint(reactor, read).listen(Factory())
-
-
-class WorkerTests(SynchronousTestCase):
-    """
-    L{Worker}: a worker's endpoints and its link to the supervisor.
-    """
-
-    def test_endpoints(self) -> None:
-        """
-        Each description gets its descriptor; C{-} is one another worker
-        serves.
-        """
-        worker = Worker(MemoryReactorClock(), [3, None], 9)
-        public, admin = worker.endpoints(["tcp:80"], ["tcp:9100"])
-        self.assertEqual([d for d, _ in public], ["tcp:80"])
-        self.assertEqual(admin, [])
-        worker = Worker(MemoryReactorClock(), [3, 4], 9)
-        public, admin = worker.endpoints(["tcp:80"], ["tcp:9100"])
-        self.assertEqual([d for d, _ in admin], ["tcp:9100"])
-
-    def test_endpointsMismatch(self) -> None:
-        """
-        A descriptor short, or one over, is a problem.
-        """
-        for fds in ([3], [3, 4, 5]):
-            worker = Worker(MemoryReactorClock(), fds, 9)
-            self.assertRaises(Problem, worker.endpoints, ["tcp:80"], ["tcp:9100"])
-
-    def test_link(self) -> None:
-        """
-        A worker says it is ready on its link, and stops once, whether the
-        supervisor goes away or it is asked again.
-        """
-        memory = MemoryReactorClock()
-        ours, theirs = socket.socketpair()
-        self.addCleanup(ours.close)
-        requested: list[None] = []
-        worker = Worker(memory, [], theirs.detach())
-        worker.serving(lambda: requested.append(None), handleSignals=False)
-        [(_, family, factory)] = memory.adoptedStreamConnections
-        self.assertEqual(family, socket.AF_UNIX)
-        link = factory.buildProtocol(None)
-        transport = StringTransport()
-        link.makeConnection(transport)
-        self.assertEqual(transport.value(), READY)
-        link.connectionLost(Failure(ConnectionError()))
-        worker.stop()
-        self.assertEqual(requested, [None])
 
 
 class RunTests(SynchronousTestCase):
@@ -1086,11 +179,11 @@ class RunTests(SynchronousTestCase):
         C{--workers 1} is one process: it listens itself and spawns nothing.
         """
         memory = ProcessReactor()
-        d, out, _ = self.run_(memory, "--workers", "1", "--port", "8080")
+        d, _, err = self.run_(memory, "--workers", "1", "--port", "8080")
         self.assertNoResult(d)
         self.assertEqual(len(memory.tcpServers), 1)
         self.assertEqual(memory.spawned, [])
-        self.assertEqual(out.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(err.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
 
     def test_supervise(self) -> None:
         """
@@ -1100,7 +193,7 @@ class RunTests(SynchronousTestCase):
         """
         memory = ProcessReactor()
         argv = ["--workers", "2", "--listen", "tcp:0:interface=127.0.0.1"]
-        d, out, _ = self.run_(memory, *argv)
+        d, _, err = self.run_(memory, *argv)
         self.assertNoResult(d)
         self.assertEqual((memory.tcpServers, len(memory.spawned)), ([], 2))
         for spawned in memory.spawned:
@@ -1109,8 +202,26 @@ class RunTests(SynchronousTestCase):
         memory.ready(0)
         memory.ready(1)
         self.assertRegex(
-            out.getvalue(), r"^clocksvc: serving http://127\.0\.0\.1:\d+/\n"
+            err.getvalue(), r"^clocksvc: serving http://127\.0\.0\.1:\d+/\n"
         )
+        [trigger] = memory.triggers["before"]["shutdown"]
+        function, args, kwargs = trigger
+        function(*args, **kwargs)
+        for spawned in memory.spawned:
+            spawned.end(exited(0))
+        self.assertIsNone(self.successResultOf(d))
+
+    def test_manyWorkers(self) -> None:
+        """
+        C{--allow-many-workers} starts the workers asked for beyond 4 per
+        CPU, and passes itself on to them, which check the bound too.
+        """
+        memory = ProcessReactor()
+        count = MAX_WORKERS_PER_CPU * availableCPUs() + 1
+        argv = ["--workers", str(count), "--allow-many-workers"]
+        d, _, err = self.run_(memory, *argv, "--listen", "tcp:0:interface=127.0.0.1")
+        self.assertEqual((len(memory.spawned), err.getvalue()), (count, ""))
+        self.assertEqual(memory.spawned[0].args[5:8], argv)
         [trigger] = memory.triggers["before"]["shutdown"]
         function, args, kwargs = trigger
         function(*args, **kwargs)
@@ -1150,51 +261,6 @@ class RunTests(SynchronousTestCase):
 # The whole, as real processes.
 
 
-def parentOf(pid: int) -> int | None:
-    """
-    @return: the parent of process C{pid}, or C{None} if it is gone (or a
-        zombie, which has served its last).
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces; the fields after it do not.
-    state, parent = stat[stat.rindex(")") + 2 :].split()[:2]
-    return None if state == "Z" else int(parent)
-
-
-def childrenOf(pid: int) -> set[int]:
-    """
-    @return: the live processes whose parent is C{pid}.
-    """
-    return {
-        int(entry)
-        for entry in os.listdir("/proc")
-        if entry.isdigit() and parentOf(int(entry)) == pid
-    }
-
-
-def startKillingWorkers(testCase: TestCase, *args: str) -> ClocksvcProcess:
-    """
-    Start clocksvc with C{args}, killed when C{testCase} ends, with any
-    workers it started, if the test has not ended it.
-    """
-    process = spawnClocksvc(*args)
-
-    async def kill() -> None:
-        pid = process.transport.pid if process.transport else None
-        workers = childrenOf(pid) if pid else set()
-        process.signal("KILL")
-        await process.exited
-        for worker in workers:
-            if parentOf(worker) is not None:
-                os.kill(worker, signal.SIGKILL)
-
-    testCase.addCleanup(lambda: Deferred.fromCoroutine(kill()))
-    return process
-
-
 def socketsOf(pid: int) -> set[int]:
     """
     @return: the inodes of the sockets that process C{pid} holds.
@@ -1228,13 +294,6 @@ def tcpSockets(port: int, state: str) -> set[int]:
     return found
 
 
-def peopleLines(output: bytes) -> list[str]:
-    """
-    @return: the lines of C{output} for people, without the JSON log's.
-    """
-    return [line for line in output.decode().splitlines() if not line.startswith("{")]
-
-
 def workersIn(output: bytes) -> list[int]:
     """
     @return: the PIDs that the supervisor's line C{N workers, pids ...} gives.
@@ -1246,20 +305,83 @@ def workersIn(output: bytes) -> list[int]:
     raise FailTest(f"no workers' line in {output!r}")
 
 
-async def eventually(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    """
-    Wait until C{condition()} is true, polling, at most C{seconds}.
-    """
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise FailTest(f"{what}: not after {seconds:g} s")
-        await deferLater(reactor, 0.05, lambda: None)
+#: A supervisor of two workers, without the command line's own reading of
+#: the options, so that only its workers open the C{--geoip-db} given (the
+#: first argument); it prints their PIDs.
+SUPERVISOR = """
+import sys
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.task import react
+from clocksvc._run._sockets import bindListeners
+from clocksvc._run._supervisor import Supervisor
+
+async def supervise(reactor, geoip):
+    listen = "tcp:0:interface=127.0.0.1"
+    endpoints = [(listen, serverFromString(reactor, listen))]
+    listeners = await bindListeners(endpoints, [], 2)
+    argv = ["--listen", listen, "--geoip-db", geoip, "--access-log", "off"]
+    supervisor = Supervisor(
+        reactor, 2, listeners, argv, 10.0, sys.stdout, sys.stderr
+    )
+    supervisor.start()
+    print(*supervisor.pids, flush=True)
+    await supervisor.finished
+
+react(lambda reactor, geoip: Deferred.fromCoroutine(supervise(reactor, geoip)),
+      [sys.argv[1]])
+"""
 
 
-#: How long a supervisor and two workers may take to start, or to stop, on a
-#: loaded machine.
-PATIENCE = 60
+def spawnPython(
+    *args: str, childFDs: Mapping[int, int | str] | None = None
+) -> ClocksvcProcess:
+    """
+    Start C{python} with C{args}, importing the clocksvc the tests do.
+
+    @param childFDs: the descriptors it gets, as for C{spawnProcess}.
+    @return: the process; the caller makes sure it ends.
+    """
+    process = ClocksvcProcess()
+    root = str(Path(clocksvc.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root}
+    reactor.spawnProcess(
+        process, sys.executable, [sys.executable, *args], env=env, childFDs=childFDs
+    )
+    return process
+
+
+def spawnSupervisor(testCase: TestCase, geoip: str) -> ClocksvcProcess:
+    """
+    Start L{SUPERVISOR} with C{geoip}; at cleanup, kill it and whichever of
+    its workers are left.
+    """
+    process = spawnPython("-c", SUPERVISOR, geoip)
+
+    async def kill() -> None:
+        process.signal("KILL")
+        # The workers first: their end closes the output the supervisor's
+        # end waits for.
+        for worker in [int(pid) for pid in process.stdout.split()]:
+            if parentOf(worker) is not None:
+                os.kill(worker, signal.SIGKILL)
+        await process.exited
+
+    testCase.addCleanup(lambda: Deferred.fromCoroutine(kill()))
+    return process
+
+
+def waitingForFIFO(pid: int) -> bool:
+    """
+    @return: whether process C{pid} waits for a FIFO's other end to be
+        opened, as far as Linux says; where it does not say what a process
+        waits for (C{0}), whether it is there at all.
+    """
+    try:
+        waiting = Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+    return waiting in ("wait_for_partner", "fifo_open", "0")
 
 
 class ProcessTests(TestCase):
@@ -1286,17 +408,17 @@ class ProcessTests(TestCase):
             "--workers", "2", "--listen", "tcp:0:interface=127.0.0.1", *args
         )
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
-        lines = peopleLines(process.stdout)
+        lines = peopleLines(process.stderr)
         found = re.fullmatch(
             r"clocksvc: serving (http://127\.0\.0\.1:(\d+)/)", lines[0]
         )
-        self.assertIsNotNone(found, (process.stdout, process.stderr))
+        self.assertIsNotNone(found, process.stderr)
         assert found is not None
-        pids = workersIn(process.stdout)
+        pids = workersIn(process.stderr)
         assert process.transport is not None
         self.assertEqual(childrenOf(process.transport.pid), set(pids))
         return found.group(1), int(found.group(2)), process, pids
@@ -1336,9 +458,9 @@ class ProcessTests(TestCase):
         self.assertFalse(socketsOf(process.transport.pid) & accepted)
         await pool.closeCachedConnections()
         await self.stop(process, pids)
-        self.assertEqual(peopleLines(process.stderr), [])
+        # Nothing said but where it serves, and that it stops.
         self.assertEqual(
-            peopleLines(process.stdout)[-2:],
+            peopleLines(process.stderr)[2:],
             [
                 "clocksvc: stopping: 2 worker(s) draining for up to 10 s",
                 "clocksvc: stopped",
@@ -1353,17 +475,19 @@ class ProcessTests(TestCase):
         url, _, process, pids = await self.serve("--access-log", "off")
         os.kill(pids[0], signal.SIGKILL)
         await eventually(
-            lambda: b"started anew" in process.stdout, PATIENCE, "a new worker"
+            lambda: "started anew" in peopleLines(process.stderr)[-1],
+            PATIENCE,
+            "a new worker",
         )
         # Killed as soon as it served: the shortest wait.
         self.assertEqual(
-            peopleLines(process.stderr),
+            peopleLines(process.stderr)[2:-1],
             [
                 f"clocksvc: worker 0 (pid {pids[0]}) was killed by SIGKILL; "
                 f"starting another in {MIN_RESTART_DELAY:g} s"
             ],
         )
-        line = peopleLines(process.stdout)[-1]
+        line = peopleLines(process.stderr)[-1]
         found = re.fullmatch(r"clocksvc: worker 0 started anew, pid (\d+)", line)
         assert found is not None, line
         anew = int(found.group(1))
@@ -1391,7 +515,10 @@ class ProcessTests(TestCase):
             return bool(childrenOf(supervisor) - known)
 
         def servingAnew(count: int) -> bool:
-            return process.stdout.count(b" started anew, pid ") == count
+            # The lines for people: with --access-log off, the log's events,
+            # which say the same, are on standard error too.
+            said = peopleLines(process.stderr)
+            return sum(" started anew, pid " in line for line in said) == count
 
         killed: list[int] = []
         waits: list[float] = []
@@ -1413,12 +540,12 @@ class ProcessTests(TestCase):
             await eventually(
                 partial(servingAnew, count), PATIENCE, "the worker anew serving"
             )
-            line = peopleLines(process.stdout)[-1]
+            line = peopleLines(process.stderr)[-1]
             found = re.fullmatch(r"clocksvc: worker 0 started anew, pid (\d+)", line)
             assert found is not None, line
             doomed = int(found.group(1))
         self.assertEqual(
-            peopleLines(process.stderr),
+            [line for line in peopleLines(process.stderr) if " killed " in line],
             [
                 f"clocksvc: worker 0 (pid {pid}) was killed by SIGKILL; starting"
                 f" another in {delay} s"
@@ -1453,21 +580,27 @@ class ProcessTests(TestCase):
         )
         process.signal("TERM")
         await eventually(
-            lambda: b"stopping:" in process.stdout, PATIENCE, "the stopping line"
+            lambda: b"stopping:" in process.stderr, PATIENCE, "the stopping line"
         )
         process.signal("TERM")
         self.assertEqual(await within(process.exited, PATIENCE, "exit"), 1)
         self.assertEqual(
-            peopleLines(process.stdout)[-1], "clocksvc: stopped, dropping connections"
+            peopleLines(process.stderr)[-1], "clocksvc: stopped, dropping connections"
         )
         self.assertEqual([parentOf(pid) for pid in pids], [None, None])
 
     async def test_supervisorKilled(self) -> None:
         """
         Workers whose supervisor was killed outright stop, rather than
-        serve on as orphans.
+        serve on as orphans; and stop as on SIGTERM, draining: an event
+        stream gets its last event, rather than being cut.
         """
         _, port, process, pids = await self.serve("--access-log", "off")
+        stream = socket.create_connection(("127.0.0.1", port), timeout=PATIENCE)
+        self.addCleanup(stream.close)
+        stream.sendall(b"GET /stream HTTP/1.1\r\nHost: a\r\n\r\n")
+        first = await deferToThread(stream.recv, 65536)
+        self.assertTrue(first.startswith(b"HTTP/1.1 200 OK\r\n"), first)
         process.signal("KILL")
         await within(process.exited, PATIENCE, "the supervisor's end")
         await eventually(
@@ -1477,6 +610,81 @@ class ProcessTests(TestCase):
         )
         with self.assertRaises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port)).close()
+        rest, closed = await deferToThread(
+            receive, stream, time.monotonic() + PATIENCE, PATIENCE
+        )
+        self.assertTrue(closed)
+        self.assertIn(b"event: shutdown\n", first + rest)
+
+    async def test_supervisorKilledWhileStarting(self) -> None:
+        """
+        Workers whose supervisor is killed outright while they are still
+        starting, held up opening their C{--geoip-db} (a FIFO that nothing
+        writes, as a file on a hung NFS mount would hold them), end too:
+        their reactor is not reading the link, but Linux kills them.
+        """
+        if not sys.platform.startswith("linux"):
+            raise SkipTest("PR_SET_PDEATHSIG is Linux's")
+        fifo = self.mktemp()
+        os.mkfifo(fifo)
+        supervisor = spawnSupervisor(self, fifo)
+        # The script prints them on standard output.
+        await eventually(
+            lambda: b"\n" in supervisor.stdout, PATIENCE, "the workers' pids"
+        )
+        pids = [int(pid) for pid in supervisor.stdout.split(b"\n")[0].split()]
+        self.assertEqual(len(pids), 2, (supervisor.stdout, supervisor.stderr))
+        await eventually(
+            lambda: all(waitingForFIFO(pid) for pid in pids),
+            PATIENCE,
+            "the workers held up",
+        )
+        assert supervisor.transport is not None
+        self.assertEqual(childrenOf(supervisor.transport.pid), set(pids))
+        self.assertEqual(supervisor.stderr, b"")
+        supervisor.signal("KILL")
+        # Before the supervisor's end is reported: that waits for its
+        # output, which the workers share, to be closed.
+        await eventually(
+            lambda: all(parentOf(pid) is None for pid in pids),
+            PATIENCE,
+            "the workers' end",
+        )
+        await within(supervisor.exited, PATIENCE, "the supervisor's end")
+
+    async def test_workerWithoutSupervisor(self) -> None:
+        """
+        A worker whose supervisor is gone by the time it has started exits
+        1 at once, saying nothing: there is no one to serve for.
+        """
+        ours, theirs = socket.socketpair()
+        ours.close()
+        self.addCleanup(theirs.close)
+        worker = spawnPython(
+            "-m",
+            WORKER_MODULE,
+            "-",
+            "3",
+            "--listen",
+            "tcp:0:interface=127.0.0.1",
+            childFDs={0: "w", 1: "r", 2: "r", 3: theirs.fileno()},
+        )
+        self.addCleanup(worker.signal, "KILL")
+        self.assertEqual(await within(worker.exited, PATIENCE, "exit"), 1)
+        self.assertEqual((worker.stdout, worker.stderr), (b"", b""))
+
+    async def test_workerWithoutLink(self) -> None:
+        """
+        A worker without its link to the supervisor is one line on stderr
+        and exit status 2.
+        """
+        worker = spawnPython("-m", WORKER_MODULE, "-", "3", "--listen", "tcp:0")
+        self.addCleanup(worker.signal, "KILL")
+        self.assertEqual(await within(worker.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            worker.stderr,
+            b"clocksvc: no link to the supervisor on 3: bad file descriptor\n",
+        )
 
     async def test_portInUse(self) -> None:
         """
@@ -1508,6 +716,21 @@ class ProcessTests(TestCase):
             " (see --help)\n",
         )
 
+    async def test_tooManyWorkers(self) -> None:
+        """
+        More than 4 workers per CPU is one line on stderr and exit status 2,
+        before anything starts.
+        """
+        most = MAX_WORKERS_PER_CPU * availableCPUs()
+        process = self.start("--workers", str(most * 250))
+        self.assertEqual(await within(process.exited, PATIENCE, "exit"), 2)
+        self.assertEqual(
+            process.stderr.decode(),
+            f"clocksvc: --workers {most * 250} is more than 4 per CPU ({most} "
+            "here); add --allow-many-workers to start them (see --help)\n",
+        )
+        self.assertEqual(process.stdout, b"")
+
     async def test_accessLog(self) -> None:
         """
         The workers write the access log to the same file, every line whole.
@@ -1536,7 +759,7 @@ class ProcessTests(TestCase):
         url, _, process, pids = await self.serve(
             "--access-log", "off", "--admin-listen", "tcp:0:interface=127.0.0.1"
         )
-        line = peopleLines(process.stdout)[1]
+        line = peopleLines(process.stderr)[1]
         found = re.fullmatch(r"clocksvc: admin on (http://127\.0\.0\.1:(\d+)/)", line)
         assert found is not None, line
         pool = HTTPConnectionPool(reactor, persistent=False)
@@ -1561,18 +784,18 @@ class ProcessTests(TestCase):
             "--workers", "2", "--access-log", "off", "--listen", f"unix:{path}:mode=660"
         )
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
         self.assertEqual(
-            peopleLines(process.stdout)[0], f"clocksvc: serving unix:{path}"
+            peopleLines(process.stderr)[0], f"clocksvc: serving unix:{path}"
         )
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o660)
         for _ in range(4):
             page = await curl("--unix-socket", path, "http://localhost/")
             self.assertEqual((page.exitCode, page.status), (0, 200), page.stderr)
-        pids = workersIn(process.stdout)
+        pids = workersIn(process.stderr)
         await self.stop(process, pids)
         self.assertFalse(os.path.exists(path))
 
@@ -1587,11 +810,11 @@ class ProcessTests(TestCase):
             "--workers", "2", "--access-log", "off", "--listen", credentials.endpoint()
         )
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
-        line = peopleLines(process.stdout)[0]
+        line = peopleLines(process.stderr)[0]
         found = re.fullmatch(r"clocksvc: serving https://127\.0\.0\.1:(\d+)/", line)
         assert found is not None, (line, process.stderr)
         port = found.group(1)
@@ -1604,7 +827,7 @@ class ProcessTests(TestCase):
                 f"https://localhost:{port}/",
             )
             self.assertEqual((page.exitCode, page.status), (0, 200), page.stderr)
-        pids = workersIn(process.stdout)
+        pids = workersIn(process.stderr)
         await self.stop(process, pids)
 
     async def test_systemd(self) -> None:
@@ -1629,17 +852,17 @@ class ProcessTests(TestCase):
 
         self.addCleanup(lambda: Deferred.fromCoroutine(kill()))
         await eventually(
-            lambda: b" workers, pids " in process.stdout or process.exited.called,
+            lambda: b" workers, pids " in process.stderr or process.exited.called,
             PATIENCE,
             "the workers' line",
         )
         self.assertEqual(
-            peopleLines(process.stdout)[0],
+            peopleLines(process.stderr)[0],
             f"clocksvc: serving http://127.0.0.1:{port}/",
             process.stderr,
         )
         page = await curl(f"http://127.0.0.1:{port}/")
         self.assertEqual((page.exitCode, page.status), (0, 200), page.stderr)
-        pids = workersIn(process.stdout)
+        pids = workersIn(process.stderr)
         await self.stop(process, pids)
         self.assertTrue(held.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))

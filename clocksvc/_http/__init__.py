@@ -30,7 +30,7 @@ from ._grammar import (
 from ._limits import Limits, defaultMaxConnections
 from ._proxyprotocol import REASONS as PROXY_REFUSALS
 from ._proxyprotocol import ProxyProtocolEndpoint, proxyProtocolFactory
-from ._request import ClockRequest
+from ._request import ClockRequest, IEventChannel
 from ._site import ClockSite, Finished, IReporter, QuickAnswer
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Finished",
     "Forwarding",
     "HiddenAddress",
+    "IEventChannel",
     "IReporter",
     "Limits",
     "ProxyProtocolEndpoint",

@@ -56,6 +56,7 @@ _CONTENT_TOO_LARGE = 413
 _URI_TOO_LONG = 414
 _FIELDS_TOO_LARGE = 431
 _NOT_IMPLEMENTED = 501
+_VERSION_NOT_SUPPORTED = 505
 
 #: RFC 6585's status, which Twisted does not name.
 _REASONS = {**RESPONSES, _FIELDS_TOO_LARGE: b"Request Header Fields Too Large"}
@@ -81,24 +82,46 @@ class Refusal(Exception):
 #   HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]
 #   request-line = method SP request-target SP HTTP-version
 #
-# method is a token (RFC 9110 section 9.1); the target any visible ASCII; and
-# of the versions only HTTP/1.0 and HTTP/1.1 have a request line at all.
-_TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
-_REQUEST_LINE = re.compile(rb"(" + _TCHAR + rb"+) ([\x21-\x7e]+) (HTTP/1\.[01])")
+# method is a token (RFC 9110 section 9.1); the target any visible ASCII;
+# and HTTP-version = HTTP-name "/" DIGIT "." DIGIT, HTTP-name = %s"HTTP"
+# (RFC 9112 section 2.3): one digit each, the name in capitals.
+#
+# The head is read with bytes methods, not regular expressions: a character
+# class is the bytes it holds, and C{data.translate(None, chars)}, which
+# deletes them, is empty if and only if every byte of C{data} is one of
+# them; one loop in C, where a regular expression backtracks through each
+# field value. A head is so read in two thirds of the time on CPython, and
+# a quarter to a half on PyPy (bench/grammar.py; the figures are in
+# docs/explanation/performance.md). The regular expressions' parser is kept
+# in tests/_oldgrammar.py, and tests/test_grammardiff.py holds this one to
+# it, byte for byte.
+_DIGITS = b"0123456789"
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#: tchar (RFC 9110 section 5.6.2): the bytes of a token, such as a method or
+#: a field name.
+_TCHARS = b"!#$%&'*+-.^_`|~" + _DIGITS + _LETTERS
+#: VCHAR: visible ASCII, the bytes of a request target.
+_VCHARS = bytes(range(0x21, 0x7F))
+#: Each digit made C{0}, so that an HTTP-version is one made C{HTTP/0.0}.
+_ZERO_DIGITS = bytes.maketrans(_DIGITS, b"0" * 10)
+
 #: field-line = field-name ":" OWS field-value OWS (RFC 9110 section 5);
 #: the value is read as Twisted reads it: anything but NUL, CR and LF, with
 #: the white space around it stripped (section 5.5 lets other controls be).
-_FIELD = re.compile(rb"(" + _TCHAR + rb"+):([^\x00\r\n]*)")
+_NOT_IN_VALUES = b"\x00\r\n"
+#: OWS, the white space around a field value.
+_OWS = b" \t"
 
-#: host [ ":" port ] (RFC 9110 section 7.2): an IP literal in brackets, or
-#: reg-name characters (which cover IPv4 addresses and names).
-_HOST = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(:[0-9]{0,5})?")
+#: host [ ":" port ] (RFC 9110 section 7.2): an IP literal in brackets, of
+#: these bytes (IPv6 and IPv4 addresses)...
+_IP_LITERAL = _DIGITS + b"ABCDEFabcdef:."
+#: ... or reg-name's bytes (which cover IPv4 addresses and names).
+_REG_NAME = _LETTERS + _DIGITS + b"._~!$&'()*+,;=%-"
+#: port = *DIGIT, of at most five.
+_PORT_DIGITS = 5
 
-#: Bytes that are not visible ASCII, which no request target holds (RFC 9112
-#: section 3.2).
-_NOT_VISIBLE = re.compile(rb"[^\x21-\x7e]")
 #: absolute-form (RFC 9112 section 3.2.2): scheme "://" authority, then the
-#: path and query that name the resource.
+#: path and query that name the resource. Rare, and clearer so.
 _ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?")
 
 
@@ -128,22 +151,21 @@ def splitHead(buffer: bytes, limits: Limits, started: bool) -> tuple[bytes, int]
         C{limits.maxRequestLine}, 431 for a field line over it or a head over
         C{limits.maxHeaderSize}.
     """
-    start = 0
-    if not started and buffer.startswith(b"\r\n"):
-        # RFC 9112 section 2.2: at least one empty line before a request
-        # SHOULD be ignored; one is (some clients send one after a body).
-        start = 2
+    # RFC 9112 section 2.2: at least one empty line before a request SHOULD
+    # be ignored; one is (some clients send one after a body).
+    start = 2 if not started and buffer.startswith(b"\r\n") else 0
     end = buffer.find(b"\r\n\r\n", start)
     if buffer.startswith(b"\r\n", start):
         # An empty request line.
         raise Refusal(_BAD_REQUEST)
-    head = buffer[start:] if end < 0 else buffer[start:end]
-    if end >= 0 and len(head) <= min(limits.maxRequestLine, limits.maxHeaderSize):
+    size = end - start
+    if end >= 0 and size <= limits.maxRequestLine and size <= limits.maxHeaderSize:
         # A whole head shorter than the longest line and head allowed, as
         # most are: no line and no head can be over the limits, and
         # parseHead refuses a CR or LF inside a line, as no rule of the
         # request line or of a field takes one.
-        return head, end + 4
+        return buffer[start:end], end + 4
+    head = buffer[start:] if end < 0 else buffer[start:end]
     if _bareLineEnd(head if end < 0 else head + b"\r\n"):
         raise Refusal(_BAD_REQUEST)
     lines = head.split(b"\r\n")
@@ -154,10 +176,10 @@ def splitHead(buffer: bytes, limits: Limits, started: bool) -> tuple[bytes, int]
     # The head's size counts its lines, without their line ends.
     if len(head) - 2 * (len(lines) - 1) > limits.maxHeaderSize:
         raise Refusal(_FIELDS_TOO_LARGE)
-    if b"\r\n" in head and _REQUEST_LINE.fullmatch(lines[0]) is None:
+    if b"\r\n" in head:
         # The request line is all there: refuse it now, not once the head
         # is (which, from an HTTP/0.9 client, it never is).
-        raise Refusal(_BAD_REQUEST)
+        _requestLine(lines[0])
     if end < 0:
         return None
     return head, end + 4
@@ -169,7 +191,8 @@ class RequestHead(NamedTuple):
 
     @ivar method: the method.
     @ivar target: the request target, as sent.
-    @ivar version: C{b"HTTP/1.0"} or C{b"HTTP/1.1"}.
+    @ivar version: C{b"HTTP/1.0"} or C{b"HTTP/1.1"} (which a higher minor
+        version is read as).
     @ivar fields: each field's name (as sent) and value (white space around
         it stripped, obs-folds made spaces), in order.
     @ivar length: the body's length; L{None} for a chunked body.
@@ -198,19 +221,40 @@ class RequestHead(NamedTuple):
     plain: bool = False
 
 
-#: A plain field value: visible ASCII with spaces and tabs between, so that
-#: it starts and ends with a visible character; or nothing.
-_PLAIN_VALUE = rb"(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?"
-#: A plain field line: field-name ":" OWS field-value OWS, with a plain
-#: value; most requests' every line is.
-_PLAIN_LINE = _TCHAR + rb"+:[ \t]*" + _PLAIN_VALUE + rb"[ \t]*"
-#: A head's field lines, each of them plain: matched in one call rather than
-#: line by line, as a browser sends ten or more.
-_PLAIN_FIELDS = re.compile(rb"(?:" + _PLAIN_LINE + rb"\r\n)*" + _PLAIN_LINE)
-#: The name and value of each line of plain field lines.
-_PLAIN_FIELD_LINE = re.compile(
-    rb"(" + _TCHAR + rb"+):[ \t]*(" + _PLAIN_VALUE + rb")[ \t]*(?:\r\n|\Z)"
-)
+#: The bytes of a plain field line (L{RequestHead.plain}): visible ASCII,
+#: spaces and tabs.
+_PLAIN = b" \t" + _VCHARS
+
+
+def _plainFields(block: bytes) -> list[tuple[bytes, bytes]] | None:
+    """
+    Read the field lines of a head if every one is plain: field-name ":"
+    OWS field-value OWS, the value of visible ASCII with spaces and tabs
+    between; as most requests' every line is.
+
+    @param block: the field lines, each but the last followed by CRLF.
+    @return: each field's name and value (the white space around it
+        stripped), in order; L{None} if a line is not plain, for
+        L{_fieldLines} to read.
+    """
+    lines = block.split(b"\r\n")
+    # Once the bytes of plain lines are deleted, only the CRLFs between the
+    # lines may be left: no bare CR or LF, no control, no obs-text.
+    if block.translate(None, _PLAIN) != b"\r\n" * (len(lines) - 1):
+        return None
+    fields = []
+    names = []
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        # (A line that starts with white space, obs-fold, has no name.)
+        if not (colon and name):
+            return None
+        names.append(name)
+        fields.append((name, value.strip(_OWS)))
+    # Every name a token: checked at once, which is quicker than by line.
+    if b"".join(names).translate(None, _TCHARS):
+        return None
+    return fields
 
 
 def _fieldLines(lines: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
@@ -226,15 +270,20 @@ def _fieldLines(lines: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
             # space; before the first field it can continue nothing.
             if not joined:
                 raise Refusal(_BAD_REQUEST)
-            joined[-1] += b" " + line.lstrip(b" \t")
+            joined[-1] += b" " + line.lstrip(_OWS)
         else:
             joined.append(line)
     fields = []
     for line in joined:
-        match = _FIELD.fullmatch(line)
-        if match is None:
+        name, colon, value = line.partition(b":")
+        if (
+            not (colon and name)
+            or name.translate(None, _TCHARS)
+            # (Deleting NUL, CR and LF shortens a value that has one.)
+            or len(value.translate(None, _NOT_IN_VALUES)) != len(value)
+        ):
             raise Refusal(_BAD_REQUEST)
-        fields.append((match.group(1), match.group(2).strip(b" \t")))
+        fields.append((name, value.strip(_OWS)))
     return fields
 
 
@@ -255,12 +304,35 @@ _validHosts: dict[bytes, bool] = {}
 
 
 def _checkHost(value: bytes) -> bool:
-    valid = _HOST.fullmatch(value) is not None
+    """
+    @return: whether C{value} is C{host [ ":" port ]}; if it is, it is kept
+        among the hosts found valid.
+    """
+    if value.startswith(b"["):
+        literal, bracket, port = value[1:].partition(b"]")
+        host = bool(bracket and literal) and not literal.translate(None, _IP_LITERAL)
+    else:
+        name, colon, digits = value.partition(b":")
+        host, port = not name.translate(None, _REG_NAME), colon + digits
+    valid = host and _port(port)
     if valid:
         if len(_validHosts) >= _KEPT:
             _validHosts.clear()
         _validHosts[value] = True
     return valid
+
+
+def _port(after: bytes) -> bool:
+    """
+    @return: whether what follows a host is nothing, or C{":"} and a port.
+    """
+    if not after:
+        return True
+    return (
+        after.startswith(b":")
+        and len(after) <= 1 + _PORT_DIGITS
+        and not after[1:].translate(None, _DIGITS)
+    )
 
 
 #: The methods of the requests that may be plain (L{RequestHead.plain}).
@@ -284,16 +356,57 @@ _KEPT = 256
 
 def _requestLine(line: bytes) -> tuple[bytes, bytes, bytes]:
     """
-    @return: the method, target and version of a request line.
-    @raise Refusal: 400 if it is not one.
+    Read a request line, and the HTTP version and target form it asks for.
+
+    RFC 9110 section 2.5: a higher minor version of a major version the
+    server implements SHOULD be processed as the highest minor version it
+    conforms to; so C{HTTP/1.2} to C{HTTP/1.9} are read as C{HTTP/1.1}, and
+    answered so, persistence and all (as h11 does). Another major version
+    (C{HTTP/0.9}, C{HTTP/2.0}, C{HTTP/3.0}) has no HTTP/1.1 request line to
+    speak of: 505 (section 15.6.6), which is for the major version.
+
+    The target is one of RFC 9112 section 3.2's forms: origin-form (a path),
+    absolute-form (C{scheme://authority}, then a path), or asterisk-form
+    (C{*}; L{ClockRequest<clocksvc._http._request.ClockRequest>} answers
+    it). The fourth, authority-form (C{host:port}), is CONNECT's alone, and
+    clocksvc is no proxy to tunnel through: 501, as for a method no
+    resource here supports (RFC 9110 section 15.6.2). Rather than a 405, it
+    names no resource of this server whose methods C{Allow} could list, and
+    as a refusal it closes the connection, so that what a client sends
+    after the head for the tunnel is never read as a request.
+
+    @return: the method, target and version of a request line; the version
+        is C{b"HTTP/1.0"} or C{b"HTTP/1.1"}.
+    @raise Refusal: 400 if it is not a request line, or its target is in
+        none of the forms above; 505 for another major version; 501 for
+        C{CONNECT}.
     """
     known = _requestLines.get(line)
     if known is not None:
         return known
-    match = _REQUEST_LINE.fullmatch(line)
-    if match is None:
+    parts = line.split(b" ")
+    if len(parts) != 3:
         raise Refusal(_BAD_REQUEST)
-    method, target, version = match.groups()
+    method, target, version = parts
+    if (
+        not (method and target)
+        or method.translate(None, _TCHARS)
+        or target.translate(None, _VCHARS)
+        or version.translate(_ZERO_DIGITS) != b"HTTP/0.0"
+    ):
+        raise Refusal(_BAD_REQUEST)
+    if not version.startswith(b"HTTP/1."):
+        raise Refusal(_VERSION_NOT_SUPPORTED, bodyless=method == b"HEAD")
+    if version > b"HTTP/1.1":
+        version = b"HTTP/1.1"
+    if method == b"CONNECT":
+        raise Refusal(_NOT_IMPLEMENTED)
+    if not (
+        target.startswith(b"/")
+        or target == b"*"
+        or _ABSOLUTE_FORM.fullmatch(target) is not None
+    ):
+        raise Refusal(_BAD_REQUEST)
     if len(_requestLines) >= _KEPT:
         _requestLines.clear()
     _requestLines[line] = (method, target, version)
@@ -321,12 +434,8 @@ def parseHead(head: bytes, limits: Limits, draining: bool = False) -> RequestHea
     first, _, block = head.partition(b"\r\n")
     method, target, version = _requestLine(first)
     plain = method in _QUICK_METHODS
-    fields: list[tuple[bytes, bytes]]
-    if not block:
-        fields = []
-    elif _PLAIN_FIELDS.fullmatch(block):
-        fields = _PLAIN_FIELD_LINE.findall(block)
-    else:
+    fields = _plainFields(block) if block else []
+    if fields is None:
         # obs-fold, obs-text or controls: the careful reading, for all.
         fields = _fieldLines(block.split(b"\r\n"))
         plain = False
@@ -404,7 +513,7 @@ def visibleTarget(target: bytes) -> bool:
     @return: whether C{target} is visible ASCII, as every request target is
         (RFC 9112 section 3.2).
     """
-    return _NOT_VISIBLE.search(target) is None
+    return not target.translate(None, _VCHARS)
 
 
 def originForm(target: bytes) -> bytes:

@@ -46,12 +46,33 @@ class Limits:
     @ivar maxHeaderSize: the most bytes of request line and headers; then
         C{431}.
     @ivar maxHeaders: the most header fields in one request; then C{431}.
+    @ivar maxStreams: the most requests under way at once on one HTTP/2
+        connection (C{SETTINGS_MAX_CONCURRENT_STREAMS}); and how many of its
+        streams a client may reset at once.
+    @ivar maxResetsPerSecond: how many streams an HTTP/2 client may reset
+        a second, once it has reset C{maxStreams}; beyond that, the
+        connection ends (C{GOAWAY}, C{ENHANCE_YOUR_CALM}).
     @ivar stalledStreamSeconds: how long an event stream whose client has
         stopped reading is kept before it is dropped.
     @ivar socketSendBuffer: the kernel's send buffer for each TCP
         connection, in bytes. Fixing it stops Linux from growing it to
         megabytes for a client that does not read, where answers would pile
         up unseen by Twisted's backpressure; answers here are small.
+    @ivar readAhead: the most bytes of a client's pipelined requests held
+        unread while the connection cannot go on with them: while one is
+        being answered, while the client is not reading its answers, or
+        while its connection waits for its next turn. Past it, the
+        connection stops reading from the client until it has caught up.
+        With one read of the socket (64 KiB) past it, and what Twisted holds
+        to send (64 KiB and the answer that crosses it), a connection holds
+        at most about 256 KiB of the server's memory, whatever its client
+        sends.
+    @ivar answersPerTurn: the most pipelined requests one connection takes
+        up in one turn of the reactor; the rest wait for its next turn, so
+        that other connections are served meanwhile.
+    @ivar secondsPerTurn: how long one connection may keep the reactor
+        answering its pipelined requests before the rest wait for its next
+        turn (an answer under way is never cut short).
     """
 
     maxBodySize: int = 64 * 1024
@@ -61,5 +82,23 @@ class Limits:
     maxRequestLine: int = 8 * 1024
     maxHeaderSize: int = 16 * 1024
     maxHeaders: int = 100
+    maxStreams: int = 100
+    maxResetsPerSecond: float = 10.0
     stalledStreamSeconds: int = 30
     socketSendBuffer: int = 32 * 1024
+    readAhead: int = 64 * 1024
+    answersPerTurn: int = 100
+    secondsPerTurn: float = 0.002
+
+    @property
+    def headerListSize(self) -> int:
+        """
+        The largest header list an HTTP/2 request may have, as HTTP/2
+        measures it (C{SETTINGS_MAX_HEADER_LIST_SIZE}, RFC 9113 section
+        6.5.2): each field's name and value and 32 bytes more. It takes every
+        head that C{maxHeaderSize} and C{maxHeaders} take, with room for its
+        pseudo-header fields (as much as 5 more fields' 32 bytes); and it is
+        the most bytes of frame payload one header block may have, which no
+        HPACK encoding of such a list needs.
+        """
+        return self.maxHeaderSize + 32 * (self.maxHeaders + 5)

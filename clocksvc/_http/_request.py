@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from twisted.web import http, server
 from twisted.web.resource import IResource
+from zope.interface import Interface, implementer
 
 from ._grammar import (
     _REASONS,
@@ -25,7 +26,34 @@ from ._grammar import (
     visibleTarget,
 )
 
-__all__ = ["ClockRequest"]
+__all__ = ["ClockRequest", "IEventChannel"]
+
+
+class IEventChannel(Interface):
+    """
+    What a long-lived answer, a stream of events to one client, may ask of
+    the request it answers beyond L{IRequest<twisted.web.iweb.IRequest>}:
+    whether the client is still taking what was written, and a way to write
+    an event framed once for many clients. The HTTP layer's requests
+    provide it; a resource asks for it (C{IEventChannel(request, None)})
+    and writes as to any request where it is not provided.
+    """
+
+    def unsentBytes() -> int:
+        """
+        @return: how many bytes already written to the client's connection
+            it has not yet taken; 0 where that cannot be told (over HTTP/2,
+            where the connection is shared). Above zero, the client has
+            stopped reading for now.
+        """
+
+    def writeFramed(data: bytes, framed: bytes) -> None:
+        """
+        Write C{data}, given also as one chunk of a chunked body.
+
+        @param data: the data.
+        @param framed: C{frameChunk(data)}, made once for many requests.
+        """
 
 
 class _Connection(Protocol):
@@ -44,7 +72,13 @@ class _Connection(Protocol):
         Write C{data} at once, if the connection can take it.
         """
 
+    def unsentBytes(self) -> int:
+        """
+        How many bytes written to the connection its client has not taken.
+        """
 
+
+@implementer(IEventChannel)
 class ClockRequest(server.Request):
     """
     A request that keeps its body in memory within the limit, checks
@@ -176,6 +210,16 @@ class ClockRequest(server.Request):
             self.writeFramed(data, frameChunk(data))
         else:
             super().write(data)
+
+    def unsentBytes(self) -> int:
+        """
+        @return: over HTTP/1.1, how many bytes its connection's client has
+            not taken (L{ClockChannel.unsentBytes
+            <clocksvc._http._channel.ClockChannel.unsentBytes>}); over
+            HTTP/2, 0: the connection is shared, and a stream's flow control
+            pauses it instead.
+        """
+        return 0 if self.connection is None else self.connection.unsentBytes()
 
     def writeFramed(self, data: bytes, framed: bytes) -> None:
         """

@@ -5,6 +5,10 @@ The command line: C{python -m clocksvc}.
 It serves until SIGINT or SIGTERM, which stop it with exit status 0. A
 problem it can name (a bad option, an endpoint that cannot be used) is one
 line on standard error and exit status 2, never a traceback.
+
+Standard output is the log's alone, when the log goes there (the default):
+one JSON object a line, which C{jq} or a log shipper reads as it is. The
+lines for people (where it serves, that it stops) go to standard error.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from twisted.python import usage
 
 from .._web import useMonotonicTime
 from ._endpoints import Problem, describeAddress, logDestination, parseEndpoints
-from ._logging import JSONLinesObserver, ThreadedWriter, say, serviceLog
+from ._logging import JSONLinesObserver, ThreadedWriter, inFormat, say, serviceLog
 from ._options import Options
+from ._roughtime import KeyProblem, keygen
 from ._service import ClockService
 from ._sharedlog import openSharedLog
 from ._signals import Reload, onReloadSignal, onStopSignals
@@ -38,16 +43,19 @@ def _startLog(
     access: bool,
     shared: bool,
     stderr: TextIO,
-) -> ThreadedWriter:
+    format: str = "json",
+) -> tuple[ThreadedWriter, Callable[[str], None]]:
     """
-    Send the log, one JSON object a line, to C{destination}, from a thread
-    of its own; its last lines are written as the reactor shuts down.
+    Send the log, one JSON object a line (or text), to C{destination}, from
+    a thread of its own; its last lines are written as the reactor shuts
+    down.
 
     @param shared: whether other processes write to it too (a supervisor
         and its workers).
     @param stderr: where the writer says that the log fails.
+    @param format: C{--log-format}.
     @return: the writer, which L{ThreadedWriter.reopen} reopens a file's
-        path.
+        path; and what takes the log's JSON lines, in C{format} for it.
     """
     if shared:
         path = destination
@@ -71,11 +79,12 @@ def _startLog(
         writer = ThreadedWriter(reopen(), closeFile=True, stderr=stderr, reopen=reopen)
     else:
         writer = ThreadedWriter(destination, stderr=stderr)
+    write = inFormat(writer.write, format)
     globalLogBeginner.beginLoggingTo(
-        [JSONLinesObserver(writer.write, access=access)], redirectStandardIO=False
+        [JSONLinesObserver(write, access=access)], redirectStandardIO=False
     )
     reactor.addSystemEventTrigger("after", "shutdown", writer.close)
-    return writer
+    return writer, write
 
 
 async def run(
@@ -91,8 +100,8 @@ async def run(
 
     @param reactor: the reactor to listen with and read the time from.
     @param argv: the arguments, without the program name.
-    @param stdout: where to say where it is serving.
-    @param stderr: where to report problems.
+    @param stdout: where the log goes by default.
+    @param stderr: where to say where it is serving, and report problems.
     @param handleSignals: whether SIGTERM and SIGINT are to start a graceful
         shutdown, and a second one to force it: for the real process only.
     @param worker: when this process is a worker of C{--workers}, its side of
@@ -112,35 +121,45 @@ async def run(
     reload = Reload()
     if handleSignals:
         onReloadSignal(reactor, reload)
+    if list(argv[:1]) == ["roughtime-keygen"]:
+        _keygen(argv[1:], stdout, stderr)
+        return
     options = Options()
-    # Where the lines for people go: a worker leaves them to its supervisor.
-    peopleOut = stdout if worker is None else io.StringIO()
+    # Where the lines for people go: standard error, so that standard output
+    # is the log's alone; a worker leaves them to its supervisor.
+    peopleOut = stderr if worker is None else io.StringIO()
     try:
         try:
             options.parseOptions(list(argv))
         except usage.UsageError as e:
             raise Problem(f"{e} (see --help)") from e
+        supervising = worker is None and options["workers"] > 1
+        # SIGHUP reads each ssl: endpoint's certificate again, where it
+        # serves: not in a supervisor, whose workers serve.
+        certificates = None if supervising else reload.add
         if worker is not None:
             endpoints, adminEndpoints = worker.endpoints(
-                options["listen"], options["admin-listen"]
+                options["listen"], options["admin-listen"], certificates
             )
         else:
-            endpoints = parseEndpoints(reactor, options["listen"])
-            adminEndpoints = parseEndpoints(reactor, options["admin-listen"])
+            endpoints = parseEndpoints(reactor, options["listen"], certificates)
+            adminEndpoints = parseEndpoints(
+                reactor, options["admin-listen"], certificates
+            )
         destination, accessLogOn = logDestination(options["access-log"], stdout, stderr)
-        supervising = worker is None and options["workers"] > 1
         accessLines: Callable[[str], None] | None = None
         if handleSignals:
-            writer = _startLog(
+            writer, write = _startLog(
                 reactor,
                 destination,
                 accessLogOn,
                 shared=worker is not None or supervising,
                 stderr=stderr,
+                format=options["log-format"],
             )
             reload.add(writer.reopen)
             if accessLogOn:
-                accessLines = writer.write
+                accessLines = write
         if supervising:
             status = await supervise(
                 reactor,
@@ -148,7 +167,8 @@ async def run(
                 argv,
                 endpoints,
                 adminEndpoints,
-                stdout,
+                # Its lines for people, as ours.
+                stderr,
                 stderr,
                 handleSignals,
                 reload,
@@ -172,7 +192,7 @@ async def run(
         def listening(description: str, port: IListeningPort, admin: bool) -> None:
             where = describeAddress(port.getHost(), description.startswith("ssl:"))
             what = "admin on" if admin else "serving"
-            say(stdout, f"clocksvc: {what} {where}")
+            say(stderr, f"clocksvc: {what} {where}")
             serviceLog.info(
                 "{what} {address}", event="listening", what=what, address=where
             )
@@ -192,6 +212,23 @@ async def run(
     status = await clock.stopped
     if status:
         raise SystemExit(status)
+
+
+def _keygen(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> None:
+    """
+    C{python -m clocksvc roughtime-keygen FILE}: make a Roughtime long-term
+    key in FILE and print its public key.
+
+    @raise SystemExit: with status 2 after reporting a problem.
+    """
+    if len(argv) != 1 or argv[0].startswith("-"):
+        say(stderr, "clocksvc: usage: python -m clocksvc roughtime-keygen FILE")
+        raise SystemExit(2)
+    try:
+        keygen(argv[0], stdout)
+    except KeyProblem as e:
+        say(stderr, f"clocksvc: roughtime-keygen: {e}")
+        raise SystemExit(2) from None
 
 
 def main(reactor: Any, *argv: str) -> Deferred[None]:

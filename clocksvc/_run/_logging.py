@@ -41,8 +41,10 @@ __all__ = [
     "JSONLinesObserver",
     "ThreadedWriter",
     "accessLog",
+    "inFormat",
     "say",
     "serviceLog",
+    "textLine",
 ]
 
 from twisted.logger import Logger
@@ -84,6 +86,64 @@ def _silence(stream: IO[str]) -> None:
     except (OSError, ValueError):
         # Not a descriptor (a StringIO), or closed: nothing more to do.
         pass
+
+
+def _printable(value: object) -> str:
+    """
+    @return: C{value} as text that a terminal shows as it is: what a client
+        sent (a path, a C{User-Agent}) may hold control characters, which
+        are written as Python writes them in a string, C{\\x1b}.
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def textLine(line: str) -> str:
+    """
+    The log's line, JSON, for people (C{--log-format text}).
+
+    @param line: an access line, or a service event's line, as
+        L{JSONLinesObserver} writes it.
+    @return: the same, as text: an access line as C{TIME CLIENT "METHOD
+        PATH" STATUS BYTES DURATIONms SCHEME "USER-AGENT"}, an event as
+        C{TIME LEVEL MESSAGE}, its figures after it, and its traceback, if
+        any, on the lines after that.
+    """
+    record = json.loads(line)
+    when = record.pop("time", "-")
+    if "status" in record and "method" in record:
+        return (
+            f"{when} {_printable(record.get('client') or '-')} "
+            f'"{_printable(record["method"])} {_printable(record.get("path"))}" '
+            f"{record['status']} {record.get('bytes')} "
+            f"{record.get('duration_ms')}ms {record.get('scheme')} "
+            f'"{_printable(record.get("user_agent", ""))}"\n'
+        )
+    level = record.pop("level", "info")
+    record.pop("event", None)
+    message = _printable(record.pop("message", ""))
+    traceback = record.pop("traceback", None)
+    figures = " ".join(f"{k}={_printable(v)}" for k, v in record.items())
+    text = f"{when} {level} {message}" + (f" ({figures})" if figures else "")
+    return text + "\n" + (traceback or "")
+
+
+def inFormat(write: Callable[[str], None], format: str) -> Callable[[str], None]:
+    """
+    @param write: takes each line of the log, JSON.
+    @param format: C{json} or C{text} (C{--log-format}).
+    @return: what takes each line of the log, JSON, and hands it to
+        C{write} in C{format}.
+    """
+    if format == "json":
+        return write
+
+    def writeText(line: str) -> None:
+        write(textLine(line))
+
+    return writeText
 
 
 @implementer(ILogObserver)

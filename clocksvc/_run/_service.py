@@ -11,6 +11,8 @@ start-up which database, which zone, and whether C{/api/ip} is on.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TextIO
@@ -23,21 +25,26 @@ from twisted.internet.interfaces import (
     IStreamServerEndpoint,
 )
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from .._http import ClockSite
 from .._time import ZoneDatabase, serverZoneName, useZoneDatabase, zoneDatabases
 from .._web import (
     ClockState,
     GeoIP,
+    RoughtimeService,
     WallClock,
     buildAdminSite,
     buildSite,
     clockStateOf,
+    listenNTP,
     readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
-from ._logging import ThreadedWriter, serviceLog
+from ._logging import ThreadedWriter, say, serviceLog
+from ._ntpoptions import describeNTPAddress
 from ._options import Options
+from ._roughtime import RoughtimeListeners, radiusOf
 from ._shutdown import GracefulShutdown
 
 __all__ = ["ClockService", "Listening", "WriterService"]
@@ -81,6 +88,8 @@ class ClockService(service.MultiService):
         stdout: TextIO | None = None,
         readClock: Callable[[], ClockState] = readKernelClock,
         accessLines: Callable[[str], None] | None = None,
+        stderr: TextIO | None = None,
+        exit: Callable[[int], object] = os._exit,
     ) -> None:
         """
         @param reactor: the reactor to listen with and run timers on; the
@@ -95,6 +104,10 @@ class ClockService(service.MultiService):
         @param accessLines: where the access log's lines go, if it is on: the
             log's writer; if L{None}, its events go through
             C{twisted.logger}, to whatever observes them.
+        @param stderr: where to say that an endpoint cannot be listened on,
+            when L{startService} listens; C{sys.stderr} if L{None}.
+        @param exit: ends the process after the reactor's shutdown, when an
+            endpoint fails to listen only once the reactor runs.
         """
         super().__init__()
         self._reactor = reactor
@@ -102,6 +115,9 @@ class ClockService(service.MultiService):
         self._adminEndpoints = list(adminEndpoints)
         self._timeout: float = options["shutdown-timeout"]
         self._stdout = stdout
+        self._stderr = sys.stderr if stderr is None else stderr
+        self._exit = exit
+        self._listening = False
         # By --admin-listen, not adminEndpoints: /healthz and /metrics are
         # off the public site in every worker.
         # The reactor schedules (on the monotonic clock, when an entry point
@@ -113,20 +129,48 @@ class ClockService(service.MultiService):
         self._starting = partial(
             _sayStarting, zone, origin, options["tzdata"], options["geoip-db"]
         )
+        wall = WallClock(timers)
+        #: The Roughtime server's listeners, with --roughtime-listen.
+        self.roughtime: RoughtimeListeners | None = None
+        if options["roughtime-listen"]:
+            self.roughtime = RoughtimeListeners(
+                reactor,
+                options["roughtime-key"],
+                wall,
+                # The site's clock state, read when a batch is signed.
+                radiusOf(
+                    lambda: clockStateOf(self.site),
+                    options.get("roughtime-require-synchronized", False),
+                ),
+                options["roughtime-listen"],
+                options.get("roughtime-tcp", False),
+            )
+        accessLog = options["access-log"] != "off" and (
+            True if accessLines is None else accessLines
+        )
+        self._ntp = partial(
+            listenNTP,
+            reactor=reactor,
+            stratum=options["ntp-stratum"],
+            localStratum=options["ntp-local-stratum"],
+            rateLimit=options["ntp-rate-limit"],
+            accessLog=accessLog,
+        )
+        self._ntpAddresses = list(options["ntp-listen"])
         self.site: ClockSite = buildSite(
-            WallClock(timers),
+            wall,
             zone,
             options.limits(),
-            accessLog=(
-                options["access-log"] != "off"
-                and (True if accessLines is None else accessLines)
-            ),
+            accessLog=accessLog,
             adminResources=not options["admin-listen"],
             trustedProxies=options.trustedProxies(),
             timers=timers,
             readClock=readClock,
             readiness=options.readiness(),
             geoip=options["geoip-db"],
+            roughtime=None
+            if self.roughtime is None
+            else RoughtimeService(self.roughtime.responder, self.roughtime.published),
         )
         self.adminSite = buildAdminSite(self.site) if self._adminEndpoints else None
         self.shutdown: GracefulShutdown | None = None
@@ -138,7 +182,7 @@ class ClockService(service.MultiService):
         """
         Listen on every endpoint, in order.
 
-        @param listening: told of each endpoint as it starts listening: its
+        @param listening: told of each endpoint, once every one listens: its
             description, its port, and whether it is an admin one.
         @return: each endpoint's description and port, and whether it is an
             admin one.
@@ -149,6 +193,9 @@ class ClockService(service.MultiService):
         if self.adminSite is not None:
             targets += [(d, e, self.adminSite, True) for d, e in self._adminEndpoints]
         started: list[Listening] = []
+        # Where it serves is said once it serves everywhere: a start that
+        # fails says only why, in one line.
+        announcements: list[Callable[[], None]] = []
         for description, endpoint, site, admin in targets:
             try:
                 port = await endpoint.listen(site)
@@ -160,7 +207,35 @@ class ClockService(service.MultiService):
                 ) from e
             started.append((description, port, admin))
             if listening is not None:
-                listening(description, port, admin)
+                announcements.append(partial(listening, description, port, admin))
+        if self.roughtime is not None:
+            try:
+                self.roughtime.listen(
+                    lambda where: announcements.append(
+                        partial(self._sayRoughtime, where)
+                    )
+                )
+            except Problem:
+                for _, up, _ in started:
+                    await maybeDeferred(up.stopListening)
+                raise
+        # SNTP after HTTP, whose first endpoint's line comes first; each
+        # stops listening as the drain begins, as the public ones do.
+        for host, number in self._ntpAddresses:
+            description = "ntp:" + describeNTPAddress((host, number))
+            try:
+                port = self._ntp(number, host, site=self.site)
+            except Exception as e:
+                for _, up, _ in started:
+                    await maybeDeferred(up.stopListening)
+                raise Problem(
+                    f"cannot listen on {description}: {describeListenError(e)}"
+                ) from e
+            started.append((description, port, False))
+            if listening is not None:
+                announcements.append(partial(listening, description, port, False))
+        for announce in announcements:
+            announce()
         # The admin listeners stay open through the drain, so that probes see
         # /healthz say "draining" rather than find nothing there.
         self.shutdown = GracefulShutdown(
@@ -178,21 +253,73 @@ class ClockService(service.MultiService):
         self._starting()
         return started
 
+    def privilegedStartService(self) -> None:
+        """
+        Under C{twistd}: listen before it gives up root, as Twisted's own
+        endpoint services do.
+        """
+        super().privilegedStartService()
+        self._listenOnce()
+
+    def _sayRoughtime(self, where: str) -> None:
+        if self._stdout is not None:
+            say(self._stdout, f"clocksvc: {where}")
+        serviceLog.info("{where}", event="listening", where=where)
+
     def startService(self) -> None:
         """
-        Start, and listen unless L{listen} already has: under C{twist},
-        whose own log then reports an endpoint that cannot be listened on.
+        Start, and listen unless L{listen} already has, as under C{python -m
+        clocksvc}; under C{twist}, listen now.
         """
         super().startService()
-        if self.shutdown is None:
-            Deferred.fromCoroutine(self.listen()).addErrback(
-                lambda failure: _log.failure("clocksvc cannot serve", failure)
-            )
+        self._listenOnce()
+
+    def _listenOnce(self) -> None:
+        """
+        Listen, unless that has begun already. An endpoint that cannot be
+        listened on is one line on standard error and exit status 2, as under
+        C{python -m clocksvc}: as C{SystemExit} when it fails at once (as
+        TCP, TLS and UNIX endpoints do, before C{twist} runs the reactor),
+        and otherwise by stopping the reactor and exiting after its shutdown.
+        """
+        if self._listening or self.shutdown is not None:
+            return
+        self._listening = True
+        failed: list[Failure] = []
+        listening = Deferred.fromCoroutine(self.listen())
+        listening.addErrback(failed.append)
+        if failed:
+            raise SystemExit(self._cannotServe(failed[0]))
+
+        def later(_: object) -> None:
+            if failed:
+                status = self._cannotServe(failed[0])
+                self._reactor.addSystemEventTrigger(
+                    "after", "shutdown", self._exit, status
+                )
+                self._reactor.stop()
+
+        listening.addCallback(later)
+
+    def _cannotServe(self, failure: Failure) -> int:
+        """
+        Say why clocksvc cannot serve.
+
+        @return: the exit status: 2 for an endpoint it cannot listen on.
+        """
+        if failure.check(Problem):
+            say(self._stderr, f"clocksvc: {failure.value}")
+            return 2
+        _log.failure("clocksvc cannot serve", failure)
+        return 1
 
     def stopService(self) -> Deferred[None]:
         """
-        Drain, then stop the rest (the log's writer last).
+        Drain, then stop the rest (the log's writer last); the Roughtime
+        server, which has nothing to drain, stops first.
         """
+        if self.roughtime is not None:
+            self.roughtime.stop()
         draining: Deferred[None] = (
             Deferred.fromCoroutine(_noDrain())
             if self.shutdown is None

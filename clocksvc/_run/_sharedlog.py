@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_workers -*-
+# -*- test-case-name: tests.test_sharedlog,tests.test_workers -*-
 """
 The log that a supervisor and its workers write to at once, so that no
 process's line lands inside another's.

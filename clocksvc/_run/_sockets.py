@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_workers -*-
+# -*- test-case-name: tests.test_sockets,tests.test_workers -*-
 """
 The listening sockets of C{--workers}: the supervisor binds every endpoint's
 socket itself, before any worker starts, so that a typo or a port in use is
@@ -15,11 +15,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from twisted.internet import tcp, unix
 from twisted.internet.abstract import isIPv6Address
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
-from twisted.internet.endpoints import AdoptedStreamServerEndpoint, serverFromString
+from twisted.internet.endpoints import AdoptedStreamServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import (
     IAddress,
@@ -28,11 +27,11 @@ from twisted.internet.interfaces import (
     IStreamServerEndpoint,
 )
 from twisted.internet.protocol import Factory, Protocol
-from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .._http import proxyProtocolFactory
-from ._endpoints import Problem, describeListenError, splitProxy
+from ._adopted import adoptListening
+from ._endpoints import Problem, describeListenError, parseEndpoint, splitProxy
 
 __all__ = [
     "InheritedEndpoint",
@@ -120,18 +119,22 @@ class _ListenRecorder:
 
 
 def wouldListen(
-    description: str, factory: IProtocolFactory | None = None
+    description: str,
+    factory: IProtocolFactory | None = None,
+    reload: Callable[[Callable[[], None]], None] | None = None,
 ) -> _WouldListen | None:
     """
     @param description: an endpoint description that parses.
     @param factory: the protocol factory to listen with.
+    @param reload: as L{parseEndpoint}'s: for a worker's C{ssl:} endpoint,
+        whose certificate SIGHUP reads again.
     @return: what it would listen on, and with what factory; C{None} for an
         endpoint that is not TCP, TLS or a UNIX socket, perhaps wrapped (as
         C{haproxy:} wraps another, whose factory it does not say).
     """
     description = splitProxy(description)[1]
     recorder = _ListenRecorder()
-    listening = serverFromString(recorder, description).listen(
+    listening = parseEndpoint(recorder, description, reload).listen(
         Factory() if factory is None else factory
     )
     # Another kind of endpoint calls what the recorder lacks: that failure
@@ -383,50 +386,6 @@ class Only(Factory):
         return self._protocol
 
 
-class _SharedUNIXPort(unix.Port):
-    """
-    A worker's port on a UNIX socket that the supervisor (or systemd) made
-    and keeps.
-
-    Twisted's port for an adopted UNIX socket treats it as its own: it
-    chmods the file to 0666 and listens anew (with a backlog of 50) when it
-    starts, and when it stops it shuts the socket down, which stops it
-    listening in every process, and removes the file. This one only starts
-    and stops accepting on it.
-    """
-
-    # Close only this process's descriptor when it stops: Twisted's own name
-    # for it, which it sets for the sockets it adopts; no public one exists.
-    # tests.test_private.PrivateNamesTests fails if it goes.
-    _shouldShutdown = False
-
-    def __init__(self, held: socket.socket, factory: IProtocolFactory, reactor: Any):
-        super().__init__(held.getsockname(), factory, reactor=reactor)
-        self._held = held
-
-    def startListening(self) -> None:
-        """
-        What L{unix.Port.startListening} does with a socket it adopts, less
-        the chmod and the C{listen()}.
-        """
-        # A descriptor kept for when accept() runs out, as Twisted's ports do,
-        # through their private reserve: there is no public one.
-        # tests.test_private.PrivateNamesTests fails if it goes.
-        tcp._reservedFD.reserve()
-        # Twisted types the factory as optional; a port always has one.
-        cast(Factory, self.factory).doStart()
-        self.connected = True
-        self.socket = self._held
-        # Twisted's ports assign it too (tcp.Port.startListening).
-        self.fileno = self._held.fileno  # type: ignore[method-assign]
-        self.numberAccepts = 100
-        self.startReading()
-
-    def connectionLost(self, reason: Failure) -> None:
-        # tcp.Port's, without unix.Port's removal of the file and its lock.
-        tcp.Port.connectionLost(self, reason)
-
-
 @implementer(IStreamServerEndpoint)
 class InheritedEndpoint:
     """
@@ -434,7 +393,13 @@ class InheritedEndpoint:
     endpoint to listen on once.
     """
 
-    def __init__(self, reactor: Any, fd: int, description: str | None = None) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        fd: int,
+        description: str | None = None,
+        reload: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
         """
         @param reactor: the reactor to adopt it into.
         @param fd: the descriptor, which L{listen} closes.
@@ -442,10 +407,12 @@ class InheritedEndpoint:
             for, if any: whatever that endpoint wraps its protocol factory
             in (TLS for C{ssl:}, the PROXY protocol for C{haproxy:}, or both)
             is wrapped in here too.
+        @param reload: as L{parseEndpoint}'s.
         """
         self._reactor = reactor
         self._fd = fd
         self._description = description
+        self._reload = reload
 
     def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
         try:
@@ -463,7 +430,11 @@ class InheritedEndpoint:
                 if self._description is None
                 else splitProxy(self._description)
             )
-            would = None if inner is None else wouldListen(inner, protocolFactory)
+            would = (
+                None
+                if inner is None
+                else wouldListen(inner, protocolFactory, self._reload)
+            )
             if would is not None:
                 # What the endpoint would hand the reactor, and the PROXY
                 # protocol's reader around it for haproxy:, as
@@ -480,15 +451,7 @@ class InheritedEndpoint:
                     protocolFactory = TLSMemoryBIOFactory(
                         would.contextFactory, False, protocolFactory
                     )
-            if held.family == socket.AF_UNIX:
-                port: IListeningPort = _SharedUNIXPort(
-                    held.dup(), protocolFactory, self._reactor
-                )
-                port.startListening()
-            else:
-                port = self._reactor.adoptStreamPort(
-                    held.fileno(), held.family, protocolFactory
-                )
+            port = adoptListening(self._reactor, held, protocolFactory)
         except Exception:
             return fail()
         finally:

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_workers -*-
+# -*- test-case-name: tests.test_supervisor,tests.test_workers -*-
 """
 Several processes: C{python -m clocksvc --workers N}.
 
@@ -28,8 +28,9 @@ The supervisor:
     again, so then it stops the rest and exits 1.
 
 Each worker is linked to the supervisor by a socket pair: a worker says
-C{ready} on it once it serves, and stops gracefully if the supervisor goes
-away (killed outright), rather than serving on as an orphan.
+C{ready} on it once it serves, and ends if the supervisor goes away (killed
+outright), rather than serving on as an orphan: gracefully if it serves,
+at once if it is still starting (L{clocksvc._run._worker}).
 
 Only worker 0 serves C{--admin-listen}: the C{/metrics} of one process that
 a scraper always reaches, rather than of whichever worker accepted.

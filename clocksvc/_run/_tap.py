@@ -6,12 +6,21 @@ C{twist} runs.
 
 Under C{twist}, the log is C{twist}'s (C{--log-file}, C{--log-format=json}):
 clocksvc's access and service events go there, unless C{--access-log PATH}
-sends the access log to a file of its own. SIGHUP reopens that file, as it
-does under C{python -m clocksvc}; C{twist} never reopens its own log file.
+sends the access log to a file of its own (in clocksvc's C{--log-format}).
+SIGHUP reopens that file, and reads the certificates of C{ssl:} endpoints
+again, as it does under C{python -m clocksvc}; C{twist} never reopens its
+own log file.
+
+A bad option, an endpoint that cannot be used, or one that cannot be
+listened on is one line on standard error and exit status 2, as under
+C{python -m clocksvc}, rather than C{twist}'s usage and status 64 or a
+traceback.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import IO, Any
 
 from twisted.application import service
@@ -20,7 +29,7 @@ from twisted.python import usage
 
 from .._web import defaultReactor, useMonotonicTime
 from ._endpoints import Problem, parseEndpoints
-from ._logging import JSONLinesObserver, ThreadedWriter
+from ._logging import JSONLinesObserver, ThreadedWriter, inFormat, say
 from ._options import Options as _Options
 from ._service import ClockService, WriterService
 from ._signals import Reload, onReloadSignal
@@ -34,7 +43,22 @@ class Options(_Options):
     has installed.
     """
 
-    synopsis = "Usage: twist clocksvc [options]"
+    # After twist's own: "Usage: twist [options] plugin [plugin_options]
+    # clocksvc [clocksvc options]", as twist web's.
+    synopsis = "[clocksvc options]"
+
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:
+        """
+        Parse, and say what is wrong in one line, exit status 2.
+        """
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            say(sys.stderr, f"clocksvc: {e} (see twist clocksvc --help)")
+            raise SystemExit(2) from None
+        except Problem as e:
+            say(sys.stderr, f"clocksvc: {e}")
+            raise SystemExit(2) from None
 
     def postOptions(self) -> None:
         super().postOptions()
@@ -44,10 +68,7 @@ class Options(_Options):
                 "twist clocksvc runs one process; for several, use "
                 "python -m clocksvc --workers"
             )
-        try:
-            parseEndpoints(defaultReactor(), [*self["listen"], *self["admin-listen"]])
-        except Problem as e:
-            raise usage.UsageError(str(e)) from None
+        parseEndpoints(defaultReactor(), [*self["listen"], *self["admin-listen"]])
 
 
 class ReloadService(service.Service):
@@ -84,7 +105,7 @@ def makeService(options: Options, reactor: Any = None) -> ClockService:
         useMonotonicTime(reactor)
     if options["geoip-db"] is not None:
         reload.add(options["geoip-db"].reload)
-    writer = None
+    writer = write = None
     if options["access-log"] not in ("-", "off"):
         path = options["access-log"]
 
@@ -92,15 +113,23 @@ def makeService(options: Options, reactor: Any = None) -> ClockService:
             return open(path, "a", encoding="utf-8")
 
         writer = ThreadedWriter(reopen(), closeFile=True, reopen=reopen)
+        write = inFormat(writer.write, options["log-format"])
         # The access lines go straight to the writer; service events too.
-        globalLogPublisher.addObserver(JSONLinesObserver(writer.write, access=False))
+        globalLogPublisher.addObserver(JSONLinesObserver(write, access=False))
         reload.add(writer.reopen)
+    try:
+        endpoints = parseEndpoints(reactor, options["listen"], reload.add)
+        adminEndpoints = parseEndpoints(reactor, options["admin-listen"], reload.add)
+    except Problem as e:
+        # A certificate that changed since the options were checked.
+        say(sys.stderr, f"clocksvc: {e}")
+        raise SystemExit(2) from None
     top = ClockService(
         reactor,
         options,
-        parseEndpoints(reactor, options["listen"]),
-        parseEndpoints(reactor, options["admin-listen"]),
-        accessLines=None if writer is None else writer.write,
+        endpoints,
+        adminEndpoints,
+        accessLines=write,
     )
     if handleSignals:
         ReloadService(reactor, reload).setServiceParent(top)

@@ -26,7 +26,7 @@ from .._web import useMonotonicTime
 from ._cli import run
 from ._endpoints import Problem
 from ._logging import say
-from ._worker import Worker
+from ._worker import Worker, dieWithParent, hungUp
 
 __all__ = ["main", "parseWorkerArguments"]
 
@@ -48,10 +48,17 @@ def parseWorkerArguments(
     return fds, int(argv[1]), list(argv[2:])
 
 
-def _serve(reactor: Any, fds: list[int | None], link: int, options: list[str]) -> Any:
+def _serve(
+    reactor: Any,
+    fds: list[int | None],
+    link: int,
+    options: list[str],
+    diesWithParent: bool,
+) -> Any:
     # Timers on the monotonic clock, as a single clocksvc's (_cli.main).
     useMonotonicTime(reactor)
-    worker = Worker(reactor, fds, link)
+    worker = Worker(reactor, fds, link, diesWithParent)
+    worker.watch()
     return Deferred.fromCoroutine(
         run(reactor, options, sys.stdout, sys.stderr, handleSignals=True, worker=worker)
     )
@@ -66,6 +73,19 @@ def main() -> None:
     except Problem as e:
         say(sys.stderr, f"clocksvc: {e}")
         raise SystemExit(2) from None
+    # Until it serves, a worker dies with its supervisor, whatever it is
+    # doing; on Linux, that is, and as soon as it gets here, its imports
+    # done. If the supervisor died before, no signal will come: its end of
+    # the link is closed already.
+    diesWithParent = dieWithParent(signal.SIGKILL)
+    try:
+        gone = hungUp(link)
+    except OSError as e:
+        why = (e.strerror or str(e)).lower()
+        say(sys.stderr, f"clocksvc: no link to the supervisor on {link}: {why}")
+        raise SystemExit(2) from None
+    if gone:
+        raise SystemExit(1)
     # Ctrl-C sends SIGINT to every process of the terminal's foreground
     # group, and the supervisor forwards it as SIGTERM, so workers ignore
     # it; from before the reactor runs, which then leaves it ignored.
@@ -74,7 +94,7 @@ def main() -> None:
     # a worker that has not yet set its handler: until then, it is ignored
     # (the worker then opens the log by its path, the new file's).
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    react(_serve, (fds, link, options))
+    react(_serve, (fds, link, options, diesWithParent))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["LocalInstants", "localInstants"]
+__all__ = ["DISAMBIGUATIONS", "LocalInstants", "chosenInstant", "localInstants"]
+
+#: How a local time in a gap or an overlap may be resolved: refused, or
+#: read as the earlier or the later of the two instants it can mean.
+DISAMBIGUATIONS = ("reject", "earlier", "later")
 
 _UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
@@ -59,3 +63,17 @@ def localInstants(zone: ZoneInfo, local: datetime) -> LocalInstants:
     # In an overlap, both readings come back to the date-time itself.
     kind = "overlap" if back.replace(tzinfo=None) == local else "gap"
     return LocalInstants(kind, earlier, later)
+
+
+def chosenInstant(found: LocalInstants, how: str) -> int | None:
+    """
+    Resolve a local date-time as C{how} (one of L{DISAMBIGUATIONS}) says:
+    the one instant it names if it is unique; in a gap or an overlap, the
+    earlier or the later of the two, or none if C{how} is C{reject}.
+
+    @return: the instant, in microseconds since the epoch; or L{None} for a
+        local time in a gap or an overlap that is to be refused.
+    """
+    if found.kind != "unique" and how == "reject":
+        return None
+    return found.later if how == "later" else found.earlier

@@ -20,6 +20,8 @@ __all__ = [
     "documentJSONAt",
     "documentText",
     "documentTextAt",
+    "formatOffset",
+    "reportedSaving",
     "timeDocument",
 ]
 
@@ -72,9 +74,9 @@ def _isoUTC(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, _UTC).isoformat()
 
 
-def _daylightSaving(
-    zone: ZoneInfo, seconds: int, dst: timedelta
-) -> tuple[timedelta, tuple[int | None, int | None] | None]:
+def reportedSaving(
+    saving: timedelta, before: timedelta | None, after: timedelta | None
+) -> timedelta | None:
     """
     Decide whether daylight saving is on, and for how much.
 
@@ -85,24 +87,42 @@ def _daylightSaving(
     saving is reported as standard time, and the period next to one is
     reported as daylight saving of the opposite amount.
 
-    @return: the daylight-saving amount (zero when off) and, when on, the
-        period it lasts.
+    @param saving: C{zoneinfo}'s daylight-saving amount in a period.
+    @param before: its amount in the period before, or L{None} where that
+        period's start is not known (see L{periodAround}); it only matters
+        where C{saving} is zero.
+    @param after: its amount in the period after, or L{None} likewise.
+    @return: the daylight-saving amount to report, or L{None} when daylight
+        saving is off.
     """
-    if dst > _ZERO:
-        return dst, periodAround(zone, seconds)
-    if dst < _ZERO:
-        return _ZERO, None
-    began, ends = period = periodAround(zone, seconds)
-    if began is None or ends is None:
-        return _ZERO, None
-    before = stateAt(zone, began - 1)[1] or _ZERO
-    after = stateAt(zone, ends)[1] or _ZERO
+    if saving > _ZERO:
+        return saving
+    if saving < _ZERO or before is None or after is None:
+        return None
     # Only a period between two negative savings is summer time: one that
     # merely follows or precedes one is a change of standard time, as when
     # Namibia kept +02 all year from 2017, or Ireland from 1968 to 1971.
     if before < _ZERO and after < _ZERO:
-        return -after, period
-    return _ZERO, None
+        return -after
+    return None
+
+
+def _daylightSaving(
+    zone: ZoneInfo, seconds: int, dst: timedelta
+) -> tuple[timedelta, tuple[int | None, int | None] | None]:
+    """
+    @return: the daylight-saving amount (zero when off) and, when on, the
+        period it lasts, as L{reportedSaving} decides.
+    """
+    if dst < _ZERO:
+        return _ZERO, None
+    began, ends = period = periodAround(zone, seconds)
+    before = after = None
+    if dst == _ZERO and began is not None and ends is not None:
+        before = stateAt(zone, began - 1)[1] or _ZERO
+        after = stateAt(zone, ends)[1] or _ZERO
+    amount = reportedSaving(dst, before, after)
+    return (_ZERO, None) if amount is None else (amount, period)
 
 
 def timeDocument(

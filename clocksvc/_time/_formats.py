@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_page,tests.test_api -*-
+# -*- test-case-name: tests.test_formats,tests.test_page,tests.test_api -*-
 """
 The time in the other shapes clocksvc answers in: the lesson's page, and
 time.akamai.com's answers; and what a zone's name may look like.

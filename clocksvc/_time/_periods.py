@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_document -*-
+# -*- test-case-name: tests.test_periods,tests.test_document -*-
 """
 When a zone's current UTC offset began and when it ends.
 
@@ -18,12 +18,23 @@ from functools import lru_cache
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-__all__ = ["Period", "periodAround", "stateAt", "transitionsIn"]
+__all__ = [
+    "ALWAYS_SEARCHED",
+    "Period",
+    "periodAround",
+    "searchedSpan",
+    "stateAt",
+    "transitionsIn",
+]
 
 _DAY = 86_400
 #: How many years either way to look for the end of a period: longer than any
 #: daylight-saving period in the database (the US's War Time lasted 3.6).
 SEARCH_YEARS = 5
+#: How near an instant L{periodAround} always looks: L{searchedSpan} holds
+#: every instant less than this far before it, and this far after it, as
+#: far as it looks at all (from the year 1 to the last days of 9999).
+ALWAYS_SEARCHED = (SEARCH_YEARS - 1) * 365 * _DAY
 # datetime cannot go past the end of year 9999: the search stops two days
 # short of it, so that no zone's local time of a probe overflows.
 _LAST = 253_402_300_799 - 2 * _DAY
@@ -86,6 +97,29 @@ def _utcYear(seconds: int) -> int:
     return datetime.fromtimestamp(seconds, _UTC).year
 
 
+def searchedSpan(seconds: int) -> tuple[int, int]:
+    """
+    Say how far L{periodAround} looks: through the UTC years from
+    L{SEARCH_YEARS} - 1 before an instant's to L{SEARCH_YEARS} after it (and
+    not past the last days of year 9999).
+
+    @return: the instants between which L{periodAround} finds the changes
+        around C{seconds}: a period's beginning only after the first, and
+        its end only at or before the second.
+    """
+    return _searchedYears(_utcYear(seconds))
+
+
+# Kept, since a list of transitions asks for each one's: a century's worth,
+# and a few hundred bytes in all.
+@lru_cache(maxsize=128)
+def _searchedYears(year: int) -> tuple[int, int]:
+    return (
+        _yearStart(max(year - SEARCH_YEARS + 1, 1)),
+        _yearStart(min(year + SEARCH_YEARS, 9999) + 1),
+    )
+
+
 def periodAround(zone: ZoneInfo, seconds: int) -> Period:
     """
     Find the period of constant offset and daylight-saving amount that
@@ -98,13 +132,14 @@ def periodAround(zone: ZoneInfo, seconds: int) -> Period:
         than L{SEARCH_YEARS} away, or past the last days of year 9999.
     """
     year = _utcYear(seconds)
+    earliest, latest = searchedSpan(seconds)
     began = ends = None
-    for candidate in range(year, max(year - SEARCH_YEARS, 0), -1):
+    for candidate in range(year, _utcYear(earliest) - 1, -1):
         earlier = [t for t in transitionsIn(zone, candidate) if t <= seconds]
         if earlier:
             began = earlier[-1]
             break
-    for candidate in range(year, min(year + SEARCH_YEARS, 9999) + 1):
+    for candidate in range(year, _utcYear(latest - 1) + 1):
         later = [t for t in transitionsIn(zone, candidate) if t > seconds]
         if later:
             ends = later[0]

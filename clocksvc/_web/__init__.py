@@ -1,7 +1,8 @@
 """
 clocksvc's web layer: the endpoints as Twisted Web resources, content
 negotiation, C{/openapi.json}, C{/metrics}, C{/healthz}, the quick answers,
-C{/api/ip}'s IP geolocation, and the route table (L{ROUTES}) from which the
+C{/api/ip}'s IP geolocation, C{/api/leap-seconds}, the SNTP servers'
+assembly (L{listenNTP}), and the route table (L{ROUTES}) from which the
 tree, the metrics' labels, the OpenAPI paths and the quick answers derive;
 and the site they make.
 
@@ -21,11 +22,12 @@ from ._clockhealth import ClockState, readKernelClock
 from ._geoip import GeoIP, GeoIPError
 from ._health import Readiness
 from ._metrics import SiteMetrics
+from ._ntplisten import listenNTP, ntpStatusOf
 from ._page import ClockPage
 from ._reactors import WallClock, defaultClock, defaultReactor, useMonotonicTime
 from ._routes import ROUTES, Route
+from ._signedtime import RoughtimeService
 from ._site import (
-    accessLogged,
     buildAdminSite,
     buildRoot,
     buildSite,
@@ -46,12 +48,12 @@ __all__ = [
     "GeoIP",
     "GeoIPError",
     "Readiness",
+    "RoughtimeService",
     "Route",
     "SiteMetrics",
     "WallClock",
     "accessLine",
     "accessLog",
-    "accessLogged",
     "buildAdminSite",
     "buildRoot",
     "buildSite",
@@ -60,7 +62,9 @@ __all__ = [
     "defaultReactor",
     "isoTime",
     "listen",
+    "listenNTP",
     "metricsOf",
+    "ntpStatusOf",
     "readKernelClock",
     "resolveZone",
     "useMonotonicTime",

@@ -39,13 +39,13 @@ __all__ = [
 # The service log's namespace, which the run layer writes as events.
 _serviceLog = Logger(namespace="clocksvc.service")
 
-# From <sys/timex.h>: the clock states ntp_adjtime returns, and the status
-# bits it reports.
+# From <sys/timex.h>: the clock states ntp_adjtime returns, and those of the
+# status bits it reports that decodeTimex reads, with STA_PLL (a daemon's
+# phase lock), which the tests set as a daemon would.
 TIME_OK, TIME_INS, TIME_DEL, TIME_OOP, TIME_WAIT, TIME_ERROR = range(6)
 STA_PLL = 0x0001
 STA_PPSFREQ = 0x0002
 STA_PPSTIME = 0x0004
-STA_FLL = 0x0008
 STA_INS = 0x0010
 STA_DEL = 0x0020
 STA_UNSYNC = 0x0040
@@ -229,16 +229,24 @@ class ClockHealth:
         timers: IReactorTime,
         read: Callable[[], ClockState] = readKernelClock,
         watch: StepWatch | None = None,
+        clock: IReactorTime | None = None,
     ) -> None:
         """
         @param timers: the clock that measures how old a reading is (a
             monotonic one).
         @param read: reads the state now.
         @param watch: looks for a step of the wall clock at each reading.
+        @param clock: the wall clock, which dates the readings that say
+            synchronized (L{synchronizedAt}).
         """
         self._timers = timers
         self._read = read
         self._watch = watch
+        self._clock = clock
+        #: When the state was last read as synchronized, on the wall clock:
+        #: an SNTP reply's reference timestamp. L{None} until it has been,
+        #: or without a wall clock.
+        self.synchronizedAt: float | None = None
         self._readAt = -math.inf
         self._state = UNKNOWN
         self._field = UNKNOWN.structuredField()
@@ -265,6 +273,8 @@ class ClockHealth:
             if self._watch is not None:
                 self._watch.look()
             state = self._read()
+            if state.synchronized and self._clock is not None:
+                self.synchronizedAt = self._clock.seconds()
             if state != self._state:
                 self._changed(self._state, state)
                 self._state = state

@@ -18,13 +18,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import OK, SERVICE_UNAVAILABLE
 
-from .._time import zoneDatabase
+from .._time import LeapSecondList, zoneDatabase
 from ._answer import Answer, Ask
 from ._clockhealth import ClockHealth, ClockState
+from ._leap import LEAP_LIST_SCHEMA
 from ._openapi import Fragment, jsonContent, operation, ref
 from ._resource import JSON_FIELDS, MethodResource, jsonBody
+from ._signedtime import RoughtimeService, delegationJSON
+from ._sntp import NTP_STATE_SCHEMA, NTPStatus
 
 #: The fields of both answers: they say how things are now.
 _FIELDS = ((b"Cache-Control", b"no-store"), *JSON_FIELDS)
@@ -37,7 +41,11 @@ class Health(MethodResource):
     C{/healthz}: C{{"status": "ok", "clock": {...}, "tzdata": {...}}}, or
     C{"draining"} with 503; the C{clock} object is L{ClockState.asJSON},
     C{tzdata} is the zone database in use, as C{{"source": "package",
-    "version": "2026f"}} (L{zoneDatabase}).
+    "version": "2026f"}} (L{zoneDatabase}); with a Roughtime server,
+    C{roughtime}, its delegation (L{delegationJSON}); C{ntp} the SNTP servers'
+    state (L{NTPStatus.asJSON}), absent without C{--ntp-listen};
+    C{leap_seconds} the leap-second list's source and expiry, and whether it
+    has expired.
     """
 
     isLeaf = True
@@ -45,16 +53,31 @@ class Health(MethodResource):
     crossOrigin = False
 
     def __init__(
-        self, draining: Callable[[], bool], health: ClockHealth | None = None
+        self,
+        draining: Callable[[], bool],
+        health: ClockHealth | None = None,
+        roughtime: RoughtimeService | None = None,
+        ntp: NTPStatus | None = None,
+        leapSeconds: LeapSecondList | None = None,
+        clock: IReactorTime | None = None,
     ) -> None:
         """
         @param draining: says whether the server is shutting down.
         @param health: the server clock's state; without it, C{/healthz}
             has no C{clock}.
+        @param roughtime: the Roughtime server, if there is one.
+        @param ntp: the site's SNTP servers: C{ntp}, if given.
+        @param leapSeconds: the leap-second list: C{leap_seconds}, with
+            whether it has expired by C{clock}, if both are given.
+        @param clock: the wall clock.
         """
         super().__init__()
         self._draining = draining
         self._health = health
+        self._roughtime = roughtime
+        self._ntp = ntp
+        self._leapSeconds = leapSeconds
+        self._clock = clock
 
     def answerAllowed(self, ask: Ask) -> Answer:
         answer: dict[str, object] = {}
@@ -68,6 +91,16 @@ class Health(MethodResource):
             answer["clock"] = self._health.state().asJSON()
         database = zoneDatabase()
         answer["tzdata"] = {"source": database.source, "version": database.version}
+        if self._roughtime is not None:
+            answer["roughtime"] = delegationJSON(self._roughtime)
+        ntp = None if self._ntp is None else self._ntp.asJSON()
+        if ntp is not None:
+            answer["ntp"] = ntp
+        if self._leapSeconds is not None and self._clock is not None:
+            answer["leap_seconds"] = {
+                **self._leapSeconds.describe(),
+                "expired": self._leapSeconds.expired(self._clock.seconds()),
+            }
         return Answer(code, _FIELDS, jsonBody(answer))
 
 
@@ -117,16 +150,19 @@ class Ready(MethodResource):
         draining: Callable[[], bool],
         health: ClockHealth,
         readiness: Readiness,
+        ntp: NTPStatus | None = None,
     ) -> None:
         """
         @param draining: says whether the server is shutting down.
         @param health: the server clock's state.
         @param readiness: what is asked of it.
+        @param ntp: the site's SNTP servers: C{ntp}, if given.
         """
         super().__init__()
         self._draining = draining
         self._health = health
         self._readiness = readiness
+        self._ntp = ntp
 
     def answerAllowed(self, ask: Ask) -> Answer:
         state = self._health.state()
@@ -140,6 +176,9 @@ class Ready(MethodResource):
             answer = {"status": "not ready", "reason": problem}
             code = SERVICE_UNAVAILABLE
         answer["clock"] = state.asJSON()
+        ntp = None if self._ntp is None else self._ntp.asJSON()
+        if ntp is not None:
+            answer["ntp"] = ntp
         return Answer(code, _FIELDS, jsonBody(answer))
 
 
@@ -192,6 +231,9 @@ def healthFragment() -> Fragment:
                 "properties": {
                     "status": {"enum": ["ok", "draining"]},
                     "clock": ref("ClockState"),
+                    "ntp": ref("NTPState"),
+                    "leap_seconds": LEAP_LIST_SCHEMA,
+                    "roughtime": ref("RoughtimeDelegation"),
                     "tzdata": {
                         "description": "The zone database answers come "
                         "from (--tzdata): the system's zone files or the "
@@ -211,6 +253,7 @@ def healthFragment() -> Fragment:
                 },
             },
             "ClockState": _CLOCK_STATE,
+            "NTPState": NTP_STATE_SCHEMA,
         },
     )
 
@@ -248,8 +291,10 @@ def readyFragment() -> Fragment:
                     "status": {"enum": ["ready", "draining", "not ready"]},
                     "reason": {"type": "string"},
                     "clock": ref("ClockState"),
+                    "ntp": ref("NTPState"),
                 },
             },
             "ClockState": _CLOCK_STATE,
+            "NTPState": NTP_STATE_SCHEMA,
         },
     )

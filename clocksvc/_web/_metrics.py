@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import platform
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import accumulate
 
 from prometheus_client import (
@@ -34,8 +34,10 @@ import twisted
 
 from .. import _version
 from .._http import PROXY_REFUSALS, Finished, IReporter
+from .._ntp import Counters
 from .._time import zoneDatabase
 from ._clockhealth import ClockHealth, ClockState, StepWatch
+from ._ntpmetrics import NTPCollector
 from ._openapi import Fragment, operation
 from ._resource import MethodResource
 
@@ -57,7 +59,12 @@ class SiteMetrics:
 
     wantsDetails = False
 
-    def __init__(self, endpoints: Mapping[bytes, str]) -> None:
+    def __init__(
+        self,
+        endpoints: Mapping[bytes, str],
+        labellers: Mapping[bytes, Sequence[Callable[[bytes], str | None]]]
+        | None = None,
+    ) -> None:
         """
         @param endpoints: the label of each endpoint, by the first segment of
             its path, or by deeper paths: a route's own (C{b"api/ip"}) or a
@@ -65,8 +72,13 @@ class SiteMetrics:
             has them), either of which wins over the first segment; every
             other path counts as C{other}, so that no client can make the
             label set grow.
+        @param labellers: rules that give the label of a path (without its
+            first slash), by the first segment of the paths they name
+            (L{Route.labelOf<clocksvc._web._routes.Route>}), which win over
+            the rest.
         """
         self._endpoints = dict(endpoints)
+        self._labellers = dict(labellers or {})
         # The labels of deeper paths (keys with a slash), by first segment:
         # a path matches if it starts with head and ends with tail; or, for
         # a key without a star (tail None), if it is head or below it.
@@ -115,6 +127,9 @@ class SiteMetrics:
         for reason in PROXY_REFUSALS:
             # At 0 from the start, so that a rate has a value before the first.
             self.proxyRefusals.labels(reason)
+        #: What the site's SNTP servers count (--ntp-listen).
+        self.ntp = Counters()
+        self.registry.register(NTPCollector(self.ntp))
         # The standard process_* series (CPU, memory, open files, start
         # time), as every Prometheus client exports them; where /proc is
         # missing, the collector exports nothing.
@@ -187,6 +202,10 @@ class SiteMetrics:
         """
         path = target.split(b"?", 1)[0].lstrip(b"/")
         first = path.split(b"/", 1)[0]
+        for labelOf in self._labellers.get(first, ()):
+            found = labelOf(path)
+            if found is not None:
+                return found
         for head, tail, label in self._deeper.get(first, ()):
             if tail is None:
                 if path == head or path.startswith(head + b"/"):

@@ -20,7 +20,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.resource import IResource, Resource
 
 from .._http import Limits
-from .._time import ZoneCatalogue
+from .._time import LeapSecondList, ZoneCatalogue
 from ._answer import Answering
 from ._api import (
     APIDirectory,
@@ -34,16 +34,28 @@ from ._api import (
 )
 from ._clockhealth import ClockHealth, StepWatch
 from ._conversions import Convert, Transitions, convertFragment, transitionsFragment
+from ._coordinates import Coordinates, coordinatesFragment
 from ._geoip import GeoIP, IPZone, ipFragment
 from ._health import Health, Readiness, Ready, healthFragment, readyFragment
+from ._leap import LeapSeconds, leapFragment
 from ._live import FAVICON_CACHE, LivePage, StaticFile, liveFragment, staticFragment
 from ._metrics import MetricsPage, SiteMetrics, metricsFragment
 from ._openapi import Fragment, OpenAPI, openAPIFragment
 from ._openapi import openAPIDocument as assemble
 from ._page import ClockPage
 from ._resource import NOWHERE
+from ._signedtime import RoughtimeService, ServerList, roughtimeFragment
+from ._sntp import NTPStatus
 from ._stream import Stream, Ticker, streamFragment
 from ._sync import Timesync, WellKnownTime, timesyncFragment, wellKnownFragment
+from ._timeapi import (
+    TimeAPI,
+    TimeAPIDirectory,
+    TimeAPIResource,
+    timeAPILabel,
+)
+from ._timeapispec import timeAPIFragment
+from ._timenow import timeNowDirectory, timeNowFragment
 
 __all__ = [
     "OPERATOR_PATHS",
@@ -51,6 +63,7 @@ __all__ = [
     "Parts",
     "Route",
     "buildTree",
+    "metricLabellers",
     "metricLabels",
     "openAPIDocument",
     "openAPIPaths",
@@ -78,6 +91,9 @@ class Parts:
     @ivar readiness: when C{/readyz} says the server is ready.
     @ivar geoip: the IP geolocation database of C{/api/ip}, if the server
         has one.
+    @ivar roughtime: the Roughtime server, if there is one.
+    @ivar leapSeconds: the leap-second list, if one was found.
+    @ivar ntp: the site's SNTP servers, which C{/healthz} reports.
     """
 
     clock: IReactorTime
@@ -91,6 +107,9 @@ class Parts:
     watch: StepWatch
     readiness: Readiness
     geoip: GeoIP | None = None
+    roughtime: RoughtimeService | None = None
+    leapSeconds: LeapSecondList | None = None
+    ntp: NTPStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,10 @@ class Route:
         below it; one with a C{*}, such as C{api/timezone/*/transitions},
         the paths that start with what is before it and end with what is
         after it.
+    @ivar labelOf: gives the label in C{/metrics} of a path (without its
+        first slash and its query) by the rule that routes it, where that
+        rule is not a pattern of L{deeper}'s (timeapi.io's paths, in any
+        letter case); L{None} for a path it does not name.
     """
 
     segment: bytes
@@ -120,6 +143,7 @@ class Route:
     make: Callable[[Parts], IResource]
     admin: bool = False
     deeper: tuple[tuple[bytes, str], ...] = ()
+    labelOf: Callable[[bytes], str | None] | None = None
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -142,7 +166,8 @@ def _now(forced: Format | None) -> Callable[[Parts], Now]:
 
 
 def _timezones(parts: Parts) -> IResource:
-    api = APIDirectory()
+    # /api, where timeapi.io's paths (below) are found in any letter case.
+    api = TimeAPIDirectory()
     transitions = Transitions(parts.clock)
     api.putChild(
         b"timezone",
@@ -188,6 +213,26 @@ def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
     return make
 
 
+def _leapSeconds(forced: Format | None) -> Callable[[Parts], IResource]:
+    def make(parts: Parts) -> IResource:
+        return LeapSeconds(parts.clock, parts.leapSeconds, forced, health=parts.health)
+
+    return make
+
+
+def _timeAPI(segment: bytes) -> Callable[[Parts], IResource]:
+    """
+    @param segment: a segment below C{/api}, as timeapi.io spells it.
+    @return: makes the resource of timeapi.io's endpoints below it.
+    """
+
+    def make(parts: Parts) -> IResource:
+        api = TimeAPI(parts.catalogue, parts.geoip)
+        return TimeAPIResource(api, parts.clock, segment, health=parts.health)
+
+    return make
+
+
 ROUTES: tuple[Route, ...] = (
     Route(
         b"",
@@ -224,6 +269,48 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(b"api/ip", "/api/ip", ipFragment(None), _ip(None)),
     Route(b"api/ip.txt", "/api/ip", ipFragment("text"), _ip("text")),
+    Route(
+        b"api/leap-seconds",
+        "/api/leap-seconds",
+        leapFragment(None),
+        _leapSeconds(None),
+    ),
+    Route(
+        b"api/leap-seconds.txt",
+        "/api/leap-seconds",
+        leapFragment("text"),
+        _leapSeconds("text"),
+    ),
+    Route(
+        b"api/coordinates",
+        "/api/coordinates",
+        coordinatesFragment(),
+        lambda parts: Coordinates(parts.clock, health=parts.health),
+    ),
+    # timeapi.io's API, below /api in any letter case (TimeAPIDirectory).
+    *(
+        Route(
+            b"api/" + segment,
+            "/api/" + segment.decode(),
+            timeAPIFragment(segment),
+            _timeAPI(segment),
+            labelOf=timeAPILabel,
+        )
+        for segment in (b"Time", b"TimeZone", b"Conversion")
+    ),
+    # time.now's API.
+    Route(
+        b"developer",
+        "/developer/api",
+        timeNowFragment(),
+        lambda parts: timeNowDirectory(
+            parts.clock, parts.catalogue, parts.geoip, parts.health
+        ),
+        deeper=(
+            (b"developer/api/timezone", "/developer/api/timezone"),
+            (b"developer/api/ip", "/developer/api/ip"),
+        ),
+    ),
     Route(
         b"openapi.json",
         "/openapi.json",
@@ -288,17 +375,30 @@ ROUTES: tuple[Route, ...] = (
         ),
     ),
     Route(
+        b"roughtime.json",
+        "/roughtime.json",
+        roughtimeFragment(),
+        lambda parts: ServerList(parts.roughtime),
+    ),
+    Route(
         b"healthz",
         "/healthz",
         healthFragment(),
-        lambda parts: Health(parts.draining, parts.health),
+        lambda parts: Health(
+            parts.draining,
+            parts.health,
+            roughtime=parts.roughtime,
+            ntp=parts.ntp,
+            leapSeconds=parts.leapSeconds,
+            clock=parts.clock,
+        ),
         admin=True,
     ),
     Route(
         b"readyz",
         "/readyz",
         readyFragment(),
-        lambda parts: Ready(parts.draining, parts.health, parts.readiness),
+        lambda parts: Ready(parts.draining, parts.health, parts.readiness, parts.ntp),
         admin=True,
     ),
     Route(
@@ -337,6 +437,20 @@ def metricLabels() -> dict[bytes, str]:
     for route in ROUTES:
         labels.update(route.deeper)
     return labels
+
+
+def metricLabellers() -> dict[bytes, tuple[Callable[[bytes], str | None], ...]]:
+    """
+    @return: the routes' rules for the labels of paths (L{Route.labelOf}),
+        by the first segment of the paths they name, each once.
+    """
+    labellers: dict[bytes, tuple[Callable[[bytes], str | None], ...]] = {}
+    for route in ROUTES:
+        if route.labelOf is not None:
+            first = route.segment.split(b"/")[0]
+            if route.labelOf not in labellers.get(first, ()):
+                labellers[first] = (*labellers.get(first, ()), route.labelOf)
+    return labellers
 
 
 def openAPIPaths() -> list[str]:

@@ -15,7 +15,13 @@ from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTim
 from twisted.web.resource import Resource
 
 from .._http import ClockSite, Forwarding, IReporter, Limits, TrustedProxies
-from .._time import ZoneCatalogue, defaultCatalogue, serverZoneName
+from .._time import (
+    LeapSecondList,
+    ZoneCatalogue,
+    defaultCatalogue,
+    leapSecondList,
+    serverZoneName,
+)
 from ._access import AccessLog
 from ._clockhealth import ClockHealth, ClockState, StepWatch, readKernelClock
 from ._geoip import GeoIP
@@ -23,16 +29,18 @@ from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
 from ._reactors import WallClock, defaultReactor
-from ._routes import ROUTES, Parts, buildTree, metricLabels
+from ._routes import ROUTES, Parts, buildTree, metricLabellers, metricLabels
+from ._signedtime import RoughtimeService, reportRoughtime
+from ._sntp import NTPStatus
 
 __all__ = [
-    "accessLogged",
     "buildAdminSite",
     "buildRoot",
     "buildSite",
     "clockStateOf",
     "listen",
     "metricsOf",
+    "partsOf",
     "resolveZone",
 ]
 
@@ -63,13 +71,6 @@ def metricsOf(site: ClockSite) -> SiteMetrics | None:
     return None
 
 
-def accessLogged(site: ClockSite) -> bool:
-    """
-    @return: whether C{site} logs each request it answers.
-    """
-    return any(isinstance(reporter, AccessLog) for reporter in site.reporters)
-
-
 def buildRoot(
     clock: IReactorTime,
     timezone: str | None = None,
@@ -92,17 +93,21 @@ def buildRoot(
     @raise ValueError: if C{timezone} names no zone.
     """
     watch = StepWatch(clock, clock)
+    health = ClockHealth(clock, readClock, watch, clock)
+    leapSeconds = leapSecondList()
     parts = Parts(
         clock,
         defaultCatalogue,
         resolveZone(timezone),
         Limits() if limits is None else limits,
         lambda: False,
-        SiteMetrics(metricLabels()),
+        SiteMetrics(metricLabels(), metricLabellers()),
         clock,
-        ClockHealth(clock, readClock, watch),
+        health,
         watch,
         Readiness(),
+        leapSeconds=leapSeconds,
+        ntp=NTPStatus(clock, clock, health, leapSeconds),
     )
     return buildTree(parts, [route for route in ROUTES if not route.admin])
 
@@ -119,6 +124,8 @@ def buildSite(
     readClock: Callable[[], ClockState] = readKernelClock,
     readiness: Readiness | None = None,
     geoip: GeoIP | None = None,
+    roughtime: RoughtimeService | None = None,
+    leapSeconds: LeapSecondList | None = None,
 ) -> ClockSite:
     """
     Build the site that serves clocksvc's routes (L{ROUTES}).
@@ -146,15 +153,23 @@ def buildSite(
         request's client address and scheme; by default none.
     @param geoip: the IP geolocation database of C{/api/ip}; without one,
         C{/api/ip} knows no address.
+    @param roughtime: the Roughtime server, for C{/roughtime.json},
+        C{/healthz} and C{/metrics}; without one, C{/roughtime.json} is 501.
+    @param leapSeconds: the leap-second list; by default the one installed
+        that expires last (L{leapSecondList<clocksvc._time.leapSecondList>}).
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
     limits = Limits() if limits is None else limits
     timers = clock if timers is None else timers
-    metrics = SiteMetrics(metricLabels())
+    metrics = SiteMetrics(metricLabels(), metricLabellers())
     watch = StepWatch(clock, timers)
-    health = ClockHealth(timers, readClock, watch)
+    health = ClockHealth(timers, readClock, watch, clock)
     metrics.reportClock(health, watch)
+    if roughtime is not None:
+        reportRoughtime(metrics.registry, roughtime.responder.stats)
+    if leapSeconds is None:
+        leapSeconds = leapSecondList()
     site: ClockSite | None = None
     parts = Parts(
         clock,
@@ -168,6 +183,9 @@ def buildSite(
         watch,
         Readiness() if readiness is None else readiness,
         geoip,
+        roughtime,
+        leapSeconds,
+        NTPStatus(clock, timers, health, leapSeconds),
     )
     routes = [route for route in ROUTES if adminResources or not route.admin]
     root = buildTree(parts, routes)
@@ -197,6 +215,18 @@ def buildSite(
     metrics.connections.set_function(lambda: built.openConnections)
     metrics.streamClients.set_function(lambda: stream.clientCount)
     return site
+
+
+def partsOf(site: ClockSite) -> Parts:
+    """
+    @param site: a site that L{buildSite} built.
+    @return: what it was built of.
+    @raise ValueError: if L{buildSite} did not build it.
+    """
+    parts = _parts.get(site)
+    if parts is None:
+        raise ValueError("the site was not built by buildSite")
+    return parts
 
 
 def clockStateOf(site: ClockSite) -> ClockState:

@@ -26,7 +26,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
-from .._http import ClockChannel, ClockRequest, frameChunk
+from .._http import IEventChannel, frameChunk
 from .._time import ZoneCatalogue, documentJSONAt
 from ._answer import Answer, Ask, askOf, queryArgs
 from ._api import JSON_FORM, QueryError, TimeResource, clientIP, zoneFromQuery
@@ -138,7 +138,8 @@ class _StreamClient:
     the stream's C{stalledSeconds} is dropped.
 
     It is stalled while Twisted has paused it (its buffer is full), and,
-    over clocksvc's own channel, while the kernel still holds bytes of
+    where its request can tell (L{IEventChannel.unsentBytes}: over
+    clocksvc's own HTTP/1.1 channel), while the kernel still holds bytes of
     earlier events that the client has not taken: an event is a few hundred
     bytes a second, so a client that never reads would otherwise fill the
     kernel's buffers and Twisted's for minutes before the pause came.
@@ -156,15 +157,12 @@ class _StreamClient:
         #: Clients with the same key get the same events.
         self.key = (zone.key, address)
         self._stalledTicks = 0
-        # Twisted's write frames each chunk for each client; ClockRequest
-        # can take one already framed, made once for every client alike.
-        self._writeFramed = (
-            request.writeFramed if isinstance(request, ClockRequest) else None
-        )
-        channel = request.channel
-        self._unsent = (
-            channel.unsentBytes if isinstance(channel, ClockChannel) else None
-        )
+        # Twisted's write frames each chunk for each client; the HTTP
+        # layer's request can take one already framed, made once for every
+        # client alike, and tell how much its client has not yet taken.
+        events = IEventChannel(request, None)
+        self._writeFramed = None if events is None else events.writeFramed
+        self._unsent = None if events is None else events.unsentBytes
 
     def send(self, event: bytes, framed: bytes) -> None:
         """

@@ -108,7 +108,8 @@ def startLogged(
 ) -> tuple[str, Path]:
     """
     L{startClocksvc}, and say where its standard output goes: its access
-    log, one JSON object a line, after the line that says where it serves.
+    log, one JSON object a line (the line that says where it serves is on
+    standard error).
 
     @return: the URL it serves, and the file of its standard output.
     """
@@ -140,7 +141,8 @@ def startLogged(
 
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while True:
-        output = stdoutPath.read_text()
+        # The lines for people are on standard error.
+        output = stderrPath.read_text()
         if "\n" in output:
             break
         if process.poll() is not None or time.monotonic() > deadline:

@@ -6,7 +6,7 @@ from the kernel: for end-to-end tests of what pages show of it, whatever
 the state of the machine they run on.
 
 It says where it serves as C{python -m clocksvc} does (C{clocksvc: serving
-URL}), and stops on SIGTERM.
+URL}, on standard error), and stops on SIGTERM.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ async def serve(reactor: Any, argv: list[str]) -> None:
     )
 
     def listening(description: str, port: IListeningPort, admin: bool) -> None:
-        print(f"clocksvc: serving {describeAddress(port.getHost())}", flush=True)
+        where = describeAddress(port.getHost())
+        print(f"clocksvc: serving {where}", file=sys.stderr, flush=True)
 
     await service.listen(listening)
     service.startService()

@@ -120,9 +120,8 @@ class LivePageTests(BrowserTestCase):
         found: list[dict[str, Any]] = []
 
         def answered(driver: WebDriver) -> bool:
-            # After the line that says where it serves, one JSON object a
-            # line.
-            for line in self.log.read_text().splitlines()[1:]:
+            # One JSON object a line: standard output is the log's alone.
+            for line in self.log.read_text().splitlines():
                 entry = json.loads(line)
                 if entry.get("path") == path and entry.get("method") == "GET":
                     found.append(entry)

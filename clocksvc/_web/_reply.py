@@ -1,0 +1,159 @@
+# -*- test-case-name: tests.test_timeapi,tests.test_coordinates -*-
+"""
+An answer as a value: its status, its header fields in order and its body.
+
+The endpoints of timeapi.io's and time.now's shapes and C{/api/coordinates}
+each decide a request in one pure function of its method, the rest of its
+path, its query, its C{Accept}, its client and its body (and the clock's
+reading), which returns a L{Reply}; their resources only carry a Twisted
+request to that function and its reply back (L{applyReply}). A quick
+answer can call the same function on a request's head and write the same
+reply as bytes, so the two paths cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from twisted.internet.interfaces import IAddress
+from twisted.web.http import parse_qs
+from twisted.web.iweb import IRequest
+
+from ._clockhealth import UNKNOWN, ClockHealth
+from ._resource import JSON_TYPE, TIME_FIELDS
+
+__all__ = [
+    "Asked",
+    "Fields",
+    "Reply",
+    "applyReply",
+    "askedOf",
+    "clockStatusOf",
+    "jsonBody",
+    "queryArgs",
+    "timeFields",
+]
+
+#: Header fields, in order: each a name, as Twisted writes it, and a value.
+Fields = tuple[tuple[bytes, bytes], ...]
+
+
+class Reply(NamedTuple):
+    """
+    A complete answer, but for C{Server}, C{Date} and C{Content-Length},
+    which the HTTP layer writes.
+
+    @ivar status: its status code.
+    @ivar fields: its header fields, in order.
+    @ivar body: its body (left out for C{HEAD} by the layer that writes it).
+    @ivar reason: its reason phrase, where Twisted knows none for the status.
+    """
+
+    status: int
+    fields: Fields
+    body: bytes = b""
+    reason: bytes | None = None
+
+
+class Asked(NamedTuple):
+    """
+    A request, as the pure functions take it.
+
+    @ivar method: its method.
+    @ivar path: the segments of its path, each with its C{%} escapes undone,
+        as Twisted's C{postpath} has them.
+    @ivar query: its query, as sent (after the C{?}); empty if none.
+    @ivar accept: its C{Accept} field, if it has one.
+    @ivar client: the client's address, through trusted proxies.
+    @ivar body: its body.
+    """
+
+    method: bytes
+    path: tuple[bytes, ...]
+    query: bytes
+    accept: bytes | None
+    client: IAddress | None
+    body: bytes = b""
+
+
+def askedOf(request: IRequest, path: tuple[bytes, ...]) -> Asked:
+    """
+    @param path: the segments of the request's path that its function is
+        given.
+    @return: what C{request} asks.
+    """
+    _, _, query = request.uri.partition(b"?")
+    content = request.content
+    return Asked(
+        request.method,
+        path,
+        query,
+        request.getHeader(b"accept"),
+        request.getClientAddress(),
+        b"" if content is None else content.getvalue(),
+    )
+
+
+#: The queries parsed, by their text: clients send the same few. Bounded:
+#: at most 256 queries of at most 1 KiB are kept.
+_parsed: dict[bytes, dict[bytes, list[bytes]]] = {}
+_KEPT = 256
+_LONGEST_KEPT = 1024
+
+
+def queryArgs(query: bytes) -> Mapping[bytes, Sequence[bytes]]:
+    """
+    @return: the parameters of C{query}, each with its values in order, read
+        as Twisted reads C{request.args}, with its own parser; kept for the
+        next request that sends the same query.
+    """
+    if not query:
+        return {}
+    found = _parsed.get(query)
+    if found is None:
+        found = parse_qs(query, 1)
+        if len(query) <= _LONGEST_KEPT:
+            if len(_parsed) >= _KEPT:
+                _parsed.clear()
+            _parsed[query] = found
+    return found
+
+
+def applyReply(request: IRequest, reply: Reply) -> bytes:
+    """
+    Set C{reply}'s status and fields on C{request}'s response.
+
+    @return: the body, for C{render} to return.
+    """
+    request.setResponseCode(reply.status, reply.reason)
+    for name, value in reply.fields:
+        request.setHeader(name, value)
+    return reply.body
+
+
+def clockStatusOf(health: ClockHealth | None) -> bytes:
+    """
+    @return: the C{Clock-Status} field for the server clock's state, as the
+        time resources give it: unknown without a L{ClockHealth}.
+    """
+    return UNKNOWN.structuredField() if health is None else health.field()
+
+
+def timeFields(clockStatus: bytes | None, contentType: bytes = JSON_TYPE) -> Fields:
+    """
+    @param clockStatus: the C{Clock-Status} field, if the answer has one.
+    @return: the fields of a time answer (L{TIME_FIELDS}, then
+        C{Clock-Status}), then its C{Content-Type}, as the API's resources
+        set them.
+    """
+    status = () if clockStatus is None else ((b"Clock-Status", clockStatus),)
+    return (*TIME_FIELDS, *status, (b"Content-Type", contentType))
+
+
+def jsonBody(value: object) -> bytes:
+    """
+    @return: C{value} as compact JSON, as the API writes it.
+    """
+    return json.dumps(value, separators=(",", ":")).encode()
