@@ -281,9 +281,10 @@ class EveryPathTests(SynchronousTestCase):
                     expected = 404
                 self.assertEqual(response.code, expected, (method, path))
                 check(method, path, response, body)
-        # clocksvc's own 34 (with /api/coordinates, /api/leap-seconds and
-        # /roughtime.json), timeapi.io's 8 and time.now's 5.
-        self.assertEqual(len(templates), 47)
+        # clocksvc's own 35 (with /api/coordinates, /api/leap-seconds,
+        # /roughtime.json and /openapi-3.2.json), timeapi.io's 8 and
+        # time.now's 5.
+        self.assertEqual(len(templates), 48)
 
     def test_everyEndpoint(self) -> None:
         """

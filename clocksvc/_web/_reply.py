@@ -21,6 +21,7 @@ from twisted.internet.interfaces import IAddress
 from twisted.web.http import parse_qs
 from twisted.web.iweb import IRequest
 
+from ._answer import Answer, applyAnswer
 from ._clockhealth import UNKNOWN, ClockHealth
 from ._resource import JSON_TYPE, TIME_FIELDS
 
@@ -121,16 +122,17 @@ def queryArgs(query: bytes) -> Mapping[bytes, Sequence[bytes]]:
     return found
 
 
-def applyReply(request: IRequest, reply: Reply) -> bytes:
+def applyReply(request: IRequest, reply: Reply) -> bytes | int:
     """
-    Set C{reply}'s status and fields on C{request}'s response.
+    Set C{reply}'s status and fields on C{request}'s response, as every
+    resource's answer is set (L{applyAnswer}: none of the body to a
+    C{HEAD}, with its length).
 
     @return: the body, for C{render} to return.
     """
-    request.setResponseCode(reply.status, reply.reason)
-    for name, value in reply.fields:
-        request.setHeader(name, value)
-    return reply.body
+    return applyAnswer(
+        request, Answer(reply.status, reply.fields, reply.body, reason=reply.reason)
+    )
 
 
 def clockStatusOf(health: ClockHealth | None) -> bytes:
