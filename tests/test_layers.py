@@ -19,12 +19,14 @@ import clocksvc
 PACKAGE = Path(clocksvc.__file__).parent
 
 #: Each layer's rank: a module may import from its own layer and those of
-#: lower rank, but not from another layer of its own rank. _version is below
-#: everything; the package's own __init__ and __main__ are the entry points,
-#: above everything. The HTTP, SNTP and Roughtime protocols are layers side
-#: by side.
+#: lower rank, but not from another layer of its own rank. _version and
+#: _compiled (which modules run compiled) are below everything; the
+#: package's own __init__ and __main__ are the entry points, above
+#: everything. The HTTP, SNTP and Roughtime protocols are layers side by
+#: side.
 RANKS = {
     "_version": 0,
+    "_compiled": 0,
     "_time": 1,
     "_http": 2,
     "_ntp": 2,
