@@ -43,7 +43,7 @@ from clocksvc._run._options import Options
 from clocksvc._time import clockPageBody
 from clocksvc._web import Readiness, accessLogged, readKernelClock
 
-from ._helpers import keepZoneDatabase, siteOf, stubTreq, useTimezone
+from ._helpers import SAID_CORE, keepZoneDatabase, siteOf, stubTreq, useTimezone
 from ._process import ClocksvcProcess, spawnClocksvc
 from .test_clockhealth import capturedEvents
 
@@ -86,7 +86,9 @@ class RunTests(SynchronousTestCase):
         self.assertEqual((reactor.tcpServers, stderr.getvalue()), ([], ""))
         reactor.run()
         self.assertNoResult(d)
-        self.assertEqual(stderr.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(
+            stderr.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n" + SAID_CORE
+        )
 
     def test_default(self) -> None:
         """
@@ -98,7 +100,7 @@ class RunTests(SynchronousTestCase):
         self.assertNoResult(d)
         [(port, _, _, interface)] = self.reactor.tcpServers
         self.assertEqual((port, interface), (8880, ""))
-        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE)
         self.assertEqual(out, "")
 
     def test_listenRepeated(self) -> None:
@@ -126,6 +128,7 @@ class RunTests(SynchronousTestCase):
                 "clocksvc: serving http://0.0.0.0:8080/",
                 "clocksvc: serving http://0.0.0.0:9090/",
                 "clocksvc: serving http://[::1]:7070/",
+                *SAID_CORE.splitlines(),
             ],
         )
 
@@ -136,7 +139,7 @@ class RunTests(SynchronousTestCase):
         d, _, err = self.run_("--listen", "unix:/run/clocksvc.sock")
         self.assertNoResult(d)
         self.assertEqual(self.reactor.unixServers[0][0], "/run/clocksvc.sock")
-        self.assertEqual(err, "clocksvc: serving unix:/run/clocksvc.sock\n")
+        self.assertEqual(err, "clocksvc: serving unix:/run/clocksvc.sock\n" + SAID_CORE)
 
     def test_badOption(self) -> None:
         """
@@ -230,7 +233,7 @@ class RunTests(SynchronousTestCase):
         """
         d, _, err = self.run_("--timezone", "asia/kathmandu")
         self.assertNoResult(d)
-        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE)
         response = self.successResultOf(
             stubTreq(siteOf(self.reactor).resource).get("http://clock.example/now.txt")
         )
@@ -262,7 +265,9 @@ class RunTests(SynchronousTestCase):
             useTimezone(self, tz)
             del events[:]
             d, _, err = self.run_(*args)
-            self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+            self.assertEqual(
+                err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE
+            )
             self.assertNoResult(d)
             [event] = [event for event in events if event["event"] == "timezone"]
             self.assertEqual((event["log_level"], formatEvent(event)), (level, message))
@@ -297,7 +302,7 @@ class RunTests(SynchronousTestCase):
         """
         d, _, err = self.run_("--tzdata", "package")
         self.assertNoResult(d)
-        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE)
         response = self.successResultOf(
             stubTreq(siteOf(self.reactor).resource).get("http://clock.example/healthz")
         )
@@ -318,7 +323,7 @@ class RunTests(SynchronousTestCase):
             "7",
         )
         self.assertNoResult(d)
-        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE)
         limits = siteOf(self.reactor).limits
         self.assertEqual(
             (limits.headerTimeout, limits.idleTimeout, limits.maxConnections),
@@ -401,6 +406,7 @@ class RunTests(SynchronousTestCase):
             [
                 "clocksvc: serving http://0.0.0.0:8080/",
                 "clocksvc: admin on http://0.0.0.0:9100/",
+                *SAID_CORE.splitlines(),
             ],
         )
         public, admin = siteOf(self.reactor, 0), siteOf(self.reactor, 1)
@@ -420,7 +426,9 @@ class RunTests(SynchronousTestCase):
         ]:
             d, _, err = self.run_(*argv)
             self.assertNoResult(d)
-            self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+            self.assertEqual(
+                err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE
+            )
             self.assertEqual(accessLogged(siteOf(self.reactor)), on, argv)
 
     def test_accessLogUnwritable(self) -> None:
@@ -809,6 +817,7 @@ class ProcessTests(TestCase):
         self.assertEqual(
             process.stderr.decode().splitlines()[1:],
             [
+                *SAID_CORE.splitlines(),
                 "clocksvc: stopping: draining 0 connection(s) for up to 10 s",
                 "clocksvc: stopped",
             ],
@@ -893,6 +902,7 @@ class ProcessTests(TestCase):
             process.stderr.decode().splitlines(),
             [
                 f"clocksvc: serving {url}",
+                *SAID_CORE.splitlines(),
                 "clocksvc: stopping: draining 0 connection(s) for up to 10 s",
                 "clocksvc: stopped",
             ],

@@ -72,7 +72,7 @@ from clocksvc._run._supervisor import (
 from clocksvc._run._worker import READY, Worker, hungUp
 from clocksvc._run._workermain import parseWorkerArguments
 
-from ._helpers import keepZoneDatabase
+from ._helpers import SAID_CORE, keepZoneDatabase
 from ._process import ClocksvcProcess, spawnClocksvc
 from ._rawhttp import receive
 from .test_activation import socketPath, spawnActivated
@@ -360,6 +360,7 @@ class SupervisorTests(SynchronousTestCase):
                 "clocksvc: serving http://127.0.0.1:8080/",
                 "clocksvc: admin on unix:/run/admin.sock",
                 "clocksvc: 2 workers, pids 4000, 4001",
+                *SAID_CORE.splitlines(),
             ],
         )
 
@@ -1173,7 +1174,9 @@ class RunTests(SynchronousTestCase):
         self.assertNoResult(d)
         self.assertEqual(len(memory.tcpServers), 1)
         self.assertEqual(memory.spawned, [])
-        self.assertEqual(err.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(
+            err.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n" + SAID_CORE
+        )
 
     def test_supervise(self) -> None:
         """
@@ -1327,6 +1330,11 @@ def tcpSockets(port: int, state: str) -> set[int]:
         if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
             found.add(int(fields[9]))
     return found
+
+
+#: How many lines a supervisor of 2 workers on one endpoint says as they
+#: serve: where, the workers' PIDs, and whether it runs pure Python.
+_ANNOUNCED = 2 + SAID_CORE.count("\n")
 
 
 def peopleLines(output: bytes) -> list[str]:
@@ -1517,7 +1525,7 @@ class ProcessTests(TestCase):
         await self.stop(process, pids)
         # Nothing said but where it serves, and that it stops.
         self.assertEqual(
-            peopleLines(process.stderr)[2:],
+            peopleLines(process.stderr)[_ANNOUNCED:],
             [
                 "clocksvc: stopping: 2 worker(s) draining for up to 10 s",
                 "clocksvc: stopped",
@@ -1538,7 +1546,7 @@ class ProcessTests(TestCase):
         )
         # Killed as soon as it served: the shortest wait.
         self.assertEqual(
-            peopleLines(process.stderr)[2:-1],
+            peopleLines(process.stderr)[_ANNOUNCED:-1],
             [
                 f"clocksvc: worker 0 (pid {pids[0]}) was killed by SIGKILL; "
                 f"starting another in {MIN_RESTART_DELAY:g} s"

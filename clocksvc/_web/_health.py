@@ -22,6 +22,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web import http
 from twisted.web.iweb import IRequest
 
+from .._compiled import CORE
 from .._time import LeapSecondList, zoneDatabase
 from ._clockhealth import ClockHealth, ClockState
 from ._resource import MethodResource, sendJSON
@@ -36,7 +37,9 @@ class Health(MethodResource):
     C{/healthz}: C{{"status": "ok", "clock": {...}, "tzdata": {...}}}, or
     C{"draining"} with 503; the C{clock} object is L{ClockState.asJSON},
     C{tzdata} is the zone database in use, as C{{"source": "package",
-    "version": "2026f"}} (L{zoneDatabase}); with a Roughtime server,
+    "version": "2026f"}} (L{zoneDatabase}); C{core}, C{"compiled"} or
+    C{"pure"}, whether the compiled core runs (L{clocksvc._compiled}); with
+    a Roughtime server,
     C{roughtime}, its delegation (L{delegationJSON}); C{ntp} the SNTP servers'
     state (L{NTPStatus.asJSON}), absent without C{--ntp-listen};
     C{leap_seconds} the leap-second list's source and expiry, and whether it
@@ -87,6 +90,7 @@ class Health(MethodResource):
             answer["clock"] = self._health.state().asJSON()
         database = zoneDatabase()
         answer["tzdata"] = {"source": database.source, "version": database.version}
+        answer["core"] = CORE
         if self._roughtime is not None:
             answer["roughtime"] = delegationJSON(self._roughtime)
         ntp = None if self._ntp is None else self._ntp.asJSON()

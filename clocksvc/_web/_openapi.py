@@ -764,9 +764,15 @@ def openAPIDocument() -> dict[str, Any]:
                 "Health": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["status", "clock", "tzdata"],
+                    "required": ["status", "clock", "tzdata", "core"],
                     "properties": {
                         "status": {"enum": ["ok", "draining"]},
+                        "core": {
+                            "description": "Whether the compiled core runs, "
+                            "or pure Python (PyPy, a build without a C "
+                            "compiler, or CLOCKSVC_NO_EXTENSIONS=1)",
+                            "enum": ["compiled", "pure"],
+                        },
                         "clock": _ref("ClockState"),
                         "ntp": _ref("NTPState"),
                         "leap_seconds": LEAP_LIST_SCHEMA,
