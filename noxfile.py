@@ -47,17 +47,19 @@ def tests(session: nox.Session) -> None:
     and installed; trial then runs from a folder that has the checkout's
     files but not its C{clocksvc/} (L{_withoutSources}), so that the tests
     and the child processes they start import the installed package.
-    Where there is a C compiler (C{cc}), a pure build fails the session,
-    which would otherwise test pure Python twice. No coverage: compiled
+    Where there is a C compiler and Python's headers (L{_canCompile}), a
+    pure build fails the session, which would otherwise test pure Python
+    twice. No coverage: compiled
     code has no lines for it to trace. Hypothesis replays its fixed
     examples (the C{ci} profile, tests/__init__.py).
     """
     suites = session.posargs or _suites()
     wheel = _buildWheel(session)
-    if wheel.name.endswith("-none-any.whl") and shutil.which("cc"):
+    if wheel.name.endswith("-none-any.whl") and _canCompile(session):
         session.error(
-            f"{wheel.name} is pure Python though there is a C compiler: the "
-            "build's warning says why (is CLOCKSVC_NO_EXTENSIONS set?)"
+            f"{wheel.name} is pure Python though there are a C compiler and "
+            "Python's headers: pip install -v . says why (is "
+            "CLOCKSVC_NO_EXTENSIONS set?)"
         )
     _installWheel(session, wheel, "tests")
     expected = "pure" if wheel.name.endswith("-none-any.whl") else "compiled"
@@ -132,6 +134,24 @@ def _buildWheel(session: nox.Session, env: dict[str, str] | None = None) -> Path
     (wheel,) = out.glob("clocksvc-*.whl")
     session.log(f"built {wheel.name}")
     return wheel
+
+
+def _canCompile(session: nox.Session) -> bool:
+    """
+    @return: whether the session's Python could build a compiled core: a C
+        compiler on the PATH (C{cc}), and Python's headers (Debian's
+        python3-dev, for its python3).
+    """
+    if shutil.which("cc") is None:
+        return False
+    found = session.run(
+        "python",
+        "-c",
+        "import os, sysconfig; "
+        "print(os.path.exists(sysconfig.get_path('include') + '/Python.h'))",
+        silent=True,
+    )
+    return isinstance(found, str) and found.strip() == "True"
 
 
 def _installWheel(session: nox.Session, wheel: Path, *groups: str) -> None:
@@ -660,6 +680,9 @@ def bench(session: nox.Session) -> None:
     4. The /stream scale test (bench/stream.py): 10,000 clients, every tick
        within 100 ms of its second; it reports a miss, and by how much,
        and how close the fan-out comes to the floor of one send() here.
+    5. The compiled core (bench/core.py): microseconds per call of the
+       compiled modules' hot functions, compiled (the build installed
+       here, where there is a C compiler) and pure, in a few seconds.
 
     Arguments: C{--quick} runs one short round of the comparison (2 s an
     endpoint, some 4 minutes) and nothing else; C{--no-soak},
@@ -692,3 +715,6 @@ def bench(session: nox.Session) -> None:
         session.run("python", "bench/workers.py", "--pin")
     if not quick and "--no-stream" not in session.posargs:
         session.run("python", "bench/stream.py")
+    # The installed build, not the checkout's sources: a script's folder,
+    # bench/, is what Python puts on sys.path.
+    session.run("python", "bench/core.py")
