@@ -31,22 +31,36 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 _RULES = Path("clocksvc") / "_compiled.py"
 
 
-def _constants(path: Path) -> dict[str, Any]:
+def _rules(path: Path) -> dict[str, Any]:
     """
-    @return: the module-level constants of the module at C{path} that are
-        literals, read without importing it (clocksvc's package would import
-        Twisted, which a build environment does not have).
+    Read the rules of C{clocksvc/_compiled.py} without importing clocksvc,
+    whose package imports Twisted, which a build's environment does not
+    have, and without running the rest of that module, which chooses the
+    core of the process that imports it.
+
+    @param path: C{clocksvc/_compiled.py}.
+    @return: its module-level constants that are literals (C{COMPILED},
+        C{NO_EXTENSIONS}) and its function C{extensionsWanted}, the one
+        rule of whether to compile and use compiled modules.
     """
-    found = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                try:
-                    found[target.id] = ast.literal_eval(node.value)
-                except ValueError:
-                    continue
-    return found
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    kept: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "extensionsWanted":
+            kept.append(node)
+        elif isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            # Its annotations then name types that are not imported here.
+            kept.append(node)
+        elif isinstance(node, ast.Assign):
+            try:
+                ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            kept.append(node)
+    namespace: dict[str, Any] = {}
+    code = compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec")
+    exec(code, namespace)  # noqa: S102 (the project's own source)
+    return namespace
 
 
 class CompiledCore(BuildHookInterface[BuilderConfig]):
@@ -57,16 +71,18 @@ class CompiledCore(BuildHookInterface[BuilderConfig]):
     PLUGIN_NAME = "custom"
 
     def _rules(self) -> dict[str, Any]:
-        return _constants(Path(self.root) / _RULES)
+        return _rules(Path(self.root) / _RULES)
 
     def _wanted(self) -> bool:
         """
-        @return: whether to compile: on CPython, without the variable that
-            opts out, as C{clocksvc._compiled.extensionsWanted} decides for
-            the running process.
+        @return: whether to compile, as C{clocksvc._compiled.extensionsWanted}
+            decides whether to use compiled modules: on CPython, unless
+            C{CLOCKSVC_NO_EXTENSIONS} is set.
         """
-        optOut = self._rules()["NO_EXTENSIONS"]
-        return sys.implementation.name == "cpython" and not os.environ.get(optOut)
+        wanted: bool = self._rules()["extensionsWanted"](
+            os.environ, sys.implementation.name
+        )
+        return wanted
 
     def dependencies(self) -> list[str]:
         """
