@@ -13,8 +13,9 @@ there and C{CLOCKSVC_NO_EXTENSIONS} is not set; or else their sources, all
 of them, never a mixture: where extension modules are there but not to be
 used, an import hook (L{SourceFinder}) loads the sources in their place.
 
-It sits at the bottom of the layers, beside C{_version}: the build reads
-L{COMPILED} from it, and it imports nothing of clocksvc.
+It sits at the bottom of the layers, beside C{_version}, and imports
+nothing of clocksvc; the build reads L{COMPILED} and L{extensionsWanted}
+from its source.
 """
 
 from __future__ import annotations
