@@ -15,11 +15,16 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "tests-pure", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+#: The environment of an install that is to build pure Python: the sessions
+#: that run the checkout's sources, which shadow the installed package,
+#: would compile it for nothing (hatch_build.py).
+PURE_BUILD = {"CLOCKSVC_NO_EXTENSIONS": "1"}
 
 
 def _suites() -> list[str]:
@@ -34,14 +39,68 @@ def _suites() -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """
-    Run the unit and integration suites under coverage, and fail below
-    95 %; the end-to-end tests are C{nox -s e2e}'s.
+    Run the unit and integration suites against the compiled build; the
+    end-to-end tests are C{nox -s e2e}'s, coverage C{nox -s tests-pure}'s.
 
-    The suite runs against the working copy (trial is started from the
-    checkout), and so do the child processes the CLI tests start.
-    Hypothesis replays its fixed examples (the C{ci} profile, tests/__init__.py).
+    clocksvc is built into a wheel as C{pip install .} builds it, with its
+    core compiled by mypyc where there is a C compiler (hatch_build.py),
+    and installed; trial then runs from a folder that has the checkout's
+    files but not its C{clocksvc/} (L{_withoutSources}), so that the tests
+    and the child processes they start import the installed package.
+    Where there is a C compiler and Python's headers (L{_canCompile}), a
+    pure build fails the session, which would otherwise test pure Python
+    twice. No coverage: compiled
+    code has no lines for it to trace. Hypothesis replays its fixed
+    examples (the C{ci} profile, tests/__init__.py).
     """
-    _runSuites(session, {"CI": "1"} if "CI" not in session.env else {})
+    suites = session.posargs or _suites()
+    wheel = _buildWheel(session)
+    if wheel.name.endswith("-none-any.whl") and _canCompile(session):
+        session.error(
+            f"{wheel.name} is pure Python though there are a C compiler and "
+            "Python's headers: pip install -v . says why (is "
+            "CLOCKSVC_NO_EXTENSIONS set?)"
+        )
+    _installWheel(session, wheel, "tests")
+    expected = "pure" if wheel.name.endswith("-none-any.whl") else "compiled"
+    with session.chdir(_withoutSources(session)):
+        _checkCore(session, expected)
+        session.run(
+            "python",
+            "-m",
+            "twisted.trial",
+            *suites,
+            env={"CI": "1"} if "CI" not in session.env else {},
+        )
+
+
+@nox.session(name="tests-pure")
+def testsPure(session: nox.Session) -> None:
+    """
+    Run the unit and integration suites on pure Python, under coverage,
+    and fail below 95 %.
+
+    First, the two ways to a pure build: C{CLOCKSVC_NO_EXTENSIONS=1}, and
+    a machine without a C compiler (C{CC} names none); each must give a
+    C{py3-none-any} wheel. The second is installed, and imported from
+    outside the checkout it must run pure. The suites then run against the
+    working copy (trial is started from the checkout), as do the child
+    processes the CLI tests start, with C{CLOCKSVC_NO_EXTENSIONS=1}.
+    """
+    for why, env in [
+        ("CLOCKSVC_NO_EXTENSIONS=1", PURE_BUILD),
+        ("no C compiler", {"CC": "/nonexistent/cc"}),
+    ]:
+        wheel = _buildWheel(session, env)
+        if not wheel.name.endswith("-py3-none-any.whl"):
+            session.error(f"with {why}, the build is not pure Python: {wheel.name}")
+    _installWheel(session, wheel, "tests")
+    with session.chdir(_withoutSources(session)):
+        _checkCore(session, "pure")
+    _runSuites(
+        session,
+        {**PURE_BUILD, **({"CI": "1"} if "CI" not in session.env else {})},
+    )
 
 
 @nox.session(name="tests-random")
@@ -49,21 +108,108 @@ def testsRandom(session: nox.Session) -> None:
     """
     The same suites with hypothesis drawing new random examples (its C{dev}
     profile), as a nightly run would: an expectation that holds only for
-    the fixed examples of C{nox -s tests} fails here. Not in the default
+    the fixed examples of C{nox -s tests} fails here; pure Python, from the
+    checkout, as C{nox -s tests-pure} runs them. Not in the default
     sessions; a failure prints the example to replay.
     """
-    _runSuites(session, {"HYPOTHESIS_PROFILE": "dev"})
+    _installWheel(session, _buildWheel(session, PURE_BUILD), "tests")
+    _runSuites(session, {**PURE_BUILD, "HYPOTHESIS_PROFILE": "dev"})
+
+
+def _buildWheel(session: nox.Session, env: dict[str, str] | None = None) -> Path:
+    """
+    Build clocksvc's wheel from the checkout, as C{pip install .} builds
+    it, in a fresh folder.
+
+    @param env: the build's environment, beside the session's.
+    @return: the wheel: compiled (tagged for this Python and platform) or
+        pure Python (C{py3-none-any}).
+    """
+    out = Path(session.create_tmp()) / "wheel"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run(
+        *("python", "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), "."),
+        env=env or {},
+    )
+    (wheel,) = out.glob("clocksvc-*.whl")
+    session.log(f"built {wheel.name}")
+    return wheel
+
+
+def _canCompile(session: nox.Session) -> bool:
+    """
+    @return: whether the session's Python could build a compiled core: a C
+        compiler on the PATH (C{cc}), and Python's headers (Debian's
+        python3-dev, for its python3).
+    """
+    if shutil.which("cc") is None:
+        return False
+    found = session.run(
+        "python",
+        "-c",
+        "import os, sysconfig; "
+        "print(os.path.exists(sysconfig.get_path('include') + '/Python.h'))",
+        silent=True,
+    )
+    return isinstance(found, str) and found.strip() == "True"
+
+
+def _installWheel(session: nox.Session, wheel: Path, *groups: str) -> None:
+    """
+    Install C{wheel} and the dependency C{groups}.
+    """
+    session.install(str(wheel), *nox.project.dependency_groups(PYPROJECT, *groups))
+    # Again, over an installed clocksvc of the same version, which pip would
+    # keep: the twist plugin's test runs the installed one.
+    session.install("--force-reinstall", "--no-deps", str(wheel))
+
+
+def _withoutSources(session: nox.Session) -> Path:
+    """
+    Make a folder of links to the checkout's files and folders but its
+    C{clocksvc/} (and nox's): run from there, Python imports the installed
+    clocksvc, whose sources in the checkout would otherwise come first on
+    C{sys.path}, while the tests still find the docs, the deployments and
+    the benchmarks, through their own links.
+
+    @return: the folder.
+    """
+    folder = Path(session.create_tmp()) / "installed"
+    # The links go, not what they point to.
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for entry in Path.cwd().iterdir():
+        if entry.name not in ("clocksvc", ".nox") and not entry.name.startswith(
+            "_trial_temp"
+        ):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+def _checkCore(session: nox.Session, expected: str) -> None:
+    """
+    Fail unless the clocksvc this folder imports, the installed one, runs
+    the C{expected} core, C{"compiled"} or C{"pure"}.
+    """
+    said = session.run(
+        "python",
+        "-c",
+        "from clocksvc import _compiled; print(_compiled.CORE, _compiled.__file__)",
+        silent=True,
+    )
+    assert isinstance(said, str)
+    core, where = said.split()
+    session.log(f"clocksvc's core: {core}, from {where}")
+    if core != expected or "site-packages" not in where:
+        session.error(f"expected the installed clocksvc, {expected}: {said}")
 
 
 def _runSuites(session: nox.Session, env: dict[str, str]) -> None:
     """
-    Install clocksvc and the tests' dependencies, and run trial under
-    coverage on the session's arguments, or on L{_suites}.
+    Run trial under coverage on the session's arguments, or on L{_suites},
+    from the checkout, once clocksvc and the tests' dependencies are
+    installed.
     """
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "tests"))
-    # Then the working copy's wheel again, over the installed one of the
-    # same version that pip would keep: the twist plugin's test runs it.
-    session.install("--force-reinstall", "--no-deps", ".")
     session.run("coverage", "erase")
     session.run(
         "coverage",
@@ -192,7 +338,9 @@ def docs(session: nox.Session) -> None:
     Twisted, made once and kept in the session's folder: the build needs no
     network. Arguments go to sphinx-build.
     """
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    session.install(
+        ".", *nox.project.dependency_groups(PYPROJECT, "docs"), env=PURE_BUILD
+    )
     inventory = Path(session.virtualenv.location) / "twisted-inventory"
     if not (inventory / "objects.inv").exists():
         twisted = session.run(
@@ -237,7 +385,9 @@ def typecheck(session: nox.Session) -> None:
     """
     Check types with mypy in strict mode, with the zope.interface plugin.
     """
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
+    session.install(
+        ".", *nox.project.dependency_groups(PYPROJECT, "typecheck"), env=PURE_BUILD
+    )
     session.run("mypy")
 
 
@@ -266,7 +416,11 @@ def fuzz(session: nox.Session) -> None:
     C{--seed} runs that seed alone.
     """
     # The roughtime extra: the server it fuzzes runs Roughtime too.
-    session.install(".[roughtime]", *nox.project.dependency_groups(PYPROJECT, "fuzz"))
+    session.install(
+        ".[roughtime]",
+        *nox.project.dependency_groups(PYPROJECT, "fuzz"),
+        env=PURE_BUILD,
+    )
     tmp = Path(session.create_tmp())
     serverLog, accessLog = tmp / "server.log", tmp / "access.log"
     accessLog.unlink(missing_ok=True)
@@ -481,7 +635,9 @@ def screenshot(session: nox.Session) -> None:
     ]
     if missing:
         session.error("screenshot needs apt-get install chromium chromium-driver")
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "e2e"))
+    session.install(
+        ".", *nox.project.dependency_groups(PYPROJECT, "e2e"), env=PURE_BUILD
+    )
     log = Path(session.create_tmp()) / "server.log"
     server = _spawnClocksvc(
         str(Path(session.bin) / "python"), log, "--access-log", "off"
@@ -515,7 +671,9 @@ def e2e(session: nox.Session) -> None:
             f"e2e needs {', '.join(missing)}: apt-get install chromium "
             "chromium-driver, and node with npm"
         )
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "tests", "e2e"))
+    session.install(
+        ".", *nox.project.dependency_groups(PYPROJECT, "tests", "e2e"), env=PURE_BUILD
+    )
     session.run(
         "python",
         "-m",
@@ -549,6 +707,9 @@ def bench(session: nox.Session) -> None:
     4. The /stream scale test (bench/stream.py): 10,000 clients, every tick
        within 100 ms of its second; it reports a miss, and by how much,
        and how close the fan-out comes to the floor of one send() here.
+    5. The compiled core (bench/core.py): microseconds per call of the
+       compiled modules' hot functions, compiled (the build installed
+       here, where there is a C compiler) and pure, in a few seconds.
 
     Arguments: C{--quick} runs one short round of the comparison (2 s an
     endpoint, some 4 minutes) and nothing else; C{--no-soak},
@@ -581,3 +742,6 @@ def bench(session: nox.Session) -> None:
         session.run("python", "bench/workers.py", "--pin")
     if not quick and "--no-stream" not in session.posargs:
         session.run("python", "bench/stream.py")
+    # The installed build, not the checkout's sources: a script's folder,
+    # bench/, is what Python puts on sys.path.
+    session.run("python", "bench/core.py")

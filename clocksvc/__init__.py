@@ -8,6 +8,9 @@ L{ClockPage} in a resource tree of your own; serve the same clock over SNTP
 with L{listenNTP}.
 """
 
+# First, before any module it may compile is imported: whether this process
+# runs the compiled core or pure Python (see _compiled).
+from . import _compiled  # noqa: F401
 from ._version import __version__
 from ._web import ClockPage, listen, listenNTP
 

@@ -30,6 +30,7 @@ from twisted.web.resource import IResource
 from twisted.web.server import Site
 from zope.interface import implementer
 
+from clocksvc._compiled import CORE, PURE_NOTICE
 from clocksvc._http import ClockSite
 from clocksvc._web import AccessLog
 from clocksvc._web._clockhealth import ClockState
@@ -39,6 +40,7 @@ from clocksvc._web._clockhealth import ClockState
 # it runs a reactor of its own.
 
 __all__ = [
+    "SAID_CORE",
     "RawConnection",
     "StubClient",
     "UNIXEndpoints",
@@ -66,6 +68,12 @@ BILLENNIUM = 1_000_000_000
 SYNCHRONIZED = ClockState(True, 1.25, 0.5, "none", "ntp")
 #: A server clock that nothing keeps right, as the kernel reports one.
 UNSYNCHRONIZED = ClockState(False, 16000.0, 16000.0, "none", "none")
+
+
+#: What clocksvc says of its core on standard error, once it serves: nothing
+#: when the compiled core runs, and one line when pure Python does (the
+#: pure suite, PyPy's).
+SAID_CORE = "" if CORE == "compiled" else f"clocksvc: {PURE_NOTICE}\n"
 
 
 def synchronized() -> ClockState:

@@ -44,6 +44,7 @@ from clocksvc._time import clockPageBody
 from clocksvc._web import Readiness, readKernelClock
 
 from ._helpers import (
+    SAID_CORE,
     accessLogged,
     capturedEvents,
     keepZoneDatabase,
@@ -92,7 +93,9 @@ class RunTests(SynchronousTestCase):
         self.assertEqual((reactor.tcpServers, stderr.getvalue()), ([], ""))
         reactor.run()
         self.assertNoResult(d)
-        self.assertEqual(stderr.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(
+            stderr.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n" + SAID_CORE
+        )
 
     def test_default(self) -> None:
         """
@@ -104,7 +107,7 @@ class RunTests(SynchronousTestCase):
         self.assertNoResult(d)
         [(port, _, _, interface)] = self.reactor.tcpServers
         self.assertEqual((port, interface), (8880, ""))
-        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE)
         self.assertEqual(out, "")
 
     def test_listenRepeated(self) -> None:
@@ -132,6 +135,7 @@ class RunTests(SynchronousTestCase):
                 "clocksvc: serving http://0.0.0.0:8080/",
                 "clocksvc: serving http://0.0.0.0:9090/",
                 "clocksvc: serving http://[::1]:7070/",
+                *SAID_CORE.splitlines(),
             ],
         )
 
@@ -142,7 +146,7 @@ class RunTests(SynchronousTestCase):
         d, _, err = self.run_("--listen", "unix:/run/clocksvc.sock")
         self.assertNoResult(d)
         self.assertEqual(self.reactor.unixServers[0][0], "/run/clocksvc.sock")
-        self.assertEqual(err, "clocksvc: serving unix:/run/clocksvc.sock\n")
+        self.assertEqual(err, "clocksvc: serving unix:/run/clocksvc.sock\n" + SAID_CORE)
 
     def test_badOption(self) -> None:
         """
@@ -236,7 +240,7 @@ class RunTests(SynchronousTestCase):
         """
         d, _, err = self.run_("--timezone", "asia/kathmandu")
         self.assertNoResult(d)
-        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE)
         response = self.successResultOf(
             stubTreq(siteOf(self.reactor).resource).get("http://clock.example/now.txt")
         )
@@ -268,7 +272,9 @@ class RunTests(SynchronousTestCase):
             useTimezone(self, tz)
             del events[:]
             d, _, err = self.run_(*args)
-            self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+            self.assertEqual(
+                err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE
+            )
             self.assertNoResult(d)
             [event] = [event for event in events if event["event"] == "timezone"]
             self.assertEqual((event["log_level"], formatEvent(event)), (level, message))
@@ -303,7 +309,7 @@ class RunTests(SynchronousTestCase):
         """
         d, _, err = self.run_("--tzdata", "package")
         self.assertNoResult(d)
-        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE)
         response = self.successResultOf(
             stubTreq(siteOf(self.reactor).resource).get("http://clock.example/healthz")
         )
@@ -324,7 +330,7 @@ class RunTests(SynchronousTestCase):
             "7",
         )
         self.assertNoResult(d)
-        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+        self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE)
         limits = siteOf(self.reactor).limits
         self.assertEqual(
             (limits.headerTimeout, limits.idleTimeout, limits.maxConnections),
@@ -407,6 +413,7 @@ class RunTests(SynchronousTestCase):
             [
                 "clocksvc: serving http://0.0.0.0:8080/",
                 "clocksvc: admin on http://0.0.0.0:9100/",
+                *SAID_CORE.splitlines(),
             ],
         )
         public, admin = siteOf(self.reactor, 0), siteOf(self.reactor, 1)
@@ -426,7 +433,9 @@ class RunTests(SynchronousTestCase):
         ]:
             d, _, err = self.run_(*argv)
             self.assertNoResult(d)
-            self.assertEqual(err, "clocksvc: serving http://0.0.0.0:8880/\n")
+            self.assertEqual(
+                err, "clocksvc: serving http://0.0.0.0:8880/\n" + SAID_CORE
+            )
             self.assertEqual(accessLogged(siteOf(self.reactor)), on, argv)
 
     def test_accessLogUnwritable(self) -> None:
@@ -815,6 +824,7 @@ class ProcessTests(TestCase):
         self.assertEqual(
             process.stderr.decode().splitlines()[1:],
             [
+                *SAID_CORE.splitlines(),
                 "clocksvc: stopping: draining 0 connection(s) for up to 10 s",
                 "clocksvc: stopped",
             ],
@@ -899,6 +909,7 @@ class ProcessTests(TestCase):
             process.stderr.decode().splitlines(),
             [
                 f"clocksvc: serving {url}",
+                *SAID_CORE.splitlines(),
                 "clocksvc: stopping: draining 0 connection(s) for up to 10 s",
                 "clocksvc: stopped",
             ],

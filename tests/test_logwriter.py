@@ -435,6 +435,7 @@ class ProcessTests(TestCase):
             [
                 ("info", "listening"),
                 ("info", "timezone"),
+                ("info", "core"),
                 ("info", "tzdata"),
                 ("info", "geoip"),
                 ("info", "shutdown"),

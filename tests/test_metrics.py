@@ -12,6 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 import clocksvc
 import twisted
+from clocksvc import _compiled
 from clocksvc._time import leapSecondList, zoneDatabase
 from clocksvc._web._metrics import SiteMetrics
 from clocksvc._web._routes import metricLabels
@@ -92,8 +93,8 @@ class HealthTests(SynchronousTestCase):
 
     def test_serving(self) -> None:
         """
-        While serving: 200 C{{"status": "ok"}} with the clock's state,
-        uncached.
+        While serving: 200 C{{"status": "ok"}} with the clock's state, and
+        whether the compiled core runs, uncached.
         """
         site = buildSite(clockAt(BILLENNIUM), readClock=synchronized)
         response = self.successResultOf(stubTreq(site.resource).get(URL + "/healthz"))
@@ -104,6 +105,7 @@ class HealthTests(SynchronousTestCase):
                 "status": "ok",
                 "clock": SYNCHRONIZED.asJSON(),
                 "tzdata": tzdata(),
+                "core": _compiled.CORE,
                 "leap_seconds": leapSecondsState(BILLENNIUM),
             },
         )
@@ -126,6 +128,7 @@ class HealthTests(SynchronousTestCase):
                 "status": "draining",
                 "clock": SYNCHRONIZED.asJSON(),
                 "tzdata": tzdata(),
+                "core": _compiled.CORE,
                 "leap_seconds": leapSecondsState(BILLENNIUM),
             },
         )
@@ -247,11 +250,12 @@ class MetricsTests(SynchronousTestCase):
 
     def test_buildInfo(self) -> None:
         """
-        C{clocksvc_build_info} names clocksvc's version, and the Python and
-        Twisted it runs on.
+        C{clocksvc_build_info} names clocksvc's version, whether its
+        compiled core runs, and the Python and Twisted it runs on.
         """
         samples = self.metrics()
         labels = (
+            f'core="{_compiled.CORE}",'
             f'implementation="{platform.python_implementation()}",'
             f'python="{platform.python_version()}",'
             f'twisted="{twisted.__version__}",'

@@ -19,7 +19,7 @@ from clocksvc._http import Limits
 from clocksvc._run._shutdown import GracefulShutdown
 from clocksvc._web._site import buildSite
 
-from ._helpers import RawConnection
+from ._helpers import SAID_CORE, RawConnection
 from ._process import ClocksvcProcess, spawnClocksvc
 
 
@@ -221,6 +221,7 @@ class ShutdownProcessTests(TestCase):
         self.assertEqual(
             said[1:],
             [
+                *SAID_CORE.splitlines(),
                 "clocksvc: stopping: draining 2 connection(s) for up to 10 s",
                 "clocksvc: stopped",
             ],

@@ -44,7 +44,7 @@ from clocksvc._run._supervisor import MIN_RESTART_DELAY, WORKER_MODULE
 from clocksvc._run._worker import Worker
 from clocksvc._run._workermain import parseWorkerArguments
 
-from ._helpers import eventually, keepZoneDatabase, socketPath, within
+from ._helpers import SAID_CORE, eventually, keepZoneDatabase, socketPath, within
 from ._process import PATIENCE, ClocksvcProcess, curl, peopleLines, spawnActivated
 from ._rawhttp import receive
 from ._tls import TLS_MISSING, makeCredentials
@@ -183,7 +183,9 @@ class RunTests(SynchronousTestCase):
         self.assertNoResult(d)
         self.assertEqual(len(memory.tcpServers), 1)
         self.assertEqual(memory.spawned, [])
-        self.assertEqual(err.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n")
+        self.assertEqual(
+            err.getvalue(), "clocksvc: serving http://0.0.0.0:8080/\n" + SAID_CORE
+        )
 
     def test_supervise(self) -> None:
         """
@@ -384,6 +386,11 @@ def waitingForFIFO(pid: int) -> bool:
     return waiting in ("wait_for_partner", "fifo_open", "0")
 
 
+#: How many lines a supervisor of 2 workers on one endpoint says as they
+#: serve: where, the workers' PIDs, and whether it runs pure Python.
+_ANNOUNCED = 2 + SAID_CORE.count("\n")
+
+
 class ProcessTests(TestCase):
     """
     C{python -m clocksvc --workers 2} as a real process tree.
@@ -460,7 +467,7 @@ class ProcessTests(TestCase):
         await self.stop(process, pids)
         # Nothing said but where it serves, and that it stops.
         self.assertEqual(
-            peopleLines(process.stderr)[2:],
+            peopleLines(process.stderr)[_ANNOUNCED:],
             [
                 "clocksvc: stopping: 2 worker(s) draining for up to 10 s",
                 "clocksvc: stopped",
@@ -481,7 +488,7 @@ class ProcessTests(TestCase):
         )
         # Killed as soon as it served: the shortest wait.
         self.assertEqual(
-            peopleLines(process.stderr)[2:-1],
+            peopleLines(process.stderr)[_ANNOUNCED:-1],
             [
                 f"clocksvc: worker 0 (pid {pids[0]}) was killed by SIGKILL; "
                 f"starting another in {MIN_RESTART_DELAY:g} s"

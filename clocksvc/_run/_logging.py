@@ -29,6 +29,7 @@ from typing import IO, Any
 from twisted.logger import ILogObserver, LogLevel, formatEvent
 from zope.interface import implementer
 
+from .._compiled import CORE, PURE_NOTICE
 from .._web import (
     ACCESS_FIELDS,
     ACCESS_NAMESPACE,
@@ -67,6 +68,17 @@ def say(stream: IO[str], line: str) -> None:
         stream.flush()
     except BrokenPipeError:
         _silence(stream)
+
+
+def sayCore(stream: IO[str]) -> None:
+    """
+    Say to C{stream}, once at start-up, after where it serves, that
+    clocksvc runs pure Python, if it does (L{CORE}); with the compiled core,
+    nothing: C{/healthz} and C{clocksvc_build_info} say which runs either
+    way.
+    """
+    if CORE == "pure":
+        say(stream, f"clocksvc: {PURE_NOTICE}")
 
 
 def _silence(stream: IO[str]) -> None:

@@ -27,6 +27,7 @@ from twisted.internet.interfaces import (
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from .._compiled import CORE
 from .._http import ClockSite
 from .._time import ZoneDatabase, serverZoneName, useZoneDatabase, zoneDatabases
 from .._web import (
@@ -41,7 +42,7 @@ from .._web import (
     readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
-from ._logging import ThreadedWriter, say, serviceLog
+from ._logging import ThreadedWriter, say, sayCore, serviceLog
 from ._ntpoptions import describeNTPAddress
 from ._options import Options
 from ._roughtime import RoughtimeListeners, radiusOf
@@ -236,6 +237,8 @@ class ClockService(service.MultiService):
                 announcements.append(partial(listening, description, port, False))
         for announce in announcements:
             announce()
+        if self._stdout is not None:
+            sayCore(self._stdout)
         # The admin listeners stay open through the drain, so that probes see
         # /healthz say "draining" rather than find nothing there.
         self.shutdown = GracefulShutdown(
@@ -351,8 +354,8 @@ def _sayStarting(
 ) -> None:
     """
     Say in the service log what the server answers with: its zone and why
-    (L{serverZoneName}), the zone database and the others found, and
-    whether C{/api/ip} is on.
+    (L{serverZoneName}), whether its compiled core runs, the zone database
+    and the others found, and whether C{/api/ip} is on.
     """
     zoneDetails = {"zone": zone, "origin": origin}
     if origin == "fallback":
@@ -371,6 +374,12 @@ def _sayStarting(
             why="--timezone" if origin == "given" else "the local zone",
             details=zoneDetails,
         )
+    serviceLog.info(
+        "{core} core",
+        event="core",
+        core="compiled" if CORE == "compiled" else "pure Python",
+        details={"core": CORE},
+    )
     others = [found for found in zoneDatabases() if found != database]
     serviceLog.info(
         "zone database: {chosen}{others}",

@@ -57,7 +57,7 @@ from twisted.internet.protocol import ProcessProtocol, Protocol
 from twisted.python.failure import Failure
 
 from ._endpoints import describeAddress
-from ._logging import say, serviceLog
+from ._logging import say, sayCore, serviceLog
 from ._options import Options
 from ._signals import Reload, TwoStep, onStopSignals
 from ._sockets import Listener, Only, bindListeners
@@ -358,6 +358,7 @@ class Supervisor:
             count=self._count,
             pids=pids,
         )
+        sayCore(self._stdout)
 
     def _ended(self, worker: _WorkerProcess, reason: Failure) -> None:
         if self._workers.get(worker.index) is worker:

@@ -58,9 +58,13 @@ def ctimeIn(seconds: float, zone: ZoneInfo) -> str:
         space.
     """
     t = datetime.fromtimestamp(math.floor(seconds), zone)
+    # zfill and rjust, not format specs: mypyc builds an f-string that has
+    # one field by field through str.format, which took half again as long
+    # compiled as pure; this is faster either way.
     return (
-        f"{_DAYS[t.weekday()]} {_MONTHS[t.month - 1]} {t.day:2d} "
-        f"{t.hour:02d}:{t.minute:02d}:{t.second:02d} {t.year}"
+        f"{_DAYS[t.weekday()]} {_MONTHS[t.month - 1]} {str(t.day).rjust(2)} "
+        f"{str(t.hour).zfill(2)}:{str(t.minute).zfill(2)}:{str(t.second).zfill(2)} "
+        f"{t.year}"
     )
 
 

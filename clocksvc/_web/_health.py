@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import OK, SERVICE_UNAVAILABLE
 
+from .._compiled import CORE
 from .._time import LeapSecondList, zoneDatabase
 from ._answer import Answer, Ask
 from ._clockhealth import ClockHealth, ClockState
@@ -41,7 +42,9 @@ class Health(MethodResource):
     C{/healthz}: C{{"status": "ok", "clock": {...}, "tzdata": {...}}}, or
     C{"draining"} with 503; the C{clock} object is L{ClockState.asJSON},
     C{tzdata} is the zone database in use, as C{{"source": "package",
-    "version": "2026f"}} (L{zoneDatabase}); with a Roughtime server,
+    "version": "2026f"}} (L{zoneDatabase}); C{core}, C{"compiled"} or
+    C{"pure"}, whether the compiled core runs (L{clocksvc._compiled}); with
+    a Roughtime server,
     C{roughtime}, its delegation (L{delegationJSON}); C{ntp} the SNTP servers'
     state (L{NTPStatus.asJSON}), absent without C{--ntp-listen};
     C{leap_seconds} the leap-second list's source and expiry, and whether it
@@ -91,6 +94,7 @@ class Health(MethodResource):
             answer["clock"] = self._health.state().asJSON()
         database = zoneDatabase()
         answer["tzdata"] = {"source": database.source, "version": database.version}
+        answer["core"] = CORE
         if self._roughtime is not None:
             answer["roughtime"] = delegationJSON(self._roughtime)
         ntp = None if self._ntp is None else self._ntp.asJSON()
@@ -227,9 +231,15 @@ def healthFragment() -> Fragment:
             "Health": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["status", "clock", "tzdata"],
+                "required": ["status", "clock", "tzdata", "core"],
                 "properties": {
                     "status": {"enum": ["ok", "draining"]},
+                    "core": {
+                        "description": "Whether the compiled core runs, or "
+                        "pure Python (PyPy, a build without a C compiler, or "
+                        "CLOCKSVC_NO_EXTENSIONS=1)",
+                        "enum": ["compiled", "pure"],
+                    },
                     "clock": ref("ClockState"),
                     "ntp": ref("NTPState"),
                     "leap_seconds": LEAP_LIST_SCHEMA,

@@ -32,7 +32,7 @@ from zope.interface import implementer
 
 import twisted
 
-from .. import _version
+from .. import _compiled, _version
 from .._http import PROXY_REFUSALS, Finished, IReporter
 from .._ntp import Counters
 from .._time import zoneDatabase
@@ -136,11 +136,13 @@ class SiteMetrics:
         ProcessCollector(registry=self.registry)
         Gauge(
             "clocksvc_build_info",
-            "What is running: clocksvc's version, and the Python and Twisted under it.",
-            ["version", "python", "implementation", "twisted"],
+            "What is running: clocksvc's version, whether its compiled core "
+            "runs (compiled, or pure), and the Python and Twisted under it.",
+            ["version", "core", "python", "implementation", "twisted"],
             registry=self.registry,
         ).labels(
             _version.__version__,
+            _compiled.CORE,
             platform.python_version(),
             platform.python_implementation(),
             twisted.__version__,
