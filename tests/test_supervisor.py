@@ -26,6 +26,7 @@ from clocksvc._run._supervisor import (
     _describeEnd,
 )
 
+from ._helpers import SAID_CORE
 from ._workers import ProcessReactor, exited, killedBy
 
 
@@ -123,6 +124,7 @@ class SupervisorTests(SynchronousTestCase):
                 "clocksvc: serving http://127.0.0.1:8080/",
                 "clocksvc: admin on unix:/run/admin.sock",
                 "clocksvc: 2 workers, pids 4000, 4001",
+                *SAID_CORE.splitlines(),
             ],
         )
 
