@@ -200,8 +200,7 @@ class ClockService(service.MultiService):
             try:
                 port = await endpoint.listen(site)
             except Exception as e:
-                for _, up, _ in started:
-                    await maybeDeferred(up.stopListening)
+                await _stopListening(started)
                 raise Problem(
                     f"cannot listen on {description}: {describeListenError(e)}"
                 ) from e
@@ -216,8 +215,7 @@ class ClockService(service.MultiService):
                     )
                 )
             except Problem:
-                for _, up, _ in started:
-                    await maybeDeferred(up.stopListening)
+                await _stopListening(started)
                 raise
         # SNTP after HTTP, whose first endpoint's line comes first; each
         # stops listening as the drain begins, as the public ones do.
@@ -226,8 +224,7 @@ class ClockService(service.MultiService):
             try:
                 port = self._ntp(number, host, site=self.site)
             except Exception as e:
-                for _, up, _ in started:
-                    await maybeDeferred(up.stopListening)
+                await _stopListening(started)
                 raise Problem(
                     f"cannot listen on {description}: {describeListenError(e)}"
                 ) from e
@@ -397,3 +394,11 @@ def _sayStarting(
 async def _noDrain() -> None:
     # Nothing ever listened: nothing to drain.
     return None
+
+
+async def _stopListening(started: list[Listening]) -> None:
+    """
+    Stop the listeners of a start that failed part way.
+    """
+    for _, port, _ in started:
+        await maybeDeferred(port.stopListening)
