@@ -201,8 +201,7 @@ class ClockService(service.MultiService):
             try:
                 port = await endpoint.listen(site)
             except Exception as e:
-                for _, up, _ in started:
-                    await maybeDeferred(up.stopListening)
+                await _stopListening(started)
                 raise Problem(
                     f"cannot listen on {description}: {describeListenError(e)}"
                 ) from e
@@ -217,8 +216,7 @@ class ClockService(service.MultiService):
                     )
                 )
             except Problem:
-                for _, up, _ in started:
-                    await maybeDeferred(up.stopListening)
+                await _stopListening(started)
                 raise
         # SNTP after HTTP, whose first endpoint's line comes first; each
         # stops listening as the drain begins, as the public ones do.
@@ -227,8 +225,7 @@ class ClockService(service.MultiService):
             try:
                 port = self._ntp(number, host, site=self.site)
             except Exception as e:
-                for _, up, _ in started:
-                    await maybeDeferred(up.stopListening)
+                await _stopListening(started)
                 raise Problem(
                     f"cannot listen on {description}: {describeListenError(e)}"
                 ) from e
@@ -406,3 +403,11 @@ def _sayStarting(
 async def _noDrain() -> None:
     # Nothing ever listened: nothing to drain.
     return None
+
+
+async def _stopListening(started: list[Listening]) -> None:
+    """
+    Stop the listeners of a start that failed part way.
+    """
+    for _, port, _ in started:
+        await maybeDeferred(port.stopListening)
