@@ -34,9 +34,10 @@ from clocksvc._time import (
     timeZoneDataJSONAt,
 )
 from clocksvc._time._timeapi import _PIECES_KEPT, _pieces
+from clocksvc._web._answer import _KEPT, _parsed
 from clocksvc._web._geoip import GeoIP
 from clocksvc._web._metrics import SiteMetrics
-from clocksvc._web._reply import _KEPT, Asked, _parsed, jsonBody, queryArgs
+from clocksvc._web._reply import Asked, jsonBody, queryArgs
 from clocksvc._web._routes import metricLabellers, metricLabels
 from clocksvc._web._timeapi import (
     _ZONES_KEPT,

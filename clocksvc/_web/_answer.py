@@ -43,6 +43,7 @@ __all__ = [
     "askOf",
     "bodyFor",
     "makeAnswer",
+    "parseQuery",
     "queryArgs",
     "queryNames",
 ]
@@ -237,12 +238,19 @@ _NONE: Args = {}
 
 def queryArgs(ask: Ask) -> Args:
     """
-    @return: the parameters of C{ask}'s query, each with its values in
-        order, as Twisted's C{request.args} has them (bare names such as
-        C{?iso} left out, C{+} and C{%} escapes undone, C{;} a separator
-        too): read with Twisted's own parser.
+    @return: the parameters of C{ask}'s query (L{parseQuery}).
     """
-    query = ask.query
+    return parseQuery(ask.query)
+
+
+def parseQuery(query: bytes) -> Args:
+    """
+    @return: the parameters of C{query}, each with its values in order, as
+        Twisted's C{request.args} has them (bare names such as C{?iso} left
+        out, C{+} and C{%} escapes undone, C{;} a separator too): read with
+        Twisted's own parser, and kept for the next request that sends the
+        same query.
+    """
     if not query:
         return _NONE
     found = _parsed.get(query)

@@ -14,13 +14,11 @@ reply as bytes, so the two paths cannot disagree.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from twisted.web.http import parse_qs
 from twisted.web.iweb import IRequest
 
-from ._answer import Answer, Ask, applyAnswer, askOf
+from ._answer import Answer, Ask, applyAnswer, askOf, parseQuery
 from ._clockhealth import UNKNOWN, ClockHealth
 from ._resource import JSON_TYPE, TIME_FIELDS
 
@@ -71,29 +69,8 @@ def askedOf(request: IRequest, path: tuple[bytes, ...]) -> Asked:
     return askOf(request)._replace(path=path)
 
 
-#: The queries parsed, by their text: clients send the same few. Bounded:
-#: at most 256 queries of at most 1 KiB are kept.
-_parsed: dict[bytes, dict[bytes, list[bytes]]] = {}
-_KEPT = 256
-_LONGEST_KEPT = 1024
-
-
-def queryArgs(query: bytes) -> Mapping[bytes, Sequence[bytes]]:
-    """
-    @return: the parameters of C{query}, each with its values in order, read
-        as Twisted reads C{request.args}, with its own parser; kept for the
-        next request that sends the same query.
-    """
-    if not query:
-        return {}
-    found = _parsed.get(query)
-    if found is None:
-        found = parse_qs(query, 1)
-        if len(query) <= _LONGEST_KEPT:
-            if len(_parsed) >= _KEPT:
-                _parsed.clear()
-            _parsed[query] = found
-    return found
+#: The parameters of a query, as every resource reads them (L{parseQuery}).
+queryArgs = parseQuery
 
 
 def applyReply(request: IRequest, reply: Reply) -> bytes | int:
