@@ -37,6 +37,7 @@ __all__ = [
     "contentLength",
     "frameChunk",
     "httpDate",
+    "isToken",
     "originForm",
     "parseHead",
     "parseQuickHead",
@@ -123,6 +124,14 @@ _PORT_DIGITS = 5
 #: absolute-form (RFC 9112 section 3.2.2): scheme "://" authority, then the
 #: path and query that name the resource. Rare, and clearer so.
 _ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?")
+
+
+def isToken(data: bytes) -> bool:
+    """
+    @return: whether C{data} is a token, C{1*tchar} (RFC 9110 section
+        5.6.2): a method, a field name, a connection option.
+    """
+    return bool(data) and not data.translate(None, _TCHARS)
 
 
 def _bareLineEnd(data: bytes) -> bool:
