@@ -43,7 +43,7 @@ from twisted.web.client import (
     ResponseNeverReceived,
 )
 
-from clocksvc._run._endpoints import Problem, withCertificate
+from clocksvc._run._endpoints import Problem, parseEndpoint, withCertificate
 from clocksvc._run._options import Options
 from clocksvc._run._tls import (
     MAX_PEM_BYTES,
@@ -291,6 +291,60 @@ class RefusalOverTLSTests(TestCase):
         self.assertLess(sent, most)
         self.assertLess(sum(decrypted), 1024 * 1024)
         self.assertLess(endedAt - refusedAt[0], 5)
+
+
+def _proxiedOverTLS(port: int, caPEM: bytes) -> bytes:
+    """
+    As HAProxy's C{send-proxy} to an C{ssl} server: a PROXY line in clear,
+    then TLS, and C{GET /now} in it.
+
+    @return: the answer, all of it.
+    """
+    context = ssl.create_default_context(cadata=caPEM.decode())
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(b"PROXY TCP4 203.0.113.7 127.0.0.1 40000 443\r\n")
+        with context.wrap_socket(raw, server_hostname="localhost") as sock:
+            sock.settimeout(10)
+            sock.sendall(
+                b"GET /now HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            )
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            return answer
+
+
+class ProxiedTLSTests(TestCase):
+    """
+    C{haproxy:ssl:} reads the PROXY header first, in clear, and TLS after
+    it, as a proxy in front of a TLS server sends them.
+    """
+
+    timeout = 20
+
+    def setUp(self) -> None:
+        if TLS_MISSING is not None:
+            raise SkipTest(TLS_MISSING)
+        self.credentials = makeCredentials(self.mktemp())
+
+    async def test_headerThenTLS(self) -> None:
+        """
+        A PROXY line, then a TLS handshake and a request: the request is
+        answered, and the client's address is the header's.
+        """
+        site = buildSite(clockAt(BILLENNIUM))
+        endpoint = parseEndpoint(reactor, "haproxy:" + self.credentials.endpoint())
+        port: IListeningPort = await endpoint.listen(site)
+        self.addCleanup(port.stopListening)
+        address = port.getHost()
+        assert isinstance(address, IPv4Address)
+        # clocksvc bug: TLS read first, and took the PROXY line for a
+        # broken handshake: the connection failed.
+        answer = await deferToThread(
+            _proxiedOverTLS, address.port, self.credentials.caPEM
+        )
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
+        self.assertIn(b'"client_ip":"203.0.113.7"', answer)
 
 
 class ProcessTLSTests(TestCase):
