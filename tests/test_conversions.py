@@ -12,11 +12,12 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from treq.response import _Response
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._time._periods import searchedSpan
 from clocksvc._time._transitions import transitionsBetween
 from clocksvc._time._zones import defaultCatalogue
 from clocksvc._web._site import buildRoot
@@ -146,6 +147,18 @@ def _offsetAt(zone: ZoneInfo, seconds: int) -> timedelta | None:
     return datetime.fromtimestamp(seconds, _UTC).astimezone(zone).utcoffset()
 
 
+def _stateAt(zone: ZoneInfo, seconds: int) -> tuple[object, ...]:
+    local = datetime.fromtimestamp(seconds, _UTC).astimezone(zone)
+    return (local.utcoffset(), local.dst())
+
+
+def _instantOrNone(text: object) -> int | None:
+    if text is None:
+        return None
+    assert isinstance(text, str)
+    return int(datetime.fromisoformat(text).timestamp())
+
+
 class AtTests(Client):
     """
     C{?at=INSTANT} on C{/now} and C{/api/timezone/AREA/LOCATION}: the
@@ -168,13 +181,28 @@ class AtTests(Client):
             document["raw_offset"] + document["dst_offset"], offset.total_seconds()
         )
         if document["dst"]:
-            began = int(datetime.fromisoformat(document["dst_from"]).timestamp())
-            ends = int(datetime.fromisoformat(document["dst_until"]).timestamp())
-            self.assertTrue(began <= seconds < ends)
-            self.assertEqual(_offsetAt(zone, began), offset)
-            self.assertEqual(_offsetAt(zone, ends - 1), offset)
-            self.assertNotEqual(_offsetAt(zone, began - 1), offset)
-            self.assertNotEqual(_offsetAt(zone, ends), offset)
+            # The period is one of constant state (offset and saving), and
+            # its edges are where the state changes, which need not move
+            # the clocks: Ireland's summer time ended on 27 October 1968
+            # into +01:00 kept as standard time, Turkey's on 7 September
+            # 2016 into +03:00. An edge further than the search reaches is
+            # null, and the state holds as far as it reaches.
+            state = _stateAt(zone, seconds)
+            earliest, latest = searchedSpan(seconds)
+            began = _instantOrNone(document["dst_from"])
+            ends = _instantOrNone(document["dst_until"])
+            if began is None:
+                self.assertEqual(_stateAt(zone, earliest), state)
+            else:
+                self.assertLessEqual(began, seconds)
+                self.assertEqual(_stateAt(zone, began), state)
+                self.assertNotEqual(_stateAt(zone, began - 1), state)
+            if ends is None:
+                self.assertEqual(_stateAt(zone, latest - 1), state)
+            else:
+                self.assertLess(seconds, ends)
+                self.assertEqual(_stateAt(zone, ends - 1), state)
+                self.assertNotEqual(_stateAt(zone, ends), state)
         else:
             self.assertEqual(document["dst_offset"], 0)
             self.assertIsNone(document["dst_from"])
@@ -213,6 +241,14 @@ class AtTests(Client):
 
     @settings(max_examples=40, deadline=None)
     @given(st.sampled_from(ZONES), instants)
+    # Found by random examples: Irish summer time in 1968, which ended into
+    # +01:00 kept all year, with no change of clocks; others of the kind;
+    # and summer times longer than the search for a period's edges reaches.
+    @example("Europe/Dublin", _utc(1968, 7, 15))
+    @example("Europe/Istanbul", _utc(2016, 7, 15))
+    @example("America/Whitehorse", _utc(2020, 7, 15))
+    @example("Europe/Dublin", _utc(1943, 7, 15))
+    @example("America/Buenos_Aires", _utc(1955, 7, 15))
     def test_anyInstant(self, name: str, seconds: int) -> None:
         """
         Any instant in the bounds, in any of the zones, is described as

@@ -9,12 +9,15 @@ C{tests.e2e.test_cors}.
 from __future__ import annotations
 
 import treq
+from hypothesis import given
+from hypothesis import strategies as st
 from treq.response import _Response
 from twisted.internet import reactor
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import HTTPConnectionPool
 
 from clocksvc import listen
+from clocksvc._http import isToken
 from clocksvc._web._resource import (
     MAX_PREFLIGHT_HEADERS,
     preflightFields,
@@ -100,6 +103,25 @@ class RequestedHeadersTests(SynchronousTestCase):
             b"x-foo;q=1",
         ]:
             self.assertIsNone(requestedHeaders([value]), value)
+
+    @given(
+        st.lists(
+            # Mostly token bytes, so that long tokens come too.
+            st.sampled_from(b"aZ09-!~`|") | st.integers(0, 255),
+            min_size=1,
+            max_size=70,
+        )
+        .map(bytes)
+        # A comma separates names, and white space around one is dropped.
+        .filter(lambda name: b"," not in name and name.strip(b" \t") == name)
+    )
+    def test_sameRuleAsTheHTTPLayer(self, name: bytes) -> None:
+        """
+        A name is allowed exactly where the HTTP layer reads it as a field
+        name (its one token rule, L{isToken}), up to 64 characters.
+        """
+        expected = name.lower() if len(name) <= 64 and isToken(name) else None
+        self.assertEqual(requestedHeaders([name]), expected)
 
     def test_bounded(self) -> None:
         """

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import ssl
 import sys
 import time
@@ -28,10 +29,10 @@ from twisted.internet import reactor
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import quoteStringArgument, serverFromString
-from twisted.internet.interfaces import IListeningPort
+from twisted.internet.interfaces import IAddress, IListeningPort
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
-from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.logger import ILogObserver, Logger, globalLogPublisher
 from twisted.python.usage import UsageError
 from twisted.trial.unittest import FailTest, SkipTest, TestCase
 from twisted.web import http
@@ -42,7 +43,7 @@ from twisted.web.client import (
     ResponseNeverReceived,
 )
 
-from clocksvc._run._endpoints import Problem, withCertificate
+from clocksvc._run._endpoints import Problem, parseEndpoint, withCertificate
 from clocksvc._run._options import Options
 from clocksvc._run._tls import (
     MAX_PEM_BYTES,
@@ -57,6 +58,8 @@ from ._helpers import BILLENNIUM, clockAt, useTimezone, within
 from ._openapi import validateResponse
 from ._process import _IMPORT_ROOT, ClocksvcProcess, curl, runProcess, spawnClocksvc
 from ._tls import TLS_MISSING, makeCredentials
+
+log = Logger()
 
 PAGE = b"<html><body>Sun Sep  9 01:46:40 2001</body></html>"
 
@@ -180,6 +183,168 @@ class HTTPSTests(TestCase):
             await client.get(f"https://127.0.0.1:{port}/now")
         reasons = [str(reason.value) for reason in caught.exception.reasons]
         self.assertIn("certificate verify failed", " ".join(reasons))
+
+
+def _sendAfterRefusal(port: int, caPEM: bytes, most: int) -> tuple[bytes, int]:
+    """
+    Over TLS, send a request the server refuses, read the refusal, and go on
+    sending, as a careless or hostile client does, until the server stops
+    taking it (the connection ends, or stays full for a second) or C{most}
+    bytes have gone.
+
+    @return: the refusal's first bytes, and how many were sent after it.
+    """
+    context = ssl.create_default_context(cadata=caPEM.decode())
+    with (
+        socket.create_connection(("127.0.0.1", port)) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as sock,
+    ):
+        sock.sendall(b"GET /now HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+        sock.settimeout(5)
+        refusal = sock.recv(4096)
+        sock.settimeout(1)
+        sent = 0
+        try:
+            while sent < most:
+                sent += sock.send(b"x" * 16384)
+        except OSError:
+            # Reset (the server closed), or full for a second (it reads no
+            # more): either way, it stopped taking what is sent.
+            pass
+        return refusal, sent
+
+
+class RefusalOverTLSTests(TestCase):
+    """
+    A refused connection over TLS ends as one over TCP does: the server
+    reads, and decrypts, nothing more once the refusal is written.
+    """
+
+    timeout = 30
+
+    def setUp(self) -> None:
+        if TLS_MISSING is not None:
+            raise SkipTest(TLS_MISSING)
+        self.credentials = makeCredentials(self.mktemp())
+
+    async def test_stopsReading(self) -> None:
+        """
+        A client that goes on sending after a C{400} over TLS has the
+        server decrypt little more of it (what crossed the refusal), and
+        the connection ends soon after the refusal, not at the 15 s abort.
+        """
+        site = buildSite(clockAt(BILLENNIUM))
+        decrypted: list[int] = []
+        lost: Deferred[float] = Deferred()
+        refusedAt: list[float] = []
+        build = site.buildProtocol
+
+        def counting(addr: IAddress | None) -> Any:
+            channel = build(addr)
+            feed, refuse, end = (
+                channel.dataReceived,
+                channel.refuse,
+                channel.connectionLost,
+            )
+
+            def dataReceived(data: bytes) -> None:
+                if refusedAt:
+                    decrypted.append(len(data))
+                feed(data)
+
+            def refused(code: int, bodyless: bool = False) -> None:
+                refusedAt.append(time.monotonic())
+                refuse(code, bodyless)
+
+            def connectionLost(reason: Any) -> None:
+                end(reason)
+                lost.callback(time.monotonic())
+
+            channel.dataReceived = dataReceived
+            channel.refuse = refused
+            channel.connectionLost = connectionLost
+            return channel
+
+        site.buildProtocol = counting  # type: ignore[method-assign]
+        endpoint = serverFromString(reactor, self.credentials.endpoint())
+        port: IListeningPort = await endpoint.listen(site)
+        self.addCleanup(port.stopListening)
+        address = port.getHost()
+        assert isinstance(address, IPv4Address)
+        most = 64 * 1024 * 1024
+        refusal, sent = await deferToThread(
+            _sendAfterRefusal, address.port, self.credentials.caPEM, most
+        )
+        endedAt = await within(lost, 20, "the connection's end")
+        log.info(
+            "after a 400 over TLS the client sent {sent} bytes; the server "
+            "decrypted {decrypted} of them, and the connection ended "
+            "{seconds:.2f} s after the refusal",
+            sent=sent,
+            decrypted=sum(decrypted),
+            seconds=endedAt - refusedAt[0],
+        )
+        self.assertTrue(refusal.startswith(b"HTTP/1.1 400 "), refusal)
+        # clocksvc bug: the TLS layer read and decrypted all 64 MiB the
+        # client sent (it waited for the client's close_notify), and the
+        # connection ended at the abort, 15 s after the refusal.
+        self.assertLess(sent, most)
+        self.assertLess(sum(decrypted), 1024 * 1024)
+        self.assertLess(endedAt - refusedAt[0], 5)
+
+
+def _proxiedOverTLS(port: int, caPEM: bytes) -> bytes:
+    """
+    As HAProxy's C{send-proxy} to an C{ssl} server: a PROXY line in clear,
+    then TLS, and C{GET /now} in it.
+
+    @return: the answer, all of it.
+    """
+    context = ssl.create_default_context(cadata=caPEM.decode())
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(b"PROXY TCP4 203.0.113.7 127.0.0.1 40000 443\r\n")
+        with context.wrap_socket(raw, server_hostname="localhost") as sock:
+            sock.settimeout(10)
+            sock.sendall(
+                b"GET /now HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            )
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            return answer
+
+
+class ProxiedTLSTests(TestCase):
+    """
+    C{haproxy:ssl:} reads the PROXY header first, in clear, and TLS after
+    it, as a proxy in front of a TLS server sends them.
+    """
+
+    timeout = 20
+
+    def setUp(self) -> None:
+        if TLS_MISSING is not None:
+            raise SkipTest(TLS_MISSING)
+        self.credentials = makeCredentials(self.mktemp())
+
+    async def test_headerThenTLS(self) -> None:
+        """
+        A PROXY line, then a TLS handshake and a request: the request is
+        answered, and the client's address is the header's.
+        """
+        site = buildSite(clockAt(BILLENNIUM))
+        endpoint = parseEndpoint(reactor, "haproxy:" + self.credentials.endpoint())
+        port: IListeningPort = await endpoint.listen(site)
+        self.addCleanup(port.stopListening)
+        address = port.getHost()
+        assert isinstance(address, IPv4Address)
+        # clocksvc bug: TLS read first, and took the PROXY line for a
+        # broken handshake: the connection failed.
+        answer = await deferToThread(
+            _proxiedOverTLS, address.port, self.credentials.caPEM
+        )
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
+        self.assertIn(b'"client_ip":"203.0.113.7"', answer)
 
 
 class ProcessTLSTests(TestCase):

@@ -33,6 +33,7 @@ from twisted.internet.interfaces import (
     IPushProducer,
     ISSLTransport,
     ITCPTransport,
+    ITransport,
 )
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
@@ -740,9 +741,28 @@ class ClockChannel(Protocol):
         transport = self._tcp()
         transport.write(rawResponse(code, bodyless))
         self._close()
+        self._closeBeneathTLS()
         # A client that does not read keeps the connection from closing:
         # give the response as long as Twisted gives a timed-out one.
         self._abortLater()
+
+    def _closeBeneathTLS(self) -> None:
+        """
+        Over TLS, close the connection beneath it as TCP closes one: read no
+        more, and close once the refusal and TLS's close_notify are sent.
+        Twisted's TLS would wait for the client's close_notify, reading and
+        decrypting whatever the client sends until then (or until the
+        abort); RFC 8446 section 6.1 lets the side that closes not wait.
+        """
+        if not self.isSecure():
+            return
+        # A TLS transport is Twisted's TLSMemoryBIOProtocol, a protocol
+        # wrapper: what it wraps is its transport. Its loseConnection has
+        # written the close_notify there, once the handshake is done; before
+        # it, no refusal can be read, and nothing is lost by closing.
+        beneath = getattr(self.transport, "transport", None)
+        if ITransport.providedBy(beneath):
+            beneath.loseConnection()
 
     def _startDeadline(self) -> None:
         self._graced = False

@@ -37,6 +37,7 @@ __all__ = [
     "contentLength",
     "frameChunk",
     "httpDate",
+    "isToken",
     "originForm",
     "parseHead",
     "parseQuickHead",
@@ -123,6 +124,14 @@ _PORT_DIGITS = 5
 #: absolute-form (RFC 9112 section 3.2.2): scheme "://" authority, then the
 #: path and query that name the resource. Rare, and clearer so.
 _ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?")
+
+
+def isToken(data: bytes) -> bool:
+    """
+    @return: whether C{data} is a token, C{1*tchar} (RFC 9110 section
+        5.6.2): a method, a field name, a connection option.
+    """
+    return bool(data) and not data.translate(None, _TCHARS)
 
 
 def _bareLineEnd(data: bytes) -> bool:
@@ -736,7 +745,11 @@ class ChunkedDecoder:
         self._maxBodySize = maxBodySize
         self._maxHeaderSize = maxHeaderSize
         self._maxHeaders = maxHeaders
+        # What is unread is _buffer from _at on: each step moves _at rather
+        # than copying the rest, so that a read full of tiny chunks costs
+        # time in proportion to its length, not to its square.
         self._buffer = b""
+        self._at = 0
         self._state = self._sizeLine
         self._remaining = 0
         self._bodySize = 0
@@ -750,8 +763,11 @@ class ChunkedDecoder:
         """
         if self._refused or self.finished:
             return
-        self._buffer += data
-        while self._buffer and not self._refused and not self.finished:
+        # What the last read left is at most a line (the limits bound it):
+        # one copy of it, once a read.
+        self._buffer = self._buffer[self._at :] + data
+        self._at = 0
+        while self._at < len(self._buffer) and not self._refused and not self.finished:
             if not self._state():
                 return
 
@@ -762,7 +778,7 @@ class ChunkedDecoder:
 
     def _fail(self, status: int) -> bool:
         self._refused = True
-        self._buffer = b""
+        self._buffer, self._at = b"", 0
         self._refuse(status)
         return False
 
@@ -775,8 +791,9 @@ class ChunkedDecoder:
         @return: the line without its CRLF; L{None} if it has not all come
             yet, or if it was refused.
         """
-        end = self._buffer.find(b"\r\n")
-        line = self._buffer if end < 0 else self._buffer[:end]
+        buffer, at = self._buffer, self._at
+        end = buffer.find(b"\r\n", at)
+        line = buffer[at:] if end < 0 else buffer[at:end]
         # A CR at the very end may be the start of the CRLF still to come.
         inside = line[:-1] if end < 0 and line.endswith(b"\r") else line
         if b"\n" in inside or b"\r" in inside:
@@ -788,7 +805,7 @@ class ChunkedDecoder:
             return None
         if end < 0:
             return None
-        self._buffer = self._buffer[end + 2 :]
+        self._at = end + 2
         return line
 
     def _sizeLine(self) -> bool:
@@ -814,8 +831,8 @@ class ChunkedDecoder:
         return True
 
     def _chunkData(self) -> bool:
-        piece = self._buffer[: self._remaining]
-        self._buffer = self._buffer[len(piece) :]
+        piece = self._buffer[self._at : self._at + self._remaining]
+        self._at += len(piece)
         self._remaining -= len(piece)
         self._bodySize += len(piece)
         if not self._remaining:
@@ -824,13 +841,14 @@ class ChunkedDecoder:
         return True
 
     def _chunkEnd(self) -> bool:
-        if len(self._buffer) < 2:
-            if self._buffer not in (b"", b"\r"):
+        end = self._buffer[self._at : self._at + 2]
+        if len(end) < 2:
+            if end not in (b"", b"\r"):
                 return self._fail(_BAD_REQUEST)
             return False
-        if not self._buffer.startswith(b"\r\n"):
+        if end != b"\r\n":
             return self._fail(_BAD_REQUEST)
-        self._buffer = self._buffer[2:]
+        self._at += 2
         self._state = self._sizeLine
         return True
 
@@ -840,7 +858,8 @@ class ChunkedDecoder:
             return False
         if not line:
             self.finished = True
-            rest, self._buffer = self._buffer, b""
+            rest = self._buffer[self._at :]
+            self._buffer, self._at = b"", 0
             self._finish(rest)
             return False
         self._trailerSize += len(line) + 2

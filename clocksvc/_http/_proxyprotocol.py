@@ -456,19 +456,27 @@ class ProxyProtocolFactory(_WrappingFactory):
 
 
 def proxyProtocolFactory(
-    factory: IProtocolFactory, reactor: IReactorTime
+    factory: IProtocolFactory, reactor: IReactorTime, tls: Any = None
 ) -> ProxyProtocolFactory:
     """
     @param factory: the factory to wrap: a L{ClockSite}, whose own timers'
         reactor, header timeout and counter of refusals are used; or any
         other, on C{reactor}, with the default header timeout.
-    @return: C{factory}, reading the PROXY protocol first.
+    @param tls: for TLS, its context factory: the PROXY header comes first,
+        in clear, and TLS after it, as a proxy sends them (HAProxy's
+        C{send-proxy} to an C{ssl} server).
+    @return: C{factory}, reading the PROXY protocol first (then TLS).
     """
+    inner = factory
+    if tls is not None:
+        from twisted.protocols.tls import TLSMemoryBIOFactory
+
+        inner = TLSMemoryBIOFactory(tls, False, factory)
     if isinstance(factory, ClockSite):
         return ProxyProtocolFactory(
-            factory, factory.reactor, factory.limits.headerTimeout, factory.proxyRefused
+            inner, factory.reactor, factory.limits.headerTimeout, factory.proxyRefused
         )
-    return ProxyProtocolFactory(factory, reactor, Limits.headerTimeout)
+    return ProxyProtocolFactory(inner, reactor, Limits.headerTimeout)
 
 
 @implementer(IStreamServerEndpoint)
@@ -477,16 +485,22 @@ class ProxyProtocolEndpoint:
     An endpoint whose connections start with a PROXY header: C{haproxy:}.
     """
 
-    def __init__(self, wrapped: IStreamServerEndpoint, reactor: IReactorTime) -> None:
+    def __init__(
+        self, wrapped: IStreamServerEndpoint, reactor: IReactorTime, tls: Any = None
+    ) -> None:
         """
-        @param wrapped: the endpoint that listens.
+        @param wrapped: the endpoint that listens: for TLS, the TCP one
+            beneath it.
         @param reactor: runs the header's deadline, for a factory that is not
             a L{ClockSite}.
+        @param tls: for TLS, its context factory, which the connection
+            starts once the PROXY header is read.
         """
         self._wrapped = wrapped
         self._reactor = reactor
+        self._tls = tls
 
     def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
         return self._wrapped.listen(
-            proxyProtocolFactory(protocolFactory, self._reactor)
+            proxyProtocolFactory(protocolFactory, self._reactor, self._tls)
         )

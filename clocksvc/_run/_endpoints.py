@@ -24,6 +24,7 @@ from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.endpoints import (
     AdoptedStreamServerEndpoint,
     SSL4ServerEndpoint,
+    TCP4ServerEndpoint,
     _parse,
     quoteStringArgument,
     serverFromString,
@@ -336,6 +337,15 @@ def _endpoint(
     kind, values = _check(description)
     if kind == "haproxy":
         inner = splitProxy(description)[1]
+        innerKind, innerValues = _check(inner)
+        if innerKind == "ssl":
+            # The PROXY header comes in clear before TLS's handshake: read
+            # on the TCP port, then TLS.
+            return ProxyProtocolEndpoint(
+                _tcpOf(reactor, innerValues),
+                reactor,
+                _certificateOf(innerValues, reload),
+            )
         return ProxyProtocolEndpoint(_endpoint(reactor, inner, reload), reactor)
     if kind == "ssl":
         return _sslEndpoint(reactor, values, reload)
@@ -379,6 +389,24 @@ def _sslEndpoint(
         of them, but with a certificate that is read again on SIGHUP.
     @raise TLSError: if its files cannot serve.
     """
+    return SSL4ServerEndpoint(
+        reactor,
+        int(values["port"]),
+        _certificateOf(values, reload),
+        backlog=int(values.get("backlog", 50)),
+        interface=values.get("interface", ""),
+    )
+
+
+def _certificateOf(
+    values: dict[str, str],
+    reload: Callable[[Callable[[], None]], None] | None,
+) -> ReloadableCertificate:
+    """
+    @return: the certificate of an C{ssl:} endpoint's C{values}, read again
+        on SIGHUP.
+    @raise TLSError: if its files cannot serve.
+    """
     # Twisted's defaults: server.pem, holding the key and the certificate.
     keyFile = values.get("privateKey", "server.pem")
     certFile = values.get("certKey", keyFile)
@@ -395,10 +423,17 @@ def _sslEndpoint(
     certificate = ReloadableCertificate(load, certFile)
     if reload is not None:
         reload(certificate.reload)
-    return SSL4ServerEndpoint(
+    return certificate
+
+
+def _tcpOf(reactor: Any, values: dict[str, str]) -> IStreamServerEndpoint:
+    """
+    @return: the TCP endpoint beneath the TLS of an C{ssl:} endpoint's
+        C{values}.
+    """
+    return TCP4ServerEndpoint(
         reactor,
         int(values["port"]),
-        certificate,
         backlog=int(values.get("backlog", 50)),
         interface=values.get("interface", ""),
     )

@@ -441,10 +441,11 @@ class InheritedEndpoint:
                 # ProxyProtocolEndpoint puts it.
                 protocolFactory = cast(IProtocolFactory, would.factory)
                 if proxied:
+                    # The PROXY header first, in clear, then any TLS.
                     protocolFactory = proxyProtocolFactory(
-                        protocolFactory, self._reactor
+                        protocolFactory, self._reactor, would.contextFactory
                     )
-                if would.contextFactory is not None:
+                elif would.contextFactory is not None:
                     from twisted.protocols.tls import TLSMemoryBIOFactory
 
                     # What the reactor's listenSSL does with a TCP port.

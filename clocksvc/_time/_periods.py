@@ -28,8 +28,11 @@ __all__ = [
 ]
 
 _DAY = 86_400
-#: How many years either way to look for the end of a period: longer than any
-#: daylight-saving period in the database (the US's War Time lasted 3.6).
+#: How many years either way to look for the end of a period: a bound on the
+#: cost, longer than nearly every daylight-saving period in the database (the
+#: US's War Time lasted 3.6), but not all: Ireland's summer time of 1940-46
+#: lasted 6.6 years, Argentina's of 1946-63 17, and such a period's far edge
+#: is reported as unknown.
 SEARCH_YEARS = 5
 #: How near an instant L{periodAround} always looks: L{searchedSpan} holds
 #: every instant less than this far before it, and this far after it, as
