@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._web._clockhealth} and L{clocksvc._web._health}: the
+Tests for L{clocksvc._clock._health} and L{clocksvc._web._health}: the
 server clock's state as the kernel tells it, in every answer that reports
 it; steps of the wall clock; and C{/readyz}.
 """
@@ -17,11 +17,7 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from twisted.web.resource import Resource
 
-from clocksvc._http import ClockSite, Limits
-from clocksvc._run._endpoints import parseEndpoints
-from clocksvc._run._options import Options
-from clocksvc._run._service import ClockService
-from clocksvc._web._clockhealth import (
+from clocksvc._clock._health import (
     STA_DEL,
     STA_INS,
     STA_PLL,
@@ -39,6 +35,10 @@ from clocksvc._web._clockhealth import (
     decodeTimex,
     kernelClockReader,
 )
+from clocksvc._http import ClockSite, Limits
+from clocksvc._run._endpoints import parseEndpoints
+from clocksvc._run._options import Options
+from clocksvc._run._service import ClockService
 from clocksvc._web._health import Readiness
 from clocksvc._web._site import buildAdminSite, buildSite, clockStateOf
 

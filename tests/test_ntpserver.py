@@ -22,6 +22,7 @@ from twisted.logger import ILogObserver, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from clocksvc import listenNTP
+from clocksvc._clock import ClockState
 from clocksvc._ntp import (
     HEADER_LENGTH,
     LEAP_INSERT,
@@ -34,7 +35,7 @@ from clocksvc._ntp import (
     toTimestamp,
 )
 from clocksvc._time import parseLeapSeconds
-from clocksvc._web import ClockState, buildSite, ntpStatusOf
+from clocksvc._web import buildSite, ntpStatusOf
 from clocksvc._web._sntp import NTPAccessLog
 
 from ._helpers import BILLENNIUM, SYNCHRONIZED, UNSYNCHRONIZED, clockAt, stubTreq

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._web._reactors}: the wall clock beside a reactor, and a
+Tests for L{clocksvc._clock._reactors}: the wall clock beside a reactor, and a
 reactor moved to the monotonic clock.
 """
 
@@ -13,7 +13,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from clocksvc._web._reactors import WallClock, useMonotonicTime
+from clocksvc._clock._reactors import WallClock, useMonotonicTime
 
 
 class WallClockTests(SynchronousTestCase):

@@ -9,7 +9,7 @@ import json
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._web._clockhealth import StepWatch
+from clocksvc._clock._health import StepWatch
 from clocksvc._web._site import buildSite
 from clocksvc._web._stream import Ticker, stepEvent
 

@@ -23,7 +23,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.logger import globalLogBeginner
 from twisted.python import usage
 
-from .._web import useMonotonicTime
+from .._clock import useMonotonicTime
 from ._endpoints import Problem, describeAddress, logDestination, parseEndpoints
 from ._logging import JSONLinesObserver, ThreadedWriter, inFormat, say, serviceLog
 from ._options import Options

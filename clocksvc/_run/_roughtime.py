@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 
+from .._clock import ClockState
 from .._roughtime import (
     RateLimit,
     Responder,
@@ -31,7 +32,6 @@ from .._roughtime import (
     publicKeyOf,
     radiusFor,
 )
-from .._web import ClockState
 from ._endpoints import Problem, describeListenError
 
 if TYPE_CHECKING:

@@ -27,19 +27,17 @@ from twisted.internet.interfaces import (
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from .._clock import ClockState, WallClock, readKernelClock
 from .._compiled import CORE
 from .._http import ClockSite
 from .._time import ZoneDatabase, serverZoneName, useZoneDatabase, zoneDatabases
 from .._web import (
-    ClockState,
     GeoIP,
     RoughtimeService,
-    WallClock,
     buildAdminSite,
     buildSite,
     clockStateOf,
     listenNTP,
-    readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
 from ._logging import ThreadedWriter, say, sayCore, serviceLog

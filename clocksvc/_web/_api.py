@@ -25,6 +25,7 @@ from twisted.web.http import BAD_REQUEST, NOT_FOUND
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 
+from .._clock import UNKNOWN, ClockHealth, ClockState
 from .._time import (
     TimeDocument,
     ZoneCatalogue,
@@ -49,7 +50,6 @@ from ._answer import (
     queryArgs,
     queryNames,
 )
-from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._negotiation import Negotiation
 from ._openapi import (
     AT,

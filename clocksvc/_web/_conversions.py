@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
 
+from .._clock import ClockHealth
 from .._time import (
     DISAMBIGUATIONS,
     LOCAL_TIME,
@@ -42,7 +43,6 @@ from ._api import (
     queryValue,
     zoneFromQuery,
 )
-from ._clockhealth import ClockHealth
 from ._openapi import (
     TIME_DOCUMENT,
     Fragment,

@@ -23,10 +23,10 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.web.http import BAD_REQUEST, NOT_FOUND, NOT_IMPLEMENTED
 
+from .._clock import ClockHealth
 from .._time import ZoneCatalogue, defaultCatalogue, isZoneName
 from ._answer import Answer, Ask, queryArgs
 from ._api import Format, QueryError, Timezones, clientIP, instantFromQuery
-from ._clockhealth import ClockHealth
 from ._openapi import AT, Fragment, error, jsonContent, operation, ref, text
 
 __all__ = ["NO_DATABASE", "GeoIP", "GeoIPError", "IPZone", "parseAddress"]

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import OK, SERVICE_UNAVAILABLE
 
+from .._clock import ClockHealth, ClockState
 from .._compiled import CORE
 from .._time import LeapSecondList, zoneDatabase
 from ._answer import Answer, Ask
-from ._clockhealth import ClockHealth, ClockState
 from ._leap import LEAP_LIST_SCHEMA
 from ._openapi import Fragment, jsonContent, operation, ref
 from ._resource import JSON_FIELDS, MethodResource, jsonBody

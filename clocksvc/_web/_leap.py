@@ -12,10 +12,10 @@ from __future__ import annotations
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import NOT_FOUND, NOT_IMPLEMENTED, OK
 
+from .._clock import ClockHealth
 from .._time import LeapSecondList
 from ._answer import Answer, Ask
 from ._api import Format, TimeResource
-from ._clockhealth import ClockHealth
 from ._openapi import Fragment, error, jsonContent, operation, ref, text
 from ._resource import jsonBody
 

@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
+from .._clock import UNKNOWN, ClockHealth, ClockState
 from ._answer import Answer, Ask
-from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._openapi import Fragment, html, operation
 from ._resource import MethodResource, pageHeaders
 

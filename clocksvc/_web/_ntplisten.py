@@ -13,9 +13,9 @@ from typing import cast
 
 from twisted.internet.interfaces import IListeningPort, IReactorTime, IReactorUDP
 
+from .._clock import WallClock, defaultReactor
 from .._http import ClockSite
 from .._ntp import Policy, RateLimit, SNTPServer, precisionOf
-from ._reactors import WallClock, defaultReactor
 from ._site import buildSite, metricsOf, partsOf
 from ._sntp import NTP_SAMPLE_SECONDS, NTPAccessLog, NTPStatus
 

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
+from .._clock import defaultClock
 from .._time import clockPageBody
 from ._answer import Answer, Ask, applyAnswer
-from ._reactors import defaultClock
 from ._resource import MethodResource, pageFields
 
 #: The page's fields: an HTML page's, and no caching, since the page is the

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.resource import IResource, Resource
 
+from .._clock import ClockHealth, StepWatch
 from .._http import Limits
 from .._time import LeapSecondList, ZoneCatalogue
 from ._answer import Answering
@@ -32,7 +33,6 @@ from ._api import (
     rootFragment,
     zonesFragment,
 )
-from ._clockhealth import ClockHealth, StepWatch
 from ._conversions import Convert, Transitions, convertFragment, transitionsFragment
 from ._coordinates import Coordinates, coordinatesFragment
 from ._geoip import GeoIP, IPZone, ipFragment

@@ -14,6 +14,14 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
 from twisted.web.resource import Resource
 
+from .._clock import (
+    ClockHealth,
+    ClockState,
+    StepWatch,
+    WallClock,
+    defaultReactor,
+    readKernelClock,
+)
 from .._http import ClockSite, Forwarding, IReporter, Limits, TrustedProxies
 from .._time import (
     LeapSecondList,
@@ -23,12 +31,10 @@ from .._time import (
     serverZoneName,
 )
 from ._access import AccessLog
-from ._clockhealth import ClockHealth, ClockState, StepWatch, readKernelClock
 from ._geoip import GeoIP
 from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
-from ._reactors import WallClock, defaultReactor
 from ._routes import ROUTES, Parts, buildTree, metricLabellers, metricLabels
 from ._signedtime import RoughtimeService, reportRoughtime
 from ._sntp import NTPStatus

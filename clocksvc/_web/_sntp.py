@@ -21,6 +21,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.logger import Logger
 
+from .._clock import ClockHealth
 from .._ntp import (
     LEAP_DELETE,
     LEAP_INSERT,
@@ -33,7 +34,6 @@ from .._ntp import (
 )
 from .._time import LeapSecondList
 from ._access import isoTime
-from ._clockhealth import ClockHealth
 
 __all__ = [
     "NTP_SAMPLE_SECONDS",

@@ -26,11 +26,11 @@ from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
+from .._clock import STEP_THRESHOLD, ClockHealth, StepWatch
 from .._http import IEventChannel, frameChunk
 from .._time import ZoneCatalogue, documentJSONAt
 from ._answer import Answer, Ask, askOf, queryArgs
 from ._api import JSON_FORM, QueryError, TimeResource, clientIP, zoneFromQuery
-from ._clockhealth import STEP_THRESHOLD, ClockHealth, StepWatch
 from ._openapi import TZ, Fragment, error, operation, ref
 from ._resource import timeHeaders
 

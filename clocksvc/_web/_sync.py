@@ -12,9 +12,9 @@ import math
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import BAD_REQUEST, NO_CONTENT, REQUEST_ENTITY_TOO_LARGE
 
+from .._clock import UNKNOWN, ClockHealth, ClockState
 from ._answer import Answer, Ask, Fields, makeAnswer
 from ._api import JSON_FORM, TimeResource
-from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._openapi import CLOCK_STATUS, Fragment, error, jsonContent, operation, ref
 from ._resource import JSON_FIELDS, MethodResource
 

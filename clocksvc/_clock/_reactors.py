@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_page -*-
+# -*- test-case-name: tests.test_reactors,tests.test_private,tests.test_page -*-
 """
 The global reactor, imported only when a caller did not supply its own; and
 clocksvc's two clocks.
