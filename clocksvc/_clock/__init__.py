@@ -6,7 +6,7 @@ dated by and every timer runs on. How good it is, as the kernel tells it
 (L{StepWatch}), and its two faces: the time of day (L{WallClock}) beside a
 reactor that schedules on the monotonic clock (L{useMonotonicTime}); and
 the global reactor, imported only when a caller supplied none
-(L{defaultReactor}, L{defaultClock}).
+(L{defaultReactor}, L{defaultWallClock}).
 
 It imports Twisted and the standard library, and nothing of clocksvc above
 the time layer.
@@ -22,7 +22,7 @@ from ._health import (
     kernelClockReader,
     readKernelClock,
 )
-from ._reactors import WallClock, defaultClock, defaultReactor, useMonotonicTime
+from ._reactors import WallClock, defaultReactor, defaultWallClock, useMonotonicTime
 
 __all__ = [
     "STEP_THRESHOLD",
@@ -32,8 +32,8 @@ __all__ = [
     "StepWatch",
     "WallClock",
     "decodeTimex",
-    "defaultClock",
     "defaultReactor",
+    "defaultWallClock",
     "kernelClockReader",
     "readKernelClock",
     "useMonotonicTime",

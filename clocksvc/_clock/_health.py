@@ -229,20 +229,20 @@ class ClockHealth:
         timers: IReactorTime,
         read: Callable[[], ClockState] = readKernelClock,
         watch: StepWatch | None = None,
-        clock: IReactorTime | None = None,
+        wallClock: IReactorTime | None = None,
     ) -> None:
         """
         @param timers: the clock that measures how old a reading is (a
             monotonic one).
         @param read: reads the state now.
         @param watch: looks for a step of the wall clock at each reading.
-        @param clock: the wall clock, which dates the readings that say
+        @param wallClock: the wall clock, which dates the readings that say
             synchronized (L{synchronizedAt}).
         """
         self._timers = timers
         self._read = read
         self._watch = watch
-        self._clock = clock
+        self._wallClock = wallClock
         #: When the state was last read as synchronized, on the wall clock:
         #: an SNTP reply's reference timestamp. L{None} until it has been,
         #: or without a wall clock.
@@ -273,8 +273,8 @@ class ClockHealth:
             if self._watch is not None:
                 self._watch.look()
             state = self._read()
-            if state.synchronized and self._clock is not None:
-                self.synchronizedAt = self._clock.seconds()
+            if state.synchronized and self._wallClock is not None:
+                self.synchronizedAt = self._wallClock.seconds()
             if state != self._state:
                 self._changed(self._state, state)
                 self._state = state
@@ -329,15 +329,15 @@ class StepWatch:
     L{ClockHealth} at each of its readings.
     """
 
-    def __init__(self, clock: IReactorTime, timers: IReactorTime) -> None:
+    def __init__(self, wallClock: IReactorTime, timers: IReactorTime) -> None:
         """
-        @param clock: the wall clock.
+        @param wallClock: the wall clock.
         @param timers: the monotonic clock.
         """
-        self._clock = clock
+        self._wallClock = wallClock
         self._timers = timers
         self._listeners: list[StepListener] = []
-        self._last = (clock.seconds(), timers.seconds())
+        self._last = (wallClock.seconds(), timers.seconds())
         #: How many steps it has found.
         self.steps = 0
 
@@ -353,7 +353,7 @@ class StepWatch:
 
         @return: the step since then, in seconds, if there was one.
         """
-        wall, monotonic = self._clock.seconds(), self._timers.seconds()
+        wall, monotonic = self._wallClock.seconds(), self._timers.seconds()
         lastWall, lastMonotonic = self._last
         self._last = (wall, monotonic)
         step = (wall - lastWall) - (monotonic - lastMonotonic)

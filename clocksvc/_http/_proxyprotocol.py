@@ -331,7 +331,7 @@ class ProxyProtocol(policies.ProtocolWrapper):
     def makeConnection(self, transport: Any) -> None:
         # The deadline first: scheduled before the wrapped protocol's own
         # of the same length (ClockChannel's header timeout), it runs first.
-        self._deadline = self.factory.reactor.callLater(
+        self._deadline = self.factory.timers.callLater(
             self.factory.timeout, self._timedOut
         )
         super().makeConnection(transport)
@@ -429,7 +429,7 @@ class ProxyProtocolFactory(_WrappingFactory):
     """
     Wraps each connection of a factory in L{ProxyProtocol}.
 
-    @ivar reactor: runs the header's deadline.
+    @ivar timers: run the header's deadline.
     @ivar timeout: seconds a connection has to send its whole header.
     @ivar refused: told the reason of each connection refused, to count it.
     """
@@ -439,12 +439,12 @@ class ProxyProtocolFactory(_WrappingFactory):
     def __init__(
         self,
         wrappedFactory: IProtocolFactory,
-        reactor: IReactorTime,
+        timers: IReactorTime,
         timeout: float,
         refused: Callable[[str], None] = _ignore,
     ) -> None:
         super().__init__(wrappedFactory)
-        self.reactor = reactor
+        self.timers = timers
         self.timeout = timeout
         self.refused = refused
 
@@ -456,19 +456,19 @@ class ProxyProtocolFactory(_WrappingFactory):
 
 
 def proxyProtocolFactory(
-    factory: IProtocolFactory, reactor: IReactorTime
+    factory: IProtocolFactory, timers: IReactorTime
 ) -> ProxyProtocolFactory:
     """
-    @param factory: the factory to wrap: a L{ClockSite}, whose own timers'
-        reactor, header timeout and counter of refusals are used; or any
-        other, on C{reactor}, with the default header timeout.
+    @param factory: the factory to wrap: a L{ClockSite}, whose own timers,
+        header timeout and counter of refusals are used; or any other, on
+        C{timers}, with the default header timeout.
     @return: C{factory}, reading the PROXY protocol first.
     """
     if isinstance(factory, ClockSite):
         return ProxyProtocolFactory(
-            factory, factory.reactor, factory.limits.headerTimeout, factory.proxyRefused
+            factory, factory.timers, factory.limits.headerTimeout, factory.proxyRefused
         )
-    return ProxyProtocolFactory(factory, reactor, Limits.headerTimeout)
+    return ProxyProtocolFactory(factory, timers, Limits.headerTimeout)
 
 
 @implementer(IStreamServerEndpoint)
@@ -477,16 +477,14 @@ class ProxyProtocolEndpoint:
     An endpoint whose connections start with a PROXY header: C{haproxy:}.
     """
 
-    def __init__(self, wrapped: IStreamServerEndpoint, reactor: IReactorTime) -> None:
+    def __init__(self, wrapped: IStreamServerEndpoint, timers: IReactorTime) -> None:
         """
         @param wrapped: the endpoint that listens.
-        @param reactor: runs the header's deadline, for a factory that is not
+        @param timers: run the header's deadline, for a factory that is not
             a L{ClockSite}.
         """
         self._wrapped = wrapped
-        self._reactor = reactor
+        self._timers = timers
 
     def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
-        return self._wrapped.listen(
-            proxyProtocolFactory(protocolFactory, self._reactor)
-        )
+        return self._wrapped.listen(proxyProtocolFactory(protocolFactory, self._timers))

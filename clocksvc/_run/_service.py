@@ -128,14 +128,14 @@ class ClockService(service.MultiService):
         self._starting = partial(
             _sayStarting, zone, origin, options["tzdata"], options["geoip-db"]
         )
-        wall = WallClock(timers)
+        wallClock = WallClock(timers)
         #: The Roughtime server's listeners, with --roughtime-listen.
         self.roughtime: RoughtimeListeners | None = None
         if options["roughtime-listen"]:
             self.roughtime = RoughtimeListeners(
                 reactor,
                 options["roughtime-key"],
-                wall,
+                wallClock,
                 # The site's clock state, read when a batch is signed.
                 radiusOf(
                     lambda: clockStateOf(self.site),
@@ -157,7 +157,7 @@ class ClockService(service.MultiService):
         )
         self._ntpAddresses = list(options["ntp-listen"])
         self.site: ClockSite = buildSite(
-            wall,
+            wallClock,
             zone,
             options.limits(),
             accessLog=accessLog,

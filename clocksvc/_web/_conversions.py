@@ -219,8 +219,8 @@ class Transitions:
     the zone.
     """
 
-    def __init__(self, clock: IReactorTime) -> None:
-        self._clock = clock
+    def __init__(self, wallClock: IReactorTime) -> None:
+        self._wallClock = wallClock
 
     def answerZone(self, ask: Ask, zone: ZoneInfo, owner: TimeResource) -> Answer:
         """
@@ -237,7 +237,7 @@ class Transitions:
             return owner.queryError(JSON_FORM, e)
         given = start is not None
         if start is None:
-            start = Fraction(self._clock.seconds())
+            start = Fraction(self._wallClock.seconds())
         if end is None:
             end = start + DEFAULT_RANGE
         error = None

@@ -191,7 +191,7 @@ class IPZone(Timezones):
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         catalogue: ZoneCatalogue,
         geoip: GeoIP | None,
         forced: Format | None = None,
@@ -199,13 +199,13 @@ class IPZone(Timezones):
         health: ClockHealth | None = None,
     ) -> None:
         """
-        @param clock: where the time comes from.
+        @param wallClock: where the time comes from.
         @param catalogue: the zones, as L{Timezones} has them.
         @param geoip: the database; L{None} if the server has none.
         @param forced: C{"text"} for C{/api/ip.txt}.
         @param health: the server clock's state, for C{Clock-Status}.
         """
-        super().__init__(clock, catalogue, forced, health=health)
+        super().__init__(wallClock, catalogue, forced, health=health)
         self._geoip = geoip
 
     def answerAllowed(self, ask: Ask) -> Answer:

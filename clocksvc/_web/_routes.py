@@ -75,7 +75,7 @@ class Parts:
     """
     What the resources are made of.
 
-    @ivar clock: where every resource reads the time.
+    @ivar wallClock: where every resource reads the time.
     @ivar catalogue: the zones.
     @ivar defaultZone: the server's one zone: its page's at C{/}, and that
         of C{/now}, C{/stream} and C{/} when a client names none; the
@@ -96,7 +96,7 @@ class Parts:
     @ivar ntp: the site's SNTP servers, which C{/healthz} reports.
     """
 
-    clock: IReactorTime
+    wallClock: IReactorTime
     catalogue: ZoneCatalogue
     defaultZone: ZoneInfo
     limits: Limits
@@ -161,18 +161,18 @@ def _now(forced: Format | None) -> Callable[[Parts], Now]:
         that renders C{/}'s document).
     """
     return lambda parts: Now(
-        parts.clock, parts.catalogue, parts.defaultZone, forced, health=parts.health
+        parts.wallClock, parts.catalogue, parts.defaultZone, forced, health=parts.health
     )
 
 
 def _timezones(parts: Parts) -> IResource:
     # /api, where timeapi.io's paths (below) are found in any letter case.
     api = TimeAPIDirectory()
-    transitions = Transitions(parts.clock)
+    transitions = Transitions(parts.wallClock)
     api.putChild(
         b"timezone",
         Timezones(
-            parts.clock,
+            parts.wallClock,
             parts.catalogue,
             health=parts.health,
             below={b"transitions": transitions.answerZone},
@@ -181,20 +181,20 @@ def _timezones(parts: Parts) -> IResource:
     api.putChild(b"convert", Convert(parts.catalogue, health=parts.health))
     api.putChild(
         b"timezone.txt",
-        Timezones(parts.clock, parts.catalogue, "text", health=parts.health),
+        Timezones(parts.wallClock, parts.catalogue, "text", health=parts.health),
     )
     return api
 
 
 def _wellKnown(parts: Parts) -> IResource:
     wellKnown = APIDirectory()
-    wellKnown.putChild(b"time", WellKnownTime(parts.clock, health=parts.health))
+    wellKnown.putChild(b"time", WellKnownTime(parts.wallClock, health=parts.health))
     return wellKnown
 
 
 def _stream(parts: Parts) -> IResource:
     stream = Stream(
-        Ticker(parts.clock, parts.timers, parts.watch),
+        Ticker(parts.wallClock, parts.timers, parts.watch),
         parts.catalogue,
         parts.defaultZone,
         parts.limits.stalledStreamSeconds,
@@ -207,7 +207,7 @@ def _stream(parts: Parts) -> IResource:
 def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
     def make(parts: Parts) -> IResource:
         return IPZone(
-            parts.clock, parts.catalogue, parts.geoip, forced, health=parts.health
+            parts.wallClock, parts.catalogue, parts.geoip, forced, health=parts.health
         )
 
     return make
@@ -215,7 +215,9 @@ def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
 
 def _leapSeconds(forced: Format | None) -> Callable[[Parts], IResource]:
     def make(parts: Parts) -> IResource:
-        return LeapSeconds(parts.clock, parts.leapSeconds, forced, health=parts.health)
+        return LeapSeconds(
+            parts.wallClock, parts.leapSeconds, forced, health=parts.health
+        )
 
     return make
 
@@ -228,7 +230,7 @@ def _timeAPI(segment: bytes) -> Callable[[Parts], IResource]:
 
     def make(parts: Parts) -> IResource:
         api = TimeAPI(parts.catalogue, parts.geoip)
-        return TimeAPIResource(api, parts.clock, segment, health=parts.health)
+        return TimeAPIResource(api, parts.wallClock, segment, health=parts.health)
 
     return make
 
@@ -239,9 +241,9 @@ ROUTES: tuple[Route, ...] = (
         "/",
         rootFragment(),
         lambda parts: NegotiatedRoot(
-            ClockPage(parts.clock, parts.defaultZone),
+            ClockPage(parts.wallClock, parts.defaultZone),
             _now(None)(parts),
-            parts.clock,
+            parts.wallClock,
         ),
     ),
     Route(b"now", "/now", nowFragment("/now", "The current time"), _now(None)),
@@ -285,7 +287,7 @@ ROUTES: tuple[Route, ...] = (
         b"api/coordinates",
         "/api/coordinates",
         coordinatesFragment(),
-        lambda parts: Coordinates(parts.clock, health=parts.health),
+        lambda parts: Coordinates(parts.wallClock, health=parts.health),
     ),
     # timeapi.io's API, below /api in any letter case (TimeAPIDirectory).
     *(
@@ -304,7 +306,7 @@ ROUTES: tuple[Route, ...] = (
         "/developer/api",
         timeNowFragment(),
         lambda parts: timeNowDirectory(
-            parts.clock, parts.catalogue, parts.geoip, parts.health
+            parts.wallClock, parts.catalogue, parts.geoip, parts.health
         ),
         deeper=(
             (b"developer/api/timezone", "/developer/api/timezone"),
@@ -327,7 +329,7 @@ ROUTES: tuple[Route, ...] = (
         b"timesync",
         "/timesync",
         timesyncFragment(),
-        lambda parts: Timesync(parts.clock, health=parts.health),
+        lambda parts: Timesync(parts.wallClock, health=parts.health),
     ),
     Route(b".well-known", "/.well-known/time", wellKnownFragment(), _wellKnown),
     Route(b"stream", "/stream", streamFragment(), _stream),
@@ -336,7 +338,7 @@ ROUTES: tuple[Route, ...] = (
         "/live",
         liveFragment(),
         # In the zone /now answers in: the server's.
-        lambda parts: LivePage(parts.clock, parts.health, parts.defaultZone),
+        lambda parts: LivePage(parts.wallClock, parts.health, parts.defaultZone),
     ),
     Route(
         b"live.js",
@@ -390,7 +392,7 @@ ROUTES: tuple[Route, ...] = (
             roughtime=parts.roughtime,
             ntp=parts.ntp,
             leapSeconds=parts.leapSeconds,
-            clock=parts.clock,
+            wallClock=parts.wallClock,
         ),
         admin=True,
     ),

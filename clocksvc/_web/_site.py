@@ -35,6 +35,7 @@ from ._geoip import GeoIP
 from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
+from ._renamed import clockRenamed, wallClockOf
 from ._routes import ROUTES, Parts, buildTree, metricLabellers, metricLabels
 from ._signedtime import RoughtimeService, reportRoughtime
 from ._sntp import NTPStatus
@@ -78,7 +79,7 @@ def metricsOf(site: ClockSite) -> SiteMetrics | None:
 
 
 def buildRoot(
-    clock: IReactorTime,
+    wallClock: IReactorTime,
     timezone: str | None = None,
     limits: Limits | None = None,
     readClock: Callable[[], ClockState] = readKernelClock,
@@ -88,7 +89,8 @@ def buildRoot(
     C{/metrics}, which need a site: to mount in a tree of one's own, or to
     test with C{StubTreq}.
 
-    @param clock: where every resource reads the time.
+    @param wallClock: where every resource reads the time of day; and,
+        as C{StubTreq} needs no other, where the timers run.
     @param timezone: the server's zone: its page's, and that of C{/now},
         C{/stream} and C{/} when a client names none; by default the
         process's local zone, whose time the lesson's page shows.
@@ -98,28 +100,28 @@ def buildRoot(
     @return: the root resource.
     @raise ValueError: if C{timezone} names no zone.
     """
-    watch = StepWatch(clock, clock)
-    health = ClockHealth(clock, readClock, watch, clock)
+    watch = StepWatch(wallClock, wallClock)
+    health = ClockHealth(wallClock, readClock, watch, wallClock)
     leapSeconds = leapSecondList()
     parts = Parts(
-        clock,
+        wallClock,
         defaultCatalogue,
         resolveZone(timezone),
         Limits() if limits is None else limits,
         lambda: False,
         SiteMetrics(metricLabels(), metricLabellers()),
-        clock,
+        wallClock,
         health,
         watch,
         Readiness(),
         leapSeconds=leapSeconds,
-        ntp=NTPStatus(clock, clock, health, leapSeconds),
+        ntp=NTPStatus(wallClock, wallClock, health, leapSeconds),
     )
     return buildTree(parts, [route for route in ROUTES if not route.admin])
 
 
 def buildSite(
-    clock: IReactorTime,
+    wallClock: IReactorTime,
     timezone: str | None = None,
     limits: Limits | None = None,
     *,
@@ -136,9 +138,9 @@ def buildSite(
     """
     Build the site that serves clocksvc's routes (L{ROUTES}).
 
-    @param clock: where every resource reads the time of day; and, unless
-        C{timers} is given, where the site runs its timers, so that a test's
-        one clock drives both.
+    @param wallClock: where every resource reads the time of day; and,
+        unless C{timers} is given, where the site runs its timers, so that a
+        test's one clock drives both.
     @param timezone: the server's zone: its page's, and that of C{/now},
         C{/stream} and C{/} when a client names none; by default the
         process's local zone, whose time the lesson's page shows.
@@ -167,10 +169,10 @@ def buildSite(
     @raise ValueError: if C{timezone} names no zone.
     """
     limits = Limits() if limits is None else limits
-    timers = clock if timers is None else timers
+    timers = wallClock if timers is None else timers
     metrics = SiteMetrics(metricLabels(), metricLabellers())
-    watch = StepWatch(clock, timers)
-    health = ClockHealth(timers, readClock, watch, clock)
+    watch = StepWatch(wallClock, timers)
+    health = ClockHealth(timers, readClock, watch, wallClock)
     metrics.reportClock(health, watch)
     if roughtime is not None:
         reportRoughtime(metrics.registry, roughtime.responder.stats)
@@ -178,7 +180,7 @@ def buildSite(
         leapSeconds = leapSecondList()
     site: ClockSite | None = None
     parts = Parts(
-        clock,
+        wallClock,
         defaultCatalogue,
         resolveZone(timezone),
         limits,
@@ -191,14 +193,14 @@ def buildSite(
         geoip,
         roughtime,
         leapSeconds,
-        NTPStatus(clock, timers, health, leapSeconds),
+        NTPStatus(wallClock, timers, health, leapSeconds),
     )
     routes = [route for route in ROUTES if adminResources or not route.admin]
     root = buildTree(parts, routes)
     reporters: list[IReporter] = [metrics]
     if accessLog:
         reporters.append(AccessLog(None if accessLog is True else accessLog))
-    quick = QuickAnswers(clock, root)
+    quick = QuickAnswers(wallClock, root)
     forwarding = (
         Forwarding(trustedProxies, metrics.forwardedInvalid.inc)
         if trustedProxies
@@ -211,7 +213,7 @@ def buildSite(
         reporters,
         quick.answer,
         forwarding,
-        wallClock=clock,
+        wallClock=wallClock,
         proxyRefused=metrics.proxyRefused,
     )
     _parts[site] = parts
@@ -264,20 +266,23 @@ def buildAdminSite(site: ClockSite) -> ClockSite:
     root = buildTree(parts, [route for route in ROUTES if route.admin])
     return ClockSite(
         root,
-        site.reactor,
+        site.timers,
         site.limits,
-        wallClock=site.clock,
+        wallClock=site.wallClock,
         proxyRefused=site.proxyRefused,
     )
 
 
+@clockRenamed
 def listen(
     port: int = 8880,
     interface: str = "",
     *,
     reactor: IReactorTCP | None = None,
-    clock: IReactorTime | None = None,
+    wallClock: IReactorTime | None = None,
+    timers: IReactorTime | None = None,
     timezone: str | None = None,
+    clock: IReactorTime | None = None,
 ) -> IListeningPort:
     """
     Serve clocksvc on a TCP port, as the lesson's C{reactor.listenTCP(8880,
@@ -291,12 +296,16 @@ def listen(
         interfaces, C{"::"} all IPv6 (and, where the system allows, IPv4)
         ones.
     @param reactor: the reactor to listen with; by default the global one.
-    @param clock: where the time of day comes from, and, if given, where
-        the site's timers run too; by default the system's clock, with the
-        timers on C{reactor}.
+    @param wallClock: where the time of day comes from; by default the
+        system's clock (C{time.time()}).
+    @param timers: where the site's timers run (idle timeouts, deadlines,
+        the stream's ticker), which also time requests; by default
+        C{reactor}.
     @param timezone: the server's zone, as an IANA name in any letter case:
         its page's, and that of C{/now}, C{/stream} and C{/} when a client
         names none; by default the process's local zone.
+    @param clock: deprecated since clocksvc 0.2.0, for C{wallClock} (and
+        C{timers}, unless they are given), which it stands for.
     @return: the listening port.
     @raise ValueError: if C{timezone} names no zone.
     @raise twisted.internet.error.CannotListenError: if the port cannot be
@@ -304,13 +313,17 @@ def listen(
     """
     if reactor is None:
         reactor = defaultReactor()
-    timers: IReactorTime | None = None
-    if clock is None:
-        # The time of day from the system's clock, whatever the reactor
-        # schedules on; its timers on the reactor.
+    if clock is not None and timers is None:
+        # What the deprecated keyword meant: one clock for both.
+        timers = clock
+    wallClock = wallClockOf(wallClock, clock)
+    if timers is None:
         timers = IReactorTime(reactor)
-        clock = WallClock(timers)
-    site = buildSite(clock, timezone, timers=timers)
+    if wallClock is None:
+        # The time of day from the system's clock, whatever the reactor
+        # schedules on.
+        wallClock = WallClock(timers)
+    site = buildSite(wallClock, timezone, timers=timers)
     # Site is a ServerFactory, but Twisted 26.10 annotates its protocol
     # attribute in a way mypy cannot match to listenTCP's parameter type.
     return reactor.listenTCP(port, site, interface=interface)  # type: ignore[arg-type]

@@ -90,18 +90,18 @@ class NTPStatus:
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         timers: IReactorTime,
         health: ClockHealth,
         leapSeconds: LeapSecondList | None,
     ) -> None:
         """
-        @param clock: the wall clock.
+        @param wallClock: the wall clock.
         @param timers: the monotonic clock, which times a header's age.
         @param health: the site's clock state.
         @param leapSeconds: the leap-second list, if there is one.
         """
-        self._clock = clock
+        self._wallClock = wallClock
         self._timers = timers
         self._health = health
         self._leapSeconds = leapSeconds
@@ -150,7 +150,7 @@ class NTPStatus:
         pending = (
             0
             if self._leapSeconds is None
-            else self._leapSeconds.pending(self._clock.seconds())
+            else self._leapSeconds.pending(self._wallClock.seconds())
         )
         if pending == 0:
             pending = _KERNEL_LEAP.get(kernel, 0)
