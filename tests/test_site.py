@@ -5,14 +5,18 @@ memory.
 
 from __future__ import annotations
 
+import sys
+from dataclasses import fields
+
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from twisted.web.server import Site
 
 from clocksvc import listen
 from clocksvc._clock import WallClock
-from clocksvc._web._site import buildRoot, buildSite
+from clocksvc._web._routes import Parts
+from clocksvc._web._site import buildRoot, buildSite, makeParts, partsOf
 
 from ._helpers import BILLENNIUM, clockAt, siteOf, stubTreq, urlOf, useTimezone
 
@@ -189,3 +193,40 @@ class ListenTests(SynchronousTestCase):
         first, second = siteOf(reactor, 0), siteOf(reactor, 1)
         self.assertIsNot(first, second)
         self.assertIsNot(first.resource, second.resource)
+
+
+class PartsTests(SynchronousTestCase):
+    """
+    A tree's L{Parts} are made in one place, L{makeParts}, and named where
+    they are given.
+    """
+
+    def test_keywordsOnly(self) -> None:
+        """
+        A part given by its position is a L{TypeError}, where Python has
+        keyword-only fields (3.10).
+        """
+        if sys.version_info < (3, 10):
+            raise SkipTest("keyword-only fields need Python 3.10")
+        parts = makeParts(Clock(), Clock())
+        given = [getattr(parts, field.name) for field in fields(parts)]
+        self.assertRaises(TypeError, Parts, *given)
+
+    def test_siteParts(self) -> None:
+        """
+        A site's parts are L{makeParts}'s: its clocks, its metrics, and one
+        SNTP status and leap-second list.
+        """
+        wallClock, timers = clockAt(BILLENNIUM), Clock()
+        site = buildSite(wallClock, "UTC", timers=timers)
+        parts = partsOf(site)
+        self.assertIs(parts.wallClock, wallClock)
+        self.assertIs(parts.timers, timers)
+        self.assertIs(parts.limits, site.limits)
+        self.assertIn(parts.metrics, site.reporters)
+        self.assertIsNotNone(parts.ntp)
+        self.assertIsNotNone(parts.leapSeconds)
+        self.assertEqual(parts.defaultZone.key, "UTC")
+        self.assertFalse(parts.draining())
+        site.drain()
+        self.assertTrue(parts.draining())

@@ -11,6 +11,7 @@ fragment) and tests.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -70,10 +71,18 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+#: Keyword-only fields, where Python has them (3.10): a tree's parts are
+#: many, and several of one type, so each is named where it is given. On
+#: Python 3.9 (Debian's PyPy) they are positional too; everywhere else a
+#: positional one fails at once, as tests.test_site checks.
+_KEYWORDS: dict[str, Any] = {"kw_only": True} if sys.version_info >= (3, 10) else {}
+
+
+@dataclass(frozen=True, **_KEYWORDS)
 class Parts:
     """
-    What the resources are made of.
+    What the resources are made of, made by L{makeParts
+    <clocksvc._web._site.makeParts>}, with keywords only.
 
     @ivar wallClock: where every resource reads the time.
     @ivar catalogue: the zones.

@@ -46,6 +46,7 @@ __all__ = [
     "buildSite",
     "clockStateOf",
     "listen",
+    "makeParts",
     "metricsOf",
     "partsOf",
     "resolveZone",
@@ -78,6 +79,70 @@ def metricsOf(site: ClockSite) -> SiteMetrics | None:
     return None
 
 
+def makeParts(
+    wallClock: IReactorTime,
+    timers: IReactorTime,
+    timezone: str | None = None,
+    limits: Limits | None = None,
+    *,
+    readClock: Callable[[], ClockState] = readKernelClock,
+    draining: Callable[[], bool] = lambda: False,
+    readiness: Readiness | None = None,
+    geoip: GeoIP | None = None,
+    roughtime: RoughtimeService | None = None,
+    leapSeconds: LeapSecondList | None = None,
+) -> Parts:
+    """
+    Make what a tree of clocksvc's resources is made of: the one watch of
+    the wall clock's steps, the one reader of the clock's state, which the
+    metrics report, and the SNTP status beside them.
+
+    @param wallClock: where every resource reads the time of day.
+    @param timers: where timers run (the stream's ticker), and what tells
+        how old a reading of the clock's state is.
+    @param timezone: the server's zone, by name; by default the process's
+        local zone.
+    @param limits: the limits; by default L{Limits}'s defaults.
+    @param readClock: reads the state of the server's clock; by default
+        from the kernel.
+    @param draining: says whether the site is shutting down; by default
+        never.
+    @param readiness: when C{/readyz} says ready; by default whenever the
+        site is not draining.
+    @param geoip: the IP geolocation database of C{/api/ip}, if any.
+    @param roughtime: the Roughtime server, if any, whose counts the
+        metrics report.
+    @param leapSeconds: the leap-second list; by default the one installed
+        that expires last.
+    @return: the parts.
+    @raise ValueError: if C{timezone} names no zone.
+    """
+    metrics = SiteMetrics(metricLabels(), metricLabellers())
+    watch = StepWatch(wallClock, timers)
+    health = ClockHealth(timers, readClock, watch, wallClock)
+    metrics.reportClock(health, watch)
+    if roughtime is not None:
+        reportRoughtime(metrics.registry, roughtime.responder.stats)
+    if leapSeconds is None:
+        leapSeconds = leapSecondList()
+    return Parts(
+        wallClock=wallClock,
+        catalogue=defaultCatalogue,
+        defaultZone=resolveZone(timezone),
+        limits=Limits() if limits is None else limits,
+        draining=draining,
+        metrics=metrics,
+        timers=timers,
+        health=health,
+        watch=watch,
+        readiness=Readiness() if readiness is None else readiness,
+        geoip=geoip,
+        roughtime=roughtime,
+        leapSeconds=leapSeconds,
+        ntp=NTPStatus(wallClock, timers, health, leapSeconds),
+    )
+
+
 def buildRoot(
     wallClock: IReactorTime,
     timezone: str | None = None,
@@ -100,23 +165,7 @@ def buildRoot(
     @return: the root resource.
     @raise ValueError: if C{timezone} names no zone.
     """
-    watch = StepWatch(wallClock, wallClock)
-    health = ClockHealth(wallClock, readClock, watch, wallClock)
-    leapSeconds = leapSecondList()
-    parts = Parts(
-        wallClock,
-        defaultCatalogue,
-        resolveZone(timezone),
-        Limits() if limits is None else limits,
-        lambda: False,
-        SiteMetrics(metricLabels(), metricLabellers()),
-        wallClock,
-        health,
-        watch,
-        Readiness(),
-        leapSeconds=leapSeconds,
-        ntp=NTPStatus(wallClock, wallClock, health, leapSeconds),
-    )
+    parts = makeParts(wallClock, wallClock, timezone, limits, readClock=readClock)
     return buildTree(parts, [route for route in ROUTES if not route.admin])
 
 
@@ -168,33 +217,20 @@ def buildSite(
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
-    limits = Limits() if limits is None else limits
-    timers = wallClock if timers is None else timers
-    metrics = SiteMetrics(metricLabels(), metricLabellers())
-    watch = StepWatch(wallClock, timers)
-    health = ClockHealth(timers, readClock, watch, wallClock)
-    metrics.reportClock(health, watch)
-    if roughtime is not None:
-        reportRoughtime(metrics.registry, roughtime.responder.stats)
-    if leapSeconds is None:
-        leapSeconds = leapSecondList()
     site: ClockSite | None = None
-    parts = Parts(
+    parts = makeParts(
         wallClock,
-        defaultCatalogue,
-        resolveZone(timezone),
+        wallClock if timers is None else timers,
+        timezone,
         limits,
-        lambda: site is not None and site.draining,
-        metrics,
-        timers,
-        health,
-        watch,
-        Readiness() if readiness is None else readiness,
-        geoip,
-        roughtime,
-        leapSeconds,
-        NTPStatus(wallClock, timers, health, leapSeconds),
+        readClock=readClock,
+        draining=lambda: site is not None and site.draining,
+        readiness=readiness,
+        geoip=geoip,
+        roughtime=roughtime,
+        leapSeconds=leapSeconds,
     )
+    metrics = parts.metrics
     routes = [route for route in ROUTES if adminResources or not route.admin]
     root = buildTree(parts, routes)
     reporters: list[IReporter] = [metrics]
@@ -208,8 +244,8 @@ def buildSite(
     )
     site = ClockSite(
         root,
-        timers,
-        limits,
+        parts.timers,
+        parts.limits,
         reporters,
         quick.answer,
         forwarding,
