@@ -268,16 +268,16 @@ class StepWatchTests(SynchronousTestCase):
     """
 
     def setUp(self) -> None:
-        self.wall = clockAt(BILLENNIUM)
-        self.monotonic = Clock()
-        self.watch = StepWatch(self.wall, self.monotonic)
+        self.wallClock = clockAt(BILLENNIUM)
+        self.timers = Clock()
+        self.watch = StepWatch(self.wallClock, self.timers)
         self.steps: list[float] = []
         self.watch.listen(self.steps.append)
         self.events = capturedEvents(self)
 
     def advance(self, seconds: float, step: float = 0.0) -> None:
-        self.monotonic.advance(seconds)
-        self.wall.rightNow += seconds + step
+        self.timers.advance(seconds)
+        self.wallClock.rightNow += seconds + step
 
     def test_noStep(self) -> None:
         """
@@ -327,7 +327,7 @@ class StepWatchTests(SynchronousTestCase):
         Each reading of L{ClockHealth} looks for a step, so steps are found
         while nobody streams.
         """
-        health = ClockHealth(self.monotonic, lambda: SYNCHRONIZED, self.watch)
+        health = ClockHealth(self.timers, lambda: SYNCHRONIZED, self.watch)
         health.state()
         self.advance(2, 5)
         health.state()
@@ -532,11 +532,11 @@ class ClockMetricsTests(SynchronousTestCase):
         """
         Each step of the wall clock is counted.
         """
-        wall, timers = clockAt(BILLENNIUM), Clock()
-        site = buildSite(wall, timers=timers, readClock=lambda: SYNCHRONIZED)
-        wall.rightNow -= 30
+        wallClock, timers = clockAt(BILLENNIUM), Clock()
+        site = buildSite(wallClock, timers=timers, readClock=lambda: SYNCHRONIZED)
+        wallClock.rightNow -= 30
         timers.advance(1)
-        wall.advance(1)
+        wallClock.advance(1)
         self.assertEqual(self.metrics(site)["clocksvc_clock_steps_total"], 1)
 
 
