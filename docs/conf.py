@@ -58,7 +58,7 @@ pydoctor_args = [
     "--docformat=epytext",
     "--html-viewsource-base=https://github.com/clocksvc/clocksvc/tree/main",
     # The public API: what clocksvc/__init__.py exports, where it is
-    # defined; the private layers (_time, _http, _web, _run) are explained
+    # defined; the private layers (_time, _clock, _http, _web, _run) are explained
     # in explanation/architecture.md. (Later patterns take precedence.)
     "--privacy=HIDDEN:clocksvc._*",
     "--privacy=PRIVATE:clocksvc._web",

@@ -30,10 +30,10 @@ from twisted.web.resource import IResource
 from twisted.web.server import Site
 from zope.interface import implementer
 
+from clocksvc._clock._health import ClockState
 from clocksvc._compiled import CORE, PURE_NOTICE
 from clocksvc._http import ClockSite
 from clocksvc._web import AccessLog
-from clocksvc._web._clockhealth import ClockState
 
 # The global reactor is imported only where a helper waits on it, when it
 # is called: an entry point (tests.e2e._serve) imports this module before

@@ -18,10 +18,10 @@ from treq.response import _Response
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._clock._health import ClockState
 from clocksvc._time import documentJSON, documentText, timeDocument
 from clocksvc._time._zones import defaultCatalogue
 from clocksvc._web._api import exchange, notAbove
-from clocksvc._web._clockhealth import ClockState
 from clocksvc._web._site import buildRoot
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq, synchronized, useTimezone

@@ -29,6 +29,7 @@ from twisted.web.client import HTTPConnectionPool
 from twisted.web.http_headers import Headers
 
 from clocksvc import __version__
+from clocksvc._clock import readKernelClock
 from clocksvc._http import Limits
 from clocksvc._run import _endpoints
 from clocksvc._run._cli import run
@@ -41,7 +42,7 @@ from clocksvc._run._endpoints import (
 )
 from clocksvc._run._options import Options
 from clocksvc._time import clockPageBody
-from clocksvc._web import Readiness, readKernelClock
+from clocksvc._web import Readiness
 
 from ._helpers import (
     SAID_CORE,

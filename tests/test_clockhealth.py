@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._web._clockhealth} and L{clocksvc._web._health}: the
+Tests for L{clocksvc._clock._health} and L{clocksvc._web._health}: the
 server clock's state as the kernel tells it, in every answer that reports
 it; steps of the wall clock; and C{/readyz}.
 """
@@ -17,11 +17,7 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from twisted.web.resource import Resource
 
-from clocksvc._http import ClockSite, Limits
-from clocksvc._run._endpoints import parseEndpoints
-from clocksvc._run._options import Options
-from clocksvc._run._service import ClockService
-from clocksvc._web._clockhealth import (
+from clocksvc._clock._health import (
     STA_DEL,
     STA_INS,
     STA_PLL,
@@ -39,6 +35,10 @@ from clocksvc._web._clockhealth import (
     decodeTimex,
     kernelClockReader,
 )
+from clocksvc._http import ClockSite, Limits
+from clocksvc._run._endpoints import parseEndpoints
+from clocksvc._run._options import Options
+from clocksvc._run._service import ClockService
 from clocksvc._web._health import Readiness
 from clocksvc._web._site import buildAdminSite, buildSite, clockStateOf
 
@@ -268,16 +268,16 @@ class StepWatchTests(SynchronousTestCase):
     """
 
     def setUp(self) -> None:
-        self.wall = clockAt(BILLENNIUM)
-        self.monotonic = Clock()
-        self.watch = StepWatch(self.wall, self.monotonic)
+        self.wallClock = clockAt(BILLENNIUM)
+        self.timers = Clock()
+        self.watch = StepWatch(self.wallClock, self.timers)
         self.steps: list[float] = []
         self.watch.listen(self.steps.append)
         self.events = capturedEvents(self)
 
     def advance(self, seconds: float, step: float = 0.0) -> None:
-        self.monotonic.advance(seconds)
-        self.wall.rightNow += seconds + step
+        self.timers.advance(seconds)
+        self.wallClock.rightNow += seconds + step
 
     def test_noStep(self) -> None:
         """
@@ -327,7 +327,7 @@ class StepWatchTests(SynchronousTestCase):
         Each reading of L{ClockHealth} looks for a step, so steps are found
         while nobody streams.
         """
-        health = ClockHealth(self.monotonic, lambda: SYNCHRONIZED, self.watch)
+        health = ClockHealth(self.timers, lambda: SYNCHRONIZED, self.watch)
         health.state()
         self.advance(2, 5)
         health.state()
@@ -532,11 +532,11 @@ class ClockMetricsTests(SynchronousTestCase):
         """
         Each step of the wall clock is counted.
         """
-        wall, timers = clockAt(BILLENNIUM), Clock()
-        site = buildSite(wall, timers=timers, readClock=lambda: SYNCHRONIZED)
-        wall.rightNow -= 30
+        wallClock, timers = clockAt(BILLENNIUM), Clock()
+        site = buildSite(wallClock, timers=timers, readClock=lambda: SYNCHRONIZED)
+        wallClock.rightNow -= 30
         timers.advance(1)
-        wall.advance(1)
+        wallClock.advance(1)
         self.assertEqual(self.metrics(site)["clocksvc_clock_steps_total"], 1)
 
 

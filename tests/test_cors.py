@@ -316,7 +316,7 @@ class NetworkTests(TestCase):
         # trial's clean-reactor check.
         self.pool = HTTPConnectionPool(reactor, persistent=False)
         self.addCleanup(self.pool.closeCachedConnections)
-        port = listen(0, "127.0.0.1", clock=clockAt(BILLENNIUM))
+        port = listen(0, "127.0.0.1", wallClock=clockAt(BILLENNIUM))
         self.addCleanup(port.stopListening)
         self.url = urlOf(port, "")
 

@@ -1,9 +1,9 @@
 """
 clocksvc's architecture, checked: its layers import only downwards (time,
-then http, ntp and roughtime side by side, then web, then run; see
-ARCHITECTURE.md), the time layer imports nothing of Twisted, the three
-protocol layers nothing of clocksvc outside themselves (what they need is
-handed to them), and no module imports another that imports it back,
+then http, ntp, roughtime and the server's clock side by side, then web,
+then run; see ARCHITECTURE.md), the time layer imports nothing of Twisted,
+the three protocol layers nothing of clocksvc outside themselves (what they
+need is handed to them), and no module imports another that imports it back,
 counting imports inside functions and under C{TYPE_CHECKING}.
 """
 
@@ -24,7 +24,8 @@ PACKAGE = Path(clocksvc.__file__).parent
 #: _compiled (which modules run compiled) are below everything; the
 #: package's own __init__ and __main__ are the entry points, above
 #: everything. The HTTP, SNTP and Roughtime protocols are layers side by
-#: side.
+#: side, and beside them the server's clock (_clock), which may import the
+#: time layer and nothing above it.
 RANKS = {
     "_version": 0,
     "_compiled": 0,
@@ -32,6 +33,7 @@ RANKS = {
     "_http": 2,
     "_ntp": 2,
     "_roughtime": 2,
+    "_clock": 2,
     "_web": 3,
     "_run": 4,
 }
@@ -179,7 +181,7 @@ class LayerTests(SynchronousTestCase):
         """
         Each layer is a package of its own.
         """
-        for layer in ["_time", "_http", "_ntp", "_web", "_run"]:
+        for layer in ["_time", "_clock", "_http", "_ntp", "_roughtime", "_web", "_run"]:
             self.assertTrue((PACKAGE / layer / "__init__.py").exists(), layer)
 
     def test_downwardsOnly(self) -> None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._web._clockhealth import UNKNOWN, ClockState
+from clocksvc._clock._health import UNKNOWN, ClockState
 from clocksvc._web._live import duration, livePage, zoneLabel
 from clocksvc._web._site import buildRoot
 

@@ -49,7 +49,7 @@ class ListenNetworkTests(TestCase):
 
         @return: the URL of the server's root.
         """
-        port = listen(0, "127.0.0.1", clock=self.clock)
+        port = listen(0, "127.0.0.1", wallClock=self.clock)
         self.addCleanup(port.stopListening)
         return urlOf(port)
 
@@ -86,7 +86,7 @@ class ListenNetworkTests(TestCase):
         """
         The port provides L{IListeningPort}, and port 0 became a real one.
         """
-        port = listen(0, "127.0.0.1", clock=self.clock)
+        port = listen(0, "127.0.0.1", wallClock=self.clock)
         self.addCleanup(port.stopListening)
         self.assertTrue(verifyObject(IListeningPort, port))
         self.assertTrue(urlOf(port).startswith("http://127.0.0.1:"))
@@ -98,8 +98,8 @@ class ListenNetworkTests(TestCase):
         leaves the other serving.
         """
         later = clockAt(BILLENNIUM + 60)
-        first = listen(0, "127.0.0.1", clock=self.clock)
-        second = listen(0, "127.0.0.1", clock=later)
+        first = listen(0, "127.0.0.1", wallClock=self.clock)
+        second = listen(0, "127.0.0.1", wallClock=later)
         self.addCleanup(second.stopListening)
         await maybeDeferred(first.stopListening)
         response = await treq.get(urlOf(second), pool=self.pool)
@@ -136,7 +136,7 @@ class APINetworkTests(TestCase):
         self.pool = HTTPConnectionPool(reactor, persistent=False)
         self.addCleanup(self.pool.closeCachedConnections)
         port = listen(
-            0, "127.0.0.1", clock=clockAt(BILLENNIUM), timezone="Asia/Kathmandu"
+            0, "127.0.0.1", wallClock=clockAt(BILLENNIUM), timezone="Asia/Kathmandu"
         )
         self.addCleanup(port.stopListening)
         self.url = urlOf(port)

@@ -33,7 +33,8 @@ from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import FailTest, SkipTest, TestCase
 
 from clocksvc import listenNTP
-from clocksvc._web import ClockState, WallClock, buildSite
+from clocksvc._clock import ClockState, WallClock
+from clocksvc._web import buildSite
 
 from ._helpers import SYNCHRONIZED, UNSYNCHRONIZED
 

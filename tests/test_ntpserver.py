@@ -22,6 +22,7 @@ from twisted.logger import ILogObserver, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from clocksvc import listenNTP
+from clocksvc._clock import ClockState
 from clocksvc._ntp import (
     HEADER_LENGTH,
     LEAP_INSERT,
@@ -34,7 +35,7 @@ from clocksvc._ntp import (
     toTimestamp,
 )
 from clocksvc._time import parseLeapSeconds
-from clocksvc._web import ClockState, buildSite, ntpStatusOf
+from clocksvc._web import buildSite, ntpStatusOf
 from clocksvc._web._sntp import NTPAccessLog
 
 from ._helpers import BILLENNIUM, SYNCHRONIZED, UNSYNCHRONIZED, clockAt, stubTreq
@@ -156,6 +157,27 @@ class ServerTests(TestCase):
         self.assertEqual(reference, toTimestamp(BILLENNIUM))
         self.assertEqual(received, toTimestamp(BILLENNIUM))
         self.assertEqual(transmitted, toTimestamp(BILLENNIUM))
+
+    async def test_wallClock(self) -> None:
+        """
+        A wall clock given to L{listenNTP} dates its replies rather than
+        the site's; given by its deprecated name, C{clock}, it does the
+        same, and warns that C{wallClock} replaces it.
+        """
+        # A second after the site's clock, so that the dates tell them apart.
+        later = toTimestamp(BILLENNIUM + 1)
+        for port in [
+            self.serve(wallClock=clockAt(BILLENNIUM + 1)),
+            self.serve(clock=clockAt(BILLENNIUM + 1)),
+        ]:
+            client = self.client(port)
+            client.send(request(transmit=12345))
+            reply = await client.receivedCount(1)
+            self.assertEqual(fields(reply)[-2:], (later, later))
+        [warning] = self.flushWarnings()
+        self.assertEqual(warning["category"], DeprecationWarning)
+        self.assertIn("'clock' parameter", warning["message"])
+        self.assertIn("please use wallClock instead", warning["message"])
 
     async def test_ipv6(self) -> None:
         """

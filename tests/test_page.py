@@ -232,7 +232,30 @@ class ClockPageTests(SynchronousTestCase):
             b"<html><body>Sun Sep  9 07:31:40 2001</body></html>",
         )
 
-    def test_defaultClock(self) -> None:
+    def test_clockDeprecated(self) -> None:
+        """
+        The old C{clock} keyword is still where the page reads the time,
+        and warns that C{wallClock} replaces it.
+        """
+        page = ClockPage(clock=self.clock)
+        [warning] = self.flushWarnings([self.test_clockDeprecated])
+        self.assertEqual(warning["category"], DeprecationWarning)
+        self.assertIn("'clock' parameter", warning["message"])
+        self.assertIn("please use wallClock instead", warning["message"])
+        response = self.successResultOf(stubTreq(page).get("http://clock.example/"))
+        self.assertEqual(
+            self.successResultOf(response.content()),
+            b"<html><body>Sun Sep  9 01:46:40 2001</body></html>",
+        )
+
+    def test_wallClockKeyword(self) -> None:
+        """
+        C{wallClock} is a keyword too, which warns of nothing.
+        """
+        self.assertIs(ClockPage(wallClock=self.clock)._wallClock, self.clock)
+        self.assertEqual(self.flushWarnings(), [])
+
+    def test_defaultWallClock(self) -> None:
         """
         Without a clock, the page reads the time from the global reactor.
         """
@@ -242,4 +265,4 @@ class ClockPageTests(SynchronousTestCase):
         after = time.time()
         body = self.successResultOf(response.content())
         self.assertIn(body, {clockPageBody(before), clockPageBody(after)})
-        self.assertIs(ClockPage()._clock, reactor)
+        self.assertIs(ClockPage()._wallClock, reactor)

@@ -20,7 +20,7 @@ that changes one fails here, by name, rather than somewhere far away.
 
 And one behaviour that no interface promises: that a reactor reads the time
 through its own C{seconds()} to schedule, so that replacing it on the
-instance (L{clocksvc._web._reactors.useMonotonicTime}) moves every timer to
+instance (L{clocksvc._clock._reactors.useMonotonicTime}) moves every timer to
 another clock.
 """
 

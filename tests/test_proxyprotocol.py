@@ -435,7 +435,7 @@ class SiteTests(SynchronousTestCase):
             clock, limits=Limits(headerTimeout=3.0), readClock=synchronized
         )
         factory = proxyProtocolFactory(site, Clock())
-        self.assertEqual((factory.reactor, factory.timeout), (clock, 3.0))
+        self.assertEqual((factory.timers, factory.timeout), (clock, 3.0))
         protocol = factory.buildProtocol(PEER)
         assert protocol is not None
         transport = StringTransport(peerAddress=PEER)
@@ -467,7 +467,7 @@ class SiteTests(SynchronousTestCase):
         """
         clock = Clock()
         factory = proxyProtocolFactory(Factory.forProtocol(Recorded), clock)
-        self.assertEqual((factory.reactor, factory.timeout), (clock, 10.0))
+        self.assertEqual((factory.timers, factory.timeout), (clock, 10.0))
         self.assertEqual(factory.logPrefix(), "Factory (PROXY)")
         # Its refusals are not counted, but close all the same.
         protocol = factory.buildProtocol(PEER)

@@ -1,5 +1,5 @@
 """
-Tests for L{clocksvc._web._reactors}: the wall clock beside a reactor, and a
+Tests for L{clocksvc._clock._reactors}: the wall clock beside a reactor, and a
 reactor moved to the monotonic clock.
 """
 
@@ -13,7 +13,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from clocksvc._web._reactors import WallClock, useMonotonicTime
+from clocksvc._clock._reactors import WallClock, useMonotonicTime
 
 
 class WallClockTests(SynchronousTestCase):
@@ -25,9 +25,9 @@ class WallClockTests(SynchronousTestCase):
         """
         By default it is the system's clock, whatever the reactor's says.
         """
-        clock = WallClock(Clock())
+        wallClock = WallClock(Clock())
         before = time.time()
-        now = clock.seconds()
+        now = wallClock.seconds()
         self.assertLessEqual(before, now)
         self.assertLessEqual(now, time.time())
 
@@ -36,14 +36,14 @@ class WallClockTests(SynchronousTestCase):
         Its timers are the reactor's, their delays on the reactor's clock.
         """
         timers = Clock()
-        clock = WallClock(timers, lambda: 1e9)
-        self.assertTrue(verifyObject(IReactorTime, clock))
+        wallClock = WallClock(timers, lambda: 1e9)
+        self.assertTrue(verifyObject(IReactorTime, wallClock))
         ran: list[int] = []
-        call = clock.callLater(2, ran.append, 1)
-        self.assertEqual(clock.getDelayedCalls(), [call])
+        call = wallClock.callLater(2, ran.append, 1)
+        self.assertEqual(wallClock.getDelayedCalls(), [call])
         self.assertEqual(call.getTime(), 2)
         timers.advance(2)
-        self.assertEqual((ran, clock.seconds()), ([1], 1e9))
+        self.assertEqual((ran, wallClock.seconds()), ([1], 1e9))
 
 
 class UseMonotonicTimeTests(SynchronousTestCase):

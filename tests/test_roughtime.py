@@ -288,11 +288,11 @@ class DelegationTests(TestCase):
 
     async def start(self) -> None:
         self.python = await deferToThread(roughlyPython)
-        self.wall = Clock()
-        self.wall.advance(time.time())
+        self.wallClock = Clock()
+        self.wallClock.advance(time.time())
         key = generateKey()
         self.key = base64.b64encode(publicKeyOf(key)).decode()
-        self.responder = Responder(key, self.wall, reactor, lambda: 1)
+        self.responder = Responder(key, self.wallClock, reactor, lambda: 1)
         port = IReactorUDP(reactor).listenUDP(
             0, RoughtimeUDP(self.responder, None), "127.0.0.1", 8192
         )
@@ -316,7 +316,7 @@ class DelegationTests(TestCase):
         """
         first = await self.query()
         self.assertTrue(first["ok"], first)
-        self.wall.advance(2 * 86400)
+        self.wallClock.advance(2 * 86400)
         second = await self.query()
         self.assertTrue(second["ok"], second)
         [before], [after] = first["answers"], second["answers"]
@@ -331,7 +331,7 @@ class DelegationTests(TestCase):
         roughly: MIDP is past MAXT.
         """
         self.responder.renewBefore = -10 * 86400
-        self.wall.advance(2 * 86400)
+        self.wallClock.advance(2 * 86400)
         result = await self.query()
         self.assertEqual(
             result, {"ok": False, "error": "verification", "reason": "key-age"}

@@ -9,7 +9,7 @@ import json
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from clocksvc._web._clockhealth import StepWatch
+from clocksvc._clock._health import StepWatch
 from clocksvc._web._site import buildSite
 from clocksvc._web._stream import Ticker, stepEvent
 
@@ -128,12 +128,12 @@ class SteppedTickerTests(SynchronousTestCase):
     """
 
     def setUp(self) -> None:
-        self.wall = clockAt(BILLENNIUM + 0.25)
+        self.wallClock = clockAt(BILLENNIUM + 0.25)
         self.timers = Clock()
-        self.watch = StepWatch(self.wall, self.timers)
+        self.watch = StepWatch(self.wallClock, self.timers)
         self.steps: list[float] = []
         self.watch.listen(self.steps.append)
-        self.ticker = Ticker(self.wall, self.timers, self.watch)
+        self.ticker = Ticker(self.wallClock, self.timers, self.watch)
         self.ticks: list[tuple[int, float]] = []
         self.ticker.subscribe(
             "a", lambda second: self.ticks.append((second, self.timers.seconds()))
@@ -143,7 +143,7 @@ class SteppedTickerTests(SynchronousTestCase):
         """
         Let both clocks run for C{seconds}.
         """
-        self.wall.rightNow += seconds
+        self.wallClock.rightNow += seconds
         self.timers.advance(seconds)
 
     def test_together(self) -> None:
@@ -154,7 +154,7 @@ class SteppedTickerTests(SynchronousTestCase):
         self.advance(0.75)
         self.advance(1)
         self.assertEqual(self.ticks, [(1000000001, 0.75), (1000000002, 1.75)])
-        self.assertEqual(self.wall.calls, [])
+        self.assertEqual(self.wallClock.calls, [])
         self.assertEqual(self.steps, [])
 
     def test_stepBack(self) -> None:
@@ -164,7 +164,7 @@ class SteppedTickerTests(SynchronousTestCase):
         ticks keep to its new boundaries, their seconds 30 lower.
         """
         self.advance(0.75)
-        self.wall.rightNow -= 30.5
+        self.wallClock.rightNow -= 30.5
         self.advance(1)
         self.assertEqual(self.steps, [-30.5])
         self.assertEqual(self.ticks[1], (1000000001 - 30, 1.75))
@@ -179,7 +179,7 @@ class SteppedTickerTests(SynchronousTestCase):
         within a second.
         """
         self.advance(0.75)
-        self.wall.rightNow += 3600.25
+        self.wallClock.rightNow += 3600.25
         self.advance(0.5)
         self.assertEqual(self.ticks, [(1000000001, 0.75)])
         self.advance(0.5)
@@ -193,9 +193,9 @@ class SteppedTickerTests(SynchronousTestCase):
         Through steps, the ticker keeps one timer.
         """
         self.advance(0.75)
-        self.wall.rightNow -= 30
+        self.wallClock.rightNow -= 30
         self.advance(1)
-        self.wall.rightNow += 100
+        self.wallClock.rightNow += 100
         self.advance(1)
         self.assertEqual(len(self.timers.calls), 1)
 
@@ -361,13 +361,13 @@ class StreamStepTests(SynchronousTestCase):
         A step is a C{step} event with the step in milliseconds, before the
         first tick of the new time.
         """
-        wall, timers = clockAt(BILLENNIUM + 0.25), Clock()
-        site = buildSite(wall, timers=timers)
+        wallClock, timers = clockAt(BILLENNIUM + 0.25), Clock()
+        site = buildSite(wallClock, timers=timers)
         connection = RawConnection(site)
         connection.send(STREAM_REQUEST)
         connection.received()
-        wall.rightNow -= 30
-        wall.rightNow += 0.75
+        wallClock.rightNow -= 30
+        wallClock.rightNow += 0.75
         timers.advance(0.75)
         step, tick = events(dechunk(connection.received()))
         self.assertEqual(step, {"event": "step", "data": '{"step_ms":-30000.0}'})

@@ -82,7 +82,7 @@ class _Site(Shape):
     """
 
     limits: Limits
-    reactor: Any
+    timers: Any
     requestFactory: Any
     quickAnswer: Callable[[QuickHead, IAddress], QuickResponse | None] | None
     forwarding: Forwarding | None
@@ -189,7 +189,7 @@ class ClockChannel(Protocol):
         #: What a request calls C{factory}: it logs itself to it.
         self.factory = site
         self.limits = site.limits
-        self._clock = site.reactor
+        self._timers = site.timers
         #: The bytes received and not yet read: those of C{_buffer} from
         #: C{_offset} on, then the chunks of C{_more}, joined only when a
         #: head or a body needs them in one piece; C{_buffered} of them.
@@ -298,16 +298,16 @@ class ClockChannel(Protocol):
             and self.transport is not None
         ):
             if began is None:
-                began = self._clock.seconds()
+                began = self._timers.seconds()
             elif (taken := self._answered - first) and (
                 taken >= limits.answersPerTurn
-                or self._clock.seconds() - began >= limits.secondsPerTurn
+                or self._timers.seconds() - began >= limits.secondsPerTurn
             ):
                 # Answers written at once never give the reactor back: with
                 # a pipeline of them, one client would hold every other
                 # connection up until the last was answered. The rest wait
                 # for the reactor's next turn, after the other connections'.
-                self._later = self._clock.callLater(0, self._nextTurn)
+                self._later = self._timers.callLater(0, self._nextTurn)
                 return
             # Each pass takes up one request at most: its head, and if it has
             # no body, the request; or the rest of its body, and the request.
@@ -404,7 +404,7 @@ class ClockChannel(Protocol):
             if len(buffer) - self._offset < length:
                 buffer = self._joined()
             quick = quick._replace(body=buffer[self._offset : self._offset + length])
-        started = self._clock.seconds()
+        started = self._timers.seconds()
         client: IAddress = self._tcp().getPeer()
         secure = None
         invalid = False
@@ -766,7 +766,7 @@ class ClockChannel(Protocol):
 
     def _startDeadline(self) -> None:
         self._graced = False
-        self._deadline = self._clock.callLater(
+        self._deadline = self._timers.callLater(
             self.limits.headerTimeout, self._deadlineReached
         )
 
@@ -782,7 +782,7 @@ class ClockChannel(Protocol):
             # the deadline would refuse a request that came in time and sits
             # unread in the socket. Read it first, once.
             self._graced = True
-            self._deadline = self._clock.callLater(_GRACE, self._deadlineReached)
+            self._deadline = self._timers.callLater(_GRACE, self._deadlineReached)
             return
         self._deadline = None
         self.refuse(REQUEST_TIMEOUT)
@@ -801,7 +801,7 @@ class ClockChannel(Protocol):
         if self._idle is not None and self._idle.active():
             self._idle.reset(timeout)
         elif timeout:
-            self._idle = self._clock.callLater(timeout, self._idleReached)
+            self._idle = self._timers.callLater(timeout, self._idleReached)
 
     def _cancelIdle(self) -> None:
         if self._idle is not None:
@@ -822,7 +822,7 @@ class ClockChannel(Protocol):
         Abort the connection if it has not closed in L{ABORT_TIMEOUT}.
         """
         if not self._lost and (self._abort is None or not self._abort.active()):
-            self._abort = self._clock.callLater(
+            self._abort = self._timers.callLater(
                 ABORT_TIMEOUT, self._tcp().abortConnection
             )
 
@@ -923,7 +923,7 @@ class ClockChannel(Protocol):
         left = (
             self.limits.headerTimeout
             if deadline is None
-            else max(0.0, deadline.getTime() - self._clock.seconds())
+            else max(0.0, deadline.getTime() - self._timers.seconds())
         )
         self._cancelDeadline()
         transport = self._tcp()

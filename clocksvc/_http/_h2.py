@@ -109,7 +109,7 @@ class _Site(Shape):
     """
 
     limits: Limits
-    reactor: Any
+    timers: Any
     requestFactory: Any
 
     def refused(self, status: int) -> None: ...
@@ -304,11 +304,11 @@ class _Gate(H2State):
 
     cut: _Cut | None = None
 
-    def __init__(self, limits: Limits, clock: Any) -> None:
+    def __init__(self, limits: Limits, timers: Any) -> None:
         # As Twisted configures its own: fields are kept as bytes.
         super().__init__(H2Configuration(client_side=False, header_encoding=None))
         self._limits = limits
-        self._clock = clock
+        self._timers = timers
         self.local_settings = Settings(
             client=False,
             initial_values={
@@ -323,7 +323,7 @@ class _Gate(H2State):
         self._streams: dict[int, _Stream] = {}
         #: Resets a client may still send now, and when that was reckoned.
         self._resets = float(limits.maxStreams)
-        self._resetsAt: float = clock.seconds()
+        self._resetsAt: float = timers.seconds()
         self.opened: list[int] = []
         self.finished: list[int] = []
         self.refusals: list[int] = []
@@ -427,7 +427,7 @@ class _Gate(H2State):
 
         @return: whether it had one left.
         """
-        now = self._clock.seconds()
+        now = self._timers.seconds()
         self._resets = min(
             float(self._limits.maxStreams),
             self._resets
@@ -539,12 +539,12 @@ class ClockH2Connection(H2Connection):
         @param deadline: seconds the client has left to send the connection
             preface: what its C{headerTimeout} from connecting leaves.
         """
-        super().__init__(site.reactor)
+        super().__init__(site.timers)
         limits = site.limits
         self._site = site
         self._limits = limits
-        self._clock = site.reactor
-        self._gate = _Gate(limits, self._clock)
+        self._timers = site.timers
+        self._gate = _Gate(limits, self._timers)
         self.conn = self._gate
         self._watch = FrameWatch(limits.headerListSize)
         # What Twisted's own HTTP/1.1 channel sets on it before it connects;
@@ -555,7 +555,7 @@ class ClockH2Connection(H2Connection):
         loose.site = site
         loose.factory = site
         loose.timeOut = limits.idleTimeout
-        loose.callLater = self._clock.callLater
+        loose.callLater = self._timers.callLater
         self._ending = False
         #: How much was dropped since, and whether that was too much.
         self._dropped = 0
@@ -570,12 +570,12 @@ class ClockH2Connection(H2Connection):
         self._idle: IDelayedCall | None = None
         #: The next look, while a drain waits for requests under way.
         self._draining: IDelayedCall | None = None
-        self._lastActive: float = self._clock.seconds()
+        self._lastActive: float = self._timers.seconds()
         self._abort: IDelayedCall | None = None
 
     def connectionMade(self) -> None:
         super().connectionMade()
-        self._deadline = self._clock.callLater(
+        self._deadline = self._timers.callLater(
             self._prefaceIn,
             self._end,
             _Cut(REQUEST_TIMEOUT, ErrorCodes.ENHANCE_YOUR_CALM, "no preface in time"),
@@ -591,7 +591,7 @@ class ClockH2Connection(H2Connection):
                 self._aborted = True
                 cast(ITCPTransport, self.transport).abortConnection()
             return
-        now = self._clock.seconds()
+        now = self._timers.seconds()
         since = self._watch.blockSince
         ready = self._watch.ready
         cut = self._watch.feed(data, now)
@@ -628,7 +628,7 @@ class ClockH2Connection(H2Connection):
         timeout = self._limits.headerTimeout
         for stream in gate.opened:
             if stream not in finished:
-                self._streamDeadlines[stream] = self._clock.callLater(
+                self._streamDeadlines[stream] = self._timers.callLater(
                     max(0.0, since + timeout - now), self._streamTimedOut, stream
                 )
             # Only the first head can have begun in earlier data.
@@ -646,7 +646,7 @@ class ClockH2Connection(H2Connection):
         self._cancel(self._deadline)
         self._deadline = None
         if since is not None:
-            self._deadline = self._clock.callLater(
+            self._deadline = self._timers.callLater(
                 max(0.0, since + self._limits.headerTimeout - now),
                 self._end,
                 _Cut(
@@ -682,11 +682,11 @@ class ClockH2Connection(H2Connection):
     def endRequest(self, streamID: int) -> None:
         # A response is complete: the connection is idle from here, if it
         # has no other request.
-        self._lastActive = self._clock.seconds()
+        self._lastActive = self._timers.seconds()
         super().endRequest(streamID)
 
     def _startIdle(self, seconds: float) -> None:
-        self._idle = self._clock.callLater(seconds, self._idleReached)
+        self._idle = self._timers.callLater(seconds, self._idleReached)
 
     def _idleReached(self) -> None:
         """
@@ -694,7 +694,7 @@ class ClockH2Connection(H2Connection):
         C{idleTimeout}; look again later otherwise.
         """
         timeout = self._limits.idleTimeout
-        idle = self._clock.seconds() - self._lastActive
+        idle = self._timers.seconds() - self._lastActive
         if self.streams or self._watch.blockSince is not None:
             self._startIdle(timeout)
             return
@@ -723,7 +723,7 @@ class ClockH2Connection(H2Connection):
         if self._ending:
             return
         if self.streams:
-            self._draining = self._clock.callLater(_DRAIN_POLL, self.drain)
+            self._draining = self._timers.callLater(_DRAIN_POLL, self.drain)
             return
         self._end(None)
 
@@ -760,7 +760,7 @@ class ClockH2Connection(H2Connection):
         # Over TLS, a connection with a producer registered is held open.
         cast(IConsumer, transport).unregisterProducer()
         transport.loseConnection()
-        self._abort = self._clock.callLater(
+        self._abort = self._timers.callLater(
             self.abortTimeout, transport.abortConnection
         )
         # As Twisted ends a connection: every stream with it; the timers that

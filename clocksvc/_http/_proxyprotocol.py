@@ -331,7 +331,7 @@ class ProxyProtocol(policies.ProtocolWrapper):
     def makeConnection(self, transport: Any) -> None:
         # The deadline first: scheduled before the wrapped protocol's own
         # of the same length (ClockChannel's header timeout), it runs first.
-        self._deadline = self.factory.reactor.callLater(
+        self._deadline = self.factory.timers.callLater(
             self.factory.timeout, self._timedOut
         )
         super().makeConnection(transport)
@@ -429,7 +429,7 @@ class ProxyProtocolFactory(_WrappingFactory):
     """
     Wraps each connection of a factory in L{ProxyProtocol}.
 
-    @ivar reactor: runs the header's deadline.
+    @ivar timers: run the header's deadline.
     @ivar timeout: seconds a connection has to send its whole header.
     @ivar refused: told the reason of each connection refused, to count it.
     """
@@ -439,12 +439,12 @@ class ProxyProtocolFactory(_WrappingFactory):
     def __init__(
         self,
         wrappedFactory: IProtocolFactory,
-        reactor: IReactorTime,
+        timers: IReactorTime,
         timeout: float,
         refused: Callable[[str], None] = _ignore,
     ) -> None:
         super().__init__(wrappedFactory)
-        self.reactor = reactor
+        self.timers = timers
         self.timeout = timeout
         self.refused = refused
 
@@ -456,12 +456,12 @@ class ProxyProtocolFactory(_WrappingFactory):
 
 
 def proxyProtocolFactory(
-    factory: IProtocolFactory, reactor: IReactorTime, tls: Any = None
+    factory: IProtocolFactory, timers: IReactorTime, tls: Any = None
 ) -> ProxyProtocolFactory:
     """
-    @param factory: the factory to wrap: a L{ClockSite}, whose own timers'
-        reactor, header timeout and counter of refusals are used; or any
-        other, on C{reactor}, with the default header timeout.
+    @param factory: the factory to wrap: a L{ClockSite}, whose own timers,
+        header timeout and counter of refusals are used; or any other, on
+        C{timers}, with the default header timeout.
     @param tls: for TLS, its context factory: the PROXY header comes first,
         in clear, and TLS after it, as a proxy sends them (HAProxy's
         C{send-proxy} to an C{ssl} server).
@@ -474,9 +474,9 @@ def proxyProtocolFactory(
         inner = TLSMemoryBIOFactory(tls, False, factory)
     if isinstance(factory, ClockSite):
         return ProxyProtocolFactory(
-            inner, factory.reactor, factory.limits.headerTimeout, factory.proxyRefused
+            inner, factory.timers, factory.limits.headerTimeout, factory.proxyRefused
         )
-    return ProxyProtocolFactory(inner, reactor, Limits.headerTimeout)
+    return ProxyProtocolFactory(inner, timers, Limits.headerTimeout)
 
 
 @implementer(IStreamServerEndpoint)
@@ -486,21 +486,21 @@ class ProxyProtocolEndpoint:
     """
 
     def __init__(
-        self, wrapped: IStreamServerEndpoint, reactor: IReactorTime, tls: Any = None
+        self, wrapped: IStreamServerEndpoint, timers: IReactorTime, tls: Any = None
     ) -> None:
         """
         @param wrapped: the endpoint that listens: for TLS, the TCP one
             beneath it.
-        @param reactor: runs the header's deadline, for a factory that is not
+        @param timers: run the header's deadline, for a factory that is not
             a L{ClockSite}.
         @param tls: for TLS, its context factory, which the connection
             starts once the PROXY header is read.
         """
         self._wrapped = wrapped
-        self._reactor = reactor
+        self._timers = timers
         self._tls = tls
 
     def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
         return self._wrapped.listen(
-            proxyProtocolFactory(protocolFactory, self._reactor, self._tls)
+            proxyProtocolFactory(protocolFactory, self._timers, self._tls)
         )

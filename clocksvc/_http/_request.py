@@ -87,8 +87,8 @@ class ClockRequest(server.Request):
 
     @ivar connection: clocksvc's HTTP/1.1 channel it came on; L{None} over
         HTTP/2, where the connection is shared with other requests.
-    @ivar startedAt: when it was taken up, by the site's reactor (which
-        times requests, and need not tell the time of day).
+    @ivar startedAt: when it was taken up, by the site's timers (which
+        time requests, and need not tell the time of day).
     """
 
     content: BytesIO
@@ -144,7 +144,7 @@ class ClockRequest(server.Request):
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         site = self.channel.site
-        self.startedAt = site.reactor.seconds()
+        self.startedAt = site.timers.seconds()
         forwarding = site.forwarding
         if forwarding is not None:
             # Behind a trusted proxy, the client is whom it says; everything
@@ -173,7 +173,7 @@ class ClockRequest(server.Request):
             # answers them, with clocksvc's headers.
             self.site = self.channel.site
             self.setHeader(b"server", SERVER_HEADER)
-            self.setHeader(b"date", httpDate(self.channel.site.clock.seconds()))
+            self.setHeader(b"date", httpDate(self.channel.site.wallClock.seconds()))
             if self.method != b"OPTIONS":
                 self.setResponseCode(http.NOT_ALLOWED)
                 self.setHeader(b"allow", b"OPTIONS")
@@ -251,5 +251,5 @@ class ClockRequest(server.Request):
         self.setHeader(b"server", SERVER_HEADER)
         # Twisted dates the response by the system's clock; clocksvc's time,
         # the Date header included, comes from the site's clock.
-        self.setHeader(b"date", httpDate(self.channel.site.clock.seconds()))
+        self.setHeader(b"date", httpDate(self.channel.site.wallClock.seconds()))
         super().render(resrc)

@@ -39,7 +39,7 @@ class Finished(NamedTuple):
 
     @ivar when: when its answer was done, by the site's wall clock.
     @ivar seconds: how long it took, from when it was taken up, by the
-        site's reactor.
+        site's timers.
     @ivar method: its method.
     @ivar target: its request target.
     @ivar status: the status of its answer.
@@ -106,12 +106,12 @@ class ClockSite(server.Site):
     A L{Site} of L{ClockChannel}s and L{ClockRequest}s, that caps its
     connections and can drain them for a graceful shutdown.
 
-    It has two clocks: C{reactor}, which its timeouts run on and which
-    measures how long a request took, and C{clock}, which tells the time of
-    day for C{Date} and for the log. In production the first is monotonic
+    It has two clocks: C{timers}, which its timeouts run on and which
+    measures how long a request took, and C{wallClock}, which tells the time
+    of day for C{Date} and for the log. In production the first is monotonic
     and the second the system's clock; in a test, one L{task.Clock
     <twisted.internet.task.Clock>} may be both. (Twisted's own access-log
-    date, which C{HTTPFactory} keeps by C{reactor}, is never written:
+    date, which C{HTTPFactory} keeps by its C{reactor}, is never written:
     L{log} replaces Twisted's log.)
 
     @ivar limits: the limits its channels keep.
@@ -121,7 +121,9 @@ class ClockSite(server.Site):
         behind trusted proxies, if any are.
     @ivar proxyRefused: told the reason of each connection whose PROXY
         header (C{haproxy:} endpoints) was refused, to count it.
-    @ivar clock: the time of day.
+    @ivar timers: what its timeouts run on, and what times requests (also
+        Twisted's C{reactor}, which C{Site} wants).
+    @ivar wallClock: the time of day.
     """
 
     requestFactory = ClockRequest
@@ -132,7 +134,7 @@ class ClockSite(server.Site):
     def __init__(
         self,
         resource: IResource,
-        clock: IReactorTime,
+        timers: IReactorTime,
         limits: Limits,
         reporters: Sequence[IReporter] = (),
         quickAnswer: QuickAnswer | None = None,
@@ -143,13 +145,13 @@ class ClockSite(server.Site):
     ) -> None:
         """
         @param resource: the root resource.
-        @param clock: what the timeouts run on, and what times requests.
+        @param timers: what the timeouts run on, and what times requests.
         @param limits: the limits.
         @param reporters: what hears of each request answered or refused.
         @param quickAnswer: answers plain requests from their head alone.
         @param forwarding: the trusted proxies' rule for a request's client
             address and scheme; L{None}, the default, trusts no proxy.
-        @param wallClock: the time of day; by default C{clock}.
+        @param wallClock: the time of day; by default C{timers}.
         @param proxyRefused: counts connections whose PROXY header was
             refused, by reason; by default they are not counted.
         """
@@ -158,11 +160,12 @@ class ClockSite(server.Site):
         # raises on some bodies, for any POST with a form's content type.
         super().__init__(
             resource,
-            reactor=clock,
+            reactor=timers,
             timeout=limits.idleTimeout,
             parsePOSTFormSubmission=False,
         )
-        self.clock = clock if wallClock is None else wallClock
+        self.timers = timers
+        self.wallClock = timers if wallClock is None else wallClock
         self.limits = limits
         self.reporters = list(reporters)
         self.quickAnswer = quickAnswer
@@ -237,9 +240,9 @@ class ClockSite(server.Site):
     ) -> None:
         if not self.reporters:
             return
-        now = self.reactor.seconds()
+        now = self.timers.seconds()
         finished = Finished(
-            self.clock.seconds(),
+            self.wallClock.seconds(),
             0.0 if started is None else now - started,
             method,
             target,

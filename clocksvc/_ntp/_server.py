@@ -198,7 +198,7 @@ class SNTPServer(DatagramProtocol):
     def __init__(
         self,
         header: Callable[[], Header],
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         timers: IReactorTime,
         limit: RateLimit | None = None,
         counters: Counters | None = None,
@@ -207,7 +207,7 @@ class SNTPServer(DatagramProtocol):
     ) -> None:
         """
         @param header: gives the header of a reply now.
-        @param clock: the wall clock, which dates the replies.
+        @param wallClock: the wall clock, which dates the replies.
         @param timers: a clock that is never stepped, for the rate limit and
             the samples.
         @param limit: how fast one address may ask; by default
@@ -218,7 +218,7 @@ class SNTPServer(DatagramProtocol):
         @param sampleInterval: the seconds between two samples.
         """
         self._header = header
-        self._wall = clock.seconds
+        self._wall = wallClock.seconds
         self._monotonic = timers.seconds
         self._limiter = RateLimiter(RateLimit() if limit is None else limit)
         self.counters = Counters() if counters is None else counters

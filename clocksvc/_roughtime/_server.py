@@ -154,7 +154,7 @@ class Responder:
     def __init__(
         self,
         longTerm: Ed25519PrivateKey,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         timers: IReactorTime,
         radius: Callable[[], int | None],
         *,
@@ -164,7 +164,7 @@ class Responder:
     ) -> None:
         """
         @param longTerm: the long-term key.
-        @param clock: the wall clock, which MIDP, MINT and MAXT read.
+        @param wallClock: the wall clock, which MIDP, MINT and MAXT read.
         @param timers: where a batch waits (the monotonic clock).
         @param radius: gives RADI now, or L{None} to answer nothing.
         @param maxBatch: instead of L{maxBatch}; 1 turns batching off.
@@ -172,7 +172,7 @@ class Responder:
         @param stats: where to count, if not a new L{RoughtimeStats}.
         """
         self._longTerm = longTerm
-        self._clock = clock
+        self._wallClock = wallClock
         self._timers = timers
         self._radius = radius
         if maxBatch is not None:
@@ -184,7 +184,7 @@ class Responder:
         self._srv = srvOf(self.publicKey)
         self._pending: list[_Pending] = []
         self._timer: IDelayedCall | None = None
-        self._delegation = self._delegate(int(clock.seconds()))
+        self._delegation = self._delegate(int(wallClock.seconds()))
 
     def _delegate(self, now: int) -> Delegation:
         self.stats.delegations += 1
@@ -205,7 +205,7 @@ class Responder:
             if C{now} is outside it or it closes within L{renewBefore}.
         """
         if now is None:
-            now = int(self._clock.seconds())
+            now = int(self._wallClock.seconds())
         current = self._delegation
         if not current.minTime <= now <= current.maxTime - self.renewBefore:
             current = self._delegation = self._delegate(now)
@@ -254,7 +254,7 @@ class Responder:
             return
         # Section 5.2.5: MIDP is "the moment of processing"; rounded to the
         # second, which the radius allows for.
-        midpoint = int(self._clock.seconds() + 0.5)
+        midpoint = int(self._wallClock.seconds() + 0.5)
         current = self.delegation(midpoint)
         tree = MerkleTree([hashLeaf(request.packet) for request, _, _ in batch])
         signed: dict[int, tuple[bytes, bytes]] = {}

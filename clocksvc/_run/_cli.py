@@ -23,7 +23,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.logger import globalLogBeginner
 from twisted.python import usage
 
-from .._web import useMonotonicTime
+from .._clock import useMonotonicTime
 from ._endpoints import Problem, describeAddress, logDestination, parseEndpoints
 from ._logging import JSONLinesObserver, ThreadedWriter, inFormat, say, serviceLog
 from ._options import Options
@@ -176,7 +176,7 @@ async def run(
             if status:
                 raise SystemExit(status)
             return
-        clock = ClockService(
+        service = ClockService(
             reactor,
             options,
             endpoints,
@@ -198,18 +198,18 @@ async def run(
             )
 
         # A worker leaves saying where it serves to its supervisor.
-        await clock.listen(listening if worker is None else None)
+        await service.listen(listening if worker is None else None)
     except Problem as e:
         say(stderr, f"clocksvc: {e}")
         raise SystemExit(2) from None
-    clock.startService()
-    reactor.addSystemEventTrigger("before", "shutdown", clock.stopService)
+    service.startService()
+    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     if worker is not None:
-        worker.serving(clock.requested, handleSignals)
+        worker.serving(service.requested, handleSignals)
     elif handleSignals:
-        onStopSignals(reactor, clock.requested)
+        onStopSignals(reactor, service.requested)
     # Serve until the reactor shuts down and the drain is over.
-    status = await clock.stopped
+    status = await service.stopped
     if status:
         raise SystemExit(status)
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 
+from .._clock import ClockState
 from .._roughtime import (
     RateLimit,
     Responder,
@@ -31,7 +32,6 @@ from .._roughtime import (
     publicKeyOf,
     radiusFor,
 )
-from .._web import ClockState
 from ._endpoints import Problem, describeListenError
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ class RoughtimeListeners:
         self,
         reactor: Any,
         key: Ed25519PrivateKey,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         radius: Callable[[], int | None],
         addresses: Sequence[RoughtimeAddress],
         tcp: bool,
@@ -211,14 +211,14 @@ class RoughtimeListeners:
         """
         @param reactor: listens, and runs the timers.
         @param key: the long-term key.
-        @param clock: the wall clock.
+        @param wallClock: the wall clock.
         @param radius: gives RADI now, or L{None} to answer nothing.
         @param addresses: where to listen.
         @param tcp: whether to listen on TCP as well as UDP.
         """
         self._reactor = reactor
         timers = IReactorTime(reactor)
-        self.responder = Responder(key, clock, timers, radius)
+        self.responder = Responder(key, wallClock, timers, radius)
         self._limit = RateLimit(timers)
         self._addresses = list(addresses)
         self._tcp = tcp

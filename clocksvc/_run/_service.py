@@ -27,19 +27,17 @@ from twisted.internet.interfaces import (
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from .._clock import ClockState, WallClock, readKernelClock
 from .._compiled import CORE
 from .._http import ClockSite
 from .._time import ZoneDatabase, serverZoneName, useZoneDatabase, zoneDatabases
 from .._web import (
-    ClockState,
     GeoIP,
     RoughtimeService,
-    WallClock,
     buildAdminSite,
     buildSite,
     clockStateOf,
     listenNTP,
-    readKernelClock,
 )
 from ._endpoints import Problem, describeListenError
 from ._logging import ThreadedWriter, say, sayCore, serviceLog
@@ -130,14 +128,14 @@ class ClockService(service.MultiService):
         self._starting = partial(
             _sayStarting, zone, origin, options["tzdata"], options["geoip-db"]
         )
-        wall = WallClock(timers)
+        wallClock = WallClock(timers)
         #: The Roughtime server's listeners, with --roughtime-listen.
         self.roughtime: RoughtimeListeners | None = None
         if options["roughtime-listen"]:
             self.roughtime = RoughtimeListeners(
                 reactor,
                 options["roughtime-key"],
-                wall,
+                wallClock,
                 # The site's clock state, read when a batch is signed.
                 radiusOf(
                     lambda: clockStateOf(self.site),
@@ -159,7 +157,7 @@ class ClockService(service.MultiService):
         )
         self._ntpAddresses = list(options["ntp-listen"])
         self.site: ClockSite = buildSite(
-            wall,
+            wallClock,
             zone,
             options.limits(),
             accessLog=accessLog,

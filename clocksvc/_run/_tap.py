@@ -27,7 +27,7 @@ from twisted.application import service
 from twisted.logger import globalLogPublisher
 from twisted.python import usage
 
-from .._web import defaultReactor, useMonotonicTime
+from .._clock import defaultReactor, useMonotonicTime
 from ._endpoints import Problem, parseEndpoints
 from ._logging import JSONLinesObserver, ThreadedWriter, inFormat, say
 from ._options import Options as _Options

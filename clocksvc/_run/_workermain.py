@@ -22,7 +22,7 @@ from typing import Any
 from twisted.internet.defer import Deferred
 from twisted.internet.task import react
 
-from .._web import useMonotonicTime
+from .._clock import useMonotonicTime
 from ._cli import run
 from ._endpoints import Problem
 from ._logging import say

@@ -6,7 +6,7 @@ assembly (L{listenNTP}), and the route table (L{ROUTES}) from which the
 tree, the metrics' labels, the OpenAPI paths and the quick answers derive;
 and the site they make.
 
-It imports the time and HTTP layers, and nothing above.
+It imports the time, clock, HTTP, SNTP and Roughtime layers, and nothing above.
 """
 
 from ._access import (
@@ -18,13 +18,11 @@ from ._access import (
     accessLog,
     isoTime,
 )
-from ._clockhealth import ClockState, readKernelClock
 from ._geoip import GeoIP, GeoIPError
 from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._ntplisten import listenNTP, ntpStatusOf
 from ._page import ClockPage
-from ._reactors import WallClock, defaultClock, defaultReactor, useMonotonicTime
 from ._routes import ROUTES, Route
 from ._signedtime import RoughtimeService
 from ._site import (
@@ -44,28 +42,22 @@ __all__ = [
     "ROUTES",
     "AccessLog",
     "ClockPage",
-    "ClockState",
     "GeoIP",
     "GeoIPError",
     "Readiness",
     "RoughtimeService",
     "Route",
     "SiteMetrics",
-    "WallClock",
     "accessLine",
     "accessLog",
     "buildAdminSite",
     "buildRoot",
     "buildSite",
     "clockStateOf",
-    "defaultClock",
-    "defaultReactor",
     "isoTime",
     "listen",
     "listenNTP",
     "metricsOf",
     "ntpStatusOf",
-    "readKernelClock",
     "resolveZone",
-    "useMonotonicTime",
 ]

@@ -25,6 +25,7 @@ from twisted.web.http import BAD_REQUEST, NOT_FOUND
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 
+from .._clock import UNKNOWN, ClockHealth, ClockState
 from .._time import (
     TimeDocument,
     ZoneCatalogue,
@@ -49,7 +50,6 @@ from ._answer import (
     queryArgs,
     queryNames,
 )
-from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._negotiation import Negotiation
 from ._openapi import (
     AT,
@@ -278,7 +278,7 @@ def exchange(
     state: ClockState,
     t1: int | float,
     received: float,
-    clock: IReactorTime,
+    wallClock: IReactorTime,
 ) -> tuple[bytes, bytes]:
     """
     One sample of an NTP-style exchange: the document, the client's C{t1}
@@ -292,7 +292,7 @@ def exchange(
     @param clientIP: the document's C{client_ip}.
     @param received: when the request was received (C{t2}), in seconds, and
         the instant of the document.
-    @param clock: read for C{t3}, after all the other work.
+    @param wallClock: read for C{t3}, after all the other work.
     @return: the body, and the C{Server-Timing} field's value: the time
         from C{t2} to C{t3}.
     """
@@ -309,7 +309,7 @@ def exchange(
         head = document[:-1] + f'{json_}"t1":{t1!r},"t2":{t2!r}'.encode()
     # t3 is read after all the other work, just before the body is written,
     # so that t3 - t2 covers everything the server spent.
-    t3 = clock.seconds() * 1000
+    t3 = wallClock.seconds() * 1000
     timing = b"app;dur=%.3f" % (t3 - t2,)
     if format == "text":
         return head + f"t3: {t3!r}\n".encode(), timing
@@ -603,7 +603,7 @@ class Now(TimeResource):
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         catalogue: ZoneCatalogue,
         defaultZone: ZoneInfo,
         forced: Format | None = None,
@@ -611,12 +611,12 @@ class Now(TimeResource):
         health: ClockHealth | None = None,
     ) -> None:
         super().__init__(forced, health=health)
-        self._clock = clock
+        self._wallClock = wallClock
         self._catalogue = catalogue
         self._defaultZone = defaultZone
 
     def answerAllowed(self, ask: Ask) -> Answer:
-        received = self._clock.seconds()
+        received = self._wallClock.seconds()
         form = self.formOf(ask)
         zone, t1, at = self._defaultZone, None, None
         if ask.query:
@@ -638,7 +638,7 @@ class Now(TimeResource):
             self.clockState(),
             t1,
             received,
-            self._clock,
+            self._wallClock,
         )
         more = ((b"Server-Timing", timing), *form.type)
         return makeAnswer(Answer, (200, fields, body, more, received, None))
@@ -665,7 +665,7 @@ class Timezones(TimeResource):
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         catalogue: ZoneCatalogue,
         forced: Format | None = None,
         *,
@@ -678,7 +678,7 @@ class Timezones(TimeResource):
             answers in JSON.
         """
         super().__init__(forced, health=health)
-        self._clock = clock
+        self._wallClock = wallClock
         self._catalogue = catalogue
         self._below = dict(below or {})
 
@@ -733,7 +733,7 @@ class Timezones(TimeResource):
             (L{IPZone<clocksvc._web._geoip.IPZone>}); or the 400 of a
             malformed C{?at=}.
         """
-        now = self._clock.seconds()
+        now = self._wallClock.seconds()
         try:
             at = instantFromQuery(queryArgs(ask))
         except QueryError as e:
@@ -773,29 +773,29 @@ class NegotiatedRoot(MethodResource):
 
     isLeaf = True
 
-    def __init__(self, page: ClockPage, now: Now, clock: IReactorTime) -> None:
+    def __init__(self, page: ClockPage, now: Now, wallClock: IReactorTime) -> None:
         """
         @param page: the lesson's page.
         @param now: the C{/now} resource, which answers with the document.
-        @param clock: where the time comes from.
+        @param wallClock: where the time comes from.
         """
         super().__init__()
         self._page = page
         self._now = now
-        self._clock = clock
+        self._wallClock = wallClock
 
     def answerAllowed(self, ask: Ask) -> Answer:
         if ask.query:
             names = queryNames(ask)
             if b"iso" in names or b"ms" in names:
-                now = self._clock.seconds()
+                now = self._wallClock.seconds()
                 fields = self._now.timeFields(TEXT_FIELDS)
                 body = akamaiTime(now, names)
                 return makeAnswer(Answer, (200, fields, body, (), now, None))
         if _ROOT.choose(ask.accept) == "text/html":
             # The page's own fields, after the time fields and Vary, whose
             # Cache-Control (no-store) is the page's too.
-            now = self._clock.seconds()
+            now = self._wallClock.seconds()
             fields = self._now.timeFields(_PAGE_TAIL)
             # As Answer makes it, at C's speed (TimeResource.documentAnswer).
             return makeAnswer(

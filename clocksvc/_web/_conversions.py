@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
 
+from .._clock import ClockHealth
 from .._time import (
     DISAMBIGUATIONS,
     LOCAL_TIME,
@@ -42,7 +43,6 @@ from ._api import (
     queryValue,
     zoneFromQuery,
 )
-from ._clockhealth import ClockHealth
 from ._openapi import (
     TIME_DOCUMENT,
     Fragment,
@@ -219,8 +219,8 @@ class Transitions:
     the zone.
     """
 
-    def __init__(self, clock: IReactorTime) -> None:
-        self._clock = clock
+    def __init__(self, wallClock: IReactorTime) -> None:
+        self._wallClock = wallClock
 
     def answerZone(self, ask: Ask, zone: ZoneInfo, owner: TimeResource) -> Answer:
         """
@@ -237,7 +237,7 @@ class Transitions:
             return owner.queryError(JSON_FORM, e)
         given = start is not None
         if start is None:
-            start = Fraction(self._clock.seconds())
+            start = Fraction(self._wallClock.seconds())
         if end is None:
             end = start + DEFAULT_RANGE
         error = None

@@ -23,10 +23,10 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.web.http import BAD_REQUEST, NOT_FOUND, NOT_IMPLEMENTED
 
+from .._clock import ClockHealth
 from .._time import ZoneCatalogue, defaultCatalogue, isZoneName
 from ._answer import Answer, Ask, queryArgs
 from ._api import Format, QueryError, Timezones, clientIP, instantFromQuery
-from ._clockhealth import ClockHealth
 from ._openapi import AT, Fragment, error, jsonContent, operation, ref, text
 
 __all__ = ["NO_DATABASE", "GeoIP", "GeoIPError", "IPZone", "parseAddress"]
@@ -191,7 +191,7 @@ class IPZone(Timezones):
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         catalogue: ZoneCatalogue,
         geoip: GeoIP | None,
         forced: Format | None = None,
@@ -199,13 +199,13 @@ class IPZone(Timezones):
         health: ClockHealth | None = None,
     ) -> None:
         """
-        @param clock: where the time comes from.
+        @param wallClock: where the time comes from.
         @param catalogue: the zones, as L{Timezones} has them.
         @param geoip: the database; L{None} if the server has none.
         @param forced: C{"text"} for C{/api/ip.txt}.
         @param health: the server clock's state, for C{Clock-Status}.
         """
-        super().__init__(clock, catalogue, forced, health=health)
+        super().__init__(wallClock, catalogue, forced, health=health)
         self._geoip = geoip
 
     def answerAllowed(self, ask: Ask) -> Answer:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import OK, SERVICE_UNAVAILABLE
 
+from .._clock import ClockHealth, ClockState
 from .._compiled import CORE
 from .._time import LeapSecondList, zoneDatabase
 from ._answer import Answer, Ask
-from ._clockhealth import ClockHealth, ClockState
 from ._leap import LEAP_LIST_SCHEMA
 from ._openapi import Fragment, jsonContent, operation, ref
 from ._resource import JSON_FIELDS, MethodResource, jsonBody
@@ -62,7 +62,7 @@ class Health(MethodResource):
         roughtime: RoughtimeService | None = None,
         ntp: NTPStatus | None = None,
         leapSeconds: LeapSecondList | None = None,
-        clock: IReactorTime | None = None,
+        wallClock: IReactorTime | None = None,
     ) -> None:
         """
         @param draining: says whether the server is shutting down.
@@ -71,8 +71,8 @@ class Health(MethodResource):
         @param roughtime: the Roughtime server, if there is one.
         @param ntp: the site's SNTP servers: C{ntp}, if given.
         @param leapSeconds: the leap-second list: C{leap_seconds}, with
-            whether it has expired by C{clock}, if both are given.
-        @param clock: the wall clock.
+            whether it has expired by C{wallClock}, if both are given.
+        @param wallClock: the wall clock.
         """
         super().__init__()
         self._draining = draining
@@ -80,7 +80,7 @@ class Health(MethodResource):
         self._roughtime = roughtime
         self._ntp = ntp
         self._leapSeconds = leapSeconds
-        self._clock = clock
+        self._wallClock = wallClock
 
     def answerAllowed(self, ask: Ask) -> Answer:
         answer: dict[str, object] = {}
@@ -100,10 +100,10 @@ class Health(MethodResource):
         ntp = None if self._ntp is None else self._ntp.asJSON()
         if ntp is not None:
             answer["ntp"] = ntp
-        if self._leapSeconds is not None and self._clock is not None:
+        if self._leapSeconds is not None and self._wallClock is not None:
             answer["leap_seconds"] = {
                 **self._leapSeconds.describe(),
-                "expired": self._leapSeconds.expired(self._clock.seconds()),
+                "expired": self._leapSeconds.expired(self._wallClock.seconds()),
             }
         return Answer(code, _FIELDS, jsonBody(answer))
 

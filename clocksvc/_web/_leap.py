@@ -12,10 +12,10 @@ from __future__ import annotations
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import NOT_FOUND, NOT_IMPLEMENTED, OK
 
+from .._clock import ClockHealth
 from .._time import LeapSecondList
 from ._answer import Answer, Ask
 from ._api import Format, TimeResource
-from ._clockhealth import ClockHealth
 from ._openapi import Fragment, error, jsonContent, operation, ref, text
 from ._resource import jsonBody
 
@@ -106,20 +106,20 @@ class LeapSeconds(TimeResource):
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         leapSeconds: LeapSecondList | None,
         forced: Format | None = None,
         *,
         health: ClockHealth | None = None,
     ) -> None:
         """
-        @param clock: where the time comes from (TAI - UTC is now's).
+        @param wallClock: where the time comes from (TAI - UTC is now's).
         @param leapSeconds: the list, if there is one.
         @param forced: C{"text"} for C{.txt}.
         @param health: the server clock's state, for C{Clock-Status}.
         """
         super().__init__(forced, health=health)
-        self._clock = clock
+        self._wallClock = wallClock
         self._leapSeconds = leapSeconds
 
     def answerAllowed(self, ask: Ask) -> Answer:
@@ -128,7 +128,7 @@ class LeapSeconds(TimeResource):
             return self.error(form, NOT_FOUND, "not found")
         if self._leapSeconds is None:
             return self.error(form, NOT_IMPLEMENTED, NO_LIST)
-        now = self._clock.seconds()
+        now = self._wallClock.seconds()
         if form.format == "text":
             body = self._leapSeconds.asText(now).encode()
         else:

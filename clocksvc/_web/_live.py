@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
+from .._clock import UNKNOWN, ClockHealth, ClockState
 from ._answer import Answer, Ask
-from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._openapi import Fragment, html, operation
 from ._resource import MethodResource, pageHeaders
 
@@ -190,12 +190,12 @@ class LivePage(MethodResource):
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         health: ClockHealth | None = None,
         zone: ZoneInfo | None = None,
     ) -> None:
         """
-        @param clock: where the time comes from.
+        @param wallClock: where the time comes from.
         @param health: the state of the server's clock, which the page
             shows; if L{None}, unknown.
         @param zone: the server's zone, the one C{/now} answers in when a
@@ -203,7 +203,7 @@ class LivePage(MethodResource):
             script then follows the zone that C{/now}'s answers name.
         """
         super().__init__()
-        self._clock = clock
+        self._wallClock = wallClock
         self._health = health
         self._zone = zone
 
@@ -211,7 +211,7 @@ class LivePage(MethodResource):
         pageHeaders(request, CONTENT_SECURITY_POLICY)
         request.setHeader(b"cache-control", b"no-store")
         state = UNKNOWN if self._health is None else self._health.state()
-        return livePage(self._clock.seconds(), apiURL(request), state, self._zone)
+        return livePage(self._wallClock.seconds(), apiURL(request), state, self._zone)
 
 
 def apiURL(request: IRequest) -> str:

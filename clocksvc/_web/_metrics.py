@@ -33,10 +33,10 @@ from zope.interface import implementer
 import twisted
 
 from .. import _compiled, _version
+from .._clock import ClockHealth, ClockState, StepWatch
 from .._http import PROXY_REFUSALS, Finished, IReporter
 from .._ntp import Counters
 from .._time import zoneDatabase
-from ._clockhealth import ClockHealth, ClockState, StepWatch
 from ._ntpmetrics import NTPCollector
 from ._openapi import Fragment, operation
 from ._resource import MethodResource

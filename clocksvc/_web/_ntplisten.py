@@ -13,9 +13,10 @@ from typing import cast
 
 from twisted.internet.interfaces import IListeningPort, IReactorTime, IReactorUDP
 
+from .._clock import WallClock, defaultReactor
 from .._http import ClockSite
 from .._ntp import Policy, RateLimit, SNTPServer, precisionOf
-from ._reactors import WallClock, defaultReactor
+from ._renamed import clockRenamed, wallClockOf
 from ._site import buildSite, metricsOf, partsOf
 from ._sntp import NTP_SAMPLE_SECONDS, NTPAccessLog, NTPStatus
 
@@ -41,18 +42,20 @@ def ntpStatusOf(site: ClockSite) -> NTPStatus:
     return ntp
 
 
+@clockRenamed
 def listenNTP(
     port: int = 123,
     interface: str = "",
     *,
     reactor: IReactorUDP | None = None,
-    clock: IReactorTime | None = None,
+    wallClock: IReactorTime | None = None,
     site: ClockSite | None = None,
     stratum: int = 2,
     localStratum: int | None = None,
     rateLimit: RateLimit | None = None,
     accessLog: bool | Callable[[str], None] = False,
     sampleSeconds: float = NTP_SAMPLE_SECONDS,
+    clock: IReactorTime | None = None,
 ) -> IListeningPort:
     """
     Serve SNTP on a UDP port, as L{listen<clocksvc.listen>} serves HTTP:
@@ -64,7 +67,7 @@ def listenNTP(
         interfaces, C{"::"} all IPv6 (and, where the system allows, IPv4)
         ones.
     @param reactor: the reactor to listen with; by default the global one.
-    @param clock: the wall clock that dates replies; by default the
+    @param wallClock: the wall clock that dates replies; by default the
         system's, or C{site}'s.
     @param site: a clocksvc site (L{listen<clocksvc.listen>}'s port's
         C{factory}, or L{buildSite<clocksvc._web.buildSite>}'s) whose clock
@@ -78,6 +81,7 @@ def listenNTP(
         C{sampleSeconds}: C{True} as an event, or a callable to write each
         line to.
     @param sampleSeconds: the seconds between two sampled lines.
+    @param clock: deprecated since clocksvc 0.2.0: C{wallClock}.
     @return: the listening port.
     @raise ValueError: if a stratum is not from 1 to 15, or C{site}'s
         servers serve with another policy.
@@ -86,26 +90,28 @@ def listenNTP(
     """
     # The global reactor provides IReactorUDP, as every reactor does.
     udp = cast(IReactorUDP, defaultReactor()) if reactor is None else reactor
+    wallClock = wallClockOf(wallClock, clock)
     if site is None:
         timers = IReactorTime(udp)
         site = buildSite(
-            WallClock(timers) if clock is None else clock,
+            WallClock(timers) if wallClock is None else wallClock,
             timers=timers,
             adminResources=True,
         )
     parts = partsOf(site)
     ntp = ntpStatusOf(site)
-    wall = parts.clock if clock is None else clock
+    if wallClock is None:
+        wallClock = parts.wallClock
     policy = Policy(
         stratum,
         localStratum,
-        precisionOf(time.get_clock_info("time").resolution, wall.seconds()),
+        precisionOf(time.get_clock_info("time").resolution, wallClock.seconds()),
     )
     ntp.configure(policy)
     metrics = metricsOf(site)
     server = SNTPServer(
         ntp.header,
-        wall,
+        wallClock,
         parts.timers,
         rateLimit,
         None if metrics is None else metrics.ntp,

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
+from .._clock import defaultWallClock
 from .._time import clockPageBody
 from ._answer import Answer, Ask, applyAnswer
-from ._reactors import defaultClock
+from ._renamed import clockRenamed, wallClockOf
 from ._resource import MethodResource, pageFields
 
 #: The page's fields: an HTML page's, and no caching, since the page is the
@@ -45,17 +46,24 @@ class ClockPage(MethodResource):
 
     isLeaf = True
 
+    @clockRenamed
     def __init__(
-        self, clock: IReactorTime | None = None, zone: ZoneInfo | None = None
+        self,
+        wallClock: IReactorTime | None = None,
+        zone: ZoneInfo | None = None,
+        *,
+        clock: IReactorTime | None = None,
     ) -> None:
         """
-        @param clock: where the time comes from; by default the global
-            reactor, which is imported only then.
+        @param wallClock: where the time of day comes from; by default the
+            global reactor, which is imported only then.
         @param zone: the zone to show the time in; by default the process's
             local zone, with C{time.ctime} itself, as the lesson does.
+        @param clock: deprecated since clocksvc 0.2.0: C{wallClock}.
         """
         super().__init__()
-        self._clock = defaultClock() if clock is None else clock
+        wallClock = wallClockOf(wallClock, clock)
+        self._wallClock = defaultWallClock() if wallClock is None else wallClock
         self._zone = zone
         self._second = -1
         self._body = b""
@@ -77,7 +85,7 @@ class ClockPage(MethodResource):
         """
         @return: the page, whatever C{ask} is.
         """
-        return Answer(200, _FIELDS, self.pageAt(self._clock.seconds()))
+        return Answer(200, _FIELDS, self.pageAt(self._wallClock.seconds()))
 
     def render_GET(self, request: IRequest) -> bytes | int:
         """

@@ -57,13 +57,13 @@ class QuickAnswers:
     _ROUTES_KEPT = 1024
     _LONGEST_ROUTE = 256
 
-    def __init__(self, clock: IReactorTime, root: Resource) -> None:
+    def __init__(self, wallClock: IReactorTime, root: Resource) -> None:
         """
-        @param clock: the time of day, for the C{Date} of an answer that
+        @param wallClock: the time of day, for the C{Date} of an answer that
             read no clock.
         @param root: the root of the resource tree.
         """
-        self._clock = clock
+        self._wallClock = wallClock
         self._root = root
         # An answer's head but the fields after its own and its length, by
         # the identity of its fields: with those fields (which the entry
@@ -144,7 +144,7 @@ class QuickAnswers:
         """
         status, fields, body, more, date, _ = answer
         if date is None:
-            date = self._clock.seconds()
+            date = self._wallClock.seconds()
         second = int(date)
         kept = self._heads.get(id(fields))
         if (

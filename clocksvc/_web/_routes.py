@@ -11,6 +11,7 @@ fragment) and tests.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.resource import IResource, Resource
 
+from .._clock import ClockHealth, StepWatch
 from .._http import Limits
 from .._time import LeapSecondList, ZoneCatalogue
 from ._answer import Answering
@@ -32,7 +34,6 @@ from ._api import (
     rootFragment,
     zonesFragment,
 )
-from ._clockhealth import ClockHealth, StepWatch
 from ._conversions import Convert, Transitions, convertFragment, transitionsFragment
 from ._coordinates import Coordinates, coordinatesFragment
 from ._geoip import GeoIP, IPZone, ipFragment
@@ -70,12 +71,20 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+#: Keyword-only fields, where Python has them (3.10): a tree's parts are
+#: many, and several of one type, so each is named where it is given. On
+#: Python 3.9 (Debian's PyPy) they are positional too; everywhere else a
+#: positional one fails at once, as tests.test_site checks.
+_KEYWORDS: dict[str, Any] = {"kw_only": True} if sys.version_info >= (3, 10) else {}
+
+
+@dataclass(frozen=True, **_KEYWORDS)
 class Parts:
     """
-    What the resources are made of.
+    What the resources are made of, made by L{makeParts
+    <clocksvc._web._site.makeParts>}, with keywords only.
 
-    @ivar clock: where every resource reads the time.
+    @ivar wallClock: where every resource reads the time.
     @ivar catalogue: the zones.
     @ivar defaultZone: the server's one zone: its page's at C{/}, and that
         of C{/now}, C{/stream} and C{/} when a client names none; the
@@ -96,7 +105,7 @@ class Parts:
     @ivar ntp: the site's SNTP servers, which C{/healthz} reports.
     """
 
-    clock: IReactorTime
+    wallClock: IReactorTime
     catalogue: ZoneCatalogue
     defaultZone: ZoneInfo
     limits: Limits
@@ -161,18 +170,18 @@ def _now(forced: Format | None) -> Callable[[Parts], Now]:
         that renders C{/}'s document).
     """
     return lambda parts: Now(
-        parts.clock, parts.catalogue, parts.defaultZone, forced, health=parts.health
+        parts.wallClock, parts.catalogue, parts.defaultZone, forced, health=parts.health
     )
 
 
 def _timezones(parts: Parts) -> IResource:
     # /api, where timeapi.io's paths (below) are found in any letter case.
     api = TimeAPIDirectory()
-    transitions = Transitions(parts.clock)
+    transitions = Transitions(parts.wallClock)
     api.putChild(
         b"timezone",
         Timezones(
-            parts.clock,
+            parts.wallClock,
             parts.catalogue,
             health=parts.health,
             below={b"transitions": transitions.answerZone},
@@ -181,20 +190,20 @@ def _timezones(parts: Parts) -> IResource:
     api.putChild(b"convert", Convert(parts.catalogue, health=parts.health))
     api.putChild(
         b"timezone.txt",
-        Timezones(parts.clock, parts.catalogue, "text", health=parts.health),
+        Timezones(parts.wallClock, parts.catalogue, "text", health=parts.health),
     )
     return api
 
 
 def _wellKnown(parts: Parts) -> IResource:
     wellKnown = APIDirectory()
-    wellKnown.putChild(b"time", WellKnownTime(parts.clock, health=parts.health))
+    wellKnown.putChild(b"time", WellKnownTime(parts.wallClock, health=parts.health))
     return wellKnown
 
 
 def _stream(parts: Parts) -> IResource:
     stream = Stream(
-        Ticker(parts.clock, parts.timers, parts.watch),
+        Ticker(parts.wallClock, parts.timers, parts.watch),
         parts.catalogue,
         parts.defaultZone,
         parts.limits.stalledStreamSeconds,
@@ -207,7 +216,7 @@ def _stream(parts: Parts) -> IResource:
 def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
     def make(parts: Parts) -> IResource:
         return IPZone(
-            parts.clock, parts.catalogue, parts.geoip, forced, health=parts.health
+            parts.wallClock, parts.catalogue, parts.geoip, forced, health=parts.health
         )
 
     return make
@@ -215,7 +224,9 @@ def _ip(forced: Format | None) -> Callable[[Parts], IResource]:
 
 def _leapSeconds(forced: Format | None) -> Callable[[Parts], IResource]:
     def make(parts: Parts) -> IResource:
-        return LeapSeconds(parts.clock, parts.leapSeconds, forced, health=parts.health)
+        return LeapSeconds(
+            parts.wallClock, parts.leapSeconds, forced, health=parts.health
+        )
 
     return make
 
@@ -228,7 +239,7 @@ def _timeAPI(segment: bytes) -> Callable[[Parts], IResource]:
 
     def make(parts: Parts) -> IResource:
         api = TimeAPI(parts.catalogue, parts.geoip)
-        return TimeAPIResource(api, parts.clock, segment, health=parts.health)
+        return TimeAPIResource(api, parts.wallClock, segment, health=parts.health)
 
     return make
 
@@ -239,9 +250,9 @@ ROUTES: tuple[Route, ...] = (
         "/",
         rootFragment(),
         lambda parts: NegotiatedRoot(
-            ClockPage(parts.clock, parts.defaultZone),
+            ClockPage(parts.wallClock, parts.defaultZone),
             _now(None)(parts),
-            parts.clock,
+            parts.wallClock,
         ),
     ),
     Route(b"now", "/now", nowFragment("/now", "The current time"), _now(None)),
@@ -285,7 +296,7 @@ ROUTES: tuple[Route, ...] = (
         b"api/coordinates",
         "/api/coordinates",
         coordinatesFragment(),
-        lambda parts: Coordinates(parts.clock, health=parts.health),
+        lambda parts: Coordinates(parts.wallClock, health=parts.health),
     ),
     # timeapi.io's API, below /api in any letter case (TimeAPIDirectory).
     *(
@@ -304,7 +315,7 @@ ROUTES: tuple[Route, ...] = (
         "/developer/api",
         timeNowFragment(),
         lambda parts: timeNowDirectory(
-            parts.clock, parts.catalogue, parts.geoip, parts.health
+            parts.wallClock, parts.catalogue, parts.geoip, parts.health
         ),
         deeper=(
             (b"developer/api/timezone", "/developer/api/timezone"),
@@ -327,7 +338,7 @@ ROUTES: tuple[Route, ...] = (
         b"timesync",
         "/timesync",
         timesyncFragment(),
-        lambda parts: Timesync(parts.clock, health=parts.health),
+        lambda parts: Timesync(parts.wallClock, health=parts.health),
     ),
     Route(b".well-known", "/.well-known/time", wellKnownFragment(), _wellKnown),
     Route(b"stream", "/stream", streamFragment(), _stream),
@@ -336,7 +347,7 @@ ROUTES: tuple[Route, ...] = (
         "/live",
         liveFragment(),
         # In the zone /now answers in: the server's.
-        lambda parts: LivePage(parts.clock, parts.health, parts.defaultZone),
+        lambda parts: LivePage(parts.wallClock, parts.health, parts.defaultZone),
     ),
     Route(
         b"live.js",
@@ -390,7 +401,7 @@ ROUTES: tuple[Route, ...] = (
             roughtime=parts.roughtime,
             ntp=parts.ntp,
             leapSeconds=parts.leapSeconds,
-            clock=parts.clock,
+            wallClock=parts.wallClock,
         ),
         admin=True,
     ),

@@ -14,6 +14,14 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
 from twisted.web.resource import Resource
 
+from .._clock import (
+    ClockHealth,
+    ClockState,
+    StepWatch,
+    WallClock,
+    defaultReactor,
+    readKernelClock,
+)
 from .._http import ClockSite, Forwarding, IReporter, Limits, TrustedProxies
 from .._time import (
     LeapSecondList,
@@ -23,12 +31,11 @@ from .._time import (
     serverZoneName,
 )
 from ._access import AccessLog
-from ._clockhealth import ClockHealth, ClockState, StepWatch, readKernelClock
 from ._geoip import GeoIP
 from ._health import Readiness
 from ._metrics import SiteMetrics
 from ._quick import QuickAnswers
-from ._reactors import WallClock, defaultReactor
+from ._renamed import clockRenamed, wallClockOf
 from ._routes import ROUTES, Parts, buildTree, metricLabellers, metricLabels
 from ._signedtime import RoughtimeService, reportRoughtime
 from ._sntp import NTPStatus
@@ -39,6 +46,7 @@ __all__ = [
     "buildSite",
     "clockStateOf",
     "listen",
+    "makeParts",
     "metricsOf",
     "partsOf",
     "resolveZone",
@@ -71,8 +79,72 @@ def metricsOf(site: ClockSite) -> SiteMetrics | None:
     return None
 
 
+def makeParts(
+    wallClock: IReactorTime,
+    timers: IReactorTime,
+    timezone: str | None = None,
+    limits: Limits | None = None,
+    *,
+    readClock: Callable[[], ClockState] = readKernelClock,
+    draining: Callable[[], bool] = lambda: False,
+    readiness: Readiness | None = None,
+    geoip: GeoIP | None = None,
+    roughtime: RoughtimeService | None = None,
+    leapSeconds: LeapSecondList | None = None,
+) -> Parts:
+    """
+    Make what a tree of clocksvc's resources is made of: the one watch of
+    the wall clock's steps, the one reader of the clock's state, which the
+    metrics report, and the SNTP status beside them.
+
+    @param wallClock: where every resource reads the time of day.
+    @param timers: where timers run (the stream's ticker), and what tells
+        how old a reading of the clock's state is.
+    @param timezone: the server's zone, by name; by default the process's
+        local zone.
+    @param limits: the limits; by default L{Limits}'s defaults.
+    @param readClock: reads the state of the server's clock; by default
+        from the kernel.
+    @param draining: says whether the site is shutting down; by default
+        never.
+    @param readiness: when C{/readyz} says ready; by default whenever the
+        site is not draining.
+    @param geoip: the IP geolocation database of C{/api/ip}, if any.
+    @param roughtime: the Roughtime server, if any, whose counts the
+        metrics report.
+    @param leapSeconds: the leap-second list; by default the one installed
+        that expires last.
+    @return: the parts.
+    @raise ValueError: if C{timezone} names no zone.
+    """
+    metrics = SiteMetrics(metricLabels(), metricLabellers())
+    watch = StepWatch(wallClock, timers)
+    health = ClockHealth(timers, readClock, watch, wallClock)
+    metrics.reportClock(health, watch)
+    if roughtime is not None:
+        reportRoughtime(metrics.registry, roughtime.responder.stats)
+    if leapSeconds is None:
+        leapSeconds = leapSecondList()
+    return Parts(
+        wallClock=wallClock,
+        catalogue=defaultCatalogue,
+        defaultZone=resolveZone(timezone),
+        limits=Limits() if limits is None else limits,
+        draining=draining,
+        metrics=metrics,
+        timers=timers,
+        health=health,
+        watch=watch,
+        readiness=Readiness() if readiness is None else readiness,
+        geoip=geoip,
+        roughtime=roughtime,
+        leapSeconds=leapSeconds,
+        ntp=NTPStatus(wallClock, timers, health, leapSeconds),
+    )
+
+
 def buildRoot(
-    clock: IReactorTime,
+    wallClock: IReactorTime,
     timezone: str | None = None,
     limits: Limits | None = None,
     readClock: Callable[[], ClockState] = readKernelClock,
@@ -82,7 +154,8 @@ def buildRoot(
     C{/metrics}, which need a site: to mount in a tree of one's own, or to
     test with C{StubTreq}.
 
-    @param clock: where every resource reads the time.
+    @param wallClock: where every resource reads the time of day; and,
+        as C{StubTreq} needs no other, where the timers run.
     @param timezone: the server's zone: its page's, and that of C{/now},
         C{/stream} and C{/} when a client names none; by default the
         process's local zone, whose time the lesson's page shows.
@@ -92,28 +165,12 @@ def buildRoot(
     @return: the root resource.
     @raise ValueError: if C{timezone} names no zone.
     """
-    watch = StepWatch(clock, clock)
-    health = ClockHealth(clock, readClock, watch, clock)
-    leapSeconds = leapSecondList()
-    parts = Parts(
-        clock,
-        defaultCatalogue,
-        resolveZone(timezone),
-        Limits() if limits is None else limits,
-        lambda: False,
-        SiteMetrics(metricLabels(), metricLabellers()),
-        clock,
-        health,
-        watch,
-        Readiness(),
-        leapSeconds=leapSeconds,
-        ntp=NTPStatus(clock, clock, health, leapSeconds),
-    )
+    parts = makeParts(wallClock, wallClock, timezone, limits, readClock=readClock)
     return buildTree(parts, [route for route in ROUTES if not route.admin])
 
 
 def buildSite(
-    clock: IReactorTime,
+    wallClock: IReactorTime,
     timezone: str | None = None,
     limits: Limits | None = None,
     *,
@@ -130,9 +187,9 @@ def buildSite(
     """
     Build the site that serves clocksvc's routes (L{ROUTES}).
 
-    @param clock: where every resource reads the time of day; and, unless
-        C{timers} is given, where the site runs its timers, so that a test's
-        one clock drives both.
+    @param wallClock: where every resource reads the time of day; and,
+        unless C{timers} is given, where the site runs its timers, so that a
+        test's one clock drives both.
     @param timezone: the server's zone: its page's, and that of C{/now},
         C{/stream} and C{/} when a client names none; by default the
         process's local zone, whose time the lesson's page shows.
@@ -160,39 +217,26 @@ def buildSite(
     @return: the site, ready to listen with.
     @raise ValueError: if C{timezone} names no zone.
     """
-    limits = Limits() if limits is None else limits
-    timers = clock if timers is None else timers
-    metrics = SiteMetrics(metricLabels(), metricLabellers())
-    watch = StepWatch(clock, timers)
-    health = ClockHealth(timers, readClock, watch, clock)
-    metrics.reportClock(health, watch)
-    if roughtime is not None:
-        reportRoughtime(metrics.registry, roughtime.responder.stats)
-    if leapSeconds is None:
-        leapSeconds = leapSecondList()
     site: ClockSite | None = None
-    parts = Parts(
-        clock,
-        defaultCatalogue,
-        resolveZone(timezone),
+    parts = makeParts(
+        wallClock,
+        wallClock if timers is None else timers,
+        timezone,
         limits,
-        lambda: site is not None and site.draining,
-        metrics,
-        timers,
-        health,
-        watch,
-        Readiness() if readiness is None else readiness,
-        geoip,
-        roughtime,
-        leapSeconds,
-        NTPStatus(clock, timers, health, leapSeconds),
+        readClock=readClock,
+        draining=lambda: site is not None and site.draining,
+        readiness=readiness,
+        geoip=geoip,
+        roughtime=roughtime,
+        leapSeconds=leapSeconds,
     )
+    metrics = parts.metrics
     routes = [route for route in ROUTES if adminResources or not route.admin]
     root = buildTree(parts, routes)
     reporters: list[IReporter] = [metrics]
     if accessLog:
         reporters.append(AccessLog(None if accessLog is True else accessLog))
-    quick = QuickAnswers(clock, root)
+    quick = QuickAnswers(wallClock, root)
     forwarding = (
         Forwarding(trustedProxies, metrics.forwardedInvalid.inc)
         if trustedProxies
@@ -200,12 +244,12 @@ def buildSite(
     )
     site = ClockSite(
         root,
-        timers,
-        limits,
+        parts.timers,
+        parts.limits,
         reporters,
         quick.answer,
         forwarding,
-        wallClock=clock,
+        wallClock=wallClock,
         proxyRefused=metrics.proxyRefused,
     )
     _parts[site] = parts
@@ -258,20 +302,23 @@ def buildAdminSite(site: ClockSite) -> ClockSite:
     root = buildTree(parts, [route for route in ROUTES if route.admin])
     return ClockSite(
         root,
-        site.reactor,
+        site.timers,
         site.limits,
-        wallClock=site.clock,
+        wallClock=site.wallClock,
         proxyRefused=site.proxyRefused,
     )
 
 
+@clockRenamed
 def listen(
     port: int = 8880,
     interface: str = "",
     *,
     reactor: IReactorTCP | None = None,
-    clock: IReactorTime | None = None,
+    wallClock: IReactorTime | None = None,
+    timers: IReactorTime | None = None,
     timezone: str | None = None,
+    clock: IReactorTime | None = None,
 ) -> IListeningPort:
     """
     Serve clocksvc on a TCP port, as the lesson's C{reactor.listenTCP(8880,
@@ -285,12 +332,16 @@ def listen(
         interfaces, C{"::"} all IPv6 (and, where the system allows, IPv4)
         ones.
     @param reactor: the reactor to listen with; by default the global one.
-    @param clock: where the time of day comes from, and, if given, where
-        the site's timers run too; by default the system's clock, with the
-        timers on C{reactor}.
+    @param wallClock: where the time of day comes from; by default the
+        system's clock (C{time.time()}).
+    @param timers: where the site's timers run (idle timeouts, deadlines,
+        the stream's ticker), which also time requests; by default
+        C{reactor}.
     @param timezone: the server's zone, as an IANA name in any letter case:
         its page's, and that of C{/now}, C{/stream} and C{/} when a client
         names none; by default the process's local zone.
+    @param clock: deprecated since clocksvc 0.2.0, for C{wallClock} (and
+        C{timers}, unless they are given), which it stands for.
     @return: the listening port.
     @raise ValueError: if C{timezone} names no zone.
     @raise twisted.internet.error.CannotListenError: if the port cannot be
@@ -298,13 +349,17 @@ def listen(
     """
     if reactor is None:
         reactor = defaultReactor()
-    timers: IReactorTime | None = None
-    if clock is None:
-        # The time of day from the system's clock, whatever the reactor
-        # schedules on; its timers on the reactor.
+    if clock is not None and timers is None:
+        # What the deprecated keyword meant: one clock for both.
+        timers = clock
+    wallClock = wallClockOf(wallClock, clock)
+    if timers is None:
         timers = IReactorTime(reactor)
-        clock = WallClock(timers)
-    site = buildSite(clock, timezone, timers=timers)
+    if wallClock is None:
+        # The time of day from the system's clock, whatever the reactor
+        # schedules on.
+        wallClock = WallClock(timers)
+    site = buildSite(wallClock, timezone, timers=timers)
     # Site is a ServerFactory, but Twisted 26.10 annotates its protocol
     # attribute in a way mypy cannot match to listenTCP's parameter type.
     return reactor.listenTCP(port, site, interface=interface)  # type: ignore[arg-type]

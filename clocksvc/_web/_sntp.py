@@ -21,6 +21,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.logger import Logger
 
+from .._clock import ClockHealth
 from .._ntp import (
     LEAP_DELETE,
     LEAP_INSERT,
@@ -33,7 +34,6 @@ from .._ntp import (
 )
 from .._time import LeapSecondList
 from ._access import isoTime
-from ._clockhealth import ClockHealth
 
 __all__ = [
     "NTP_SAMPLE_SECONDS",
@@ -90,18 +90,18 @@ class NTPStatus:
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         timers: IReactorTime,
         health: ClockHealth,
         leapSeconds: LeapSecondList | None,
     ) -> None:
         """
-        @param clock: the wall clock.
+        @param wallClock: the wall clock.
         @param timers: the monotonic clock, which times a header's age.
         @param health: the site's clock state.
         @param leapSeconds: the leap-second list, if there is one.
         """
-        self._clock = clock
+        self._wallClock = wallClock
         self._timers = timers
         self._health = health
         self._leapSeconds = leapSeconds
@@ -150,7 +150,7 @@ class NTPStatus:
         pending = (
             0
             if self._leapSeconds is None
-            else self._leapSeconds.pending(self._clock.seconds())
+            else self._leapSeconds.pending(self._wallClock.seconds())
         )
         if pending == 0:
             pending = _KERNEL_LEAP.get(kernel, 0)

@@ -26,11 +26,11 @@ from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
+from .._clock import STEP_THRESHOLD, ClockHealth, StepWatch
 from .._http import IEventChannel, frameChunk
 from .._time import ZoneCatalogue, documentJSONAt
 from ._answer import Answer, Ask, askOf, queryArgs
 from ._api import JSON_FORM, QueryError, TimeResource, clientIP, zoneFromQuery
-from ._clockhealth import STEP_THRESHOLD, ClockHealth, StepWatch
 from ._openapi import TZ, Fragment, error, operation, ref
 from ._resource import timeHeaders
 
@@ -57,17 +57,17 @@ class Ticker:
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         timers: IReactorTime | None = None,
         watch: StepWatch | None = None,
     ) -> None:
         """
-        @param clock: where the time of day comes from.
-        @param timers: where the timer runs; by default C{clock}.
+        @param wallClock: where the time of day comes from.
+        @param timers: where the timer runs; by default C{wallClock}.
         @param watch: told to look for a step when the clocks disagree.
         """
-        self._clock = clock
-        self._timers = clock if timers is None else timers
+        self._wallClock = wallClock
+        self._timers = wallClock if timers is None else timers
         self._watch = watch
         self._listeners: dict[object, Listener] = {}
         self._call: IDelayedCall | None = None
@@ -86,7 +86,7 @@ class Ticker:
         """
         self._listeners[key] = listener
         if self._call is None:
-            self._schedule(math.floor(self._clock.seconds()) + 1)
+            self._schedule(math.floor(self._wallClock.seconds()) + 1)
 
     def unsubscribe(self, key: object) -> None:
         """
@@ -102,13 +102,13 @@ class Ticker:
         # Each delay is measured afresh from the clock to an absolute
         # boundary, so the lateness of one tick never carries into the next.
         self._target = target
-        now = self._clock.seconds()
+        now = self._wallClock.seconds()
         self._scheduledAt = (now, self._timers.seconds())
         self._call = self._timers.callLater(max(target - now, 0), self._tick)
 
     def _tick(self) -> None:
         second = self._target
-        now = self._clock.seconds()
+        now = self._wallClock.seconds()
         wallThen, timersThen = self._scheduledAt
         if abs((now - wallThen) - (self._timers.seconds() - timersThen)) > (
             STEP_THRESHOLD

@@ -12,9 +12,9 @@ import math
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import BAD_REQUEST, NO_CONTENT, REQUEST_ENTITY_TOO_LARGE
 
+from .._clock import UNKNOWN, ClockHealth, ClockState
 from ._answer import Answer, Ask, Fields, makeAnswer
 from ._api import JSON_FORM, TimeResource
-from ._clockhealth import UNKNOWN, ClockHealth, ClockState
 from ._openapi import CLOCK_STATUS, Fragment, error, jsonContent, operation, ref
 from ._resource import JSON_FIELDS, MethodResource
 
@@ -82,12 +82,12 @@ def timesyncCall(body: bytes) -> dict[str, object] | None:
 
 
 def timesyncAnswer(
-    call: dict[str, object], state: ClockState, clock: IReactorTime
+    call: dict[str, object], state: ClockState, wallClock: IReactorTime
 ) -> bytes:
     """
     @param call: a timesync call (L{timesyncCall}).
     @param state: the server clock's state.
-    @param clock: read for the answer's time, last of all.
+    @param wallClock: read for the answer's time, last of all.
     @return: the answer to C{call}, as JSON.
     """
     answer = {
@@ -99,7 +99,7 @@ def timesyncAnswer(
         "clock_synchronized": state.synchronized,
         "clock_max_error_ms": state.maxErrorMs,
         # Read last, just before the answer goes out.
-        "result": round(clock.seconds() * 1000),
+        "result": round(wallClock.seconds() * 1000),
     }
     return _ENCODER.encode(answer).encode()
 
@@ -119,10 +119,10 @@ class Timesync(TimeResource):
     allowedMethods = (b"POST",)
 
     def __init__(
-        self, clock: IReactorTime, *, health: ClockHealth | None = None
+        self, wallClock: IReactorTime, *, health: ClockHealth | None = None
     ) -> None:
         super().__init__("json", health=health)
-        self._clock = clock
+        self._wallClock = wallClock
 
     def answerAllowed(self, ask: Ask) -> Answer:
         if len(ask.body) > MAX_TIMESYNC_BODY:
@@ -137,9 +137,9 @@ class Timesync(TimeResource):
                 'expected {"jsonrpc": "2.0", "id": ..., "method": "timesync"}',
             )
         # Dated as the request is, before the answer's time is read, last.
-        now = self._clock.seconds()
+        now = self._wallClock.seconds()
         fields = self.timeFields(JSON_FIELDS)
-        body = timesyncAnswer(call, self.clockState(), self._clock)
+        body = timesyncAnswer(call, self.clockState(), self._wallClock)
         return makeAnswer(Answer, (200, fields, body, (), now, None))
 
 
@@ -169,10 +169,10 @@ class WellKnownTime(MethodResource):
     isLeaf = True
 
     def __init__(
-        self, clock: IReactorTime, *, health: ClockHealth | None = None
+        self, wallClock: IReactorTime, *, health: ClockHealth | None = None
     ) -> None:
         super().__init__()
-        self._clock = clock
+        self._wallClock = wallClock
         self._health = health
         self._status = b""
         self._fields: Fields = ()
@@ -182,7 +182,7 @@ class WellKnownTime(MethodResource):
         if status is not self._status:
             self._status = status
             self._fields = (*WELL_KNOWN_FIELDS, (b"Clock-Status", status))
-        now = self._clock.seconds()
+        now = self._wallClock.seconds()
         # Dated by the same clock as X-HTTPSTIME, so that the two always
         # agree; and no body: 204.
         more = ((b"X-Httpstime", httpsTime(now)),)

@@ -18,10 +18,10 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.task import react
 
+from clocksvc._clock import useMonotonicTime
 from clocksvc._run._endpoints import describeAddress, parseEndpoints
 from clocksvc._run._options import Options
 from clocksvc._run._service import ClockService
-from clocksvc._web import useMonotonicTime
 
 from .._helpers import SYNCHRONIZED, UNSYNCHRONIZED
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clocksvc._web._clockhealth import ClockState
+from clocksvc._clock._health import ClockState
 from clocksvc._web._live import serverClockText
 
 from .._helpers import UNSYNCHRONIZED

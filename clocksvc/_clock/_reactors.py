@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_page -*-
+# -*- test-case-name: tests.test_reactors,tests.test_private,tests.test_page -*-
 """
 The global reactor, imported only when a caller did not supply its own; and
 clocksvc's two clocks.
@@ -25,7 +25,7 @@ from typing import Any, cast
 from twisted.internet.interfaces import IDelayedCall, IReactorTCP, IReactorTime
 from zope.interface import implementer
 
-__all__ = ["WallClock", "defaultClock", "defaultReactor", "useMonotonicTime"]
+__all__ = ["WallClock", "defaultReactor", "defaultWallClock", "useMonotonicTime"]
 
 
 def defaultReactor() -> IReactorTCP:
@@ -39,9 +39,9 @@ def defaultReactor() -> IReactorTCP:
     return cast(IReactorTCP, reactor)
 
 
-def defaultClock() -> IReactorTime:
+def defaultWallClock() -> IReactorTime:
     """
-    @return: the global reactor, to read the time from.
+    @return: the global reactor, to read the time of day from.
     """
     from twisted.internet import reactor
 
