@@ -1,27 +1,35 @@
 """
-The comparison benchmark: every time endpoint of clocksvc, with its access
-log off and on, against the bare pages of the Twisted Web lesson it grew
-from, aiohttp, uvicorn and granian.
+The comparison benchmark: every time endpoint of clocksvc, on CPython
+compiled and pure and on PyPy, with its access log off and on, against the
+bare pages of the Twisted Web lesson it grew from, aiohttp, uvicorn and
+granian.
 
-Run it with C{nox -s bench}, or C{python bench/run.py [--quick]} from the
-checkout with wrk on the PATH and the C{bench} dependency group installed.
-Each server runs alone, pinned to core 0, with wrk (2 threads, 50
-connections) pinned to core 1: for each endpoint, a warm-up, then a measured
-run. The servers take turns in rounds (every server in round 1, then every
-server in round 2, ...), so that a machine that drifts moves them all alike;
-each figure reported is the median over the rounds, and each ratio is taken
+Run it with C{nox -s bench}, or C{python bench/run.py [--quick]} with wrk on
+the PATH, the C{bench} dependency group and clocksvc installed (C{pip
+install .}, which compiles its core where there is a C compiler). Each
+server runs alone, pinned to core 0, with wrk (2 threads, 50 connections)
+pinned to core 1: for each endpoint, a warm-up, then a measured run. The
+servers take turns in rounds (every server in round 1, then every server
+in round 2, ...), so that a machine that drifts moves them all alike; each
+figure reported is the median over the rounds, and each ratio is taken
 within a round before its median is.
 
-clocksvc answers every endpoint of L{ENDPOINTS} (the time endpoints, the
-C{Accept} header's two choices on C{/}, and C{POST /timesync}, sent by wrk
-scripts; then the conversions, transitions, an area's list, a document at
-an instant, and errors, L{MORE_ENDPOINTS}) in three configurations:
-C{--access-log off}; the log to a file (truncated between endpoints, so
-that the disk does not fill); and the default, the log to standard
-output, here a pipe that a thread of this script reads as fast as it
-comes. With the log off it answers L{MIGRATION_ENDPOINTS} too, other
-services' APIs and zones from coordinates, each held to C{/now}'s
-throughput. The peers answer C{/} only, with a bare
+clocksvc is the installed package, started from bench/, where the
+checkout's C{clocksvc/} is not importable; each start checks that its
+C{/healthz} says the core its row is named for. Compiled, it answers every
+endpoint of L{ENDPOINTS} (the time endpoints, the C{Accept} header's two
+choices on C{/}, and C{POST /timesync}, sent by wrk scripts; then the
+conversions, transitions, an area's list, a document at an instant, and
+errors, L{MORE_ENDPOINTS}) and L{MIGRATION_ENDPOINTS} (other services'
+APIs and zones from coordinates, each held to C{/now}'s throughput) with
+C{--access-log off}; and the targeted endpoints (L{TARGETED}) with the log
+to a file (truncated between endpoints, so that the disk does not fill)
+and with the default, the log to standard output, here a pipe that a
+thread of this script reads as fast as it comes. Pure
+(C{CLOCKSVC_NO_EXTENSIONS=1}), it answers the targeted endpoints with the
+log off, for 3 s each rather than 5, held to the previous run's pure rows.
+An install without a compiled core gives pure rows in the compiled ones'
+places, named so, with a note. The peers answer C{/} only, with a bare
 page and no access log: the lesson's code, aiohttp, a bare ASGI app on
 uvicorn (httptools, uvloop) and a bare RSGI app on granian (one worker),
 each the yardstick of a target.
@@ -29,17 +37,28 @@ each the yardstick of a target.
 It reports, for each server and endpoint: requests per second and the
 ratio to each peer's C{/}, wrk's p50 and p99 latency, the CPU time per
 request of the server's processes (utime and stime from /proc over the
-measured run), and their peak RSS (VmHWM); then clocksvc's start-up time,
-and each target of the performance issue, met or missed and by how much
-(L{targets}), the last of them against the previous run's figures, which
-are read from bench/results.json before it is overwritten and kept in the
-new one. bench/results.json holds everything, the raw rounds included, and
-bench/results.png charts every endpoint against the peers' C{/}.
+measured run), and their peak RSS (VmHWM); then the start-up time of
+clocksvc compiled, pure and on PyPy, and each target of the performance
+issues, met or missed and by how much (L{targets}), the last of them
+against the previous run's figures, which are read from bench/results.json
+before it is overwritten and kept in the new one. bench/results.json holds
+everything, the raw rounds included; bench/results.png charts every
+endpoint, compiled, pure and on PyPy, against the peers' C{/}; C{python
+bench/report.py} prints the table (bench/report.py names the rows).
 
 With pypy3 on the PATH (Debian's package pypy3), the lesson (on C{/}) and
-clocksvc (on every endpoint, log off) run on PyPy too, from a virtualenv
-this script makes; a row that cannot run there says why in the report's
-notes.
+clocksvc (on the targeted endpoints, log off) run on PyPy too, from a
+virtualenv this script makes; a row that cannot run there says why in the
+report's notes.
+
+How long: a round is 131 runs: the 4 peers' C{/}; compiled, 31 endpoints
+log off and 15 each with the log to a file and to a pipe; pure, 15; on
+PyPy, the lesson's C{/} and clocksvc's 15. At the defaults (5 s measured
+after 1 s of warm-up; pure 3 s; PyPy 6 s of warm-up for its JIT) that is
+about 626 s of load a round, some 640 s with the starts: 3 rounds take
+about 32 minutes, and C{nox -s bench} with the soak, C{--workers},
+C{/stream}, the compiled core and SNTP about 40. C{--quick} is one round
+of 2 s runs, about 6 minutes.
 """
 
 from __future__ import annotations
