@@ -720,50 +720,62 @@ def e2e(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """
     The benchmarks; not in the default sessions. Needs wrk (apt-get install
-    wrk), and measures PyPy rows too where pypy3 is on the PATH (apt-get
-    install pypy3).
+    wrk), measures PyPy rows too where pypy3 is on the PATH (apt-get
+    install pypy3), and the SNTP server against chrony where chronyd is
+    (apt-get install chrony). About 40 minutes on 2 cores, the first
+    PyPy virtualenv aside:
 
-    1. The comparison (bench/run.py): every time endpoint of clocksvc, with
-       the access log off, to a file and to a pipe, against the bare pages
-       of the Twisted Web lesson, aiohttp, uvicorn and granian, in 3 rounds
-       (about 25 minutes), written to bench/results.json and
-       bench/results.png; it reports the performance targets, met or missed
-       and by how much, and fails only if it cannot measure.
-    2. The soak (bench/soak.py): a million requests mixed across the
-       endpoints, with zero errors and flat memory.
-    3. --workers (bench/workers.py): 1 process against 2, for the CPU time
-       per request summed over every process: unpinned, then with every
-       clocksvc process on one core and wrk on the other.
-    4. The /stream scale test (bench/stream.py): 10,000 clients, every tick
-       within 100 ms of its second; it reports a miss, and by how much,
-       and how close the fan-out comes to the floor of one send() here.
+    1. The comparison (bench/run.py, about 32 minutes): every time endpoint
+       of clocksvc, the package installed here, on CPython compiled (the
+       access log off, to a file and to a pipe) and pure (log off), and on
+       PyPy (log off), against the bare pages of the Twisted Web lesson,
+       aiohttp, uvicorn and granian, in 3 rounds, written to
+       bench/results.json and bench/results.png; it reports the
+       performance targets, met or missed and by how much, and fails only
+       if it cannot measure. C{python bench/report.py} prints its table.
+    2. The soak (bench/soak.py, 3 minutes): a million requests mixed
+       across the endpoints, with zero errors and flat memory.
+    3. --workers (bench/workers.py, 3 minutes): 1 process against 2, for
+       the CPU time per request summed over every process: unpinned, then
+       with every clocksvc process on one core and wrk on the other.
+    4. The /stream scale test (bench/stream.py, 1 minute): 10,000
+       clients, every tick within 100 ms of its second; it reports a miss,
+       and by how much, and how close the fan-out comes to the floor of
+       one send() here.
     5. The compiled core (bench/core.py): microseconds per call of the
        compiled modules' hot functions, compiled (the build installed
        here, where there is a C compiler) and pure, in a few seconds.
+    6. SNTP (bench/ntp.py, under 2 minutes): replies a second on one core,
+       clocksvc on CPython and on PyPy against chrony, written to
+       bench/ntp.json; left out, with a note, where chronyd is missing.
 
     Arguments: C{--quick} runs one short round of the comparison (2 s an
-    endpoint, some 4 minutes) and nothing else; C{--no-soak},
-    C{--no-workers} and C{--no-stream} leave those out; a number is the
-    soak's count of requests; any other option goes to bench/run.py (see
-    C{python bench/run.py --help}).
+    endpoint, some 6 minutes) and the compiled core, nothing else;
+    C{--no-soak}, C{--no-workers}, C{--no-stream} and C{--no-ntp} leave
+    those out; C{--no-pypy} leaves PyPy out of the comparison and SNTP; a
+    number is the soak's count of requests; any other option goes to
+    bench/run.py (see C{python bench/run.py --help}).
     """
     if shutil.which("wrk") is None:
         session.error("bench needs wrk: apt-get install wrk")
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "bench"))
     # A number is the soak's, unless it is the value of run.py's option
     # before it (--rounds 5).
-    flags = ("--quick", "--no-soak", "--no-workers", "--no-stream", "--no-pypy")
+    skips = ("--no-soak", "--no-workers", "--no-stream", "--no-ntp")
+    flags = ("--quick", "--no-pypy", *skips)
     soakArgs, runArgs = [], []
     for i, arg in enumerate(session.posargs):
         previous = session.posargs[i - 1] if i else ""
         optionValue = previous.startswith("--") and "=" not in previous
         if arg.isdigit() and not (optionValue and previous not in flags):
             soakArgs.append(arg)
-        elif arg not in ("--no-soak", "--no-workers", "--no-stream"):
+        elif arg not in skips:
             runArgs.append(arg)
     quick = "--quick" in session.posargs
-    # All from the checkout, so that they run the working copy, as the tests
-    # do.
+    # The comparison and SNTP run the package installed above, from bench/,
+    # where the checkout's clocksvc/ does not shadow it: compiled, and pure
+    # by CLOCKSVC_NO_EXTENSIONS. The soak, --workers and /stream run the
+    # working copy, from the checkout, as the tests do.
     session.run("python", "bench/run.py", *runArgs)
     if not quick and "--no-soak" not in session.posargs:
         session.run("python", "bench/soak.py", *soakArgs)
@@ -775,3 +787,9 @@ def bench(session: nox.Session) -> None:
     # The installed build, not the checkout's sources: a script's folder,
     # bench/, is what Python puts on sys.path.
     session.run("python", "bench/core.py")
+    if not quick and "--no-ntp" not in session.posargs:
+        if shutil.which("chronyd") is None:
+            session.log("bench: no SNTP: chronyd is missing (apt-get install chrony)")
+        else:
+            pypy = ["--no-pypy"] if "--no-pypy" in session.posargs else []
+            session.run("python", "bench/ntp.py", *pypy)

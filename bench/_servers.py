@@ -5,12 +5,19 @@ bench/run.py and bench/stream.py share.
 A server runs pinned to core 0 and the load generator to core 1, so that the
 two do not take turns on one core; every server is a child process that is
 killed when its C{with} block ends, however it ends.
+
+Which clocksvc runs is decided here for every benchmark: on CPython the
+installed package, started from bench/, where the checkout's C{clocksvc/}
+is not importable (L{locateClocksvc}), compiled or pure as asked and as
+its C{/healthz} confirms (L{coreOf}); on PyPy, from a virtualenv that
+L{setUpPyPy} makes and the benchmarks share.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import re
@@ -21,24 +28,33 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "CLOCK_TICKS",
+    "Clocksvc",
+    "PyPy",
+    "addPyPyOptions",
     "addRoundOptions",
     "contextSwitches",
+    "coreOf",
     "cpuSeconds",
     "freePort",
     "getOK",
+    "lastLine",
+    "locateClocksvc",
     "machine",
     "parseWrk",
     "peakRSSMB",
     "pinned",
     "processTree",
+    "pypyFromOptions",
     "rssMB",
     "running",
+    "setUpPyPy",
     "stop",
     "waitUntilServing",
     "wrk",
@@ -46,6 +62,10 @@ __all__ = [
 
 #: The unit of utime and stime in /proc/PID/stat.
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+#: clocksvc's switch to pure Python (clocksvc._compiled.NO_EXTENSIONS).
+NO_EXTENSIONS = "CLOCKSVC_NO_EXTENSIONS"
 
 
 def pinned(cpu: int, command: Sequence[str]) -> list[str]:
@@ -395,3 +415,250 @@ def addRoundOptions(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="each measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds before each")
+
+
+@dataclass
+class PyPy:
+    """
+    What the PyPy virtualenv offers.
+    """
+
+    python: str | None = None
+    version: str | None = None
+    twisted: str | None = None
+    clocksvcEnv: dict[str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def lastLine(text: str) -> str:
+    """
+    @return: the last line of C{text} that says something, such as the
+        exception of a traceback or pip's C{ERROR:} line.
+    """
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    return (errors or lines or [""])[-1]
+
+
+def setUpPyPy(envDir: Path, source: Path | None) -> PyPy:
+    """
+    Make (or reuse) a PyPy virtualenv with clocksvc's dependencies, and find
+    out whether clocksvc runs there: installed from the working copy, or from
+    C{source} when given.
+    """
+    # tomllib is 3.11's; ruff sorts imports for PyPy's 3.9, where it is not
+    # the standard library's.
+    import tomllib
+
+    # What clocksvc needs, less clocksvc itself: its dependencies as
+    # pyproject.toml lists them, whose markers pip reads for PyPy's Python
+    # (Debian's is 3.9: Twisted 26.4, the newest for it). The lesson needs
+    # Twisted only.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dependencies: list[str] = project["dependencies"]
+    pypy = PyPy()
+    pypy3 = shutil.which("pypy3")
+    if pypy3 is None:
+        pypy.notes.append("PyPy: not measured, pypy3 is not on the PATH")
+        return pypy
+    python = envDir / "bin" / "python"
+    marker = envDir / ".bench-dependencies"
+    try:
+        if not python.exists():
+            print(f"bench: making a PyPy virtualenv in {envDir}", flush=True)
+            subprocess.run([pypy3, "-m", "venv", str(envDir)], check=True, timeout=300)
+        if not marker.exists() or marker.read_text() != " ".join(dependencies):
+            print("bench: installing clocksvc's dependencies on PyPy", flush=True)
+            installed = subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", *dependencies],
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            if installed.returncode:
+                raise OSError(lastLine(installed.stderr))
+            marker.write_text(" ".join(dependencies))
+    except (subprocess.SubprocessError, OSError) as e:
+        pypy.notes.append(f"PyPy: not measured, its virtualenv failed: {e}")
+        return pypy
+    pypy.python = str(python)
+    versions = subprocess.run(
+        [
+            pypy.python,
+            "-c",
+            "import sys, twisted; print(sys.version.split()[0], "
+            "'.'.join(map(str, sys.pypy_version_info[:3])), twisted.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.split()
+    if len(versions) == 3:
+        pypy.version = f"PyPy {versions[1]} (Python {versions[0]})"
+        pypy.twisted = versions[2]
+        pypy.notes.append(f"PyPy rows: {pypy.version}, Twisted {pypy.twisted}")
+
+    def importable(env: dict[str, str]) -> str | None:
+        # From bench/, where no clocksvc folder shadows the one to test.
+        check = subprocess.run(
+            [pypy.python or "", "-c", "import clocksvc._run._cli"],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+            env={**os.environ, **env},
+            timeout=120,
+        )
+        return None if check.returncode == 0 else lastLine(check.stderr)
+
+    if source is not None:
+        env = {"PYTHONPATH": str(source)}
+        failure = importable(env)
+        if failure is None:
+            pypy.clocksvcEnv = env
+            pypy.notes.append(f"clocksvc (PyPy): imported from {source}")
+        else:
+            pypy.notes.append(f"clocksvc (PyPy): import from {source}: {failure}")
+        return pypy
+    install = subprocess.run(
+        [
+            pypy.python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--force-reinstall",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if install.returncode == 0:
+        failure = importable({})
+        if failure is None:
+            pypy.clocksvcEnv = {}
+            pypy.notes.append("clocksvc (PyPy): the working copy, installed")
+            return pypy
+        pypy.notes.append(f"clocksvc (PyPy): installed, but import fails: {failure}")
+        return pypy
+    pypy.notes.append(
+        "clocksvc (PyPy): not measured, pip install --no-deps . fails: "
+        + lastLine(install.stderr)
+    )
+    failure = importable({"PYTHONPATH": str(ROOT)})
+    pypy.notes.append(
+        "clocksvc (PyPy): the working copy on PYTHONPATH "
+        + (f"fails to import: {failure}" if failure else "imports")
+    )
+    return pypy
+
+
+def addPyPyOptions(parser: argparse.ArgumentParser) -> None:
+    """
+    Add the options of a benchmark with PyPy rows: C{--no-pypy},
+    C{--pypy-env} (one virtualenv for every benchmark) and C{--pypy-source}.
+    """
+    parser.add_argument("--no-pypy", action="store_true", help="leave PyPy out")
+    parser.add_argument(
+        "--pypy-env",
+        type=Path,
+        default=ROOT / ".nox" / "bench-pypy",
+        help="the PyPy virtualenv to make or reuse",
+    )
+    parser.add_argument(
+        "--pypy-source",
+        type=Path,
+        help="run clocksvc on PyPy from this folder (on PYTHONPATH) rather "
+        "than installed from the working copy",
+    )
+
+
+def pypyFromOptions(options: argparse.Namespace) -> PyPy:
+    """
+    @return: the PyPy virtualenv that L{addPyPyOptions}' options ask for,
+        set up; or none, with a note, for C{--no-pypy}.
+    """
+    if options.no_pypy:
+        return PyPy(notes=["PyPy: left out (--no-pypy)"])
+    return setUpPyPy(options.pypy_env.resolve(), options.pypy_source)
+
+
+@dataclass(frozen=True)
+class Clocksvc:
+    """
+    How to start one build of clocksvc on CPython.
+
+    @ivar core: what it runs, C{"compiled"} or C{"pure"}, as its
+        C{clocksvc._compiled.CORE} says.
+    @ivar env: the variables to add to the environment to start it.
+    @ivar cwd: the folder to start C{python -m clocksvc} from.
+    @ivar where: where it is imported from, for the notes.
+    """
+
+    core: str
+    env: dict[str, str]
+    cwd: Path
+    where: str
+
+
+def locateClocksvc(python: str, pure: bool) -> Clocksvc:
+    """
+    Find the clocksvc that C{python -m clocksvc} runs from bench/, where
+    the checkout's C{clocksvc/} is not importable: the installed package,
+    compiled where its build compiled it, unless C{pure}; or, if none is
+    installed, the checkout's, on C{PYTHONPATH}, which is pure.
+
+    @param pure: whether to force pure Python (C{CLOCKSVC_NO_EXTENSIONS=1});
+        otherwise the variable is set empty, so that one inherited from
+        the environment does not make the compiled rows pure unseen.
+    @return: how to start it, and which core it runs.
+    """
+    env = {NO_EXTENSIONS: "1" if pure else ""}
+
+    def probe(more: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                python,
+                "-c",
+                "import clocksvc, clocksvc._compiled as c; "
+                "print(c.CORE, clocksvc.__file__)",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+            env={**os.environ, **env, **more},
+            timeout=120,
+        )
+
+    found = probe({})
+    if found.returncode == 0:
+        core, where = found.stdout.split(maxsplit=1)
+        return Clocksvc(core, env, HERE, str(Path(where.strip()).parent))
+    env["PYTHONPATH"] = str(ROOT)
+    found = probe({})
+    if found.returncode:
+        raise RuntimeError(f"clocksvc does not import: {lastLine(found.stderr)}")
+    core = found.stdout.split()[0]
+    return Clocksvc(core, env, HERE, f"the checkout, {ROOT} (not installed)")
+
+
+def coreOf(port: int, timeout: float = 5.0) -> str | None:
+    """
+    Ask the clocksvc on C{port} which core it runs, as C{/healthz} says.
+
+    @return: C{"compiled"} or C{"pure"}; C{None} if it did not say.
+    """
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(
+                b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            )
+            chunks = []
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+        _, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+        core = json.loads(body).get("core")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return core if isinstance(core, str) else None

@@ -1,11 +1,21 @@
 """
-The benchmark's figures as Markdown, from bench/results.json (written by
-bench/run.py): the compact table, and the docs' full report.
+The benchmark's figures as Markdown and as a chart, from bench/results.json
+(written by bench/run.py): the per-endpoint table, the targets, and
+bench/results.png.
 
-C{python bench/report.py --markdown} prints the compact table; the docs'
-performance page shows the full report (C{--full}). tests/test_examples.py
-checks that the README's summary quotes what this prints from the committed
-results, so that the two cannot drift.
+C{python bench/report.py --markdown} prints the per-endpoint table, where
+it was measured and the targets' verdicts; C{--full} adds every target, as
+the docs' performance page shows them (its C{clocksvc-bench} directive
+calls L{markdown} on the committed results when the docs are built, so the
+page follows the file); C{--chart} draws bench/results.png again from the
+file. tests/test_examples.py checks that the README's summary quotes what
+this prints from the committed results, so that the two cannot drift.
+
+The row names are decided here, and bench/run.py takes them from here: a
+results file from before the compiled core, whose clocksvc rows ran pure
+from the checkout as C{clocksvc}, C{clocksvc (log to a file)} and
+C{clocksvc (log to a pipe)}, is read with those rows as pure
+(L{OLD_NAMES}).
 """
 
 from __future__ import annotations
@@ -16,26 +26,70 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load", "markdown", "verdicts"]
+__all__ = [
+    "OLD_NAMES",
+    "chart",
+    "clocksvcName",
+    "compact",
+    "load",
+    "markdown",
+    "verdicts",
+]
 
 HERE = Path(__file__).resolve().parent
 
-#: bench/run.py's names of its servers.
-CLOCKSVC = "clocksvc"
-PEERS = ("lesson", "aiohttp", "uvicorn (ASGI)", "granian (RSGI)")
-#: clocksvc's other rows, each a column of the compact table.
-VARIANTS = (
-    ("clocksvc (log to a file)", "log to a file"),
-    ("clocksvc (log to a pipe)", "log to a pipe"),
-    ("clocksvc (PyPy)", "on PyPy"),
-)
+#: bench/run.py's names of its peers, each answering its bare page, C{/}.
+LESSON = "lesson"
+AIOHTTP = "aiohttp"
+UVICORN = "uvicorn (ASGI)"
+GRANIAN = "granian (RSGI)"
+PEERS = (LESSON, AIOHTTP, UVICORN, GRANIAN)
+LESSON_PYPY = "lesson (PyPy)"
+#: What a clocksvc row runs on CPython, and where its access log goes.
+COMPILED = "compiled"
+PURE = "pure"
+FILE_LOG = "log to a file"
+PIPE_LOG = "log to a pipe"
+
+
+def clocksvcName(core: str, log: str | None = None) -> str:
+    """
+    @param core: what the row runs on CPython: C{"compiled"} or C{"pure"}.
+    @param log: where its access log goes, if anywhere.
+    @return: the name of a clocksvc row on CPython.
+    """
+    return f"clocksvc ({core}{', ' + log if log else ''})"
+
+
+#: The installed package with its compiled core: log off, to a file, and to
+#: standard output, a pipe (the default).
+CLOCKSVC = clocksvcName(COMPILED)
+CLOCKSVC_FILE = clocksvcName(COMPILED, FILE_LOG)
+CLOCKSVC_PIPE = clocksvcName(COMPILED, PIPE_LOG)
+#: The same package, pure (C{CLOCKSVC_NO_EXTENSIONS=1}), log off.
+CLOCKSVC_PURE = clocksvcName(PURE)
+CLOCKSVC_PYPY = "clocksvc (PyPy)"
+#: The rows of clocksvc with the log off, one per interpreter and build:
+#: the table's columns and the chart's bars.
+LOG_OFF = (CLOCKSVC, CLOCKSVC_PURE, CLOCKSVC_PYPY)
+#: What results files from before the compiled core called the rows:
+#: clocksvc ran from the checkout, so pure.
+OLD_NAMES = {
+    "clocksvc": CLOCKSVC_PURE,
+    "clocksvc (log to a file)": clocksvcName(PURE, FILE_LOG),
+    "clocksvc (log to a pipe)": clocksvcName(PURE, PIPE_LOG),
+}
 
 
 def load(path: Path) -> dict[str, Any]:
     """
-    @return: the results that bench/run.py wrote to C{path}.
+    @return: the results that bench/run.py wrote to C{path}, with the rows
+        of an older file renamed (L{OLD_NAMES}).
     """
     results: dict[str, Any] = json.loads(path.read_text())
+    results["summary"] = {
+        OLD_NAMES.get(name, name): rows for name, rows in results["summary"].items()
+    }
     return results
 
 
@@ -49,65 +103,111 @@ def _ratio(row: dict[str, Any] | None, peer: str) -> str:
     return f"{row['ratio_to'][peer]:.2f}×"
 
 
+def _times(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
 def machine(results: dict[str, Any]) -> str:
     """
     @return: one sentence saying where and how the figures were measured.
     """
     m, s = results["machine"], results["settings"]
+    pure = s.get("pure_seconds_factor")
     return (
         f"Measured {m['date'][:10]} at commit {m['clocksvc_commit']} on "
         f"{m['nproc']} cores ({m['cpu_model']}, Linux {m['kernel']}), "
         f"CPython {m['python']} with Twisted {m['twisted']}"
         + (f", {m['pypy']} with Twisted {m['pypy_twisted']}" if m.get("pypy") else "")
         + f"; {s['rounds']} round{'s' if s['rounds'] != 1 else ''} of "
-        f"{s['seconds']} s an endpoint, medians; "
-        f"the server on one core, wrk ({s['connections']} connections) on the "
-        "other."
+        f"{s['seconds']} s an endpoint"
+        + (
+            f" ({max(1, round(s['seconds'] * pure))} s for pure)"
+            if pure is not None
+            else ""
+        )
+        + f", medians; the server on one core, wrk ({s['connections']} "
+        "connections) on the other."
     )
+
+
+def _logOnOverOff(summary: dict[str, Any], core: str, endpoint: str) -> str:
+    """
+    @return: the default access log's (to a pipe) requests per second over
+        the log off's, per round where the file says, for build C{core}.
+    """
+    on = summary.get(clocksvcName(core, PIPE_LOG), {}).get(endpoint)
+    off = summary.get(clocksvcName(core), {}).get(endpoint)
+    if on is None or off is None:
+        return "–"
+    ratio = on.get("ratio_to_log_off")
+    if ratio is None:
+        ratio = on["requests_per_second"] / off["requests_per_second"]
+    return _times(ratio)
+
+
+def _previous(row: dict[str, Any] | None, name: str) -> str:
+    """
+    @return: row C{name}'s ratio to uvicorn's C{/} over the previous run's,
+        saying so when the previous run's row was another build's (pure,
+        before the compiled core).
+    """
+    if row is None or row.get("previous") is None:
+        return "–"
+    then = row["previous"]
+    return _times(then["ratio"]) + ("" if then["name"] == name else " (pure then)")
 
 
 def compact(results: dict[str, Any]) -> str:
     """
-    @return: the compact table: every endpoint of clocksvc, its requests per
-        second with the log off and its ratio to each peer's bare page, its
-        p99, its requests per second with the log to a file, to a pipe and
-        on PyPy; then each peer's bare page.
+    @return: the per-endpoint table: for each endpoint of clocksvc, its
+        requests per second on CPython compiled (with its ratio to each
+        yardstick's bare page, and its p99), on CPython pure and on PyPy
+        (each with its ratio to uvicorn's bare page; PyPy's to granian's
+        too), the default access log's cost (log on over log off), and
+        each build's speed over the previous run's (each over uvicorn's
+        C{/} in its run); then each peer's bare page.
     """
     summary = results["summary"]
-    ours = summary[CLOCKSVC]
-    shortNames = [peer.split(" ")[0] for peer in PEERS]
+    compiled = summary.get(CLOCKSVC, {})
+    pure = summary.get(CLOCKSVC_PURE, {})
+    pypy = summary.get(CLOCKSVC_PYPY, {})
+    # The log rows are the compiled build's, or the pure one's where the
+    # install had no compiled core.
+    logCore = COMPILED if compiled else PURE
     lines = [
-        "| endpoint | req/s | "
-        + " | ".join(f"× {name} `/`" for name in shortNames)
-        + " | p99 ms | "
-        + " | ".join(label for _, label in VARIANTS)
-        + " |",
-        "| --- | ---: | "
-        + " | ".join("---:" for _ in PEERS)
-        + " | ---: | "
-        + " | ".join("---:" for _ in VARIANTS)
-        + " |",
+        "| endpoint | compiled req/s | × lesson `/` | × uvicorn `/` "
+        "| × granian `/` | p99 ms | pure req/s | × uvicorn `/` | PyPy req/s "
+        "| × uvicorn `/` | × granian `/` | log on ÷ off "
+        "| compiled ÷ before | pure ÷ before |",
+        "| --- |" + " ---: |" * 13,
     ]
-    for endpoint, row in ours.items():
+    endpoints = list(results["settings"]["endpoints"])
+    for endpoint in endpoints:
+        rows = [byPath.get(endpoint) for byPath in (compiled, pure, pypy)]
+        if not any(rows):
+            continue
+        c, p, y = rows
         lines.append(
-            f"| `{endpoint}` | {_rate(row)} | "
-            + " | ".join(_ratio(row, peer) for peer in PEERS)
-            + f" | {row['p99_ms']:.1f} | "
-            + " | ".join(
-                _rate(summary.get(name, {}).get(endpoint)) for name, _ in VARIANTS
-            )
-            + " |"
+            f"| `{endpoint}` | {_rate(c)} | {_ratio(c, LESSON)} "
+            f"| {_ratio(c, UVICORN)} | {_ratio(c, GRANIAN)} "
+            f"| {'–' if c is None else format(c['p99_ms'], '.1f')} "
+            f"| {_rate(p)} | {_ratio(p, UVICORN)} "
+            f"| {_rate(y)} | {_ratio(y, UVICORN)} | {_ratio(y, GRANIAN)} "
+            f"| {_logOnOverOff(summary, logCore, endpoint)} "
+            f"| {_previous(c, CLOCKSVC)} | {_previous(p, CLOCKSVC_PURE)} |"
         )
-    for peer in PEERS:
+    for peer in (*PEERS, LESSON_PYPY):
         row = summary.get(peer, {}).get("/")
-        if row is not None:
-            lines.append(
-                f"| {peer}, bare `/` | {_rate(row)} | "
-                + " | ".join(_ratio(row, other) for other in PEERS)
-                + f" | {row['p99_ms']:.1f} | "
-                + " | ".join("" for _ in VARIANTS)
-                + " |"
-            )
+        if row is None:
+            continue
+        if peer == LESSON_PYPY:
+            cells = ["", "", "", "", "", "", "", _rate(row)]
+            cells += [_ratio(row, UVICORN), _ratio(row, GRANIAN)]
+        else:
+            cells = [_rate(row), _ratio(row, LESSON), _ratio(row, UVICORN)]
+            cells += [_ratio(row, GRANIAN), f"{row['p99_ms']:.1f}"]
+            cells += ["", "", "", "", ""]
+        lines.append(f"| {peer}, bare `/` | " + " | ".join(cells) + " | | | |")
     return "\n".join(lines) + "\n"
 
 
@@ -157,30 +257,120 @@ def targets(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def startups(results: dict[str, Any]) -> str:
+    """
+    @return: each server's start-up to its first answer, one sentence.
+    """
+    times = {
+        OLD_NAMES.get(name, name): found["median"]
+        for name, found in results.get("startup_seconds", {}).items()
+    }
+    if not times:
+        return ""
+    return (
+        "Start-up to the first answer (median): "
+        + "; ".join(f"{name} {seconds:.3f} s" for name, seconds in times.items())
+        + ".\n"
+    )
+
+
 def markdown(results: dict[str, Any], full: bool = False) -> str:
     """
     @param full: with every target too, as the docs show them.
-    @return: the report as Markdown: the compact table, where it was
-        measured, and the targets met and missed.
+    @return: the report as Markdown: the per-endpoint table, where it was
+        measured, the start-ups, and the targets met and missed.
     """
-    text = compact(results) + "\n" + machine(results) + "\n\n" + verdicts(results)
+    text = (
+        compact(results)
+        + "\n"
+        + machine(results)
+        + "\n\n"
+        + startups(results)
+        + "\n"
+        + verdicts(results)
+    )
     if full:
         text += "\n" + targets(results)
     return text
 
 
+def chart(results: dict[str, Any], path: Path) -> None:
+    """
+    Draw C{path}: horizontal bars of requests per second, a group per
+    endpoint with a bar for each of clocksvc's builds with the log off
+    (CPython compiled, CPython pure, PyPy), and each peer's C{/} as a line
+    across them all: the lines are the targets' yardsticks.
+    """
+    import matplotlib  # only for the chart
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    summary, settings = results["summary"], results["settings"]
+    names = [n for n in LOG_OFF if n in summary]
+    keys = [k for k in settings["endpoints"] if any(k in summary[n] for n in names)]
+    if not names or not keys:
+        return
+    height = 0.8 / len(names)
+    figure, axes = plt.subplots(figsize=(11, 1.0 + 0.6 * len(keys)))
+    for i, name in enumerate(names):
+        ys = [g + (i - (len(names) - 1) / 2) * height for g in range(len(keys))]
+        widths = [
+            summary[name].get(k, {}).get("requests_per_second", 0.0) for k in keys
+        ]
+        bars = axes.barh(ys, widths, height * 0.95, label=name)
+        axes.bar_label(
+            bars,
+            labels=[f"{w:,.0f}" if w else "" for w in widths],
+            fontsize=6,
+            padding=2,
+        )
+    styles = {LESSON: ":", AIOHTTP: "-.", UVICORN: "--", GRANIAN: "-"}
+    for peer in PEERS:
+        if peer in summary:
+            axes.axvline(
+                summary[peer]["/"]["requests_per_second"],
+                color="black",
+                linestyle=styles[peer],
+                linewidth=1,
+                label=f"{peer}, its bare /",
+            )
+    # Room for the last bar's label and the rightmost line.
+    axes.set_xlim(0, axes.get_xlim()[1] * 1.08)
+    axes.set_yticks(range(len(keys)), keys, fontsize=8)
+    # The first endpoint at the top, as in the table.
+    axes.invert_yaxis()
+    axes.set_xlabel("requests per second (median over rounds), access log off")
+    axes.set_title(
+        f"{settings['connections']} connections, server on core 0, wrk on core "
+        f"1; {settings['rounds']} round(s) of {settings['seconds']} s per endpoint",
+        fontsize=10,
+    )
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
 def main(argv: list[str]) -> int:
     """
-    Print the report.
+    Print the report, or draw the chart.
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--markdown", action="store_true", help="the compact table (the default)"
+        "--markdown", action="store_true", help="the per-endpoint table (the default)"
     )
     parser.add_argument("--full", action="store_true", help="with every target too")
+    parser.add_argument(
+        "--chart", type=Path, metavar="PNG", help="draw the chart to PNG instead"
+    )
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
     options = parser.parse_args(argv)
-    sys.stdout.write(markdown(load(options.results), options.full))
+    results = load(options.results)
+    if options.chart is not None:
+        chart(results, options.chart)
+        return 0
+    sys.stdout.write(markdown(results, options.full))
     return 0
 
 
