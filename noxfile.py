@@ -754,7 +754,10 @@ def bench(session: nox.Session) -> None:
     C{--no-soak}, C{--no-workers}, C{--no-stream} and C{--no-ntp} leave
     those out; C{--no-pypy} leaves PyPy out of the comparison and SNTP; a
     number is the soak's count of requests; any other option goes to
-    bench/run.py (see C{python bench/run.py --help}).
+    bench/run.py (see C{python bench/run.py --help}), such as C{--baseline
+    REV}, which measures an earlier commit beside the rest (from its
+    sources, pure, log off) so that each endpoint's "before" is taken in the
+    same run.
     """
     if shutil.which("wrk") is None:
         session.error("bench needs wrk: apt-get install wrk")

@@ -69,6 +69,9 @@ CLOCKSVC_PIPE = clocksvcName(COMPILED, PIPE_LOG)
 #: The same package, pure (C{CLOCKSVC_NO_EXTENSIONS=1}), log off.
 CLOCKSVC_PURE = clocksvcName(PURE)
 CLOCKSVC_PYPY = "clocksvc (PyPy)"
+#: An earlier commit of clocksvc (C{--baseline REV}), from its sources,
+#: pure, log off: "before", measured in the same run.
+BEFORE = "clocksvc (before)"
 #: The rows of clocksvc with the log off, one per interpreter and build:
 #: the table's columns and the chart's bars.
 LOG_OFF = (CLOCKSVC, CLOCKSVC_PURE, CLOCKSVC_PYPY)
@@ -147,10 +150,13 @@ def _logOnOverOff(summary: dict[str, Any], core: str, endpoint: str) -> str:
 
 def _previous(row: dict[str, Any] | None, name: str) -> str:
     """
-    @return: row C{name}'s ratio to uvicorn's C{/} over the previous run's,
-        saying so when the previous run's row was another build's (pure,
-        before the compiled core).
+    @return: row C{name}'s speed over the earlier commit's measured in the
+        same run (C{--baseline}), where there is one; else its ratio to
+        uvicorn's C{/} over the previous run's, saying so when the previous
+        run's row was another build's (pure, before the compiled core).
     """
+    if row is not None and row.get("baseline") is not None:
+        return _times(row["baseline"])
     if row is None or row.get("previous") is None:
         return "–"
     then = row["previous"]
@@ -164,8 +170,9 @@ def compact(results: dict[str, Any]) -> str:
         yardstick's bare page, and its p99), on CPython pure and on PyPy
         (each with its ratio to uvicorn's bare page; PyPy's to granian's
         too), the default access log's cost (log on over log off), and
-        each build's speed over the previous run's (each over uvicorn's
-        C{/} in its run); then each peer's bare page.
+        each build's speed over the earlier commit's in the same run
+        (C{--baseline}), or else over the previous run's (each over
+        uvicorn's C{/} in its run); then each peer's bare page.
     """
     summary = results["summary"]
     compiled = summary.get(CLOCKSVC, {})

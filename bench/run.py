@@ -34,6 +34,14 @@ page and no access log: the lesson's code, aiohttp, a bare ASGI app on
 uvicorn (httptools, uvloop) and a bare RSGI app on granian (one worker),
 each the yardstick of a target.
 
+With C{--baseline REV}, an earlier commit of clocksvc is measured beside
+them, from its own sources (C{git archive}), pure and log off, on
+L{ENDPOINTS}, and the pure rows on those endpoints too: each row's speed
+over that commit's on the same endpoint in the same rounds is the report's
+"before", and a target (issue 24: every endpoint at least as fast as
+before). Without it, "before" is the previous run's, over uvicorn's C{/}
+in each run.
+
 It reports, for each server and endpoint: requests per second and the
 ratio to each peer's C{/}, wrk's p50 and p99 latency, the CPU time per
 request of the server's processes (utime and stime from /proc over the
@@ -64,11 +72,13 @@ of 2 s runs, about 6 minutes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -78,6 +88,7 @@ from pathlib import Path
 from typing import Any
 
 from _servers import (
+    NO_EXTENSIONS,
     Clocksvc,
     PyPy,
     addPyPyOptions,
@@ -95,6 +106,7 @@ from _servers import machine as describeMachine
 from _servers import wrk as runWrk
 from report import (
     AIOHTTP,
+    BEFORE,
     CLOCKSVC,
     CLOCKSVC_PURE,
     CLOCKSVC_PYPY,
@@ -347,12 +359,20 @@ def builds(notes: list[str]) -> tuple[Clocksvc | None, Clocksvc]:
 
 
 def servers(
-    pypy: PyPy, compiled: Clocksvc | None, pure: Clocksvc, notes: list[str]
+    pypy: PyPy,
+    compiled: Clocksvc | None,
+    pure: Clocksvc,
+    notes: list[str],
+    before: Path | None = None,
 ) -> list[Server]:
     """
     @param compiled: the installed clocksvc with its compiled core, if it
         has one.
     @param pure: the same, forced pure.
+    @param before: the sources of an earlier commit (C{--baseline}), to
+        measure beside them, pure and log off, on L{ENDPOINTS}; and the
+        pure rows then on those endpoints too, so that each has its
+        "before" in the same run.
     @return: the servers to compare; a peer whose package is missing is
         left out with a note.
     """
@@ -450,10 +470,23 @@ def servers(
             Server(
                 CLOCKSVC_PURE,
                 clocksvc(python, "off"),
-                TARGETED,
+                TARGETED if before is None else ENDPOINTS,
                 env=pure.env,
                 cwd=pure.cwd,
                 core=pure.core,
+                secondsFactor=PURE_SECONDS_FACTOR,
+            )
+        )
+    if before is not None:
+        # From the earlier commit's sources, which `python -m clocksvc` finds
+        # first from there; pure whatever that commit knew of a compiled core.
+        chosen.append(
+            Server(
+                BEFORE,
+                clocksvc(python, "off"),
+                ENDPOINTS,
+                env={NO_EXTENSIONS: "1"},
+                cwd=before,
                 secondsFactor=PURE_SECONDS_FACTOR,
             )
         )
@@ -711,7 +744,9 @@ def annotate(
     row's ratio to the same build's row with the log off
     (C{ratio_to_log_off}), and each row's to the previous run's
     (C{previous}: that row's name and requests per second, and the ratio
-    of this run's ratio to uvicorn's C{/} to that run's).
+    of this run's ratio to uvicorn's C{/} to that run's); and, with
+    C{--baseline}, each row's to the earlier commit's on the same endpoint
+    in this run (C{baseline}).
     """
     for name, byPath in summary.items():
         if not name.startswith("clocksvc"):
@@ -727,6 +762,10 @@ def annotate(
         )
         then = earlierName(previous, name)
         for endpoint, row in byPath.items():
+            if name != BEFORE and endpoint in summary.get(BEFORE, {}):
+                row["baseline"] = perRoundRatio(
+                    rounds, name, endpoint, BEFORE, endpoint
+                )
             if logOff is not None:
                 row["ratio_to_log_off"] = perRoundRatio(
                     rounds, name, endpoint, logOff, endpoint
@@ -852,6 +891,16 @@ def targets(
     group = "every endpoint on PyPy >= 1.0x granian's bare page"
     for e in TARGETED:
         atLeast(group, CLOCKSVC_PYPY, e.key, GRANIAN, "/", 1.0)
+
+    if BEFORE in summary:
+        # Issue 24: every endpoint at least as fast as before, the earlier
+        # commit measured in the same rounds, so that the machine's drift
+        # between runs does not enter.
+        for name in (CLOCKSVC, CLOCKSVC_PURE):
+            group = f"{name} at least as fast as the earlier commit, same run"
+            for e in ENDPOINTS:
+                if e.key in summary.get(name, {}):
+                    atLeast(group, name, e.key, BEFORE, e.key, 1.0)
 
     group = (
         f"p99 at {CONNECTIONS} connections on CPython, compiled, "
@@ -1038,6 +1087,13 @@ def main(argv: list[str]) -> int:
         help="measure only the servers whose name holds TEXT (repeatable): "
         "a check of some rows; the targets of the others are not measured",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="measure this earlier commit too, from its sources (git archive), "
+        "pure and log off, on the endpoints it shares: each row's 'before' "
+        "in the same run",
+    )
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument(
         "--previous",
@@ -1059,11 +1115,58 @@ def main(argv: list[str]) -> int:
     pypy = pypyFromOptions(options)
     notes = list(pypy.notes)
     compiled, pure = builds(notes)
-    chosen = servers(pypy, compiled, pure, notes)
+    with contextlib.ExitStack() as stack:
+        before = None
+        if options.baseline:
+            before = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            commit = extract(options.baseline, before)
+            notes.append(f"{BEFORE}: {options.baseline} ({commit}), pure, log off")
+        return measure(options, previous, pypy, notes, compiled, pure, before)
+
+
+def extract(rev: str, into: Path) -> str:
+    """
+    Write the tree of commit C{rev} of this checkout into C{into}.
+
+    @return: the commit's short name.
+    """
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", f"{rev}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return commit
+
+
+def measure(
+    options: argparse.Namespace,
+    previous: Result | None,
+    pypy: PyPy,
+    notes: list[str],
+    compiled: Clocksvc | None,
+    pure: Clocksvc,
+    before: Path | None,
+) -> int:
+    """
+    Run the rounds, then report and write the results.
+
+    @param before: the sources of C{--baseline}'s commit, if it was given.
+    @return: the exit status.
+    """
+    chosen = servers(pypy, compiled, pure, notes, before)
     if options.only:
         chosen = [s for s in chosen if any(text in s.name for text in options.only)]
     # Before the rounds: the commit is the one measured from the start.
     machineInfo = machine(pypy)
+    if options.baseline:
+        machineInfo["baseline"] = options.baseline
     names = [s.name for s in chosen]
     runs = sum(len(s.endpoints) for s in chosen)
     perRound = sum(
