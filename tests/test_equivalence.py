@@ -1,15 +1,18 @@
 """
 The fast path and the general one give the same answers, by construction
 (both call the resource's own C{answer}), checked by generation: requests
-made from the route table's paths, with generated queries (C{tz}, C{t1},
-C{at}, the transitions' and conversions' names, time.akamai.com's, and
-garbage), C{Accept} values, zones (links, other letter cases, unknown ones),
-client addresses and trusted proxies' fields, sent to two servers in
-memory, one with its quick answers and one without, in every state of the
-server's clock (synchronized or not, each maximum error, a step of the wall
-clock pending), whose reader is injected. Each pair must send the same
-bytes, leave the same timers, count the same in C{/metrics} and log the
-same events.
+made from the route table's paths (timeapi.io's in any letter case), with
+generated queries (C{tz}, C{t1}, C{at}, the transitions' and conversions'
+names, time.akamai.com's, timeapi.io's and C{/api/coordinates}' zones,
+coordinates and addresses, and garbage), bodies (JSON-RPC's, timeapi.io's
+conversions, and not JSON), C{Accept} values, zones (links, other letter
+cases, unknown ones), client addresses and trusted proxies' fields, sent to
+two servers in memory, one with its quick answers and one without, with an
+IP geolocation database or without, in every state of the server's clock
+(synchronized or not, each maximum error, a step of the wall clock
+pending), whose reader is injected. Each pair must send the same bytes,
+leave the same timers, count the same in C{/metrics} and log the same
+events.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from clocksvc._http import (
     TrustedProxies,
 )
 from clocksvc._web._clockhealth import ClockState
+from clocksvc._web._coordinates import defaultFinder
 from clocksvc._web._geoip import GeoIP
 from clocksvc._web._routes import ROUTES, openAPIPaths
 from clocksvc._web._site import buildSite, metricsOf
@@ -128,6 +132,38 @@ FORWARDED_FIELDS = [
     b"X-Forwarded-Proto: https",
 ]
 TIMESYNC = b'{"jsonrpc":"2.0","id":1,"method":"timesync"}'
+#: Conversions, as timeapi.io's clients POST them: one, one in a gap (422),
+#: its fields in other letter cases, a zone unknown, a malformed time, a
+#: field missing.
+CONVERSIONS = [
+    b'{"fromTimeZone":"Europe/Berlin","dateTime":"2024-03-31 12:00:00",'
+    b'"toTimeZone":"Asia/Tokyo","dstAmbiguity":""}',
+    b'{"fromTimeZone":"Europe/Berlin","dateTime":"2024-03-31 02:30:00",'
+    b'"toTimeZone":"UTC"}',
+    b'{"FROMTIMEZONE":"utc","datetime":"2024-10-27T02:30:00.5",'
+    b'"totimezone":"europe/berlin","dstAmbiguity":"later"}',
+    b'{"fromTimeZone":"Nowhere/Atlantis","dateTime":"2024-01-01 12:00:00",'
+    b'"toTimeZone":"UTC"}',
+    b'{"fromTimeZone":"UTC","dateTime":"yesterday","toTimeZone":"UTC"}',
+    b'{"fromTimeZone":"UTC","toTimeZone":"UTC"}',
+]
+#: The queries of timeapi.io's endpoints and of /api/coordinates, by path,
+#: which answer 200 (but for the address's, 501 without a database).
+ASKED = {
+    "/api/Time/current/zone": "?timeZone=Europe/Berlin",
+    "/api/Time/current/coordinate": "?latitude=52.52&longitude=13.405",
+    "/api/Time/current/ip": "?ipAddress=81.2.69.142",
+    "/api/TimeZone/zone": "?timeZone=america/sao_paulo",
+    "/api/TimeZone/coordinate": "?latitude=-33.9&longitude=18.4",
+    "/api/TimeZone/ip": "?ipAddress=2001:4860::1",
+    "/api/coordinates": "?lat=52.52&lon=13.405",
+}
+#: Bodies of POSTs: JSON-RPC's, conversions, and not JSON.
+BODIES = [TIMESYNC, *CONVERSIONS, b"", b"{not json}", b"[]"]
+#: Coordinates, and not.
+COORDINATES = ["52.52", "13.405", "-33.9", "0", "90", "-180", "181", "1e1", "x", ""]
+#: Addresses, located and not, and not addresses.
+ADDRESSES = ["81.2.69.142", "2001:4860::1", "175.16.199.1", "10.0.0.1", "bogus", ""]
 #: A sample of /metrics: its name, its labels, its value.
 Sample = tuple[str, list[tuple[str, str]], float]
 #: How many runs of requests the property tries: enough for CI in seconds;
@@ -156,6 +192,10 @@ def paths(draw: st.DrawFn) -> str:
         "{address}",
         draw(st.sampled_from(["81.2.69.142", "2001:4860::1", "bogus", "10.0.0.1"])),
     )
+    if path.startswith("/api/"):
+        # Below /api, in any letter case, as timeapi.io's paths match.
+        case = draw(st.sampled_from([str, str, str.lower, str.upper, str.swapcase]))
+        path = "/api/" + case(path[len("/api/") :])
     suffix = draw(st.sampled_from(["", "", "", "/", "/x", ".txt", "//", "%2F"]))
     if draw(st.booleans()):
         # Escaped, as some clients write a path: Twisted unescapes each
@@ -180,6 +220,12 @@ def queries(draw: st.DrawFn) -> str:
         "disambiguate": st.sampled_from(["earlier", "later", "reject", "x"]),
         "iso": st.sampled_from(["", "1"]),
         "ms": st.sampled_from(["", "1"]),
+        "timeZone": st.sampled_from(ZONES),
+        "latitude": st.sampled_from(COORDINATES),
+        "longitude": st.sampled_from(COORDINATES),
+        "lat": st.sampled_from(COORDINATES),
+        "lon": st.sampled_from(COORDINATES),
+        "ipAddress": st.sampled_from(ADDRESSES),
         "x": st.text(alphabet="ab%+;=&", max_size=4),
     }
     parts = []
@@ -232,7 +278,7 @@ def requests(draw: st.DrawFn) -> Request:
     method = draw(st.sampled_from([b"GET", b"GET", b"HEAD", b"POST"]))
     body = None
     if method == b"POST":
-        body = draw(st.sampled_from([TIMESYNC, b"", b"{not json}", b"[]"]))
+        body = draw(st.sampled_from(BODIES))
     return Request(
         method,
         (draw(paths()) + draw(queries())).encode(),
@@ -247,7 +293,8 @@ def requests(draw: st.DrawFn) -> Request:
 class Setting:
     """
     A server's setting: its clock's state and instant, a step of its wall
-    clock, and the proxies it trusts.
+    clock, the proxies it trusts, and whether it has an IP geolocation
+    database.
     """
 
     state: ClockState
@@ -255,6 +302,7 @@ class Setting:
     step: float
     zone: str
     trusted: TrustedProxies | None
+    located: bool = True
 
 
 settingsOf = st.builds(
@@ -280,6 +328,7 @@ settingsOf = st.builds(
             TrustedProxies.parse(["0.0.0.0/0", "::/0"], X_FORWARDED_FOR),
         ]
     ),
+    st.booleans(),
 )
 
 
@@ -290,7 +339,7 @@ class Server:
     its quick answers answered.
     """
 
-    def __init__(self, fast: bool, setting: Setting, geoip: GeoIP) -> None:
+    def __init__(self, fast: bool, setting: Setting, geoip: GeoIP | None) -> None:
         self.wall = Clock()
         self.wall.advance(setting.instant)
         self.timers = Clock()
@@ -302,7 +351,7 @@ class Server:
             timers=self.timers,
             readClock=lambda: setting.state,
             trustedProxies=setting.trusted,
-            geoip=geoip,
+            geoip=geoip if setting.located else None,
         )
         # Stepped after the site began watching it: the first reading of
         # the clock's state finds the step.
@@ -444,6 +493,9 @@ class EquivalenceTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.geoip = database()
+        # The zone boundaries, loaded (and logged) once by the process, not
+        # by whichever of the two servers looks up coordinates first.
+        defaultFinder.release()
         # /metrics says when each counter was made, in real time, which two
         # servers made one after the other do not share.
         disable_created_metrics()
@@ -470,10 +522,12 @@ class EquivalenceTests(SynchronousTestCase):
 
     def test_everyRoute(self) -> None:
         """
-        Every path of the route table, each method, in every clock state:
-        the same answers; and the quick path answers all of them but those
-        only the request can answer (the live page, the stream itself, the
-        metrics).
+        Every path of the route table, each method, in every clock state,
+        with an IP geolocation database and without: the same answers; and
+        the quick path answers all of them but those only the request can
+        answer (the live page, the stream itself, the metrics). timeapi.io's
+        paths, in their letter case and in lower case, with the query (or
+        the body) they take and without.
         """
         requests = []
         for template in templates():
@@ -483,11 +537,19 @@ class EquivalenceTests(SynchronousTestCase):
                 .replace("{region}", "x")
                 .replace("{address}", "81.2.69.142")
             )
-            for method in [b"GET", b"HEAD", b"POST"]:
-                body = TIMESYNC if method == b"POST" else None
-                requests.append(
-                    Request(method, path.encode(), None, (), body, False).bytes()
-                )
+            targets = [path]
+            if path.startswith(("/api/Time", "/api/Conversion")):
+                targets.append(path.lower())
+            targets += [target + ASKED[path] for target in targets if path in ASKED]
+            for target in targets:
+                for method in [b"GET", b"HEAD", b"POST"]:
+                    body = None
+                    if method == b"POST":
+                        converts = path.startswith("/api/Conversion")
+                        body = CONVERSIONS[0] if converts else TIMESYNC
+                    requests.append(
+                        Request(method, target.encode(), None, (), body, False).bytes()
+                    )
         general = {
             b"GET /live HTTP/1.1",
             b"HEAD /live HTTP/1.1",
@@ -496,24 +558,13 @@ class EquivalenceTests(SynchronousTestCase):
             b"GET /metrics HTTP/1.1",
             b"HEAD /metrics HTTP/1.1",
         }
-        # timeapi.io's paths and /api/coordinates decide in their own pure
-        # functions (_reply), rendered on the general path for now.
-        migrated = [
-            template
-            for template in templates()
-            if template.startswith(("/api/Time", "/api/Conversion", "/api/coordinates"))
-        ]
-        general |= {
-            b"%s %s HTTP/1.1" % (method, path.encode())
-            for path in migrated
-            for method in (b"GET", b"HEAD", b"POST")
-        }
         for state in CLOCK_STATES:
-            setting = Setting(state, BILLENNIUM + 0.25, 0.0, "UTC", None)
-            for request in requests:
-                fast = self.assertSame(setting, [request], None)
-                line = request.partition(b"\r\n")[0]
-                self.assertEqual(len(fast.quick), line not in general, line)
+            for located in (True, False):
+                setting = Setting(state, BILLENNIUM + 0.25, 0.0, "UTC", None, located)
+                for request in requests:
+                    fast = self.assertSame(setting, [request], None)
+                    line = request.partition(b"\r\n")[0]
+                    self.assertEqual(len(fast.quick), line not in general, line)
         self.assertEqual(
             {route.segment.split(b"/")[0] for route in ROUTES},
             {
