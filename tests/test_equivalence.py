@@ -158,6 +158,13 @@ ASKED = {
     "/api/TimeZone/ip": "?ipAddress=2001:4860::1",
     "/api/coordinates": "?lat=52.52&lon=13.405",
 }
+#: The parameters of the paths that take their own, by path.
+PARAMETERS = {
+    path: tuple(item.partition("=")[0] for item in query[1:].split("&"))
+    for path, query in ASKED.items()
+}
+#: timeapi.io's conversion, which takes a body.
+CONVERTS = ["/api/Conversion/ConvertTimeZone"]
 #: Bodies of POSTs: JSON-RPC's, conversions, and not JSON.
 BODIES = [TIMESYNC, *CONVERSIONS, b"", b"{not json}", b"[]"]
 #: Coordinates, and not.
@@ -179,12 +186,13 @@ def templates() -> list[str]:
 
 
 @st.composite
-def paths(draw: st.DrawFn) -> str:
+def paths(draw: st.DrawFn, template: str) -> str:
     """
-    @return: a path of the route table, its parameters filled with zones'
-        segments and addresses, maybe with something after it.
+    @param template: a path of the route table.
+    @return: it, its parameters filled with zones' segments and addresses,
+        maybe with something after it.
     """
-    path = draw(st.sampled_from(templates()))
+    path = template
     zone = [*draw(st.sampled_from(ZONES)).split("/"), "Salta", "x"]
     for index, name in enumerate(["{area}", "{location}", "{region}"]):
         path = path.replace(name, zone[index] or "x")
@@ -205,10 +213,12 @@ def paths(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def queries(draw: st.DrawFn) -> str:
+def queries(draw: st.DrawFn, template: str) -> str:
     """
-    @return: a query of the names the resources read, and others, with
-        valid values and not, maybe escaped, repeated or bare; or none.
+    @param template: the path of the route table it is sent to.
+    @return: a query of the names the resources read (often those of
+        C{template}'s own parameters), and others, with valid values and
+        not, maybe escaped, repeated or bare; or none.
     """
     values = {
         "tz": st.sampled_from(ZONES),
@@ -229,7 +239,15 @@ def queries(draw: st.DrawFn) -> str:
         "x": st.text(alphabet="ab%+;=&", max_size=4),
     }
     parts = []
-    for name in draw(st.lists(st.sampled_from(sorted(values)), max_size=4)):
+    names = draw(st.lists(st.sampled_from(sorted(values)), max_size=4))
+    if template in PARAMETERS:
+        own = draw(st.sampled_from(["asked", "drawn", "none"]))
+        if own == "asked":
+            # Those that answer 200, first.
+            parts.append(ASKED[template][1:])
+        elif own == "drawn":
+            names = [*PARAMETERS[template], *names]
+    for name in names:
         value = draw(values[name])
         if name in ("iso", "ms") and not value:
             parts.append(name)
@@ -271,17 +289,24 @@ class Request:
 
 
 @st.composite
-def requests(draw: st.DrawFn) -> Request:
+def requests(draw: st.DrawFn, among: list[str] | None = None) -> Request:
     """
-    @return: a request to a path of the route table.
+    @param among: the paths to choose from; by default, every path of the
+        route table.
+    @return: a request to one of them: to timeapi.io's conversion, most
+        often a C{POST} of a conversion.
     """
-    method = draw(st.sampled_from([b"GET", b"GET", b"HEAD", b"POST"]))
-    body = None
-    if method == b"POST":
-        body = draw(st.sampled_from(BODIES))
+    template = draw(st.sampled_from(templates() if among is None else among))
+    target = draw(paths(template)) + draw(queries(template))
+    methods = [b"GET", b"GET", b"HEAD", b"POST"]
+    bodies = BODIES
+    if "conversion" in target.lower():
+        methods, bodies = [b"POST", b"POST", b"POST", b"GET"], CONVERSIONS + BODIES
+    method = draw(st.sampled_from(methods))
+    body = draw(st.sampled_from(bodies)) if method == b"POST" else None
     return Request(
         method,
-        (draw(paths()) + draw(queries())).encode(),
+        target.encode(),
         draw(st.sampled_from(ACCEPTS)),
         tuple(draw(st.lists(st.sampled_from(FORWARDED_FIELDS), max_size=2))),
         body,
@@ -558,13 +583,15 @@ class EquivalenceTests(SynchronousTestCase):
             b"GET /metrics HTTP/1.1",
             b"HEAD /metrics HTTP/1.1",
         }
-        for state in CLOCK_STATES:
-            for located in (True, False):
-                setting = Setting(state, BILLENNIUM + 0.25, 0.0, "UTC", None, located)
-                for request in requests:
-                    fast = self.assertSame(setting, [request], None)
-                    line = request.partition(b"\r\n")[0]
-                    self.assertEqual(len(fast.quick), line not in general, line)
+        # Each clock state with the database, and one without (what it
+        # changes is the address endpoints' answers, not the clock's).
+        located = [(state, True) for state in CLOCK_STATES] + [(SYNCHRONIZED, False)]
+        for state, database in located:
+            setting = Setting(state, BILLENNIUM + 0.25, 0.0, "UTC", None, database)
+            for request in requests:
+                fast = self.assertSame(setting, [request], None)
+                line = request.partition(b"\r\n")[0]
+                self.assertEqual(len(fast.quick), line not in general, line)
         self.assertEqual(
             {route.segment.split(b"/")[0] for route in ROUTES},
             {
@@ -590,5 +617,26 @@ class EquivalenceTests(SynchronousTestCase):
         Any requests of the route table's paths, queries, C{Accept} fields
         and proxies' fields, from any client, to servers in any clock
         state: the same bytes, timers, metrics and events from both.
+        """
+        self.assertSame(setting, [request.bytes() for request in requests], client)
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        settingsOf,
+        st.lists(requests(list(PARAMETERS) + CONVERTS), min_size=1, max_size=3),
+        st.sampled_from(CLIENTS),
+    )
+    def test_timeAPI(
+        self, setting: Setting, requests: list[Request], client: IAddress | None
+    ) -> None:
+        """
+        As L{test_generated}, for the paths that take parameters of their
+        own (timeapi.io's, C{/api/coordinates}) and timeapi.io's
+        conversion alone, which a draw among every path rarely gives the
+        parameters (or the body) that they answer 200 to.
         """
         self.assertSame(setting, [request.bytes() for request in requests], client)
