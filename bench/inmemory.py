@@ -43,52 +43,97 @@ from clocksvc._web._site import buildSite  # noqa: E402
 
 TIMESYNC = b'{"jsonrpc":"2.0","id":1,"method":"timesync"}'
 _T1 = b"1700000000000"
+_CONVERSION = (
+    b'{"fromTimeZone":"Europe/Berlin","dateTime":"2024-03-31 12:00:00",'
+    b'"toTimeZone":"Asia/Tokyo","dstAmbiguity":""}'
+)
 #: Each request measured: its name, and its bytes. The first ones are
 #: those of bench/run.py; then the ones the quick path takes since issue 24.
-REQUESTS: list[tuple[str, bytes]] = [
-    (name, b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n" + extra + b"\r\n")
-    for name, target, extra in [
-        ("/", b"/", b""),
-        ("/now", b"/now", b""),
-        ("/now.json", b"/now.json", b""),
-        ("/now.txt", b"/now.txt", b""),
-        ("/now?tz=Europe/Berlin", b"/now?tz=Europe/Berlin", b""),
-        ("/api/timezone/Europe/Berlin", b"/api/timezone/Europe/Berlin", b""),
-        ("/api/timezone/Europe/Berlin.txt", b"/api/timezone/Europe/Berlin.txt", b""),
-        ("/?iso", b"/?iso", b""),
-        ("/?ms", b"/?ms", b""),
-        ("/?iso&ms", b"/?iso&ms", b""),
-        ("/now?t1=...", b"/now?t1=" + _T1, b""),
-        ("/.well-known/time", b"/.well-known/time", b""),
-        ("/ Accept: application/json", b"/", b"Accept: application/json\r\n"),
-        ("/ Accept: text/plain", b"/", b"Accept: text/plain\r\n"),
-        ("/now?at=...", b"/now?at=2024-03-31T01:30:00Z", b""),
-        (
-            "/api/convert",
-            b"/api/convert?from=Europe/Berlin&to=Asia/Tokyo&time=2024-03-31T12:00:00",
-            b"",
-        ),
-        ("/transitions", b"/api/timezone/Europe/Berlin/transitions", b""),
-        ("/api/ip", b"/api/ip", b""),
-        ("/api/timezone/Europe", b"/api/timezone/Europe", b""),
-        ("/api/timezone", b"/api/timezone", b""),
-        ("404 /nowhere", b"/nowhere", b""),
-        ("404 /now?tz=Nowhere/Atlantis", b"/now?tz=Nowhere/Atlantis", b""),
-        ("400 /now?t1=abc", b"/now?t1=abc", b""),
-        ("/openapi.json", b"/openapi.json", b""),
-        ("/healthz", b"/healthz", b""),
+REQUESTS: list[tuple[str, bytes]] = (
+    [
+        (name, b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n" + extra + b"\r\n")
+        for name, target, extra in [
+            ("/", b"/", b""),
+            ("/now", b"/now", b""),
+            ("/now.json", b"/now.json", b""),
+            ("/now.txt", b"/now.txt", b""),
+            ("/now?tz=Europe/Berlin", b"/now?tz=Europe/Berlin", b""),
+            ("/api/timezone/Europe/Berlin", b"/api/timezone/Europe/Berlin", b""),
+            (
+                "/api/timezone/Europe/Berlin.txt",
+                b"/api/timezone/Europe/Berlin.txt",
+                b"",
+            ),
+            ("/?iso", b"/?iso", b""),
+            ("/?ms", b"/?ms", b""),
+            ("/?iso&ms", b"/?iso&ms", b""),
+            ("/now?t1=...", b"/now?t1=" + _T1, b""),
+            ("/.well-known/time", b"/.well-known/time", b""),
+            ("/ Accept: application/json", b"/", b"Accept: application/json\r\n"),
+            ("/ Accept: text/plain", b"/", b"Accept: text/plain\r\n"),
+            ("/now?at=...", b"/now?at=2024-03-31T01:30:00Z", b""),
+            (
+                "/api/convert",
+                b"/api/convert?from=Europe/Berlin&to=Asia/Tokyo&time=2024-03-31T12:00:00",
+                b"",
+            ),
+            ("/transitions", b"/api/timezone/Europe/Berlin/transitions", b""),
+            ("/api/ip", b"/api/ip", b""),
+            ("/api/timezone/Europe", b"/api/timezone/Europe", b""),
+            ("/api/timezone", b"/api/timezone", b""),
+            ("404 /nowhere", b"/nowhere", b""),
+            ("404 /now?tz=Nowhere/Atlantis", b"/now?tz=Nowhere/Atlantis", b""),
+            ("400 /now?t1=abc", b"/now?t1=abc", b""),
+            ("/openapi.json", b"/openapi.json", b""),
+            ("/healthz", b"/healthz", b""),
+        ]
     ]
-] + [
-    (
-        "POST /timesync",
-        b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n%s" % (len(TIMESYNC), TIMESYNC),
-    ),
-    (
-        "405 POST /now",
-        b"POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
-    ),
-]
+    + [
+        (
+            "POST /timesync",
+            b"POST /timesync HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(TIMESYNC), TIMESYNC),
+        ),
+        (
+            "405 POST /now",
+            b"POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+        ),
+    ]
+    + [
+        # timeapi.io's API and /api/coordinates, on the quick path since issue 28.
+        (name, b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+        for name, target in [
+            (
+                "/api/Time/current/zone",
+                b"/api/Time/current/zone?timeZone=Europe/Berlin",
+            ),
+            (
+                "/api/time/current/zone",
+                b"/api/time/current/zone?timeZone=europe/berlin",
+            ),
+            ("/api/TimeZone/zone", b"/api/TimeZone/zone?timeZone=Europe/Berlin"),
+            (
+                "/api/Time/current/coordinate",
+                b"/api/Time/current/coordinate?latitude=52.52&longitude=13.405",
+            ),
+            ("/api/Time/current/ip", b"/api/Time/current/ip?ipAddress=81.2.69.142"),
+            ("/api/TimeZone/AvailableTimeZones", b"/api/TimeZone/AvailableTimeZones"),
+            ("/api/coordinates", b"/api/coordinates?lat=52.52&lon=13.405"),
+            (
+                "400 /api/Time/current/zone",
+                b"/api/Time/current/zone?timeZone=Nowhere/Atlantis",
+            ),
+        ]
+    ]
+    + [
+        (
+            "POST /api/Conversion/ConvertTimeZone",
+            b"POST /api/Conversion/ConvertTimeZone HTTP/1.1\r\nHost: a\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(_CONVERSION), _CONVERSION),
+        ),
+    ]
+)
 
 #: A client whose address the GeoIP database places.
 CLIENT = IPv4Address("TCP", "81.2.69.142", 4711)

@@ -1,15 +1,18 @@
 """
 The fast path and the general one give the same answers, by construction
 (both call the resource's own C{answer}), checked by generation: requests
-made from the route table's paths, with generated queries (C{tz}, C{t1},
-C{at}, the transitions' and conversions' names, time.akamai.com's, and
-garbage), C{Accept} values, zones (links, other letter cases, unknown ones),
-client addresses and trusted proxies' fields, sent to two servers in
-memory, one with its quick answers and one without, in every state of the
-server's clock (synchronized or not, each maximum error, a step of the wall
-clock pending), whose reader is injected. Each pair must send the same
-bytes, leave the same timers, count the same in C{/metrics} and log the
-same events.
+made from the route table's paths (timeapi.io's in any letter case), with
+generated queries (C{tz}, C{t1}, C{at}, the transitions' and conversions'
+names, time.akamai.com's, timeapi.io's and C{/api/coordinates}' zones,
+coordinates and addresses, and garbage), bodies (JSON-RPC's, timeapi.io's
+conversions, and not JSON), C{Accept} values, zones (links, other letter
+cases, unknown ones), client addresses and trusted proxies' fields, sent to
+two servers in memory, one with its quick answers and one without, with an
+IP geolocation database or without, in every state of the server's clock
+(synchronized or not, each maximum error, a step of the wall clock
+pending), whose reader is injected. Each pair must send the same bytes,
+leave the same timers, count the same in C{/metrics} and log the same
+events.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +36,7 @@ from twisted.internet.task import Clock
 from twisted.logger import ILogObserver, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
+from clocksvc._clock import ClockState
 from clocksvc._http import (
     FORWARDED,
     X_FORWARDED_FOR,
@@ -40,7 +44,7 @@ from clocksvc._http import (
     QuickResponse,
     TrustedProxies,
 )
-from clocksvc._web._clockhealth import ClockState
+from clocksvc._web._coordinates import defaultFinder
 from clocksvc._web._geoip import GeoIP
 from clocksvc._web._routes import ROUTES, openAPIPaths
 from clocksvc._web._site import buildSite, metricsOf
@@ -128,6 +132,45 @@ FORWARDED_FIELDS = [
     b"X-Forwarded-Proto: https",
 ]
 TIMESYNC = b'{"jsonrpc":"2.0","id":1,"method":"timesync"}'
+#: Conversions, as timeapi.io's clients POST them: one, one in a gap (422),
+#: its fields in other letter cases, a zone unknown, a malformed time, a
+#: field missing.
+CONVERSIONS = [
+    b'{"fromTimeZone":"Europe/Berlin","dateTime":"2024-03-31 12:00:00",'
+    b'"toTimeZone":"Asia/Tokyo","dstAmbiguity":""}',
+    b'{"fromTimeZone":"Europe/Berlin","dateTime":"2024-03-31 02:30:00",'
+    b'"toTimeZone":"UTC"}',
+    b'{"FROMTIMEZONE":"utc","datetime":"2024-10-27T02:30:00.5",'
+    b'"totimezone":"europe/berlin","dstAmbiguity":"later"}',
+    b'{"fromTimeZone":"Nowhere/Atlantis","dateTime":"2024-01-01 12:00:00",'
+    b'"toTimeZone":"UTC"}',
+    b'{"fromTimeZone":"UTC","dateTime":"yesterday","toTimeZone":"UTC"}',
+    b'{"fromTimeZone":"UTC","toTimeZone":"UTC"}',
+]
+#: The queries of timeapi.io's endpoints and of /api/coordinates, by path,
+#: which answer 200 (but for the address's, 501 without a database).
+ASKED = {
+    "/api/Time/current/zone": "?timeZone=Europe/Berlin",
+    "/api/Time/current/coordinate": "?latitude=52.52&longitude=13.405",
+    "/api/Time/current/ip": "?ipAddress=81.2.69.142",
+    "/api/TimeZone/zone": "?timeZone=america/sao_paulo",
+    "/api/TimeZone/coordinate": "?latitude=-33.9&longitude=18.4",
+    "/api/TimeZone/ip": "?ipAddress=2001:4860::1",
+    "/api/coordinates": "?lat=52.52&lon=13.405",
+}
+#: The parameters of the paths that take their own, by path.
+PARAMETERS = {
+    path: tuple(item.partition("=")[0] for item in query[1:].split("&"))
+    for path, query in ASKED.items()
+}
+#: timeapi.io's conversion, which takes a body.
+CONVERTS = ["/api/Conversion/ConvertTimeZone"]
+#: Bodies of POSTs: JSON-RPC's, conversions, and not JSON.
+BODIES = [TIMESYNC, *CONVERSIONS, b"", b"{not json}", b"[]"]
+#: Coordinates, and not.
+COORDINATES = ["52.52", "13.405", "-33.9", "0", "90", "-180", "181", "1e1", "x", ""]
+#: Addresses, located and not, and not addresses.
+ADDRESSES = ["81.2.69.142", "2001:4860::1", "175.16.199.1", "10.0.0.1", "bogus", ""]
 #: A sample of /metrics: its name, its labels, its value.
 Sample = tuple[str, list[tuple[str, str]], float]
 #: How many runs of requests the property tries: enough for CI in seconds;
@@ -143,12 +186,13 @@ def templates() -> list[str]:
 
 
 @st.composite
-def paths(draw: st.DrawFn) -> str:
+def paths(draw: st.DrawFn, template: str) -> str:
     """
-    @return: a path of the route table, its parameters filled with zones'
-        segments and addresses, maybe with something after it.
+    @param template: a path of the route table.
+    @return: it, its parameters filled with zones' segments and addresses,
+        maybe with something after it.
     """
-    path = draw(st.sampled_from(templates()))
+    path = template
     zone = [*draw(st.sampled_from(ZONES)).split("/"), "Salta", "x"]
     for index, name in enumerate(["{area}", "{location}", "{region}"]):
         path = path.replace(name, zone[index] or "x")
@@ -156,6 +200,11 @@ def paths(draw: st.DrawFn) -> str:
         "{address}",
         draw(st.sampled_from(["81.2.69.142", "2001:4860::1", "bogus", "10.0.0.1"])),
     )
+    if path.startswith("/api/"):
+        # Below /api, in any letter case, as timeapi.io's paths match.
+        cases: list[Callable[[str], str]] = [str, str, str.lower, str.upper]
+        case = draw(st.sampled_from([*cases, str.swapcase]))
+        path = "/api/" + case(path[len("/api/") :])
     suffix = draw(st.sampled_from(["", "", "", "/", "/x", ".txt", "//", "%2F"]))
     if draw(st.booleans()):
         # Escaped, as some clients write a path: Twisted unescapes each
@@ -165,10 +214,12 @@ def paths(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def queries(draw: st.DrawFn) -> str:
+def queries(draw: st.DrawFn, template: str) -> str:
     """
-    @return: a query of the names the resources read, and others, with
-        valid values and not, maybe escaped, repeated or bare; or none.
+    @param template: the path of the route table it is sent to.
+    @return: a query of the names the resources read (often those of
+        C{template}'s own parameters), and others, with valid values and
+        not, maybe escaped, repeated or bare; or none.
     """
     values = {
         "tz": st.sampled_from(ZONES),
@@ -180,10 +231,24 @@ def queries(draw: st.DrawFn) -> str:
         "disambiguate": st.sampled_from(["earlier", "later", "reject", "x"]),
         "iso": st.sampled_from(["", "1"]),
         "ms": st.sampled_from(["", "1"]),
+        "timeZone": st.sampled_from(ZONES),
+        "latitude": st.sampled_from(COORDINATES),
+        "longitude": st.sampled_from(COORDINATES),
+        "lat": st.sampled_from(COORDINATES),
+        "lon": st.sampled_from(COORDINATES),
+        "ipAddress": st.sampled_from(ADDRESSES),
         "x": st.text(alphabet="ab%+;=&", max_size=4),
     }
     parts = []
-    for name in draw(st.lists(st.sampled_from(sorted(values)), max_size=4)):
+    names = draw(st.lists(st.sampled_from(sorted(values)), max_size=4))
+    if template in PARAMETERS:
+        own = draw(st.sampled_from(["asked", "drawn", "none"]))
+        if own == "asked":
+            # Those that answer 200, first.
+            parts.append(ASKED[template][1:])
+        elif own == "drawn":
+            names = [*PARAMETERS[template], *names]
+    for name in names:
         value = draw(values[name])
         if name in ("iso", "ms") and not value:
             parts.append(name)
@@ -225,17 +290,24 @@ class Request:
 
 
 @st.composite
-def requests(draw: st.DrawFn) -> Request:
+def requests(draw: st.DrawFn, among: list[str] | None = None) -> Request:
     """
-    @return: a request to a path of the route table.
+    @param among: the paths to choose from; by default, every path of the
+        route table.
+    @return: a request to one of them: to timeapi.io's conversion, most
+        often a C{POST} of a conversion.
     """
-    method = draw(st.sampled_from([b"GET", b"GET", b"HEAD", b"POST"]))
-    body = None
-    if method == b"POST":
-        body = draw(st.sampled_from([TIMESYNC, b"", b"{not json}", b"[]"]))
+    template = draw(st.sampled_from(templates() if among is None else among))
+    target = draw(paths(template)) + draw(queries(template))
+    methods = [b"GET", b"GET", b"HEAD", b"POST"]
+    bodies = BODIES
+    if "conversion" in target.lower():
+        methods, bodies = [b"POST", b"POST", b"POST", b"GET"], CONVERSIONS + BODIES
+    method = draw(st.sampled_from(methods))
+    body = draw(st.sampled_from(bodies)) if method == b"POST" else None
     return Request(
         method,
-        (draw(paths()) + draw(queries())).encode(),
+        target.encode(),
         draw(st.sampled_from(ACCEPTS)),
         tuple(draw(st.lists(st.sampled_from(FORWARDED_FIELDS), max_size=2))),
         body,
@@ -247,7 +319,8 @@ def requests(draw: st.DrawFn) -> Request:
 class Setting:
     """
     A server's setting: its clock's state and instant, a step of its wall
-    clock, and the proxies it trusts.
+    clock, the proxies it trusts, and whether it has an IP geolocation
+    database.
     """
 
     state: ClockState
@@ -255,6 +328,7 @@ class Setting:
     step: float
     zone: str
     trusted: TrustedProxies | None
+    located: bool = True
 
 
 settingsOf = st.builds(
@@ -280,6 +354,7 @@ settingsOf = st.builds(
             TrustedProxies.parse(["0.0.0.0/0", "::/0"], X_FORWARDED_FOR),
         ]
     ),
+    st.booleans(),
 )
 
 
@@ -290,23 +365,23 @@ class Server:
     its quick answers answered.
     """
 
-    def __init__(self, fast: bool, setting: Setting, geoip: GeoIP) -> None:
-        self.wall = Clock()
-        self.wall.advance(setting.instant)
+    def __init__(self, fast: bool, setting: Setting, geoip: GeoIP | None) -> None:
+        self.wallClock = Clock()
+        self.wallClock.advance(setting.instant)
         self.timers = Clock()
         self.timers.advance(1000)
         self.site = buildSite(
-            self.wall,
+            self.wallClock,
             setting.zone,
             accessLog=True,
             timers=self.timers,
             readClock=lambda: setting.state,
             trustedProxies=setting.trusted,
-            geoip=geoip,
+            geoip=geoip if setting.located else None,
         )
         # Stepped after the site began watching it: the first reading of
         # the clock's state finds the step.
-        self.wall.advance(setting.step)
+        self.wallClock.advance(setting.step)
         self.quick: list[QuickHead] = []
         answer = self.site.quickAnswer
         assert answer is not None
@@ -335,7 +410,7 @@ class Server:
         connection = RawConnection(self.site, client)
         for request in requests:
             connection.send(request)
-            self.wall.advance(0.125)
+            self.wallClock.advance(0.125)
             self.timers.advance(0.125)
         return (
             masked(connection.received()),
@@ -444,6 +519,9 @@ class EquivalenceTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.geoip = database()
+        # The zone boundaries, loaded (and logged) once by the process, not
+        # by whichever of the two servers looks up coordinates first.
+        defaultFinder.release()
         # /metrics says when each counter was made, in real time, which two
         # servers made one after the other do not share.
         disable_created_metrics()
@@ -470,10 +548,12 @@ class EquivalenceTests(SynchronousTestCase):
 
     def test_everyRoute(self) -> None:
         """
-        Every path of the route table, each method, in every clock state:
-        the same answers; and the quick path answers all of them but those
-        only the request can answer (the live page, the stream itself, the
-        metrics).
+        Every path of the route table, each method, in every clock state,
+        with an IP geolocation database and without: the same answers; and
+        the quick path answers all of them but those only the request can
+        answer (the live page, the stream itself, the metrics). timeapi.io's
+        paths, in their letter case and in lower case, with the query (or
+        the body) they take and without.
         """
         requests = []
         for template in templates():
@@ -483,11 +563,19 @@ class EquivalenceTests(SynchronousTestCase):
                 .replace("{region}", "x")
                 .replace("{address}", "81.2.69.142")
             )
-            for method in [b"GET", b"HEAD", b"POST"]:
-                body = TIMESYNC if method == b"POST" else None
-                requests.append(
-                    Request(method, path.encode(), None, (), body, False).bytes()
-                )
+            targets = [path]
+            if path.startswith(("/api/Time", "/api/Conversion")):
+                targets.append(path.lower())
+            targets += [target + ASKED[path] for target in targets if path in ASKED]
+            for target in targets:
+                for method in [b"GET", b"HEAD", b"POST"]:
+                    body = None
+                    if method == b"POST":
+                        converts = path.startswith("/api/Conversion")
+                        body = CONVERSIONS[0] if converts else TIMESYNC
+                    requests.append(
+                        Request(method, target.encode(), None, (), body, False).bytes()
+                    )
         general = {
             b"GET /live HTTP/1.1",
             b"HEAD /live HTTP/1.1",
@@ -496,20 +584,11 @@ class EquivalenceTests(SynchronousTestCase):
             b"GET /metrics HTTP/1.1",
             b"HEAD /metrics HTTP/1.1",
         }
-        # timeapi.io's paths and /api/coordinates decide in their own pure
-        # functions (_reply), rendered on the general path for now.
-        migrated = [
-            template
-            for template in templates()
-            if template.startswith(("/api/Time", "/api/Conversion", "/api/coordinates"))
-        ]
-        general |= {
-            b"%s %s HTTP/1.1" % (method, path.encode())
-            for path in migrated
-            for method in (b"GET", b"HEAD", b"POST")
-        }
-        for state in CLOCK_STATES:
-            setting = Setting(state, BILLENNIUM + 0.25, 0.0, "UTC", None)
+        # Each clock state with the database, and one without (what it
+        # changes is the address endpoints' answers, not the clock's).
+        located = [(state, True) for state in CLOCK_STATES] + [(SYNCHRONIZED, False)]
+        for state, database in located:
+            setting = Setting(state, BILLENNIUM + 0.25, 0.0, "UTC", None, database)
             for request in requests:
                 fast = self.assertSame(setting, [request], None)
                 line = request.partition(b"\r\n")[0]
@@ -539,5 +618,26 @@ class EquivalenceTests(SynchronousTestCase):
         Any requests of the route table's paths, queries, C{Accept} fields
         and proxies' fields, from any client, to servers in any clock
         state: the same bytes, timers, metrics and events from both.
+        """
+        self.assertSame(setting, [request.bytes() for request in requests], client)
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        settingsOf,
+        st.lists(requests(list(PARAMETERS) + CONVERTS), min_size=1, max_size=3),
+        st.sampled_from(CLIENTS),
+    )
+    def test_timeAPI(
+        self, setting: Setting, requests: list[Request], client: IAddress | None
+    ) -> None:
+        """
+        As L{test_generated}, for the paths that take parameters of their
+        own (timeapi.io's, C{/api/coordinates}) and timeapi.io's
+        conversion alone, which a draw among every path rarely gives the
+        parameters (or the body) that they answer 200 to.
         """
         self.assertSame(setting, [request.bytes() for request in requests], client)

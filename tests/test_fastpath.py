@@ -746,6 +746,54 @@ class EquivalenceTests(SynchronousTestCase):
         self.assertIn(b'"client_ip":"81.2.69.142"', body)
         self.assertIn(b"\nclient_ip: 2001:4860::1\n", body)
 
+    def test_timeAPI(self) -> None:
+        """
+        timeapi.io's endpoints and C{/api/coordinates} are answered quickly,
+        in any letter case, C{HEAD} too, and the conversion with its JSON
+        body: 200, the same bytes from either server; and so are their
+        errors, without a GeoIP database as with one.
+        """
+        geoip = GeoIP(writeDatabase(self.mktemp()))
+        conversion = (
+            b'{"fromTimeZone":"Europe/Berlin","dateTime":"2024-03-31 12:00:00",'
+            b'"toTimeZone":"Asia/Tokyo"}'
+        )
+        found = [
+            b"GET /api/Time/current/zone?timeZone=Europe/Berlin",
+            b"HEAD /api/time/current/zone?timeZone=utc",
+            b"GET /api/TIME/CURRENT/COORDINATE?latitude=52.5&longitude=13.4",
+            b"GET /api/Time/current/ip?ipAddress=81.2.69.142",
+            b"GET /api/timezone/AvailableTimeZones",
+            b"GET /api/timezone/zone?timeZone=Asia/Tokyo",
+            b"GET /api/TimeZone/coordinate?latitude=0&longitude=75",
+            b"GET /api/TimeZone/ip?ipAddress=2001:4860::1",
+            b"GET /api/coordinates?lat=52.52&lon=13.405",
+            b"POST /api/conversion/converttimezone",
+        ]
+        errors = [
+            b"GET /api/Time/current/zone?timeZone=Nowhere/Atlantis",
+            b"GET /api/Time/current/coordinate?latitude=91&longitude=0",
+            b"GET /api/coordinates?lat=x",
+            b"POST /api/Conversion/ConvertTimeZone",
+            b"GET /api/Conversion/ConvertTimeZone",
+            b"GET /api/TimeZone/Europe/Berlin",
+        ]
+        bodies = {found[-1]: conversion, errors[3]: b"{not json}"}
+        requests = [
+            line
+            + b" HTTP/1.1\r\nHost: a\r\n"
+            + (b"Content-Length: %d\r\n" % len(bodies[line]) if line in bodies else b"")
+            + b"\r\n"
+            + bodies.get(line, b"")
+            for line in found + errors
+        ]
+        for database in (geoip, None):
+            fast = self.assertSame(requests, geoip=database)
+            self.assertEqual(len(fast.quick), len(requests))
+        for request in requests[: len(found)]:
+            response = Server(True, geoip=geoip).exchange([request])[0]
+            self.assertTrue(response.startswith(b"HTTP/1.1 200 OK\r\n"), response)
+
     def test_anotherIPResource(self) -> None:
         """
         A resource mounted in place of C{/api/ip}: the fast path leaves

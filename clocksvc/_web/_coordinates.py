@@ -25,24 +25,18 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.web import http
-from twisted.web.iweb import IRequest
-from twisted.web.resource import Resource
 
-from .._time import ZoneCatalogue, defaultCatalogue, documentJSONAt
-from ._api import QueryError, addressIP, badParameter, queryValue
-from ._clockhealth import ClockHealth
-from ._openapi import Fragment
-from ._reply import (
-    Asked,
-    Reply,
-    applyReply,
-    askedOf,
-    clockStatusOf,
-    jsonBody,
-    queryArgs,
-    timeFields,
+from .._clock import ClockHealth
+from .._time import ZoneCatalogue, defaultCatalogue
+from ._answer import Answer, Ask, queryArgs
+from ._api import (
+    QueryError,
+    TimeResource,
+    addressIP,
+    badParameter,
+    queryValue,
 )
-from ._resource import allowField, answerOptions
+from ._openapi import Fragment
 
 __all__ = [
     "LATITUDE",
@@ -52,7 +46,6 @@ __all__ = [
     "Coordinates",
     "CoordinatesUnavailable",
     "ZoneFinder",
-    "coordinatesAnswer",
     "coordinatesOpenAPI",
     "defaultFinder",
     "nauticalZoneName",
@@ -197,97 +190,46 @@ class ZoneFinder:
 #: The finder every site of the process shares: the data is loaded once.
 defaultFinder = ZoneFinder()
 
-#: The methods that read.
-READS = (b"GET", b"HEAD")
 
-
-def errorReply(
-    code: int,
-    message: str,
-    clockStatus: bytes | None,
-    *before: tuple[bytes, bytes],
-    **detail: str,
-) -> Reply:
-    """
-    @param before: fields to put before the C{Content-Type}, as C{Allow}.
-    @return: the API's JSON error, C{{"error": message}} with C{detail}, as
-        the time resources answer it.
-    """
-    fields = timeFields(clockStatus)
-    return Reply(
-        code,
-        (*fields[:-1], *before, fields[-1]),
-        jsonBody({"error": message, **detail}),
-    )
-
-
-def coordinatesAnswer(
-    asked: Asked, now: float, clockStatus: bytes, finder: ZoneFinder
-) -> Reply:
+class Coordinates(TimeResource):
     """
     C{/api/coordinates?lat=&lon=}: the time document, now, for the zone at
-    that point (L{ZoneFinder.zoneAt}).
-
-    @param asked: the request, its path below C{/api/coordinates}.
-    @param now: the time now.
-    @param clockStatus: the C{Clock-Status} field.
-    @param finder: where zones are looked up.
-    @return: the document; or 404 below the path, 405 for a method but
-        C{GET} and C{HEAD}, 400 naming a malformed or missing coordinate,
-        501 without boundary data.
+    that point (L{ZoneFinder.zoneAt}), in JSON; 400 naming a malformed or
+    missing coordinate, 501 without boundary data. As every resource of the
+    API: 404 below the path, 405 for a method but C{GET} and C{HEAD},
+    C{OPTIONS} and CORS preflights answered.
     """
-    if asked.path:
-        return errorReply(http.NOT_FOUND, "not found", None)
-    if asked.method not in READS:
-        allow = (b"Allow", allowField(READS, True))
-        return errorReply(http.NOT_ALLOWED, "method not allowed", clockStatus, allow)
-    args = queryArgs(asked.query)
-    try:
-        latitude = parseCoordinate(queryValue(args, "lat"), "lat", LATITUDE)
-        longitude = parseCoordinate(queryValue(args, "lon"), "lon", LONGITUDE)
-    except QueryError as e:
-        return errorReply(e.code, e.message, clockStatus, **e.detail)
-    try:
-        zone = finder.zoneAt(latitude, longitude)
-    except CoordinatesUnavailable as e:
-        return errorReply(http.NOT_IMPLEMENTED, str(e), clockStatus)
-    body = documentJSONAt(now, zone, addressIP(asked.client))
-    return Reply(http.OK, timeFields(clockStatus), body)
-
-
-class Coordinates(Resource):
-    """
-    C{/api/coordinates}: carries a request to L{coordinatesAnswer} and its
-    answer back; and answers C{OPTIONS}, and CORS preflights.
-    """
-
-    isLeaf = True
 
     def __init__(
         self,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         finder: ZoneFinder = defaultFinder,
         *,
         health: ClockHealth | None = None,
     ) -> None:
         """
-        @param clock: where the time comes from.
+        @param wallClock: where the time of day comes from.
         @param finder: where zones are looked up.
         @param health: the server clock's state, for C{Clock-Status}.
         """
-        super().__init__()
-        self._clock = clock
+        super().__init__("json", health=health)
+        self._wallClock = wallClock
         self._finder = finder
-        self._health = health
 
-    def render(self, request: IRequest) -> bytes | int:
-        if request.method == b"OPTIONS":
-            return answerOptions(request, READS)
-        asked = askedOf(request, tuple(request.postpath or ()))
-        reply = coordinatesAnswer(
-            asked, self._clock.seconds(), clockStatusOf(self._health), self._finder
-        )
-        return applyReply(request, reply)
+    def answerAllowed(self, ask: Ask) -> Answer:
+        now = self._wallClock.seconds()
+        form = self.formOf(ask)
+        args = queryArgs(ask)
+        try:
+            latitude = parseCoordinate(queryValue(args, "lat"), "lat", LATITUDE)
+            longitude = parseCoordinate(queryValue(args, "lon"), "lon", LONGITUDE)
+        except QueryError as e:
+            return self.queryError(form, e)
+        try:
+            zone = self._finder.zoneAt(latitude, longitude)
+        except CoordinatesUnavailable as e:
+            return self.error(form, http.NOT_IMPLEMENTED, str(e))
+        return self.documentAnswer(form, zone, now, addressIP(ask.client))
 
 
 def coordinateParameter(name: str, bound: int, example: float) -> dict[str, object]:

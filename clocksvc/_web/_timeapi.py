@@ -15,12 +15,16 @@ tree (L{TimeAPIDirectory}), the answers (L{TimeAPI}) and C{/metrics}
 C{/api/timezone/AREA} are the same in lower case; they are told apart by
 the segment after it: C{zone}, C{AvailableTimeZones}, C{coordinate} and
 C{ip}, alone, name timeapi.io's endpoints, and no zone or area has any of
-these names (C{tests.test_timeapi} checks the zone database).
+these names (C{tests.test_timeapi} checks the zone database). The
+directory's L{childAt<TimeAPIDirectory.childAt>} sees one segment at a
+time, so a segment spelt otherwise than timeapi.io spells it leads to a
+resource that tells them apart by the rest of the path (L{_Either}), for
+Twisted's traversal and the quick path's alike.
 
 Each request is decided by one pure function, L{TimeAPI.answer}, of its
-method, path, query, body, client and the time: the resources
-(L{TimeAPIResource}) only carry a Twisted request to it and its L{Reply}
-back.
+method, path, query, body, client and the time, which returns its
+L{Answer}: the resources (L{TimeAPIResource}) are answering ones, whose
+C{answer} both paths call.
 
 Errors are answered as timeapi.io answers them, where its Swagger document
 says how: a zone it does not know is C{400} with the JSON string
@@ -39,8 +43,9 @@ from zoneinfo import ZoneInfo
 from twisted.internet.interfaces import IReactorTime
 from twisted.web import http
 from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource, Resource
+from twisted.web.resource import IResource, getChildForRequest
 
+from .._clock import ClockHealth
 from .._time import (
     LOCAL_TIME,
     ZoneCatalogue,
@@ -53,8 +58,8 @@ from .._time import (
     netDateTime,
     timeZoneDataJSONAt,
 )
-from ._api import APIDirectory, QueryError, badParameter, queryValue
-from ._clockhealth import ClockHealth
+from ._answer import Answer, Answering, Ask, Fields, applyAnswer, askOf, queryArgs
+from ._api import APIDirectory, QueryError, TimeResource, badParameter, queryValue
 from ._conversions import PUBLIC_FIELDS, ambiguity
 from ._coordinates import (
     LATITUDE,
@@ -65,18 +70,13 @@ from ._coordinates import (
     parseCoordinate,
 )
 from ._geoip import NO_DATABASE, GeoIP, parseAddress
-from ._reply import (
-    Asked,
-    Fields,
-    Reply,
-    applyReply,
-    askedOf,
-    clockStatusOf,
+from ._resource import (
+    JSON_FIELDS,
+    TIME_FIELDS,
+    allowField,
+    answerOptions,
     jsonBody,
-    queryArgs,
-    timeFields,
 )
-from ._resource import JSON_TYPE, TIME_FIELDS, allowField, answerOptions
 
 __all__ = [
     "ENDPOINTS",
@@ -89,6 +89,7 @@ __all__ = [
     "TimeAPI",
     "TimeAPIDirectory",
     "TimeAPIResource",
+    "TimeFields",
     "timeAPIEndpoint",
     "timeAPILabel",
     "timeAPIPaths",
@@ -100,6 +101,12 @@ INVALID_TIMEZONE = "Invalid Timezone"
 
 #: The media type of problem details (RFC 9457), as ASP.NET answers them.
 PROBLEM_TYPE = b"application/problem+json; charset=utf-8"
+_PROBLEM_FIELDS: Fields = ((b"Content-Type", PROBLEM_TYPE),)
+
+#: The fields of a time answer, given those after its C{Clock-Status}: a
+#: resource's L{TimeResource.timeFields}, which reads the server clock's
+#: state now.
+TimeFields = Callable[[Fields], Fields]
 
 _READS = (b"GET", b"HEAD")
 _POSTS = (b"POST",)
@@ -150,6 +157,8 @@ _BY_SEGMENTS: dict[tuple[bytes, ...], Endpoint] = {
     for endpoint in ENDPOINTS
 }
 _DEEPEST = max(len(segments) for segments in _BY_SEGMENTS)
+#: The first segments below C{/api}, by their lower case, as spelt there.
+_SEGMENTS = {endpoint.segment.lower(): endpoint.segment for endpoint in ENDPOINTS}
 
 
 def timeAPIEndpoint(segments: Sequence[bytes]) -> Endpoint | None:
@@ -194,14 +203,15 @@ def _problemType(code: int) -> str:
 def problem(
     code: int,
     message: str,
-    clockStatus: bytes | None,
+    timeFields: TimeFields | None,
     parameter: str | None = None,
     *before: tuple[bytes, bytes],
-) -> Reply:
+) -> Answer:
     """
     @param code: the status code.
     @param message: what went wrong.
-    @param clockStatus: the C{Clock-Status} field, if the answer has one.
+    @param timeFields: the time fields, with C{Clock-Status}, if the answer
+        has them; else it has L{TIME_FIELDS} alone.
     @param parameter: the parameter (or the body's field) at fault, if one
         is.
     @param before: fields before the C{Content-Type}, as C{Allow}.
@@ -219,12 +229,13 @@ def problem(
     details["error"] = message
     if parameter is not None:
         details["parameter"] = parameter
-    fields = timeFields(clockStatus, PROBLEM_TYPE)
-    return Reply(code, (*fields[:-1], *before, fields[-1]), jsonBody(details))
+    tail = (*before, *_PROBLEM_FIELDS) if before else _PROBLEM_FIELDS
+    fields = (*TIME_FIELDS, *tail) if timeFields is None else timeFields(tail)
+    return Answer(code, fields, jsonBody(details))
 
 
-def _queryProblem(error: QueryError, clockStatus: bytes) -> Reply:
-    return problem(error.code, error.message, clockStatus, error.detail["parameter"])
+def _queryProblem(error: QueryError, timeFields: TimeFields) -> Answer:
+    return problem(error.code, error.message, timeFields, error.detail["parameter"])
 
 
 #: The fields of an answer that depends on its request alone, not on the
@@ -232,7 +243,7 @@ def _queryProblem(error: QueryError, clockStatus: bytes) -> Reply:
 _PUBLIC_JSON_FIELDS: Fields = (
     *PUBLIC_FIELDS,
     *TIME_FIELDS[1:],
-    (b"Content-Type", JSON_TYPE),
+    *JSON_FIELDS,
 )
 
 #: What the conversion's C{dateTime} may be: as timeapi.io documents it,
@@ -279,7 +290,7 @@ class TimeAPI:
         self._finder = finder
         self._zones: dict[str, ZoneInfo | None] = {}
         self._names: tuple[list[str], bytes] = ([], b"")
-        self._decisions: dict[str, Callable[[Asked, float, bytes], Reply]] = {
+        self._decisions: dict[str, Callable[[Ask, float, TimeFields], Answer]] = {
             "currentZone": self._currentZone,
             "currentCoordinate": self._currentCoordinate,
             "currentIP": self._currentIP,
@@ -290,23 +301,27 @@ class TimeAPI:
             "convert": self._convert,
         }
 
-    def answer(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+    def answer(
+        self, segment: bytes, ask: Ask, now: float, timeFields: TimeFields
+    ) -> Answer:
         """
-        @param asked: the request, its path below C{/api}.
+        @param segment: the first segment of the request's path below
+            C{/api}.
+        @param ask: the request, its path below that segment.
         @param now: the time now, in seconds since the epoch.
-        @param clockStatus: the C{Clock-Status} field of an answer about now.
+        @param timeFields: the time fields of an answer about now.
         @return: the answer: the endpoint's (L{timeAPIEndpoint}), or 404 for
             a path that names none, or 405 for a method it does not answer.
         """
-        endpoint = timeAPIEndpoint(asked.path)
+        endpoint = timeAPIEndpoint((segment, *ask.path))
         if endpoint is None:
             return problem(http.NOT_FOUND, "not found", None)
-        if asked.method not in endpoint.methods:
+        if ask.method not in endpoint.methods:
             allow = (b"Allow", allowField(endpoint.methods, True))
             return problem(
-                http.NOT_ALLOWED, "method not allowed", clockStatus, None, allow
+                http.NOT_ALLOWED, "method not allowed", timeFields, None, allow
             )
-        return self._decisions[endpoint.name](asked, now, clockStatus)
+        return self._decisions[endpoint.name](ask, now, timeFields)
 
     # The decisions shared by the endpoints: the zone each names.
 
@@ -330,17 +345,17 @@ class TimeAPI:
         self._zones[name] = zone
         return zone
 
-    def _queryZone(self, asked: Asked) -> ZoneInfo | None:
+    def _queryZone(self, ask: Ask) -> ZoneInfo | None:
         try:
-            return self._namedZone(queryValue(queryArgs(asked.query), "timeZone"))
+            return self._namedZone(queryValue(queryArgs(ask), "timeZone"))
         except QueryError:
             return None
 
-    def _coordinateZone(self, asked: Asked, clockStatus: bytes) -> ZoneInfo | Reply:
+    def _coordinateZone(self, ask: Ask, timeFields: TimeFields) -> ZoneInfo | Answer:
         """
         @return: the zone at C{?latitude=&longitude=}; or the error.
         """
-        args = queryArgs(asked.query)
+        args = queryArgs(ask)
         try:
             latitude = parseCoordinate(
                 queryValue(args, "latitude"), "latitude", LATITUDE
@@ -349,13 +364,13 @@ class TimeAPI:
                 queryValue(args, "longitude"), "longitude", LONGITUDE
             )
         except QueryError as e:
-            return _queryProblem(e, clockStatus)
+            return _queryProblem(e, timeFields)
         try:
             return self._finder.zoneAt(latitude, longitude)
         except CoordinatesUnavailable as e:
-            return problem(http.NOT_IMPLEMENTED, str(e), clockStatus)
+            return problem(http.NOT_IMPLEMENTED, str(e), timeFields)
 
-    def _addressZone(self, asked: Asked, clockStatus: bytes) -> ZoneInfo | Reply:
+    def _addressZone(self, ask: Ask, timeFields: TimeFields) -> ZoneInfo | Answer:
         """
         @return: the zone of C{?ipAddress=}, as C{/api/ip/ADDRESS} finds it;
             or the error: 501 without a database (whatever the request, as
@@ -363,9 +378,9 @@ class TimeAPI:
             without a zone.
         """
         if self._geoip is None:
-            return problem(http.NOT_IMPLEMENTED, NO_DATABASE, clockStatus)
+            return problem(http.NOT_IMPLEMENTED, NO_DATABASE, timeFields)
         try:
-            text = queryValue(queryArgs(asked.query), "ipAddress")
+            text = queryValue(queryArgs(ask), "ipAddress")
             if text is None:
                 raise badParameter("ipAddress", "required")
             try:
@@ -373,54 +388,61 @@ class TimeAPI:
             except ValueError:
                 raise badParameter("ipAddress", "an IPv4 or IPv6 address") from None
         except QueryError as e:
-            return _queryProblem(e, clockStatus)
+            return _queryProblem(e, timeFields)
         zone = self._geoip.zoneOf(address)
         if zone is None:
-            return problem(http.NOT_FOUND, "unknown location", clockStatus)
+            return problem(http.NOT_FOUND, "unknown location", timeFields)
         return zone
 
     # The current time, in CurrentTime's shape.
 
-    def _current(self, zone: ZoneInfo | Reply, now: float, clockStatus: bytes) -> Reply:
-        if isinstance(zone, Reply):
+    def _current(
+        self, zone: ZoneInfo | Answer, now: float, timeFields: TimeFields
+    ) -> Answer:
+        if isinstance(zone, Answer):
             return zone
-        return Reply(http.OK, timeFields(clockStatus), currentTimeJSONAt(now, zone))
+        body = currentTimeJSONAt(now, zone)
+        return Answer(http.OK, timeFields(JSON_FIELDS), body, (), now)
 
-    def _currentZone(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
-        zone = self._queryZone(asked)
+    def _currentZone(self, ask: Ask, now: float, timeFields: TimeFields) -> Answer:
+        zone = self._queryZone(ask)
         if zone is None:
-            return _invalidTimezone(clockStatus)
-        return self._current(zone, now, clockStatus)
+            return _invalidTimezone(timeFields)
+        return self._current(zone, now, timeFields)
 
-    def _currentCoordinate(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
-        return self._current(self._coordinateZone(asked, clockStatus), now, clockStatus)
+    def _currentCoordinate(
+        self, ask: Ask, now: float, timeFields: TimeFields
+    ) -> Answer:
+        return self._current(self._coordinateZone(ask, timeFields), now, timeFields)
 
-    def _currentIP(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
-        return self._current(self._addressZone(asked, clockStatus), now, clockStatus)
+    def _currentIP(self, ask: Ask, now: float, timeFields: TimeFields) -> Answer:
+        return self._current(self._addressZone(ask, timeFields), now, timeFields)
 
     # A zone's data, in TimeZoneData's shape.
 
-    def _data(self, zone: ZoneInfo | Reply, now: float, clockStatus: bytes) -> Reply:
-        if isinstance(zone, Reply):
+    def _data(
+        self, zone: ZoneInfo | Answer, now: float, timeFields: TimeFields
+    ) -> Answer:
+        if isinstance(zone, Answer):
             return zone
         body = timeZoneDataJSONAt(now, zone)
-        return Reply(http.OK, timeFields(clockStatus), body)
+        return Answer(http.OK, timeFields(JSON_FIELDS), body, (), now)
 
-    def _zoneData(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
-        zone = self._queryZone(asked)
+    def _zoneData(self, ask: Ask, now: float, timeFields: TimeFields) -> Answer:
+        zone = self._queryZone(ask)
         if zone is None:
-            return _invalidTimezone(clockStatus)
-        return self._data(zone, now, clockStatus)
+            return _invalidTimezone(timeFields)
+        return self._data(zone, now, timeFields)
 
-    def _coordinateData(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
-        return self._data(self._coordinateZone(asked, clockStatus), now, clockStatus)
+    def _coordinateData(self, ask: Ask, now: float, timeFields: TimeFields) -> Answer:
+        return self._data(self._coordinateZone(ask, timeFields), now, timeFields)
 
-    def _ipData(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
-        return self._data(self._addressZone(asked, clockStatus), now, clockStatus)
+    def _ipData(self, ask: Ask, now: float, timeFields: TimeFields) -> Answer:
+        return self._data(self._addressZone(ask, timeFields), now, timeFields)
 
     def _availableTimeZones(
-        self, asked: Asked, now: float, clockStatus: bytes
-    ) -> Reply:
+        self, ask: Ask, now: float, timeFields: TimeFields
+    ) -> Answer:
         """
         Every zone name, as C{/api/timezone} lists them; the body is kept
         while the list stays the same.
@@ -430,11 +452,11 @@ class TimeAPI:
         if names != kept:
             body = jsonBody(names)
             self._names = (names, body)
-        return Reply(http.OK, timeFields(clockStatus), body)
+        return Answer(http.OK, timeFields(JSON_FIELDS), body)
 
     # The conversion.
 
-    def _convert(self, asked: Asked, now: float, clockStatus: bytes) -> Reply:
+    def _convert(self, ask: Ask, now: float, timeFields: TimeFields) -> Answer:
         """
         C{POST /api/Conversion/ConvertTimeZone}: C{dateTime}, a local time in
         C{fromTimeZone}, in C{toTimeZone}. A local time in a gap or an
@@ -442,18 +464,18 @@ class TimeAPI:
         it by C{disambiguate}: C{earlier} or C{later}; without it (or
         empty), refused with 422, naming the problem.
         """
-        fields = _requestFields(asked.body)
+        fields = _requestFields(ask.body)
         if isinstance(fields, QueryError):
-            return _queryProblem(fields, clockStatus)
+            return _queryProblem(fields, timeFields)
         source = self._namedZone(fields["fromtimezone"])
         target = self._namedZone(fields["totimezone"])
         if source is None or target is None:
-            return _invalidTimezone(clockStatus)
+            return _invalidTimezone(timeFields)
         text = str(fields["datetime"])
         local = _localDateTime(text)
         if local is None:
             error = _badField("dateTime", LOCAL_TIME_FORMAT)
-            return _queryProblem(error, clockStatus)
+            return _queryProblem(error, timeFields)
         found = localInstants(source, local)
         micros = chosenInstant(found, fields["dstambiguity"] or "reject")
         if micros is None:
@@ -467,10 +489,13 @@ class TimeAPI:
                 "dstAmbiguity",
             )
             # Twisted has no reason phrase for 422: RFC 9110's.
-            return Reply(
-                422, _PUBLIC_JSON_FIELDS, jsonBody(body), b"Unprocessable Content"
+            return Answer(
+                422,
+                _PUBLIC_JSON_FIELDS,
+                jsonBody(body),
+                reason=b"Unprocessable Content",
             )
-        return Reply(
+        return Answer(
             http.OK,
             _PUBLIC_JSON_FIELDS,
             jsonBody(
@@ -484,8 +509,11 @@ class TimeAPI:
         )
 
 
-def _invalidTimezone(clockStatus: bytes) -> Reply:
-    return Reply(http.BAD_REQUEST, timeFields(clockStatus), jsonBody(INVALID_TIMEZONE))
+_INVALID_TIMEZONE_BODY = jsonBody(INVALID_TIMEZONE)
+
+
+def _invalidTimezone(timeFields: TimeFields) -> Answer:
+    return Answer(http.BAD_REQUEST, timeFields(JSON_FIELDS), _INVALID_TIMEZONE_BODY)
 
 
 #: The fields a conversion request must have; ASP.NET reads JSON's names
@@ -535,13 +563,13 @@ def _requestFields(body: bytes) -> dict[str, str | None] | QueryError:
     return fields
 
 
-class TimeAPIResource(Resource):
+class TimeAPIResource(TimeResource):
     """
     timeapi.io's endpoints below one segment of C{/api} (C{Time},
-    C{TimeZone}, C{Conversion}): carries each request to L{TimeAPI.answer}
-    and its answer back; and answers C{OPTIONS}, and CORS preflights, with
-    the methods of the endpoint the path names (a path that names none is
-    404, whatever the method).
+    C{TimeZone}, C{Conversion}): each request answered by L{TimeAPI.answer},
+    on either path; and C{OPTIONS}, and CORS preflights, answered with the
+    methods of the endpoint the path names (a path that names none is 404,
+    whatever the method).
     """
 
     isLeaf = True
@@ -549,37 +577,92 @@ class TimeAPIResource(Resource):
     def __init__(
         self,
         api: TimeAPI,
-        clock: IReactorTime,
+        wallClock: IReactorTime,
         segment: bytes,
         *,
         health: ClockHealth | None = None,
     ) -> None:
         """
         @param api: the decisions.
-        @param clock: where the time comes from.
+        @param wallClock: where the time of day comes from.
         @param segment: the segment below C{/api} it is mounted at, as
             timeapi.io spells it (L{Endpoint.segment}); the directory above
             found it in whatever letter case the client wrote it.
         @param health: the server clock's state, for C{Clock-Status}.
         """
-        super().__init__()
+        super().__init__(health=health)
         self._api = api
-        self._clock = clock
+        self._wallClock = wallClock
         self._segment = segment
-        self._health = health
+
+    def answer(self, ask: Ask) -> Answer:
+        """
+        @return: L{TimeAPI.answer}'s answer to C{ask}: the endpoint's, or
+            the 404 or 405 of its path and method.
+        """
+        return self._api.answer(
+            self._segment, ask, self._wallClock.seconds(), self.timeFields
+        )
 
     def render(self, request: IRequest) -> bytes | int:
-        # The path below /api: this resource's segment, and the rest.
-        path = (self._segment, *(request.postpath or ()))
-        endpoint = timeAPIEndpoint(path)
-        if request.method == b"OPTIONS" and endpoint is not None:
-            return answerOptions(request, endpoint.methods)
-        reply = self._api.answer(
-            askedOf(request, path),
-            self._clock.seconds(),
-            clockStatusOf(self._health),
-        )
-        return applyReply(request, reply)
+        """
+        Answer C{request}: C{OPTIONS} for a path that names an endpoint
+        here, with its methods (and without the time fields, as no time is
+        answered); anything else by L{answer}.
+        """
+        if request.method == b"OPTIONS":
+            endpoint = timeAPIEndpoint((self._segment, *(request.postpath or ())))
+            if endpoint is not None:
+                return answerOptions(request, endpoint.methods)
+        return applyAnswer(request, self.answer(askOf(request)))
+
+
+class _Either(Answering):
+    """
+    A segment below C{/api} that timeapi.io's paths have in another letter
+    case (C{time}, C{timezone}, C{CONVERSION}): the resource of timeapi.io's
+    endpoints below it, if the rest of the path names one of them
+    (L{timeAPIEndpoint}); else what the segment names as it is spelt (for
+    C{timezone}, worldtimeapi's zones), or nothing. Twisted's traversal and
+    the quick path's see a path one segment at a time, so the rest of it is
+    read here, by both.
+    """
+
+    isLeaf = True
+
+    def __init__(
+        self, segment: bytes, endpoints: IResource, otherwise: IResource
+    ) -> None:
+        """
+        @param segment: the segment, as timeapi.io spells it.
+        @param endpoints: the resource of timeapi.io's endpoints below it.
+        @param otherwise: the resource for any other path.
+        """
+        super().__init__()
+        self._segment = segment
+        self._endpoints = endpoints
+        self._otherwise = otherwise
+
+    def _chosen(self, path: Sequence[bytes]) -> IResource:
+        if timeAPIEndpoint((self._segment, *path)) is None:
+            return self._otherwise
+        return self._endpoints
+
+    def answer(self, ask: Ask) -> Answer | None:
+        chosen = self._chosen(ask.path)
+        if isinstance(chosen, Answering) and chosen.isLeaf:
+            return chosen.answer(ask)
+        # One mounted in place of clocksvc's own, or one with children to
+        # go down to, is the general path's (render).
+        return None
+
+    def render(self, request: IRequest) -> bytes | int:
+        # On down the tree from there, as Twisted's traversal would have
+        # gone had it been mounted here (a resource mounted in place of
+        # clocksvc's own may have children).
+        chosen = self._chosen(request.postpath or ())
+        rendered: bytes | int = getChildForRequest(chosen, request).render(request)
+        return rendered
 
 
 class TimeAPIDirectory(APIDirectory):
@@ -592,14 +675,18 @@ class TimeAPIDirectory(APIDirectory):
     of worldtimeapi's C{/api/timezone}.
     """
 
-    def getChildWithDefault(self, path: bytes, request: IRequest) -> IResource:
-        endpoint = timeAPIEndpoint((path, *(request.postpath or ())))
-        if endpoint is not None:
-            child: IResource | None = self.children.get(endpoint.segment)
-            if child is not None:
-                return child
-        found: IResource = super().getChildWithDefault(path, request)
-        return found
+    def childAt(self, segment: bytes, deeper: bool) -> IResource:
+        """
+        @return: the resource mounted at C{segment}; or, for a segment of
+            timeapi.io's paths spelt otherwise than timeapi.io spells it,
+            one that tells its endpoints from the rest by the rest of the
+            path (L{_Either}).
+        """
+        spelt = _SEGMENTS.get(segment.lower())
+        endpoints = None if spelt is None else self.children.get(spelt)
+        if spelt is None or spelt == segment or endpoints is None:
+            return super().childAt(segment, deeper)
+        return _Either(spelt, endpoints, super().childAt(segment, deeper))
 
 
 def timeAPIPaths(segment: bytes) -> tuple[str, ...]:

@@ -17,9 +17,9 @@ from __future__ import annotations
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.resource import Resource
 
+from .._clock import ClockHealth
 from .._time import ZoneCatalogue
 from ._api import APIDirectory, Timezones, zonesFragment
-from ._clockhealth import ClockHealth
 from ._geoip import GeoIP, IPZone, ipFragment
 from ._openapi import Fragment
 
@@ -38,13 +38,13 @@ TIME_NOW_PATHS = (
 
 
 def timeNowDirectory(
-    clock: IReactorTime,
+    wallClock: IReactorTime,
     catalogue: ZoneCatalogue,
     geoip: GeoIP | None,
     health: ClockHealth | None = None,
 ) -> Resource:
     """
-    @param clock: where the time comes from.
+    @param wallClock: where the time of day comes from.
     @param catalogue: the zones.
     @param geoip: the IP geolocation database (C{--geoip-db}), if any: as
         at C{/api/ip}, without one C{/developer/api/ip} answers 501.
@@ -53,8 +53,8 @@ def timeNowDirectory(
         below that; 404 in JSON for anything else, as below C{/api}.
     """
     api = APIDirectory()
-    api.putChild(b"timezone", Timezones(clock, catalogue, health=health))
-    api.putChild(b"ip", IPZone(clock, catalogue, geoip, health=health))
+    api.putChild(b"timezone", Timezones(wallClock, catalogue, health=health))
+    api.putChild(b"ip", IPZone(wallClock, catalogue, geoip, health=health))
     developer = APIDirectory()
     developer.putChild(b"api", api)
     return developer
