@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.web import http
+
+from twisted.web.http import NOT_IMPLEMENTED
 
 from .._clock import ClockHealth
 from .._time import ZoneCatalogue, defaultCatalogue
@@ -228,7 +229,7 @@ class Coordinates(TimeResource):
         try:
             zone = self._finder.zoneAt(latitude, longitude)
         except CoordinatesUnavailable as e:
-            return self.error(form, http.NOT_IMPLEMENTED, str(e))
+            return self.error(form, NOT_IMPLEMENTED, str(e))
         return self.documentAnswer(form, zone, now, addressIP(ask.client))
 
 
