@@ -15,7 +15,7 @@ import twisted
 from clocksvc import _compiled
 from clocksvc._time import leapSecondList, zoneDatabase
 from clocksvc._web._metrics import SiteMetrics
-from clocksvc._web._routes import metricLabels
+from clocksvc._web._routes import metricLabellers, metricLabels
 from clocksvc._web._site import buildAdminSite, buildSite
 
 from ._helpers import (
@@ -66,6 +66,32 @@ class EndpointOfTests(SynchronousTestCase):
             (b"/%00", "other"),
         ]:
             self.assertEqual(SiteMetrics(metricLabels()).endpointOf(path), label, path)
+
+    def test_keptLabels(self) -> None:
+        """
+        One L{SiteMetrics} asked again and again, as a site's is, gives each
+        path the same label whether it is asked first or again, with any
+        query, and after thousands of other paths, however long: what it
+        keeps of them is bounded, not what it answers.
+        """
+        metrics = SiteMetrics(metricLabels(), metricLabellers())
+        cases = [
+            (b"/api/timezone/Europe/Berlin", "/api/timezone"),
+            (
+                b"/api/timezone/Europe/Berlin/transitions?from=0",
+                "/api/timezone/transitions",
+            ),
+            (b"/api/Time/current/zone?timeZone=UTC", "/api/Time/current/zone"),
+            (b"/wp-admin/setup.php", "other"),
+        ]
+        for _ in range(2):
+            for target, label in cases:
+                self.assertEqual(metrics.endpointOf(target), label, target)
+        for n in range(5000):
+            self.assertEqual(metrics.endpointOf(b"/nowhere/%d" % n), "other")
+        self.assertEqual(metrics.endpointOf(b"/now/" + b"x" * 300), "/now")
+        for target, label in cases:
+            self.assertEqual(metrics.endpointOf(target), label, target)
 
 
 def tzdata() -> dict[str, str]:

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-
 from twisted.web.http import NOT_IMPLEMENTED
 
 from .._clock import ClockHealth

@@ -643,11 +643,18 @@ class _Either(Answering):
         self._segment = segment
         self._endpoints = endpoints
         self._otherwise = otherwise
+        # The last path below and its choice: the quick path keeps this
+        # resource for one path, and asks it again for each request.
+        self._kept: tuple[Sequence[bytes], IResource] | None = None
 
     def _chosen(self, path: Sequence[bytes]) -> IResource:
-        if timeAPIEndpoint((self._segment, *path)) is None:
-            return self._otherwise
-        return self._endpoints
+        kept = self._kept
+        if kept is not None and kept[0] == path:
+            return kept[1]
+        found = timeAPIEndpoint((self._segment, *path))
+        chosen = self._otherwise if found is None else self._endpoints
+        self._kept = (tuple(path), chosen)
+        return chosen
 
     def answer(self, ask: Ask) -> Answer | None:
         chosen = self._chosen(ask.path)
