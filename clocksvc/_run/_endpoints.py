@@ -389,12 +389,13 @@ def _sslEndpoint(
         of them, but with a certificate that is read again on SIGHUP.
     @raise TLSError: if its files cannot serve.
     """
+    port, backlog, interface = _listenValues(values)
     return SSL4ServerEndpoint(
         reactor,
-        int(values["port"]),
+        port,
         _certificateOf(values, reload),
-        backlog=int(values.get("backlog", 50)),
-        interface=values.get("interface", ""),
+        backlog=backlog,
+        interface=interface,
     )
 
 
@@ -431,12 +432,18 @@ def _tcpOf(reactor: Any, values: dict[str, str]) -> IStreamServerEndpoint:
     @return: the TCP endpoint beneath the TLS of an C{ssl:} endpoint's
         C{values}.
     """
-    return TCP4ServerEndpoint(
-        reactor,
-        int(values["port"]),
-        backlog=int(values.get("backlog", 50)),
-        interface=values.get("interface", ""),
-    )
+    port, backlog, interface = _listenValues(values)
+    return TCP4ServerEndpoint(reactor, port, backlog=backlog, interface=interface)
+
+
+def _listenValues(values: dict[str, str]) -> tuple[int, int, str]:
+    """
+    @return: the port, backlog and interface of a C{tcp:} or C{ssl:}
+        endpoint's C{values}, with Twisted's defaults.
+    """
+    port = int(values["port"])
+    backlog = int(values.get("backlog", 50))
+    return port, backlog, values.get("interface", "")
 
 
 def parseEndpoints(
