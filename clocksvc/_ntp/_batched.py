@@ -1,26 +1,29 @@
 # -*- test-case-name: tests.test_ntpbatched -*-
 """
 A UDP port that reads its datagrams many to a system call, with Linux's
-C{recvmmsg(2)}, where Twisted's reads one with C{recvfrom}.
+C{recvmmsg(2)}, where Twisted's reads one with C{recvfrom}, and writes a
+batch's replies with one C{sendmmsg(2)}.
 
 An SNTP reply is cheap to make (a third of a microsecond on PyPy) and two
 system calls to carry: one to read the request, one to write the reply.
-Reading thirty-two requests with one call, as chrony does, takes most of
-the first off each reply. Python's C{socket} module has no C{recvmmsg};
-this calls it through cffi, which PyPy's JIT calls as it calls its own
-code, in cffi's ABI mode, which needs no compiler.
+Reading thirty-two requests with one call, as chrony does, and writing
+their replies with one more, takes most of both off each reply. Python's
+C{socket} module has neither call: this calls them through cffi, in its
+ABI mode, which needs no compiler, and which PyPy's JIT calls as it calls
+its own code.
 
 The port is Twisted's L{udp.Port<twisted.internet.udp.Port>}, with its
 binding, its writes and its closing, but for L{BatchedPort.doRead}. It is
-used where it can be (L{listenBatched}): on Linux, on a reactor that
-watches file descriptors, with cffi importable; elsewhere the reactor's
-own C{listenUDP} serves, with the same protocol and the same answers.
+used where it can be (L{listenBatched}): on 64-bit Linux, on a reactor
+that watches file descriptors, with cffi importable; elsewhere the
+reactor's own C{listenUDP} serves, with the same protocol and the same
+answers.
 
-Its cost is bounded: one batch of buffers per port, made when it is
-(C{batch} datagrams of C{maxPacketSize} bytes and their addresses, 33 KiB
-for L{BATCH} datagrams of 1 KiB), and each C{doRead} reads at most
-C{maxThroughput} bytes, as Twisted's does, before the reactor serves
-anything else.
+Its cost is bounded: one batch of buffers a port, made with it (C{batch}
+datagrams of C{maxPacketSize} bytes, their addresses and headers: 38 KiB
+for L{BATCH} datagrams of 1 KiB); a table of at most 1,024 parsed
+addresses; and each C{doRead} reads at most C{maxThroughput} bytes, as
+Twisted's does, before the reactor serves anything else.
 """
 
 from __future__ import annotations
