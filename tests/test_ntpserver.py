@@ -13,6 +13,7 @@ arriving means every datagram before it has been handled.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import cast
 
 from twisted.internet import reactor
@@ -28,6 +29,7 @@ from clocksvc._ntp import (
     LEAP_INSERT,
     LEAP_NONE,
     LEAP_UNSYNCHRONIZED,
+    BatchedPort,
     Policy,
     RateLimit,
     Sample,
@@ -456,6 +458,15 @@ class TwistedPortTests(TestCase):
             callable(getattr(getattr(port, "socket", None), "sendto", None))
         )
 
+    def test_batchedPort(self) -> None:
+        """
+        On Linux, L{listenNTP} reads with the batched port, which writes a
+        batch's replies itself.
+        """
+        port = listenNTP(0, "127.0.0.1", reactor=_udp)
+        self.addCleanup(port.stopListening)
+        self.assertIsInstance(port, BatchedPort)
+
 
 class _FullSocket:
     """
@@ -483,6 +494,50 @@ class EdgeTests(SynchronousTestCase):
         server.datagramReceived(request(), ("127.0.0.1", 123))
         self.assertEqual(server.counters.outcomes["unsent"], 1)
         self.assertEqual(server.counters.outcomes["reply"], 0)
+
+    def test_batch(self) -> None:
+        """
+        A batch is answered as its datagrams would be one by one: a reply
+        to each request, a kiss-o'-death past the limit, nothing to the
+        rest; all stamped received when the batch came and transmitted
+        once, just before the one write; and what the write did not take
+        is counted C{unsent}.
+        """
+        header = Policy().header(True, 0.001, BILLENNIUM, 0)
+        clock = clockAt(BILLENNIUM)
+        server = SNTPServer(lambda: header, clock, clock, RateLimit(burst=1))
+        written: list[list[tuple[int, bytes]]] = []
+
+        def write(replies: Sequence[tuple[int, bytes]]) -> int:
+            written.append(list(replies))
+            return 2
+
+        a, b = ("192.0.2.1", 123), ("192.0.2.2", 123)
+        server.batchReceived(
+            [
+                (request(transmit=1), a),
+                (b"short", a),
+                (request(transmit=2), a),
+                (request(mode=6), b),
+                (request(transmit=3), b),
+                (request(transmit=4), a),
+            ],
+            write,
+        )
+        [replies] = written
+        self.assertEqual([index for index, _ in replies], [0, 2, 4])
+        self.assertEqual(
+            [fields(reply)[10] for _, reply in replies],
+            [1, 2, 3],
+        )
+        # The second to a: a kiss-o'-death (stratum 0, "RATE").
+        self.assertEqual(fields(replies[1][1])[3], 0)
+        self.assertEqual(fields(replies[1][1])[8], b"RATE")
+        outcomes = {k: v for k, v in server.counters.outcomes.items() if v}
+        self.assertEqual(
+            outcomes,
+            {"reply": 1, "kiss": 1, "short": 1, "control": 1, "rate": 1, "unsent": 1},
+        )
 
     def test_sampleEvent(self) -> None:
         """

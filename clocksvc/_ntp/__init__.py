@@ -8,6 +8,7 @@ clocksvc. What it needs is handed to it by the web layer, which assembles
 it with the same clock state as the HTTP answers.
 """
 
+from ._batched import BATCH, BatchedPort, batchedAvailable, listenBatched
 from ._packet import (
     DROP_REASONS,
     HEADER_LENGTH,
@@ -38,6 +39,7 @@ from ._server import (
 )
 
 __all__ = [
+    "BATCH",
     "DROP_REASONS",
     "HEADER_LENGTH",
     "KISS_RATE",
@@ -49,6 +51,7 @@ __all__ = [
     "LOCAL_REFERENCE_ID",
     "NTP_EPOCH_OFFSET",
     "OUTCOMES",
+    "BatchedPort",
     "Counters",
     "Header",
     "Policy",
@@ -57,8 +60,10 @@ __all__ = [
     "Request",
     "SNTPServer",
     "Sample",
+    "batchedAvailable",
     "fromShort",
     "fromTimestamp",
+    "listenBatched",
     "precisionOf",
     "readRequest",
     "toShort",

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import DatagramProtocol
 
 from ._packet import DROP_REASONS, LEAP_UNSYNCHRONIZED, Header, Request, readRequest
-from ._ratelimit import ADMIT, KISS, RateLimit, RateLimiter
+from ._ratelimit import ADMIT, DROP, KISS, RateLimit, RateLimiter
 
 __all__ = [
     "LATENCY_BUCKETS",
@@ -40,6 +40,17 @@ __all__ = [
 #: What can become of a datagram: a reply, a kiss-o'-death, a drop for one
 #: of L{DROP_REASONS}, or a reply the socket would not take (C{unsent}).
 OUTCOMES = ("reply", "kiss", *DROP_REASONS, "unsent")
+
+#: A client's address, as the port gives it: C{(host, port)}.
+Address = tuple[str, int]
+#: A datagram, and the address it came from.
+Datagram = tuple[bytes, Address]
+#: Writes C{(index, reply)} pairs, each a reply to the datagram of a batch
+#: at C{index}, in order, and returns how many it wrote.
+Write = Callable[[Sequence[tuple[int, bytes]]], int]
+
+# What the rate limit's verdict makes of a request.
+_VERDICTS = {ADMIT: "reply", KISS: "kiss", DROP: "rate"}
 
 #: The buckets of the time from a request's receive timestamp to its
 #: reply's transmit timestamp, in seconds: a reply takes microseconds.
@@ -246,48 +257,115 @@ class SNTPServer(DatagramProtocol):
     def stopProtocol(self) -> None:
         self.listening = False
 
-    def datagramReceived(self, datagram: bytes, address: tuple[str, int]) -> None:
-        # The receive timestamp first, before anything is done with the
-        # datagram.
-        received = self._wall()
-        now = self._monotonic()
-        request = readRequest(datagram)
-        header = None
-        if isinstance(request, str):
-            outcome = request
-        else:
-            verdict = self._limiter.check(address[0], now)
-            header = self._header()
-            if verdict == ADMIT:
-                # The transmit timestamp as late as can be: read as the
-                # reply is packed, just before it is written.
-                transmitted = self._wall()
-                reply = header.reply(request, received, transmitted)
-                outcome = "reply"
-            elif verdict == KISS:
-                reply = header.kiss(request)
-                outcome = "kiss"
-            else:
-                reply = b""
-                outcome = "rate"
-            if reply:
+    def datagramReceived(self, datagram: bytes, address: Address) -> None:
+        """
+        Answer one datagram, as Twisted's UDP port hands them over.
+        """
+
+        def write(replies: Sequence[tuple[int, bytes]]) -> int:
+            for written, (_, reply) in enumerate(replies):
                 try:
                     self._send(reply, address)  # type: ignore[misc]
                 except OSError:
                     # The socket's buffer is full: the client will ask again.
-                    outcome = "unsent"
-                if outcome == "reply":
-                    counters = self.counters
-                    took = transmitted - received
-                    counters.latency[bisect_left(LATENCY_BUCKETS, took)] += 1
-                    counters.latencySum += took
-        self._outcomes[outcome] += 1
+                    return written
+            return len(replies)
+
+        self.batchReceived([(datagram, address)], write)
+
+    def batchReceived(self, datagrams: Sequence[Datagram], write: Write) -> None:
+        """
+        Answer the datagrams one read gave, with one write, as L{BatchedPort
+        <clocksvc._ntp._batched.BatchedPort>} hands them over.
+
+        Every request of the batch is stamped as received when the batch is
+        handed over (they had all arrived by then), and every reply as
+        transmitted once, after the batch is read and just before its
+        replies are packed and written together.
+
+        @param datagrams: each datagram and the address it came from.
+        @param write: writes C{(index, reply)} pairs, each a reply to
+            C{datagrams[index]}, in order; returns how many it wrote, the
+            rest being those the socket would not take.
+        """
+        # The receive timestamp first, before anything is done with them.
+        received = self._wall()
+        now = self._monotonic()
+        check = self._limiter.check
+        outcomes: list[str] = []
+        answers: list[tuple[int, Request, str]] = []
+        for index, (datagram, address) in enumerate(datagrams):
+            request = readRequest(datagram)
+            if isinstance(request, str):
+                outcomes.append(request)
+                continue
+            outcome = _VERDICTS[check(address[0], now)]
+            outcomes.append(outcome)
+            if outcome != "rate":
+                answers.append((index, request, outcome))
+        header = None
+        if answers:
+            header = self._header()
+            # The transmit timestamp as late as can be: read as the replies
+            # are packed, just before they are written.
+            transmitted = self._wall()
+            replies = [
+                (
+                    index,
+                    header.reply(request, received, transmitted)
+                    if outcome == "reply"
+                    else header.kiss(request),
+                )
+                for index, request, outcome in answers
+            ]
+            written = write(replies)
+            for index, _ in replies[written:]:
+                outcomes[index] = "unsent"
+            self._timed(outcomes, transmitted - received)
+        counted = self._outcomes
+        for outcome in outcomes:
+            counted[outcome] += 1
+        self._sampleFirst(now, received, datagrams, outcomes, header)
+
+    def _timed(self, outcomes: list[str], took: float) -> None:
+        """
+        Count the replies sent among C{outcomes}, each C{took} seconds from
+        receive to transmit.
+        """
+        replied = outcomes.count("reply")
+        if replied:
+            counters = self.counters
+            counters.latency[bisect_left(LATENCY_BUCKETS, took)] += replied
+            counters.latencySum += took * replied
+
+    def _sampleFirst(
+        self,
+        now: float,
+        received: float,
+        datagrams: Sequence[Datagram],
+        outcomes: list[str],
+        header: Header | None,
+    ) -> None:
+        """
+        Give the first datagram of a batch to the access log if a sample is
+        due, standing for those since the last sample; count the rest
+        towards the next.
+        """
         sample = self._sample
-        if sample is not None:
-            self._sampled += 1
-            if now >= self._nextSample:
-                self._nextSample = now + self._sampleInterval
-                sample(self._sampleOf(received, address[0], request, outcome, header))
+        if sample is None:
+            return
+        if now < self._nextSample:
+            self._sampled += len(datagrams)
+            return
+        self._nextSample = now + self._sampleInterval
+        self._sampled += 1
+        datagram, address = datagrams[0]
+        sample(
+            self._sampleOf(
+                received, address[0], readRequest(datagram), outcomes[0], header
+            )
+        )
+        self._sampled += len(datagrams) - 1
 
     def _sampleOf(
         self,

@@ -15,7 +15,7 @@ from twisted.internet.interfaces import IListeningPort, IReactorTime, IReactorUD
 
 from .._clock import WallClock, defaultReactor
 from .._http import ClockSite
-from .._ntp import Policy, RateLimit, SNTPServer, precisionOf
+from .._ntp import Policy, RateLimit, SNTPServer, listenBatched, precisionOf
 from ._renamed import clockRenamed, wallClockOf
 from ._site import buildSite, metricsOf, partsOf
 from ._sntp import NTP_SAMPLE_SECONDS, NTPAccessLog, NTPStatus
@@ -118,6 +118,6 @@ def listenNTP(
         NTPAccessLog(None if accessLog is True else accessLog) if accessLog else None,
         sampleSeconds,
     )
-    listening = udp.listenUDP(port, server, interface, _MAX_DATAGRAM)
+    listening = listenBatched(udp, port, server, interface, _MAX_DATAGRAM)
     ntp.add(server, listening)
     return listening
