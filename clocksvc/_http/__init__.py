@@ -30,7 +30,11 @@ from ._grammar import (
 )
 from ._limits import Limits, defaultMaxConnections
 from ._proxyprotocol import REASONS as PROXY_REFUSALS
-from ._proxyprotocol import ProxyProtocolEndpoint, proxyProtocolFactory
+from ._proxyprotocol import (
+    ProxyProtocolEndpoint,
+    listeningFactory,
+    proxyProtocolFactory,
+)
 from ._request import ClockRequest, IEventChannel
 from ._site import ClockSite, Finished, IReporter, QuickAnswer
 
@@ -59,6 +63,7 @@ __all__ = [
     "frameChunk",
     "httpDate",
     "isToken",
+    "listeningFactory",
     "parseQuickHead",
     "proxyProtocolFactory",
     "rawResponse",

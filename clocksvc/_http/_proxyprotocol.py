@@ -72,6 +72,7 @@ __all__ = [
     "ProxyProtocol",
     "ProxyProtocolEndpoint",
     "ProxyProtocolFactory",
+    "listeningFactory",
     "parseV1",
     "proxyProtocolFactory",
 ]
@@ -467,16 +468,35 @@ def proxyProtocolFactory(
         C{send-proxy} to an C{ssl} server).
     @return: C{factory}, reading the PROXY protocol first (then TLS).
     """
-    inner = factory
-    if tls is not None:
-        from twisted.protocols.tls import TLSMemoryBIOFactory
-
-        inner = TLSMemoryBIOFactory(tls, False, factory)
+    inner = listeningFactory(factory, timers, False, tls)
     if isinstance(factory, ClockSite):
         return ProxyProtocolFactory(
             inner, factory.timers, factory.limits.headerTimeout, factory.proxyRefused
         )
     return ProxyProtocolFactory(inner, timers, Limits.headerTimeout)
+
+
+def listeningFactory(
+    factory: IProtocolFactory, timers: IReactorTime, proxied: bool, tls: Any
+) -> IProtocolFactory:
+    """
+    What a TCP port listens with for an endpoint: the PROXY header first,
+    if C{proxied}, in clear; then TLS, if C{tls}; then C{factory}'s
+    protocol.
+
+    @param factory: the factory to wrap, as L{proxyProtocolFactory} takes
+        it.
+    @param tls: a TLS context factory, or L{None}.
+    @return: C{factory}, wrapped so.
+    """
+    if proxied:
+        return proxyProtocolFactory(factory, timers, tls)
+    if tls is None:
+        return factory
+    from twisted.protocols.tls import TLSMemoryBIOFactory
+
+    # What the reactor's listenSSL does with a TCP port.
+    return TLSMemoryBIOFactory(tls, False, factory)
 
 
 @implementer(IStreamServerEndpoint)

@@ -29,7 +29,7 @@ from twisted.internet.interfaces import (
 from twisted.internet.protocol import Factory, Protocol
 from zope.interface import implementer
 
-from .._http import proxyProtocolFactory
+from .._http import listeningFactory
 from ._adopted import adoptListening
 from ._endpoints import Problem, describeListenError, parseEndpoint, splitProxy
 
@@ -439,19 +439,12 @@ class InheritedEndpoint:
                 # What the endpoint would hand the reactor, and the PROXY
                 # protocol's reader around it for haproxy:, as
                 # ProxyProtocolEndpoint puts it.
-                protocolFactory = cast(IProtocolFactory, would.factory)
-                if proxied:
-                    # The PROXY header first, in clear, then any TLS.
-                    protocolFactory = proxyProtocolFactory(
-                        protocolFactory, self._reactor, would.contextFactory
-                    )
-                elif would.contextFactory is not None:
-                    from twisted.protocols.tls import TLSMemoryBIOFactory
-
-                    # What the reactor's listenSSL does with a TCP port.
-                    protocolFactory = TLSMemoryBIOFactory(
-                        would.contextFactory, False, protocolFactory
-                    )
+                protocolFactory = listeningFactory(
+                    cast(IProtocolFactory, would.factory),
+                    self._reactor,
+                    proxied,
+                    would.contextFactory,
+                )
             port = adoptListening(self._reactor, held, protocolFactory)
         except Exception:
             return fail()
