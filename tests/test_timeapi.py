@@ -34,6 +34,7 @@ from clocksvc._time import (
     timeZoneDataJSONAt,
 )
 from clocksvc._time._timeapi import _PIECES_KEPT, _pieces
+from clocksvc._web import _timeapi
 from clocksvc._web._answer import _KEPT, Ask, Fields, _parsed
 from clocksvc._web._answer import parseQuery as queryArgs
 from clocksvc._web._geoip import GeoIP
@@ -463,6 +464,43 @@ class BoundsTests(SynchronousTestCase):
             self.assertLessEqual(len(kept), _ZONES_KEPT)
         self.assertEqual(api._namedZone("europe/berlin"), ZoneInfo("Europe/Berlin"))
         self.assertIs(kept["europe/berlin"], ZoneInfo("Europe/Berlin"))
+
+    def test_paths(self) -> None:
+        """
+        Each path's endpoint (or its absence) is kept, as L{timeAPIEndpoint}
+        decides it: for at most C{_PATHS_KEPT} paths, the next emptying
+        them, and none longer than C{_LONGEST_PATH} bytes.
+        """
+        self.patch(_timeapi, "_PATHS_KEPT", 3)
+        api = TimeAPI(defaultCatalogue)
+        kept = api._endpoints
+
+        def status(segment: bytes, *path: bytes) -> int:
+            ask = Ask(b"GET", path, b"timeZone=UTC", None, None)
+            return api.answer(segment, ask, APRIL, noClockStatus).status
+
+        self.assertEqual(status(b"Time", b"current", b"zone"), 200)
+        self.assertEqual(status(b"time", b"CURRENT", b"zone", b""), 200)
+        self.assertEqual(status(b"Time", b"current", b"nowhere"), 404)
+        self.assertEqual(
+            kept,
+            {
+                (b"Time", b"current", b"zone"): ENDPOINTS[0],
+                (b"time", b"CURRENT", b"zone", b""): ENDPOINTS[0],
+                (b"Time", b"current", b"nowhere"): None,
+            },
+        )
+        self.assertEqual(status(b"Time", b"current", b"zone"), 200)
+        self.assertEqual(len(kept), 3)
+        self.assertEqual(status(b"TimeZone", b"zone"), 200)
+        self.assertEqual(kept, {(b"TimeZone", b"zone"): ENDPOINTS[4]})
+        # 256 bytes with the slashes between and before the segments.
+        longest = (b"Time", b"x" * (_timeapi._LONGEST_PATH - 6))
+        self.assertEqual(status(*longest), 404)
+        self.assertIn(longest, kept)
+        tooLong = (b"Time", b"x" * (_timeapi._LONGEST_PATH - 5))
+        self.assertEqual(status(*tooLong), 404)
+        self.assertNotIn(tooLong, kept)
 
     def test_queries(self) -> None:
         """

@@ -65,12 +65,10 @@ from ._answer import Answer, Answering, Ask, Fields, applyAnswer, askOf, queryAr
 from ._api import APIDirectory, QueryError, TimeResource, badParameter, queryValue
 from ._conversions import PUBLIC_FIELDS, ambiguity
 from ._coordinates import (
-    LATITUDE,
-    LONGITUDE,
     CoordinatesUnavailable,
     ZoneFinder,
     defaultFinder,
-    parseCoordinate,
+    pointFromQuery,
 )
 from ._geoip import NO_DATABASE, GeoIP, parseAddress
 from ._resource import (
@@ -117,6 +115,10 @@ _POSTS = (b"POST",)
 #: How many names' zones (or their absence) L{TimeAPI} keeps: no client can
 #: grow it past this.
 _ZONES_KEPT = 1024
+#: How many paths' endpoints (or their absence) L{TimeAPI} keeps, and the
+#: longest path it keeps, in bytes: as the quick path keeps paths' ways.
+_PATHS_KEPT = 1024
+_LONGEST_PATH = 256
 
 
 class Endpoint(NamedTuple):
@@ -292,6 +294,7 @@ class TimeAPI:
         self._geoip = geoip
         self._finder = finder
         self._zones: dict[str, ZoneInfo | None] = {}
+        self._endpoints: dict[tuple[bytes, ...], Endpoint | None] = {}
         self._names: tuple[list[str], bytes] = ([], b"")
         self._decisions: dict[str, Callable[[Ask, float, TimeFields], Answer]] = {
             "currentZone": self._currentZone,
@@ -316,13 +319,31 @@ class TimeAPI:
         @return: the answer: the endpoint's (L{timeAPIEndpoint}), or 404 for
             a path that names none, or 405 for a method it does not answer.
         """
-        endpoint = timeAPIEndpoint((segment, *ask.path))
+        endpoint = self._endpointOf((segment, *ask.path))
         if endpoint is None:
             return problem(NOT_FOUND, "not found", None)
         if ask.method not in endpoint.methods:
             allow = (b"Allow", allowField(endpoint.methods, True))
             return problem(NOT_ALLOWED, "method not allowed", timeFields, None, allow)
         return self._decisions[endpoint.name](ask, now, timeFields)
+
+    def _endpointOf(self, segments: tuple[bytes, ...]) -> Endpoint | None:
+        """
+        @return: L{timeAPIEndpoint}'s endpoint for C{segments}, kept for
+            the next request down the same path (a bounded number of paths,
+            emptied when full): folding each segment's case costs more than
+            the rest of a zone's answer but its body.
+        """
+        try:
+            return self._endpoints[segments]
+        except KeyError:
+            pass
+        endpoint = timeAPIEndpoint(segments)
+        if sum(map(len, segments)) + len(segments) <= _LONGEST_PATH:
+            if len(self._endpoints) >= _PATHS_KEPT:
+                self._endpoints.clear()
+            self._endpoints[segments] = endpoint
+        return endpoint
 
     # The decisions shared by the endpoints: the zone each names.
 
@@ -356,14 +377,8 @@ class TimeAPI:
         """
         @return: the zone at C{?latitude=&longitude=}; or the error.
         """
-        args = queryArgs(ask)
         try:
-            latitude = parseCoordinate(
-                queryValue(args, "latitude"), "latitude", LATITUDE
-            )
-            longitude = parseCoordinate(
-                queryValue(args, "longitude"), "longitude", LONGITUDE
-            )
+            latitude, longitude = pointFromQuery(ask, "latitude", "longitude")
         except QueryError as e:
             return _queryProblem(e, timeFields)
         try:
