@@ -35,7 +35,7 @@ from clocksvc._time import (
 )
 from clocksvc._time._timeapi import _PIECES_KEPT, _pieces
 from clocksvc._web import _timeapi
-from clocksvc._web._answer import _KEPT, Ask, Fields, _parsed
+from clocksvc._web._answer import _KEPT, Answer, Ask, Fields, _parsed
 from clocksvc._web._answer import parseQuery as queryArgs
 from clocksvc._web._geoip import GeoIP
 from clocksvc._web._metrics import SiteMetrics
@@ -500,6 +500,67 @@ class BoundsTests(SynchronousTestCase):
         self.assertIn(longest, kept)
         tooLong = (b"Time", b"x" * (_timeapi._LONGEST_PATH - 5))
         self.assertEqual(status(*tooLong), 404)
+        self.assertNotIn(tooLong, kept)
+
+    def test_conversions(self) -> None:
+        """
+        A conversion's answer, and its 422, are kept by its body, for at
+        most C{_CONVERSIONS_KEPT} bodies (the next empties them) of at most
+        C{_LONGEST_BODY} bytes; the errors, whose C{Clock-Status} follows
+        the clock, are made each time, and kept for no body.
+        """
+        self.patch(_timeapi, "_CONVERSIONS_KEPT", 2)
+        api = TimeAPI(defaultCatalogue)
+        kept = api._conversions
+
+        def convert(body: bytes, status: bytes = b"synchronized") -> Answer:
+            ask = Ask(b"POST", (b"ConvertTimeZone",), b"", None, None, body)
+
+            def timeFields(tail: Fields) -> Fields:
+                return ((b"Clock-Status", status), *tail)
+
+            return api.answer(b"Conversion", ask, APRIL, timeFields)
+
+        def body(dateTime: bytes, pad: int = 0) -> bytes:
+            return (
+                b'{"fromTimeZone":"Europe/Berlin","dateTime":"%s",'
+                b'"toTimeZone":"Asia/Tokyo"%s}' % (dateTime, b" " * pad)
+            )
+
+        converted = convert(body(b"2024-03-31 12:00:00"))
+        self.assertEqual(converted.status, 200)
+        self.assertIs(convert(body(b"2024-03-31 12:00:00")), converted)
+        gap = convert(body(b"2024-03-31 02:30:00"))
+        self.assertEqual(gap.status, 422)
+        self.assertIs(convert(body(b"2024-03-31 02:30:00")), gap)
+        self.assertEqual(
+            kept,
+            {
+                body(b"2024-03-31 12:00:00"): converted,
+                body(b"2024-03-31 02:30:00"): gap,
+            },
+        )
+        for error in [
+            body(b"yesterday"),
+            body(b"2024-03-31 12:00:00").replace(b"Asia/Tokyo", b"Nowhere/Atlantis"),
+            b"{not json}",
+            b'{"fromTimeZone":"UTC"}',
+        ]:
+            first, second = convert(error, b"one"), convert(error, b"two")
+            self.assertEqual(first.status, 400, error)
+            self.assertEqual(first.fields[0], (b"Clock-Status", b"one"))
+            self.assertEqual(second.fields[0], (b"Clock-Status", b"two"))
+            self.assertNotIn(error, kept)
+        self.assertEqual(len(kept), 2)
+        convert(body(b"2024-03-31 13:00:00"))
+        self.assertEqual(list(kept), [body(b"2024-03-31 13:00:00")])
+        # A body of 1 KiB is kept, and one a byte longer is not.
+        longest = body(b"2024-03-31 14:00:00", 1024 - len(body(b"2024-03-31 14:00:00")))
+        self.assertEqual(len(longest), 1024)
+        self.assertEqual(convert(longest).status, 200)
+        self.assertIn(longest, kept)
+        tooLong = longest[:-1] + b" }"
+        self.assertEqual(convert(tooLong).status, 200)
         self.assertNotIn(tooLong, kept)
 
     def test_queries(self) -> None:

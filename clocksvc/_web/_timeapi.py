@@ -119,6 +119,10 @@ _ZONES_KEPT = 1024
 #: longest path it keeps, in bytes: as the quick path keeps paths' ways.
 _PATHS_KEPT = 1024
 _LONGEST_PATH = 256
+#: How many conversions' answers L{TimeAPI} keeps, and the longest body it
+#: keeps one for: a quick head's (1 KiB).
+_CONVERSIONS_KEPT = 256
+_LONGEST_BODY = 1024
 
 
 class Endpoint(NamedTuple):
@@ -295,6 +299,7 @@ class TimeAPI:
         self._finder = finder
         self._zones: dict[str, ZoneInfo | None] = {}
         self._endpoints: dict[tuple[bytes, ...], Endpoint | None] = {}
+        self._conversions: dict[bytes, Answer] = {}
         self._names: tuple[list[str], bytes] = ([], b"")
         self._decisions: dict[str, Callable[[Ask, float, TimeFields], Answer]] = {
             "currentZone": self._currentZone,
@@ -474,11 +479,32 @@ class TimeAPI:
 
     def _convert(self, ask: Ask, now: float, timeFields: TimeFields) -> Answer:
         """
-        C{POST /api/Conversion/ConvertTimeZone}: C{dateTime}, a local time in
-        C{fromTimeZone}, in C{toTimeZone}. A local time in a gap or an
-        overlap is resolved by C{dstAmbiguity} as C{/api/convert} resolves
-        it by C{disambiguate}: C{earlier} or C{later}; without it (or
-        empty), refused with 422, naming the problem.
+        C{POST /api/Conversion/ConvertTimeZone} (L{_conversion}), its
+        answer kept for the next request with the same body where it
+        depends on the body alone: a conversion and its 422, which read no
+        clock (the zones are the ones the server started with). The errors,
+        whose C{Clock-Status} says the clock's state now, are made each
+        time. At most C{_CONVERSIONS_KEPT} answers, emptied when full, for
+        bodies of at most C{_LONGEST_BODY} bytes.
+        """
+        body = ask.body
+        kept = self._conversions.get(body)
+        if kept is not None:
+            return kept
+        answer = self._conversion(ask, timeFields)
+        if answer.fields is _PUBLIC_JSON_FIELDS and len(body) <= _LONGEST_BODY:
+            if len(self._conversions) >= _CONVERSIONS_KEPT:
+                self._conversions.clear()
+            self._conversions[body] = answer
+        return answer
+
+    def _conversion(self, ask: Ask, timeFields: TimeFields) -> Answer:
+        """
+        C{dateTime}, a local time in C{fromTimeZone}, in C{toTimeZone}. A
+        local time in a gap or an overlap is resolved by C{dstAmbiguity}
+        as C{/api/convert} resolves it by C{disambiguate}: C{earlier} or
+        C{later}; without it (or empty), refused with 422, naming the
+        problem.
         """
         fields = _requestFields(ask.body)
         if isinstance(fields, QueryError):
