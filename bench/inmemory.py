@@ -47,9 +47,31 @@ _CONVERSION = (
     b'{"fromTimeZone":"Europe/Berlin","dateTime":"2024-03-31 12:00:00",'
     b'"toTimeZone":"Asia/Tokyo","dstAmbiguity":""}'
 )
-#: Each request measured: its name, and its bytes. The first ones are
-#: those of bench/run.py; then the ones the quick path takes since issue 24.
-REQUESTS: list[tuple[str, bytes]] = (
+
+
+def _conversion(body: bytes) -> bytes:
+    return (
+        b"POST /api/Conversion/ConvertTimeZone HTTP/1.1\r\nHost: a\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+        % (len(body), body)
+    )
+
+
+#: Conversions of as many local times as there are seconds in an hour and a
+#: half, each body its own: more than the answers kept, so that each is
+#: converted again (the uncached cost).
+_CONVERSIONS = tuple(
+    _conversion(
+        _CONVERSION.replace(
+            b"12:00:00", b"%02d:%02d:%02d" % (12 + n // 3600, n // 60 % 60, n % 60)
+        )
+    )
+    for n in range(5400)
+)
+#: Each request measured: its name, and its bytes (or the requests made in
+#: turn, each once in so many). The first ones are those of bench/run.py;
+#: then the ones the quick path takes since issue 24.
+REQUESTS: list[tuple[str, bytes | tuple[bytes, ...]]] = (
     [
         (name, b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n" + extra + b"\r\n")
         for name, target, extra in [
@@ -126,12 +148,10 @@ REQUESTS: list[tuple[str, bytes]] = (
         ]
     ]
     + [
-        (
-            "POST /api/Conversion/ConvertTimeZone",
-            b"POST /api/Conversion/ConvertTimeZone HTTP/1.1\r\nHost: a\r\n"
-            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-            % (len(_CONVERSION), _CONVERSION),
-        ),
+        # One body again and again, as bench/run.py sends it: the answer
+        # kept for it; then a new body each time, converted each time.
+        ("POST /api/Conversion/ConvertTimeZone", _conversion(_CONVERSION)),
+        ("POST /api/Conversion/ConvertTimeZone, new bodies", _CONVERSIONS),
     ]
 )
 
@@ -156,41 +176,51 @@ def site(directory: str) -> object:
     return buildSite(clock, "Europe/Berlin", geoip=geoip)
 
 
-def quick(built: object, request: bytes, count: int) -> float | None:
+def _inTurn(request: bytes | tuple[bytes, ...]) -> tuple[bytes, ...]:
+    return (request,) if isinstance(request, bytes) else request
+
+
+def quick(
+    built: object, request: bytes | tuple[bytes, ...], count: int
+) -> float | None:
     """
     @return: microseconds a call of the site's quick answer takes for
         C{request}, or L{None} if it declines it.
     """
-    head, _, body = request.partition(b"\r\n\r\n")
-    parsed = parseQuickHead(head, Limits())
     answer = built.quickAnswer  # type: ignore[attr-defined]
-    if parsed is None or answer is None:
+    heads = []
+    for one in _inTurn(request):
+        head, _, body = one.partition(b"\r\n\r\n")
+        parsed = parseQuickHead(head, Limits())
+        if parsed is None or answer is None:
+            return None
+        heads.append(parsed._replace(body=body) if body else parsed)
+    if answer(heads[0], CLIENT) is None:
         return None
-    if body:
-        parsed = parsed._replace(body=body)
-    if answer(parsed, CLIENT) is None:
-        return None
+    turns = len(heads)
     start = time.process_time()
-    for _ in range(count):
-        answer(parsed, CLIENT)
+    for n in range(count):
+        answer(heads[n % turns], CLIENT)
     return (time.process_time() - start) / count * 1e6
 
 
-def channel(built: object, request: bytes, count: int) -> float:
+def channel(built: object, request: bytes | tuple[bytes, ...], count: int) -> float:
     """
     @return: microseconds the whole request takes on a connection in
         memory, from its bytes to the answer's.
     """
+    requests = _inTurn(request)
+    turns = len(requests)
     protocol = built.buildProtocol(CLIENT)  # type: ignore[attr-defined]
     transport = StringTransport(peerAddress=CLIENT)
     protocol.makeConnection(transport)
-    protocol.dataReceived(request)
+    protocol.dataReceived(requests[0])
     if not transport.value().startswith(b"HTTP/1.1 "):
         raise RuntimeError(f"no answer to {request!r}: {transport.value()!r}")
     start = time.process_time()
-    for _ in range(count):
+    for n in range(count):
         transport.clear()
-        protocol.dataReceived(request)
+        protocol.dataReceived(requests[n % turns])
     return (time.process_time() - start) / count * 1e6
 
 

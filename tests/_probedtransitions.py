@@ -6,9 +6,10 @@ differ; each side's state is the time document's, whose daylight saving
 looks for the period's ends by the same probing.
 
 It is the code as it was (the modules C{_periods}, C{_transitions} and the
-time document's C{_daylightSaving}), gathered here so that it stays the old
-answer whatever the package does later. It costs tens of milliseconds a
-century of a zone: use it on few zones and short ranges, or with patience.
+time document's C{_daylightSaving}, since split into C{_savingAt}),
+gathered here so that it stays the old answer whatever the package does
+later. It costs tens of milliseconds a century of a zone: use it on few
+zones and short ranges, or with patience.
 """
 
 from __future__ import annotations

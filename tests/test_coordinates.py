@@ -10,20 +10,27 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._time import ZoneCatalogue, documentJSON, timeDocument
+from clocksvc._web import _coordinates
+from clocksvc._web._answer import Ask
 from clocksvc._web._api import QueryError
 from clocksvc._web._coordinates import (
     LATITUDE,
     LONGITUDE,
     NO_FINDER,
     CoordinatesUnavailable,
+    LookUp,
     ZoneFinder,
+    _loadTzfpy,
     defaultFinder,
     nauticalZoneName,
     parseCoordinate,
+    pointFromQuery,
 )
 
 from ._helpers import capturedEvents, clockAt
@@ -247,6 +254,175 @@ class ZoneFinderTests(SynchronousTestCase):
         self.assertEqual(str(raised.exception), NO_FINDER)
 
 
+def countedFinder() -> tuple[ZoneFinder, list[tuple[float, float]]]:
+    """
+    @return: a finder of tzfpy's data, and the list of the points it looks
+        up there, each as it asks for it (latitude, longitude).
+    """
+    asked: list[tuple[float, float]] = []
+
+    def load() -> tuple[LookUp, str]:
+        lookUp, release = _loadTzfpy()
+
+        def counted(longitude: float, latitude: float) -> str:
+            asked.append((latitude, longitude))
+            return lookUp(longitude, latitude)
+
+        return counted, release
+
+    return ZoneFinder(load=load), asked
+
+
+#: Points anywhere on the earth, as parseCoordinate reads them.
+points = st.tuples(
+    st.floats(-LATITUDE, LATITUDE, allow_nan=False),
+    st.floats(-LONGITUDE, LONGITUDE, allow_nan=False),
+)
+
+
+class KeptZonesTests(SynchronousTestCase):
+    """
+    L{ZoneFinder} keeps each point's zone, a bounded number, and the zone
+    it keeps is the one a lookup gives.
+    """
+
+    def test_keptIsLookedUp(self) -> None:
+        """
+        For each city and point at sea, the zone kept is the one looked up,
+        and the second request for a point is not looked up again.
+        """
+        finder, asked = countedFinder()
+        for where, latitude, longitude, name in CITIES + SEA:
+            first = finder.zoneAt(latitude, longitude)
+            kept = finder.zoneAt(latitude, longitude)
+            self.assertIs(kept, first, where)
+            self.assertEqual(kept.key, name, where)
+            self.assertEqual(ZoneFinder().zoneAt(latitude, longitude), first, where)
+        self.assertEqual(len(asked), len(CITIES + SEA))
+
+    @given(points)
+    def test_anyPoint(self, point: tuple[float, float]) -> None:
+        """
+        At any point, the zone kept is the one a finder that has kept
+        nothing looks up.
+        """
+        finder, _ = countedFinder()
+        latitude, longitude = point
+        first = finder.zoneAt(latitude, longitude)
+        self.assertEqual(finder.zoneAt(latitude, longitude), first)
+        self.assertEqual(ZoneFinder().zoneAt(latitude, longitude), first)
+        self.assertEqual(first, defaultFinder.zoneAt(latitude, longitude))
+
+    def test_spellings(self) -> None:
+        """
+        Two spellings of a point that are read as the same numbers share a
+        lookup, negative zero with zero too, which is looked up as zero.
+        """
+        finder, asked = countedFinder()
+        spellings = [("52.52", "13.405"), ("52.520", "1.3405e1"), ("5252e-2", "13.405")]
+        zones = {
+            finder.zoneAt(
+                parseCoordinate(latitude, "lat", LATITUDE),
+                parseCoordinate(longitude, "lon", LONGITUDE),
+            )
+            for latitude, longitude in spellings
+        }
+        self.assertEqual([zone.key for zone in zones], ["Europe/Berlin"])
+        self.assertEqual(asked, [(52.52, 13.405)])
+        del asked[:]
+        finder.zoneAt(-0.0, -0.0)
+        finder.zoneAt(0.0, 0.0)
+        self.assertEqual(asked, [(0.0, 0.0)])
+        self.assertEqual(str(asked[0]), "(0.0, 0.0)")
+
+    def test_bounded(self) -> None:
+        """
+        It keeps at most C{_KEPT} points: the next one empties it, and it is
+        kept alone.
+        """
+        finder, asked = countedFinder()
+        self.patch(ZoneFinder, "_KEPT", 3)
+        for longitude in (1.0, 2.0, 3.0, 1.0, 2.0, 3.0):
+            finder.zoneAt(0.0, longitude)
+        self.assertEqual(len(asked), 3)
+        finder.zoneAt(0.0, 4.0)
+        self.assertEqual(list(finder._zones), [(0.0, 4.0)])
+        finder.zoneAt(0.0, 1.0)
+        self.assertEqual(len(asked), 5)
+
+
+class PointFromQueryTests(SynchronousTestCase):
+    """
+    L{pointFromQuery} reads a query's point once, and keeps it for the
+    next request with the same query, a bounded number.
+    """
+
+    def setUp(self) -> None:
+        self.patch(_coordinates, "_points", {})
+
+    def ask(self, query: bytes) -> Ask:
+        return Ask(b"GET", (), query, None, None)
+
+    def test_read(self) -> None:
+        """
+        The point of the named parameters, kept by the query and their
+        names.
+        """
+        self.assertEqual(
+            pointFromQuery(self.ask(b"lat=52.52&lon=13.405"), "lat", "lon"),
+            (52.52, 13.405),
+        )
+        self.assertEqual(
+            pointFromQuery(self.ask(b"y=1&x=2&lat=52.52&lon=13.405"), "y", "x"),
+            (1.0, 2.0),
+        )
+        self.assertEqual(
+            set(_coordinates._points),
+            {
+                (b"lat=52.52&lon=13.405", "lat", "lon"),
+                (b"y=1&x=2&lat=52.52&lon=13.405", "y", "x"),
+            },
+        )
+
+    def test_errors(self) -> None:
+        """
+        A query without its point raises L{QueryError} naming the first
+        parameter at fault, each time: nothing is kept of it.
+        """
+        for query, parameter in [
+            (b"lon=0", "lat"),
+            (b"lat=0", "lon"),
+            (b"lat=95&lon=500", "lat"),
+            (b"lat=0&lon=0&lon=1", "lon"),
+            (b"lat=%FF&lon=0", "lat"),
+        ]:
+            for _ in range(2):
+                with self.assertRaises(QueryError) as raised:
+                    pointFromQuery(self.ask(query), "lat", "lon")
+                self.assertEqual(raised.exception.detail, {"parameter": parameter})
+        self.assertEqual(_coordinates._points, {})
+
+    def test_bounded(self) -> None:
+        """
+        It keeps at most C{_POINTS_KEPT} queries, emptied by the next; and
+        no query longer than C{_LONGEST_QUERY} bytes.
+        """
+        self.patch(_coordinates, "_POINTS_KEPT", 2)
+        pointFromQuery(self.ask(b"lat=1&lon=1"), "lat", "lon")
+        pointFromQuery(self.ask(b"lat=2&lon=2"), "lat", "lon")
+        self.assertEqual(len(_coordinates._points), 2)
+        pointFromQuery(self.ask(b"lat=3&lon=3"), "lat", "lon")
+        self.assertEqual(list(_coordinates._points), [(b"lat=3&lon=3", "lat", "lon")])
+        padding = b"&x=" + b"y" * (_coordinates._LONGEST_QUERY - 14)
+        longest = b"lat=4&lon=4" + padding
+        self.assertEqual(len(longest), _coordinates._LONGEST_QUERY)
+        self.assertEqual(pointFromQuery(self.ask(longest), "lat", "lon"), (4.0, 4.0))
+        self.assertIn((longest, "lat", "lon"), _coordinates._points)
+        tooLong = b"lat=5&lon=5" + padding + b"y"
+        self.assertEqual(pointFromQuery(self.ask(tooLong), "lat", "lon"), (5.0, 5.0))
+        self.assertNotIn((tooLong, "lat", "lon"), _coordinates._points)
+
+
 class CoordinatesTests(LiveSiteTestCase):
     """
     C{/api/coordinates?lat=&lon=}: the time document for the zone at a
@@ -313,6 +489,7 @@ class CoordinatesTests(LiveSiteTestCase):
         withoutPackage(self)
         # The site's finder, as if it had not loaded the data yet.
         self.patch(defaultFinder, "_lookUp", None)
+        self.patch(defaultFinder, "_zones", {})
         response = await self.fetch("GET", "/api/coordinates?lat=0&lon=0")
         self.assertEqual((response.code, response.json()), (501, {"error": NO_FINDER}))
         timeAPI = await self.fetch(

@@ -20,6 +20,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from clocksvc._time._document import (
     TimeDocument,
+    daylightSavingAt,
     documentJSON,
     documentJSONAt,
     documentText,
@@ -28,6 +29,7 @@ from clocksvc._time._document import (
     timeDocument,
 )
 
+from ._probedtransitions import _state as oldState
 from ._zones import LAST_INSTANT, ZONE_NAMES
 
 #: A client address from TEST-NET-1 (RFC 5737).
@@ -801,6 +803,53 @@ class DocumentPropertyTests(SynchronousTestCase):
         )
         self.assertEqual(document["week_number"], localDate.isocalendar()[1])
         self.assertEqual((document["timezone"], document["client_ip"]), (name, CLIENT))
+
+
+class DaylightSavingAtTests(SynchronousTestCase):
+    """
+    L{daylightSavingAt} is the document's C{dst}: one rule, decided once.
+    """
+
+    def test_awkward(self) -> None:
+        """
+        In the zones whose daylight saving the rule reads rather than takes
+        from C{zoneinfo}, on either side of their changes: Irish summer
+        time between negative winters, and Irish Standard Time of 1968-71;
+        Namibia's winter time, negative, and its end; Morocco's +01 between
+        two Ramadans, read as summer time.
+        """
+        for seconds, name, on in [
+            (1_705_320_000, "Europe/Dublin", False),
+            (1_721_044_800, "Europe/Dublin", True),
+            (0, "Europe/Dublin", False),
+            (1_500_000_000, "Africa/Windhoek", False),
+            (1_546_300_800, "Africa/Windhoek", False),
+            (1_721_044_800, "Africa/Casablanca", True),
+            (1_721_044_800, "Europe/Berlin", True),
+            (1_705_320_000, "Australia/Sydney", True),
+            (1_705_320_000, "Asia/Tokyo", False),
+        ]:
+            zone = ZoneInfo(name)
+            self.assertEqual(daylightSavingAt(zone, seconds), on, (name, seconds))
+            self.assertEqual(timeDocument(seconds, zone, "")["dst"], on)
+
+    @given(
+        seconds=st.integers(min_value=0, max_value=LAST_INSTANT),
+        name=st.sampled_from(ZONE_NAMES),
+    )
+    @example(seconds=253_212_998_400, name="Asia/Kolkata")
+    @example(seconds=1_546_300_800, name="Africa/Windhoek")
+    @example(seconds=3_786_825_600, name="Africa/Casablanca")
+    @example(seconds=1_721_044_800, name="Europe/Dublin")
+    def test_document(self, seconds: int, name: str) -> None:
+        """
+        Whatever the zone and instant, it is the document's C{dst}, and
+        what the document said before the rule was split from it.
+        """
+        zone = ZoneInfo(name)
+        dst = daylightSavingAt(zone, seconds)
+        self.assertEqual(dst, timeDocument(seconds, zone, "")["dst"])
+        self.assertEqual(dst, oldState(zone, seconds)["dst"])
 
 
 class DocumentJSONAtTests(SynchronousTestCase):

@@ -641,3 +641,22 @@ class EquivalenceTests(SynchronousTestCase):
         parameters (or the body) that they answer 200 to.
         """
         self.assertSame(setting, [request.bytes() for request in requests], client)
+
+    def test_conversionsAgain(self) -> None:
+        """
+        Each conversion, its 422 and its errors, sent twice on one
+        connection (the second time, where the answer depends on the body
+        alone, the one kept for it), in every state of the server's clock:
+        the same bytes and events from either path.
+        """
+        requests = [
+            Request(
+                b"POST", b"/api/Conversion/ConvertTimeZone", None, (), body, False
+            ).bytes()
+            for body in [*CONVERSIONS, b"{not json}", b"[]"]
+            for _ in range(2)
+        ]
+        for state in CLOCK_STATES:
+            setting = Setting(state, BILLENNIUM + 0.25, 0.0, "UTC", None)
+            fast = self.assertSame(setting, requests, None)
+            self.assertEqual(len(fast.quick), len(requests))

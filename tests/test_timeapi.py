@@ -34,7 +34,8 @@ from clocksvc._time import (
     timeZoneDataJSONAt,
 )
 from clocksvc._time._timeapi import _PIECES_KEPT, _pieces
-from clocksvc._web._answer import _KEPT, Ask, Fields, _parsed
+from clocksvc._web import _timeapi
+from clocksvc._web._answer import _KEPT, Answer, Ask, Fields, _parsed
 from clocksvc._web._answer import parseQuery as queryArgs
 from clocksvc._web._geoip import GeoIP
 from clocksvc._web._metrics import SiteMetrics
@@ -463,6 +464,104 @@ class BoundsTests(SynchronousTestCase):
             self.assertLessEqual(len(kept), _ZONES_KEPT)
         self.assertEqual(api._namedZone("europe/berlin"), ZoneInfo("Europe/Berlin"))
         self.assertIs(kept["europe/berlin"], ZoneInfo("Europe/Berlin"))
+
+    def test_paths(self) -> None:
+        """
+        Each path's endpoint (or its absence) is kept, as L{timeAPIEndpoint}
+        decides it: for at most C{_PATHS_KEPT} paths, the next emptying
+        them, and none longer than C{_LONGEST_PATH} bytes.
+        """
+        self.patch(_timeapi, "_PATHS_KEPT", 3)
+        api = TimeAPI(defaultCatalogue)
+        kept = api._endpoints
+
+        def status(segment: bytes, *path: bytes) -> int:
+            ask = Ask(b"GET", path, b"timeZone=UTC", None, None)
+            return api.answer(segment, ask, APRIL, noClockStatus).status
+
+        self.assertEqual(status(b"Time", b"current", b"zone"), 200)
+        self.assertEqual(status(b"time", b"CURRENT", b"zone", b""), 200)
+        self.assertEqual(status(b"Time", b"current", b"nowhere"), 404)
+        self.assertEqual(
+            kept,
+            {
+                (b"Time", b"current", b"zone"): ENDPOINTS[0],
+                (b"time", b"CURRENT", b"zone", b""): ENDPOINTS[0],
+                (b"Time", b"current", b"nowhere"): None,
+            },
+        )
+        self.assertEqual(status(b"Time", b"current", b"zone"), 200)
+        self.assertEqual(len(kept), 3)
+        self.assertEqual(status(b"TimeZone", b"zone"), 200)
+        self.assertEqual(kept, {(b"TimeZone", b"zone"): ENDPOINTS[4]})
+        # 256 bytes with the slashes between and before the segments.
+        longest = (b"Time", b"x" * (_timeapi._LONGEST_PATH - 6))
+        self.assertEqual(status(*longest), 404)
+        self.assertIn(longest, kept)
+        tooLong = (b"Time", b"x" * (_timeapi._LONGEST_PATH - 5))
+        self.assertEqual(status(*tooLong), 404)
+        self.assertNotIn(tooLong, kept)
+
+    def test_conversions(self) -> None:
+        """
+        A conversion's answer, and its 422, are kept by its body, for at
+        most C{_CONVERSIONS_KEPT} bodies (the next empties them) of at most
+        C{_LONGEST_BODY} bytes; the errors, whose C{Clock-Status} follows
+        the clock, are made each time, and kept for no body.
+        """
+        self.patch(_timeapi, "_CONVERSIONS_KEPT", 2)
+        api = TimeAPI(defaultCatalogue)
+        kept = api._conversions
+
+        def convert(body: bytes, status: bytes = b"synchronized") -> Answer:
+            ask = Ask(b"POST", (b"ConvertTimeZone",), b"", None, None, body)
+
+            def timeFields(tail: Fields) -> Fields:
+                return ((b"Clock-Status", status), *tail)
+
+            return api.answer(b"Conversion", ask, APRIL, timeFields)
+
+        def body(dateTime: bytes, pad: int = 0) -> bytes:
+            return (
+                b'{"fromTimeZone":"Europe/Berlin","dateTime":"%s",'
+                b'"toTimeZone":"Asia/Tokyo"%s}' % (dateTime, b" " * pad)
+            )
+
+        converted = convert(body(b"2024-03-31 12:00:00"))
+        self.assertEqual(converted.status, 200)
+        self.assertIs(convert(body(b"2024-03-31 12:00:00")), converted)
+        gap = convert(body(b"2024-03-31 02:30:00"))
+        self.assertEqual(gap.status, 422)
+        self.assertIs(convert(body(b"2024-03-31 02:30:00")), gap)
+        self.assertEqual(
+            kept,
+            {
+                body(b"2024-03-31 12:00:00"): converted,
+                body(b"2024-03-31 02:30:00"): gap,
+            },
+        )
+        for error in [
+            body(b"yesterday"),
+            body(b"2024-03-31 12:00:00").replace(b"Asia/Tokyo", b"Nowhere/Atlantis"),
+            b"{not json}",
+            b'{"fromTimeZone":"UTC"}',
+        ]:
+            first, second = convert(error, b"one"), convert(error, b"two")
+            self.assertEqual(first.status, 400, error)
+            self.assertEqual(first.fields[0], (b"Clock-Status", b"one"))
+            self.assertEqual(second.fields[0], (b"Clock-Status", b"two"))
+            self.assertNotIn(error, kept)
+        self.assertEqual(len(kept), 2)
+        convert(body(b"2024-03-31 13:00:00"))
+        self.assertEqual(list(kept), [body(b"2024-03-31 13:00:00")])
+        # A body of 1 KiB is kept, and one a byte longer is not.
+        longest = body(b"2024-03-31 14:00:00", 1024 - len(body(b"2024-03-31 14:00:00")))
+        self.assertEqual(len(longest), 1024)
+        self.assertEqual(convert(longest).status, 200)
+        self.assertIn(longest, kept)
+        tooLong = longest[:-1] + b" }"
+        self.assertEqual(convert(tooLong).status, 200)
+        self.assertNotIn(tooLong, kept)
 
     def test_queries(self) -> None:
         """

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from ._periods import periodAround, stateAt
+from ._periods import Period, periodAround, stateAt
 
 __all__ = [
     "FIELDS",
     "TimeDocument",
+    "daylightSavingAt",
     "documentJSON",
     "documentJSONAt",
     "documentText",
@@ -107,22 +108,39 @@ def reportedSaving(
     return None
 
 
-def _daylightSaving(
+def _savingAt(
     zone: ZoneInfo, seconds: int, dst: timedelta
-) -> tuple[timedelta, tuple[int | None, int | None] | None]:
+) -> tuple[timedelta | None, Period | None]:
     """
-    @return: the daylight-saving amount (zero when off) and, when on, the
-        period it lasts, as L{reportedSaving} decides.
+    Decide whether daylight saving is on at an instant, and for how much.
+
+    @param seconds: the instant, in whole seconds since the epoch.
+    @param dst: C{zoneinfo}'s daylight-saving amount there.
+    @return: the amount to report (L{None} when off), as L{reportedSaving}
+        decides; and the period around the instant (L{periodAround}) where
+        that needed it, else L{None}: it needs the periods either side only
+        where C{dst} is zero.
     """
-    if dst < _ZERO:
-        return _ZERO, None
+    if dst != _ZERO:
+        return reportedSaving(dst, None, None), None
     began, ends = period = periodAround(zone, seconds)
     before = after = None
-    if dst == _ZERO and began is not None and ends is not None:
+    if began is not None and ends is not None:
         before = stateAt(zone, began - 1)[1] or _ZERO
         after = stateAt(zone, ends)[1] or _ZERO
-    amount = reportedSaving(dst, before, after)
-    return (_ZERO, None) if amount is None else (amount, period)
+    return reportedSaving(dst, before, after), period
+
+
+def daylightSavingAt(zone: ZoneInfo, seconds: int) -> bool:
+    """
+    @param seconds: an instant, in whole seconds since the epoch.
+    @return: whether daylight saving is on in C{zone} then: the time
+        document's C{dst}, decided by the same rule (L{reportedSaving}),
+        without looking for when its period began and ends where the rule
+        does not need them (as when C{zoneinfo}'s amount is positive).
+    """
+    local = datetime.fromtimestamp(seconds, _UTC).astimezone(zone)
+    return _savingAt(zone, seconds, local.dst() or _ZERO)[0] is not None
 
 
 def timeDocument(
@@ -145,8 +163,11 @@ def timeDocument(
     utc = _EPOCH + timedelta(microseconds=micros)
     local = utc.astimezone(zone)
     offset = local.utcoffset() or _ZERO
-    dstAmount, period = _daylightSaving(zone, whole, local.dst() or _ZERO)
-    began, ends = period if period is not None else (None, None)
+    saving, searched = _savingAt(zone, whole, local.dst() or _ZERO)
+    dstAmount = _ZERO if saving is None else saving
+    began = ends = None
+    if saving is not None:
+        began, ends = periodAround(zone, whole) if searched is None else searched
     return {
         "abbreviation": local.tzname(),
         "client_ip": clientIP,
@@ -155,7 +176,7 @@ def timeDocument(
         # Sunday = 0 to Saturday = 6.
         "day_of_week": local.isoweekday() % 7,
         "day_of_year": local.timetuple().tm_yday,
-        "dst": period is not None,
+        "dst": saving is not None,
         "dst_from": None if began is None else _isoUTC(began),
         "dst_offset": _seconds(dstAmount),
         "dst_until": None if ends is None else _isoUTC(ends),

@@ -15,7 +15,8 @@ a whole second); C{date} is C{MM/dd/yyyy}; C{time} is C{HH:mm}.
 
 Every value is the time document's (L{timeDocument}): the local time, and
 whether daylight saving is in effect (its C{dst}, with tzdata's negative
-savings read as the law reads them), are decided there, once.
+savings read as the law reads them, L{daylightSavingAt}), are decided
+there, once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from ._document import timeDocument
+from ._document import daylightSavingAt, timeDocument
 from ._periods import periodAround
 
 __all__ = [
@@ -120,12 +121,11 @@ def currentTime(seconds: float, zone: ZoneInfo) -> dict[str, object]:
     """
     micros = _micros(seconds)
     local = _local(micros, zone)
-    document = timeDocument(micros // 1_000_000, zone, "")
     return {
         **_dateFields(local),
         "timeZone": zone.key,
         "dayOfWeek": DAY_NAMES[local.weekday()],
-        "dstActive": document["dst"],
+        "dstActive": daylightSavingAt(zone, micros // 1_000_000),
     }
 
 
@@ -137,8 +137,8 @@ def conversionResult(micros: int, zone: ZoneInfo) -> dict[str, object]:
         C{dayOfWeek}, as its Swagger document has it.
     """
     local = _local(micros, zone)
-    document = timeDocument(micros // 1_000_000, zone, "")
-    return {**_dateFields(local), "timeZone": zone.key, "dstActive": document["dst"]}
+    dst = daylightSavingAt(zone, micros // 1_000_000)
+    return {**_dateFields(local), "timeZone": zone.key, "dstActive": dst}
 
 
 #: The pieces of a second's documents, by the document's kind, the zone and

@@ -50,6 +50,7 @@ __all__ = [
     "defaultFinder",
     "nauticalZoneName",
     "parseCoordinate",
+    "pointFromQuery",
 ]
 
 #: A coordinate as the server reads it: a JSON number (RFC 8259's grammar:
@@ -86,6 +87,43 @@ def parseCoordinate(text: str | None, name: str, bound: int) -> float:
         if -bound <= value <= bound:
             return value
     raise badParameter(name, f"a number of degrees from -{bound} to {bound}")
+
+
+#: The points that queries named, by the query and the names of its
+#: parameters: a device sends the same query each time.
+_points: dict[tuple[bytes, str, str], tuple[float, float]] = {}
+#: How many it keeps, and the longest query it keeps, as the queries parsed
+#: are kept (L{parseQuery<clocksvc._web._answer.parseQuery>}).
+_POINTS_KEPT = 256
+_LONGEST_QUERY = 1024
+
+
+def pointFromQuery(
+    ask: Ask, latitudeName: str, longitudeName: str
+) -> tuple[float, float]:
+    """
+    @param ask: a request.
+    @param latitudeName: the name of its latitude's query parameter.
+    @param longitudeName: the name of its longitude's.
+    @return: the point they name, as L{parseCoordinate} reads each: its
+        latitude and longitude, in degrees; kept, for the next request with
+        the same query (a bounded number, emptied when full).
+    @raise QueryError: naming the first parameter that is absent or
+        malformed.
+    """
+    key = (ask.query, latitudeName, longitudeName)
+    point = _points.get(key)
+    if point is None:
+        args = queryArgs(ask)
+        point = (
+            parseCoordinate(queryValue(args, latitudeName), latitudeName, LATITUDE),
+            parseCoordinate(queryValue(args, longitudeName), longitudeName, LONGITUDE),
+        )
+        if len(ask.query) <= _LONGEST_QUERY:
+            if len(_points) >= _POINTS_KEPT:
+                _points.clear()
+            _points[key] = point
+    return point
 
 
 def nauticalZoneName(longitude: float) -> str:
@@ -130,8 +168,14 @@ def _loadTzfpy() -> tuple[LookUp, str]:
 class ZoneFinder:
     """
     The zone at a point: a lookup in the boundary data, loaded on first
-    use, with the nautical zone where the data gives none.
+    use, with the nautical zone where the data gives none; each point's
+    kept, as devices send the same point each time.
     """
+
+    #: How many points' zones it keeps: no client can grow it past this
+    #: (some 600 KiB, measured: docs/explanation/hardening.md); emptied
+    #: when full, as the GeoIP database's addresses are.
+    _KEPT = 4096
 
     def __init__(
         self,
@@ -147,6 +191,7 @@ class ZoneFinder:
         self._load = load
         self._lookUp: LookUp | None = None
         self._release: str | None = None
+        self._zones: dict[tuple[float, float], ZoneInfo] = {}
 
     def _loaded(self) -> LookUp:
         if self._lookUp is None:
@@ -177,6 +222,23 @@ class ZoneFinder:
             or one the zone database does not know (a zone newer than it),
             the nautical zone of the longitude.
         @raise CoordinatesUnavailable: if there is no data.
+        """
+        # -0.0 is 0.0 here: the two are one key of the points kept, so both
+        # are looked up as 0.0, kept or not.
+        point = (latitude + 0.0, longitude + 0.0)
+        try:
+            return self._zones[point]
+        except KeyError:
+            pass
+        zone = self._uncachedZoneAt(*point)
+        if len(self._zones) >= self._KEPT:
+            self._zones.clear()
+        self._zones[point] = zone
+        return zone
+
+    def _uncachedZoneAt(self, latitude: float, longitude: float) -> ZoneInfo:
+        """
+        @return: the zone at a point, looked up (L{zoneAt}).
         """
         name = self._loaded()(longitude, latitude)
         zone = self._catalogue.zone(name) if name else None
@@ -219,10 +281,8 @@ class Coordinates(TimeResource):
     def answerAllowed(self, ask: Ask) -> Answer:
         now = self._wallClock.seconds()
         form = self.formOf(ask)
-        args = queryArgs(ask)
         try:
-            latitude = parseCoordinate(queryValue(args, "lat"), "lat", LATITUDE)
-            longitude = parseCoordinate(queryValue(args, "lon"), "lon", LONGITUDE)
+            latitude, longitude = pointFromQuery(ask, "lat", "lon")
         except QueryError as e:
             return self.queryError(form, e)
         try:

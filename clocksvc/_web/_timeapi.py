@@ -65,12 +65,10 @@ from ._answer import Answer, Answering, Ask, Fields, applyAnswer, askOf, queryAr
 from ._api import APIDirectory, QueryError, TimeResource, badParameter, queryValue
 from ._conversions import PUBLIC_FIELDS, ambiguity
 from ._coordinates import (
-    LATITUDE,
-    LONGITUDE,
     CoordinatesUnavailable,
     ZoneFinder,
     defaultFinder,
-    parseCoordinate,
+    pointFromQuery,
 )
 from ._geoip import NO_DATABASE, GeoIP, parseAddress
 from ._resource import (
@@ -117,6 +115,14 @@ _POSTS = (b"POST",)
 #: How many names' zones (or their absence) L{TimeAPI} keeps: no client can
 #: grow it past this.
 _ZONES_KEPT = 1024
+#: How many paths' endpoints (or their absence) L{TimeAPI} keeps, and the
+#: longest path it keeps, in bytes: as the quick path keeps paths' ways.
+_PATHS_KEPT = 1024
+_LONGEST_PATH = 256
+#: How many conversions' answers L{TimeAPI} keeps, and the longest body it
+#: keeps one for: a quick head's (1 KiB).
+_CONVERSIONS_KEPT = 256
+_LONGEST_BODY = 1024
 
 
 class Endpoint(NamedTuple):
@@ -292,6 +298,8 @@ class TimeAPI:
         self._geoip = geoip
         self._finder = finder
         self._zones: dict[str, ZoneInfo | None] = {}
+        self._endpoints: dict[tuple[bytes, ...], Endpoint | None] = {}
+        self._conversions: dict[bytes, Answer] = {}
         self._names: tuple[list[str], bytes] = ([], b"")
         self._decisions: dict[str, Callable[[Ask, float, TimeFields], Answer]] = {
             "currentZone": self._currentZone,
@@ -316,13 +324,31 @@ class TimeAPI:
         @return: the answer: the endpoint's (L{timeAPIEndpoint}), or 404 for
             a path that names none, or 405 for a method it does not answer.
         """
-        endpoint = timeAPIEndpoint((segment, *ask.path))
+        endpoint = self._endpointOf((segment, *ask.path))
         if endpoint is None:
             return problem(NOT_FOUND, "not found", None)
         if ask.method not in endpoint.methods:
             allow = (b"Allow", allowField(endpoint.methods, True))
             return problem(NOT_ALLOWED, "method not allowed", timeFields, None, allow)
         return self._decisions[endpoint.name](ask, now, timeFields)
+
+    def _endpointOf(self, segments: tuple[bytes, ...]) -> Endpoint | None:
+        """
+        @return: L{timeAPIEndpoint}'s endpoint for C{segments}, kept for
+            the next request down the same path (a bounded number of paths,
+            emptied when full): folding each segment's case costs more than
+            the rest of a zone's answer but its body.
+        """
+        try:
+            return self._endpoints[segments]
+        except KeyError:
+            pass
+        endpoint = timeAPIEndpoint(segments)
+        if sum(map(len, segments)) + len(segments) <= _LONGEST_PATH:
+            if len(self._endpoints) >= _PATHS_KEPT:
+                self._endpoints.clear()
+            self._endpoints[segments] = endpoint
+        return endpoint
 
     # The decisions shared by the endpoints: the zone each names.
 
@@ -356,14 +382,8 @@ class TimeAPI:
         """
         @return: the zone at C{?latitude=&longitude=}; or the error.
         """
-        args = queryArgs(ask)
         try:
-            latitude = parseCoordinate(
-                queryValue(args, "latitude"), "latitude", LATITUDE
-            )
-            longitude = parseCoordinate(
-                queryValue(args, "longitude"), "longitude", LONGITUDE
-            )
+            latitude, longitude = pointFromQuery(ask, "latitude", "longitude")
         except QueryError as e:
             return _queryProblem(e, timeFields)
         try:
@@ -459,11 +479,32 @@ class TimeAPI:
 
     def _convert(self, ask: Ask, now: float, timeFields: TimeFields) -> Answer:
         """
-        C{POST /api/Conversion/ConvertTimeZone}: C{dateTime}, a local time in
-        C{fromTimeZone}, in C{toTimeZone}. A local time in a gap or an
-        overlap is resolved by C{dstAmbiguity} as C{/api/convert} resolves
-        it by C{disambiguate}: C{earlier} or C{later}; without it (or
-        empty), refused with 422, naming the problem.
+        C{POST /api/Conversion/ConvertTimeZone} (L{_conversion}), its
+        answer kept for the next request with the same body where it
+        depends on the body alone: a conversion and its 422, which read no
+        clock (the zones are the ones the server started with). The errors,
+        whose C{Clock-Status} says the clock's state now, are made each
+        time. At most C{_CONVERSIONS_KEPT} answers, emptied when full, for
+        bodies of at most C{_LONGEST_BODY} bytes.
+        """
+        body = ask.body
+        kept = self._conversions.get(body)
+        if kept is not None:
+            return kept
+        answer = self._conversion(ask, timeFields)
+        if answer.fields is _PUBLIC_JSON_FIELDS and len(body) <= _LONGEST_BODY:
+            if len(self._conversions) >= _CONVERSIONS_KEPT:
+                self._conversions.clear()
+            self._conversions[body] = answer
+        return answer
+
+    def _conversion(self, ask: Ask, timeFields: TimeFields) -> Answer:
+        """
+        C{dateTime}, a local time in C{fromTimeZone}, in C{toTimeZone}. A
+        local time in a gap or an overlap is resolved by C{dstAmbiguity}
+        as C{/api/convert} resolves it by C{disambiguate}: C{earlier} or
+        C{later}; without it (or empty), refused with 422, naming the
+        problem.
         """
         fields = _requestFields(ask.body)
         if isinstance(fields, QueryError):
