@@ -9,9 +9,11 @@ limit and the samples, what the clock's state makes of a reply's header
 (L{Policy.header}, through a callable that gives the header now), where to
 count, and where to send a sampled line for the access log.
 
-The reply path is the hot one: a datagram is read, limited, and answered
-with one C{struct} call and one C{sendto}, and counted by its outcome in
-one dictionary.
+The reply path is the hot one: each datagram of a batch (one, from
+Twisted's port; up to 32, from L{BatchedPort
+<clocksvc._ntp._batched.BatchedPort>}) is read, limited, and answered with
+one C{struct} call; the batch's replies are written together, and each
+datagram counted by its outcome in one dictionary.
 """
 
 from __future__ import annotations
