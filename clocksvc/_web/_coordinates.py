@@ -173,7 +173,8 @@ class ZoneFinder:
     """
 
     #: How many points' zones it keeps: no client can grow it past this
-    #: (some 600 KiB, measured: docs/explanation/hardening.md); emptied
+    #: (1.2 MiB with the zones they keep alive, measured:
+    #: docs/explanation/hardening.md); emptied
     #: when full, as the GeoIP database's addresses are.
     _KEPT = 4096
 
