@@ -468,7 +468,7 @@ def proxyProtocolFactory(
         C{send-proxy} to an C{ssl} server).
     @return: C{factory}, reading the PROXY protocol first (then TLS).
     """
-    inner = listeningFactory(factory, timers, False, tls)
+    inner = _withTLS(factory, tls)
     if isinstance(factory, ClockSite):
         return ProxyProtocolFactory(
             inner, factory.timers, factory.limits.headerTimeout, factory.proxyRefused
@@ -491,11 +491,19 @@ def listeningFactory(
     """
     if proxied:
         return proxyProtocolFactory(factory, timers, tls)
+    return _withTLS(factory, tls)
+
+
+def _withTLS(factory: IProtocolFactory, tls: Any) -> IProtocolFactory:
+    """
+    @param tls: a TLS context factory, or L{None}.
+    @return: C{factory}, beneath TLS if C{tls}, as the reactor's
+        C{listenSSL} wraps it for a TCP port.
+    """
     if tls is None:
         return factory
     from twisted.protocols.tls import TLSMemoryBIOFactory
 
-    # What the reactor's listenSSL does with a TCP port.
     return TLSMemoryBIOFactory(tls, False, factory)
 
 
