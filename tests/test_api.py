@@ -21,7 +21,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from clocksvc._clock._health import ClockState
 from clocksvc._time import documentJSON, documentText, timeDocument
 from clocksvc._time._zones import defaultCatalogue
-from clocksvc._web._api import exchange, notAbove
+from clocksvc._web._api import exchange, notAbove, zoneListBody
 from clocksvc._web._site import buildRoot
 
 from ._helpers import BILLENNIUM, clockAt, stubTreq, synchronized, useTimezone
@@ -383,10 +383,22 @@ class TimezoneTests(APITestCase):
         """
         C{/api/timezone} lists every zone, sorted.
         """
-        names = defaultCatalogue.names()
+        names = list(defaultCatalogue.names())
         self.assertIn("Europe/Berlin", names)
         self.assertEqual(names, sorted(names))
         self.assertJSON("/api/timezone", 200, names)
+
+    def test_listKept(self) -> None:
+        """
+        The 10 KB body of the whole list is made once for the catalogue's
+        list, in each form, and kept: the same object each time.
+        """
+        json = zoneListBody(defaultCatalogue)
+        text = zoneListBody(defaultCatalogue, "text")
+        self.assertIs(zoneListBody(defaultCatalogue), json)
+        self.assertIs(zoneListBody(defaultCatalogue, "text"), text)
+        self.assertTrue(json.startswith(b'["'))
+        self.assertIn(b"\nEurope/Berlin\n", text)
 
     def test_listText(self) -> None:
         """

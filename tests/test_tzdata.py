@@ -36,6 +36,7 @@ from clocksvc._time import (
     zoneDatabases,
 )
 from clocksvc._time._tzdata import tzVersionKey
+from clocksvc._web._api import zoneListBody
 
 from ._helpers import BILLENNIUM, keepZoneDatabase
 from ._process import ClocksvcProcess, spawnClocksvc
@@ -310,9 +311,12 @@ class UseTests(SynchronousTestCase):
         catalogue = ZoneCatalogue()
         useZoneDatabase(chooseZoneDatabase("system", [system]))
         self.assertEqual(catalogue.canonical("mars/olympus_mons"), "Mars/Olympus_Mons")
+        self.assertIn(b'"Mars/Olympus_Mons"', zoneListBody(catalogue))
         useZoneDatabase(PACKAGE)
         self.assertIsNone(catalogue.canonical("mars/olympus_mons"))
         self.assertEqual(catalogue.canonical("europe/berlin"), "Europe/Berlin")
+        # The kept body of the whole list follows the catalogue's list.
+        self.assertNotIn(b"Mars", zoneListBody(catalogue))
 
     def test_tzifKeys(self) -> None:
         """

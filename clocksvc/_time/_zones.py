@@ -37,12 +37,12 @@ class ZoneCatalogue:
             on the system or in the C{tzdata} package.
         """
         self._given = None if names is None else list(names)
-        self._names: list[str] | None = None
+        self._names: tuple[str, ...] | None = None
         self._listedFrom: tuple[str, ...] | None = None
         self._folded: dict[str, str] = {}
         self._foldedNames: list[str] = []
 
-    def _load(self) -> list[str]:
+    def _load(self) -> tuple[str, ...]:
         given = self._given
         # zoneinfo's search path: the database the names were listed from.
         # Reading it costs 0.3 us (a module __getattr__), measured here,
@@ -52,16 +52,19 @@ class ZoneCatalogue:
             self._listedFrom = tzpath
             if given is None:
                 given = list(zoneinfo.available_timezones())
-            self._names = sorted(set(given) - _NOT_PLACES)
+            self._names = tuple(sorted(set(given) - _NOT_PLACES))
             self._folded = {name.casefold(): name for name in self._names}
             self._foldedNames = sorted(self._folded)
         return self._names
 
-    def names(self) -> list[str]:
+    def names(self) -> tuple[str, ...]:
         """
-        @return: every zone name, sorted.
+        @return: every zone name, sorted: the same tuple until the zone
+            database changes, so that what is made from it, such as the
+            10 KB body that lists them, can be kept and checked for being
+            current by identity rather than by comparing some 600 names.
         """
-        return list(self._load())
+        return self._load()
 
     def canonical(self, name: str) -> str | None:
         """

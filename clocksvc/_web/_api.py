@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
@@ -96,6 +96,7 @@ __all__ = [
     "notAbove",
     "parseT1",
     "zoneFromQuery",
+    "zoneListBody",
 ]
 
 _UNKNOWN_STATUS = UNKNOWN.structuredField()
@@ -385,6 +386,34 @@ def zoneNamed(catalogue: ZoneCatalogue, name: str) -> ZoneInfo | None:
             _zonesNamed.clear()
         _zonesNamed[name] = (catalogue, zone)
     return zone
+
+
+def _listBody(format: Format, names: Sequence[str]) -> bytes:
+    if format == "text":
+        return "".join(name + "\n" for name in names).encode()
+    return jsonBody(names)
+
+
+#: The body of the last whole list of zones asked for, in each form, with
+#: the list it was made from.
+_zoneLists: dict[Format, tuple[tuple[str, ...], bytes]] = {}
+
+
+def zoneListBody(catalogue: ZoneCatalogue, format: Format = "json") -> bytes:
+    """
+    @return: the body that lists every zone of C{catalogue}, as
+        C{/api/timezone} and timeapi.io's C{AvailableTimeZones} answer it.
+        It is 10 KB, and encoding it costs more than the rest of the
+        request: it is made again only when the catalogue's list is another
+        tuple (L{ZoneCatalogue.names}), which an identity check tells.
+    """
+    names = catalogue.names()
+    kept = _zoneLists.get(format)
+    if kept is not None and kept[0] is names:
+        return kept[1]
+    body = _listBody(format, names)
+    _zoneLists[format] = (names, body)
+    return body
 
 
 def zoneFromQuery(
@@ -692,7 +721,7 @@ class Timezones(TimeResource):
         form = self.formOf(ask)
         path = ask.path
         if not path:
-            return self._listAnswer(form, self._catalogue.names())
+            return self._listAnswer(form, zoneListBody(self._catalogue, form.format))
         if self._forced is not None:
             # /api/timezone.txt has nothing below it.
             return self.error(form, NOT_FOUND, "unknown location")
@@ -721,7 +750,7 @@ class Timezones(TimeResource):
         except QueryError as e:
             return self.queryError(form, e)
         if zones:
-            return self._listAnswer(form, zones)
+            return self._listAnswer(form, _listBody(form.format, zones))
         return self.error(form, NOT_FOUND, "unknown location")
 
     def zoneAnswer(self, ask: Ask, form: Form, zone: ZoneInfo, address: str) -> Answer:
@@ -740,11 +769,7 @@ class Timezones(TimeResource):
             return self.queryError(form, e)
         return self.documentAnswer(form, zone, now, address, at)
 
-    def _listAnswer(self, form: Form, names: list[str]) -> Answer:
-        if form.format == "text":
-            body = "".join(name + "\n" for name in names).encode()
-        else:
-            body = jsonBody(names)
+    def _listAnswer(self, form: Form, body: bytes) -> Answer:
         return Answer(200, self.timeFields(form.tail), body)
 
 

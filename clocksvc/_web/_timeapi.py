@@ -62,7 +62,14 @@ from .._time import (
     timeZoneDataJSONAt,
 )
 from ._answer import Answer, Answering, Ask, Fields, applyAnswer, askOf, queryArgs
-from ._api import APIDirectory, QueryError, TimeResource, badParameter, queryValue
+from ._api import (
+    APIDirectory,
+    QueryError,
+    TimeResource,
+    badParameter,
+    queryValue,
+    zoneListBody,
+)
 from ._conversions import PUBLIC_FIELDS, ambiguity
 from ._coordinates import (
     CoordinatesUnavailable,
@@ -300,7 +307,6 @@ class TimeAPI:
         self._zones: dict[str, ZoneInfo | None] = {}
         self._endpoints: dict[tuple[bytes, ...], Endpoint | None] = {}
         self._conversions: dict[bytes, Answer] = {}
-        self._names: tuple[list[str], bytes] = ([], b"")
         self._decisions: dict[str, Callable[[Ask, float, TimeFields], Answer]] = {
             "currentZone": self._currentZone,
             "currentCoordinate": self._currentCoordinate,
@@ -465,14 +471,9 @@ class TimeAPI:
         self, ask: Ask, now: float, timeFields: TimeFields
     ) -> Answer:
         """
-        Every zone name, as C{/api/timezone} lists them; the body is kept
-        while the list stays the same.
+        Every zone name, as C{/api/timezone} lists them, in the same body.
         """
-        names = self._catalogue.names()
-        kept, body = self._names
-        if names != kept:
-            body = jsonBody(names)
-            self._names = (names, body)
+        body = zoneListBody(self._catalogue)
         return Answer(OK, timeFields(JSON_FIELDS), body)
 
     # The conversion.
