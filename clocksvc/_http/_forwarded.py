@@ -36,6 +36,8 @@ from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.interfaces import IAddress
 from zope.interface import implementer
 
+from ._grammar import TCHARS
+
 __all__ = [
     "FORWARDED",
     "HEADERS",
@@ -119,12 +121,12 @@ class HiddenAddress:
 
 # RFC 9110 section 5.6.2 and 5.6.4: token, and quoted-string with its
 # quoted-pairs; field values are read as Latin-1, so obs-text is \x80-\xff.
-_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_TOKEN = "[" + re.escape(TCHARS.decode("ascii")) + "]+"
 _QUOTED = r'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
 #: One forwarded-pair (or none: the list rules allow empty elements), with
 #: the separator after it: ";" within an element, "," between elements.
 _PAIR = re.compile(
-    rf"[ \t]*(?:(?P<name>{_TCHARS})=(?P<value>{_TCHARS}|{_QUOTED}))?"
+    rf"[ \t]*(?:(?P<name>{_TOKEN})=(?P<value>{_TOKEN}|{_QUOTED}))?"
     r"[ \t]*(?P<sep>[;,]|\Z)"
 )
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)

@@ -28,6 +28,7 @@ from ._limits import Limits
 
 __all__ = [
     "SERVER_HEADER",
+    "TCHARS",
     "ChunkedDecoder",
     "LengthDecoder",
     "QuickHead",
@@ -99,8 +100,9 @@ class Refusal(Exception):
 _DIGITS = b"0123456789"
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 #: tchar (RFC 9110 section 5.6.2): the bytes of a token, such as a method or
-#: a field name.
-_TCHARS = b"!#$%&'*+-.^_`|~" + _DIGITS + _LETTERS
+#: a field name; the one spelling of it (C{Forwarded}'s pattern is made from
+#: it).
+TCHARS = b"!#$%&'*+-.^_`|~" + _DIGITS + _LETTERS
 #: VCHAR: visible ASCII, the bytes of a request target.
 _VCHARS = bytes(range(0x21, 0x7F))
 #: Each digit made C{0}, so that an HTTP-version is one made C{HTTP/0.0}.
@@ -131,7 +133,7 @@ def isToken(data: bytes) -> bool:
     @return: whether C{data} is a token, C{1*tchar} (RFC 9110 section
         5.6.2): a method, a field name, a connection option.
     """
-    return bool(data) and not data.translate(None, _TCHARS)
+    return bool(data) and not data.translate(None, TCHARS)
 
 
 def _bareLineEnd(data: bytes) -> bool:
@@ -261,7 +263,7 @@ def _plainFields(block: bytes) -> list[tuple[bytes, bytes]] | None:
         names.append(name)
         fields.append((name, value.strip(_OWS)))
     # Every name a token: checked at once, which is quicker than by line.
-    if b"".join(names).translate(None, _TCHARS):
+    if b"".join(names).translate(None, TCHARS):
         return None
     return fields
 
@@ -287,7 +289,7 @@ def _fieldLines(lines: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
         name, colon, value = line.partition(b":")
         if (
             not (colon and name)
-            or name.translate(None, _TCHARS)
+            or name.translate(None, TCHARS)
             # (Deleting NUL, CR and LF shortens a value that has one.)
             or len(value.translate(None, _NOT_IN_VALUES)) != len(value)
         ):
@@ -399,7 +401,7 @@ def _requestLine(line: bytes) -> tuple[bytes, bytes, bytes]:
     method, target, version = parts
     if (
         not (method and target)
-        or method.translate(None, _TCHARS)
+        or method.translate(None, TCHARS)
         or target.translate(None, _VCHARS)
         or version.translate(_ZERO_DIGITS) != b"HTTP/0.0"
     ):
