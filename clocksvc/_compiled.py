@@ -38,6 +38,7 @@ __all__ = [
     "chooseCore",
     "extensionsWanted",
     "pureModule",
+    "pureNotice",
 ]
 
 #: The modules a build compiles: hot, pure, and stable. This tuple is the
@@ -57,10 +58,6 @@ COMPILED = (
 #: C{YARL_NO_EXTENSIONS}).
 NO_EXTENSIONS = "CLOCKSVC_NO_EXTENSIONS"
 
-#: What clocksvc says once at start-up, on standard error, when it runs
-#: pure Python.
-PURE_NOTICE = "running pure Python (no compiled core)"
-
 _PACKAGE = Path(__file__).parent
 
 
@@ -73,6 +70,32 @@ def extensionsWanted(environ: Mapping[str, str], implementation: str) -> bool:
         its JIT compiles), unless L{NO_EXTENSIONS} is set.
     """
     return implementation == "cpython" and not environ.get(NO_EXTENSIONS)
+
+
+def pureNotice(environ: Mapping[str, str], implementation: str, package: Path) -> str:
+    """
+    @param environ: the environment.
+    @param implementation: C{sys.implementation.name}.
+    @param package: the folder clocksvc was imported from.
+    @return: what clocksvc says at start-up when it runs pure Python, with
+        why: above all, that the sources of a checkout, which Python finds
+        first when started from the checkout's folder, hide the compiled
+        build that C{pip install .} put in C{site-packages}.
+    """
+    if implementation == "pypy":
+        why = "PyPy's JIT compiles it"
+    elif implementation != "cpython":
+        why = f"no compiled core on {implementation}"
+    elif environ.get(NO_EXTENSIONS):
+        why = f"{NO_EXTENSIONS} is set"
+    elif {"site-packages", "dist-packages"}.isdisjoint(package.parts):
+        why = (
+            f"no compiled core in the sources at {package}, which hide any "
+            "installed build: start it from another folder"
+        )
+    else:
+        why = "no compiled core: installed without a C compiler"
+    return f"running pure Python ({why})"
 
 
 def chooseCore(wanted: bool, present: Sequence[bool]) -> str:
@@ -156,6 +179,9 @@ def pureModule(name: str) -> ModuleType:
 _found = [_extensionFound(name) for name in COMPILED]
 #: What this process runs: C{"compiled"} or C{"pure"}.
 CORE = chooseCore(extensionsWanted(os.environ, sys.implementation.name), _found)
+#: What clocksvc says once at start-up, on standard error, when it runs
+#: pure Python (L{pureNotice}).
+PURE_NOTICE = pureNotice(os.environ, sys.implementation.name, _PACKAGE)
 if CORE == "pure" and any(_found):
     # Opted out (or a build with some of them missing): the sources, every
     # one, whatever is beside them.

@@ -39,11 +39,11 @@ from clocksvc._compiled import (
     COMPILED,
     CORE,
     NO_EXTENSIONS,
-    PURE_NOTICE,
     SourceFinder,
     chooseCore,
     extensionsWanted,
     pureModule,
+    pureNotice,
 )
 from clocksvc._http import Limits
 from clocksvc._time._instants import INSTANT, LOCAL_TIME
@@ -85,6 +85,41 @@ class ChoiceTests(SynchronousTestCase):
         self.assertEqual(chooseCore(True, [True, False, True, True]), "pure")
         self.assertEqual(chooseCore(False, [True] * 4), "pure")
         self.assertEqual(chooseCore(True, []), "compiled")
+
+    def test_pureNotice(self) -> None:
+        """
+        The start-up line of a pure clocksvc says why it is pure; above all
+        that a checkout's sources, found first from its folder, hide the
+        installed build.
+        """
+        installed = Path("/venv/lib/python3.11/site-packages/clocksvc")
+        checkout = Path("/home/me/clocksvc/clocksvc")
+        self.assertEqual(
+            pureNotice({}, "cpython", checkout),
+            "running pure Python (no compiled core in the sources at "
+            f"{checkout}, which hide any installed build: start it from "
+            "another folder)",
+        )
+        self.assertEqual(
+            pureNotice({}, "cpython", installed),
+            "running pure Python (no compiled core: installed without a C compiler)",
+        )
+        self.assertEqual(
+            pureNotice({}, "cpython", Path("/usr/lib/python3/dist-packages/clocksvc")),
+            "running pure Python (no compiled core: installed without a C compiler)",
+        )
+        self.assertEqual(
+            pureNotice({NO_EXTENSIONS: "1"}, "cpython", checkout),
+            f"running pure Python ({NO_EXTENSIONS} is set)",
+        )
+        self.assertEqual(
+            pureNotice({}, "pypy", installed),
+            "running pure Python (PyPy's JIT compiles it)",
+        )
+        self.assertEqual(
+            pureNotice({}, "graalpy", installed),
+            "running pure Python (no compiled core on graalpy)",
+        )
 
     def test_running(self) -> None:
         """
@@ -201,7 +236,8 @@ class OptOutTests(TestCase):
             process.printed(rb"clocksvc: serving (\S+)\n(.*)\n"), 60, "serving"
         )
         url = found.group(1).decode()
-        self.assertEqual(found.group(2).decode(), f"clocksvc: {PURE_NOTICE}")
+        said = pureNotice({NO_EXTENSIONS: "1"}, sys.implementation.name, Path())
+        self.assertEqual(found.group(2).decode(), f"clocksvc: {said}")
         pool = HTTPConnectionPool(reactor, persistent=False)
         health = json.loads(await (await treq.get(url + "healthz", pool=pool)).text())
         self.assertEqual(health["core"], "pure")
@@ -209,7 +245,7 @@ class OptOutTests(TestCase):
         self.assertRegex(metrics, r'clocksvc_build_info\{[^}]*core="pure"')
         process.signal("TERM")
         self.assertEqual(await within(process.exited, 60, "exit"), 0)
-        self.assertEqual(process.stderr.decode().count(PURE_NOTICE), 1)
+        self.assertEqual(process.stderr.decode().count(said), 1)
 
 
 async def _kill(process: Any) -> None:
