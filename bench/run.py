@@ -290,7 +290,7 @@ MIGRATION_ENDPOINTS = (
 #: Every endpoint measured on some server.
 MEASURED = ENDPOINTS + MIGRATION_ENDPOINTS
 #: What each of L{MIGRATION_ENDPOINTS} is held to, measured just before it.
-PAIRED_WITH = Endpoint("/now", "/now")
+PAIRED_WITH = next(e for e in TARGETED if e.key == "/now")
 #: The measurements of the run of L{PAIRED_WITH} before an endpoint, kept
 #: in the endpoint's result under these names.
 PAIRED_KEYS = {
