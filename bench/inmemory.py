@@ -139,6 +139,8 @@ REQUESTS: list[tuple[str, bytes | tuple[bytes, ...]]] = (
                 b"/api/Time/current/coordinate?latitude=52.52&longitude=13.405",
             ),
             ("/api/Time/current/ip", b"/api/Time/current/ip?ipAddress=81.2.69.142"),
+            ("/api/TimeZone/ip", b"/api/TimeZone/ip?ipAddress=81.2.69.142"),
+            ("/developer/api/ip/ADDRESS", b"/developer/api/ip/81.2.69.142"),
             ("/api/TimeZone/AvailableTimeZones", b"/api/TimeZone/AvailableTimeZones"),
             ("/api/coordinates", b"/api/coordinates?lat=52.52&lon=13.405"),
             (

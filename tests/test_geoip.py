@@ -31,6 +31,7 @@ from clocksvc._time import (
     documentText,
     timeDocument,
 )
+from clocksvc._web import _geoip
 from clocksvc._web._geoip import GeoIP, GeoIPError, parseAddress
 from clocksvc._web._site import buildSite, metricsOf
 
@@ -118,6 +119,34 @@ class ParseAddressTests(SynchronousTestCase):
             "12345::",
         ]:
             self.assertRaises(ValueError, parseAddress, text)
+
+    def test_kept(self) -> None:
+        """
+        Each text's address is kept, and the next call with the same text
+        answers it: the same string object, the C{ipaddress} parse skipped.
+        A text that is no address is not kept.
+        """
+        self.patch(_geoip, "_addresses", {})
+        first = parseAddress("2001:4860:0:0:0:0:0:8888")
+        self.assertIs(parseAddress("2001:4860:0:0:0:0:0:8888"), first)
+        self.assertRaises(ValueError, parseAddress, "localhost")
+        self.assertEqual(_geoip._addresses, {"2001:4860:0:0:0:0:0:8888": first})
+
+    def test_bounded(self) -> None:
+        """
+        It keeps at most C{_ADDRESSES_KEPT} texts, emptied by the next, and
+        none longer than C{_LONGEST_ADDRESS}: a client cannot grow it past
+        that, and a long text is parsed each time (as an IPv6 address with a
+        long zone index can be).
+        """
+        self.patch(_geoip, "_addresses", {})
+        self.patch(_geoip, "_ADDRESSES_KEPT", 2)
+        for text in ["1.1.1.1", "1.1.1.2", "1.1.1.3"]:
+            parseAddress(text)
+        self.assertEqual(_geoip._addresses, {"1.1.1.3": "1.1.1.3"})
+        scoped = "fe80::1%" + "x" * _geoip._LONGEST_ADDRESS
+        self.assertEqual(parseAddress(scoped), scoped)
+        self.assertNotIn(scoped, _geoip._addresses)
 
 
 class GeoIPTests(SynchronousTestCase):

@@ -60,17 +60,38 @@ def _open(path: str) -> maxminddb.Reader:
         raise GeoIPError(f"{path!r} is not a MaxMind DB file") from None
 
 
+#: The addresses parsed, by the text a client wrote: a device asks about
+#: the same address each time, and C{ipaddress} takes 1 to 4 µs to read one
+#: and write it back. Emptied when full; only texts as long as an address
+#: can be are kept, so the whole is bounded (1 MiB at most, measured).
+_addresses: dict[str, str] = {}
+_ADDRESSES_KEPT = 4096
+#: The longest address text: an IPv6 address with an IPv4 tail (45
+#: characters), with room for a short zone index (C{%eth0}).
+_LONGEST_ADDRESS = 64
+
+
 def parseAddress(text: str) -> str:
     """
     @param text: an IP address, as a client writes it in a path.
     @return: the address in the canonical text that L{clientIP} gives:
-        IPv6 as RFC 5952 writes it, IPv4-mapped IPv6 addresses unmapped.
+        IPv6 as RFC 5952 writes it, IPv4-mapped IPv6 addresses unmapped;
+        kept, for the next request that writes it the same way.
     @raise ValueError: if C{text} is not an IPv4 or IPv6 address.
     """
+    found = _addresses.get(text)
+    if found is not None:
+        return found
     address = ipaddress.ip_address(text)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return str(address.ipv4_mapped)
-    return str(address)
+        found = str(address.ipv4_mapped)
+    else:
+        found = str(address)
+    if len(text) <= _LONGEST_ADDRESS:
+        if len(_addresses) >= _ADDRESSES_KEPT:
+            _addresses.clear()
+        _addresses[text] = found
+    return found
 
 
 class GeoIP:
