@@ -24,7 +24,9 @@ errors, L{MORE_ENDPOINTS}) and L{MIGRATION_ENDPOINTS} (other services'
 APIs and zones from coordinates, each held to C{/now}'s throughput, and so
 each measured right after a run of C{/now} of its own: the machine's speed
 drifts by more than 10 % in the minutes between the first endpoint and
-the last) with C{--access-log off}; and the targeted endpoints
+the last) with C{--access-log off}, and L{ADDRESS_ENDPOINTS} (timeapi.io's
+and time.now's zones of an address, held alike) on the same build started
+with the tests' GeoIP database; and the targeted endpoints
 (L{TARGETED}) with the log to a file (truncated between endpoints, so that
 the disk does not fill)
 and with the default, the log to standard output, here a pipe that a
@@ -287,9 +289,30 @@ MIGRATION_ENDPOINTS = (
         "/developer/api/timezone/Europe/Berlin",
     ),
 )
+#: An address the tests' GeoIP database places (in Europe/London).
+PLACED_ADDRESS = "81.2.69.142"
+#: Issue 28's endpoints that find the zone of an address, held as
+#: L{MIGRATION_ENDPOINTS} are; measured on a server of their own, the same
+#: build started with the tests' GeoIP database (C{--geoip-db}), whose
+#: figures go in its build's rows: on a server with a database, C{/api/ip}
+#: from 127.0.0.1 would answer 404, not the 501 that row measures.
+#: time.now's C{/developer/api/ip} places the client, which is 127.0.0.1
+#: here; the same resource answers it with the address in its path.
+ADDRESS_ENDPOINTS = (
+    Endpoint(
+        "/api/Time/current/ip",
+        f"/api/Time/current/ip?ipAddress={PLACED_ADDRESS}",
+    ),
+    Endpoint("/api/TimeZone/ip", f"/api/TimeZone/ip?ipAddress={PLACED_ADDRESS}"),
+    Endpoint("/developer/api/ip/ADDRESS", f"/developer/api/ip/{PLACED_ADDRESS}"),
+)
+#: The endpoints each held to the run of L{PAIRED_WITH} just before it.
+PAIRED_ENDPOINTS = MIGRATION_ENDPOINTS + ADDRESS_ENDPOINTS
 #: Every endpoint measured on some server.
-MEASURED = ENDPOINTS + MIGRATION_ENDPOINTS
-#: What each of L{MIGRATION_ENDPOINTS} is held to, measured just before it.
+MEASURED = ENDPOINTS + PAIRED_ENDPOINTS
+#: The GeoIP database's file, in the scratch folder of a server that has one.
+GEOIP_DB = "geoip.mmdb"
+#: What each of L{PAIRED_ENDPOINTS} is held to, measured just before it.
 PAIRED_WITH = next(e for e in TARGETED if e.key == "/now")
 #: The measurements of the run of L{PAIRED_WITH} before an endpoint, kept
 #: in the endpoint's result under these names.
@@ -316,6 +339,10 @@ class Server:
     @ivar core: for clocksvc on CPython, the core its C{/healthz} must say
         it runs, checked each time it starts.
     @ivar secondsFactor: its share of each measured run's seconds.
+    @ivar geoip: whether its scratch folder gets the tests' GeoIP database,
+        as L{GEOIP_DB}, before it starts.
+    @ivar resultsAs: the server whose results its own go in with, if not
+        its own name's.
     """
 
     name: str
@@ -329,6 +356,8 @@ class Server:
     pipeStdout: bool = False
     core: str | None = None
     secondsFactor: float = 1.0
+    geoip: bool = False
+    resultsAs: str | None = None
 
     def seconds(self, seconds: int) -> int:
         """
@@ -390,7 +419,7 @@ def servers(
     python = sys.executable
 
     def clocksvc(
-        interpreter: str, accessLog: str | None
+        interpreter: str, accessLog: str | None, geoip: bool = False
     ) -> Callable[[int, Path], list[str]]:
         def argv(port: int, scratch: Path) -> list[str]:
             command = [
@@ -402,6 +431,8 @@ def servers(
             ]
             if accessLog is not None:
                 command += ["--access-log", accessLog.format(scratch=scratch)]
+            if geoip:
+                command += ["--geoip-db", str(scratch / GEOIP_DB)]
             return command
 
         return argv
@@ -448,10 +479,21 @@ def servers(
         Server(
             clocksvcName(main.core),
             clocksvc(python, "off"),
-            MEASURED,
+            ENDPOINTS + MIGRATION_ENDPOINTS,
             env=main.env,
             cwd=main.cwd,
             core=main.core,
+        ),
+        Server(
+            f"{clocksvcName(main.core)} with --geoip-db",
+            clocksvc(python, "off", geoip=True),
+            ADDRESS_ENDPOINTS,
+            env=main.env,
+            cwd=main.cwd,
+            core=main.core,
+            requires="mmdb_writer",
+            geoip=True,
+            resultsAs=clocksvcName(main.core),
         ),
         # The access log's cost is held on the targeted endpoints.
         Server(
@@ -567,6 +609,8 @@ def measureServer(
     with tempfile.TemporaryDirectory(prefix="clocksvc-bench-") as tmp:
         scratch = Path(tmp)
         logFile = scratch / server.logFile if server.logFile else None
+        if server.geoip:
+            writeGeoIP(scratch / GEOIP_DB)
         with running(
             server.argv(port, scratch),
             port,
@@ -613,7 +657,7 @@ def measureServer(
             for endpoint in server.endpoints:
                 wrk(port, endpoint, server.warmup(warmup), scripts.get(endpoint.key))
                 paired = None
-                if endpoint in MIGRATION_ENDPOINTS:
+                if endpoint in PAIRED_ENDPOINTS:
                     paired = measured(PAIRED_WITH)
                 result = measured(endpoint)
                 if paired is not None:
@@ -621,6 +665,21 @@ def measureServer(
                         result[name] = paired[key]
                 results[endpoint.key] = result
     return results
+
+
+def writeGeoIP(path: Path) -> None:
+    """
+    Write the tests' GeoIP database (C{tests/_geoip.py}, with mmdb-writer
+    from the bench group) to C{path}.
+    """
+    # By its file: the tests package's __init__ wants hypothesis.
+    spec = importlib.util.spec_from_file_location(
+        "clocksvc_tests_geoip", ROOT / "tests" / "_geoip.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.writeDatabase(str(path))
 
 
 def measureStartup(server: Server, times: int) -> list[float]:
@@ -906,7 +965,7 @@ def targets(
         f"issue 28's endpoints within 10 % of /now's throughput ({core}, "
         "each over the run of /now just before it)"
     )
-    for e in MIGRATION_ENDPOINTS:
+    for e in PAIRED_ENDPOINTS:
         ratio = pairedRatio(rounds, main, e.key)
         found.append(
             _verdict(
@@ -1216,7 +1275,9 @@ def measure(
     machineInfo = machine(pypy)
     if options.baseline:
         machineInfo["baseline"] = options.baseline
-    names = [s.name for s in chosen]
+    # The servers' names in the results: one whose figures go in with
+    # another's (resultsAs) adds none.
+    names = list(dict.fromkeys(s.resultsAs or s.name for s in chosen))
     runs = sum(len(s.endpoints) for s in chosen)
     perRound = sum(
         len(s.endpoints) * (s.seconds(options.seconds) + s.warmup(options.warmup))
@@ -1239,14 +1300,14 @@ def measure(
         for n in range(options.rounds):
             # Each round starts one server later, so none is always first.
             order = chosen[n % len(chosen) :] + chosen[: n % len(chosen)]
-            results = {}
+            results: dict[str, dict[str, Result]] = {}
             for server in order:
                 print(
                     f"bench: round {n + 1}/{options.rounds}: {server.name}",
                     flush=True,
                 )
-                results[server.name] = measureServer(
-                    server, options.seconds, options.warmup, scripts
+                results.setdefault(server.resultsAs or server.name, {}).update(
+                    measureServer(server, options.seconds, options.warmup, scripts)
                 )
             rounds.append(results)
 
