@@ -259,7 +259,7 @@ TIME_ENDPOINTS = tuple(e for e in TARGETED if e.method == "GET")
 #: The endpoints of other services' APIs (timeapi.io's, time.now's) and of
 #: zones from coordinates (issue 28), each to answer within 10 % of
 #: C{/now}'s throughput; measured on clocksvc (CPython, log off) alone. The
-#: address endpoints are left out: they need a GeoIP database.
+#: address endpoints, which need a GeoIP database, are L{ADDRESS_ENDPOINTS}.
 MIGRATION_ENDPOINTS = (
     Endpoint(
         "/api/Time/current/zone",
