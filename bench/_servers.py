@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import platform
@@ -31,6 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "running",
     "setUpPyPy",
     "stop",
+    "testsModule",
     "waitUntilServing",
     "wrk",
 ]
@@ -66,6 +69,21 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 #: clocksvc's switch to pure Python (clocksvc._compiled.NO_EXTENSIONS).
 NO_EXTENSIONS = "CLOCKSVC_NO_EXTENSIONS"
+
+
+def testsModule(name: str) -> ModuleType:
+    """
+    @param name: a module of the tests' own, such as C{_geoip}.
+    @return: C{tests/NAME.py}, loaded by its path: the C{tests} package's
+        C{__init__} imports hypothesis, which the benchmarks do not need.
+    """
+    spec = importlib.util.spec_from_file_location(
+        f"clocksvc_tests_{name}", ROOT / "tests" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def pinned(cpu: int, command: Sequence[str]) -> list[str]:

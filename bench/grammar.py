@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import platform
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _servers import testsModule
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -183,13 +184,7 @@ def oldParser() -> Any:
     @return: C{tests/_oldgrammar.py}, loaded by its path: the C{tests}
         package would import hypothesis, which the benchmark does not need.
     """
-    spec = importlib.util.spec_from_file_location(
-        "_oldgrammar", ROOT / "tests" / "_oldgrammar.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return testsModule("_oldgrammar")
 
 
 def main(argv: list[str]) -> int:

@@ -106,6 +106,7 @@ from _servers import (
     processTree,
     pypyFromOptions,
     running,
+    testsModule,
 )
 from _servers import machine as describeMachine
 from _servers import wrk as runWrk
@@ -339,8 +340,9 @@ class Server:
     @ivar core: for clocksvc on CPython, the core its C{/healthz} must say
         it runs, checked each time it starts.
     @ivar secondsFactor: its share of each measured run's seconds.
-    @ivar geoip: whether its scratch folder gets the tests' GeoIP database,
-        as L{GEOIP_DB}, before it starts.
+    @ivar geoip: whether it is a clocksvc started with the tests' GeoIP
+        database: written to its scratch folder as L{GEOIP_DB} before it
+        starts, and given to it with C{--geoip-db}.
     @ivar resultsAs: the server whose results its own go in with, if not
         its own name's.
     """
@@ -419,7 +421,7 @@ def servers(
     python = sys.executable
 
     def clocksvc(
-        interpreter: str, accessLog: str | None, geoip: bool = False
+        interpreter: str, accessLog: str | None
     ) -> Callable[[int, Path], list[str]]:
         def argv(port: int, scratch: Path) -> list[str]:
             command = [
@@ -431,8 +433,6 @@ def servers(
             ]
             if accessLog is not None:
                 command += ["--access-log", accessLog.format(scratch=scratch)]
-            if geoip:
-                command += ["--geoip-db", str(scratch / GEOIP_DB)]
             return command
 
         return argv
@@ -486,7 +486,7 @@ def servers(
         ),
         Server(
             f"{clocksvcName(main.core)} with --geoip-db",
-            clocksvc(python, "off", geoip=True),
+            clocksvc(python, "off"),
             ADDRESS_ENDPOINTS,
             env=main.env,
             cwd=main.cwd,
@@ -609,10 +609,12 @@ def measureServer(
     with tempfile.TemporaryDirectory(prefix="clocksvc-bench-") as tmp:
         scratch = Path(tmp)
         logFile = scratch / server.logFile if server.logFile else None
+        argv = server.argv(port, scratch)
         if server.geoip:
             writeGeoIP(scratch / GEOIP_DB)
+            argv += ["--geoip-db", str(scratch / GEOIP_DB)]
         with running(
-            server.argv(port, scratch),
+            argv,
             port,
             server.env,
             server.cwd,
@@ -672,14 +674,7 @@ def writeGeoIP(path: Path) -> None:
     Write the tests' GeoIP database (C{tests/_geoip.py}, with mmdb-writer
     from the bench group) to C{path}.
     """
-    # By its file: the tests package's __init__ wants hypothesis.
-    spec = importlib.util.spec_from_file_location(
-        "clocksvc_tests_geoip", ROOT / "tests" / "_geoip.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.writeDatabase(str(path))
+    testsModule("_geoip").writeDatabase(str(path))
 
 
 def measureStartup(server: Server, times: int) -> list[float]:
